@@ -1,0 +1,98 @@
+"""Armada API descriptors, compiled from the ``.proto`` files beside this module.
+
+The protos are compiled once per process with ``grpc_tools.protoc`` into a *private*
+descriptor pool. Private, because the official ``armada-client`` and
+``googleapis-common-protos`` register messages of the same names (``api.Queue``,
+``google.api.http``) in protobuf's default pool, and two registrations of one name
+in one pool are an import error. Everything else (the gRPC handlers, the REST
+gateway, the swagger, the conformance clients) reads its routes and types from here,
+so the ``.proto`` files are the single source of truth.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message, message_factory
+
+PROTO_DIR = Path(__file__).resolve().parent
+SERVICES = ("api.Submit", "api.QueueService", "api.Event")
+
+
+@dataclass(frozen=True)
+class HttpBinding:
+    """One ``google.api.http`` rule: how a gRPC method is reached over REST."""
+
+    verb: str
+    path: str
+    body: str
+
+
+def _proto_files() -> list[str]:
+    return sorted(str(p.relative_to(PROTO_DIR)) for p in PROTO_DIR.rglob("*.proto"))
+
+
+@functools.cache
+def file_descriptor_set() -> descriptor_pb2.FileDescriptorSet:
+    """Compile every ``.proto`` here (with imports and comments) into one descriptor set."""
+    from grpc_tools import protoc  # imported late: only needed once per process
+
+    well_known = Path(protoc.__file__).resolve().parent / "_proto"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "api.pb")
+        args = ["protoc", f"-I{PROTO_DIR}", f"-I{well_known}", "--include_imports",
+                "--include_source_info", f"--descriptor_set_out={out}", *_proto_files()]
+        if protoc.main(args) != 0:
+            raise RuntimeError(f"protoc failed to compile the protos in {PROTO_DIR}")
+        return descriptor_pb2.FileDescriptorSet.FromString(Path(out).read_bytes())
+
+
+@functools.cache
+def pool() -> descriptor_pool.DescriptorPool:
+    """The private pool holding Armada's API and its imports."""
+    result = descriptor_pool.DescriptorPool()
+    for file_proto in file_descriptor_set().file:
+        result.Add(file_proto)
+    return result
+
+
+@functools.cache
+def message_class(full_name: str) -> type[message.Message]:
+    """The Python class of a message, e.g. ``message_class("api.Queue")``."""
+    return message_factory.GetMessageClass(pool().FindMessageTypeByName(full_name))
+
+
+def service(full_name: str) -> descriptor.ServiceDescriptor:
+    return pool().FindServiceByName(full_name)
+
+
+def method(service_name: str, method_name: str) -> descriptor.MethodDescriptor:
+    return service(service_name).methods_by_name[method_name]
+
+
+@functools.cache
+def _method_options_class() -> type[message.Message]:
+    return message_class("google.protobuf.MethodOptions")
+
+
+def http_binding(method_desc: descriptor.MethodDescriptor) -> HttpBinding | None:
+    """The method's ``google.api.http`` rule, or None when it has no REST binding.
+
+    The option is an extension defined in our private pool, so the default pool's
+    ``MethodOptions`` sees it only as unknown bytes; re-parsing those bytes with the
+    private pool's ``MethodOptions`` class makes the extension readable.
+    """
+    raw = method_desc.GetOptions().SerializeToString()
+    if not raw:
+        return None
+    options = _method_options_class().FromString(raw)
+    extension = pool().FindExtensionByName("google.api.http")
+    if not options.HasExtension(extension):
+        return None
+    rule = options.Extensions[extension]
+    verb = rule.WhichOneof("pattern")
+    return HttpBinding(verb=verb.upper(), path=getattr(rule, verb), body=rule.body)
