@@ -1,0 +1,118 @@
+"""The reference server's configuration, read from a TOML file.
+
+Example (every table optional)::
+
+    [server]
+    host = "127.0.0.1"
+    grpc_port = 50051
+    http_port = 8080
+    pace_ms = 0                # simulated executor: delay between job life steps
+    max_message_bytes = 4194304
+    faults = []                # names from reference_server.faults.CATALOGUE
+
+    [cors]
+    allowed_origins = ["https://ui.example.com"]
+
+    [auth]
+    order = ["basic", "oidc", "kerberos", "anonymous"]   # schemes tried in this order
+    anonymous = true
+
+    [auth.basic.users.alice]
+    password = "secret"
+    groups = ["admins"]
+
+    [auth.oidc]
+    issuer = "http://127.0.0.1:9400"
+    client_id = "armada"
+    skip_audience_check = false
+    groups_claim = "groups"
+    algorithms = ["RS256", "ES256"]
+    leeway_seconds = 30
+
+    [auth.kerberos]
+    keytab = "/path/to/http.keytab"
+    service_principal = "HTTP/localhost@EXAMPLE.COM"
+    strip_realm = true
+    send_reply_token = true
+
+    [authorization.permissions]   # global permission -> groups holding it
+    submit_any_jobs = ["admins"]
+    create_queue = ["admins"]
+
+With no file at all the server allows anonymous callers and grants every global
+permission to the group ``everyone``, as Armada's local development set-up does.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reference_server.faults import Faults
+
+GLOBAL_PERMISSIONS = (
+    "submit_any_jobs", "create_queue", "delete_queue",
+    "cancel_any_jobs", "reprioritize_any_jobs", "watch_all_events",
+)
+
+DEVELOPMENT_AUTH: dict[str, Any] = {"order": ["anonymous"], "anonymous": True}
+DEVELOPMENT_AUTHORIZATION: dict[str, Any] = {"permissions": {p: ["everyone"] for p in GLOBAL_PERMISSIONS}}
+
+
+class ConfigError(ValueError):
+    """A configuration a person must fix; the message says what and where."""
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    grpc_port: int = 0              # 0: pick a free port
+    http_port: int = 0
+    pace_ms: float = 0.0
+    max_message_bytes: int = 4 * 1024 * 1024
+    faults: Faults = field(default_factory=Faults)
+    cors_origins: list[str] = field(default_factory=list)
+    auth: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTH))
+    authorization: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTHORIZATION))
+    development_mode: bool = True   # no config file: anonymous allowed, all granted
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ServerConfig:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<config>") -> ServerConfig:
+        unknown = sorted(set(data) - {"server", "cors", "auth", "authorization"})
+        if unknown:
+            raise ConfigError(f"{source}: unknown table(s) {', '.join(unknown)}")
+        server = data.get("server", {})
+        try:
+            faults = Faults(server.get("faults", []))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: [server] faults: {exc}") from None
+        permissions = data.get("authorization", {}).get("permissions", {})
+        bad = sorted(set(permissions) - set(GLOBAL_PERMISSIONS))
+        if bad:
+            raise ConfigError(f"{source}: [authorization.permissions] unknown permission(s) {', '.join(bad)}; "
+                              f"known: {', '.join(GLOBAL_PERMISSIONS)}")
+        return cls(
+            host=str(server.get("host", "127.0.0.1")),
+            grpc_port=int(server.get("grpc_port", 0)),
+            http_port=int(server.get("http_port", 0)),
+            pace_ms=float(server.get("pace_ms", 0.0)),
+            max_message_bytes=int(server.get("max_message_bytes", 4 * 1024 * 1024)),
+            faults=faults,
+            cors_origins=list(data.get("cors", {}).get("allowed_origins", [])),
+            auth=data.get("auth", {"order": [], "anonymous": False}),
+            authorization=data.get("authorization", {"permissions": {}}),
+            development_mode=False,
+        )

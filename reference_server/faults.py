@@ -1,0 +1,56 @@
+"""Fault switches: deliberate, named misbehaviours of the reference server.
+
+Every conformance check must be able to fail. Each fault below breaks one piece of
+behaviour on purpose, and the project's tests run the suite against the server with
+that fault on and assert exactly the named checks fail. Code that implements a
+behaviour asks ``"<fault name>" in faults`` at the one place the fault bends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    description: str
+
+
+CATALOGUE: dict[str, Fault] = {
+    f.name: f
+    for f in [
+        Fault("notfound-wrong-code", "GetQueue of an unknown queue answers INTERNAL instead of NOT_FOUND."),
+        Fault("resume-duplicates-event", "GetJobSetEvents from_message_id re-sends the message it resumes after."),
+        Fault("resume-drops-event", "GetJobSetEvents from_message_id skips the first message after the resume point."),
+        Fault("watch-false-hangs", "GetJobSetEvents with watch=false keeps the stream open instead of ending."),
+        Fault("no-error-if-missing", "GetJobSetEvents ignores errorIfMissing for an unknown job set."),
+        Fault("no-cancelled-event", "Cancelling a job emits cancelling but never cancelled."),
+        Fault("queue-info-wrong-counts", "GetQueueInfo reports every job as queued, none as leased."),
+        Fault("duplicate-queue-accepted", "CreateQueue of an existing name succeeds instead of ALREADY_EXISTS."),
+        Fault("unimplemented-queue-info", "GetQueueInfo answers UNIMPLEMENTED."),
+    ]
+}
+
+
+class Faults:
+    """The set of faults switched on for one server; empty means a healthy server."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        names = frozenset(names)
+        unknown = sorted(names - CATALOGUE.keys())
+        if unknown:
+            raise ValueError(f"unknown fault(s) {', '.join(unknown)}; known: {', '.join(sorted(CATALOGUE))}")
+        self._names = names
+
+    def __contains__(self, name: str) -> bool:
+        if name not in CATALOGUE:  # a typo in a check must not silently disable a fault
+            raise KeyError(f"fault {name!r} is not in the catalogue")
+        return name in self._names
+
+    def __iter__(self):
+        return iter(sorted(self._names))
+
+    def __bool__(self) -> bool:
+        return bool(self._names)
