@@ -1,0 +1,90 @@
+"""What a conformance run produces: one result per check, plus throughput figures.
+
+This is the data model that every report format (JSON, JUnit XML, Markdown, HTML)
+renders, and that ``report.json`` stores. Changing a field here is a change of
+the report schema: bump ``SCHEMA_VERSION`` and say so in docs/report-schema.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    EXPECTED_FAILURE = "expected failure"   # listed in a known-failures file and did fail
+    NOT_OFFERED = "not offered"             # the target answered UNIMPLEMENTED
+    NOT_CONFIGURED = "not configured"       # e.g. an auth scheme the target file leaves out
+    SKIPPED = "skipped"                     # e.g. a mutating check under --read-only
+
+
+class Severity(StrEnum):
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+
+
+@dataclass
+class CheckResult:
+    id: str                    # stable, e.g. "PARITY-SubmitJobs" or "AUTH-BASIC-BADPW-REST"
+    category: str              # SURFACE, SEMANTICS, PARITY, SWAGGER, AUTH, THROUGHPUT
+    requirement: str           # one line: what the check verifies
+    severity: Severity
+    outcome: Outcome
+    transport: str = ""        # "grpc", "rest", "both" or ""
+    scheme: str = ""           # auth scheme: anonymous, basic, oidc, kerberos, or ""
+    method: str = ""           # API method the check is about, when there is one
+    message: str = ""          # why it failed / was skipped, one paragraph at most
+    evidence: dict[str, Any] = field(default_factory=dict)   # request/response excerpts, secrets redacted
+    duration_s: float = 0.0
+
+
+@dataclass
+class Figure:
+    """One throughput or latency measurement."""
+
+    id: str                    # e.g. "THROUGHPUT-REPLAY-GRPC"
+    name: str                  # human label
+    value: float
+    unit: str                  # "events/s", "ms"
+    transport: str = ""
+    client_bound: bool = False  # close to the client's own decode capacity: a lower bound
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    target: dict[str, Any]     # description of the target, secrets redacted
+    profile: str               # "seed" or "current"
+    suite_version: str
+    started: str               # RFC 3339
+    finished: str
+    machine: dict[str, Any]
+    server_version: str = ""
+    results: list[CheckResult] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        data = dict(data)
+        results = [CheckResult(**{**r, "severity": Severity(r["severity"]), "outcome": Outcome(r["outcome"])})
+                   for r in data.pop("results", [])]
+        figures = [Figure(**f) for f in data.pop("figures", [])]
+        return cls(**data, results=results, figures=figures)
+
+    def failures(self) -> list[CheckResult]:
+        """Required checks that failed: what makes the gate red."""
+        return [r for r in self.results
+                if r.outcome is Outcome.FAILED and r.severity is Severity.REQUIRED]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures()
