@@ -1,0 +1,99 @@
+"""``armada-reference-server``: run the reference Armada API server.
+
+Prints one line when ready, saying where it listens, and stops cleanly on SIGINT
+or SIGTERM. Configuration errors and busy ports give one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+
+from reference_server.config import ConfigError, ServerConfig
+from reference_server.faults import CATALOGUE, Faults
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="armada-reference-server",
+        description="A minimal but real Armada API server: gRPC (api.Submit, api.QueueService, api.Event), "
+                    "a grpc-gateway v1 style REST gateway, /api/swagger.json and four auth schemes, "
+                    "over an in-memory store with a simulated executor.")
+    parser.add_argument("--config", metavar="FILE", help="TOML config file (auth, permissions, CORS, faults). "
+                        "Without one, anonymous callers are allowed and granted everything.")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--grpc-port", type=int, help="gRPC port (default 50051; 0 picks a free port)")
+    parser.add_argument("--http-port", type=int, help="REST port (default 8080; 0 picks a free port)")
+    parser.add_argument("--pace-ms", type=float, help="simulated executor: milliseconds between job life "
+                        "steps (default 0: instant)")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="switch on a deliberate fault (repeatable); see --list-faults")
+    parser.add_argument("--list-faults", action="store_true", help="list the fault switches and exit")
+    parser.add_argument("--print-swagger", action="store_true",
+                        help="print the swagger (OpenAPI 2.0) document generated from the protos and exit")
+    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> ServerConfig:
+    config = ServerConfig.from_toml(args.config) if args.config else ServerConfig(grpc_port=50051,
+                                                                                   http_port=8080)
+    for name, value in (("host", args.host), ("grpc_port", args.grpc_port), ("http_port", args.http_port),
+                        ("pace_ms", args.pace_ms)):
+        if value is not None:
+            setattr(config, name, value)
+    if args.fault:
+        try:
+            config.faults = Faults([*config.faults, *args.fault])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    return config
+
+
+async def serve(config: ServerConfig) -> None:
+    from reference_server.app import ReferenceServer
+
+    server = ReferenceServer(config)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(server.banner(), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        print("armada-reference-server stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if args.list_faults:
+        for fault in CATALOGUE.values():
+            print(f"{fault.name:28} {fault.description}")
+        return 0
+    if args.print_swagger:
+        from reference_server.swagger import build_swagger
+
+        json.dump(build_swagger(), sys.stdout, indent=2)
+        print()
+        return 0
+    try:
+        config = build_config(args)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(config))
+    except (ConfigError, OSError) as exc:
+        print(f"armada-reference-server: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The reference server as one object: store, executor, gRPC server and REST gateway.
+
+Used the same way by the command line, the project's tests and the conformance
+suite's embedded default: ``await server.start()``, read ``grpc_target`` and
+``rest_url``, ``await server.stop()``.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from aiohttp import web
+
+from reference_server import grpc_server
+from reference_server.auth import build_chain
+from reference_server.authz import Authorizer
+from reference_server.config import ServerConfig
+from reference_server.executor import Executor
+from reference_server.services import Services
+from reference_server.store import Store
+
+
+def version() -> str:
+    try:
+        return metadata.version("armada-conformance")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+class ReferenceServer:
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.store = Store(self.config.faults)
+        self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
+        self.chain = build_chain(self.config.auth)
+        self.services = Services(self.store, self.executor)
+        self._grpc: grpc_server.grpc.aio.Server | None = None
+        self._runner: web.AppRunner | None = None
+        self.grpc_port = 0
+        self.http_port = 0
+
+    @property
+    def grpc_target(self) -> str:
+        return f"{self.config.host}:{self.grpc_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self.config.host}:{self.http_port}"
+
+    async def start(self) -> None:
+        from reference_server.gateway import create_app  # the gateway needs the gRPC address first
+
+        guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization), self.services)
+        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes)
+        try:
+            self.grpc_port = self._grpc.add_insecure_port(f"{self.config.host}:{self.config.grpc_port}")
+        except RuntimeError:
+            self.grpc_port = 0
+        if not self.grpc_port:
+            raise OSError(f"cannot listen for gRPC on {self.config.host}:{self.config.grpc_port} "
+                          "(port in use or address not available)")
+        await self._grpc.start()
+        self._runner = web.AppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
+                                     access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise OSError(f"cannot listen for REST on {self.config.host}:{self.config.http_port}: "
+                          f"{exc.strerror or exc}") from None
+        self.http_port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.executor.stop()
+        if self._grpc is not None:
+            await grpc_server.stop_server(self._grpc)
+            self._grpc = None
+
+    def banner(self) -> str:
+        mode = " (development mode: no config file)" if self.config.development_mode else ""
+        faults = f"; FAULTS ON: {', '.join(self.config.faults)}" if self.config.faults else ""
+        return (f"armada-reference-server {version()} ready: gRPC {self.grpc_target}, REST {self.rest_url}; "
+                f"auth: {self.chain.describe()}{mode}{faults}")

@@ -1,0 +1,148 @@
+"""The gRPC server: handlers registered from the descriptors, each wrapped once.
+
+Every RPC of ``api.Submit``, ``api.QueueService`` and ``api.Event`` goes through
+``_guarded``: authenticate from the ``authorization`` metadata, authorize against the
+rule table, run the method, and turn an ``ApiError`` into its status. REST requests
+reach the same wrapper through the gateway, so both transports share one policy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+
+import protos
+from reference_server.auth import AuthChain, AuthenticationError
+from reference_server.authz import Authorizer
+from reference_server.errors import ApiError
+from reference_server.faults import Faults
+from reference_server.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+class Guard:
+    """Authentication, authorization and error translation around one method."""
+
+    def __init__(self, chain: AuthChain, authorizer: Authorizer, services: Services) -> None:
+        self.chain = chain
+        self.authorizer = authorizer
+        self.services = services
+
+    async def admit(self, method: str, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        """Return the caller's principal, or abort the call with the right status."""
+        header = dict(context.invocation_metadata() or ()).get("authorization")
+        try:
+            outcome = await self.chain.authenticate(header)
+        except AuthenticationError as exc:
+            if exc.www_authenticate:
+                await context.send_initial_metadata((("www-authenticate", exc.www_authenticate),))
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        if outcome.response_headers:
+            await context.send_initial_metadata(tuple(outcome.response_headers.items()))
+        try:
+            self.authorizer.check(method, outcome.principal, request, self.services.store.queues)
+        except ApiError as exc:
+            await context.abort(exc.code, exc.message)
+        return outcome.principal
+
+    def unary(self, method: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            principal = await self.admit(method, request, context)
+            try:
+                return await handler(request, principal)
+            except ApiError as exc:
+                await context.abort(exc.code, exc.message)
+
+        return call
+
+    def stream(self, method: str, handler: Callable[..., Any], chunked: bool) -> Callable[..., Any]:
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            principal = await self.admit(method, request, context)
+            try:
+                async for item in handler(request, principal):
+                    if chunked:
+                        for message in item:
+                            yield message
+                    else:
+                        yield item
+            except ApiError as exc:
+                await context.abort(exc.code, exc.message)
+
+        return call
+
+
+def _unimplemented(service: str, method: str) -> Callable[..., Any]:
+    reason = DEPRECATED.get(method, "it is not implemented by this server")
+    message = f"{service}/{method}: {reason}"
+
+    async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+
+    return call
+
+
+# Methods whose handler yields chunks of pre-serialized messages instead of messages.
+PRESERIALIZED_STREAMS = frozenset({"GetJobSetEvents"})
+# Methods this server refuses outright, with the reason.
+DEPRECATED = {"Watch": "deprecated; use GetJobSetEvents"}
+
+
+def generic_handlers(guard: Guard, faults: Faults) -> list[grpc.GenericRpcHandler]:
+    handlers = []
+    for service_name in protos.SERVICES:
+        table = {}
+        for method in protos.service(service_name).methods:
+            table[method.name] = _method_handler(guard, faults, service_name, method)
+        handlers.append(grpc.method_handlers_generic_handler(service_name, table))
+    return handlers
+
+
+def _method_handler(guard: Guard, faults: Faults, service_name: str,
+                    method: Any) -> grpc.RpcMethodHandler:
+    request_type = protos.message_class(method.input_type.full_name)
+    response_type = protos.message_class(method.output_type.full_name)
+    handler = getattr(guard.services, method.name, None)
+    if method.name == "GetQueueInfo" and "unimplemented-queue-info" in faults:
+        handler = None
+    if handler is None or method.name in DEPRECATED:
+        behaviour = _unimplemented(service_name, method.name)
+        if method.server_streaming:
+            return grpc.unary_stream_rpc_method_handler(
+                behaviour, request_deserializer=request_type.FromString,
+                response_serializer=response_type.SerializeToString)
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour, request_deserializer=request_type.FromString,
+            response_serializer=response_type.SerializeToString)
+    if method.server_streaming:
+        chunked = method.name in PRESERIALIZED_STREAMS
+        return grpc.unary_stream_rpc_method_handler(
+            guard.stream(method.name, handler, chunked),
+            request_deserializer=request_type.FromString,
+            response_serializer=_identity if chunked else response_type.SerializeToString)
+    return grpc.unary_unary_rpc_method_handler(
+        guard.unary(method.name, handler), request_deserializer=request_type.FromString,
+        response_serializer=response_type.SerializeToString)
+
+
+def create_server(guard: Guard, faults: Faults, max_message_bytes: int) -> grpc.aio.Server:
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", max_message_bytes),
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.so_reuseport", 0),
+    ])
+    server.add_generic_rpc_handlers(generic_handlers(guard, faults))
+    return server
+
+
+async def stop_server(server: grpc.aio.Server, grace: float = 1.0) -> None:
+    with contextlib.suppress(Exception):
+        await server.stop(grace)

@@ -1,0 +1,163 @@
+"""The API's methods, one coroutine each, named exactly as the RPCs they implement.
+
+``api.Submit`` and ``api.QueueService`` share method names and messages, so one
+``Services`` object serves both: the gRPC layer looks a handler up by the method's
+name in the descriptors. A method with no coroutine here answers UNIMPLEMENTED.
+Unary methods return a message; streaming ones are async generators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import protos
+from reference_server.errors import invalid, not_found
+from reference_server.executor import Executor
+from reference_server.store import JobState, Store
+
+_m = protos.message_class
+Empty = _m("google.protobuf.Empty")
+HealthCheckResponse = _m("api.HealthCheckResponse")
+
+
+class Services:
+    def __init__(self, store: Store, executor: Executor) -> None:
+        self.store = store
+        self.executor = executor
+
+    # ---- queues -------------------------------------------------------------------
+
+    async def CreateQueue(self, request: Any, principal: Any) -> Any:
+        self.store.create_queue(request)
+        return Empty()
+
+    async def UpdateQueue(self, request: Any, principal: Any) -> Any:
+        self.store.update_queue(request)
+        return Empty()
+
+    async def CreateQueues(self, request: Any, principal: Any) -> Any:
+        return self._batch(request, self.store.create_queue, "api.BatchQueueCreateResponse")
+
+    async def UpdateQueues(self, request: Any, principal: Any) -> Any:
+        return self._batch(request, self.store.update_queue, "api.BatchQueueUpdateResponse")
+
+    def _batch(self, request: Any, operation: Any, response_type: str) -> Any:
+        """Apply ``operation`` to each queue; report each failure and carry on."""
+        response = _m(response_type)()
+        for queue in request.queues:
+            try:
+                operation(queue)
+            except Exception as exc:  # ApiError from validation: reported per queue
+                failed = response.failed_queues.add(error=getattr(exc, "message", str(exc)))
+                failed.queue.CopyFrom(queue)
+        return response
+
+    async def DeleteQueue(self, request: Any, principal: Any) -> Any:
+        self.store.delete_queue(request.name)
+        return Empty()
+
+    async def GetQueue(self, request: Any, principal: Any) -> Any:
+        return self.store.require_queue(request.name)
+
+    async def GetQueues(self, request: Any, principal: Any) -> AsyncIterator[Any]:
+        message = _m("api.StreamingQueueMessage")
+        queues = list(self.store.queues.values())
+        if request.num:
+            queues = queues[:request.num]
+        for queue in queues:
+            yield message(queue=queue)
+        yield message(end=_m("api.EndMarker")())
+
+    async def GetQueueInfo(self, request: Any, principal: Any) -> Any:
+        info = _m("api.QueueInfo")(name=request.name)
+        for name, queued, leased in self.store.queue_info(request.name):
+            info.active_job_sets.add(name=name, queued_jobs=queued, leased_jobs=leased)
+        return info
+
+    async def CordonQueue(self, request: Any, principal: Any) -> Any:
+        self.store.set_cordoned(request.name, True)
+        return Empty()
+
+    async def UncordonQueue(self, request: Any, principal: Any) -> Any:
+        self.store.set_cordoned(request.name, False)
+        self.executor.release_queue(request.name)
+        return Empty()
+
+    async def CancelOnQueue(self, request: Any, principal: Any) -> Any:
+        states = {JobState.values_by_number[s].name for s in request.jobStates}
+        records = [r for r in self._queue_jobs(request) if not states or r.state in states]
+        self.store.cancel(records, principal.name, "cancelled on queue")
+        return Empty()
+
+    async def PreemptOnQueue(self, request: Any, principal: Any) -> Any:
+        records = [r for r in self._queue_jobs(request) if r.state in ("LEASED", "PENDING", "RUNNING")]
+        self.store.preempt(records, principal.name, "preempted on queue")
+        return Empty()
+
+    def _queue_jobs(self, request: Any) -> list[Any]:
+        """Jobs of the named queue, narrowed by priority class and pool when given."""
+        self.store.require_queue(request.name)
+        classes, pools = set(request.priorityClasses), set(request.pools)
+        return [r for r in self.store.jobs_of_queue(request.name)
+                if (not classes or _priority_class(r.job) in classes) and (not pools or "default" in pools)]
+
+    # ---- jobs ---------------------------------------------------------------------
+
+    async def SubmitJobs(self, request: Any, principal: Any) -> Any:
+        records = self.store.submit(request, owner=principal.name)
+        self.executor.run(records)
+        response = _m("api.JobSubmitResponse")()
+        for record in records:
+            response.job_response_items.add(job_id=record.job.id)
+        return response
+
+    async def CancelJobs(self, request: Any, principal: Any) -> Any:
+        ids = [*request.job_ids, *([request.job_id] if request.job_id else [])]
+        records = self.store.jobs_in_set(request.queue, request.job_set_id, ids)
+        cancelled = self.store.cancel(records, principal.name, request.reason)
+        return _m("api.CancellationResult")(cancelled_ids=cancelled)
+
+    async def CancelJobSet(self, request: Any, principal: Any) -> Any:
+        states = {JobState.values_by_number[s].name for s in request.filter.states}
+        records = self.store.jobs_in_set(request.queue, request.job_set_id)
+        self.store.cancel([r for r in records if not states or r.state in states],
+                          principal.name, request.reason)
+        return Empty()
+
+    async def ReprioritizeJobs(self, request: Any, principal: Any) -> Any:
+        records = self.store.jobs_in_set(request.queue, request.job_set_id, request.job_ids)
+        results = self.store.reprioritize(records, request.new_priority, principal.name)
+        return _m("api.JobReprioritizeResponse")(reprioritization_results=results)
+
+    async def PreemptJobs(self, request: Any, principal: Any) -> Any:
+        if not request.job_ids:
+            raise invalid("job_ids is empty: name the jobs to preempt")
+        records = self.store.jobs_in_set(request.queue, request.job_set_id, request.job_ids)
+        results = self.store.preempt(records, principal.name, request.reason)
+        return _m("api.PreemptionResult")(preemption_results=results)
+
+    # ---- events -------------------------------------------------------------------
+
+    async def GetJobSetEvents(self, request: Any, principal: Any) -> AsyncIterator[list[bytes]]:
+        """Chunks of serialized EventStreamMessage; the gRPC layer writes them one by one."""
+        self.store.require_queue(request.queue)
+        if not request.id:
+            raise invalid("id (the job set id) is required")
+        job_set = self.store.job_set(request.queue, request.id)
+        if job_set is None and request.errorIfMissing and "no-error-if-missing" not in self.store.faults:
+            raise not_found(f"job set {request.id!r} does not exist in queue {request.queue!r}")
+        if job_set is None and not request.watch:
+            return
+        job_set = job_set or self.store.job_set(request.queue, request.id, create=True)
+        position = job_set.log.start_position(request.from_message_id, self.store.faults)
+        async for chunk in job_set.log.read(position, request.watch, self.store.faults):
+            yield chunk
+
+    async def Health(self, request: Any, principal: Any) -> Any:
+        return HealthCheckResponse(status=HealthCheckResponse.ServingStatus.Value("SERVING"))
+
+
+def _priority_class(job: Any) -> str:
+    spec = job.pod_spec if job.HasField("pod_spec") else (job.pod_specs[0] if job.pod_specs else None)
+    return spec.priorityClassName if spec is not None else ""

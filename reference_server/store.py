@@ -1,0 +1,271 @@
+"""The in-memory state of the reference server: queues, jobs and job-set event logs.
+
+All validation of requests lives here, next to the state it protects, so that both
+services (``api.Submit`` and ``api.QueueService``) and both transports refuse the
+same things with the same words. Mutations are synchronous and run on the event
+loop's thread, so no locks are needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+import protos
+from reference_server.errors import ApiError, invalid, not_found
+from reference_server.events import JobSetLog
+from reference_server.faults import Faults
+from reference_server.ids import new_job_id
+
+Queue = protos.message_class("api.Queue")
+Job = protos.message_class("api.Job")
+EventMessage = protos.message_class("api.EventMessage")
+JobState = protos.pool().FindEnumTypeByName("api.JobState")
+
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "PREEMPTED", "REJECTED"})
+QUEUE_VERBS = frozenset({"submit", "cancel", "preempt", "reprioritize", "watch"})
+SUBJECT_KINDS = frozenset({"User", "Group"})
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+@dataclass
+class JobRecord:
+    job: Any                      # api.Job
+    state: str = "QUEUED"
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+
+@dataclass
+class JobSet:
+    log: JobSetLog
+    job_ids: list[str] = field(default_factory=list)
+
+
+class Store:
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self.queues: dict[str, Any] = {}
+        self.jobs: dict[str, JobRecord] = {}
+        self.job_sets: dict[tuple[str, str], JobSet] = {}
+
+    # ---- queues -------------------------------------------------------------------
+
+    def create_queue(self, queue: Any) -> None:
+        _validate_queue(queue)
+        if queue.name in self.queues and "duplicate-queue-accepted" not in self.faults:
+            raise ApiError(grpc.StatusCode.ALREADY_EXISTS, f"queue {queue.name!r} already exists")
+        self.queues[queue.name] = _normalised(queue)
+
+    def update_queue(self, queue: Any) -> None:
+        _validate_queue(queue)
+        self.require_queue(queue.name)
+        self.queues[queue.name] = _normalised(queue)
+
+    def delete_queue(self, name: str) -> None:
+        _require_name(name, "queue name")
+        self.require_queue(name)
+        active = [r for r in self.jobs_of_queue(name) if not r.terminal]
+        if active:
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION,
+                           f"queue {name!r} still has {len(active)} active job(s); cancel them first")
+        del self.queues[name]
+        for key in [k for k in self.job_sets if k[0] == name]:
+            for job_id in self.job_sets[key].job_ids:
+                self.jobs.pop(job_id, None)
+
+    def require_queue(self, name: str) -> Any:
+        _require_name(name, "queue name")
+        try:
+            return self.queues[name]
+        except KeyError:
+            if "notfound-wrong-code" in self.faults:
+                raise ApiError(grpc.StatusCode.INTERNAL, f"lookup of queue {name!r} failed") from None
+            raise not_found(f"queue {name!r} does not exist") from None
+
+    def set_cordoned(self, name: str, cordoned: bool) -> None:
+        self.require_queue(name).cordoned = cordoned
+
+    def jobs_of_queue(self, name: str) -> Iterable[JobRecord]:
+        for (queue, _), job_set in self.job_sets.items():
+            if queue == name:
+                yield from (self.jobs[i] for i in job_set.job_ids if i in self.jobs)
+
+    # ---- jobs ---------------------------------------------------------------------
+
+    def submit(self, request: Any, owner: str) -> list[JobRecord]:
+        """Validate every item first, then store all or nothing."""
+        queue = self.require_queue(request.queue)
+        _require_name(request.job_set_id, "job_set_id")
+        if not request.job_request_items:
+            raise invalid("job_request_items is empty: submit at least one job")
+        problems = [f"item {i}: {p}" for i, item in enumerate(request.job_request_items)
+                    if (p := _item_problem(item))]
+        if problems:
+            raise invalid("; ".join(problems))
+        job_set = self.job_set(queue.name, request.job_set_id, create=True)
+        records = []
+        for item in request.job_request_items:
+            job = Job(id=new_job_id(), job_set_id=request.job_set_id, queue=queue.name,
+                      priority=item.priority, namespace=item.namespace or "default", owner=owner,
+                      client_id=item.client_id, scheduler=item.scheduler)
+            job.created.GetCurrentTime()
+            if item.HasField("pod_spec"):
+                job.pod_spec.CopyFrom(item.pod_spec)
+            job.pod_specs.extend(item.pod_specs)
+            for target, source in ((job.labels, item.labels), (job.annotations, item.annotations),
+                                   (job.required_node_labels, item.required_node_labels)):
+                target.update(source)
+            job.ingress.extend(item.ingress)
+            job.services.extend(item.services)
+            record = JobRecord(job)
+            self.jobs[job.id] = record
+            job_set.job_ids.append(job.id)
+            self.emit(record, "submitted", job=job)
+            self.emit(record, "queued")
+            records.append(record)
+        return records
+
+    def job_set(self, queue: str, job_set_id: str, create: bool = False) -> JobSet | None:
+        key = (queue, job_set_id)
+        if create and key not in self.job_sets:
+            self.job_sets[key] = JobSet(JobSetLog(queue, job_set_id))
+        return self.job_sets.get(key)
+
+    def jobs_in_set(self, queue: str, job_set_id: str, job_ids: Iterable[str] = ()) -> list[JobRecord]:
+        """The named jobs of a job set (all of them when no ids are given)."""
+        self.require_queue(queue)
+        _require_name(job_set_id, "job_set_id")
+        job_set = self.job_set(queue, job_set_id)
+        members = job_set.job_ids if job_set else []
+        wanted = list(dict.fromkeys(job_ids)) or members
+        missing = [i for i in wanted if i not in members]
+        if missing:
+            raise not_found(f"job(s) {', '.join(missing)} not found in job set {job_set_id!r} "
+                            f"of queue {queue!r}")
+        return [self.jobs[i] for i in wanted]
+
+    def emit(self, record: JobRecord, kind: str, **fields: Any) -> None:
+        """Append one event about ``record`` to its job set's log."""
+        job = record.job
+        message = EventMessage()
+        event = getattr(message, kind)
+        event.job_id, event.job_set_id, event.queue = job.id, job.job_set_id, job.queue
+        event.created.GetCurrentTime()
+        for name, value in fields.items():
+            if hasattr(value, "CopyFrom"):
+                getattr(event, name).CopyFrom(value)
+            else:
+                setattr(event, name, value)
+        self.job_sets[(job.queue, job.job_set_id)].log.append(message.SerializeToString())
+
+    def cancel(self, records: Iterable[JobRecord], requestor: str, reason: str) -> list[str]:
+        cancelled = []
+        for record in records:
+            if record.terminal:
+                continue
+            self.emit(record, "cancelling", requestor=requestor, reason=reason)
+            record.state = "CANCELLED"
+            if "no-cancelled-event" not in self.faults:
+                self.emit(record, "cancelled", requestor=requestor, reason=reason)
+            cancelled.append(record.job.id)
+        return cancelled
+
+    def reprioritize(self, records: Iterable[JobRecord], priority: float, requestor: str) -> dict[str, str]:
+        if priority < 0:
+            raise invalid(f"new_priority must be non-negative, got {priority}")
+        results = {}
+        for record in records:
+            if record.terminal:
+                results[record.job.id] = f"job is {record.state.lower()} and can no longer be reprioritized"
+                continue
+            self.emit(record, "reprioritizing", new_priority=priority, requestor=requestor)
+            record.job.priority = priority
+            self.emit(record, "reprioritized", new_priority=priority, requestor=requestor)
+            results[record.job.id] = ""
+        return results
+
+    def preempt(self, records: Iterable[JobRecord], requestor: str, reason: str) -> dict[str, str]:
+        results = {}
+        for record in records:
+            if record.terminal:
+                results[record.job.id] = f"job is {record.state.lower()} and can no longer be preempted"
+                continue
+            self.emit(record, "preempting", requestor=requestor, reason=reason)
+            record.state = "PREEMPTED"
+            self.emit(record, "preempted", requestor=requestor, reason=reason,
+                      cluster_id="reference-cluster")
+            results[record.job.id] = ""
+        return results
+
+    def queue_info(self, name: str) -> list[tuple[str, int, int]]:
+        """(job set, queued, leased) for every job set of the queue with active jobs."""
+        self.require_queue(name)
+        info = []
+        for (queue, job_set_id), job_set in self.job_sets.items():
+            if queue != name:
+                continue
+            states = [self.jobs[i].state for i in job_set.job_ids if i in self.jobs]
+            queued = sum(s == "QUEUED" for s in states)
+            leased = sum(s in ("LEASED", "PENDING", "RUNNING") for s in states)
+            if "queue-info-wrong-counts" in self.faults:
+                queued, leased = queued + leased, 0
+            if queued or leased:
+                info.append((job_set_id, queued, leased))
+        return info
+
+
+def _require_name(value: str, what: str) -> None:
+    if not value:
+        raise invalid(f"{what} is required")
+
+
+def _validate_queue(queue: Any) -> None:
+    _require_name(queue.name, "queue name")
+    if not _QUEUE_NAME.match(queue.name):
+        raise invalid(f"queue name {queue.name!r} is invalid: use 1-63 letters, digits, '.', '_' or '-', "
+                      "starting with a letter or digit")
+    if queue.priority_factor < 0:
+        raise invalid(f"priority_factor must be positive, got {queue.priority_factor}")
+    for n, permission in enumerate(queue.permissions):
+        for subject in permission.subjects:
+            if subject.kind not in SUBJECT_KINDS:
+                raise invalid(f"permissions[{n}]: subject kind {subject.kind!r} is not one of User, Group")
+            _require_name(subject.name, f"permissions[{n}] subject name")
+        unknown = sorted(set(permission.verbs) - QUEUE_VERBS)
+        if unknown:
+            raise invalid(f"permissions[{n}]: unknown verb(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(QUEUE_VERBS))}")
+
+
+def _normalised(queue: Any) -> Any:
+    """A stored copy; a priority factor left unset (0) means the default of 1."""
+    stored = Queue()
+    stored.CopyFrom(queue)
+    if stored.priority_factor == 0:
+        stored.priority_factor = 1.0
+    return stored
+
+
+def _item_problem(item: Any) -> str:
+    """Why a job item cannot run, or "" when it can."""
+    if item.priority < 0:
+        return f"priority must be non-negative, got {item.priority}"
+    if item.HasField("pod_spec") and item.pod_specs:
+        return "set pod_spec or pod_specs, not both"
+    specs = [item.pod_spec] if item.HasField("pod_spec") else list(item.pod_specs)
+    if not specs:
+        return "no pod spec: set pod_spec with at least one container"
+    for spec in specs:
+        if not spec.containers:
+            return "the pod spec has no containers"
+        for container in spec.containers:
+            if not container.image:
+                return f"container {container.name or '(unnamed)'!r} has no image"
+    return ""
