@@ -52,7 +52,7 @@ def parse_markdown(text: str) -> dict[str, Any]:
         if not header or cells[0] in ("method", "message"):
             header = cells
             continue
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=True))
         if "method" in header:
             service = current if current != "seed" else "api.Submit"
             services.setdefault(service, []).append(row)
