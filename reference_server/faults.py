@@ -30,6 +30,12 @@ CATALOGUE: dict[str, Fault] = {
         Fault("queue-info-wrong-counts", "GetQueueInfo reports every job as queued, none as leased."),
         Fault("duplicate-queue-accepted", "CreateQueue of an existing name succeeds instead of ALREADY_EXISTS."),
         Fault("unimplemented-queue-info", "GetQueueInfo answers UNIMPLEMENTED."),
+        Fault("rest-error-body-no-code", "REST error bodies leave out the numeric gRPC `code`."),
+        Fault("swagger-path-missing", "The swagger leaves out GetQueueInfo's path /v1/queue/{name}/info."),
+        Fault("rest-enum-as-number", "REST responses write enums as numbers instead of their names."),
+        Fault("rest-grpc-differ", "REST GetQueue answers a priorityFactor different from gRPC's."),
+        Fault("rest-stream-error-line", "The REST event stream ends with an error line under 200 after the first events."),
+        Fault("rest-wrong-status", "REST maps NOT_FOUND to HTTP 500 instead of 404."),
     ]
 }
 

@@ -13,7 +13,6 @@ names the gateway writes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,31 +131,36 @@ def _schema_docs(comment: str | None) -> dict[str, str]:
 # ---- names ------------------------------------------------------------------------
 
 
-def _all_type_names() -> Iterator[str]:
-    for file_proto in protos.file_descriptor_set().file:
-        prefix = f".{file_proto.package}" if file_proto.package else ""
-        for msg in file_proto.message_type:
-            yield from _nested_names(f"{prefix}.{msg.name}", msg)
-        for enum in file_proto.enum_type:
-            yield f"{prefix}.{enum.name}"
+def _reachable_types(found_routes: list[Route]) -> list[str]:
+    """Full names of the messages and enums the routes' requests and responses reach."""
+    seen: dict[str, None] = {}
+    stack: list[descriptor.Descriptor | descriptor.EnumDescriptor] = []
+    for route in found_routes:
+        stack += [route.method.input_type, route.method.output_type]
+    while stack:
+        desc = stack.pop()
+        if desc.full_name in seen:
+            continue
+        seen[desc.full_name] = None
+        if isinstance(desc, descriptor.Descriptor):
+            for field in desc.fields:
+                stack.extend(t for t in (field.message_type, field.enum_type) if t is not None)
+    return list(seen)
 
 
-def _nested_names(name: str, msg: descriptor_pb2.DescriptorProto) -> Iterator[str]:
-    yield name
-    for nested in msg.nested_type:
-        yield from _nested_names(f"{name}.{nested.name}", nested)
-    for enum in msg.enum_type:
-        yield f"{name}.{enum.name}"
-
-
-def definition_names() -> dict[str, str]:
-    """Full name (without leading dot) -> definition name, grpc-gateway v1 style.
+def definition_names(full_names: list[str] | None = None) -> dict[str, str]:
+    """Full name -> definition name, by grpc-gateway v1's rule.
 
     A name is its shortest suffix that no other type shares, plus one more
-    component, joined: ``.api.Queue.Permissions`` -> ``QueuePermissions``.
+    component, joined: ``api.Queue.Permissions`` -> ``QueuePermissions``. v1 weighs
+    every type it loaded; we weigh the types the API reaches (default), because our
+    trimmed Kubernetes protos hold placeholder types (``k8s.io.api.core.v1.Quantity``)
+    that Armada's registry lacks and that would otherwise lengthen real names
+    (``resourceQuantity`` into ``apiresourceQuantity``).
     """
-    names = list(_all_type_names())
-    parts = {n: n.split(".") for n in names}
+    if full_names is None:
+        full_names = _reachable_types(routes())
+    parts = {n: ["", *n.split(".")] for n in full_names}
     suffix_counts: dict[tuple[str, ...], int] = {}
     for h in parts.values():
         for depth in range(1, len(h)):
@@ -169,7 +173,7 @@ def definition_names() -> dict[str, str]:
             if suffix_counts[tuple(h[len(h) - depth:])] == 1:
                 chosen = "".join(h[len(h) - depth - 1:])
                 break
-        result[name[1:]] = chosen
+        result[name] = chosen
     return result
 
 
