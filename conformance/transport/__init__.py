@@ -1,0 +1,1 @@
+"""Clients that speak to any Armada endpoint, by method name, over gRPC and REST."""

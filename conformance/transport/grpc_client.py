@@ -1,0 +1,153 @@
+"""A gRPC client for Armada's API driven by the descriptors: call any method by name.
+
+The suite must talk to endpoints it knows nothing about beyond the contract, so no
+generated stubs: each call looks its request and response types up in ``protos``.
+Every call has a deadline (a hung target fails one check, not the run), and every
+outcome, success or error, comes back as a ``GrpcResult`` the checks can inspect.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import json_format, message
+
+import protos
+
+
+@dataclass
+class GrpcResult:
+    code: str                               # "OK", "NOT_FOUND", ...
+    details: str = ""
+    response: Any = None                    # the response message of a unary call
+    messages: list[Any] = field(default_factory=list)   # the messages of a stream
+    headers: dict[str, str] = field(default_factory=dict)  # initial and trailing metadata
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "OK"
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """TLS to the target: verified with ``ca_file`` (or the system roots), or ``insecure``.
+
+    grpcio cannot switch certificate verification off, so ``insecure`` pins whatever
+    certificate the server presents at first contact: the channel is encrypted but
+    the server is not authenticated, which is what ``insecure`` promises.
+    """
+
+    ca_file: str | None = None
+    insecure: bool = False
+
+
+def build_request(full_method: str, request: Mapping[str, Any] | message.Message | None) -> message.Message:
+    """A request message from a dict in proto JSON form (either field-name spelling) or a message."""
+    service, name = full_method.rsplit("/", 1)
+    request_type = protos.message_class(protos.method(service, name).input_type.full_name)
+    if isinstance(request, message.Message):
+        return request
+    return json_format.ParseDict(dict(request or {}), request_type(), descriptor_pool=protos.pool())
+
+
+class GrpcClient:
+    def __init__(self, target: str, tls: TlsSettings | None = None, timeout: float = 10.0,
+                 max_message_bytes: int = 64 * 1024 * 1024) -> None:
+        options = [("grpc.max_receive_message_length", max_message_bytes),
+                   ("grpc.max_send_message_length", max_message_bytes)]
+        if tls is not None:
+            credentials = grpc.ssl_channel_credentials(root_certificates=_root_certificates(target, tls))
+            self.channel = grpc.secure_channel(target, credentials, options=options)
+        else:
+            self.channel = grpc.insecure_channel(target, options=options)
+        self.target = target
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> GrpcClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _callable(self, full_method: str, streaming: bool) -> Any:
+        service, name = full_method.rsplit("/", 1)
+        desc = protos.method(service, name)
+        request_type = protos.message_class(desc.input_type.full_name)
+        response_type = protos.message_class(desc.output_type.full_name)
+        make = self.channel.unary_stream if streaming else self.channel.unary_unary
+        return make(f"/{full_method}", request_serializer=request_type.SerializeToString,
+                    response_deserializer=response_type.FromString)
+
+    def call(self, full_method: str, request: Mapping[str, Any] | message.Message | None = None,
+             metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> GrpcResult:
+        """One unary call, e.g. ``call("api.Submit/GetQueue", {"name": "q"})``."""
+        rpc = self._callable(full_method, streaming=False)
+        try:
+            response, call = rpc.with_call(build_request(full_method, request), metadata=tuple(metadata),
+                                           timeout=timeout or self.timeout)
+        except grpc.RpcError as error:
+            return _error_result(error)
+        return GrpcResult("OK", response=response, headers=_metadata(call))
+
+    def stream(self, full_method: str, request: Mapping[str, Any] | message.Message | None = None,
+               metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None,
+               limit: int | None = None) -> GrpcResult:
+        """A server stream read to its end (or ``limit`` messages, then cancelled)."""
+        result = GrpcResult("OK")
+        call = self.open_stream(full_method, request, metadata, timeout)
+        try:
+            for item in call:
+                result.messages.append(item)
+                if limit is not None and len(result.messages) >= limit:
+                    call.cancel()
+                    break
+        except grpc.RpcError as error:
+            if error.code() is not grpc.StatusCode.CANCELLED or limit is None:
+                failed = _error_result(error)
+                failed.messages = result.messages
+                return failed
+        result.headers = _metadata(call)
+        return result
+
+    def open_stream(self, full_method: str, request: Mapping[str, Any] | message.Message | None = None,
+                    metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> Any:
+        """The raw stream call (an iterator of messages with ``cancel()``), for watchers."""
+        rpc = self._callable(full_method, streaming=True)
+        return rpc(build_request(full_method, request), metadata=tuple(metadata), timeout=timeout or self.timeout)
+
+    def iter_stream(self, full_method: str, request: Mapping[str, Any] | None = None,
+                    metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> Iterator[Any]:
+        yield from self.open_stream(full_method, request, metadata, timeout)
+
+
+def _root_certificates(target: str, tls: TlsSettings) -> bytes | None:
+    if tls.ca_file:
+        with open(tls.ca_file, "rb") as handle:
+            return handle.read()
+    if tls.insecure:
+        host, _, port = target.rpartition(":")
+        return ssl.get_server_certificate((host.strip("[]"), int(port)), timeout=10).encode()
+    return None  # the system's trusted roots
+
+
+def _metadata(call: Any) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for getter in ("initial_metadata", "trailing_metadata"):
+        try:
+            for key, value in getattr(call, getter)() or ():
+                headers[key.lower()] = value if isinstance(value, str) else value.decode(errors="replace")
+        except Exception:  # a cancelled call may have no metadata to give
+            continue
+    return headers
+
+
+def _error_result(error: grpc.RpcError) -> GrpcResult:
+    code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+    return GrpcResult(code.name, details=error.details() or "", headers=_metadata(error))
