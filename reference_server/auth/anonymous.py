@@ -1,0 +1,22 @@
+"""Anonymous access: only for a call that carries no ``Authorization`` at all."""
+
+from __future__ import annotations
+
+from reference_server.auth.base import AuthOutcome, Credentials, Principal
+
+ANONYMOUS = "anonymous"
+
+
+class AnonymousScheme:
+    """Accepts callers without credentials; any header at all is someone else's business."""
+
+    name = ANONYMOUS
+    challenge: str | None = None
+
+    async def authenticate(self, credentials: Credentials | None) -> AuthOutcome | None:
+        if credentials is not None:
+            return None
+        return AuthOutcome(Principal(name=ANONYMOUS, groups=frozenset(), scheme=ANONYMOUS))
+
+    def describe(self) -> str:
+        return "anonymous"

@@ -1,0 +1,111 @@
+"""The configured schemes, tried in order, for one ``authorization`` value per call.
+
+Rules (the contract's): a scheme that finds no credentials of its kind passes to the
+next; wrong credentials fail at once; when no scheme accepts, the call fails; a
+failure never falls through to anonymous. Whatever goes wrong inside a scheme, the
+caller gets AuthenticationError (UNAUTHENTICATED / 401), never an internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from reference_server.auth import anonymous, basic, kerberos, oidc, settings
+from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Scheme, parse_authorization
+from reference_server.config import ConfigError
+
+_LOG = logging.getLogger(__name__)
+BUILDERS = {"basic": basic.build, "oidc": oidc.build, "kerberos": kerberos.build}
+SCHEME_NAMES = (*BUILDERS, anonymous.ANONYMOUS)
+
+
+class AuthChain:
+    def __init__(self, schemes: Sequence[Scheme]) -> None:
+        self.schemes = tuple(schemes)
+
+    async def authenticate(self, authorization: str | None) -> AuthOutcome:
+        """The caller's principal from the ``authorization`` value (None: no header at all)."""
+        credentials = None if authorization is None else parse_authorization(authorization)
+        for scheme in self.schemes:
+            outcome = await self._try(scheme, credentials)
+            if outcome is not None:
+                return outcome
+        raise self._nobody_accepted(credentials)
+
+    def describe(self) -> str:
+        """One line for the start-up banner; names schemes and public settings, never secrets."""
+        if not self.schemes:
+            return "no authentication scheme enabled: every call is refused"
+        return ", then ".join(scheme.describe() for scheme in self.schemes)
+
+    @property
+    def challenge(self) -> str | None:
+        """All enabled schemes' challenges, for a 401 that should tell clients what to try."""
+        challenges = [scheme.challenge for scheme in self.schemes if scheme.challenge]
+        return ", ".join(challenges) or None
+
+    async def _try(self, scheme: Scheme, credentials: Credentials | None) -> AuthOutcome | None:
+        try:
+            return await scheme.authenticate(credentials)
+        except AuthenticationError:
+            raise
+        except Exception:
+            # A bug, not the caller's fault; still UNAUTHENTICATED, never a 500. The log has
+            # the traceback but not the header value (it may hold a password or token).
+            _LOG.exception("authentication scheme %s failed unexpectedly", scheme.name)
+            raise AuthenticationError("authentication failed", www_authenticate=scheme.challenge) from None
+
+    def _nobody_accepted(self, credentials: Credentials | None) -> AuthenticationError:
+        if credentials is None:
+            return AuthenticationError("authentication required: no Authorization given", self.challenge)
+        if not credentials.scheme:
+            return AuthenticationError("empty Authorization value", self.challenge)
+        shown = credentials.scheme[:32].encode("ascii", "replace").decode("ascii")
+        return AuthenticationError(f"authorization scheme {shown!r} is not accepted by this server", self.challenge)
+
+
+def build_chain(auth_table: dict[str, Any]) -> AuthChain:
+    """The chain from the parsed ``[auth]`` table; ConfigError says what to fix.
+
+    ``order`` lists the schemes to try (default: basic, oidc, kerberos for those
+    configured, then anonymous if enabled). ``anonymous = true`` without
+    ``anonymous`` in an explicit order appends it last.
+    """
+    if not isinstance(auth_table, dict):
+        raise ConfigError("[auth] must be a table")
+    settings.check_keys(auth_table, {"order", "anonymous", *BUILDERS}, "auth")
+    allow_anonymous = settings.boolean(auth_table, "anonymous", "auth", default=False)
+    order = _order(auth_table, allow_anonymous)
+    schemes: list[Scheme] = []
+    for name in order:
+        if name == anonymous.ANONYMOUS:
+            schemes.append(anonymous.AnonymousScheme())
+        else:
+            schemes.append(BUILDERS[name](settings.table(auth_table, name, "auth")))
+    return AuthChain(schemes)
+
+
+def _order(auth_table: dict[str, Any], allow_anonymous: bool) -> list[str]:
+    configured = [name for name in BUILDERS if name in auth_table]
+    if "order" not in auth_table:
+        return configured + ([anonymous.ANONYMOUS] if allow_anonymous else [])
+    order = [name.lower() for name in settings.string_list(auth_table, "order", "auth")]
+    unknown = [name for name in order if name not in SCHEME_NAMES]
+    if unknown:
+        raise ConfigError(f"[auth] order names unknown scheme(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(SCHEME_NAMES)}")
+    if len(set(order)) != len(order):
+        raise ConfigError("[auth] order lists a scheme more than once")
+    for name in order:
+        if name in BUILDERS and name not in auth_table:
+            raise ConfigError(f"[auth] order lists {name!r} but there is no [auth.{name}] table to configure it")
+    for name in configured:
+        if name not in order:
+            raise ConfigError(f"[auth.{name}] is configured but {name!r} is not in [auth] order; add it or remove it")
+    if anonymous.ANONYMOUS in order and not allow_anonymous:
+        raise ConfigError("[auth] order lists 'anonymous' but anonymous = false; set anonymous = true or drop it")
+    if allow_anonymous and anonymous.ANONYMOUS not in order:
+        order.append(anonymous.ANONYMOUS)
+    return order
