@@ -72,14 +72,18 @@ class KerberosScheme:
         import gssapi
 
         context = gssapi.SecurityContext(creds=self._credentials, usage="accept")
+        # python-gssapi may return SPNEGO's reject token from step() and raise the failure
+        # only on the next use of the context, so every use is inside the try.
         try:
             reply = context.step(token)
+            complete = context.complete
+            initiator = str(context.initiator_name) if complete else ""
         except Exception as exc:  # GSSError and friends: a bad token, whatever its defect
             _LOG.info("Kerberos token refused: %s", _gss_reason(exc))
             raise _rejected("Kerberos authentication failed") from None
-        if not context.complete:
+        if not complete:
             raise _rejected("Kerberos authentication needs more than one round trip; not supported")
-        return _Accepted(initiator=str(context.initiator_name), reply=reply)
+        return _Accepted(initiator=initiator, reply=reply)
 
 
 def _decode(value: str) -> bytes:
