@@ -67,6 +67,10 @@ _TIMEOUT = re.compile(r"^(\d{1,8})([HMSmun])$")
 _TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 _STREAM_CACHE_SIZE = 65536
 _DISCONNECT_POLL_S = 0.25
+# A writer that finds fewer lines than this waits _COALESCE_S for more: one write
+# per few dozen events during a replay, and a watcher still sees each event within ms.
+_BATCH_LINES = 64
+_COALESCE_S = 0.002
 _JSON = "application/json"
 
 
@@ -319,13 +323,13 @@ class Gateway:
         self.faults = config.faults
         self.codec = JsonCodec(enums_as_numbers="rest-enum-as-number" in config.faults)
         self.channel: grpc.aio.Channel | None = None
-        self.open_calls: set[grpc.aio.Call] = set()
+        self.open_calls: set[Any] = set()
         self._line_encoders: dict[str, Callable[[bytes], bytes]] = {}
 
     async def open(self, _app: web.Application) -> None:
         size = self.config.max_message_bytes
-        self.channel = grpc.aio.insecure_channel(self.grpc_target, options=[
-            ("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size)])
+        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size)]
+        self.channel = grpc.aio.insecure_channel(self.grpc_target, options=options)
 
     async def shutdown(self, _app: web.Application) -> None:
         """Cancel open streams first: a watching client would otherwise hold shutdown up."""
@@ -389,7 +393,8 @@ class Gateway:
             body["priorityFactor"] = float(body.get("priorityFactor", 0)) + 1.0
         return _json_response(200, body, headers)
 
-    def rpc_error_response(self, exc: grpc.aio.AioRpcError) -> web.Response:
+    def rpc_error_response(self, exc: Any) -> web.Response:
+        """The error answer for a failed call (``AioRpcError`` or a synchronous ``RpcError``)."""
         headers = incoming_headers(exc.initial_metadata(), exc.trailing_metadata())
         return error_response(exc.code(), exc.details() or "", self.faults, headers,
                               status_details(exc.trailing_metadata()))
@@ -416,22 +421,20 @@ class Gateway:
         call = self.channel.unary_stream(route.grpc_path, request_serializer=_serialize,
                                          response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
         self.open_calls.add(call)
-        pump = _StreamPump(call, self.line_encoder(route))
+        pump = _StreamPump(call, self.line_encoder(route), request)
         try:
-            return await self._relay(route, request, call, pump)
+            return await self._relay(route, request, pump)
         finally:
-            call.cancel()  # no-op once finished; frees the server-side stream otherwise
-            pump.task.cancel()
+            pump.close()  # cancels the call: a no-op once finished, else frees the server-side stream
             self.open_calls.discard(call)
 
-    async def _relay(self, route: Route, request: web.Request, call: grpc.aio.UnaryStreamCall,
-                     pump: _StreamPump) -> web.StreamResponse:
-        lines, error = await pump.take(request)
+    async def _relay(self, route: Route, request: web.Request, pump: _StreamPump) -> web.StreamResponse:
+        lines, error = await pump.take()
         if pump.disconnected:
             raise ConnectionResetError("the client went away before the stream started")
         if not lines and error is not None:
             return self.rpc_error_response(error)
-        headers = incoming_headers(await call.initial_metadata())
+        headers = incoming_headers(pump.initial_metadata)
         headers.update(cors_headers(request, self.config.cors_origins))
         response = web.StreamResponse(status=200, headers=headers)
         response.content_type = _JSON
@@ -446,7 +449,7 @@ class Gateway:
             if pump.finished and not pump.pending:
                 error = error or pump.error
                 break
-            lines, error = await pump.take(request)
+            lines, error = await pump.take()
             if pump.disconnected:
                 return response
         if error is not None:
@@ -454,7 +457,7 @@ class Gateway:
         await response.write_eof()
         return response
 
-    def stream_error_line(self, error: grpc.aio.AioRpcError | _InjectedError) -> bytes:
+    def stream_error_line(self, error: Any) -> bytes:
         status = http_status(error.code(), self.faults)
         body = {"error": {"grpc_code": grpc_code_number(error.code()), "http_code": status,
                           "message": error.details() or "", "http_status": status_text(status)}}
@@ -490,47 +493,83 @@ class _StreamPump:
 
     The writer takes *everything* queued at each wake-up, so a fast server's
     messages leave in few large writes while a slow (watching) stream still sends
-    each line as soon as it arrives.
+    each line as soon as it arrives. A timer checks every quarter second whether
+    the HTTP client has gone and then cancels the gRPC call: aiohttp does not
+    cancel handlers on disconnect by default, and a watching stream may be idle.
     """
 
-    def __init__(self, call: grpc.aio.UnaryStreamCall, encode: Callable[[bytes], bytes]) -> None:
+    def __init__(self, call: grpc.aio.UnaryStreamCall, encode: Callable[[bytes], bytes],
+                 request: web.Request) -> None:
         self.call = call
         self.encode = encode
+        self.request = request
         self.pending: list[bytes] = []
         self.error: grpc.aio.AioRpcError | None = None
+        self.initial_metadata: Any = ()
         self.finished = False
         self.disconnected = False
-        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._waiter: asyncio.Future[None] | None = None
         self.task = asyncio.ensure_future(self._run())
+        self._timer = self._loop.call_later(_DISCONNECT_POLL_S, self._check_client)
 
     async def _run(self) -> None:
-        encode, pending, wake = self.encode, self.pending, self._wake
+        encode, pending, call = self.encode, self.pending, self.call
         try:
-            async for raw in self.call:
+            self.initial_metadata = await call.initial_metadata()
+            async for raw in call:
                 pending.append(encode(raw))
-                wake.set()
+                waiter = self._waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
         except grpc.aio.AioRpcError as exc:
             self.error = exc
+            self.initial_metadata = _safe_initial_metadata(exc)
         except asyncio.CancelledError:
             pass
         finally:
             self.finished = True
-            wake.set()
+            self._wake()
 
-    async def take(self, request: web.Request) -> tuple[list[bytes], grpc.aio.AioRpcError | None]:
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _check_client(self) -> None:
+        if self.finished:
+            return
+        if _client_gone(self.request):
+            self.disconnected = True
+            self.call.cancel()
+            self._wake()
+            return
+        self._timer = self._loop.call_later(_DISCONNECT_POLL_S, self._check_client)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        self.call.cancel()
+        self.task.cancel()
+
+    async def take(self) -> tuple[list[bytes], grpc.aio.AioRpcError | None]:
         """Wait for lines or the end; give back all queued lines, and the error once ended."""
-        while not self.pending and not self.finished:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), _DISCONNECT_POLL_S)
-            self._wake.clear()
-            if _client_gone(request):
-                self.disconnected = True
-                self.call.cancel()
-                return [], None
+        if not self.pending and not self.finished and not self.disconnected:
+            self._waiter = self._loop.create_future()
+            await self._waiter
+            self._waiter = None
+        if len(self.pending) < _BATCH_LINES and not self.finished and not self.disconnected:
+            await asyncio.sleep(_COALESCE_S)  # let a replay's next lines join this write
+        if self.disconnected:
+            return [], None
         lines = self.pending[:]
         self.pending.clear()
-        self._wake.clear()
-        return lines, (self.error if self.finished and not self.pending else None)
+        return lines, (self.error if self.finished else None)
+
+
+def _safe_initial_metadata(exc: Any) -> Any:
+    try:
+        return exc.initial_metadata()
+    except Exception:
+        return ()
 
 
 def _client_gone(request: web.Request) -> bool:
