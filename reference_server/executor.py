@@ -3,7 +3,9 @@
 leased -> pending -> running -> succeeded, one step per ``pace`` seconds (0 by
 default: the whole life happens at submission, so tests are fast). Jobs of a
 cordoned queue stay queued until the queue is uncordoned, which is also how a test
-can hold jobs still (to cancel them, or to count them in GetQueueInfo).
+can hold jobs still (to cancel them, or to count them in GetQueueInfo). So do jobs
+that ask for more CPU than the simulated cluster has, as on a real cluster, where
+they stay queued as unschedulable.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from reference_server.store import JobRecord, Store
 
 CLUSTER = "reference-cluster"
+CLUSTER_CPU = 1024.0      # cores; a job asking for more is never leased
 NODE = "reference-node"
 POOL = "default"
 
@@ -28,6 +31,8 @@ class Executor:
         """Start the life of each queued job whose queue is not cordoned."""
         for record in records:
             if record.state != "QUEUED" or self.store.queues[record.job.queue].cordoned:
+                continue
+            if cpu_request(record.job) > CLUSTER_CPU:
                 continue
             if self.pace <= 0:
                 for _ in self._steps(record):
@@ -69,3 +74,23 @@ class Executor:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def cpu_request(job) -> float:  # type: ignore[no-untyped-def]
+    """Total CPU a job asks for, in cores (requests, else limits), from Kubernetes quantities."""
+    total = 0.0
+    specs = [job.pod_spec] if job.HasField("pod_spec") else list(job.pod_specs)
+    for spec in specs:
+        for container in spec.containers:
+            resources = container.resources.requests or container.resources.limits
+            if "cpu" in resources:
+                total += parse_cpu(resources["cpu"].string)
+    return total
+
+
+def parse_cpu(quantity: str) -> float:
+    """"250m" -> 0.25, "2" -> 2.0; an unparsable quantity counts as zero (validation is elsewhere)."""
+    try:
+        return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+    except ValueError:
+        return 0.0

@@ -1,0 +1,127 @@
+"""The check catalogue: every conformance check, with a stable ID and a one-line requirement.
+
+A check is a plain function ``fn(ctx, **params)`` that returns when the target
+conforms and raises otherwise. Families of checks are declared with ``@family``: an
+ID template, a requirement template and a parameter table, expanded into one
+``Check`` per row (``PARITY-{method}`` x every REST-bound method). The catalogue is
+data: the pytest suite parametrizes over it, ``list-checks`` prints it, reports and
+known-failure files refer to its IDs.
+
+Outcomes other than pass/fail are exceptions a check raises:
+``NotOffered`` (the target answered UNIMPLEMENTED), ``NotConfigured`` (e.g. an auth
+scheme the target file leaves out) and ``Skip`` (e.g. mutating under --read-only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.results import Severity
+
+CATEGORIES = ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT")
+
+
+class CheckFailed(AssertionError):
+    """The target does not conform; ``evidence`` holds what shows it (secrets redacted later)."""
+
+    def __init__(self, message: str, evidence: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.evidence = dict(evidence or {})
+
+
+class NotOffered(Exception):
+    """The target does not serve the method (UNIMPLEMENTED): reported, not failed."""
+
+
+class NotConfigured(Exception):
+    """The target description leaves out what the check needs (an auth scheme, a REST URL)."""
+
+
+class Skip(Exception):
+    """Deliberately not run, e.g. a mutating check under --read-only."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    category: str
+    requirement: str
+    function: Callable[..., None] = field(repr=False, compare=False)
+    params: tuple[tuple[str, Any], ...] = ()
+    severity: Severity = Severity.REQUIRED
+    method: str = ""
+    transport: str = ""
+    scheme: str = ""
+    mutating: bool = False
+    profiles: frozenset[str] = frozenset({"seed", "current"})
+
+    def run(self, ctx: Any) -> None:
+        self.function(ctx, **dict(self.params))
+
+
+_REGISTRY: list[Check] = []
+
+
+def family(id_template: str, category: str, requirement: str, rows: Iterable[Mapping[str, Any]] = ({},),
+           *, severity: Severity = Severity.REQUIRED, mutating: bool = False,
+           profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> Callable[..., Any]:
+    """Register one check per row; templates are formatted with the row's values.
+
+    Row keys named ``method``, ``transport`` and ``scheme`` also fill the check's
+    dimensions, which the reports use for their matrices.
+    """
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category}")
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        for row in rows:
+            _REGISTRY.append(Check(
+                id=id_template.format(**row), category=category, requirement=requirement.format(**row),
+                function=function, params=tuple(row.items()), severity=severity,
+                method=str(row.get("method", "")), transport=str(row.get("transport", "")),
+                scheme=str(row.get("scheme", "")), mutating=mutating,
+                profiles=frozenset(profiles(row)) if profiles else frozenset({"seed", "current"})))
+        return function
+
+    return register
+
+
+def catalogue() -> list[Check]:
+    """Every registered check, in a stable order (loading the check modules first)."""
+    from conformance.checks import load_all
+
+    load_all()
+    ids = [c.id for c in _REGISTRY]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuntimeError(f"duplicate check IDs: {', '.join(duplicates)}")
+    order = {c: n for n, c in enumerate(CATEGORIES)}
+    return sorted(_REGISTRY, key=lambda c: (order[c.category], c.id))
+
+
+def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> list[Check]:
+    """Checks of a profile, narrowed by ``--only`` (IDs, ID prefixes ending in '*', or categories)."""
+    import fnmatch
+
+    wanted = [w.strip() for w in only if w.strip()]
+    chosen = []
+    for check in checks:
+        if profile not in check.profiles:
+            continue
+        if wanted and not any(w == check.category or fnmatch.fnmatchcase(check.id, w) for w in wanted):
+            continue
+        chosen.append(check)
+    return chosen
+
+
+def load_all() -> None:
+    """Import every check module so its families register (idempotent)."""
+    import importlib
+    import pkgutil
+
+    import conformance.checks as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")

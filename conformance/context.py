@@ -1,0 +1,173 @@
+"""The state a conformance run shares between checks: target, clients, names, cleanup.
+
+Safety on real deployments lives here. Every queue and job set the run creates is
+named ``<prefix>-<run id>-...`` and recorded; at the end the run cancels its own job
+sets and deletes its own queues, even after failures, and touches nothing else.
+Under ``--read-only`` any attempt to create something raises ``Skip`` instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from google.protobuf import json_format
+
+import protos
+from conformance.checks import NotConfigured, NotOffered, Skip
+from conformance.target import Identity, Target
+from conformance.transport.grpc_client import GrpcClient, GrpcResult
+from conformance.transport.rest_client import RestClient
+
+DEFAULT = object()   # "the target's main identity", as opposed to None: no credentials at all
+HOLD_CPU = "100000"  # a request no cluster can satisfy: the job stays queued
+
+
+def tiny_job(cpu: str = "100m") -> dict[str, Any]:
+    """The smallest job Armada accepts: one container, small fixed resources."""
+    resources = {"cpu": {"string": cpu}, "memory": {"string": "64Mi"}}
+    return {"priority": 1, "namespace": "default",
+            "podSpec": {"containers": [{"name": "main", "image": "busybox:1.36", "command": ["true"],
+                                        "resources": {"requests": resources, "limits": resources}}]}}
+
+
+def to_dict(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message, descriptor_pool=protos.pool())
+
+
+class RunContext:
+    def __init__(self, target: Target, read_only: bool = False, options: Mapping[str, Any] | None = None) -> None:
+        self.target = target
+        self.read_only = read_only
+        self.options = dict(options or {})
+        self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
+        self.grpc = GrpcClient(target.grpc, target.tls, target.timeout)
+        self.rest = RestClient(target.rest, target.tls, target.timeout) if target.rest else None
+        self.created_queues: list[str] = []
+        self.created_job_sets: list[tuple[str, str]] = []
+        self._counter = 0
+        self._offered: dict[str, bool] = {}
+
+    # ---- identities and calls ---------------------------------------------------------
+
+    def metadata(self, identity: Identity | object | None = DEFAULT) -> list[tuple[str, str]]:
+        if identity is DEFAULT:
+            identity = self.target.identity()
+        return identity.metadata() if isinstance(identity, Identity) else []
+
+    def headers(self, identity: Identity | object | None = DEFAULT) -> dict[str, str]:
+        return {("Authorization" if k == "authorization" else k): v for k, v in self.metadata(identity)}
+
+    def call(self, method: str, request: Mapping[str, Any] | None = None,
+             identity: Identity | object | None = DEFAULT, **kwargs: Any) -> GrpcResult:
+        """A unary gRPC call as ``identity``; ``method`` is ``"Service/Method"`` without ``api.``."""
+        return self.grpc.call(f"api.{method}", request, metadata=self.metadata(identity), **kwargs)
+
+    def stream(self, method: str, request: Mapping[str, Any] | None = None,
+               identity: Identity | object | None = DEFAULT, **kwargs: Any) -> GrpcResult:
+        return self.grpc.stream(f"api.{method}", request, metadata=self.metadata(identity), **kwargs)
+
+    def require_rest(self) -> RestClient:
+        if self.rest is None:
+            raise NotConfigured("the target has no REST URL ([target] rest)")
+        return self.rest
+
+    def require_mutation(self) -> None:
+        if self.read_only:
+            raise Skip("mutating check skipped under --read-only")
+
+    def offered(self, method: str) -> bool:
+        """Whether the target serves a method at all (UNIMPLEMENTED means it does not)."""
+        if method not in self._offered:
+            service, name = method.split("/")
+            request_type = protos.message_class(protos.method(f"api.{service}", name).input_type.full_name)
+            desc = protos.method(f"api.{service}", name)
+            probe = self.grpc.stream if desc.server_streaming else self.grpc.call
+            result = probe(f"api.{method}", request_type(), metadata=self.metadata(), timeout=self.target.timeout)
+            self._offered[method] = result.code != "UNIMPLEMENTED"
+        return self._offered[method]
+
+    def require_offered(self, method: str) -> None:
+        if not self.offered(method):
+            raise NotOffered(f"{method} answered UNIMPLEMENTED")
+
+    # ---- things the run creates -------------------------------------------------------
+
+    def name(self, what: str) -> str:
+        self._counter += 1
+        return f"{self.target.prefix}-{self.run_id}-{what}-{self._counter}"
+
+    def create_queue(self, **fields: Any) -> str:
+        """A fresh queue owned by this run (deleted at the end)."""
+        self.require_mutation()
+        name = self.name("q")
+        result = self.call("Submit/CreateQueue", {"name": name, "priorityFactor": 1, **fields})
+        if not result.ok:
+            raise RuntimeError(f"could not create a queue for the check: {result.code} {result.details}")
+        self.created_queues.append(name)
+        return name
+
+    def submit(self, queue: str, job_set: str, count: int = 1, hold: bool = False,
+               identity: Identity | object | None = DEFAULT) -> list[str]:
+        """Submit ``count`` tiny jobs; with ``hold`` they stay queued (unschedulable requests)."""
+        items = [tiny_job(HOLD_CPU if hold else "100m") for _ in range(count)]
+        result = self.call("Submit/SubmitJobs", {"queue": queue, "jobSetId": job_set, "jobRequestItems": items},
+                           identity=identity)
+        if not result.ok:
+            raise RuntimeError(f"could not submit jobs for the check: {result.code} {result.details}")
+        self.created_job_sets.append((queue, job_set))
+        return [item.job_id for item in result.response.job_response_items]
+
+    def events(self, queue: str, job_set: str, **request: Any) -> list[tuple[str, str, dict[str, Any]]]:
+        """(id, event kind, event as a dict) for each message of a job set, read with watch=false."""
+        result = self.stream("Event/GetJobSetEvents", {"queue": queue, "id": job_set, **request})
+        if not result.ok:
+            raise RuntimeError(f"could not read job set events: {result.code} {result.details}")
+        return [event_tuple(m) for m in result.messages]
+
+    def wait_for(self, queue: str, job_set: str, done: Callable[[list[str]], bool],
+                 timeout: float | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+        """Read the job set until ``done(kinds)`` holds or ``timeout`` passes (then return what came)."""
+        deadline = time.monotonic() + (timeout or self.target.timeout)
+        seen: list[tuple[str, str, dict[str, Any]]] = []
+        call = self.grpc.open_stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": True},
+                                     metadata=self.metadata(), timeout=max(0.1, deadline - time.monotonic()))
+        try:
+            for message in call:
+                seen.append(event_tuple(message))
+                if done([kind for _, kind, _ in seen]):
+                    break
+        except Exception:  # deadline reached: the caller judges what arrived
+            pass
+        finally:
+            call.cancel()
+        return seen
+
+    def cleanup(self) -> list[str]:
+        """Cancel and delete what this run created; return problems (never raise)."""
+        problems = []
+        for queue, job_set in dict.fromkeys(self.created_job_sets):
+            self.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "reason": "conformance cleanup"})
+        self.created_job_sets.clear()
+        for queue in reversed(self.created_queues):
+            result = self.call("Submit/DeleteQueue", {"name": queue})
+            if not result.ok and result.code != "NOT_FOUND":
+                problems.append(f"queue {queue}: {result.code} {result.details}")
+        self.created_queues.clear()
+        return problems
+
+    def close(self) -> None:
+        self.grpc.close()
+        if self.rest is not None:
+            self.rest.close()
+
+
+def event_tuple(message: Any) -> tuple[str, str, dict[str, Any]]:
+    kind = message.message.WhichOneof("events") or ""
+    return message.id, kind, to_dict(getattr(message.message, kind)) if kind else {}
+
+
+def kinds_of(events: Iterable[tuple[str, str, dict[str, Any]]], job_id: str | None = None) -> list[str]:
+    return [kind for _, kind, event in events if job_id is None or event.get("jobId") == job_id]

@@ -1,0 +1,99 @@
+"""The embedded default target: the reference server with all four auth schemes, for real.
+
+When no target is given, the suite starts a k5test Kerberos realm, an OpenID
+provider process and the reference server configured to trust both, plus Basic
+users and anonymous access, and describes it as a ``Target`` like any other. Every
+piece is stopped on exit, in reverse order, even after a failure.
+
+Identities: ``alice`` (group ``admins``, every global permission) is the main
+identity of each scheme; ``carol`` (no groups) is the low-privilege one. Anonymous
+callers are allowed, in group ``everyone`` only, which holds no permission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from typing import Any
+
+from conformance.credentials.kerberos import KerberosRealm
+from conformance.credentials.openid import OpenIDProvider
+from conformance.target import Identity, SchemeSettings, Target, basic_header
+from reference_server.background import BackgroundServer
+from reference_server.config import GLOBAL_PERMISSIONS, ServerConfig
+
+ADMIN, LOW = "alice", "carol"
+
+
+class EmbeddedEnvironment:
+    def __init__(self, faults: tuple[str, ...] = (), pace_ms: float = 0.0, kerberos: bool = True,
+                 oidc: bool = True) -> None:
+        self.faults = faults
+        self.pace_ms = pace_ms
+        self.with_kerberos = kerberos
+        self.with_oidc = oidc
+        self.passwords = {ADMIN: secrets.token_urlsafe(12), LOW: secrets.token_urlsafe(12)}
+        self.realm: KerberosRealm | None = None
+        self.provider: OpenIDProvider | None = None
+        self.server: BackgroundServer | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> EmbeddedEnvironment:
+        try:
+            if self.with_kerberos:
+                self.realm = self._stack.enter_context(KerberosRealm(users=(ADMIN, LOW)))
+            if self.with_oidc:
+                self.provider = self._stack.enter_context(OpenIDProvider())
+            self.server = self._stack.enter_context(BackgroundServer(self.server_config()))
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    def server_config(self, **server: Any) -> ServerConfig:
+        auth: dict[str, Any] = {
+            "order": ["basic"], "anonymous": True,
+            "basic": {"users": {ADMIN: {"password": self.passwords[ADMIN], "groups": ["admins"]},
+                                LOW: {"password": self.passwords[LOW], "groups": []}}},
+        }
+        if self.provider:
+            auth["order"].append("oidc")
+            auth["oidc"] = self.provider.auth_table()
+        if self.realm:
+            auth["order"].append("kerberos")
+            auth["kerberos"] = self.realm.auth_table()
+        auth["order"].append("anonymous")
+        return ServerConfig.from_dict({
+            "server": {"faults": list(self.faults), "pace_ms": self.pace_ms, **server},
+            "auth": auth,
+            "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}},
+        }, source="embedded")
+
+    def target(self, profile: str = "current") -> Target:
+        assert self.server is not None
+        target = Target(name="embedded reference server", grpc=self.server.grpc_target, rest=self.server.rest_url,
+                        profile=profile, anonymous_expect="allowed", embedded=True)
+        target.schemes["basic"] = SchemeSettings(
+            "basic", self._basic(ADMIN, ["admins"]), self._basic(LOW, []),
+            extras={"username": ADMIN, "password": self.passwords[ADMIN]})
+        if self.provider:
+            provider = self.provider
+            admin_token, low_token = provider.id_token(ADMIN, ["admins"]), provider.id_token(LOW, [])
+            target.schemes["oidc"] = SchemeSettings(
+                "oidc", Identity("oidc", ADMIN, lambda: f"Bearer {admin_token}", ("admins",)),
+                Identity("oidc", LOW, lambda: f"Bearer {low_token}"),
+                extras={"provider": provider, "expired_token": provider.expired_token(ADMIN)})
+        if self.realm:
+            realm = self.realm
+            target.schemes["kerberos"] = SchemeSettings(
+                "kerberos", Identity("kerberos", ADMIN, lambda: realm.negotiate(ADMIN)),
+                Identity("kerberos", LOW, lambda: realm.negotiate(LOW)),
+                extras={"realm": realm, "mutual": True})
+        return target
+
+    def _basic(self, user: str, groups: list[str]) -> Identity:
+        password = self.passwords[user]
+        return Identity("basic", user, lambda: basic_header(user, password), tuple(groups))

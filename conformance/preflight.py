@@ -1,0 +1,48 @@
+"""Before any check: is the target reachable and usable at all?
+
+An unreachable address, a TLS mismatch or a REST URL that does not answer would
+otherwise fail every check with the same cause. Here it becomes one ``TargetError``
+naming the cause, and the run stops with exit status 2.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import requests
+
+from conformance.target import Target, TargetError
+from conformance.transport.grpc_client import GrpcClient
+
+
+def check_target(target: Target) -> None:
+    _tcp(target.grpc, "gRPC")
+    with GrpcClient(target.grpc, target.tls, timeout=min(target.timeout, 10)) as client:
+        result = client.call("api.Submit/Health", {})
+    if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+        hint = " (TLS settings do not match the server?)" if target.tls or "ssl" in result.details.lower() else ""
+        raise TargetError(f"gRPC endpoint {target.grpc} does not answer: {result.code} {result.details}{hint}")
+    if target.rest:
+        host_port = target.rest.split("://", 1)[1].split("/", 1)[0]
+        default_port = "443" if target.rest.startswith("https") else "80"
+        _tcp(host_port if ":" in host_port else f"{host_port}:{default_port}", "REST")
+        verify = (target.tls.ca_file or not target.tls.insecure) if target.tls else True
+        try:
+            requests.get(target.rest + "/api/swagger.json", timeout=min(target.timeout, 10), verify=verify)
+        except requests.exceptions.SSLError as exc:
+            raise TargetError(f"TLS handshake with REST endpoint {target.rest} failed: {_first_line(exc)}") from None
+        except requests.RequestException as exc:
+            raise TargetError(f"REST endpoint {target.rest} does not answer: {_first_line(exc)}") from None
+
+
+def _tcp(host_port: str, what: str) -> None:
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
+            pass
+    except (OSError, ValueError) as exc:
+        raise TargetError(f"cannot reach the {what} endpoint {host_port}: {exc}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200]

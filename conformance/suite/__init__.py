@@ -1,0 +1,1 @@
+"""The pytest test module of the conformance suite (collected with ``--pyargs conformance.suite``)."""

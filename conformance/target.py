@@ -1,0 +1,265 @@
+"""What the suite checks: an Armada endpoint, its transports, TLS and credentials.
+
+Read from a TOML target file, overridden by command-line options; secrets come from
+environment variables (``password_env``, ``token_env``) or commands, never from
+the file itself. Anything wrong here is a ``TargetError``: the run stops before any
+check with one line saying what to fix (exit status 2), not a wall of failures.
+
+Example::
+
+    [target]
+    name = "staging"
+    grpc = "armada.example.com:50051"
+    rest = "https://armada.example.com"
+    profile = "current"              # seed: the six mission methods; current: all
+    tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
+    timeout = 10                     # seconds per call
+    prefix = "conformance"           # prefix of every queue / job set the run creates
+
+    [auth.anonymous]
+    expect = "refused"               # or "allowed"
+
+    [auth.basic]
+    username = "alice"
+    password_env = "ARMADA_PW"
+    low_privilege = { username = "guest", password_env = "ARMADA_GUEST_PW" }
+
+    [auth.oidc]
+    token_env = "ARMADA_TOKEN"       # or token_command = "get-token --audience armada"
+    low_privilege_token_env = "ARMADA_GUEST_TOKEN"
+
+    [auth.kerberos]
+    service = "HTTP@armada.example.com"
+    ccache = "/tmp/krb5cc_1000"      # or keytab = "...", principal = "alice@EXAMPLE.COM"
+    mutual = false                   # true if the server promises a mutual-auth reply token
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.transport.grpc_client import TlsSettings
+
+PROFILES = ("seed", "current")
+SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
+
+
+class TargetError(Exception):
+    """The target description is unusable; the message is the one line the user sees."""
+
+
+@dataclass
+class Identity:
+    """Who the suite acts as: a scheme and a way to produce a fresh ``authorization`` value.
+
+    A function rather than a string because Kerberos tokens are single-use: each call
+    needs a new one.
+    """
+
+    scheme: str
+    principal: str                                     # expected principal (owner of jobs it submits)
+    header: Callable[[], str | None] = field(repr=False)
+    groups: tuple[str, ...] = ()
+
+    def metadata(self) -> list[tuple[str, str]]:
+        value = self.header()
+        return [("authorization", value)] if value else []
+
+
+@dataclass
+class SchemeSettings:
+    """One configured auth scheme: its main identity, optional low-privilege one, and extras."""
+
+    name: str
+    identity: Identity | None = None
+    low_privilege: Identity | None = None
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. expired token, mutual flag
+
+
+@dataclass
+class Target:
+    name: str
+    grpc: str
+    rest: str | None
+    profile: str = "seed"
+    tls: TlsSettings | None = None
+    timeout: float = 10.0
+    prefix: str = "conformance"
+    anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
+    schemes: dict[str, SchemeSettings] = field(default_factory=dict)
+    embedded: bool = False
+
+    def identity(self) -> Identity | None:
+        """The identity used by checks that are not about authentication."""
+        for scheme in ("basic", "oidc", "kerberos"):
+            settings = self.schemes.get(scheme)
+            if settings and settings.identity:
+                return settings.identity
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """A description for reports: no secrets, only what was configured."""
+        return {"name": self.name, "grpc": self.grpc, "rest": self.rest, "profile": self.profile,
+                "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
+                        else "system roots" if self.tls else "plaintext"),
+                "anonymous": self.anonymous_expect or "not configured",
+                "schemes": sorted(self.schemes), "embedded": self.embedded}
+
+
+def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = None) -> Target:
+    """Build a Target from a TOML file (or only from ``overrides`` such as --grpc/--rest)."""
+    data: dict[str, Any] = {}
+    if path:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise TargetError(f"target file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise TargetError(f"target file {path} is not valid TOML: {exc}") from None
+    source = str(path or "command line")
+    unknown = sorted(set(data) - {"target", "auth"})
+    if unknown:
+        raise TargetError(f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target] and [auth.*]")
+    section = {**data.get("target", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
+    grpc_address = section.get("grpc")
+    if not grpc_address or ":" not in str(grpc_address):
+        raise TargetError(f"{source}: [target] grpc must be host:port, got {grpc_address!r}")
+    profile = section.get("profile", "seed")
+    if profile not in PROFILES:
+        raise TargetError(f"{source}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    rest = section.get("rest")
+    if rest is not None and not str(rest).startswith(("http://", "https://")):
+        raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
+    target = Target(name=str(section.get("name") or grpc_address), grpc=str(grpc_address),
+                    rest=str(rest).rstrip("/") if rest else None, profile=profile,
+                    tls=_tls(section.get("tls"), source, path), timeout=float(section.get("timeout", 10)),
+                    prefix=str(section.get("prefix", "conformance")))
+    _load_auth(target, data.get("auth", {}), source, path)
+    return target
+
+
+def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"ca_file", "insecure"}:
+        raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}")
+    ca_file = value.get("ca_file")
+    if ca_file:
+        ca_path = _relative(ca_file, path)
+        if not ca_path.is_file():
+            raise TargetError(f"{source}: tls ca_file {ca_path} does not exist")
+        ca_file = str(ca_path)
+    return TlsSettings(ca_file=ca_file, insecure=bool(value.get("insecure", False)))
+
+
+def _relative(value: str, path: Path | str | None) -> Path:
+    candidate = Path(value).expanduser()
+    return candidate if candidate.is_absolute() or not path else Path(path).parent / candidate
+
+
+def _load_auth(target: Target, auth: dict[str, Any], source: str, path: Path | str | None) -> None:
+    unknown = sorted(set(auth) - set(SCHEMES))
+    if unknown:
+        raise TargetError(f"{source}: unknown auth scheme(s) {', '.join(unknown)}; known: {', '.join(SCHEMES)}")
+    if "anonymous" in auth:
+        expect = auth["anonymous"].get("expect")
+        if expect not in ("allowed", "refused"):
+            raise TargetError(f"{source}: [auth.anonymous] expect must be \"allowed\" or \"refused\"")
+        target.anonymous_expect = expect
+    for scheme, loader in (("basic", _basic), ("oidc", _oidc), ("kerberos", _kerberos)):
+        if scheme in auth:
+            target.schemes[scheme] = loader(auth[scheme], f"{source}: [auth.{scheme}]", path)
+
+
+def secret(table: Mapping[str, Any], key: str, where: str, required: bool = True) -> str | None:
+    """A secret from ``<key>_env`` (an environment variable) or ``<key>_command`` (a command's output)."""
+    env_name = table.get(f"{key}_env")
+    if env_name:
+        value = os.environ.get(env_name)
+        if not value:
+            raise TargetError(f"{where}: environment variable {env_name} (from {key}_env) is not set")
+        return value
+    command = table.get(f"{key}_command")
+    if command:
+        try:
+            done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise TargetError(f"{where}: {key}_command failed: {exc}") from None
+        return done.stdout.strip()
+    if key in table:
+        raise TargetError(f"{where}: put secrets in {key}_env or {key}_command, not in the file")
+    if required:
+        raise TargetError(f"{where}: {key}_env (or {key}_command) is required")
+    return None
+
+
+def basic_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def _basic(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
+    username = table.get("username")
+    if not username:
+        raise TargetError(f"{where}: username is required")
+    password = secret(table, "password", where)
+    settings = SchemeSettings("basic", Identity("basic", username, lambda: basic_header(username, password)),
+                              extras={"username": username, "password": password})
+    low = table.get("low_privilege")
+    if low:
+        low_user, low_password = low.get("username"), secret(low, "password", f"{where} low_privilege")
+        if not low_user:
+            raise TargetError(f"{where} low_privilege: username is required")
+        settings.low_privilege = Identity("basic", low_user, lambda: basic_header(low_user, low_password))
+    return settings
+
+
+def bearer_subject(token: str) -> str:
+    """The ``sub`` claim of a JWT, read without verification (only to know the expected principal)."""
+    import jwt
+
+    try:
+        return str(jwt.decode(token, options={"verify_signature": False}).get("sub", ""))
+    except jwt.PyJWTError:
+        return ""
+
+
+def _oidc(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
+    token = secret(table, "token", where)
+    principal = table.get("principal") or bearer_subject(token)
+    settings = SchemeSettings("oidc", Identity("oidc", principal, lambda: f"Bearer {token}"))
+    low = secret(table, "low_privilege_token", where, required=False)
+    if low:
+        settings.low_privilege = Identity("oidc", bearer_subject(low), lambda: f"Bearer {low}")
+    expired = secret(table, "expired_token", where, required=False)
+    if expired:
+        settings.extras["expired_token"] = expired
+    return settings
+
+
+def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
+    service = table.get("service")
+    if not service or "@" not in service:
+        raise TargetError(f"{where}: service must be a host-based name like \"HTTP@armada.example.com\"")
+    store: dict[str, str] = {}
+    if table.get("ccache"):
+        store["ccache"] = str(_relative(table["ccache"], path))
+    if table.get("keytab"):
+        store["client_keytab"] = str(_relative(table["keytab"], path))
+    from conformance.credentials.spnego import SpnegoInitiator
+
+    try:
+        initiator = SpnegoInitiator(service, store=store, principal=table.get("principal"))
+    except Exception as exc:  # gssapi's errors are long; the first line says enough
+        raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
+    principal = table.get("expected_principal") or initiator.principal
+    return SchemeSettings("kerberos", Identity("kerberos", principal, initiator.header),
+                          extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator})
