@@ -1,0 +1,318 @@
+"""``report.html``: the compliance report people read, as ONE self-contained file.
+
+Inline CSS and inline SVG only: no scripts, no fonts, no external URLs, so the
+file can be attached to a ticket or opened offline years later and still look
+the same. A Content-Security-Policy meta tag forbids scripts and remote loads
+as a second line of defence; the first is that every piece of text coming from
+the target (messages, evidence, target description) goes through
+:func:`html.escape`.
+
+Order on the page: verdict banner, run facts, outcome counts, the method x
+transport and scheme x transport matrices, failures with evidence, baseline
+changes, throughput charts, then the whole catalogue grouped by category.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from conformance.results import CheckResult, Outcome, RunReport, Severity
+
+from .common import (
+    Matrix,
+    MatrixCell,
+    count_outcomes,
+    duration_between,
+    evidence_text,
+    failed_by_severity,
+    group_by_category,
+    method_matrix,
+    scheme_matrix,
+    target_label,
+)
+from .gate import FIXED_NOTE_PREFIX, BaselineComparison, describe_figure_change, gate_reasons
+from .svg import bar_chart, group_by_unit
+
+PASS_COLOUR = "#1a7f37"
+FAIL_COLOUR = "#cf222e"
+# Cell / badge colours; distinct enough to tell apart in a screenshot, too.
+OUTCOME_COLOURS: dict[str, str] = {
+    "passed": "#4ac26b",
+    "failed": "#fa4549",
+    "warning": "#fb8f44",          # only recommended checks failed
+    "expected failure": "#d4a72c",
+    "not offered": "#8c959f",
+    "not configured": "#d0d7de",
+    "skipped": "#eaeef2",
+    "none": "#f6f8fa",
+}
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _css() -> str:
+    cells = "\n".join(
+        f".o-{_css_name(name)}{{background:{colour};}}" for name, colour in OUTCOME_COLOURS.items())
+    return f"""
+*{{box-sizing:border-box}}
+body{{margin:0;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;
+background:#fff}}
+main{{max-width:1200px;margin:0 auto;padding:0 24px 48px}}
+.verdict{{color:#fff;padding:22px 32px;display:flex;align-items:center;gap:32px}}
+.verdict.pass{{background:{PASS_COLOUR}}}.verdict.fail{{background:{FAIL_COLOUR}}}
+.verdict .big{{font-size:64px;font-weight:800;letter-spacing:2px;line-height:1}}
+.verdict .why{{font-size:16px}}.verdict .why ul{{margin:4px 0 0;padding-left:20px}}
+h1{{font-size:20px;margin:0 0 2px}}h2{{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;
+padding-bottom:4px}}h3{{font-size:15px;margin:18px 0 6px}}
+dl.facts{{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0}}
+dl.facts dt{{font-weight:600}}dl.facts dd{{margin:0;word-break:break-word}}
+.counts{{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}}
+.chip{{padding:4px 10px;border-radius:12px;font-weight:600}}
+table{{border-collapse:collapse;margin:6px 0 12px}}
+th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}}
+th{{background:#f6f8fa}}
+table.matrix td.cell{{min-width:150px;height:34px;font-weight:600}}
+table.matrix td.cell a{{color:inherit;text-decoration:none;display:block}}
+table.matrix td.cell small{{font-weight:400}}
+.matrices{{display:flex;flex-wrap:wrap;gap:32px;align-items:flex-start}}
+.badge{{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
+white-space:nowrap}}
+.o-failed,.o-not-offered{{color:#fff}}
+pre{{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;max-height:420px;
+white-space:pre-wrap;word-break:break-word;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}}
+.failure{{border-left:4px solid {FAIL_COLOUR};padding:4px 12px;margin:12px 0}}
+.failure.recommended{{border-left-color:{OUTCOME_COLOURS['warning']}}}
+.muted{{color:#59636e}}
+table.catalogue{{width:100%;table-layout:fixed}}
+table.catalogue td{{overflow-wrap:anywhere}}
+.msg{{white-space:pre-wrap}}
+.legend{{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 0;font-size:12px}}
+table.catalogue td.id{{font-family:ui-monospace,Menlo,monospace;font-size:12px}}
+svg.chart{{max-width:100%;height:auto;font:12px sans-serif}}
+svg .lbl{{fill:#1f2328}}svg .val{{fill:#1f2328;font-weight:600}}svg .ttl{{font-weight:700;fill:#1f2328}}
+{cells}
+"""
+
+
+def _css_name(outcome: str) -> str:
+    return outcome.replace(" ", "-")
+
+
+def _anchor(check_id: str) -> str:
+    return "check-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in check_id)
+
+
+def _badge(outcome: Outcome | str, label: str | None = None) -> str:
+    name = str(outcome)
+    return f'<span class="badge o-{_css_name(name)}">{escape(label or name)}</span>'
+
+
+# --------------------------------------------------------------------------- sections
+
+def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
+    reasons = gate_reasons(report, comparison)
+    state = "fail" if reasons else "pass"
+    head = (f"<h1>Armada conformance — {escape(target_label(report.target))}</h1>"
+            f"<div>profile {escape(report.profile)} · suite {escape(report.suite_version)}"
+            + (f" · server {escape(report.server_version)}" if report.server_version else "") + "</div>")
+    if reasons:
+        shown = "".join(f"<li>{escape(r)}</li>" for r in reasons[:5])
+        more = f"<li>…and {len(reasons) - 5} more</li>" if len(reasons) > 5 else ""
+        why = f"{head}<ul>{shown}{more}</ul>"
+    else:
+        why = f"{head}<div>Every required check passed.</div>"
+    return (f'<header class="verdict {state}" id="verdict"><div class="big">{state.upper()}</div>'
+            f'<div class="why">{why}</div></header>')
+
+
+def _facts(report: RunReport) -> str:
+    duration = duration_between(report.started, report.finished)
+    rows = [
+        ("Target", _json_inline(report.target)),
+        ("Profile", escape(report.profile)),
+        ("Suite version", escape(report.suite_version)),
+        ("Server version", escape(report.server_version or "unknown")),
+        ("Started", escape(report.started)),
+        ("Finished", escape(report.finished) + (f" ({duration:.1f} s)" if duration is not None else "")),
+        ("Machine", _json_inline(report.machine)),
+        ("Schema", escape(report.schema_version)),
+    ]
+    body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    return f'<dl class="facts">{body}</dl>'
+
+
+def _json_inline(data: dict[str, object]) -> str:
+    if not data:
+        return '<span class="muted">—</span>'
+    return "; ".join(f"<b>{escape(str(k))}</b>: {escape(_plain(v))}" for k, v in data.items())
+
+
+def _plain(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _counts(report: RunReport) -> str:
+    chips = "".join(f'<span class="chip o-{_css_name(str(o))}">{n} {escape(str(o))}</span>'
+                    for o, n in count_outcomes(report.results).items())
+    return f'<div class="counts">{chips}<span class="chip">{len(report.results)} checks</span></div>'
+
+
+def _cell(cell: MatrixCell) -> str:
+    outcome = cell.outcome
+    if outcome is None:
+        return '<td class="cell o-none muted" title="no check">—</td>'
+    name = "warning" if cell.recommended_only_failure else str(outcome)
+    label = "recommended failed" if cell.recommended_only_failure else str(outcome)
+    title = cell.summary() + ": " + ", ".join(c.id for c in cell.checks)
+    target = next((c for c in cell.checks if c.outcome is outcome), cell.checks[0])
+    count = len(cell.checks)
+    return (f'<td class="cell o-{_css_name(name)}" title="{escape(title)}">'
+            f'<a href="#{_anchor(target.id)}">{escape(label)} <small>({count} check'
+            f'{"s" if count != 1 else ""})</small></a></td>')
+
+
+def _matrix(matrix: Matrix) -> str:
+    if not matrix.rows:
+        return (f'<div><h3>{escape(matrix.title)}</h3><p class="muted">No check in this run names '
+                f'a {escape(matrix.row_label.lower())}.</p></div>')
+    head = "".join(f"<th>{escape(c)}</th>" for c in matrix.columns)
+    rows = "".join(
+        f"<tr><th>{escape(row)}</th>" + "".join(_cell(matrix.cell(row, c)) for c in matrix.columns) + "</tr>"
+        for row in matrix.rows)
+    return (f'<div><h3>{escape(matrix.title)}</h3><table class="matrix" id="matrix-'
+            f'{escape(matrix.row_label.lower())}"><tr><th>{escape(matrix.row_label)}</th>{head}</tr>'
+            f"{rows}</table></div>")
+
+
+def _legend() -> str:
+    """What the matrix colours mean; a cell shows the most alarming outcome of its checks."""
+    labels = {"warning": "recommended failed", "none": "no check"}
+    items = "".join(_badge(name, labels.get(name, name)) for name in OUTCOME_COLOURS)
+    return (f'<div class="legend"><span class="muted">A cell shows the most alarming outcome of its '
+            f"checks:</span>{items}</div>")
+
+
+def _where(result: CheckResult) -> str:
+    parts = [("transport", result.transport), ("scheme", result.scheme), ("method", result.method)]
+    return " · ".join(f"{k} {escape(v)}" for k, v in parts if v)
+
+
+def _evidence(result: CheckResult) -> str:
+    text = evidence_text(result.evidence)
+    return f"<pre>{escape(text)}</pre>" if text else ""
+
+
+def _failure(result: CheckResult) -> str:
+    kind = "recommended" if result.severity is Severity.RECOMMENDED else "required"
+    return (f'<div class="failure {kind}"><h3>{escape(result.id)} '
+            f'<span class="muted">({escape(result.category)}, {kind})</span></h3>'
+            f"<div>{escape(result.requirement)}</div><div class=\"muted\">{_where(result)}</div>"
+            f"<p class=\"msg\">{escape(result.message) or '<i>no message</i>'}</p>{_evidence(result)}</div>")
+
+
+def _failures(report: RunReport) -> str:
+    required = failed_by_severity(report, Severity.REQUIRED)
+    recommended = failed_by_severity(report, Severity.RECOMMENDED)
+    if not required and not recommended:
+        return "<h2>Failures</h2><p>No check failed.</p>"
+    parts = [f"<h2>Failures ({len(required)} required, {len(recommended)} recommended)</h2>"]
+    parts += [_failure(r) for r in required]
+    if recommended:
+        parts.append("<h3>Recommended checks that failed (they never fail the gate)</h3>")
+        parts += [_failure(r) for r in recommended]
+    return "".join(parts)
+
+
+def _id_items(ids: list[str]) -> str:
+    return ", ".join(f'<a href="#{_anchor(i)}">{escape(i)}</a>' for i in ids) or "—"
+
+
+def _comparison(comparison: BaselineComparison | None) -> str:
+    if comparison is None:
+        return ""
+    rows = [
+        ("New failures", _id_items([c.id for c in comparison.new_failures])),
+        ("No longer offered", _id_items([c.id for c in comparison.no_longer_offered])),
+        ("Fixed", _id_items([c.id for c in comparison.fixed])),
+        ("Missing from this run", escape(", ".join(comparison.missing)) or "—"),
+        ("Throughput regressions", "<br>".join(
+            f"{escape(f.id)}: {escape(describe_figure_change(f))}"
+            for f in comparison.throughput_regressions) or "—"),
+        ("Inconclusive (client-bound)", "<br>".join(
+            f"{escape(f.id)}: {escape(describe_figure_change(f))}"
+            for f in comparison.inconclusive_figures) or "—"),
+    ]
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (f"<h2>Compared with the baseline</h2><p class=\"muted\">Baseline run started "
+            f"{escape(comparison.baseline_started)} (suite {escape(comparison.baseline_suite_version)}); "
+            f"figures may get {comparison.tolerance:.0%} worse before they count as a regression.</p>"
+            f"<table>{body}</table>")
+
+
+def _charts(report: RunReport, comparison: BaselineComparison | None) -> str:
+    if not report.figures:
+        return "<h2>Throughput</h2><p class=\"muted\">No figures were measured in this run.</p>"
+    baselines = {f.id: f.before for f in comparison.figures} if comparison else {}
+    charts = [bar_chart(unit, figures, baselines, chart_id=f"chart{n}")
+              for n, (unit, figures) in enumerate(group_by_unit(report.figures).items())]
+    note = ('<p class="muted">Hatched bars (≥) are close to the client\'s own decode capacity: lower '
+            "bounds on the server's. Dashed marks show the baseline.</p>")
+    return "<h2>Throughput</h2>" + note + "".join(f"<div>{c}</div>" for c in charts)
+
+
+def _catalogue_row(result: CheckResult) -> str:
+    message = escape(result.message)
+    if result.message.startswith(FIXED_NOTE_PREFIX):
+        message = f"<b>{message}</b>"
+    if result.evidence:
+        message += f"<details><summary>evidence</summary>{_evidence(result)}</details>"
+    return (f'<tr id="{_anchor(result.id)}"><td class="id">{escape(result.id)}</td>'
+            f"<td>{escape(result.requirement)}</td><td>{escape(str(result.severity))}</td>"
+            f"<td>{escape(result.transport)}</td><td>{escape(result.scheme)}</td>"
+            f"<td>{escape(result.method)}</td><td>{_badge(result.outcome)}</td>"
+            f'<td>{result.duration_s:.2f}s</td><td class="msg">{message}</td></tr>')
+
+
+_CATALOGUE_COLS = "<colgroup>" + "".join(
+    f'<col style="width:{w}%">' for w in (19, 21, 9, 7, 8, 10, 9, 5, 22)) + "</colgroup>"
+
+
+def _catalogue(report: RunReport) -> str:
+    parts = ["<h2>All checks</h2>"]
+    head = (_CATALOGUE_COLS + "<tr><th>ID</th><th>Requirement</th><th>Severity</th><th>Transport</th><th>Scheme</th>"
+            "<th>Method</th><th>Outcome</th><th>Time</th><th>Message</th></tr>")
+    for category, results in group_by_category(report.results).items():
+        counts = ", ".join(f"{n} {o}" for o, n in count_outcomes(results).items() if n)
+        parts.append(f"<h3>{escape(category)} <span class=\"muted\">({escape(counts)})</span></h3>")
+        parts.append(f'<table class="catalogue">{head}{"".join(_catalogue_row(r) for r in results)}</table>')
+    if not report.results:
+        parts.append('<p class="muted">The run produced no check results.</p>')
+    return "".join(parts)
+
+
+def render_html(report: RunReport, comparison: BaselineComparison | None = None) -> str:
+    """The whole report page (expects a redacted report)."""
+    title = f"Armada conformance — {target_label(report.target)} — {report.started}"
+    body = "".join([
+        _verdict(report, comparison),
+        "<main>",
+        _facts(report),
+        _counts(report),
+        '<h2>Coverage</h2><div class="matrices">',
+        _matrix(method_matrix(report)),
+        _matrix(scheme_matrix(report)),
+        "</div>",
+        _legend(),
+        _failures(report),
+        _comparison(comparison),
+        _charts(report, comparison),
+        _catalogue(report),
+        "</main>",
+    ])
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_css()}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )

@@ -1,0 +1,152 @@
+"""``summary.md``: what a pull-request comment should say, and no more.
+
+A verdict line, counts by outcome, the failed required checks with one-line
+reasons (capped, "and N more"), the baseline changes and the top figures.
+Text from the target (messages) is untrusted: it is escaped so that a server
+cannot inject links, images or HTML into a comment, nor break the tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from conformance.results import CheckResult, Outcome, RunReport, Severity
+
+from .common import count_outcomes, failed_by_severity, format_value, one_line, target_label
+from .gate import FIXED_NOTE_PREFIX, BaselineComparison, describe_figure_change, gate_reasons
+
+MAX_FAILURES = 15
+MAX_FIGURES = 6
+MAX_LISTED = 10
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def md_escape(text: str) -> str:
+    """Inline Markdown text that renders literally, also inside table cells."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.split())
+
+
+def md_code(text: str) -> str:
+    """A code span that survives backticks and pipes in ``text``."""
+    clean = " ".join(text.split()).replace("|", "\\|")
+    fence = "``" if "`" in clean else "`"
+    pad = " " if clean.startswith("`") or clean.endswith("`") else ""
+    return f"{fence}{pad}{clean}{pad}{fence}"
+
+
+def _verdict_lines(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
+    reasons = gate_reasons(report, comparison)
+    where = (f"{md_code(target_label(report.target))} · profile {md_code(report.profile)} · "
+             f"suite {md_escape(report.suite_version)}")
+    if report.server_version:
+        where += f" · server {md_escape(report.server_version)}"
+    if not reasons:
+        return ["## ✅ PASS — Armada conformance", "", where]
+    return ["## ❌ FAIL — Armada conformance", "", f"**{_fail_detail(report, comparison, reasons)}** · {where}"]
+
+
+def _fail_detail(report: RunReport, comparison: BaselineComparison | None, reasons: list[str]) -> str:
+    """Why the gate is red, in a few words."""
+    failed = len(report.failures())
+    parts = [f"{failed} required check{'s' if failed != 1 else ''} failed"] if failed else []
+    skip = {r.id for r in report.failures()}
+    regressions = len(comparison.regression_reasons(skip)) if comparison is not None else 0
+    if regressions:
+        parts.append(f"{regressions} regression{'s' if regressions != 1 else ''} against the baseline")
+    return "; ".join(parts) or md_escape(reasons[0])
+
+
+def _counts_table(report: RunReport) -> list[str]:
+    counts = count_outcomes(report.results)
+    header = "| " + " | ".join(str(o) for o in counts) + " | total |"
+    rule = "|" + "---:|" * (len(counts) + 1)
+    row = "| " + " | ".join(str(n) for n in counts.values()) + f" | {len(report.results)} |"
+    return [header, rule, row]
+
+
+def _failure_row(result: CheckResult) -> str:
+    where = " ".join(v for v in (result.transport, result.scheme, result.method) if v)
+    reason = md_escape(one_line(result.message)) if result.message else "—"
+    return f"| {md_code(result.id)} | {md_escape(result.category)} | {md_escape(where) or '—'} | {reason} |"
+
+
+def _failures_section(report: RunReport, limit: int) -> list[str]:
+    failed = failed_by_severity(report, Severity.REQUIRED)
+    lines: list[str] = []
+    if failed:
+        lines += ["", "### Failed required checks", "",
+                  "| Check | Category | Where | Reason |", "|---|---|---|---|"]
+        lines += [_failure_row(r) for r in failed[:limit]]
+        if len(failed) > limit:
+            lines += ["", f"…and {len(failed) - limit} more (see report.html)."]
+    recommended = failed_by_severity(report, Severity.RECOMMENDED)
+    if recommended:
+        lines += ["", f"{len(recommended)} recommended check(s) failed (these never fail the gate): "
+                  + _id_list([r.id for r in recommended])]
+    return lines
+
+
+def _id_list(ids: list[str]) -> str:
+    shown = ", ".join(md_code(i) for i in ids[:MAX_LISTED])
+    return shown + (f" and {len(ids) - MAX_LISTED} more" if len(ids) > MAX_LISTED else "")
+
+
+def _comparison_section(comparison: BaselineComparison | None) -> list[str]:
+    if comparison is None:
+        return []
+    lines = ["", f"### Compared with the baseline of {md_escape(comparison.baseline_started)}", ""]
+    items = [
+        ("New failures", [c.id for c in comparison.new_failures]),
+        ("No longer offered", [c.id for c in comparison.no_longer_offered]),
+        ("Fixed", [c.id for c in comparison.fixed]),
+        ("Missing from this run", comparison.missing),
+    ]
+    lines += [f"- {label}: {_id_list(ids)}" for label, ids in items if ids]
+    lines += [f"- Throughput regression: {md_code(f.id)} {md_escape(describe_figure_change(f))}"
+              for f in comparison.throughput_regressions]
+    lines += [f"- Inconclusive (client-bound): {md_code(f.id)} {md_escape(describe_figure_change(f))}"
+              for f in comparison.inconclusive_figures]
+    if len(lines) == 3:
+        lines.append("- No changes.")
+    return lines
+
+
+def _figures_section(report: RunReport, limit: int) -> list[str]:
+    if not report.figures:
+        return []
+    lines = ["", "### Top figures", "", "| Figure | Value | Transport |", "|---|---:|---|"]
+    for figure in report.figures[:limit]:
+        bound = "≥ " if figure.client_bound else ""
+        value = f"{bound}{format_value(figure.value)} {md_escape(figure.unit)}"
+        lines.append(f"| {md_escape(figure.name or figure.id)} | {value} | {md_escape(figure.transport) or '—'} |")
+    if len(report.figures) > limit:
+        lines += ["", f"…and {len(report.figures) - limit} more figures in report.html."]
+    if any(f.client_bound for f in report.figures[:limit]):
+        lines += ["", "≥: close to the client's own capacity, so a lower bound on the server's."]
+    return lines
+
+
+def _known_failure_notes(report: RunReport) -> list[str]:
+    expected = [r.id for r in report.results if r.outcome is Outcome.EXPECTED_FAILURE]
+    fixed = [r.id for r in report.results
+             if r.outcome is Outcome.PASSED and r.message.startswith(FIXED_NOTE_PREFIX)]
+    lines = []
+    if expected:
+        lines.append(f"- Known failures (accepted): {_id_list(expected)}")
+    if fixed:
+        lines.append(f"- Listed as known failures but now pass, remove them from the list: {_id_list(fixed)}")
+    return ["", *lines] if lines else []
+
+
+def render_summary(report: RunReport, comparison: BaselineComparison | None = None,
+                   max_failures: int = MAX_FAILURES, max_figures: int = MAX_FIGURES) -> str:
+    """The Markdown summary for ``report`` (expects a redacted report)."""
+    lines = _verdict_lines(report, comparison)
+    lines += ["", *_counts_table(report)]
+    lines += _failures_section(report, max_failures)
+    lines += _known_failure_notes(report)
+    lines += _comparison_section(comparison)
+    lines += _figures_section(report, max_figures)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""Write every report format for a run into its own folder.
+
+Folder name: ``<UTC start time>-<target slug>`` (``20240501T120000Z-armada-example-com``),
+so runs sort by time and never overwrite each other. The report is redacted
+once, here, before any format sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from conformance.results import RunReport
+
+from .common import target_slug, utc_stamp
+from .gate import BaselineComparison
+from .html_report import render_html
+from .json_report import load_report, report_to_json
+from .junit import render_junit
+from .markdown import render_summary
+from .redact import redact_report
+
+REPORT_FILES = ("report.json", "junit.xml", "summary.md", "report.html")
+
+
+def report_folder_name(report: RunReport) -> str:
+    return f"{utc_stamp(report.started)}-{target_slug(report.target)}"
+
+
+def _fresh_folder(parent: Path, name: str) -> Path:
+    """``parent/name``, or ``name-2``, ``name-3``... if a run already used it."""
+    candidate, n = parent / name, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = parent / f"{name}-{n}"
+
+
+def render_into(report: RunReport, folder: Path, comparison: BaselineComparison | None = None,
+                known_secrets: Iterable[str] = ()) -> Path:
+    """Write the four files into an existing ``folder``; returns it."""
+    safe = redact_report(report, known_secrets)
+    outputs = {
+        "report.json": report_to_json(safe),
+        "junit.xml": render_junit(safe),
+        "summary.md": render_summary(safe, comparison),
+        "report.html": render_html(safe, comparison),
+    }
+    for name, text in outputs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def write_reports(report: RunReport, report_dir: Path, comparison: BaselineComparison | None = None,
+                  known_secrets: Iterable[str] = ()) -> Path:
+    """Write report.json, junit.xml, summary.md and report.html into a new run folder.
+
+    ``known_secrets`` are literal values (configured passwords, tokens) to scrub
+    wherever they appear, on top of the key and pattern rules of ``redact``.
+    Returns the folder.
+    """
+    folder = _fresh_folder(Path(report_dir), report_folder_name(report))
+    return render_into(report, folder, comparison, known_secrets)
+
+
+def render_all(report_json_path: Path | str, out_dir: Path | str,
+               comparison: BaselineComparison | None = None) -> Path:
+    """Re-render a stored report.json (e.g. with a newer suite) into ``out_dir``; returns it.
+
+    ``out_dir`` is used as given (created if needed), not a timestamped subfolder:
+    whoever asks for a re-render says where it goes.
+    """
+    report = load_report(report_json_path)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return render_into(report, folder, comparison)
