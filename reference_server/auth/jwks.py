@@ -27,7 +27,7 @@ class JwksCache:
     def __init__(self, issuer: str, *, min_refetch_seconds: float = 10.0, max_age_seconds: float = 3600.0,
                  timeout_seconds: float = 5.0) -> None:
         self.issuer = issuer
-        self._min_refetch = min_refetch_seconds
+        self.min_refetch_seconds = min_refetch_seconds
         self._max_age = max_age_seconds
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._keys: list[dict[str, Any]] = []
@@ -54,7 +54,7 @@ class JwksCache:
         return self._fetched_at is None or time.monotonic() - self._fetched_at > self._max_age
 
     def _may_refetch(self) -> bool:
-        return self._attempted_at is None or time.monotonic() - self._attempted_at >= self._min_refetch
+        return self._attempted_at is None or time.monotonic() - self._attempted_at >= self.min_refetch_seconds
 
     async def _refresh(self, kid: str | None) -> None:
         if self._lock is None:
