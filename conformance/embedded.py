@@ -97,3 +97,29 @@ class EmbeddedEnvironment:
     def _basic(self, user: str, groups: list[str]) -> Identity:
         password = self.passwords[user]
         return Identity("basic", user, lambda: basic_header(user, password), tuple(groups))
+
+    # ---- for `armada-conformance serve`: how another tool reaches this set-up ----------
+
+    def credentials_lines(self) -> list[str]:
+        """Shell lines exporting the secrets the target file refers to."""
+        lines = [f"export ARMADA_PW='{self.passwords[ADMIN]}'   # basic: {ADMIN} (admins)",
+                 f"export ARMADA_GUEST_PW='{self.passwords[LOW]}'   # basic: {LOW} (no permissions)"]
+        if self.provider:
+            lines.append(f"export ARMADA_TOKEN='{self.provider.id_token(ADMIN, ['admins'])}'   # oidc: {ADMIN}")
+        if self.realm:
+            lines.append(f"export KRB5_CONFIG='{self.realm.krb5_config}'   # kerberos realm {self.realm.realm_name}")
+        return lines
+
+    def target_file(self) -> str:
+        assert self.server is not None
+        text = (f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
+                f'rest = "{self.server.rest_url}"\nprofile = "current"\n\n'
+                '[auth.anonymous]\nexpect = "allowed"\n\n'
+                f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
+                f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n')
+        if self.provider:
+            text += '\n[auth.oidc]\ntoken_env = "ARMADA_TOKEN"\n'
+        if self.realm:
+            text += (f'\n[auth.kerberos]\nservice = "HTTP@{self.realm.service_host}"\n'
+                     f'ccache = "{self.realm.tmpdir}/ccache_{ADMIN}"\nmutual = true\n')
+        return text

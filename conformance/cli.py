@@ -1,0 +1,185 @@
+"""``armada-conformance``: run the suite, list its checks, serve the reference set-up, re-render reports.
+
+Exit status of ``run``: 0 when every required check passes (and nothing regressed
+against a baseline), 1 when one fails or regresses, 2 when the target or the
+configuration is unusable (one line on stderr says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+EPILOG = """examples:
+  armada-conformance run                                 # the embedded reference server, all four auth schemes
+  armada-conformance run --target staging.toml --read-only
+  armada-conformance run --only PARITY,SEMANTICS-CancelJobs --known-failures known.toml
+  armada-conformance list-checks --json
+  armada-conformance serve                               # a reference set-up to point other tools at
+  armada-conformance report reports/<run>/report.json --out rendered/
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not getattr(args, "command", None):
+        _parser().print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # e.g. `list-checks | head`: the reader left, which is fine
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="armada-conformance", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Check an Armada API endpoint: gRPC/REST parity, swagger truth, authentication schemes, "
+                    "API semantics and event-stream throughput; write JSON, JUnit, Markdown and HTML reports.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
+    run.add_argument("--target", metavar="FILE", help="target TOML file (see README: Pointing at a deployment)")
+    run.add_argument("--grpc", metavar="HOST:PORT", help="gRPC address (overrides the target file)")
+    run.add_argument("--rest", metavar="URL", help="REST base URL (overrides the target file)")
+    run.add_argument("--profile", choices=("seed", "current"), help="which methods to expect (default: target's)")
+    run.add_argument("--only", metavar="IDS", help="check IDs, patterns (AUTH-BASIC-*) or categories, comma-separated")
+    run.add_argument("--read-only", action="store_true", help="skip every check that changes anything")
+    run.add_argument("--known-failures", metavar="FILE", help="TOML list of check IDs expected to fail, with reasons")
+    run.add_argument("--baseline", metavar="REPORT", help="a previous report.json to compare with")
+    run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
+    run.add_argument("--prefix", metavar="NAME", help="prefix of the queues and job sets the run creates")
+    run.add_argument("--call-timeout", type=float, metavar="SECONDS", help="deadline of each call (default 10)")
+    run.add_argument("--fault", action="append", default=[], metavar="NAME",
+                     help="embedded target only: switch on a reference-server fault to watch checks fail")
+    run.add_argument("--verbose", action="store_true", help="pytest's own output instead of the progress line")
+    run.set_defaults(handler=_run)
+
+    listing = commands.add_parser("list-checks", help="print the check catalogue")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    listing.add_argument("--profile", choices=("seed", "current"), help="only the checks of this profile")
+    listing.set_defaults(handler=_list_checks)
+
+    serve = commands.add_parser("serve", help="run the reference server with the embedded auth set-up")
+    serve.add_argument("--write-target", default="embedded-target.toml", metavar="FILE",
+                       help="where to write a target file for it (default: embedded-target.toml)")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a fault")
+    serve.set_defaults(handler=_serve)
+
+    report = commands.add_parser("report", help="re-render a stored report.json in every format")
+    report.add_argument("report_json", metavar="REPORT.json")
+    report.add_argument("--out", metavar="DIR", help="output folder (default: beside the report)")
+    report.add_argument("--baseline", metavar="REPORT", help="a previous report.json to compare with")
+    report.set_defaults(handler=_report)
+    return parser
+
+
+def _pytest_args(args: argparse.Namespace) -> list[str]:
+    out = ["-p", "conformance", "--pyargs", "conformance.suite", "-p", "no:cacheprovider",
+           "--report-dir", args.report_dir]
+    for option in ("target", "grpc", "rest", "profile", "only", "known_failures", "baseline", "prefix",
+                   "call_timeout"):
+        value = getattr(args, option)
+        if value is not None:
+            out += [f"--{option.replace('_', '-')}", str(value)]
+    out += [item for name in args.fault for item in ("--fault", name)]
+    if args.read_only:
+        out.append("--read-only")
+    return out + (["-v", "-rfEs"] if args.verbose else ["-p", "no:terminal"])
+
+
+def _run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from conformance.preflight import check_target
+    from conformance.progress import Progress
+    from conformance.target import TargetError, load_target
+
+    if args.target or args.grpc:
+        try:
+            check_target(load_target(args.target, {"grpc": args.grpc, "rest": args.rest,
+                                                   "profile": args.profile}))
+        except TargetError as exc:
+            print(f"armada-conformance: {exc}", file=sys.stderr)
+            return 2
+    plugins = [] if args.verbose else [Progress()]
+    status = int(pytest.main(_pytest_args(args), plugins=plugins))
+    _print_summary(Path(args.report_dir))
+    return status if status in (0, 1, 2) else 2
+
+
+def _print_summary(report_dir: Path) -> None:
+    folders = sorted((p for p in report_dir.glob("*/summary.md")), key=lambda p: p.stat().st_mtime)
+    if folders:
+        print(folders[-1].read_text().split("\n\n")[0].strip())
+        print(f"reports: {folders[-1].parent}")
+
+
+def _list_checks(args: argparse.Namespace) -> int:
+    from conformance.checks import catalogue, select
+
+    checks = catalogue()
+    if args.profile:
+        checks = select(checks, args.profile)
+    rows = [{"id": c.id, "category": c.category, "requirement": c.requirement, "severity": c.severity.value,
+             "profiles": sorted(c.profiles), "mutating": c.mutating} for c in checks]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=1)
+        print()
+    else:
+        width = max(len(r["id"]) for r in rows)
+        for r in rows:
+            print(f"{r['id']:{width}}  {r['severity']:11}  {r['requirement']}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.embedded import EmbeddedEnvironment
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        environment = EmbeddedEnvironment(faults=tuple(args.fault)).__enter__()
+    except Exception as exc:
+        print(f"armada-conformance: cannot start the embedded set-up: {exc}", file=sys.stderr)
+        return 2
+    try:
+        Path(args.write_target).write_text(environment.target_file())
+        for line in environment.credentials_lines():
+            print(line)
+        print(f"target file: {args.write_target} (the exports above provide its secrets)")
+        print(f"ready: gRPC {environment.server.grpc_target}, REST {environment.server.rest_url}; Ctrl-C stops",
+              flush=True)
+        stop.wait()
+    finally:
+        environment.__exit__(None, None, None)
+        print("stopped")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from conformance.report import load_report
+    from conformance.report.gate import compare_to_baseline
+    from conformance.report.json_report import ReportFormatError
+    from conformance.report.writer import render_all
+
+    try:
+        comparison = (compare_to_baseline(load_report(args.report_json), load_report(args.baseline))
+                      if args.baseline else None)
+        folder = render_all(args.report_json, args.out or Path(args.report_json).parent, comparison)
+    except (ReportFormatError, OSError) as exc:
+        print(f"armada-conformance: {exc}", file=sys.stderr)
+        return 2
+    print(f"rendered into {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Entry points: ``nox -s conformance`` (the main job) and ``nox -s tests`` (the project's tests).
+
+Each session installs what it needs, system packages included when run as root on
+Debian (the MIT Kerberos KDC and headers for gssapi, Chromium for the HTML report
+test), so a fresh machine needs nothing but Python 3.11 and nox.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.sessions = ["conformance"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "venv"
+
+PYTHON = "3.11"
+EXTRAS = ".[kerberos,test]"
+# Debian packages and a command that shows each is installed.
+SYSTEM_PACKAGES = {"krb5-kdc": "krb5kdc", "krb5-admin-server": "kadmind", "libkrb5-dev": "krb5-config",
+                   "krb5-user": "kinit"}
+BROWSER_PACKAGES = {"chromium": "chromium"}
+
+
+def ensure_system_packages(session: nox.Session, packages: dict[str, str]) -> None:
+    """apt-get install what is missing (as root), or say exactly what to install."""
+    missing = [pkg for pkg, command in packages.items()
+               if not (shutil.which(command) or os.path.exists(f"/usr/sbin/{command}"))]
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        session.error(f"missing system packages: {' '.join(missing)} (install them, e.g. apt-get install)")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True, env=env)
+
+
+def install(session: nox.Session, browser: bool = False) -> None:
+    ensure_system_packages(session, {**SYSTEM_PACKAGES, **(BROWSER_PACKAGES if browser else {})})
+    session.install("-q", "-e", EXTRAS)
+
+
+@nox.session(python=PYTHON)
+def conformance(session: nox.Session) -> None:
+    """Run the conformance suite (embedded reference server unless `-- --target FILE`) and write reports."""
+    install(session)
+    session.run("armada-conformance", "run", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The project's own tests (pass pytest options after `--`)."""
+    install(session, browser=True)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or ["tests"]))
+
+
+@nox.session(python=PYTHON)
+def serve(session: nox.Session) -> None:
+    """The reference server with all four auth schemes; prints credentials and a target file."""
+    install(session)
+    session.run("armada-conformance", "serve", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def report(session: nox.Session) -> None:
+    """Re-render a stored report: `nox -s report -- reports/<run>/report.json`."""
+    install(session)
+    if not session.posargs:
+        session.error("usage: nox -s report -- REPORT.json [--out DIR] [--baseline REPORT.json]")
+    session.run("armada-conformance", "report", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def benchmark(session: nox.Session) -> None:
+    """Throughput benchmarks at full size (100,000 events)."""
+    install(session)
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/bench", "--benchmark-only", *session.posargs,
+                env={"ARMADA_BENCH_EVENTS": "100000"})
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over everything."""
+    session.install("-q", "ruff>=0.5")
+    session.run("ruff", "check", ".")
