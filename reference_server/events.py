@@ -13,11 +13,13 @@ watcher is therefore constant, however far behind it is.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 from reference_server.errors import invalid
 from reference_server.faults import Faults
 
+_MESSAGE_ID = re.compile(r"[1-9][0-9]{0,18}")  # exactly the ids ``append`` issues: ASCII, no leading zero
 _CHUNK = 256  # events handed to the transport per wake-up: keeps one slow reader from starving others
 
 
@@ -45,7 +47,7 @@ class JobSetLog:
         """Index of the first event after ``from_message_id`` ("" means the beginning)."""
         if not from_message_id:
             return 0
-        if not from_message_id.isdigit() or not 0 < int(from_message_id) <= len(self.events):
+        if not _MESSAGE_ID.fullmatch(from_message_id) or int(from_message_id) > len(self.events):
             raise invalid(f"from_message_id {from_message_id!r} is not a message id of job set "
                           f"{self.job_set_id!r} in queue {self.queue!r} (it has {len(self.events)} messages)")
         position = int(from_message_id)
@@ -58,16 +60,19 @@ class JobSetLog:
     async def read(self, position: int, watch: bool, faults: Faults) -> AsyncIterator[list[bytes]]:
         """Yield chunks of serialized ``EventStreamMessage`` from ``position`` on.
 
-        Without ``watch`` the stream ends once it has caught up; with it, it waits for
-        appends until the caller stops iterating (the client cancels).
+        Without ``watch`` the stream ends once it has sent the events stored when the
+        read began (so a busy job set cannot keep it open for ever); with it, it waits
+        for appends until the caller stops iterating (the client cancels).
         """
+        stop = None if watch else len(self.events)
         while True:
-            while position < len(self.events):
-                chunk = self.events[position:position + _CHUNK]
+            while position < (limit := len(self.events) if stop is None else stop):
+                chunk = self.events[position:min(position + _CHUNK, limit)]
                 position += len(chunk)
                 yield chunk
-            if not watch and "watch-false-hangs" not in faults:
+            if stop is not None and "watch-false-hangs" not in faults:
                 return
+            stop = None  # watching, or the fault: carry on as a watcher would
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             await waiter

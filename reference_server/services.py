@@ -13,6 +13,7 @@ from typing import Any
 
 import protos
 from reference_server.errors import invalid, not_found
+from reference_server.events import JobSetLog
 from reference_server.executor import Executor
 from reference_server.store import JobState, Store
 
@@ -145,12 +146,15 @@ class Services:
         if not request.id:
             raise invalid("id (the job set id) is required")
         job_set = self.store.job_set(request.queue, request.id)
-        if job_set is None and request.errorIfMissing and "no-error-if-missing" not in self.store.faults:
+        # A job set exists once it has an event: a watcher waiting on an empty log does not create it.
+        missing = job_set is None or not job_set.log.events
+        if missing and request.errorIfMissing and "no-error-if-missing" not in self.store.faults:
             raise not_found(f"job set {request.id!r} does not exist in queue {request.queue!r}")
+        log = job_set.log if job_set is not None else JobSetLog(request.queue, request.id)
+        position = log.start_position(request.from_message_id, self.store.faults)
         if job_set is None and not request.watch:
             return
         job_set = job_set or self.store.job_set(request.queue, request.id, create=True)
-        position = job_set.log.start_position(request.from_message_id, self.store.faults)
         async for chunk in job_set.log.read(position, request.watch, self.store.faults):
             yield chunk
 

@@ -77,8 +77,10 @@ class Store:
                            f"queue {name!r} still has {len(active)} active job(s); cancel them first")
         del self.queues[name]
         for key in [k for k in self.job_sets if k[0] == name]:
+            # The events stay replayable (and watchers keep their log); the jobs are forgotten.
             for job_id in self.job_sets[key].job_ids:
                 self.jobs.pop(job_id, None)
+            self.job_sets[key].job_ids.clear()
 
     def require_queue(self, name: str) -> Any:
         _require_name(name, "queue name")
