@@ -130,7 +130,7 @@ class RunContext:
     def wait_for(self, queue: str, job_set: str, done: Callable[[list[str]], bool],
                  timeout: float | None = None) -> list[tuple[str, str, dict[str, Any]]]:
         """Read the job set until ``done(kinds)`` holds or ``timeout`` passes (then return what came)."""
-        deadline = time.monotonic() + (timeout or self.target.timeout)
+        deadline = time.monotonic() + min(timeout or self.target.timeout, self.target.timeout)
         seen: list[tuple[str, str, dict[str, Any]]] = []
         call = self.grpc.open_stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": True},
                                      metadata=self.metadata(), timeout=max(0.1, deadline - time.monotonic()))

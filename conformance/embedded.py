@@ -27,14 +27,16 @@ ADMIN, LOW = "alice", "carol"
 
 class EmbeddedEnvironment:
     def __init__(self, faults: tuple[str, ...] = (), pace_ms: float = 0.0, kerberos: bool = True,
-                 oidc: bool = True) -> None:
+                 oidc: bool = True, realm: KerberosRealm | None = None,
+                 provider: OpenIDProvider | None = None) -> None:
+        """``realm`` / ``provider``: already running ones to share (their owner stops them)."""
         self.faults = faults
         self.pace_ms = pace_ms
-        self.with_kerberos = kerberos
-        self.with_oidc = oidc
+        self.with_kerberos = kerberos and realm is None
+        self.with_oidc = oidc and provider is None
         self.passwords = {ADMIN: secrets.token_urlsafe(12), LOW: secrets.token_urlsafe(12)}
-        self.realm: KerberosRealm | None = None
-        self.provider: OpenIDProvider | None = None
+        self.realm: KerberosRealm | None = realm
+        self.provider: OpenIDProvider | None = provider
         self.server: BackgroundServer | None = None
         self._stack = contextlib.ExitStack()
 

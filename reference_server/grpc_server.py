@@ -52,6 +52,8 @@ class Guard:
             self.authorizer.check(method, outcome.principal, request, self.services.store.queues)
         except ApiError as exc:
             await context.abort(exc.code, exc.message)
+        if "all-internal" in self.services.store.faults:
+            await context.abort(grpc.StatusCode.INTERNAL, "internal error (fault all-internal)")
         return outcome.principal
 
     def unary(self, method: str, handler: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,111 @@
+"""Every conformance check can fail: each reference-server fault fails exactly its checks.
+
+``EXPECTED`` is the contract between the fault switches and the check catalogue: for
+each fault, the checks (fnmatch patterns over IDs, minus ``except``) that must fail
+with the fault on, and those that must report "not offered". Every other check must
+pass, the healthy server must pass everything, and every check ID must be named
+by at least one fault, so a check that cannot fail is caught here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.checks import Check, catalogue
+from conformance.context import RunContext
+from conformance.embedded import EmbeddedEnvironment
+from conformance.results import Outcome
+from conformance.runner import run_check
+from reference_server.faults import CATALOGUE
+
+EXPECTED: dict[str, dict[str, list[str]]] = {
+    "all-internal": {"fail": ["SURFACE-*", "SEMANTICS-*"], "except": ["SURFACE-Event.Watch-*"]},
+    "notfound-wrong-code": {"fail": ["SEMANTICS-QueueCreateDelete", "SEMANTICS-QueueRoundTrip",
+                                     "SEMANTICS-QueueNotFound", "SEMANTICS-SubmitUnknownQueue",
+                                     "SURFACE-Submit.SubmitJobs-*", "SURFACE-Submit.CancelJobs-*",
+                                     "SURFACE-Submit.CancelJobSet-*", "SURFACE-Submit.ReprioritizeJobs-*",
+                                     "SURFACE-Submit.PreemptJobs-*", "SURFACE-*.UpdateQueue-*",
+                                     "SURFACE-*.DeleteQueue-*", "SURFACE-*.GetQueue-*", "SURFACE-*.GetQueueInfo-*",
+                                     "SURFACE-QueueService.CordonQueue-*", "SURFACE-QueueService.UncordonQueue-*",
+                                     "SURFACE-QueueService.PreemptOnQueue-*", "SURFACE-QueueService.CancelOnQueue-*",
+                                     "SURFACE-Event.GetJobSetEvents-*"]},
+    "duplicate-queue-accepted": {"fail": ["SEMANTICS-QueueCreateDelete"]},
+    "wrong-owner": {"fail": ["SEMANTICS-SubmitEvents"]},
+    "accept-empty-podspec": {"fail": ["SEMANTICS-SubmitInvalid"]},
+    "no-cancelled-event": {"fail": ["SEMANTICS-CancelJobs"]},
+    "resume-duplicates-event": {"fail": ["SEMANTICS-ResumeFromMessageId"]},
+    "resume-drops-event": {"fail": ["SEMANTICS-ResumeFromMessageId"]},
+    "watch-false-hangs": {"fail": ["SEMANTICS-WatchFalseEnds", "SEMANTICS-ResumeFromMessageId"]},
+    "no-error-if-missing": {"fail": ["SEMANTICS-ErrorIfMissing"]},
+    "queue-info-wrong-counts": {"fail": ["SEMANTICS-QueueInfoCounts"]},
+    "unimplemented-queue-info": {"fail": [], "not_offered": ["SEMANTICS-QueueInfoCounts",
+                                                             "SURFACE-Submit.GetQueueInfo-*"]},
+}
+
+
+def _matching(checks: list[Check], patterns: list[str], excluded: list[str] = ()) -> set[str]:
+    return {c.id for c in checks if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)
+            and not any(fnmatch.fnmatchcase(c.id, p) for p in excluded)}
+
+
+def _run_all(environment: EmbeddedEnvironment) -> dict[str, Outcome]:
+    target = environment.target("current")
+    target.timeout = 2.0
+    ctx = RunContext(target)
+    try:
+        return {check.id: run_check(check, ctx).outcome for check in catalogue()}
+    finally:
+        ctx.cleanup()
+        ctx.close()
+
+
+@pytest.fixture
+def environment_with(shared_realm, shared_provider) -> Iterator:  # type: ignore[no-untyped-def]
+    started: list[EmbeddedEnvironment] = []
+
+    def start(*faults: str) -> EmbeddedEnvironment:
+        environment = EmbeddedEnvironment(faults=faults, realm=shared_realm, provider=shared_provider).__enter__()
+        started.append(environment)
+        return environment
+
+    yield start
+    for environment in started:
+        environment.__exit__(None, None, None)
+
+
+def test_the_healthy_server_passes_every_check(environment_with) -> None:  # type: ignore[no-untyped-def]
+    outcomes = _run_all(environment_with())
+    failed = sorted(i for i, o in outcomes.items() if o is Outcome.FAILED)
+    assert failed == []
+    assert {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED} == {"SURFACE-Event.Watch-GRPC"}
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED))
+def test_a_fault_fails_exactly_its_checks(fault: str, environment_with) -> None:  # type: ignore[no-untyped-def]
+    checks = catalogue()
+    expected = EXPECTED[fault]
+    should_fail = _matching(checks, expected["fail"], expected.get("except", []))
+    should_not_offer = _matching(checks, expected.get("not_offered", [])) | {"SURFACE-Event.Watch-GRPC"}
+    outcomes = _run_all(environment_with(fault))
+    failed = {i for i, o in outcomes.items() if o is Outcome.FAILED}
+    not_offered = {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED}
+    assert sorted(failed - should_fail) == [], "checks failed that the fault should not break"
+    assert sorted(should_fail - failed) == [], "checks passed although the fault breaks what they check"
+    assert not_offered == should_not_offer
+
+
+def test_every_fault_is_in_the_catalogue_and_names_checks() -> None:
+    checks = catalogue()
+    for fault, expected in EXPECTED.items():
+        assert fault in CATALOGUE, f"{fault} is not a reference-server fault"
+        assert _matching(checks, expected["fail"] + expected.get("not_offered", [])), f"{fault} names no check"
+
+
+def test_every_check_is_failed_by_some_fault() -> None:
+    checks = catalogue()
+    covered = set().union(*(_matching(checks, e["fail"], e.get("except", [])) for e in EXPECTED.values()))
+    uncovered = sorted({c.id for c in checks} - covered - {"SURFACE-Event.Watch-GRPC"})
+    assert uncovered == [], f"checks that no fault makes fail: {uncovered}"
