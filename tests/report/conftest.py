@@ -1,112 +1,13 @@
-"""Reports built in code with every outcome, hostile evidence and secrets to redact."""
+"""Fixtures for the report tests; the builders live in report_samples."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-from collections.abc import Callable
-from typing import Any
 
 import pytest
+from report_samples import make_report, sample_results
 
-from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
-
-HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
-BASIC_PASSWORD = "s3cr3t-pw"
-BEARER = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
-CLIENT_SECRET = "oidc-client-secret-123"
-URL_PASSWORD = "hunter2url"
-BASIC_HEADER = "Basic " + base64.b64encode(f"alice:{BASIC_PASSWORD}".encode()).decode()
-SECRETS = (BASIC_PASSWORD, BEARER, CLIENT_SECRET, URL_PASSWORD, BASIC_HEADER.split()[1])
-
-
-def check(check_id: str, outcome: Outcome, *, category: str = "SURFACE",
-          severity: Severity = Severity.REQUIRED, **fields: Any) -> CheckResult:
-    return CheckResult(id=check_id, category=category, requirement=f"{check_id} behaves as specified",
-                       severity=severity, outcome=outcome, duration_s=fields.pop("duration_s", 0.05), **fields)
-
-
-def sample_results() -> list[CheckResult]:
-    """A mix of every outcome over methods, transports and auth schemes."""
-    o = Outcome
-    results = [
-        check("SURFACE-SubmitJobs-GRPC", o.PASSED, transport="grpc", method="SubmitJobs"),
-        check("SURFACE-SubmitJobs-REST", o.PASSED, transport="rest", method="SubmitJobs"),
-        check("SURFACE-CancelJobs-GRPC", o.PASSED, transport="grpc", method="CancelJobs"),
-        check("SURFACE-CancelJobs-REST", o.FAILED, transport="rest", method="CancelJobs",
-              message="expected HTTP 200, got 500 Internal Server Error\nsecond line of detail",
-              evidence={"request": {"method": "POST", "path": "/v1/job/cancel",
-                                    "headers": {"Authorization": BASIC_HEADER, "Accept": "application/json"}},
-                        "response": {"status": 500, "body": HOSTILE}}),
-        check("SURFACE-GetQueue-GRPC", o.NOT_OFFERED, transport="grpc", method="GetQueue",
-              message="target answered UNIMPLEMENTED"),
-        check("SURFACE-GetQueue-REST", o.PASSED, transport="rest", method="GetQueue"),
-        check("SEMANTICS-DeleteQueue-GRPC", o.SKIPPED, category="SEMANTICS", transport="grpc",
-              method="DeleteQueue", message="mutating check under --read-only"),
-        check("SEMANTICS-GetJobSetEvents-GRPC", o.EXPECTED_FAILURE, category="SEMANTICS", transport="grpc",
-              method="GetJobSetEvents", message="Known failure: upstream bug #123"),
-        check("PARITY-SubmitJobs", o.FAILED, category="PARITY", transport="both", method="SubmitJobs",
-              severity=Severity.RECOMMENDED, message="REST omits field | jobIds order differs"),
-        check("SWAGGER-Document", o.PASSED, category="SWAGGER", transport="rest"),
-        check("AUTH-ANON-REJECTED-GRPC", o.PASSED, category="AUTH", transport="grpc", scheme="anonymous"),
-        check("AUTH-ANON-REJECTED-REST", o.PASSED, category="AUTH", transport="rest", scheme="anonymous"),
-        check("AUTH-BASIC-BADPW-REST", o.FAILED, category="AUTH", transport="rest", scheme="basic",
-              message=f"server accepted password {BASIC_PASSWORD}x for alice; Authorization: {BASIC_HEADER}",
-              evidence={"request": f"GET /v1/queue HTTP/1.1\r\nAuthorization: {BASIC_HEADER}\r\n",
-                        "status": 200}),
-        check("AUTH-BASIC-GOOD-GRPC", o.PASSED, category="AUTH", transport="grpc", scheme="basic"),
-        check("AUTH-OIDC-EXPIRED-GRPC", o.PASSED, category="AUTH", transport="grpc", scheme="oidc",
-              evidence={"metadata": [["authorization", f"Bearer {BEARER}"], ["x-request-id", "abc"]]}),
-        check("AUTH-OIDC-EXPIRED-REST", o.NOT_CONFIGURED, category="AUTH", transport="rest", scheme="oidc",
-              message="no expired_token configured"),
-        check("AUTH-KERBEROS-GRPC", o.NOT_CONFIGURED, category="AUTH", transport="grpc", scheme="kerberos"),
-        check("THROUGHPUT-REPLAY", o.PASSED, category="THROUGHPUT", transport="grpc"),
-    ]
-    return results
-
-
-def sample_figures() -> list[Figure]:
-    return [
-        Figure("THROUGHPUT-REPLAY-GRPC", "Event replay (gRPC)", 48_000.0, "events/s", transport="grpc",
-               client_bound=True),
-        Figure("THROUGHPUT-REPLAY-REST", "Event replay (REST)", 12_500.0, "events/s", transport="rest"),
-        Figure("THROUGHPUT-SUBMIT-GRPC", "Job submission <fast>", 900.0, "jobs/s", transport="grpc"),
-        Figure("LATENCY-SUBMIT-P99", "Submit latency p99", 42.0, "ms", transport="grpc",
-               details={"samples": 500}),
-    ]
-
-
-def make_report(results: list[CheckResult] | None = None, figures: list[Figure] | None = None,
-                **fields: Any) -> RunReport:
-    values: dict[str, Any] = {
-        "target": {
-            "name": "armada-staging",
-            "grpc": "armada.example.com:50051",
-            "rest": f"https://admin:{URL_PASSWORD}@armada.example.com/api",
-            "auth": {"basic": {"username": "alice", "password": BASIC_PASSWORD, "password_env": "ARMADA_PW"},
-                     "oidc": {"token_endpoint": "https://idp.example.com/token", "client_secret": CLIENT_SECRET},
-                     "kerberos": {"keytab": "/etc/armada/client.keytab", "principal": "alice@EXAMPLE.COM"}},
-        },
-        "profile": "current",
-        "suite_version": "0.1.0",
-        "started": "2026-05-01T12:00:00+02:00",
-        "finished": "2026-05-01T12:03:30+02:00",
-        "machine": {"hostname": "ci-runner-7", "cpus": 2, "python": "3.11.9"},
-        "server_version": "v0.20.1",
-    }
-    values.update(fields)
-    return RunReport(**values, results=sample_results() if results is None else results,
-                     figures=sample_figures() if figures is None else figures)
-
-
-@pytest.fixture
-def report() -> RunReport:
-    return make_report()
-
-
-@pytest.fixture
-def report_factory() -> Callable[..., RunReport]:
-    return make_report
+from conformance.results import Outcome, RunReport, Severity
 
 
 @pytest.fixture

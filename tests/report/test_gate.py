@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from conftest import check, make_report
+from report_samples import check, make_report
 
 from conformance.report import (
     KnownFailure,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from conftest import HOSTILE, check, make_report
+from report_samples import HOSTILE, check, make_report
 
 from conformance.report import compare_to_baseline, redact_report, render_html
 from conformance.results import Figure, Outcome, RunReport

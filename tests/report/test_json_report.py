@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import make_report
+from report_samples import make_report
 
 from conformance.report import ReportFormatError, load_report, load_schema, report_to_json, schema_errors
 from conformance.report.json_report import write_json

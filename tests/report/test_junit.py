@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from conftest import check, make_report
+from report_samples import check, make_report
 
 from conformance.report import redact_report, render_junit
 from conformance.results import Outcome, Severity

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import check, make_report
+from report_samples import check, make_report
 
 from conformance.report import compare_to_baseline, render_summary
 from conformance.report.markdown import md_code, md_escape

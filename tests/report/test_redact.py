@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from conftest import BASIC_HEADER, BASIC_PASSWORD, BEARER, CLIENT_SECRET, SECRETS, URL_PASSWORD, make_report
+from report_samples import BASIC_HEADER, BASIC_PASSWORD, BEARER, CLIENT_SECRET, SECRETS, URL_PASSWORD, make_report
 
 from conformance.report import REDACTED, redact, redact_report, redact_text, report_to_json
 from conformance.report.redact import collect_secrets, is_sensitive_key
