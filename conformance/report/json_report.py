@@ -93,13 +93,13 @@ def report_from_dict(data: Any, source: str = "<data>") -> RunReport:
             shown = "\n  ".join(errors[:10])
             more = f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else ""
             raise ReportFormatError(f"{source}: does not match the report schema:\n  {shown}{more}")
-    data = _known_fields(RunReport, data)
-    data["results"] = [_known_fields(CheckResult, r) for r in data.get("results", [])]
-    data["figures"] = [_known_fields(Figure, f) for f in data.get("figures", [])]
-    data["schema_version"] = SCHEMA_VERSION
     try:
+        data = _known_fields(RunReport, data)
+        data["results"] = [_known_fields(CheckResult, r) for r in data.get("results", [])]
+        data["figures"] = [_known_fields(Figure, f) for f in data.get("figures", [])]
+        data["schema_version"] = SCHEMA_VERSION
         return RunReport.from_dict(data)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise ReportFormatError(f"{source}: {exc}") from exc
 
 

@@ -41,6 +41,7 @@ def _bar(index: int, figure: Figure, scale: float, baseline: float | None, hatch
     y = _TOP + index * _ROW_H
     width = max(figure.value, 0.0) * scale
     label = figure.name or figure.id
+    mark = baseline * scale if baseline is not None and baseline > 0 else 0.0   # keep the value clear of it
     fill = f"url(#{hatch})" if figure.client_bound else BAR_COLOUR
     value = ("≥ " if figure.client_bound else "") + f"{format_value(figure.value)} {figure.unit}"
     tip = f"{figure.id}: {value}" + (f" (baseline {format_value(baseline)})" if baseline is not None else "")
@@ -50,10 +51,10 @@ def _bar(index: int, figure: Figure, scale: float, baseline: float | None, hatch
         f'{escape(_truncate(label))}</text>',
         f'<rect x="{_LABEL_W}" y="{y}" width="{width:.1f}" height="{_BAR_H}" fill="{fill}" '
         f'stroke="{BAR_COLOUR}" stroke-width="{1 if figure.client_bound else 0}"/>',
-        f'<text x="{_LABEL_W + width + 6:.1f}" y="{y + _BAR_H - 4}" class="val">{escape(value)}</text>',
+        f'<text x="{_LABEL_W + max(width, mark) + 6:.1f}" y="{y + _BAR_H - 4}" class="val">{escape(value)}</text>',
     ]
-    if baseline is not None and baseline > 0:
-        bx = _LABEL_W + baseline * scale
+    if mark:
+        bx = _LABEL_W + mark
         parts.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{y - 3}" y2="{y + _BAR_H + 3}" '
                      f'stroke="{BASELINE_COLOUR}" stroke-width="2" stroke-dasharray="3 2"/>')
     parts.append("</g>")
