@@ -18,6 +18,7 @@ import time
 
 import aiohttp
 import grpc
+import psutil
 
 import protos
 
@@ -78,10 +79,14 @@ async def grpc_events(target: str) -> int:
     return count
 
 
-async def timed(read) -> tuple[int, float]:
+async def timed(read, server: psutil.Process) -> tuple[int, float, float, float]:
+    """Events, events/s, and CPU microseconds per event in the server and in this client."""
+    server_cpu, client_cpu = sum(server.cpu_times()[:2]), time.process_time()
     start = time.perf_counter()
     count = await read()
-    return count, count / (time.perf_counter() - start)
+    rate = count / (time.perf_counter() - start)
+    server_us = (sum(server.cpu_times()[:2]) - server_cpu) / count * 1e6
+    return count, rate, server_us, (time.process_time() - client_cpu) / count * 1e6
 
 
 async def main() -> None:
@@ -96,10 +101,11 @@ async def main() -> None:
         best = {"grpc": 0.0, "rest": 0.0}
         for _ in range(args.rounds):
             for name, read in (("grpc", lambda: grpc_events(target)), ("rest", lambda: rest_events(rest))):
-                count, rate = await timed(read)
+                count, rate, server_us, client_us = await timed(read, psutil.Process(proc.pid))
                 assert count == total, (name, count, total)
                 best[name] = max(best[name], rate)
-                print(f"{name:5} {count} events {rate:10.0f} events/s")
+                print(f"{name:5} {count} events {rate:10.0f} events/s  CPU/event: server {server_us:5.1f} us, "
+                      f"client {client_us:5.1f} us")
         print(f"best: gRPC {best['grpc']:.0f}/s, REST {best['rest']:.0f}/s, "
               f"REST/gRPC = {best['rest'] / best['grpc']:.2f}x")
     finally:
