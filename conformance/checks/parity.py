@@ -1,0 +1,256 @@
+"""PARITY: gRPC and REST are one API. Same results, same failures, same event sequences.
+
+Each REST-bound method has a scenario that does the same thing once per transport
+and returns what to compare: ``Same`` (one object read twice: equal exactly) or
+``Alike`` (two separate objects made the same way: equal once volatile fields such as
+ids and names are masked). Failures compare the gRPC code with the gateway's status
+mapping and v1 error body. REST JSON is read in either dialect (``dialects.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.checks import CheckFailed, family
+from conformance.context import RunContext, tiny_job
+from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
+from conformance.transport.grpc_client import GrpcResult
+from conformance.transport.rest_client import RestResult
+
+VOLATILE = frozenset({"name", "jobId", "id", "created", "cancelledIds", "jobSetId", "kubernetesId", "podName"})
+RICH_QUEUE = {"priorityFactor": 2, "userOwners": ["conformance-owner"], "groupOwners": ["conformance-group"],
+              "permissions": [{"subjects": [{"kind": "Group", "name": "conformance-group"}], "verbs": ["watch"]}],
+              "resourceLimits": {"cpu": 0.5}, "labels": {"team": "conformance"}}
+
+
+@dataclass
+class Pair:
+    """What one scenario produced over each transport, and how to compare it."""
+
+    method: str
+    grpc: Any        # a message, or a list of messages (streams), or a GrpcResult on failure
+    rest: Any        # the REST JSON (object or list of stream results), or a RestResult on failure
+    exact: bool = True
+
+
+def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: dict | None = None) -> Pair:
+    grpc_result = ctx.call(method, grpc_request)
+    rest_result = ctx.require_rest().call(f"api.{method}", rest_request if rest_request is not None else grpc_request,
+                                          headers=ctx.headers())
+    if grpc_result.code != "OK" or rest_result.status != 200:
+        raise CheckFailed(f"{method} should succeed on both transports: gRPC {grpc_result.code} "
+                          f"({grpc_result.details}), REST HTTP {rest_result.status}",
+                          {"grpc": grpc_result.details, "rest": rest_result.text[:500]})
+    return Pair(method, grpc_result.response, rest_result.body, exact=rest_request is None)
+
+
+def _held_jobs(ctx: RunContext, count: int) -> tuple[str, str, list[str]]:
+    queue, job_set = ctx.create_queue(), ctx.name("js")
+    return queue, job_set, ctx.submit(queue, job_set, count=count, hold=True)
+
+
+def _get_queue(ctx: RunContext) -> Pair:
+    name = ctx.create_queue(**RICH_QUEUE)
+    return _call_both(ctx, "Submit/GetQueue", {"name": name})
+
+
+def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> Pair:
+    """Do ``method`` to one fresh queue per transport; compare the queues afterwards (via gRPC)."""
+    first, second = ctx.create_queue(), ctx.create_queue()
+    if method == "Submit/CreateQueue":
+        first, second = ctx.name("q"), ctx.name("q")
+        ctx.created_queues += [first, second]
+    pair = _call_both(ctx, method, make(first), make(second))
+    got = [ctx.call("Submit/GetQueue", {"name": n}) for n in (first, second)]
+    if method == "Submit/DeleteQueue":
+        codes = [g.code for g in got]
+        if codes != ["NOT_FOUND", "NOT_FOUND"]:
+            raise CheckFailed(f"after DeleteQueue via gRPC and via REST, GetQueue answers {codes}", {})
+        return pair
+    if not all(g.ok for g in got):
+        raise CheckFailed(f"after {method} via both transports, GetQueue answers {[g.code for g in got]}", {})
+    return Pair(method, as_dict(got[0].response), as_dict(got[1].response), exact=False)
+
+
+def _batch(ctx: RunContext, method: str) -> Pair:
+    def request(name: str) -> dict:
+        return {"queues": [{"name": name, **RICH_QUEUE}, {"name": "", "priorityFactor": 1}]}
+
+    first, second = ctx.name("q"), ctx.name("q")
+    if method == "Submit/UpdateQueues":
+        first, second = ctx.create_queue(), ctx.create_queue()
+    else:
+        ctx.created_queues += [first, second]
+    return _call_both(ctx, method, request(first), request(second))
+
+
+def _get_queues(ctx: RunContext) -> Pair:
+    mine = {ctx.create_queue(**RICH_QUEUE), ctx.create_queue()}
+    grpc_result = ctx.stream("Submit/GetQueues", {})
+    rest_result = ctx.require_rest().stream("api.Submit/GetQueues", {}, headers=ctx.headers())
+    _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
+    ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
+    rest_ours = [r for r in rest_result.results if "end" in r or r.get("queue", {}).get("name") in mine]
+    return Pair("Submit/GetQueues", ours, rest_ours)
+
+
+def _queue_info(ctx: RunContext) -> Pair:
+    queue, _, _ = _held_jobs(ctx, 2)
+    return _call_both(ctx, "Submit/GetQueueInfo", {"name": queue})
+
+
+def _submit(ctx: RunContext) -> Pair:
+    queue = ctx.create_queue()
+    sets = ctx.name("js"), ctx.name("js")
+    ctx.created_job_sets += [(queue, s) for s in sets]
+    return _call_both(ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]}
+                                                  for s in sets))
+
+
+def _on_two_jobs(method: str, extra: dict) -> Callable[[RunContext], Pair]:
+    def scenario(ctx: RunContext) -> Pair:
+        queue, job_set, (one, two) = _held_jobs(ctx, 2)
+        base = {"queue": queue, "jobSetId": job_set, **extra}
+        pair = _call_both(ctx, method, {**base, "jobIds": [one]}, {**base, "jobIds": [two]})
+        return _without_map_keys(pair)
+
+    return scenario
+
+
+def _without_map_keys(pair: Pair) -> Pair:
+    """Results keyed by job id: compare the values, since the two jobs' ids differ."""
+    grpc_side, rest_side = _comparable(pair)
+    return Pair(pair.method, _map_values(grpc_side), _map_values(rest_side), exact=False)
+
+
+def _map_values(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v.values()) if isinstance(v, dict) else v for k, v in result.items()}
+
+
+def _cancel_job_set(ctx: RunContext) -> Pair:
+    queue = ctx.create_queue()
+    sets = []
+    for _ in range(2):
+        job_set = ctx.name("js")
+        ctx.submit(queue, job_set, hold=True)
+        sets.append(job_set)
+    pair = _call_both(ctx, "Submit/CancelJobSet", *({"queue": queue, "jobSetId": s} for s in sets))
+    kinds = [[k for _, k, _ in ctx.events(queue, s)] for s in sets]
+    if kinds[0] != kinds[1]:
+        raise CheckFailed(f"CancelJobSet via gRPC left events {kinds[0]}, via REST {kinds[1]}", {})
+    return pair
+
+
+def _events(ctx: RunContext) -> Pair:
+    queue, job_set = ctx.create_queue(), ctx.name("js")
+    ctx.submit(queue, job_set, count=2)
+    ctx.wait_for(queue, job_set, lambda kinds: kinds.count("queued") >= 2, timeout=5)
+    request = {"queue": queue, "id": job_set}
+    grpc_result = ctx.stream("Event/GetJobSetEvents", request)
+    rest_result = ctx.require_rest().stream("api.Event/GetJobSetEvents", request, headers=ctx.headers())
+    _stream_ok(grpc_result, rest_result, "Event/GetJobSetEvents")
+    return Pair("Event/GetJobSetEvents", grpc_result.messages, rest_result.results)
+
+
+def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:
+    if not grpc_result.ok or rest_result.status != 200:
+        raise CheckFailed(f"{method} should stream on both transports: gRPC {grpc_result.code}, "
+                          f"REST HTTP {rest_result.status}", {"rest": rest_result.text[:500]})
+    if rest_result.stream_error is not None:
+        raise CheckFailed(f"the REST stream of {method} ended with an error line under HTTP 200: "
+                          f"{rest_result.stream_error}", {"error_line": rest_result.stream_error})
+
+
+SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
+    "Submit/SubmitJobs": _submit,
+    "Submit/CancelJobs": _on_two_jobs("Submit/CancelJobs", {"reason": "parity"}),
+    "Submit/CancelJobSet": _cancel_job_set,
+    "Submit/ReprioritizeJobs": _on_two_jobs("Submit/ReprioritizeJobs", {"newPriority": 5}),
+    "Submit/PreemptJobs": _on_two_jobs("Submit/PreemptJobs", {"reason": "parity"}),
+    "Submit/CreateQueue": lambda ctx: _queue_effect(ctx, "Submit/CreateQueue", lambda n: {"name": n, **RICH_QUEUE}),
+    "Submit/CreateQueues": lambda ctx: _batch(ctx, "Submit/CreateQueues"),
+    "Submit/UpdateQueue": lambda ctx: _queue_effect(ctx, "Submit/UpdateQueue", lambda n: {"name": n, **RICH_QUEUE}),
+    "Submit/UpdateQueues": lambda ctx: _batch(ctx, "Submit/UpdateQueues"),
+    "Submit/DeleteQueue": lambda ctx: _queue_effect(ctx, "Submit/DeleteQueue", lambda n: {"name": n}),
+    "Submit/GetQueue": _get_queue,
+    "Submit/GetQueues": _get_queues,
+    "Submit/GetQueueInfo": _queue_info,
+    "Event/GetJobSetEvents": _events,
+}
+
+# A request each method must refuse, and so the code both transports must report.
+FAILURES: dict[str, Callable[[RunContext], dict]] = {
+    "Submit/SubmitJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "jobRequestItems": [tiny_job()]},
+    "Submit/CancelJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js"},
+    "Submit/CancelJobSet": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js"},
+    "Submit/ReprioritizeJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "newPriority": 1},
+    "Submit/PreemptJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "jobIds": ["x"]},
+    "Submit/CreateQueue": lambda ctx: {"name": "", "priorityFactor": 1},
+    "Submit/UpdateQueue": lambda ctx: {"name": ctx.name("absent"), "priorityFactor": 1},
+    "Submit/DeleteQueue": lambda ctx: {"name": ctx.name("absent")},
+    "Submit/GetQueue": lambda ctx: {"name": ctx.name("absent")},
+    "Submit/GetQueueInfo": lambda ctx: {"name": ctx.name("absent")},
+    "Event/GetJobSetEvents": lambda ctx: {"queue": ctx.name("absent"), "id": "js", "errorIfMissing": True},
+}
+
+
+def _profiles(row: dict) -> list[str]:
+    from conformance.profiles import profiles_of
+
+    return profiles_of(row["method"])
+
+
+@family("PARITY-{name}", "PARITY", "{method} gives the same result via gRPC and REST (either JSON dialect)",
+        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
+        mutating=True, profiles=_profiles)
+def same_result(ctx: RunContext, method: str, name: str, transport: str) -> None:
+    ctx.require_rest()
+    ctx.require_offered(method)
+    pair = SUCCESS[method](ctx)
+    grpc_side, rest_side = _comparable(pair)
+    if not pair.exact:
+        grpc_side, rest_side = masked(grpc_side, VOLATILE), masked(rest_side, VOLATILE)
+    if grpc_side != rest_side:
+        raise CheckFailed(f"{method} differs between gRPC and REST", {"grpc": grpc_side, "rest": rest_side})
+
+
+def _comparable(pair: Pair) -> tuple[Any, Any]:
+    """Both sides as canonical proto3 JSON dicts (REST parsed from whichever dialect it used)."""
+    if isinstance(pair.grpc, dict):  # already compared through gRPC reads of the effect
+        return pair.grpc, pair.rest
+    try:
+        if isinstance(pair.grpc, list):
+            message_type = response_type(pair.method)
+            return [as_dict(m) for m in pair.grpc], [as_dict(parse(r, message_type)) for r in pair.rest]
+        return as_dict(pair.grpc), as_dict(parse(pair.rest, response_type(pair.method)))
+    except DialectError as exc:
+        raise CheckFailed(f"the REST answer of {pair.method} is not valid JSON of its message: {exc}",
+                          {"rest": pair.rest}) from None
+
+
+@family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
+        "grpc-gateway status mapping and v1 error body {{error, code, message}}",
+        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles)
+def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> None:
+    rest = ctx.require_rest()
+    ctx.require_offered(method)
+    request = FAILURES[method](ctx)
+    streaming = method == "Event/GetJobSetEvents"
+    grpc_result = (ctx.stream if streaming else ctx.call)(method, request)
+    if grpc_result.ok:
+        raise CheckFailed(f"{method} accepted a request it must refuse", {"request": request})
+    rest_result = (rest.stream if streaming else rest.call)(f"api.{method}", request, headers=ctx.headers())
+    expected_status = HTTP_STATUS.get(grpc_result.code, 500)
+    evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
+                "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
+    if rest_result.status != expected_status:
+        raise CheckFailed(f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
+                          f"it answered {rest_result.status}", evidence)
+    body = rest_result.body if isinstance(rest_result.body, dict) else {}
+    if body.get("code") != GRPC_CODE_NUMBER[grpc_result.code]:
+        raise CheckFailed(f"the REST error body's code is {body.get('code')!r}, expected "
+                          f"{GRPC_CODE_NUMBER[grpc_result.code]} ({grpc_result.code})", evidence)
+    if not body.get("message") or body.get("message") != body.get("error"):
+        raise CheckFailed("the REST error body must carry the message in both `message` and `error`", evidence)
