@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -73,6 +74,8 @@ async def serve(config: ServerConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # gRPC core logs its own lines (e.g. "Address already in use") to stderr; the user gets ours instead.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if args.list_faults:

@@ -8,6 +8,7 @@ loop's thread, so no locks are needed.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -181,8 +182,8 @@ class Store:
         return cancelled
 
     def reprioritize(self, records: Iterable[JobRecord], priority: float, requestor: str) -> dict[str, str]:
-        if priority < 0:
-            raise invalid(f"new_priority must be non-negative, got {priority}")
+        if not math.isfinite(priority) or priority < 0:
+            raise invalid(f"new_priority must be a non-negative number, got {priority}")
         results = {}
         for record in records:
             if record.terminal:
@@ -234,8 +235,8 @@ def _validate_queue(queue: Any) -> None:
     if not _QUEUE_NAME.match(queue.name):
         raise invalid(f"queue name {queue.name!r} is invalid: use 1-63 letters, digits, '.', '_' or '-', "
                       "starting with a letter or digit")
-    if queue.priority_factor < 0:
-        raise invalid(f"priority_factor must be positive, got {queue.priority_factor}")
+    if not math.isfinite(queue.priority_factor) or queue.priority_factor < 0:
+        raise invalid(f"priority_factor must be a positive number, got {queue.priority_factor}")
     for n, permission in enumerate(queue.permissions):
         for subject in permission.subjects:
             if subject.kind not in SUBJECT_KINDS:
@@ -258,8 +259,8 @@ def _normalised(queue: Any) -> Any:
 
 def _item_problem(item: Any, lenient: bool = False) -> str:
     """Why a job item cannot run, or "" when it can (``lenient``: the accept-empty-podspec fault)."""
-    if item.priority < 0:
-        return f"priority must be non-negative, got {item.priority}"
+    if not math.isfinite(item.priority) or item.priority < 0:
+        return f"priority must be a non-negative number, got {item.priority}"
     if item.HasField("pod_spec") and item.pod_specs:
         return "set pod_spec or pod_specs, not both"
     specs = [item.pod_spec] if item.HasField("pod_spec") else list(item.pod_specs)
