@@ -80,14 +80,15 @@ class EmbeddedEnvironment:
                         profile=profile, anonymous_expect="allowed", embedded=True)
         target.schemes["basic"] = SchemeSettings(
             "basic", self._basic(ADMIN, ["admins"]), self._basic(LOW, []),
-            extras={"username": ADMIN, "password": self.passwords[ADMIN]})
+            extras={"username": ADMIN, "password": self.passwords[ADMIN]}, secrets=list(self.passwords.values()))
         if self.provider:
             provider = self.provider
             admin_token, low_token = provider.id_token(ADMIN, ["admins"]), provider.id_token(LOW, [])
             target.schemes["oidc"] = SchemeSettings(
                 "oidc", Identity("oidc", ADMIN, lambda: f"Bearer {admin_token}", ("admins",)),
                 Identity("oidc", LOW, lambda: f"Bearer {low_token}"),
-                extras={"provider": provider, "expired_token": provider.expired_token(ADMIN)})
+                extras={"provider": provider, "expired_token": provider.expired_token(ADMIN)},
+                secrets=[admin_token, low_token])
         if self.realm:
             realm = self.realm
             target.schemes["kerberos"] = SchemeSettings(

@@ -82,6 +82,7 @@ class SchemeSettings:
     identity: Identity | None = None
     low_privilege: Identity | None = None
     extras: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. expired token, mutual flag
+    secrets: list[str] = field(default_factory=list, repr=False)      # scrubbed from every report
 
 
 @dataclass
@@ -104,6 +105,10 @@ class Target:
             if settings and settings.identity:
                 return settings.identity
         return None
+
+    def secrets(self) -> list[str]:
+        """Every secret the target description holds, so reports can scrub them wherever they appear."""
+        return [secret for settings in self.schemes.values() for secret in settings.secrets if secret]
 
     def describe(self) -> dict[str, Any]:
         """A description for reports: no secrets, only what was configured."""
@@ -212,13 +217,14 @@ def _basic(table: dict[str, Any], where: str, path: Path | str | None) -> Scheme
         raise TargetError(f"{where}: username is required")
     password = secret(table, "password", where)
     settings = SchemeSettings("basic", Identity("basic", username, lambda: basic_header(username, password)),
-                              extras={"username": username, "password": password})
+                              extras={"username": username, "password": password}, secrets=[password])
     low = table.get("low_privilege")
     if low:
         low_user, low_password = low.get("username"), secret(low, "password", f"{where} low_privilege")
         if not low_user:
             raise TargetError(f"{where} low_privilege: username is required")
         settings.low_privilege = Identity("basic", low_user, lambda: basic_header(low_user, low_password))
+        settings.secrets.append(low_password)
     return settings
 
 
@@ -235,13 +241,15 @@ def bearer_subject(token: str) -> str:
 def _oidc(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
     token = secret(table, "token", where)
     principal = table.get("principal") or bearer_subject(token)
-    settings = SchemeSettings("oidc", Identity("oidc", principal, lambda: f"Bearer {token}"))
+    settings = SchemeSettings("oidc", Identity("oidc", principal, lambda: f"Bearer {token}"), secrets=[token])
     low = secret(table, "low_privilege_token", where, required=False)
     if low:
         settings.low_privilege = Identity("oidc", bearer_subject(low), lambda: f"Bearer {low}")
+        settings.secrets.append(low)
     expired = secret(table, "expired_token", where, required=False)
     if expired:
         settings.extras["expired_token"] = expired
+        settings.secrets.append(expired)
     return settings
 
 
