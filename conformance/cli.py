@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fault", action="append", default=[], metavar="NAME",
                      help="embedded target only: switch on a reference-server fault to watch checks fail")
     run.add_argument("--verbose", action="store_true", help="pytest's own output instead of the progress line")
+    from conformance.plugin import THROUGHPUT_OPTIONS
+
+    for flag, kind, text in THROUGHPUT_OPTIONS:  # the same workload and gate options as the pytest plugin
+        run.add_argument(flag, type=kind, metavar=flag[2:].split("-")[-1].upper(), help=text)
     run.set_defaults(handler=_run)
 
     listing = commands.add_parser("list-checks", help="print the check catalogue")
@@ -90,6 +94,12 @@ def _pytest_args(args: argparse.Namespace) -> list[str]:
         if value is not None:
             out += [f"--{option.replace('_', '-')}", str(value)]
     out += [item for name in args.fault for item in ("--fault", name)]
+    from conformance.plugin import THROUGHPUT_OPTIONS
+
+    for flag, _, _ in THROUGHPUT_OPTIONS:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None:
+            out += [flag, str(value)]
     if args.read_only:
         out.append("--read-only")
     return out + (["-v", "-rfEs"] if args.verbose else ["-p", "no:terminal"])

@@ -49,6 +49,8 @@ class RunContext:
         self.created_job_sets: list[tuple[str, str]] = []
         self._counter = 0
         self._offered: dict[str, bool] = {}
+        self.figures: list[Any] = []   # throughput figures (conformance.results.Figure) for the report
+        self.closers: list[Callable[[], None]] = []   # run by close(): e.g. the throughput consumer processes
 
     # ---- identities and calls ---------------------------------------------------------
 
@@ -159,6 +161,9 @@ class RunContext:
         return problems
 
     def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
+        self.closers.clear()
         self.grpc.close()
         if self.rest is not None:
             self.rest.close()

@@ -52,6 +52,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="deadline of each call (default 10)")
     group.addoption("--fault", dest="armada_faults", action="append", default=[], metavar="NAME",
                     help="embedded server only: switch on a reference-server fault (to see checks fail)")
+    _add_throughput_options(group.addoption)
+
+
+# THROUGHPUT workload and gates: (option, type, help); each becomes ctx.options[<name with _>].
+THROUGHPUT_OPTIONS: list[tuple[str, type, str]] = [
+    ("--events", int, "replay: events per job set (default 20000 embedded, 2000 against a deployment)"),
+    ("--jobs", int, "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)"),
+    ("--watchers", int, "fan-out: concurrent watchers of one job set (default 16 embedded, 4 deployment)"),
+    ("--batch-size", int, "live: jobs per SubmitJobs call (default 10)"),
+    ("--processes", int, "consumer processes; replay reads one job set per process (default 1)"),
+    ("--submit-interval-ms", float, "live: pause between SubmitJobs calls (default 10 embedded, 20 deployment)"),
+    ("--min-events-per-second", float, "gate: replay and fan-out events/s must reach this"),
+    ("--max-p99-ms", float, "gate: live submit-to-event latency p99 must stay within this"),
+    ("--max-regression", float, "gate: no figure may be this fraction worse than in --baseline (0.2: 20%%)"),
+]
+
+
+def _add_throughput_options(add: Any) -> None:
+    for flag, kind, text in THROUGHPUT_OPTIONS:
+        add(flag, dest="armada_" + flag[2:].replace("-", "_"), type=kind, default=None, help=text)
+
+
+def throughput_options(config: pytest.Config) -> dict[str, Any]:
+    """The THROUGHPUT options that were given, keyed as ``ctx.options`` expects; the baseline too."""
+    options = {flag[2:].replace("-", "_"): config.getoption("armada_" + flag[2:].replace("-", "_"))
+               for flag, _, _ in THROUGHPUT_OPTIONS}
+    options["baseline"] = config.getoption("armada_baseline")
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _is_suite_run(config: pytest.Config) -> bool:
@@ -116,7 +144,8 @@ def armada_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
         if environment is not None:
             environment.__exit__(None, None, None)
         pytest.exit(f"armada-conformance: {exc}", returncode=2)
-    ctx = RunContext(target, read_only=pytestconfig.getoption("armada_read_only"))
+    ctx = RunContext(target, read_only=pytestconfig.getoption("armada_read_only"),
+                     options=throughput_options(pytestconfig))
     pytestconfig.stash[_CONTEXT] = ctx
     try:
         yield ctx

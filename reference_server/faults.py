@@ -40,6 +40,10 @@ CATALOGUE: dict[str, Fault] = {
         Fault("rest-stream-error-line",
               "The REST event stream ends with an error line under 200 after the first events."),
         Fault("rest-wrong-status", "REST maps NOT_FOUND to HTTP 500 instead of 404."),
+        Fault("events-lost-under-load",
+              "GetJobSetEvents silently skips every 49th event of a job set (long streams lose events)."),
+        Fault("slow-event-stream",
+              "GetJobSetEvents sends at most 16 events per 20 ms and delays each new event by 20 ms."),
     ]
 }
 

@@ -12,7 +12,14 @@ from conformance.runner import run_check
 
 
 def test_check(check: Check, armada_context: RunContext, request: pytest.FixtureRequest) -> None:
-    result = run_check(check, armada_context)
+    # THROUGHPUT checks time their central step with pytest-benchmark when it is installed (one
+    # fixture per test: the check's first measurement); other checks never touch the fixture.
+    timed = check.category == "THROUGHPUT" and request.config.pluginmanager.hasplugin("benchmark")
+    armada_context.benchmark = request.getfixturevalue("benchmark") if timed else None  # type: ignore[attr-defined]
+    try:
+        result = run_check(check, armada_context)
+    finally:
+        armada_context.benchmark = None  # type: ignore[attr-defined]
     expected_reason = record(request.config, result)
     if result.outcome is Outcome.FAILED:
         if expected_reason is not None:

@@ -1,0 +1,302 @@
+"""What one consumer process does: read event streams, decode every message, time it.
+
+Runs in spawned worker processes (see ``workers``), so everything here is a plain
+picklable value or a top-level function. A stream is read as raw bytes (gRPC: no
+response deserializer; REST: the response body chunks) and handed to a ``Decoder``
+that parses each message fully (protobuf ``FromString``, ``json.loads`` per line), as
+a real client must, and checks that ids increase.
+
+The decode-capacity probe replays the *same* captured bytes through a fresh
+``Decoder`` from memory: no network, no server. That is the fastest this client can
+consume these messages; a measured rate close to it says the client, not the
+target, set the pace, so the figure is only a lower bound of the target's rate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+GRPC_METHOD = "/api.Event/GetJobSetEvents"
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One GetJobSetEvents stream to read: where, what, and when to stop."""
+
+    transport: str                        # "grpc" or "rest"
+    address: str                          # host:port for gRPC, base URL for REST
+    queue: str
+    job_set: str
+    metadata: tuple[tuple[str, str], ...] = ()   # gRPC metadata (REST: sent as headers)
+    watch: bool = False
+    from_message_id: str = ""
+    expect: int = 0                       # stop after this many events (0: read to the end)
+    stop_after_submitted: int = 0         # live: stop once this many `submitted` events came
+    timeout: float = 60.0                 # deadline of the whole stream
+    start_at: float = 0.0                 # time.monotonic() to start at: a shared start line
+    ready_path: str = ""                  # created when the first message has arrived
+    capture: bool = False                 # keep the raw bytes, then run the decode-capacity probe
+    arrivals: bool = False                # keep each event's arrival time and submitted job ids
+    ids_at: tuple[int, ...] = ()          # return the ids of these positions (0-based)
+    tls_ca_file: str | None = None
+    tls_insecure: bool = False
+    tls: bool = False
+
+
+@dataclass
+class StreamResult:
+    """What a consumer saw; times are ``time.monotonic()`` (system-wide on Linux)."""
+
+    count: int = 0
+    first_id: str = ""
+    last_id: str = ""
+    increasing: bool = True               # every id greater than the one before (no duplicate)
+    started: float = 0.0                  # the stream was opened
+    first_at: float = 0.0                 # its first message arrived
+    ended: float = 0.0                    # its last message arrived (or it ended)
+    thread_cpu_s: float = 0.0             # CPU of the consuming thread (Python side)
+    error: str = ""                       # how the stream failed, if it did
+    ids_at: dict[int, str] = field(default_factory=dict)
+    arrival_times: list[float] = field(default_factory=list)
+    submitted: dict[str, float] = field(default_factory=dict)   # job id -> arrival of its `submitted`
+    capacity_eps: float = 0.0             # decode capacity on the same bytes, events/s (0: not probed)
+    payload_bytes: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return max(self.ended - self.started, 1e-9)
+
+
+@dataclass
+class TaskResult:
+    """One worker task: its streams, and the worker process's CPU over the task."""
+
+    streams: list[StreamResult]
+    process_cpu_s: float
+    wall_s: float
+    pid: int
+
+
+def id_key(message_id: str) -> tuple[int, ...]:
+    """Order of opaque ids: the reference server's are integers, Armada's are digit groups."""
+    if message_id.isdigit():
+        return (int(message_id),)
+    return tuple(int(d) for d in _DIGITS.findall(message_id)) or (-1,)
+
+
+class Decoder:
+    """Parses raw stream items and keeps the tallies; ``feed`` says when to stop."""
+
+    def __init__(self, spec: StreamSpec, result: StreamResult) -> None:
+        import protos
+
+        self.spec = spec
+        self.result = result
+        self._message = protos.message_class("api.EventStreamMessage")
+        self._previous: tuple[int, ...] = ()
+        self._buffer = b""
+        self._ids_at = set(spec.ids_at)
+        self._submitted_wanted = spec.stop_after_submitted
+
+    def _one(self, message_id: str, submitted_job: str | None, now: float) -> bool:
+        result = self.result
+        if result.count == 0:
+            result.first_id = message_id
+            result.first_at = now
+        if result.count in self._ids_at:
+            result.ids_at[result.count] = message_id
+        key = id_key(message_id)
+        if key <= self._previous:
+            result.increasing = False
+        self._previous = key
+        result.last_id = message_id
+        result.count += 1
+        if self.spec.arrivals:
+            result.arrival_times.append(now)
+            if submitted_job is not None:
+                result.submitted[submitted_job] = now
+        if self._submitted_wanted and len(result.submitted) >= self._submitted_wanted:
+            return True
+        return bool(self.spec.expect) and result.count >= self.spec.expect
+
+    def feed_grpc(self, raw: bytes, now: float) -> bool:
+        """One serialized EventStreamMessage."""
+        message = self._message.FromString(raw)
+        job = None
+        if self.spec.arrivals and message.message.WhichOneof("events") == "submitted":
+            job = message.message.submitted.job_id
+        return self._one(message.id, job, now)
+
+    def feed_rest(self, chunk: bytes, now: float) -> bool:
+        """A piece of the REST body: complete lines are parsed, the rest waits for more."""
+        *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+        for line in lines:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            result = item.get("result")
+            if result is None:
+                self.result.error = f"error line: {json.dumps(item.get('error'))[:300]}"
+                return True
+            job = None
+            if self.spec.arrivals:
+                submitted = result.get("message", {}).get("submitted")
+                job = submitted.get("jobId") if submitted else None
+            if self._one(result.get("id", ""), job, now):
+                return True
+        return False
+
+
+def _grpc_items(spec: StreamSpec, holder: list[Any]) -> Iterator[bytes]:
+    import protos
+    from conformance.transport.grpc_client import GrpcClient, TlsSettings
+
+    tls = TlsSettings(spec.tls_ca_file, spec.tls_insecure) if spec.tls else None
+    client = GrpcClient(spec.address, tls, timeout=spec.timeout)
+    request_type = protos.message_class("api.JobSetRequest")
+    try:
+        rpc = client.channel.unary_stream(GRPC_METHOD, request_serializer=request_type.SerializeToString,
+                                          response_deserializer=None)
+        request = request_type(queue=spec.queue, id=spec.job_set, watch=spec.watch,
+                               from_message_id=spec.from_message_id)
+        call = rpc(request, metadata=spec.metadata, timeout=spec.timeout)
+        holder.append(call.cancel)
+        yield from call
+    finally:
+        client.close()
+
+
+def _rest_items(spec: StreamSpec, holder: list[Any]) -> Iterator[bytes]:
+    import requests
+
+    headers = {("Authorization" if k == "authorization" else k): v for k, v in spec.metadata}
+    body: dict[str, Any] = {"watch": spec.watch}
+    if spec.from_message_id:
+        body["fromMessageId"] = spec.from_message_id
+    url = f"{spec.address.rstrip('/')}/v1/job-set/{spec.queue}/{spec.job_set}"
+    verify: Any = spec.tls_ca_file or not spec.tls_insecure
+    with requests.Session() as session, session.post(url, json=body, headers=headers, stream=True,
+                                                     timeout=spec.timeout, verify=verify) as response:
+        holder.append(response.close)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
+        yield from response.iter_content(chunk_size=None)
+
+
+def read_stream(spec: StreamSpec) -> StreamResult:
+    """Read one stream as the spec says; never raises (a failure is ``result.error``)."""
+    result = StreamResult()
+    decoder = Decoder(spec, result)
+    feed = decoder.feed_grpc if spec.transport == "grpc" else decoder.feed_rest
+    captured: list[bytes] = []
+    cancel: list[Any] = []
+    ready = bool(spec.ready_path)
+    clock, cpu = time.monotonic, time.thread_time
+    if spec.start_at:
+        time.sleep(max(0.0, spec.start_at - clock()))
+    cpu_before = cpu()
+    result.started = clock()
+    items = _grpc_items(spec, cancel) if spec.transport == "grpc" else _rest_items(spec, cancel)
+    try:
+        for raw in items:
+            now = clock()
+            if spec.capture:
+                captured.append(raw)
+                result.payload_bytes += len(raw)
+            done = feed(raw, now)
+            if ready:
+                ready = False
+                with open(spec.ready_path, "w"):
+                    pass
+            if done:
+                break
+    except Exception as exc:  # a deadline, a refused call: reported, the caller judges
+        if not (cancel and _is_cancel(exc)):
+            result.error = f"{type(exc).__name__}: {_describe(exc)}"
+    finally:
+        result.ended = clock()
+        result.thread_cpu_s = cpu() - cpu_before
+        for stop in cancel:
+            with contextlib.suppress(Exception):  # already finished or closed
+                stop()
+        items.close()
+    if spec.capture and result.count:
+        result.capacity_eps = decode_capacity(spec, captured)
+    return result
+
+
+def decode_capacity(spec: StreamSpec, captured: list[bytes], rounds: int = 3) -> float:
+    """Events/s of this client's own decoding of ``captured`` from memory (best of ``rounds``)."""
+    best = 0.0
+    probe_spec = StreamSpec(spec.transport, spec.address, spec.queue, spec.job_set, arrivals=spec.arrivals)
+    for _ in range(rounds):
+        probe = StreamResult()
+        decoder = Decoder(probe_spec, probe)
+        feed = decoder.feed_grpc if spec.transport == "grpc" else decoder.feed_rest
+        clock = time.monotonic
+        started = clock()
+        for raw in captured:
+            feed(raw, clock())
+        elapsed = max(clock() - started, 1e-9)
+        best = max(best, probe.count / elapsed)
+    return best
+
+
+def _is_cancel(exc: Exception) -> bool:
+    code = getattr(exc, "code", None)
+    return callable(code) and getattr(code(), "name", "") == "CANCELLED"
+
+
+def _describe(exc: Exception) -> str:
+    details = getattr(exc, "details", None)
+    code = getattr(exc, "code", None)
+    if callable(details) and callable(code):
+        return f"{code().name} {details()}"
+    return str(exc)[:300]
+
+
+def run_streams(specs: Iterable[StreamSpec]) -> TaskResult:
+    """A worker task: read each spec in its own thread (concurrently); report process CPU too."""
+    import psutil
+
+    specs = list(specs)
+    process = psutil.Process()
+    before = process.cpu_times()
+    started = time.monotonic()
+    results: list[StreamResult] = [StreamResult() for _ in specs]
+
+    def one(index: int) -> None:
+        results[index] = read_stream(specs[index])
+
+    if len(specs) == 1:
+        one(0)
+    else:
+        threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in range(len(specs))]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + max(s.timeout for s in specs) + 30
+        for thread in threads:
+            thread.join(timeout=max(0.1, deadline - time.monotonic()))
+    after = process.cpu_times()
+    cpu = (after.user - before.user) + (after.system - before.system)
+    return TaskResult(results, cpu, time.monotonic() - started, os.getpid())
+
+
+def warm_up() -> int:
+    """Import what a consumer needs, so the first measured task does not pay for it."""
+    import grpc  # noqa: F401
+    import requests  # noqa: F401
+
+    import protos
+
+    protos.message_class("api.EventStreamMessage")
+    return os.getpid()
