@@ -8,6 +8,7 @@ naming the cause, and the run stops with exit status 2.
 from __future__ import annotations
 
 import socket
+import ssl
 
 import requests
 
@@ -17,7 +18,12 @@ from conformance.transport.grpc_client import GrpcClient
 
 def check_target(target: Target) -> None:
     _tcp(target.grpc, "gRPC")
-    with GrpcClient(target.grpc, target.tls, timeout=min(target.timeout, 10)) as client:
+    try:
+        client = GrpcClient(target.grpc, target.tls, timeout=min(target.timeout, 10))
+    except (ssl.SSLError, OSError) as exc:  # insecure TLS fetches the certificate first: no TLS there?
+        raise TargetError(f"TLS handshake with gRPC endpoint {target.grpc} failed: {_first_line(exc)} "
+                          "(is it serving plaintext? then leave tls out of the target)") from None
+    with client:
         result = client.call("api.Submit/Health", {})
     if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
         hint = " (TLS settings do not match the server?)" if target.tls or "ssl" in result.details.lower() else ""

@@ -1,0 +1,178 @@
+"""The `armada-conformance` command as a user meets it: exit codes, one-line errors, reports.
+
+Runs the real command in a subprocess against the embedded set-up or a reference
+server started here, narrowed with --only so each run takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reference_server.background import BackgroundServer
+from reference_server.config import ServerConfig
+
+FAST = "SEMANTICS-QueueCreateDelete,SEMANTICS-CancelJobs,PARITY-GetQueue"
+
+
+def cli(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "CI": "true"})
+
+
+def only_report(report_dir: Path) -> dict:
+    [path] = list(report_dir.glob("*/report.json"))
+    return json.loads(path.read_text())
+
+
+def test_run_on_the_embedded_server_passes_and_writes_every_format(tmp_path: Path) -> None:
+    done = cli("run", "--only", FAST, "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = next((tmp_path / "r").iterdir())
+    assert sorted(p.name for p in folder.iterdir()) == ["junit.xml", "report.html", "report.json", "summary.md"]
+    report = only_report(tmp_path / "r")
+    assert {r["id"]: r["outcome"] for r in report["results"]} == {i: "passed" for i in FAST.split(",")}
+    assert "[1/3]" in done.stderr and "PASS" in done.stdout  # progress lines in CI mode, verdict at the end
+
+
+def test_a_fault_fails_the_gate_and_a_known_failure_file_turns_it_green(tmp_path: Path) -> None:
+    failing = cli("run", "--only", FAST, "--fault", "no-cancelled-event", "--report-dir", str(tmp_path / "a"),
+                  cwd=tmp_path)
+    assert failing.returncode == 1
+    assert "SEMANTICS-CancelJobs" in failing.stdout + failing.stderr
+    known = tmp_path / "known.toml"
+    known.write_text('[[known_failure]]\nid = "SEMANTICS-CancelJobs"\nreason = "tracked in TICKET-1"\n')
+    tolerated = cli("run", "--only", FAST, "--fault", "no-cancelled-event", "--known-failures", str(known),
+                    "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
+    assert tolerated.returncode == 0, tolerated.stdout + tolerated.stderr
+    outcomes = {r["id"]: r["outcome"] for r in only_report(tmp_path / "b")["results"]}
+    assert outcomes["SEMANTICS-CancelJobs"] == "expected failure"
+
+
+def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> None:
+    assert cli("run", "--only", FAST, "--report-dir", str(tmp_path / "base"), cwd=tmp_path).returncode == 0
+    [baseline] = list((tmp_path / "base").glob("*/report.json"))
+    known = tmp_path / "known.toml"
+    known.write_text('[[known_failure]]\nid = "SEMANTICS-QueueCreateDelete"\nreason = "listed"\n')
+    done = cli("run", "--only", FAST, "--fault", "duplicate-queue-accepted", "--baseline", str(baseline),
+               "--report-dir", str(tmp_path / "now"), cwd=tmp_path)
+    assert done.returncode == 1
+    summary = next((tmp_path / "now").glob("*/summary.md")).read_text()
+    assert "SEMANTICS-QueueCreateDelete" in summary
+
+
+@pytest.mark.parametrize(("target_text", "expected"), [
+    ('[target]\ngrpc = "127.0.0.1:1"\n', "cannot reach the gRPC endpoint 127.0.0.1:1"),
+    ('[target]\ngrpc = "nonsense"\n', "grpc must be host:port"),
+    ('[target\n', "is not valid TOML"),
+    ('[target]\ngrpc = "127.0.0.1:1"\ntls = { ca_file = "missing.pem" }\n', "ca_file"),
+    ('[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword = "inline"\n',
+     "put secrets in password_env"),
+    ('[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword_env = "NO_SUCH_VARIABLE_X"\n',
+     "NO_SUCH_VARIABLE_X"),
+])
+def test_an_unusable_target_gives_one_line_and_exit_2(tmp_path: Path, target_text: str, expected: str) -> None:
+    target = tmp_path / "target.toml"
+    target.write_text(target_text)
+    done = cli("run", "--target", str(target), cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_tls_against_a_plaintext_server_is_one_clear_line(tmp_path: Path) -> None:
+    with BackgroundServer(ServerConfig()) as server:
+        target = tmp_path / "target.toml"
+        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\ntls = {{ insecure = true }}\n')
+        done = cli("run", "--target", str(target), cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
+    """Point the suite at a server holding someone's queue and jobs; afterwards they are untouched
+    and nothing the run created is left behind."""
+    from conformance.transport.grpc_client import GrpcClient
+
+    with BackgroundServer(ServerConfig()) as server, GrpcClient(server.grpc_target) as client:
+        assert client.call("api.Submit/CreateQueue", {"name": "precious", "priorityFactor": 1}).ok
+        item = {"podSpec": {"containers": [{"name": "c", "image": "x", "resources": {
+            "requests": {"cpu": {"string": "100000"}}}}]}}
+        assert client.call("api.Submit/SubmitJobs", {"queue": "precious", "jobSetId": "theirs",
+                                                     "jobRequestItems": [item]}).ok
+        before = [m.id for m in client.stream("api.Event/GetJobSetEvents", {"queue": "precious", "id": "theirs"})
+                  .messages]
+        target = tmp_path / "target.toml"
+        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
+                          'profile = "current"\nprefix = "ci-check"\n')
+        done = cli("run", "--target", str(target), "--only", "SEMANTICS,PARITY", "--report-dir",
+                   str(tmp_path / "r"), cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        queues = [m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages
+                  if m.WhichOneof("event") == "queue"]
+        after = [m.id for m in client.stream("api.Event/GetJobSetEvents", {"queue": "precious", "id": "theirs"})
+                 .messages]
+    assert queues == ["precious"]
+    assert after == before
+
+
+def test_read_only_skips_every_mutating_check(tmp_path: Path) -> None:
+    done = cli("run", "--read-only", "--only", "SEMANTICS", "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcomes = {r["id"]: r["outcome"] for r in only_report(tmp_path / "r")["results"]}
+    assert outcomes["SEMANTICS-CancelJobs"] == "skipped"
+    assert outcomes["SEMANTICS-QueueNotFound"] == "passed"
+
+
+def test_list_checks_json_and_report_rerender(tmp_path: Path) -> None:
+    listing = cli("list-checks", "--json", cwd=tmp_path)
+    rows = json.loads(listing.stdout)
+    assert {"SEMANTICS-CancelJobs", "PARITY-GetQueue"} <= {r["id"] for r in rows}
+    assert all(r["requirement"] and r["category"] and r["severity"] for r in rows)
+    assert cli("run", "--only", "SEMANTICS-QueueNotFound", "--report-dir", str(tmp_path / "r"),
+               cwd=tmp_path).returncode == 0
+    [stored] = list((tmp_path / "r").glob("*/report.json"))
+    rendered = cli("report", str(stored), "--out", str(tmp_path / "again"), cwd=tmp_path)
+    assert rendered.returncode == 0, rendered.stderr
+    assert "SEMANTICS-QueueNotFound" in (tmp_path / "again" / "summary.md").read_text() + \
+        (tmp_path / "again" / "report.html").read_text()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    failed = cli("report", str(broken), cwd=tmp_path)
+    assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_serve_prints_credentials_writes_a_target_and_stops_cleanly(tmp_path: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("ready:"):
+                break
+        assert lines[-1].startswith("ready:"), "".join(lines) + process.stderr.read()
+        env = dict(os.environ)
+        for line in lines:
+            if line.startswith("export "):
+                key, value = line.split("#")[0].strip()[len("export "):].split("=", 1)
+                env[key] = value.strip("'")
+        done = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", "t.toml", "--only",
+                               "SEMANTICS-QueueCreateDelete,AUTH-BASIC-*", "--report-dir", "r"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "stopped" in out
