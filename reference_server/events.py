@@ -21,7 +21,6 @@ from reference_server.faults import Faults
 
 _MESSAGE_ID = re.compile(r"[1-9][0-9]{0,18}")  # exactly the ids ``append`` issues: ASCII, no leading zero
 _CHUNK = 256  # events handed to the transport per wake-up: keeps one slow reader from starving others
-_LOST_EVERY = 49  # fault events-lost-under-load: every 49th position skipped (hits a `submitted` event)
 _SLOW_CHUNK, _SLOW_DELAY_S = 16, 0.02  # fault slow-event-stream: a throttled server
 
 
@@ -67,14 +66,12 @@ class JobSetLog:
         for appends until the caller stops iterating (the client cancels).
         """
         stop = None if watch else len(self.events)
-        lossy, slow = "events-lost-under-load" in faults, "slow-event-stream" in faults
+        slow = "slow-event-stream" in faults
         size = _SLOW_CHUNK if slow else _CHUNK
         while True:
             while position < (limit := len(self.events) if stop is None else stop):
                 chunk = self.events[position:min(position + size, limit)]
-                if lossy:
-                    chunk = [e for n, e in enumerate(chunk, start=position + 1) if n % _LOST_EVERY]
-                position += min(size, limit - position)
+                position += len(chunk)
                 if slow:
                     await asyncio.sleep(_SLOW_DELAY_S)
                 if chunk:

@@ -41,7 +41,7 @@ CATALOGUE: dict[str, Fault] = {
               "The REST event stream ends with an error line under 200 after the first events."),
         Fault("rest-wrong-status", "REST maps NOT_FOUND to HTTP 500 instead of 404."),
         Fault("events-lost-under-load",
-              "GetJobSetEvents silently skips every 49th event of a job set (long streams lose events)."),
+              "Every 20th job of a job set gets no submitted event: big job sets lose events."),
         Fault("slow-event-stream",
               "GetJobSetEvents sends at most 16 events per 20 ms and delays each new event by 20 ms."),
     ]

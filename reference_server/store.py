@@ -30,6 +30,7 @@ JobState = protos.pool().FindEnumTypeByName("api.JobState")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "PREEMPTED", "REJECTED"})
 QUEUE_VERBS = frozenset({"submit", "cancel", "preempt", "reprioritize", "watch"})
 SUBJECT_KINDS = frozenset({"User", "Group"})
+_LOST_EVERY = 20  # fault events-lost-under-load: every 20th job of a job set loses its submitted event
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
@@ -131,7 +132,8 @@ class Store:
             record = JobRecord(job)
             self.jobs[job.id] = record
             job_set.job_ids.append(job.id)
-            self.emit(record, "submitted", job=job)
+            if not ("events-lost-under-load" in self.faults and len(job_set.job_ids) % _LOST_EVERY == 0):
+                self.emit(record, "submitted", job=job)
             self.emit(record, "queued")
             records.append(record)
         return records

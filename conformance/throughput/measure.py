@@ -71,6 +71,7 @@ class Bench:
         self.gates = Gates.from_options(ctx.options)
         self._workers: Workers | None = None
         self._replay_sets: list[ReplaySet] | None = None
+        self._replay_error: CheckFailed | None = None
         self._memo: dict[tuple[str, str], Measurement] = {}
         self._failed: dict[tuple[str, str], CheckFailed] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="armada-throughput-")
@@ -149,6 +150,8 @@ class Bench:
         Jobs of a cordoned queue stay queued (two events each: submitted, queued)
         and are cancelled at cleanup, so nothing ever runs on a real cluster.
         """
+        if self._replay_error is not None:
+            raise self._replay_error
         if self._replay_sets is None:
             ctx.require_mutation()
             queue = ctx.create_queue(cordoned=True)
@@ -159,13 +162,17 @@ class Bench:
                 for start in range(0, jobs, FILL_BATCH):
                     ctx.submit(queue, job_set, count=min(FILL_BATCH, jobs - start))
                 sets.append(ReplaySet(queue, job_set, 2 * jobs))
-            self._settle(ctx, sets)
+            try:
+                self._settle(ctx, sets)
+            except CheckFailed as exc:  # every workload on these sets fails the same way, at once
+                self._replay_error = exc
+                raise
             self._replay_sets = sets
         return self._replay_sets
 
     def _settle(self, ctx: RunContext, sets: list[ReplaySet]) -> None:
         """Wait (bounded) until every set holds its events: a real server stores them asynchronously."""
-        deadline = time.monotonic() + max(ctx.target.timeout, 30.0)
+        deadline = time.monotonic() + 3 * ctx.target.timeout
         workers = self.workers(1)
         while True:
             results = [workers.run([[self.spec(ctx, "grpc", s.queue, s.job_set, expect=s.expected)]],
@@ -239,7 +246,7 @@ class Bench:
         spec = dataclasses.replace(
             self.spec(ctx, transport, queue, job_set, watch=True, arrivals=True, capture=True,
                       ready_path=str(ready), stop_after_submitted=w.jobs + len(primer)),
-            timeout=max(ctx.target.timeout, 30.0) + w.jobs * w.submit_interval_ms / 1000 / w.batch_size)
+            timeout=3 * ctx.target.timeout + w.jobs * w.submit_interval_ms / 1000 / w.batch_size)
         workers = self.workers(1)
         batches: list[tuple[float, list[str]]] = []
 

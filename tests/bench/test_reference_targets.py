@@ -75,6 +75,7 @@ def _rate(results: list[StreamResult], expected: int) -> float:
     return sum(r.count for r in results) / span
 
 
+@pytest.mark.timeout(3600)  # 100,000 events x 16 watchers takes minutes on a small machine
 @pytest.mark.benchmark(group="targets")
 def test_reference_targets(benchmark: Any, context: tuple[BackgroundServer, RunContext]) -> None:
     server, ctx = context

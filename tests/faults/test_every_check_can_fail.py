@@ -11,25 +11,38 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from conformance.checks import Check, catalogue
 from conformance.context import RunContext
 from conformance.embedded import EmbeddedEnvironment
-from conformance.results import Outcome
+from conformance.results import Figure, Outcome, RunReport
 from conformance.runner import run_check
 from reference_server.faults import CATALOGUE
 
-EXPECTED: dict[str, dict[str, list[str]]] = {
-    "all-internal": {"fail": ["SURFACE-*", "SEMANTICS-*", "PARITY-*"],
+# THROUGHPUT workload of every fault run: small, so each run stays quick.
+THROUGHPUT_SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
+# A plausible healthy baseline that a throttled server falls far short of (regression gate).
+SLOW_BASELINE = RunReport(target={}, profile="current", suite_version="", started="baseline", finished="",
+                          machine={}, figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower())
+                                               for t in ("GRPC", "REST")])
+_THROUGHPUT_STREAMS = ["THROUGHPUT-Replay-*", "THROUGHPUT-Live-*", "THROUGHPUT-FanOut-*", "THROUGHPUT-Resume-*"]
+
+EXPECTED: dict[str, dict[str, Any]] = {
+    "events-lost-under-load": {"fail": _THROUGHPUT_STREAMS},
+    "slow-event-stream": {"fail": ["THROUGHPUT-Threshold-*"],
+                          "options": {"min_events_per_second": 5000, "max_p99_ms": 15, "max_regression": 0.5,
+                                      "baseline": SLOW_BASELINE}},
+    "all-internal": {"fail": [*_THROUGHPUT_STREAMS, "SURFACE-*", "SEMANTICS-*", "PARITY-*"],
                      "except": ["SURFACE-Event.Watch-*", "PARITY-*-ERROR"]},
     "rest-grpc-differ": {"fail": ["PARITY-GetQueue"]},
     "rest-error-body-no-code": {"fail": ["PARITY-*-ERROR"]},
     "rest-wrong-status": {"fail": ["PARITY-*-ERROR", "SURFACE-*-REST"],
                           "except": ["PARITY-CreateQueue-ERROR", "SURFACE-Submit.CreateQueue*",
                                      "SURFACE-Submit.GetQueues-REST", "SURFACE-Submit.UpdateQueues-REST"]},
-    "rest-stream-error-line": {"fail": ["PARITY-GetJobSetEvents"]},
+    "rest-stream-error-line": {"fail": ["PARITY-GetJobSetEvents", "THROUGHPUT-*-REST"]},
     "notfound-wrong-code": {"fail": ["SEMANTICS-QueueCreateDelete", "SEMANTICS-QueueRoundTrip",
                                      "SEMANTICS-QueueNotFound", "SEMANTICS-SubmitUnknownQueue",
                                      "SURFACE-Submit.SubmitJobs-*", "SURFACE-Submit.CancelJobs-*",
@@ -43,9 +56,10 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
     "wrong-owner": {"fail": ["SEMANTICS-SubmitEvents"]},
     "accept-empty-podspec": {"fail": ["SEMANTICS-SubmitInvalid"]},
     "no-cancelled-event": {"fail": ["SEMANTICS-CancelJobs"]},
-    "resume-duplicates-event": {"fail": ["SEMANTICS-ResumeFromMessageId"]},
-    "resume-drops-event": {"fail": ["SEMANTICS-ResumeFromMessageId"]},
+    "resume-duplicates-event": {"fail": ["SEMANTICS-ResumeFromMessageId", "THROUGHPUT-Resume-*"]},
+    "resume-drops-event": {"fail": ["SEMANTICS-ResumeFromMessageId", "THROUGHPUT-Resume-*"]},
     "watch-false-hangs": {"fail": ["SEMANTICS-WatchFalseEnds", "SEMANTICS-ResumeFromMessageId",
+                                   "THROUGHPUT-Replay-*", "THROUGHPUT-FanOut-*", "THROUGHPUT-Resume-*",
                                    "PARITY-CancelJobSet", "PARITY-GetJobSetEvents"]},
     "no-error-if-missing": {"fail": ["SEMANTICS-ErrorIfMissing"]},
     "queue-info-wrong-counts": {"fail": ["SEMANTICS-QueueInfoCounts"]},
@@ -59,10 +73,10 @@ def _matching(checks: list[Check], patterns: list[str], excluded: list[str] = ()
             and not any(fnmatch.fnmatchcase(c.id, p) for p in excluded)}
 
 
-def _run_all(environment: EmbeddedEnvironment) -> dict[str, Outcome]:
+def _run_all(environment: EmbeddedEnvironment, options: dict[str, Any] | None = None) -> dict[str, Outcome]:
     target = environment.target("current")
     target.timeout = 2.0
-    ctx = RunContext(target)
+    ctx = RunContext(target, options={**THROUGHPUT_SMALL, **(options or {})})
     try:
         return {check.id: run_check(check, ctx).outcome for check in catalogue()}
     finally:
@@ -97,7 +111,7 @@ def test_a_fault_fails_exactly_its_checks(fault: str, environment_with) -> None:
     expected = EXPECTED[fault]
     should_fail = _matching(checks, expected["fail"], expected.get("except", []))
     should_not_offer = _matching(checks, expected.get("not_offered", [])) | {"SURFACE-Event.Watch-GRPC"}
-    outcomes = _run_all(environment_with(fault))
+    outcomes = _run_all(environment_with(fault), expected.get("options"))
     failed = {i for i, o in outcomes.items() if o is Outcome.FAILED}
     not_offered = {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED}
     assert sorted(failed - should_fail) == [], "checks failed that the fault should not break"
