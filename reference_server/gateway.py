@@ -346,7 +346,12 @@ class Gateway:
     async def build_request(self, route: Route, request: web.Request) -> message.Message:
         msg = protos.message_class(route.method.input_type.full_name)()
         if route.body == "*":
-            self.codec.parse_body(await request.read(), msg)
+            try:
+                self.codec.parse_body(await request.read(), msg)
+            except BadRequest:
+                if "rest-500-on-bad-input" in self.faults:
+                    raise web.HTTPInternalServerError(reason="Internal Server Error") from None
+                raise
         elif route.body:
             self._parse_body_field(route.body, await request.read(), msg)
         for name in route.path_params:
@@ -624,6 +629,8 @@ def create_app(grpc_target: str, config: ServerConfig) -> web.Application:
     swagger_body = json.dumps(build_swagger(config.faults), indent=1).encode()
 
     async def swagger(_request: web.Request) -> web.Response:
+        if "swagger-not-served" in config.faults:
+            raise web.HTTPNotFound()
         return web.Response(body=swagger_body, content_type=_JSON)
 
     app.router.add_get("/api/swagger.json", swagger)

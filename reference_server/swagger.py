@@ -370,9 +370,14 @@ def build_swagger(faults: Faults | None = None) -> dict[str, Any]:
         tags.setdefault(route.service.name, tag)
     definitions = dict(sorted(builder.definitions.items()))
     definitions.update(_error_definitions())
+    if "swagger-wrong-type" in faults:
+        definitions["apiJobSubmitResponseItem"]["properties"]["jobId"] = {"type": "integer", "format": "int64"}
+    info = {"title": "Armada API (api/submit.proto, api/event.proto)", "version": "version not set"}
+    if "swagger-invalid" in faults:
+        del info["version"]  # Swagger 2.0 requires info.version
     return {
         "swagger": "2.0",
-        "info": {"title": "Armada API (api/submit.proto, api/event.proto)", "version": "version not set"},
+        "info": info,
         "tags": list(tags.values()),
         "consumes": ["application/json"],
         "produces": ["application/json"],
