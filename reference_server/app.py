@@ -32,7 +32,7 @@ class ReferenceServer:
         self.config = config or ServerConfig()
         self.store = Store(self.config.faults)
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
-        self.chain = build_chain(self.config.auth)
+        self.chain = build_chain(self.config.auth, self.config.faults)
         self.services = Services(self.store, self.executor)
         self._grpc: grpc_server.grpc.aio.Server | None = None
         self._runner: web.AppRunner | None = None
@@ -50,7 +50,7 @@ class ReferenceServer:
     async def start(self) -> None:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
 
-        guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization), self.services)
+        guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
         self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes)
         try:
             self.grpc_port = self._grpc.add_insecure_port(f"{self.config.host}:{self.config.grpc_port}")

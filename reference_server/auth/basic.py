@@ -17,6 +17,7 @@ from typing import Any
 from reference_server.auth import settings
 from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Principal
 from reference_server.config import ConfigError
+from reference_server.faults import Faults
 
 CHALLENGE = 'Basic realm="armada"'
 _REJECTED = "invalid user name or password"
@@ -33,8 +34,9 @@ class BasicScheme:
     name = "basic"
     challenge: str | None = CHALLENGE
 
-    def __init__(self, users: dict[str, BasicUser]) -> None:
+    def __init__(self, users: dict[str, BasicUser], faults: Faults | None = None) -> None:
         self._users = users
+        self._faults = faults or Faults()
         # Compared against when the user is unknown, so both paths cost the same.
         self._decoy = secrets.token_bytes(32)
 
@@ -45,6 +47,8 @@ class BasicScheme:
         user = self._users.get(user_name)
         expected = user.password if user is not None else self._decoy
         matches = hmac.compare_digest(password, expected)
+        if "basic-accepts-any-password" in self._faults:
+            matches = True  # the fault: the user name alone admits the caller
         if user is None or not matches:
             raise AuthenticationError(_REJECTED, www_authenticate=CHALLENGE)
         return AuthOutcome(Principal(name=user_name, groups=user.groups, scheme=self.name))
@@ -66,7 +70,7 @@ def _decode(value: str) -> tuple[str, bytes]:
     return user_name, password.encode("utf-8")
 
 
-def build(config: dict[str, Any]) -> BasicScheme:
+def build(config: dict[str, Any], faults: Faults | None = None) -> BasicScheme:
     """The scheme from ``[auth.basic]``: ``users.<name> = {password, groups}``."""
     settings.check_keys(config, {"users"}, "auth.basic")
     users_table = settings.table(config, "users", "auth.basic")
@@ -83,4 +87,4 @@ def build(config: dict[str, Any]) -> BasicScheme:
         password = settings.string(entry, "password", where)
         groups = settings.string_list(entry, "groups", where)
         users[name] = BasicUser(password=password.encode("utf-8"), groups=frozenset(groups))
-    return BasicScheme(users)
+    return BasicScheme(users, faults)

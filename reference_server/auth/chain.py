@@ -15,18 +15,33 @@ from typing import Any
 from reference_server.auth import anonymous, basic, kerberos, oidc, settings
 from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Scheme, parse_authorization
 from reference_server.config import ConfigError
+from reference_server.faults import Faults
 
 _LOG = logging.getLogger(__name__)
 BUILDERS = {"basic": basic.build, "oidc": oidc.build, "kerberos": kerberos.build}
 SCHEME_NAMES = (*BUILDERS, anonymous.ANONYMOUS)
 
 
+class AuthError(RuntimeError):
+    """Only raised under the fault ``auth-errors-are-internal``: a refusal escaping as a crash."""
+
+
 class AuthChain:
-    def __init__(self, schemes: Sequence[Scheme]) -> None:
+    def __init__(self, schemes: Sequence[Scheme], faults: Faults | None = None) -> None:
         self.schemes = tuple(schemes)
+        self.faults = faults or Faults()
 
     async def authenticate(self, authorization: str | None) -> AuthOutcome:
         """The caller's principal from the ``authorization`` value (None: no header at all)."""
+        try:
+            return await self._authenticate(authorization)
+        except AuthenticationError as exc:
+            if "auth-errors-are-internal" in self.faults:
+                # The fault: the refusal escapes the transport's handling, as an unexpected error.
+                raise AuthError(f"authentication crashed: {exc.message}") from None
+            raise
+
+    async def _authenticate(self, authorization: str | None) -> AuthOutcome:
         credentials = None if authorization is None else parse_authorization(authorization)
         for scheme in self.schemes:
             outcome = await self._try(scheme, credentials)
@@ -66,8 +81,10 @@ class AuthChain:
         return AuthenticationError(f"authorization scheme {shown!r} is not accepted by this server", self.challenge)
 
 
-def build_chain(auth_table: dict[str, Any]) -> AuthChain:
+def build_chain(auth_table: dict[str, Any], faults: Faults | None = None) -> AuthChain:
     """The chain from the parsed ``[auth]`` table; ConfigError says what to fix.
+
+    ``faults`` are the server's fault switches; the schemes bend where a fault says.
 
     ``order`` lists the schemes to try (default: basic, oidc, kerberos for those
     configured, then anonymous if enabled). ``anonymous = true`` without
@@ -81,10 +98,10 @@ def build_chain(auth_table: dict[str, Any]) -> AuthChain:
     schemes: list[Scheme] = []
     for name in order:
         if name == anonymous.ANONYMOUS:
-            schemes.append(anonymous.AnonymousScheme())
+            schemes.append(anonymous.AnonymousScheme(faults))
         else:
-            schemes.append(BUILDERS[name](settings.table(auth_table, name, "auth")))
-    return AuthChain(schemes)
+            schemes.append(BUILDERS[name](settings.table(auth_table, name, "auth"), faults))
+    return AuthChain(schemes, faults)
 
 
 def _order(auth_table: dict[str, Any], allow_anonymous: bool) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from reference_server.auth import settings
 from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Principal
 from reference_server.auth.replay import ReplayCache
 from reference_server.config import ConfigError
+from reference_server.faults import Faults
 
 _LOG = logging.getLogger(__name__)
 CHALLENGE = "Negotiate"
@@ -45,21 +47,39 @@ class KerberosScheme:
     name = "kerberos"
     challenge: str | None = CHALLENGE
 
-    def __init__(self, config: KerberosSettings) -> None:
+    def __init__(self, config: KerberosSettings, faults: Faults | None = None) -> None:
         self.settings = config
         self._credentials = _acceptor_credentials(config)
         self._replays = ReplayCache()
+        self._faults = faults or Faults()
+        self._remembered: dict[bytes, AuthOutcome] = {}  # only under the fault negotiate-replay-accepted
 
     async def authenticate(self, credentials: Credentials | None) -> AuthOutcome | None:
         if credentials is None or credentials.scheme != "negotiate":
             return None
-        token = _decode(credentials.value)
+        try:
+            token = _decode(credentials.value)
+            if "negotiate-replay-accepted" in self._faults:
+                # The fault: accepted tokens are remembered and a replay is waved through.
+                digest = hashlib.sha256(token).digest()
+                if digest not in self._remembered:
+                    self._remembered[digest] = await self._authenticate_token(token)
+                return self._remembered[digest]
+            return await self._authenticate_token(token)
+        except AuthenticationError as exc:
+            if "negotiate-no-www-authenticate" in self._faults:
+                exc.www_authenticate = None  # the fault: refusals forget the Negotiate challenge
+            raise
+
+    async def _authenticate_token(self, token: bytes) -> AuthOutcome:
+        """Accept one fresh token: refuse a replay, run GSSAPI, name the principal."""
         if not self._replays.first_use(token):
             raise _rejected("Kerberos token was already used (replay)")
         accepted = await asyncio.to_thread(self._accept, token)
-        name = _strip_realm(accepted.initiator) if self.settings.strip_realm else accepted.initiator
+        keep_realm = not self.settings.strip_realm or "wrong-principal" in self._faults
+        name = accepted.initiator if keep_realm else _strip_realm(accepted.initiator)
         headers = {}
-        if self.settings.send_reply_token and accepted.reply:
+        if self.settings.send_reply_token and accepted.reply and "no-reply-token" not in self._faults:
             headers["www-authenticate"] = f"{CHALLENGE} {base64.b64encode(accepted.reply).decode('ascii')}"
         groups = self.settings.groups.get(accepted.initiator) or self.settings.groups.get(name, frozenset())
         return AuthOutcome(Principal(name=name, groups=groups, scheme=self.name), response_headers=headers)
@@ -131,7 +151,7 @@ def _acceptor_credentials(config: KerberosSettings) -> Any:
                           f"{_gss_reason(exc)}") from None
 
 
-def build(config: dict[str, Any]) -> KerberosScheme:
+def build(config: dict[str, Any], faults: Faults | None = None) -> KerberosScheme:
     """The scheme from ``[auth.kerberos]``.
 
     Besides the documented keys, an optional ``[auth.kerberos.groups]`` table maps a
@@ -151,4 +171,4 @@ def build(config: dict[str, Any]) -> KerberosScheme:
         strip_realm=settings.boolean(config, "strip_realm", where, default=True),
         send_reply_token=settings.boolean(config, "send_reply_token", where, default=True),
         groups=groups,
-    ))
+    ), faults)

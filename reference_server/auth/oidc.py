@@ -19,6 +19,7 @@ from reference_server.auth import settings
 from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Principal
 from reference_server.auth.jwks import JwksCache, KeysUnavailable
 from reference_server.config import ConfigError
+from reference_server.faults import Faults
 
 _LOG = logging.getLogger(__name__)
 CHALLENGE = 'Bearer realm="armada"'
@@ -58,9 +59,10 @@ class OidcScheme:
     name = "oidc"
     challenge: str | None = CHALLENGE
 
-    def __init__(self, config: OidcSettings, keys: JwksCache | None = None) -> None:
+    def __init__(self, config: OidcSettings, keys: JwksCache | None = None, faults: Faults | None = None) -> None:
         self.settings = config
         self.keys = keys or JwksCache(config.issuer)
+        self._faults = faults or Faults()
 
     async def authenticate(self, credentials: Credentials | None) -> AuthOutcome | None:
         if credentials is None or credentials.scheme != "bearer":
@@ -112,12 +114,20 @@ class OidcScheme:
 
     def _decode(self, token: str, algorithm: str, key: jwt.PyJWK) -> dict[str, Any]:
         check_audience = not self.settings.skip_audience_check
+        # Every verification is named explicitly: PyJWT turns the unnamed ones off when
+        # verify_signature is off, and a fault must bend exactly one thing.
+        options: jwt.types.Options = {
+            "require": ["exp", "iss", "sub"], "verify_aud": check_audience, "verify_iss": True,
+            "verify_nbf": True, "verify_iat": True,
+            "verify_signature": "oidc-skips-signature" not in self._faults,
+            "verify_exp": "oidc-accepts-expired" not in self._faults,
+        }
         return jwt.decode(
             token, key=key, algorithms=[algorithm],
             audience=self.settings.client_id if check_audience else None,
             issuer=self.settings.issuer,
             leeway=self.settings.leeway_seconds,
-            options={"require": ["exp", "iss", "sub"], "verify_aud": check_audience},
+            options=options,
         )
 
 
@@ -160,7 +170,7 @@ def _rejected(reason: str) -> AuthenticationError:
     return AuthenticationError(f"bearer token rejected: {reason}", www_authenticate=INVALID_TOKEN)
 
 
-def build(config: dict[str, Any]) -> OidcScheme:
+def build(config: dict[str, Any], faults: Faults | None = None) -> OidcScheme:
     """The scheme from ``[auth.oidc]``."""
     where = "auth.oidc"
     settings.check_keys(config, {"issuer", "client_id", "skip_audience_check", "groups_claim", "algorithms",
@@ -184,4 +194,4 @@ def build(config: dict[str, Any]) -> OidcScheme:
         groups_claim=settings.string(config, "groups_claim", where, default="groups"),
         algorithms=tuple(algorithms),
         leeway_seconds=settings.number(config, "leeway_seconds", where, default=0),
-    ))
+    ), faults=faults)
