@@ -1,0 +1,427 @@
+"""AUTH: every authentication scheme the target claims works, and refuses what it must.
+
+The checks come from one declarative table, ``CASES`` (what to test) crossed with
+``SCHEMES`` (how each scheme makes good and bad credentials) and the two transports,
+so ``AUTH-BASIC-BADPW-REST`` and ``AUTH-KERBEROS-REPLAY-GRPC`` are rows of the same
+table rather than hand-written functions. A scheme the target file leaves out is
+"not configured", never failed.
+
+How acceptance is judged: a caller is accepted as the right principal only when a job
+it submits, into a run-created queue whose ``permissions`` grant exactly that
+principal ``submit`` and ``watch``, comes back with that principal as its ``owner``.
+A refusal is judged on a harmless read (GetQueue, or GetQueueInfo for seed targets,
+of a queue that does not exist): anything but UNAUTHENTICATED / 401 there means the
+credentials got through. Secrets never enter evidence: it names statuses and labels.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+
+from conformance.checks import CheckFailed, NotConfigured, family
+from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job, to_dict
+from conformance.credentials.malformed import malformed_authorization_values
+from conformance.target import Identity, SchemeSettings, basic_header
+
+TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
+ANONYMOUS = "anonymous"
+
+
+# ---- talking to the target with an exact Authorization value -------------------------
+
+
+@dataclass
+class Reply:
+    """One call's outcome, the same shape for both transports."""
+
+    transport: str
+    status: str                      # gRPC code name, or "HTTP <n>"
+    ok: bool
+    unauthenticated: bool            # UNAUTHENTICATED / 401
+    denied: bool                     # PERMISSION_DENIED / 403
+    message: str
+    headers: dict[str, str]          # lower-cased names
+    body: dict[str, Any] = field(default_factory=dict)   # the response in proto JSON form
+
+    def evidence(self) -> dict[str, Any]:
+        return {"transport": self.transport, "status": self.status, "message": self.message[:300]}
+
+
+class Unsendable(Exception):
+    """The client library refuses to send this header value at all (e.g. control characters)."""
+
+
+def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any],
+         authorization: str | None) -> Reply:
+    """A unary call with exactly ``authorization`` (None: no header), over ``transport``."""
+    if transport == "grpc":
+        metadata = [] if authorization is None else [("authorization", authorization)]
+        result = ctx.grpc.call(f"api.{method}", request, metadata=metadata)
+        return Reply("grpc", result.code, result.ok, result.code == "UNAUTHENTICATED",
+                     result.code == "PERMISSION_DENIED", result.details, dict(result.headers),
+                     to_dict(result.response) if result.ok else {})
+    rest = ctx.require_rest()
+    headers = {} if authorization is None else {"Authorization": authorization}
+    try:
+        answer = rest.call(f"api.{method}", request, headers=headers)
+    except ValueError as exc:  # requests' header validation; nothing reached the target
+        raise Unsendable(str(exc)) from None
+    body = answer.body if isinstance(answer.body, dict) else {}
+    message = str(body.get("message") or body.get("error") or answer.text[:300])
+    return Reply("rest", f"HTTP {answer.status}", answer.status == 200, answer.status == 401, answer.status == 403,
+                 message, {k.lower(): v for k, v in answer.headers.items()}, body)
+
+
+def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
+    """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
+    method = "Submit/GetQueue" if ctx.target.profile == "current" else "Submit/GetQueueInfo"
+    return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
+
+
+def expect_refused(reply: Reply, what: str) -> None:
+    """UNAUTHENTICATED / 401 and nothing else: not accepted, not a crash, not a 403."""
+    if not reply.unauthenticated:
+        crashed = reply.status.startswith(("HTTP 5", "INTERNAL", "UNKNOWN"))
+        let_in = reply.status in ("OK", "NOT_FOUND", "HTTP 200", "HTTP 404")
+        verdict = "a server error" if crashed else "let in" if let_in else "refused with another status"
+        raise CheckFailed(f"{what}: expected UNAUTHENTICATED / 401, got {reply.status} ({verdict})",
+                          reply.evidence())
+
+
+# ---- who the target says the caller is ------------------------------------------------
+
+
+def expect_principal(ctx: RunContext, transport: str, header: Callable[[], str | None], principal: str,
+                     what: str) -> None:
+    """Submit as ``header`` into a queue granting only ``principal``; the job's owner must be it."""
+    grant = [{"subjects": [{"kind": "User", "name": principal}], "verbs": ["submit", "watch"]}]
+    queue, job_set = ctx.create_queue(permissions=grant), ctx.name("js")
+    request = {"queue": queue, "jobSetId": job_set, "jobRequestItems": [tiny_job(HOLD_CPU)]}
+    reply = send(ctx, transport, "Submit/SubmitJobs", request, header())
+    if not reply.ok:
+        hint = " (the target may know the caller by another name)" if reply.denied else ""
+        raise CheckFailed(f"{what} could not submit into a queue granting {principal!r} submit: {reply.status}{hint}",
+                          {**reply.evidence(), "queue": queue})
+    ctx.created_job_sets.append((queue, job_set))
+    items = reply.body.get("jobResponseItems") or [{}]
+    job_id = items[0].get("jobId", "")
+    owner = submitted_owner(ctx, queue, job_set, job_id, header)
+    if owner is None:
+        raise CheckFailed(f"the submitted event of the job {what} submitted did not come back within "
+                          f"{ctx.target.timeout:g} s", {"transport": transport, "queue": queue, "job_id": job_id})
+    if owner != principal:
+        raise CheckFailed(f"{what} was accepted as {owner!r}, expected principal {principal!r}",
+                          {"transport": transport, "queue": queue, "job_id": job_id, "owner": owner})
+
+
+def submitted_owner(ctx: RunContext, queue: str, job_set: str, job_id: str,
+                    header: Callable[[], str | None]) -> str | None:
+    """The ``owner`` in the job's submitted event, read (over gRPC) as the same caller.
+
+    Read with watch=true and stopped at the event, so it neither waits for the end of
+    the job set nor needs any permission beyond the queue's ``watch`` grant.
+    """
+    value = header()
+    metadata = [] if value is None else [("authorization", value)]
+    deadline = time.monotonic() + ctx.target.timeout
+    call = ctx.grpc.open_stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": True},
+                                metadata=metadata, timeout=ctx.target.timeout)
+    try:
+        for message in call:
+            _, kind, event = event_tuple(message)
+            if kind == "submitted" and event.get("jobId") == job_id:
+                return str(event.get("job", {}).get("owner", ""))
+            if time.monotonic() > deadline:
+                break
+    except grpc.RpcError as exc:  # refused, or the deadline passed: no owner to show
+        if exc.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
+            return None
+        raise CheckFailed(f"could not read the submitted event back: {exc.code().name} {exc.details()}",
+                          {"queue": queue, "job_id": job_id}) from None
+    finally:
+        call.cancel()
+    return None
+
+
+# ---- credentials per scheme -----------------------------------------------------------
+
+
+def configured(ctx: RunContext, scheme: str) -> tuple[SchemeSettings, Identity]:
+    settings = ctx.target.schemes.get(scheme)
+    if settings is None or settings.identity is None:
+        raise NotConfigured(f"the target file has no [auth.{scheme}]")
+    return settings, settings.identity
+
+
+def wrong_basic(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
+    """The right user name with a password that is certainly not the right one."""
+    user = settings.extras.get("username") or identity.principal
+    return basic_header(user, "wrong-" + secrets.token_urlsafe(12))
+
+
+def wrong_oidc(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
+    """The genuine token with one signature character changed: only the signature is wrong.
+
+    A middle character is changed, since the last one of a base64url string may carry
+    only padding bits and changing it need not change the signature bytes.
+    """
+    token = (identity.header() or "").partition(" ")[2]
+    header, payload, signature = token.split(".")
+    middle = len(signature) // 2
+    swapped = "A" if signature[middle] != "A" else "B"
+    return f"Bearer {header}.{payload}.{signature[:middle]}{swapped}{signature[middle + 1:]}"
+
+
+def wrong_kerberos(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
+    """A genuine token for another service when the realm is ours to use, else a replay."""
+    realm = settings.extras.get("realm")
+    if realm is not None:
+        return str(realm.negotiate_for_wrong_service(identity.principal))
+    token = identity.header() or ""
+    probe(ctx, transport, token)
+    return token
+
+
+def expired_oidc(settings: SchemeSettings, identity: Identity) -> str:
+    token = settings.extras.get("expired_token")
+    if not token:
+        raise NotConfigured("no expired token for this issuer ([auth.oidc] expired_token_env)")
+    return f"Bearer {token}"
+
+
+def expired_kerberos(settings: SchemeSettings, identity: Identity) -> str:
+    realm = settings.extras.get("realm")
+    if realm is None:
+        raise NotConfigured("an expired Kerberos ticket can only be made in a realm the suite runs")
+    return str(realm.expired_negotiate(identity.principal))
+
+
+@dataclass(frozen=True)
+class SchemeCases:
+    """How one scheme makes bad credentials, and the words its checks use."""
+
+    word: str                        # the Authorization scheme word
+    wrong_name: str                  # ID part of its wrong-credentials check
+    wrong_what: str
+    wrong: Callable[[RunContext, SchemeSettings, Identity, str], str]
+    expired: Callable[[SchemeSettings, Identity], str] | None = None
+
+
+SCHEMES: dict[str, SchemeCases] = {
+    "basic": SchemeCases("Basic", "BADPW", "the right user name with a wrong password", wrong_basic),
+    "oidc": SchemeCases("Bearer", "BADSIG", "a genuine token with a tampered signature", wrong_oidc,
+                        expired_oidc),
+    "kerberos": SchemeCases("Negotiate", "BADTOKEN",
+                            "a genuine SPNEGO token for another service (or, outside the suite's realm, a replayed "
+                            "one)", wrong_kerberos, expired_kerberos),
+}
+
+
+# ---- the checks -----------------------------------------------------------------------
+
+
+def valid(ctx: RunContext, scheme: str, transport: str) -> None:
+    _, identity = configured(ctx, scheme)
+    expect_principal(ctx, transport, identity.header, identity.principal, f"valid {scheme} credentials")
+
+
+def wrong(ctx: RunContext, scheme: str, transport: str) -> None:
+    settings, identity = configured(ctx, scheme)
+    cases = SCHEMES[scheme]
+    expect_refused(probe(ctx, transport, cases.wrong(ctx, settings, identity, transport)), cases.wrong_what)
+
+
+def missing(ctx: RunContext, scheme: str, transport: str) -> None:
+    configured(ctx, scheme)
+    anonymous(ctx, transport, required=False)
+
+
+def anonymous(ctx: RunContext, transport: str, required: bool = True) -> None:
+    """No Authorization at all: accepted as ``anonymous`` or refused, as the target file says."""
+    expect = ctx.target.anonymous_expect
+    if expect is None and required:
+        raise NotConfigured("the target file does not say whether anonymous access is allowed ([auth.anonymous])")
+    if expect != "allowed":
+        expect_refused(probe(ctx, transport, None), "a call without credentials")
+    elif ctx.read_only:  # the principal shows only in a job; under --read-only, being let in must do
+        reply = probe(ctx, transport, None)
+        if reply.unauthenticated:
+            raise CheckFailed("a call without credentials was refused, but anonymous access is expected",
+                              reply.evidence())
+    else:
+        expect_principal(ctx, transport, lambda: None, ANONYMOUS, "a call without credentials")
+
+
+def malformed(ctx: RunContext, scheme: str, transport: str) -> None:
+    """Every malformed value of the scheme: 401 each, never a 5xx, never let in."""
+    configured(ctx, scheme)
+    word = SCHEMES[scheme].word
+    wrong_answers, sent = [], 0
+    for label, value in malformed_authorization_values():
+        if value.strip().partition(" ")[0].lower() != word.lower() or not all(" " <= ch <= "~" for ch in value):
+            continue  # another scheme's, or bytes no HTTP/2 header can carry
+        try:
+            reply = probe(ctx, transport, value)
+        except Unsendable:
+            continue
+        sent += 1
+        if not reply.unauthenticated:
+            wrong_answers.append({"value": label, "status": reply.status, "message": reply.message[:200]})
+    if wrong_answers:
+        raise CheckFailed(f"{len(wrong_answers)} of {sent} malformed {word} values were not refused with "
+                          f"UNAUTHENTICATED / 401", {"transport": transport, "answers": wrong_answers})
+
+
+def expired(ctx: RunContext, scheme: str, transport: str) -> None:
+    settings, identity = configured(ctx, scheme)
+    make = SCHEMES[scheme].expired
+    assert make is not None
+    expect_refused(probe(ctx, transport, make(settings, identity)), f"expired {scheme} credentials")
+
+
+def low_privilege(ctx: RunContext, scheme: str, transport: str) -> None:
+    """CreateQueue as the low-privilege identity: PERMISSION_DENIED naming create_queue."""
+    settings, _ = configured(ctx, scheme)
+    low = settings.low_privilege
+    if low is None:
+        raise NotConfigured(f"the target file names no low-privilege identity for {scheme} (low_privilege)")
+    ctx.require_mutation()
+    name = ctx.name("q")
+    reply = send(ctx, transport, "Submit/CreateQueue", {"name": name, "priorityFactor": 1}, low.header())
+    if reply.ok:
+        ctx.created_queues.append(name)
+    if not reply.denied:
+        raise CheckFailed(f"CreateQueue as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, "
+                          f"got {reply.status}", reply.evidence())
+    if "create_queue" not in reply.message.lower():
+        raise CheckFailed("the refusal does not name the missing permission 'create_queue'", reply.evidence())
+
+
+def replay(ctx: RunContext, scheme: str, transport: str) -> None:
+    """The same SPNEGO token twice: the second use must be refused."""
+    _, identity = configured(ctx, scheme)
+    token = identity.header()
+    first = probe(ctx, transport, token)
+    if first.unauthenticated:
+        raise CheckFailed("a fresh SPNEGO token was refused, so a replay cannot be judged", first.evidence())
+    expect_refused(probe(ctx, transport, token), "a replayed SPNEGO token")
+
+
+def mutual(ctx: RunContext, scheme: str, transport: str) -> None:
+    """The reply token (``WWW-Authenticate: Negotiate <token>``) is there and completes the context."""
+    settings, identity = configured(ctx, scheme)
+    if not settings.extras.get("mutual"):
+        raise NotConfigured("the target does not promise a mutual-auth reply token ([auth.kerberos] mutual)")
+    header, verify = negotiate_attempt(settings, identity)
+    reply = probe(ctx, transport, header)
+    if reply.unauthenticated:
+        raise CheckFailed("a fresh SPNEGO token was refused", reply.evidence())
+    answer = reply.headers.get("www-authenticate", "")
+    scheme_word, _, token = answer.partition(" ")
+    if scheme_word.lower() != "negotiate" or not token.strip():
+        raise CheckFailed("no mutual-auth reply token (WWW-Authenticate: Negotiate <token>) came back",
+                          {**reply.evidence(), "www-authenticate": answer[:60]})
+    try:
+        verify(answer)
+    except Exception as exc:  # GSSError, bad base64: the reply is not the service's
+        raise CheckFailed(f"the reply token does not complete mutual authentication: {str(exc).splitlines()[0]}",
+                          reply.evidence()) from None
+
+
+def negotiate_attempt(settings: SchemeSettings, identity: Identity) -> tuple[str, Callable[[str], None]]:
+    """A fresh token plus the function that verifies the server's reply to it."""
+    realm = settings.extras.get("realm")
+    if realm is not None:
+        attempt = realm.initiate(identity.principal)
+        return attempt.header, attempt.verify_reply
+    initiator = settings.extras.get("initiator")
+    if initiator is None:
+        raise NotConfigured("no initiator context to verify a reply token with")
+    header = identity.header() or ""
+    context = initiator.last_context
+
+    def verify(answer: str) -> None:
+        context.step(base64.b64decode(answer.partition(" ")[2].strip(), validate=True))
+        if not context.complete:
+            raise ValueError("the reply token did not complete the context")
+
+    return header, verify
+
+
+def challenge(ctx: RunContext, scheme: str, transport: str) -> None:
+    """A refused Negotiate token is answered 401 with ``WWW-Authenticate: Negotiate`` (gRPC: metadata)."""
+    configured(ctx, scheme)
+    garbage = "Negotiate " + base64.b64encode(b"\x60\x82garbage-that-is-not-spnego").decode()
+    reply = probe(ctx, transport, garbage)
+    expect_refused(reply, "a garbage Negotiate token")
+    offered = reply.headers.get("www-authenticate", "")
+    if not any(part.strip().lower().startswith("negotiate") for part in offered.split(",")):
+        raise CheckFailed("the refusal carries no WWW-Authenticate: Negotiate challenge",
+                          {**reply.evidence(), "www-authenticate": offered[:120]})
+
+
+# ---- the table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str                        # ID part; "{wrong}" is the scheme's own name for it
+    requirement: str
+    check: Callable[[RunContext, str, str], None]
+    schemes: tuple[str, ...] = ("basic", "oidc", "kerberos")
+    mutating: bool = False
+
+
+CASES: tuple[Case, ...] = (
+    Case("VALID", "valid {scheme} credentials are accepted over {transport} as the right principal (the owner of "
+         "a job they submit into a queue granting that principal submit and watch)", valid, mutating=True),
+    Case("{wrong}", "{wrong_what} is refused over {transport} with UNAUTHENTICATED / 401", wrong),
+    Case("MISSING", "with {scheme} configured, a call over {transport} without Authorization is refused with "
+         "UNAUTHENTICATED / 401, or accepted as 'anonymous' when the target allows anonymous access", missing),
+    Case("MALFORMED", "malformed {word} Authorization values are refused over {transport} with UNAUTHENTICATED / "
+         "401, never a 5xx", malformed),
+    Case("EXPIRED", "expired {scheme} credentials are refused over {transport} with UNAUTHENTICATED / 401",
+         expired, schemes=("oidc", "kerberos")),
+    Case("LOWPRIV", "CreateQueue over {transport} by the low-privilege {scheme} identity is refused with "
+         "PERMISSION_DENIED / 403 naming the missing permission create_queue", low_privilege, mutating=True),
+    Case("REPLAY", "a replayed SPNEGO token is refused over {transport} with UNAUTHENTICATED / 401", replay,
+         schemes=("kerberos",)),
+    Case("MUTUAL", "when promised, the mutual-auth reply token (WWW-Authenticate: Negotiate <token>; gRPC "
+         "metadata www-authenticate) comes back over {transport} and verifies", mutual, schemes=("kerberos",)),
+    Case("CHALLENGE", "a refused Negotiate token is answered over {transport} with UNAUTHENTICATED / 401 and a "
+         "WWW-Authenticate: Negotiate challenge", challenge, schemes=("kerberos",)),
+)
+
+
+def _rows(schemes: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"scheme": scheme, "S": scheme.upper(), "transport": transport, "T": t, "word": SCHEMES[scheme].word,
+             "wrong": SCHEMES[scheme].wrong_name, "wrong_what": SCHEMES[scheme].wrong_what}
+            for scheme in schemes for transport, t in TRANSPORTS]
+
+
+def _register(case: Case) -> None:
+    def run(ctx: RunContext, scheme: str, transport: str, **_labels: str) -> None:
+        case.check(ctx, scheme, transport)
+
+    run.__doc__ = case.check.__doc__
+    for row in _rows(case.schemes):
+        ident = case.name.format(**row)
+        family(f"AUTH-{{S}}-{ident}-{{T}}", "AUTH", case.requirement, [row], mutating=case.mutating)(run)
+
+
+for _case in CASES:
+    _register(_case)
+
+
+@family("AUTH-ANONYMOUS-{T}", "AUTH", "a call over {transport} without Authorization is accepted as 'anonymous' "
+        "or refused with UNAUTHENTICATED / 401, exactly as the target file's [auth.anonymous] expect says",
+        [{"scheme": ANONYMOUS, "transport": transport, "T": t} for transport, t in TRANSPORTS])
+def anonymous_as_promised(ctx: RunContext, scheme: str, transport: str, T: str) -> None:
+    anonymous(ctx, transport)
