@@ -194,3 +194,12 @@ def _queue_names(ctx: RunContext) -> set[str]:
     result = ctx.stream("Submit/GetQueues", {})
     assert result.ok
     return {m.queue.name for m in result.messages if m.WhichOneof("event") == "queue"}
+
+
+def test_without_a_rest_url_every_swagger_check_is_not_configured() -> None:
+    ctx = RunContext(Target(name="grpc only", grpc="127.0.0.1:1", rest=None, profile="current", timeout=1.0))
+    try:
+        outcomes = {c.id: run_check(c, ctx).outcome.value for c in catalogue() if c.category == "SWAGGER"}
+    finally:
+        ctx.close()
+    assert set(outcomes.values()) == {"not configured"}, outcomes
