@@ -30,9 +30,9 @@ class Executor:
     def run(self, records: Iterable[JobRecord]) -> None:
         """Start the life of each queued job whose queue is not cordoned."""
         for record in records:
-            if record.state != "QUEUED" or self.store.queues[record.job.queue].cordoned:
+            if record.state != "QUEUED" or self.store.queues[record.queue].cordoned:
                 continue
-            if cpu_request(record.job) > CLUSTER_CPU:
+            if record.cpu > CLUSTER_CPU:
                 continue
             if self.pace <= 0:
                 for _ in self._steps(record):
@@ -52,19 +52,18 @@ class Executor:
 
     def _steps(self, record: JobRecord):
         """One generator step per life event; stops if the job ended meanwhile (cancelled, preempted)."""
-        job = record.job
-        pod = f"armada-{job.id}-0"
+        pod = f"armada-{record.id}-0"
         steps = [
             ("LEASED", "leased", {"cluster_id": CLUSTER, "pool": POOL}),
-            ("PENDING", "pending", {"cluster_id": CLUSTER, "kubernetes_id": job.id, "pod_name": pod,
-                                    "pod_namespace": job.namespace, "pool": POOL}),
-            ("RUNNING", "running", {"cluster_id": CLUSTER, "kubernetes_id": job.id, "node_name": NODE,
-                                    "pod_name": pod, "pod_namespace": job.namespace, "pool": POOL}),
-            ("SUCCEEDED", "succeeded", {"cluster_id": CLUSTER, "kubernetes_id": job.id, "node_name": NODE,
-                                        "pod_name": pod, "pod_namespace": job.namespace}),
+            ("PENDING", "pending", {"cluster_id": CLUSTER, "kubernetes_id": record.id, "pod_name": pod,
+                                    "pod_namespace": record.namespace, "pool": POOL}),
+            ("RUNNING", "running", {"cluster_id": CLUSTER, "kubernetes_id": record.id, "node_name": NODE,
+                                    "pod_name": pod, "pod_namespace": record.namespace, "pool": POOL}),
+            ("SUCCEEDED", "succeeded", {"cluster_id": CLUSTER, "kubernetes_id": record.id, "node_name": NODE,
+                                        "pod_name": pod, "pod_namespace": record.namespace}),
         ]
         for state, kind, fields in steps:
-            if record.terminal or (state == "LEASED" and self.store.queues.get(job.queue) is None):
+            if record.terminal or (state == "LEASED" and self.store.queues.get(record.queue) is None):
                 return
             record.state = state
             self.store.emit(record, kind, **fields)
@@ -75,22 +74,3 @@ class Executor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-
-def cpu_request(job) -> float:  # type: ignore[no-untyped-def]
-    """Total CPU a job asks for, in cores (requests, else limits), from Kubernetes quantities."""
-    total = 0.0
-    specs = [job.pod_spec] if job.HasField("pod_spec") else list(job.pod_specs)
-    for spec in specs:
-        for container in spec.containers:
-            resources = container.resources.requests or container.resources.limits
-            if "cpu" in resources:
-                total += parse_cpu(resources["cpu"].string)
-    return total
-
-
-def parse_cpu(quantity: str) -> float:
-    """"250m" -> 0.25, "2" -> 2.0; an unparsable quantity counts as zero (validation is elsewhere)."""
-    try:
-        return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
-    except ValueError:
-        return 0.0

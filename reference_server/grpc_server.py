@@ -98,8 +98,38 @@ PRESERIALIZED_STREAMS = frozenset({"GetJobSetEvents"})
 DEPRECATED = {"Watch": "deprecated; use GetJobSetEvents"}
 
 
+def _batched(chunks: Any) -> Any:
+    """Each chunk of stored events as one ``reference.EventBatch`` (field 1, repeated, length-delimited)."""
+
+    async def batches(request: Any, principal: Any) -> AsyncIterator[bytes]:
+        async for chunk in chunks(request, principal):
+            yield b"".join(b"\x0a" + _varint(len(event)) + event for event in chunk)
+
+    return batches
+
+
+def _varint(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _gateway_events_handler(guard: Guard) -> grpc.GenericRpcHandler:
+    """``reference.GatewayEvents``: GetJobSetEvents in batches, for the REST gateway (see its .proto)."""
+    request_type = protos.message_class("api.JobSetRequest")
+    behaviour = guard.stream("GetJobSetEvents", _batched(guard.services.GetJobSetEvents), chunked=False)
+    handler = grpc.unary_stream_rpc_method_handler(behaviour, request_deserializer=request_type.FromString,
+                                                   response_serializer=_identity)
+    return grpc.method_handlers_generic_handler("reference.GatewayEvents", {"GetJobSetEvents": handler})
+
+
 def generic_handlers(guard: Guard, faults: Faults) -> list[grpc.GenericRpcHandler]:
-    handlers = []
+    handlers = [_gateway_events_handler(guard)]
     for service_name in protos.SERVICES:
         table = {}
         for method in protos.service(service_name).methods:

@@ -101,7 +101,7 @@ class Services:
         self.store.require_queue(request.name)
         classes, pools = set(request.priorityClasses), set(request.pools)
         return [r for r in self.store.jobs_of_queue(request.name)
-                if (not classes or _priority_class(r.job) in classes) and (not pools or "default" in pools)]
+                if (not classes or r.priority_class in classes) and (not pools or "default" in pools)]
 
     # ---- jobs ---------------------------------------------------------------------
 
@@ -110,7 +110,7 @@ class Services:
         self.executor.run(records)
         response = _m("api.JobSubmitResponse")()
         for record in records:
-            response.job_response_items.add(job_id=record.job.id)
+            response.job_response_items.add(job_id=record.id)
         return response
 
     async def CancelJobs(self, request: Any, principal: Any) -> Any:
@@ -161,7 +161,3 @@ class Services:
     async def Health(self, request: Any, principal: Any) -> Any:
         return HealthCheckResponse(status=HealthCheckResponse.ServingStatus.Value("SERVING"))
 
-
-def _priority_class(job: Any) -> str:
-    spec = job.pod_spec if job.HasField("pod_spec") else (job.pod_specs[0] if job.pod_specs else None)
-    return spec.priorityClassName if spec is not None else ""

@@ -34,9 +34,21 @@ _LOST_EVERY = 20  # fault events-lost-under-load: every 20th job of a job set lo
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
-@dataclass
+@dataclass(slots=True)
 class JobRecord:
-    job: Any                      # api.Job
+    """What the server keeps of a job: a few scalars, not the ``api.Job`` message.
+
+    The whole job (pod spec and all) travels once, in its ``submitted`` event, which
+    is stored; keeping a live message per job as well would cost kilobytes a job.
+    """
+
+    id: str
+    queue: str
+    job_set_id: str
+    namespace: str
+    priority: float
+    priority_class: str
+    cpu: float                    # cores requested, for the simulated cluster's capacity
     state: str = "QUEUED"
 
     @property
@@ -129,7 +141,8 @@ class Store:
                 target.update(source)
             job.ingress.extend(item.ingress)
             job.services.extend(item.services)
-            record = JobRecord(job)
+            record = JobRecord(job.id, job.queue, job.job_set_id, job.namespace, job.priority,
+                               _priority_class(job), cpu_request(job))
             self.jobs[job.id] = record
             job_set.job_ids.append(job.id)
             if not ("events-lost-under-load" in self.faults and len(job_set.job_ids) % _LOST_EVERY == 0):
@@ -159,17 +172,16 @@ class Store:
 
     def emit(self, record: JobRecord, kind: str, **fields: Any) -> None:
         """Append one event about ``record`` to its job set's log."""
-        job = record.job
         message = EventMessage()
         event = getattr(message, kind)
-        event.job_id, event.job_set_id, event.queue = job.id, job.job_set_id, job.queue
+        event.job_id, event.job_set_id, event.queue = record.id, record.job_set_id, record.queue
         event.created.GetCurrentTime()
         for name, value in fields.items():
             if hasattr(value, "CopyFrom"):
                 getattr(event, name).CopyFrom(value)
             else:
                 setattr(event, name, value)
-        self.job_sets[(job.queue, job.job_set_id)].log.append(message.SerializeToString())
+        self.job_sets[(record.queue, record.job_set_id)].log.append(message.SerializeToString())
 
     def cancel(self, records: Iterable[JobRecord], requestor: str, reason: str) -> list[str]:
         cancelled = []
@@ -180,7 +192,7 @@ class Store:
             record.state = "CANCELLED"
             if "no-cancelled-event" not in self.faults:
                 self.emit(record, "cancelled", requestor=requestor, reason=reason)
-            cancelled.append(record.job.id)
+            cancelled.append(record.id)
         return cancelled
 
     def reprioritize(self, records: Iterable[JobRecord], priority: float, requestor: str) -> dict[str, str]:
@@ -189,25 +201,25 @@ class Store:
         results = {}
         for record in records:
             if record.terminal:
-                results[record.job.id] = f"job is {record.state.lower()} and can no longer be reprioritized"
+                results[record.id] = f"job is {record.state.lower()} and can no longer be reprioritized"
                 continue
             self.emit(record, "reprioritizing", new_priority=priority, requestor=requestor)
-            record.job.priority = priority
+            record.priority = priority
             self.emit(record, "reprioritized", new_priority=priority, requestor=requestor)
-            results[record.job.id] = ""
+            results[record.id] = ""
         return results
 
     def preempt(self, records: Iterable[JobRecord], requestor: str, reason: str) -> dict[str, str]:
         results = {}
         for record in records:
             if record.terminal:
-                results[record.job.id] = f"job is {record.state.lower()} and can no longer be preempted"
+                results[record.id] = f"job is {record.state.lower()} and can no longer be preempted"
                 continue
             self.emit(record, "preempting", requestor=requestor, reason=reason)
             record.state = "PREEMPTED"
             self.emit(record, "preempted", requestor=requestor, reason=reason,
                       cluster_id="reference-cluster")
-            results[record.job.id] = ""
+            results[record.id] = ""
         return results
 
     def queue_info(self, name: str) -> list[tuple[str, int, int]]:
@@ -277,3 +289,28 @@ def _item_problem(item: Any, lenient: bool = False) -> str:
             if not container.image:
                 return f"container {container.name or '(unnamed)'!r} has no image"
     return ""
+
+
+def _priority_class(job: Any) -> str:
+    spec = job.pod_spec if job.HasField("pod_spec") else (job.pod_specs[0] if job.pod_specs else None)
+    return spec.priorityClassName if spec is not None else ""
+
+
+def cpu_request(job: Any) -> float:
+    """Total CPU a job asks for, in cores (requests, else limits), from Kubernetes quantities."""
+    total = 0.0
+    specs = [job.pod_spec] if job.HasField("pod_spec") else list(job.pod_specs)
+    for spec in specs:
+        for container in spec.containers:
+            resources = container.resources.requests or container.resources.limits
+            if "cpu" in resources:
+                total += parse_cpu(resources["cpu"].string)
+    return total
+
+
+def parse_cpu(quantity: str) -> float:
+    """"250m" -> 0.25, "2" -> 2.0; an unparsable quantity counts as zero."""
+    try:
+        return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+    except ValueError:
+        return 0.0
