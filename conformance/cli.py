@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pytest_args(args: argparse.Namespace) -> list[str]:
-    out = ["-p", "conformance", "--pyargs", "conformance.suite", "-p", "no:cacheprovider",
+    out = ["-p", "conformance", "--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-p", "no:asyncio",
            "--report-dir", args.report_dir]
     for option in ("target", "grpc", "rest", "profile", "only", "known_failures", "baseline", "prefix",
                    "call_timeout"):

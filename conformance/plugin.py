@@ -197,7 +197,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         report = apply_known_failures(report, known.values()).report
     baseline_path = config.getoption("armada_baseline")
     comparison = compare_to_baseline(report, load_report(Path(baseline_path))) if baseline_path else None
-    folder = write_reports(report, Path(config.getoption("armada_report_dir")), comparison)
+    folder = write_reports(report, Path(config.getoption("armada_report_dir")), comparison,
+                           known_secrets=ctx.target.secrets())
     config.stash[_REPORT_DIR] = folder
     session.exitstatus = exit_code(report, comparison)
 
