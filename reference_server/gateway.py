@@ -449,6 +449,13 @@ class Gateway:
         response = web.StreamResponse(status=200, headers=headers)
         response.content_type = _JSON
         await response.prepare(request)
+        # A client that leaves mid-stream is told nothing more; the pump cancels the gRPC call.
+        with contextlib.suppress(ConnectionResetError):
+            await self._write_lines(route, response, pump, lines, error)
+        return response
+
+    async def _write_lines(self, route: Route, response: web.StreamResponse, pump: _StreamPump,
+                           lines: list[bytes], error: Any) -> None:
         inject = route.method.name == "GetJobSetEvents" and "rest-stream-error-line" in self.faults
         while True:
             if lines:
@@ -461,11 +468,10 @@ class Gateway:
                 break
             lines, error = await pump.take()
             if pump.disconnected:
-                return response
+                return
         if error is not None:
             await response.write(self.stream_error_line(error))
         await response.write_eof()
-        return response
 
     def stream_error_line(self, error: Any) -> bytes:
         status = http_status(error.code(), self.faults)

@@ -223,7 +223,10 @@ def test_replays_during_submissions_are_contiguous(client: GrpcClient, queue: st
     done = threading.Event()
 
     def keep_submitting() -> None:
-        while not done.is_set():
+        # Bounded: an endless submitter would grow the job set faster than a loaded machine replays it.
+        for _ in range(200):
+            if done.is_set():
+                return
             submit(client, queue, job_set, 2)
 
     with ThreadPoolExecutor(1) as pool:
