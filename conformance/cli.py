@@ -25,6 +25,10 @@ EPILOG = """examples:
 """
 
 
+_METAVARS = {"--submit-interval-ms": "MS", "--max-p99-ms": "MS", "--min-events-per-second": "RATE",
+             "--max-regression": "FRACTION"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not getattr(args, "command", None):
@@ -62,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     from conformance.plugin import THROUGHPUT_OPTIONS
 
     for flag, kind, text in THROUGHPUT_OPTIONS:  # the same workload and gate options as the pytest plugin
-        run.add_argument(flag, type=kind, metavar=flag[2:].split("-")[-1].upper(), help=text)
+        run.add_argument(flag, type=kind, metavar=_METAVARS.get(flag, "N"), help=text)
     run.set_defaults(handler=_run)
 
     listing = commands.add_parser("list-checks", help="print the check catalogue")
