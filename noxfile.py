@@ -76,7 +76,7 @@ def report(session: nox.Session) -> None:
 def benchmark(session: nox.Session) -> None:
     """Throughput benchmarks at full size (100,000 events)."""
     install(session)
-    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/bench", "--benchmark-only", *session.posargs,
+    session.run("pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/bench", "--benchmark-only", *session.posargs,
                 env={"ARMADA_BENCH_EVENTS": "100000"})
 
 
