@@ -36,8 +36,8 @@ class JobSetLog:
         message_id = str(len(self.events) + 1).encode()
         # EventStreamMessage{id=1 (string), message=2 (EventMessage)}, written by hand:
         # both fields are length-delimited, so this is exactly what protobuf would emit.
-        self.events.append(b"\x0a" + _varint(len(message_id)) + message_id
-                           + b"\x12" + _varint(len(serialized_event_message)) + serialized_event_message)
+        self.events.append(b"\x0a" + varint(len(message_id)) + message_id
+                           + b"\x12" + varint(len(serialized_event_message)) + serialized_event_message)
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -84,7 +84,8 @@ class JobSetLog:
             await waiter
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """Protobuf base-128 varint: how the wire writes lengths (shared with the batched gateway stream)."""
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)

@@ -19,6 +19,7 @@ import protos
 from reference_server.auth import AuthChain, AuthenticationError
 from reference_server.authz import Authorizer
 from reference_server.errors import ApiError
+from reference_server.events import varint
 from reference_server.faults import Faults
 from reference_server.services import Services
 
@@ -103,20 +104,9 @@ def _batched(chunks: Any) -> Any:
 
     async def batches(request: Any, principal: Any) -> AsyncIterator[bytes]:
         async for chunk in chunks(request, principal):
-            yield b"".join(b"\x0a" + _varint(len(event)) + event for event in chunk)
+            yield b"".join(b"\x0a" + varint(len(event)) + event for event in chunk)
 
     return batches
-
-
-def _varint(value: int) -> bytes:
-    if value < 0x80:
-        return bytes((value,))
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _gateway_events_handler(guard: Guard) -> grpc.GenericRpcHandler:
