@@ -191,7 +191,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     report = RunReport(target=ctx.target.describe(), profile=ctx.target.profile, suite_version=_version(),
                        started=config.stash[_STARTED], finished=_now(), machine=_machine(),
-                       server_version="", results=results, figures=list(getattr(ctx, "figures", [])))
+                       server_version=_version() if ctx.target.embedded else "", results=results,
+                       figures=list(getattr(ctx, "figures", [])))
     known = config.stash[_KNOWN]
     if known:
         report = apply_known_failures(report, known.values()).report
