@@ -66,6 +66,19 @@ def message_class(full_name: str) -> type[message.Message]:
     return message_factory.GetMessageClass(pool().FindMessageTypeByName(full_name))
 
 
+def field_by_path(desc: descriptor.Descriptor, dotted: str) -> descriptor.FieldDescriptor | None:
+    """The field a dotted path names (``"a.b"``: field ``b`` of message field ``a``), or None."""
+    found: descriptor.FieldDescriptor | None = None
+    for part in dotted.split("."):
+        if desc is None:
+            return None
+        found = desc.fields_by_name.get(part)
+        if found is None:
+            return None
+        desc = found.message_type
+    return found
+
+
 def service(full_name: str) -> descriptor.ServiceDescriptor:
     return pool().FindServiceByName(full_name)
 

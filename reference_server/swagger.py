@@ -277,7 +277,7 @@ class _Builder:
     def _path_parameters(self, route: Route) -> list[dict[str, Any]]:
         params = []
         for name in route.path_params:
-            field = _field_by_path(route.method.input_type, name)
+            field = protos.field_by_path(route.method.input_type, name)
             scalar = self.single_schema(field) if field is not None else {"type": "string"}
             if "$ref" in scalar:  # an enum in the path: inline its values
                 scalar = {k: v for k, v in self.definitions[scalar["$ref"].rsplit("/", 1)[1]].items()
@@ -324,18 +324,6 @@ class _Builder:
         if docs:
             param["description"] = " ".join(docs.values())
         return param
-
-
-def _field_by_path(desc: descriptor.Descriptor, dotted: str) -> FD | None:
-    field = None
-    for part in dotted.split("."):
-        if desc is None:
-            return None
-        field = desc.fields_by_name.get(part)
-        if field is None:
-            return None
-        desc = field.message_type
-    return field
 
 
 def _error_definitions() -> dict[str, Any]:

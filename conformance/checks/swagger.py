@@ -269,7 +269,7 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
             continue
         if p.get("required") is not True:
             problems.append(f"path parameter {name} is not marked required")
-        field_desc = _field(b.input, name)
+        field_desc = protos.field_by_path(b.input, name)
         if field_desc is not None:
             problems += _scalar_problems(field_desc, p, f"path parameter {name}")
     problems += [f"path parameter {n} is not in the path template" for n in path_params if n not in b.path_params]
@@ -297,18 +297,6 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
             else:
                 problems += _scalar_problems(f, p, f"query parameter {f.name}")
     return problems
-
-
-def _field(desc: descriptor.Descriptor, dotted: str) -> FD | None:
-    found: FD | None = None
-    for part in dotted.split("."):
-        if desc is None:
-            return None
-        found = desc.fields_by_name.get(part)
-        if found is None:
-            return None
-        desc = found.message_type
-    return found
 
 
 @family("SWAGGER-Documents-{name}", "SWAGGER", "the swagger documents {method} as its HTTP rule says: path, "
