@@ -127,15 +127,32 @@ def strip_unknown(data: dict[str, Any], desc: descriptor.Descriptor) -> dict[str
 
 def _strip_value(field: FD, value: Any) -> Any:
     if field.message_type is None:
+        _refuse_bool(field, value, field.json_name)
         return value
     if _is_map(field):
         value_field = field.message_type.fields_by_name["value"]
         if isinstance(value, dict) and value_field.message_type is not None:
             return {k: _strip_one(value_field.message_type, v) for k, v in value.items()}
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _refuse_bool(value_field, item, f"{field.json_name}[{key!r}]")
         return value
     if field.is_repeated and isinstance(value, list):
         return [_strip_one(field.message_type, v) for v in value]
     return _strip_one(field.message_type, value)
+
+
+_NUMERIC = frozenset({FD.CPPTYPE_DOUBLE, FD.CPPTYPE_FLOAT, FD.CPPTYPE_INT32, FD.CPPTYPE_INT64,
+                      FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT64})
+
+
+def _refuse_bool(field: FD, value: Any, where: str) -> None:
+    """JSON true/false is not a number; protobuf's parser would quietly read it as 1.0 / 0.0."""
+    if field.cpp_type not in _NUMERIC:
+        return
+    items = value if isinstance(value, list) else [value]
+    if any(isinstance(item, bool) for item in items):
+        raise BadRequest(f"field {where}: expected a number, got a JSON boolean")
 
 
 def _strip_one(desc: descriptor.Descriptor, value: Any) -> Any:

@@ -216,3 +216,14 @@ def test_definition_names_follow_grpc_gateway_v1() -> None:
 def test_swagger_path_missing_fault() -> None:
     paths = build_swagger(Faults(["swagger-path-missing"]))["paths"]
     assert "/v1/queue/{name}/info" not in paths and "/v1/queue/{name}" in paths
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "q", "priorityFactor": True},
+    {"name": "q", "resourceLimits": {"cpu": False}},
+    {"name": "q", "resourceLimitsByPriorityClassName": {"p": {"maximumResourceFraction": {"cpu": True}}}},
+])
+def test_a_json_boolean_is_not_a_number(body: dict) -> None:
+    """protobuf's JSON parser reads true as 1.0 for doubles; the gateway must refuse it (400)."""
+    with pytest.raises(BadRequest, match="expected a number, got a JSON boolean"):
+        JsonCodec().merge_dict(body, protos.message_class("api.Queue")())
