@@ -1,9 +1,12 @@
 """Fault switches: deliberate, named misbehaviours of the reference server.
 
 Every conformance check must be able to fail. Each fault below breaks one piece of
-behaviour on purpose, and the project's tests run the suite against the server with
-that fault on and assert exactly the named checks fail. Code that implements a
-behaviour asks ``"<fault name>" in faults`` at the one place the fault bends it.
+behaviour on purpose and declares, beside its switch, which checks it breaks
+(``breaks``: check-ID patterns, minus ``spares``) and which it turns "not offered".
+The project's tests run the suite against the server with each fault on and assert
+exactly those checks fail, and that every check is broken by some fault. Code that
+implements a behaviour asks ``"<fault name>" in faults`` at the one place the fault
+bends it.
 """
 
 from __future__ import annotations
@@ -16,49 +19,106 @@ from dataclasses import dataclass
 class Fault:
     name: str
     description: str
+    breaks: tuple[str, ...] = ()        # fnmatch patterns of the check IDs that must fail with the fault on
+    spares: tuple[str, ...] = ()        # patterns carved out of ``breaks``
+    not_offered: tuple[str, ...] = ()   # patterns of checks that must report "not offered" instead
 
+
+_STREAMS = ("THROUGHPUT-Replay-*", "THROUGHPUT-Live-*", "THROUGHPUT-FanOut-*", "THROUGHPUT-Resume-*")
 
 CATALOGUE: dict[str, Fault] = {
     f.name: f
     for f in [
-        Fault("notfound-wrong-code", "GetQueue of an unknown queue answers INTERNAL instead of NOT_FOUND."),
-        Fault("resume-duplicates-event", "GetJobSetEvents from_message_id re-sends the message it resumes after."),
-        Fault("resume-drops-event", "GetJobSetEvents from_message_id skips the first message after the resume point."),
-        Fault("watch-false-hangs", "GetJobSetEvents with watch=false keeps the stream open instead of ending."),
-        Fault("no-error-if-missing", "GetJobSetEvents ignores errorIfMissing for an unknown job set."),
-        Fault("no-cancelled-event", "Cancelling a job emits cancelling but never cancelled."),
-        Fault("queue-info-wrong-counts", "GetQueueInfo swaps the queued and leased counts of each job set."),
-        Fault("all-internal", "Every authenticated call answers INTERNAL: a server that is up but broken."),
-        Fault("wrong-owner", "Submitted jobs are owned by 'nobody' instead of the calling principal."),
-        Fault("accept-empty-podspec", "SubmitJobs accepts a job whose pod spec has no containers."),
-        Fault("duplicate-queue-accepted", "CreateQueue of an existing name succeeds instead of ALREADY_EXISTS."),
-        Fault("unimplemented-queue-info", "GetQueueInfo answers UNIMPLEMENTED."),
-        Fault("rest-error-body-no-code", "REST error bodies leave out the numeric gRPC `code`."),
-        Fault("swagger-path-missing", "The swagger leaves out GetQueueInfo's path /v1/queue/{name}/info."),
-        Fault("rest-enum-as-number", "REST responses write enums as numbers instead of their names."),
-        Fault("swagger-not-served", "GET /api/swagger.json answers 404: the REST contract is not published."),
-        Fault("swagger-invalid", "The swagger is not valid Swagger 2.0 (info.version is left out)."),
-        Fault("swagger-wrong-type", "The swagger documents JobSubmitResponseItem.jobId as an integer, not a string."),
-        Fault("rest-500-on-bad-input", "The REST gateway answers HTTP 500 instead of 400 to a malformed JSON body."),
-        Fault("rest-grpc-differ", "REST GetQueue answers a priorityFactor different from gRPC's."),
+        Fault("notfound-wrong-code",
+              "Every lookup of an unknown queue (GetQueue, SubmitJobs, DeleteQueue, event streams, ...) answers "
+              "INTERNAL instead of NOT_FOUND.",
+              ("SEMANTICS-QueueCreateDelete", "SEMANTICS-QueueRoundTrip", "SEMANTICS-QueueNotFound",
+               "SEMANTICS-SubmitUnknownQueue", "SURFACE-Submit.SubmitJobs-*", "SURFACE-Submit.CancelJobs-*",
+               "SURFACE-Submit.CancelJobSet-*", "SURFACE-Submit.ReprioritizeJobs-*", "SURFACE-Submit.PreemptJobs-*",
+               "SURFACE-*.UpdateQueue-*", "SURFACE-*.DeleteQueue-*", "SURFACE-*.GetQueue-*",
+               "SURFACE-*.GetQueueInfo-*", "SURFACE-QueueService.CordonQueue-*",
+               "SURFACE-QueueService.UncordonQueue-*", "SURFACE-QueueService.PreemptOnQueue-*",
+               "SURFACE-QueueService.CancelOnQueue-*", "SURFACE-Event.GetJobSetEvents-*", "PARITY-DeleteQueue",
+               "SWAGGER-Schemathesis")),
+        Fault("resume-duplicates-event", "GetJobSetEvents from_message_id re-sends the message it resumes after.",
+              ("SEMANTICS-ResumeFromMessageId", "THROUGHPUT-Resume-*")),
+        Fault("resume-drops-event", "GetJobSetEvents from_message_id skips the first message after the resume point.",
+              ("SEMANTICS-ResumeFromMessageId", "THROUGHPUT-Resume-*")),
+        Fault("watch-false-hangs", "GetJobSetEvents with watch=false keeps the stream open instead of ending.",
+              ("SEMANTICS-WatchFalseEnds", "SEMANTICS-ResumeFromMessageId", "THROUGHPUT-Replay-*",
+               "THROUGHPUT-FanOut-*", "THROUGHPUT-Resume-*", "PARITY-CancelJobSet", "PARITY-GetJobSetEvents")),
+        Fault("no-error-if-missing", "GetJobSetEvents ignores errorIfMissing for an unknown job set.",
+              ("SEMANTICS-ErrorIfMissing",)),
+        Fault("no-cancelled-event", "Cancelling a job emits cancelling but never cancelled.",
+              ("SEMANTICS-CancelJobs",)),
+        Fault("queue-info-wrong-counts", "GetQueueInfo swaps the queued and leased counts of each job set.",
+              ("SEMANTICS-QueueInfoCounts",)),
+        Fault("all-internal", "Every authenticated call answers INTERNAL: a server that is up but broken.",
+              (*_STREAMS, "SURFACE-*", "SEMANTICS-*", "PARITY-*", "AUTH-*-VALID-*", "AUTH-*-MISSING-*",
+               "AUTH-ANONYMOUS-*", "SWAGGER-ResponsesMatch", "SWAGGER-EnumsAsNames", "SWAGGER-Schemathesis"),
+              spares=("SURFACE-Event.Watch-*", "PARITY-*-ERROR")),
+        Fault("wrong-owner", "Submitted jobs are owned by 'nobody' instead of the calling principal.",
+              ("SEMANTICS-SubmitEvents", "AUTH-*-VALID-*", "AUTH-*-MISSING-*", "AUTH-ANONYMOUS-*")),
+        Fault("accept-empty-podspec", "SubmitJobs accepts a job whose pod spec has no containers.",
+              ("SEMANTICS-SubmitInvalid",)),
+        Fault("duplicate-queue-accepted", "CreateQueue of an existing name succeeds instead of ALREADY_EXISTS.",
+              ("SEMANTICS-QueueCreateDelete",)),
+        Fault("unimplemented-queue-info", "GetQueueInfo answers UNIMPLEMENTED.",
+              not_offered=("SEMANTICS-QueueInfoCounts", "SURFACE-Submit.GetQueueInfo-*", "PARITY-GetQueueInfo*")),
+        Fault("rest-error-body-no-code", "REST error bodies leave out the numeric gRPC `code`.",
+              ("PARITY-*-ERROR",)),
+        Fault("swagger-path-missing", "The swagger leaves out GetQueueInfo's path /v1/queue/{name}/info.",
+              ("SWAGGER-Documents-GetQueueInfo",)),
+        Fault("rest-enum-as-number", "REST responses write enums as numbers instead of their names.",
+              ("SWAGGER-EnumsAsNames",)),
+        Fault("swagger-not-served", "GET /api/swagger.json answers 404: the REST contract is not published.",
+              ("SWAGGER-*",)),
+        Fault("swagger-invalid", "The swagger is not valid Swagger 2.0 (info.version is left out).",
+              ("SWAGGER-Valid",)),
+        Fault("swagger-wrong-type", "The swagger documents JobSubmitResponseItem.jobId as an integer, not a string.",
+              ("SWAGGER-Definitions", "SWAGGER-ResponsesMatch")),
+        Fault("rest-500-on-bad-input", "The REST gateway answers HTTP 500 instead of 400 to a malformed JSON body.",
+              ("SWAGGER-Schemathesis",)),
+        Fault("rest-grpc-differ", "REST GetQueue answers a priorityFactor different from gRPC's.",
+              ("PARITY-GetQueue",)),
         Fault("rest-stream-error-line",
-              "The REST event stream ends with an error line under 200 after the first events."),
-        Fault("rest-wrong-status", "REST maps NOT_FOUND to HTTP 500 instead of 404."),
-        Fault("basic-accepts-any-password", "Basic auth admits a known user name with any password."),
-        Fault("oidc-skips-signature", "Bearer tokens are accepted without verifying their signature."),
-        Fault("oidc-accepts-expired", "Bearer tokens are accepted after their exp time."),
-        Fault("negotiate-replay-accepted", "A replayed SPNEGO token is accepted (accepted tokens are remembered)."),
-        Fault("negotiate-no-www-authenticate", "Refused Negotiate credentials get no WWW-Authenticate challenge."),
-        Fault("no-reply-token", "Kerberos calls get no mutual-auth reply token (WWW-Authenticate: Negotiate <token>)."),
-        Fault("wrong-principal", "Kerberos principals keep their realm (alice@REALM instead of alice)."),
-        Fault("anonymous-always-refused", "Calls without credentials are refused even though anonymous is allowed."),
-        Fault("authz-allows-everyone", "Permissions are not enforced: every authenticated caller may call anything."),
+              "The REST event stream ends with an error line under 200 after the first events.",
+              ("PARITY-GetJobSetEvents", "THROUGHPUT-*-REST")),
+        Fault("rest-wrong-status", "REST maps NOT_FOUND to HTTP 500 instead of 404.",
+              ("PARITY-*-ERROR", "SURFACE-*-REST", "SWAGGER-Schemathesis"),
+              spares=("PARITY-CreateQueue-ERROR", "SURFACE-Submit.CreateQueue*", "SURFACE-Submit.GetQueues-REST",
+                      "SURFACE-Submit.UpdateQueues-REST")),
+        Fault("basic-accepts-any-password", "Basic auth admits a known user name with any password.",
+              ("AUTH-BASIC-BADPW-*",)),
+        Fault("oidc-skips-signature", "Bearer tokens are accepted without verifying their signature.",
+              ("AUTH-OIDC-BADSIG-*",)),
+        Fault("oidc-accepts-expired", "Bearer tokens are accepted after their exp time.",
+              ("AUTH-OIDC-EXPIRED-*",)),
+        Fault("negotiate-replay-accepted", "A replayed SPNEGO token is accepted (accepted tokens are remembered).",
+              ("AUTH-KERBEROS-REPLAY-*",)),
+        Fault("negotiate-no-www-authenticate", "Refused Negotiate credentials get no WWW-Authenticate challenge.",
+              ("AUTH-KERBEROS-CHALLENGE-*",)),
+        Fault("no-reply-token",
+              "Kerberos calls get no mutual-auth reply token (WWW-Authenticate: Negotiate <token>).",
+              ("AUTH-KERBEROS-MUTUAL-*",)),
+        Fault("wrong-principal", "Kerberos principals keep their realm (alice@REALM instead of alice).",
+              ("AUTH-KERBEROS-VALID-*",)),
+        Fault("anonymous-always-refused",
+              "Calls without credentials are refused even though anonymous is allowed.",
+              ("AUTH-ANONYMOUS-*", "AUTH-*-MISSING-*")),
+        Fault("authz-allows-everyone",
+              "Permissions are not enforced: every authenticated caller may call anything.",
+              ("AUTH-*-LOWPRIV-*",)),
         Fault("auth-errors-are-internal",
-              "Refused credentials crash the call (UNKNOWN / HTTP 500) instead of UNAUTHENTICATED / 401."),
+              "Refused credentials crash the call (UNKNOWN / HTTP 500) instead of UNAUTHENTICATED / 401.",
+              ("AUTH-BASIC-BADPW-*", "AUTH-OIDC-BADSIG-*", "AUTH-KERBEROS-BADTOKEN-*", "AUTH-*-MALFORMED-*",
+               "AUTH-*-EXPIRED-*", "AUTH-KERBEROS-REPLAY-*", "AUTH-KERBEROS-CHALLENGE-*")),
         Fault("events-lost-under-load",
-              "Every 20th job of a job set gets no submitted event: big job sets lose events."),
+              "Every 20th job of a job set gets no submitted event: big job sets lose events.",
+              _STREAMS),
         Fault("slow-event-stream",
-              "GetJobSetEvents sends at most 16 events per 20 ms and delays each new event by 20 ms."),
+              "GetJobSetEvents sends at most 16 events per 20 ms and delays each new event by 20 ms.",
+              ("THROUGHPUT-Threshold-*",)),
     ]
 }
 
