@@ -15,6 +15,8 @@ import sys
 import threading
 from pathlib import Path
 
+from conformance import eras
+
 EPILOG = """examples:
   armada-conformance run                                 # the embedded reference server, all four auth schemes
   armada-conformance run --target staging.toml --read-only
@@ -52,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--target", metavar="FILE", help="target TOML file (see README: Pointing at a deployment)")
     run.add_argument("--grpc", metavar="HOST:PORT", help="gRPC address (overrides the target file)")
     run.add_argument("--rest", metavar="URL", help="REST base URL (overrides the target file)")
-    run.add_argument("--profile", choices=("seed", "current"), help="which methods to expect (default: target's)")
+    run.add_argument("--profile", choices=eras.choices(), help="which methods to expect (default: target's)")
     run.add_argument("--only", metavar="IDS", help="check IDs, patterns (AUTH-BASIC-*) or categories, comma-separated")
     run.add_argument("--read-only", action="store_true", help="skip every check that changes anything")
     run.add_argument("--known-failures", metavar="FILE", help="TOML list of check IDs expected to fail, with reasons")
@@ -72,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list-checks", help="print the check catalogue")
     listing.add_argument("--json", action="store_true", help="as JSON")
     listing.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/checks.md")
-    listing.add_argument("--profile", choices=("seed", "current"), help="only the checks of this profile")
+    listing.add_argument("--profile", choices=eras.choices(), help="only the checks of this profile")
     listing.set_defaults(handler=_list_checks)
 
     serve = commands.add_parser("serve", help="run the reference server with the embedded auth set-up")

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from conformance import eras
 from conformance.checks import catalogue, select
 from conformance.context import RunContext
 from conformance.results import CheckResult, Outcome, RunReport
@@ -34,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="target TOML file; without it the embedded reference server is checked")
     group.addoption("--grpc", dest="armada_grpc", metavar="HOST:PORT", help="gRPC address (overrides the file)")
     group.addoption("--rest", dest="armada_rest", metavar="URL", help="REST base URL (overrides the file)")
-    group.addoption("--profile", dest="armada_profile", choices=("seed", "current"),
+    group.addoption("--profile", dest="armada_profile", choices=eras.choices(),
                     help="seed: the six mission methods; current: every method (default: the target's, else seed)")
     group.addoption("--only", dest="armada_only", default="", metavar="IDS",
                     help="comma-separated check IDs, ID patterns (PARITY-*) or categories (AUTH)")

@@ -55,7 +55,7 @@ class Check:
     transport: str = ""
     scheme: str = ""
     mutating: bool = False
-    profiles: frozenset[str] = frozenset({"seed", "current"})
+    profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})   # the eras judged (conformance.eras)
 
     def run(self, ctx: Any) -> None:
         self.function(ctx, **dict(self.params))
@@ -82,7 +82,7 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
                 function=function, params=tuple(row.items()), severity=severity,
                 method=str(row.get("method", "")), transport=str(row.get("transport", "")),
                 scheme=str(row.get("scheme", "")), mutating=mutating,
-                profiles=frozenset(profiles(row)) if profiles else frozenset({"seed", "current"})))
+                profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"})))
         return function
 
     return register
@@ -105,6 +105,9 @@ def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> l
     """Checks of a profile, narrowed by ``--only`` (IDs, ID prefixes ending in '*', or categories)."""
     import fnmatch
 
+    from conformance.eras import canonical
+
+    profile = canonical(profile)
     wanted = [w.strip() for w in only if w.strip()]
     chosen = []
     for check in checks:

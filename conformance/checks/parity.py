@@ -13,16 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks import CheckFailed, family
-from conformance.context import RunContext, tiny_job
+from conformance import cases
+from conformance.cases import RICH_QUEUE, tiny_job
+from conformance.checks import CheckFailed, NotOffered, family
+from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
+from conformance.eras import profiles_of
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 
 VOLATILE = frozenset({"name", "jobId", "id", "created", "cancelledIds", "jobSetId", "kubernetesId", "podName"})
-RICH_QUEUE = {"priorityFactor": 2, "userOwners": ["conformance-owner"], "groupOwners": ["conformance-group"],
-              "permissions": [{"subjects": [{"kind": "Group", "name": "conformance-group"}], "verbs": ["watch"]}],
-              "resourceLimits": {"cpu": 0.5}, "labels": {"team": "conformance"}}
 
 
 @dataclass
@@ -39,6 +39,8 @@ def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: d
     grpc_result = ctx.call(method, grpc_request)
     rest_result = ctx.require_rest().call(f"api.{method}", rest_request if rest_request is not None else grpc_request,
                                           headers=ctx.headers())
+    if not_offered_over_rest(rest_result):
+        raise NotOffered(f"{method} has no REST route on the target (404 Not Found)")
     if grpc_result.code != "OK" or rest_result.status != 200:
         raise CheckFailed(f"{method} should succeed on both transports: gRPC {grpc_result.code} "
                           f"({grpc_result.details}), REST HTTP {rest_result.status}",
@@ -92,7 +94,12 @@ def _get_queues(ctx: RunContext) -> Pair:
     rest_result = ctx.require_rest().stream("api.Submit/GetQueues", {}, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
     ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
-    rest_ours = [r for r in rest_result.results if "end" in r or r.get("queue", {}).get("name") in mine]
+    try:  # either oneof form: {"queue": ...} or Go's {"Event": {"queue": ...}}
+        read = [as_dict(parse(r, "api.StreamingQueueMessage")) for r in rest_result.results]
+    except DialectError as exc:
+        raise CheckFailed(f"a REST GetQueues line is not valid JSON of its message: {exc}",
+                          {"rest": rest_result.results[:5]}) from None
+    rest_ours = [r for r in read if "end" in r or r.get("queue", {}).get("name") in mine]
     return Pair("Submit/GetQueues", ours, rest_ours)
 
 
@@ -155,6 +162,8 @@ def _events(ctx: RunContext) -> Pair:
 
 
 def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:
+    if not_offered_over_rest(rest_result):
+        raise NotOffered(f"{method} has no REST route on the target (404 Not Found)")
     if not grpc_result.ok or rest_result.status != 200:
         raise CheckFailed(f"{method} should stream on both transports: gRPC {grpc_result.code}, "
                           f"REST HTTP {rest_result.status}", {"rest": rest_result.text[:500]})
@@ -180,25 +189,7 @@ SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
     "Event/GetJobSetEvents": _events,
 }
 
-# A request each method must refuse, and so the code both transports must report.
-FAILURES: dict[str, Callable[[RunContext], dict]] = {
-    "Submit/SubmitJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "jobRequestItems": [tiny_job()]},
-    "Submit/CancelJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js"},
-    "Submit/CancelJobSet": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js"},
-    "Submit/ReprioritizeJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "newPriority": 1},
-    "Submit/PreemptJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "jobIds": ["x"]},
-    "Submit/CreateQueue": lambda ctx: {"name": "", "priorityFactor": 1},
-    "Submit/UpdateQueue": lambda ctx: {"name": ctx.name("absent"), "priorityFactor": 1},
-    "Submit/DeleteQueue": lambda ctx: {"name": ctx.name("absent")},
-    "Submit/GetQueue": lambda ctx: {"name": ctx.name("absent")},
-    "Submit/GetQueueInfo": lambda ctx: {"name": ctx.name("absent")},
-    "Event/GetJobSetEvents": lambda ctx: {"queue": ctx.name("absent"), "id": "js", "errorIfMissing": True},
-}
-
-
 def _profiles(row: dict) -> list[str]:
-    from conformance.profiles import profiles_of
-
     return profiles_of(row["method"])
 
 
@@ -231,12 +222,13 @@ def _comparable(pair: Pair) -> tuple[Any, Any]:
 
 
 @family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
-        "grpc-gateway status mapping and v1 error body {{error, code, message}}",
-        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles)
+        "grpc-gateway status mapping and v1 error body {{error, code, message}} (a stream refused before its "
+        "first message: one stream error line)",
+        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in cases.REFUSING], profiles=_profiles)
 def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
-    request = FAILURES[method](ctx)
+    request = cases.refused(method, ctx.name("absent"))
     streaming = method == "Event/GetJobSetEvents"
     grpc_result = (ctx.stream if streaming else ctx.call)(method, request)
     if grpc_result.ok:
@@ -245,12 +237,33 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> Non
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)
     evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
                 "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
+    if not_offered_over_rest(rest_result):
+        raise NotOffered(f"{method} has no REST route on the target (404 Not Found)")
     if rest_result.status != expected_status:
         raise CheckFailed(f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
                           f"it answered {rest_result.status}", evidence)
     body = rest_result.body if isinstance(rest_result.body, dict) else {}
-    if body.get("code") != GRPC_CODE_NUMBER[grpc_result.code]:
-        raise CheckFailed(f"the REST error body's code is {body.get('code')!r}, expected "
-                          f"{GRPC_CODE_NUMBER[grpc_result.code]} ({grpc_result.code})", evidence)
+    problem = _error_body_problem(body, grpc_result.code, expected_status, streaming)
+    if problem:
+        raise CheckFailed(problem, evidence)
+
+
+def _error_body_problem(body: dict[str, Any], code: str, status: int, streaming: bool) -> str:
+    """What is wrong with a REST error body ("" if nothing).
+
+    Unary errors carry ``{error, code, message}``. A stream refused before its first
+    message carries one line in grpc-gateway's stream error form,
+    ``{"error": {"grpc_code", "http_code", "message", "http_status"}}``
+    (``shared/real-armada.md``); the unary form is accepted there too.
+    """
+    line = body.get("error")
+    if streaming and isinstance(line, dict):
+        if line.get("grpc_code") != GRPC_CODE_NUMBER[code] or line.get("http_code") != status:
+            return (f"the REST stream error line carries grpc_code {line.get('grpc_code')!r} and http_code "
+                    f"{line.get('http_code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code}) and {status}")
+        return "" if line.get("message") else "the REST stream error line carries no message"
+    if body.get("code") != GRPC_CODE_NUMBER[code]:
+        return f"the REST error body's code is {body.get('code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code})"
     if not body.get("message") or body.get("message") != body.get("error"):
-        raise CheckFailed("the REST error body must carry the message in both `message` and `error`", evidence)
+        return "the REST error body must carry the message in both `message` and `error`"
+    return ""

@@ -2,40 +2,21 @@
 
 Each method is probed with a request built to be refused or harmless (names that
 do not exist, empty batches), so the probes are safe on a real deployment and run
-under --read-only. Any definite answer passes; UNIMPLEMENTED (HTTP 501) is "not
-offered"; UNKNOWN, INTERNAL, UNAVAILABLE, a 5xx or a timeout fails.
+under --read-only. Any definite answer passes; UNIMPLEMENTED (HTTP 501, or the
+gateway's plain ``404 Not Found`` of a route it does not have) is "not offered";
+UNKNOWN, INTERNAL, UNAVAILABLE, a 5xx or a timeout fails.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, family
-from conformance.context import RunContext, tiny_job
-from conformance.profiles import all_methods, is_streaming, profiles_of, rest_bound
+from conformance.context import RunContext, not_offered_over_rest
+from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound
 
 BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS"})
-
-
-def probe_request(method: str, absent: str) -> dict[str, Any]:
-    """A request for ``method`` that names only the absent queue ``absent``."""
-    name = method.split("/")[1]
-    by_name: dict[str, dict[str, Any]] = {
-        "SubmitJobs": {"queue": absent, "jobSetId": "probe", "jobRequestItems": [tiny_job()]},
-        "CancelJobs": {"queue": absent, "jobSetId": "probe"},
-        "CancelJobSet": {"queue": absent, "jobSetId": "probe"},
-        "ReprioritizeJobs": {"queue": absent, "jobSetId": "probe", "newPriority": 1},
-        "PreemptJobs": {"queue": absent, "jobSetId": "probe", "jobIds": ["probe"]},
-        "CreateQueue": {"name": ""},
-        "CreateQueues": {"queues": []},
-        "UpdateQueue": {"name": absent, "priorityFactor": 1},
-        "UpdateQueues": {"queues": []},
-        "GetQueues": {"num": 1},
-        "GetJobSetEvents": {"queue": absent, "id": "probe"},
-        "Watch": {"queue": absent, "jobSetId": "probe"},
-        "Health": {},
-    }
-    return by_name.get(name, {"name": absent})
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -51,7 +32,7 @@ def _rows() -> list[dict[str, Any]]:
         "with a definite status (UNIMPLEMENTED is reported as not offered)", _rows(),
         profiles=lambda row: profiles_of(row["method"]))
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
-    request = probe_request(method, ctx.name("absent"))
+    request = cases.probe(method, ctx.name("absent"))
     if transport == "grpc":
         _grpc_answers(ctx, method, request)
     else:
@@ -77,8 +58,8 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
         result = send(f"api.{method}", request, headers=ctx.headers(), **kwargs)
     except Exception as exc:  # connection reset, timeout: the endpoint did not answer
         raise CheckFailed(f"{method} over REST did not answer: {exc}", {"request": request}) from None
-    if result.status == 501:
-        raise NotOffered(f"{method} over REST answered 501 Not Implemented")
+    if result.status == 501 or not_offered_over_rest(result):
+        raise NotOffered(f"{method} over REST answered {result.status} {result.text.strip()[:60]}")
     if result.status >= 500:
         raise CheckFailed(f"{method} over REST answered HTTP {result.status}",
                           {"request": request, "status": result.status, "body": result.text[:500]})

@@ -61,7 +61,7 @@ from google.protobuf import descriptor
 import protos
 from conformance.checks import CheckFailed, Skip, family
 from conformance.context import HOLD_CPU, RunContext, tiny_job
-from conformance.profiles import all_methods, methods, profiles_of, rest_bound
+from conformance.eras import all_methods, methods, profiles_of, rest_bound
 from conformance.results import Severity
 
 FD = descriptor.FieldDescriptor

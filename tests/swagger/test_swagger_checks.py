@@ -29,7 +29,7 @@ from conformance.checks.swagger import (
     operation,
 )
 from conformance.context import HOLD_CPU, RunContext, tiny_job
-from conformance.profiles import all_methods, rest_bound
+from conformance.eras import all_methods, rest_bound
 from conformance.runner import run_check
 from conformance.target import Target
 from reference_server.background import BackgroundServer
