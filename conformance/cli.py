@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=eras.choices(), help="which methods to expect (default: target's)")
     run.add_argument("--only", metavar="IDS", help="check IDs, patterns (AUTH-BASIC-*) or categories, comma-separated")
     run.add_argument("--read-only", action="store_true", help="skip every check that changes anything")
-    run.add_argument("--known-failures", metavar="FILE", help="TOML list of check IDs expected to fail, with reasons")
+    run.add_argument("--known-failures", metavar="FILE|ERA", help="TOML list of check IDs expected to fail, with "
+                     "reasons; or an era (armada-2023, armada-2026) for the deviations shipped for it")
     run.add_argument("--baseline", metavar="REPORT", help="a previous report.json to compare with")
     run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
     run.add_argument("--prefix", metavar="NAME", help="prefix of the queues and job sets the run creates")

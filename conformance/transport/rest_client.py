@@ -31,7 +31,6 @@ class RestResult:
     text: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     lines: list[Any] = field(default_factory=list)     # parsed lines of a stream
-    ends_with_newline: bool = True
     url: str = ""
 
     @property
@@ -142,8 +141,7 @@ class RestClient:
                 result.lines.extend(_json_or_none(line.decode()) for line in complete if line.strip())
                 if limit is not None and len(result.results) >= limit:
                     return result
-            if buffered.strip():
-                result.ends_with_newline = False
+            if buffered.strip():  # the last line (real gateways write no newline after an error line)
                 result.lines.append(_json_or_none(buffered.decode()))
             return result
 

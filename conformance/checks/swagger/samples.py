@@ -18,7 +18,7 @@ from conformance.cases import RICH_QUEUE, sample_job
 from conformance.checks import CheckFailed
 from conformance.checks.swagger.document import operation
 from conformance.checks.swagger.facts import binding
-from conformance.context import RunContext
+from conformance.context import RunContext, not_offered_over_rest
 from conformance.eras import methods
 
 
@@ -58,8 +58,8 @@ def _gather(ctx: RunContext) -> list[Sample]:
     def unary(label: str, method: str, request: dict[str, Any], expect_ok: bool) -> Any:
         """One answer; an error is expected as any 4xx/5xx (which status is PARITY's business)."""
         result = rest.call(f"api.{method}", request, headers=ctx.headers())
-        if result.status == 501:
-            return None
+        if result.status == 501 or not_offered_over_rest(result):
+            return None  # not offered: SURFACE says so
         if (result.status == 200) != expect_ok or result.status < 200:
             raise CheckFailed(f"could not gather a sample answer: {label} answered HTTP {result.status}",
                               {"request": request, "body": result.text[:500]})
