@@ -78,6 +78,19 @@ REFUSING = ("Submit/SubmitJobs", "Submit/CancelJobs", "Submit/CancelJobSet", "Su
 REFUSAL_CODES: dict[str, frozenset[str]] = {
     "Submit/SubmitJobs": frozenset({"NOT_FOUND", "INVALID_ARGUMENT"}),
 }
+# What an era adds: armada-2026 reads the queue of a submit from its queue cache, and a queue
+# the cache does not hold is refused with PERMISSION_DENIED (shared/real-armada.md).
+ERA_REFUSAL_CODES: dict[tuple[str, str], frozenset[str]] = {
+    ("armada-2026", "Submit/SubmitJobs"): frozenset({"PERMISSION_DENIED"}),
+}
+# Requests real Armada accepts although they name nothing: DeleteQueue of an absent queue answers
+# OK in every era. PARITY then asks for the same acceptance on both transports.
+MAY_ACCEPT = frozenset({"Submit/DeleteQueue"})
+
+
+def refusal_codes(method: str, era: str) -> frozenset[str]:
+    """The codes a refusal of ``method``'s ``refused`` request may carry on a target of ``era``."""
+    return REFUSAL_CODES[method] | ERA_REFUSAL_CODES.get((era, method), frozenset())
 
 
 def _name(method: str) -> str:

@@ -79,11 +79,13 @@ def queue_invalid(ctx: RunContext) -> None:
 
 
 @family("SEMANTICS-SubmitUnknownQueue", "SEMANTICS",
-        "SubmitJobs to a queue that does not exist is refused (NOT_FOUND or INVALID_ARGUMENT)")
+        "SubmitJobs to a queue that does not exist is refused (NOT_FOUND or INVALID_ARGUMENT; armada-2026's "
+        "queue cache: PERMISSION_DENIED)")
 def submit_unknown_queue(ctx: RunContext) -> None:
     request = cases.refused("Submit/SubmitJobs", ctx.name("absent"))
     result = ctx.call("Submit/SubmitJobs", request)
-    _expect_code(result.code, cases.REFUSAL_CODES["Submit/SubmitJobs"], "SubmitJobs to an absent queue",
+    expected = cases.refusal_codes("Submit/SubmitJobs", ctx.target.profile)
+    _expect_code(result.code, expected, "SubmitJobs to an absent queue",
                  {"request": request, "details": result.details})
 
 
