@@ -44,6 +44,7 @@ class RunContext:
         self._counter = 0
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}   # queue -> when this run created it (queue-cache waits)
+        self._ready_probe_hangs = False           # an event stream did not end: no use waiting on one
         self.figures: list[Any] = []   # throughput figures (conformance.results.Figure) for the report
         self.closers: list[Callable[[], None]] = []   # run by close(): e.g. the throughput consumer processes
 
@@ -121,12 +122,16 @@ class RunContext:
         era without the cache answers at once. A stream that does not end (watch=false
         hanging) is SEMANTICS' finding, not a reason to wait.
         """
-        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0:
+        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0 \
+                or self._ready_probe_hangs:
             return
         deadline = time.monotonic() + self.target.queue_ready_timeout
         pause, probe = 0.1, {"queue": queue, "id": self.name("ready"), "watch": False}
         while True:
             result = self.stream("Event/GetJobSetEvents", probe, timeout=min(1.0, self.target.timeout))
+            if result.code == "DEADLINE_EXCEEDED":
+                self._ready_probe_hangs = True   # once per run: the submit retry still covers the cache
+                return
             if result.code not in READY_STILL:
                 return
             if time.monotonic() + pause > deadline:
