@@ -9,7 +9,7 @@ mapping and v1 error body. REST JSON is read in either dialect (``dialects.py``)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,7 +189,7 @@ SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
     "Event/GetJobSetEvents": _events,
 }
 
-def _profiles(row: dict) -> list[str]:
+def _profiles(row: Mapping[str, Any]) -> list[str]:
     return profiles_of(row["method"])
 
 

@@ -9,6 +9,7 @@ skipped under --read-only; everything they create is the run's own and cleaned u
 from __future__ import annotations
 
 import time
+from collections.abc import Set
 
 from conformance import cases
 from conformance.checks import CheckFailed, family
@@ -19,7 +20,7 @@ LIFE_ORDER = {"submitted": 0, "queued": 1, "leased": 2, "pending": 3, "running":
               "succeeded": 5, "failed": 5, "cancelling": 5, "cancelled": 6, "preempting": 5, "preempted": 6}
 
 
-def _expect_code(result_code: str, expected: set[str], what: str, evidence: dict) -> None:
+def _expect_code(result_code: str, expected: Set[str], what: str, evidence: dict) -> None:
     if result_code not in expected:
         raise CheckFailed(f"{what}: expected {' or '.join(sorted(expected))}, got {result_code}",
                           {**evidence, "code": result_code})
@@ -120,7 +121,8 @@ def submit_events(ctx: RunContext) -> None:
         raise CheckFailed(f"events are out of life order: {kinds}", evidence)
     submitted = events[0][2]
     owner = submitted.get("job", {}).get("owner", "")
-    expected = ctx.target.identity().principal if ctx.target.identity() else "anonymous"
+    identity = ctx.target.identity()
+    expected = identity.principal if identity else "anonymous"
     if submitted.get("job", {}).get("id") != job_id or (expected and owner != expected):
         raise CheckFailed(f"the submitted event names job {submitted.get('job', {}).get('id')!r} owned by {owner!r}; "
                           f"expected {job_id!r} owned by {expected!r}", evidence)

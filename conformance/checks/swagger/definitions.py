@@ -76,6 +76,7 @@ class _DefinitionsWalk:
 
     def single(self, f: FD, schema: Any, where: str) -> None:
         if f.type in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
+            assert f.message_type is not None
             full = f.message_type.full_name
             if full in WELL_KNOWN:
                 self.scalar(WELL_KNOWN[full], schema, where)
@@ -83,6 +84,7 @@ class _DefinitionsWalk:
                 self.message(f.message_type, schema, where)
             return
         if f.type == FD.TYPE_ENUM:
+            assert f.enum_type is not None
             self.enum(f.enum_type, schema, where)
             return
         self.scalar(SCALAR_FACTS[f.type], schema, where)

@@ -95,6 +95,8 @@ def _documents_rows() -> list[dict[str, Any]]:
 
 def _scalar_problems(field_desc: FD, param: dict[str, Any], what: str) -> list[str]:
     """A path or query parameter's type against the facts (enums: strings with their names)."""
+    expected_type: str | None
+    expected_format: str | None
     if field_desc.type == FD.TYPE_ENUM:
         expected_type, expected_format = "string", None
     else:
@@ -128,15 +130,15 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
         by_place.setdefault(str(p.get("in")), {})[str(p.get("name"))] = p
     path_params = by_place.get("path", {})
     for name in b.path_params:
-        p = path_params.get(name)
-        if p is None:
+        documented = path_params.get(name)
+        if documented is None:
             problems.append(f"path parameter {name} is not documented")
             continue
-        if p.get("required") is not True:
+        if documented.get("required") is not True:
             problems.append(f"path parameter {name} is not marked required")
         field_desc = protos.field_by_path(b.input, name)
         if field_desc is not None:
-            problems += _scalar_problems(field_desc, p, f"path parameter {name}")
+            problems += _scalar_problems(field_desc, documented, f"path parameter {name}")
     problems += [f"path parameter {n} is not in the path template" for n in path_params if n not in b.path_params]
     body = by_place.get("body", {})
     if b.body == "*":
@@ -156,11 +158,11 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
         for f in b.input.fields:
             if f.name in b.path_params or f.type in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
                 continue
-            p = query.get(f.name) or query.get(f.json_name)
-            if p is None:
+            in_query = query.get(f.name) or query.get(f.json_name)
+            if in_query is None:
                 problems.append(f"query parameter {f.name} is not documented")
             else:
-                problems += _scalar_problems(f, p, f"query parameter {f.name}")
+                problems += _scalar_problems(f, in_query, f"query parameter {f.name}")
     return problems
 
 
