@@ -287,12 +287,17 @@ def run_checks(plan: RunPlan, ctx: RunContext, listener: Listener, results: list
 # ---- 4. the report and the verdict -------------------------------------------------------
 
 
-def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None, figures: Sequence[Figure] = (),
+def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None,
+             description: dict[str, Any] | None = None, figures: Sequence[Figure] = (),
              cleanup_problems: Sequence[str] = (), interrupted: str = "", server_version: str = "",
              listener: Listener | None = None) -> RunReport:
-    """Judge the run and write its reports (unless ``report_dir`` is None); returns the report."""
+    """Judge the run and write its reports (unless ``report_dir`` is None); returns the report.
+
+    ``description`` describes the target when this process has no ``Target`` (an xdist controller).
+    """
     unmatched = unmatched_known(plan.known, (r.id for r in results))
-    report = RunReport(target=target.describe() if target else {"name": "embedded reference server (not started)"},
+    description = target.describe() if target else description or {"name": "embedded reference server"}
+    report = RunReport(target=description,
                        profile=plan.profile, suite_version=_version(), started=plan.started, finished=_now(),
                        machine=_machine(), server_version=server_version, results=list(results),
                        figures=list(figures), interrupted=interrupted, cleanup_problems=list(cleanup_problems),
