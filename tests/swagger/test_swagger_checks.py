@@ -22,7 +22,7 @@ from conformance.checks.swagger.answers import enum_values, validator
 from conformance.checks.swagger.definitions import definitions_problems
 from conformance.checks.swagger.document import operation
 from conformance.checks.swagger.facts import binding
-from conformance.checks.swagger.fuzz import FUZZ_STATS, Confinement, Unsafe
+from conformance.checks.swagger.fuzz import Confinement, Unsafe
 from conformance.checks.swagger.structure import documents_problems
 from conformance.context import RunContext
 from conformance.eras import all_methods, rest_bound
@@ -167,7 +167,7 @@ def test_schemathesis_touches_nothing_it_did_not_create(shared_server: Backgroun
         result = run_check(check, ctx)
         assert result.outcome.value == "passed", result.message
 
-        stats = FUZZ_STATS[ctx]
+        stats = ctx.swagger_fuzz_stats
         own = f"conformance-{ctx.run_id}-fz-"
         assert stats.sent > 0 and stats.addressed, stats
         assert all(name.startswith(own) for name in stats.addressed)

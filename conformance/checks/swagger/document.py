@@ -15,7 +15,6 @@ post-processed file (``object`` in protoc-gen-swagger's); ``google.protobuf.Empt
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +41,6 @@ class Fetched:
         return self.status == 200 and isinstance(self.document, dict)
 
 
-_FETCHED: weakref.WeakKeyDictionary[RunContext, Fetched] = weakref.WeakKeyDictionary()
-
-
 def places(ctx: RunContext) -> list[str]:
     """The URLs the swagger may be at, in the order they are tried."""
     if ctx.target.swagger:
@@ -68,7 +64,7 @@ def _get(ctx: RunContext, url: str) -> Fetched:
 
 def fetch(ctx: RunContext) -> Fetched:
     """GET the swagger once per run (every SWAGGER check reads the same document)."""
-    if ctx not in _FETCHED:
+    if ctx.swagger_fetched is None:
         tried = places(ctx)
         answers = []
         for url in tried:
@@ -77,8 +73,9 @@ def fetch(ctx: RunContext) -> Fetched:
                 break
         chosen = next((a for a in answers if a.usable), answers[0])
         chosen.tried = tried[:len(answers)]
-        _FETCHED[ctx] = chosen
-    return _FETCHED[ctx]
+        ctx.swagger_fetched = chosen
+    fetched: Fetched = ctx.swagger_fetched
+    return fetched
 
 
 def document(ctx: RunContext) -> dict[str, Any]:

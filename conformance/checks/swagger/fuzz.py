@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,9 +134,6 @@ class FuzzStats:
     addressed: set[str] = field(default_factory=set)   # every queue name a sent case addressed
 
 
-FUZZ_STATS: weakref.WeakKeyDictionary[RunContext, FuzzStats] = weakref.WeakKeyDictionary()
-
-
 @family("SWAGGER-Schemathesis", "SWAGGER", "a bounded schemathesis run over the documented unary operations "
         "(names confined to the run's prefix): conforming answers, no 5xx, invalid input refused with 4xx",
         mutating=True)
@@ -168,7 +164,7 @@ def schemathesis_run(ctx: RunContext) -> None:
         raise CheckFailed(f"schemathesis cannot load the operations {', '.join(missing)}: "
                           f"{next(iter(unloadable.values()))}", {"errors": list(unloadable.values())[:5]})
     fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + FUZZ_BUDGET_S)
-    FUZZ_STATS[ctx] = fuzz.stats
+    ctx.swagger_fuzz_stats = fuzz.stats
     modes = [(GenerationMode.POSITIVE, [not_a_server_error, response_schema_conformance]),
              (GenerationMode.NEGATIVE, [not_a_server_error, negative_data_rejection])]
     try:

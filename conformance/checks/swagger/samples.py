@@ -9,7 +9,6 @@ gather is remembered and reported by each check that needs the samples.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,17 +32,16 @@ class Sample:
     stream_line: bool = False
 
 
-_SAMPLES: weakref.WeakKeyDictionary[RunContext, list[Sample] | Exception] = weakref.WeakKeyDictionary()
 
 
 def samples(ctx: RunContext) -> list[Sample]:
     """Real answers of the run's own objects, gathered once per run (a failure is remembered)."""
-    if ctx not in _SAMPLES:
+    if ctx.swagger_samples is None:
         try:
-            _SAMPLES[ctx] = _gather(ctx)
+            ctx.swagger_samples = _gather(ctx)
         except Exception as exc:
-            _SAMPLES[ctx] = exc
-    found = _SAMPLES[ctx]
+            ctx.swagger_samples = exc
+    found: list[Sample] | Exception = ctx.swagger_samples
     if isinstance(found, Exception):
         raise found
     return found
