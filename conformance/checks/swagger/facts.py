@@ -17,7 +17,6 @@ import protos
 from conformance.eras import methods, rest_bound
 
 FD = descriptor.FieldDescriptor
-_TEMPLATE = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")
 
 # The type table of the wire facts: proto type -> (swagger type, format or None: not fixed by the facts).
 SCALAR_FACTS: dict[int, tuple[str, str | None]] = {
@@ -57,8 +56,11 @@ def binding(method: str) -> Binding:
     desc = protos.method(f"api.{service}", name)
     rule = protos.http_binding(desc)
     assert rule is not None, f"{method} has no REST binding"
-    return Binding(method, name, rule.verb.lower(), _TEMPLATE.sub(r"{\1}", rule.path), rule.body,
-                   tuple(_TEMPLATE.findall(rule.path)), desc.input_type, desc.output_type, desc.server_streaming)
+    path = rule.path
+    for param in rule.path_params:  # "{name=projects/*}" is written "{name}" in a swagger
+        path = re.sub(r"\{" + re.escape(param) + r"=[^}]*\}", "{" + param + "}", path)
+    return Binding(method, name, rule.verb.lower(), path, rule.body, tuple(rule.path_params),
+                   desc.input_type, desc.output_type, desc.server_streaming)
 
 
 def profile_bindings(ctx: Any) -> list[Binding]:
