@@ -10,8 +10,9 @@ asks the era, never the reference server, what to expect. The facts are those of
   the six methods the project's mission names, all of which the era serves.
 - ``armada-2026`` (alias ``current``; from mid-2024): no ``GetQueueInfo`` (UNIMPLEMENTED
   before any authentication), no Kerberos, queue methods also on ``api.QueueService``,
-  Timestamps as ``{"seconds", "nanos"}``, a 10 s queue cache. Judged on every other
-  method of our protos.
+  Timestamps as ``{"seconds", "nanos"}``, a 10 s queue cache. Judged on every method
+  of our protos: what the era no longer has (``GONE_BY_2026``) a stock server answers
+  with UNIMPLEMENTED or the gateway's plain 404, which the checks report as "not offered".
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ SEED_METHODS = (
     "Submit/SubmitJobs", "Submit/CancelJobs", "Submit/CreateQueue",
     "Submit/DeleteQueue", "Submit/GetQueueInfo", "Event/GetJobSetEvents",
 )
-# Methods our protos have that the current era no longer serves.
+# Methods our protos have that the current era no longer serves (its checks report "not offered").
 GONE_BY_2026 = frozenset({"Submit/GetQueueInfo"})
 # Fields of api.* messages our protos have that an armada-2023 swagger does not document yet.
 ADDED_AFTER_2023 = frozenset({
@@ -42,14 +43,15 @@ def all_methods() -> list[str]:
 
 @functools.cache
 def _current_methods() -> tuple[str, ...]:
-    return tuple(m for m in all_methods() if m not in GONE_BY_2026)
+    return tuple(all_methods())
 
 
 @dataclass(frozen=True)
 class Era:
     name: str
     alias: str
-    methods_of: Callable[[], tuple[str, ...]]   # what a target of the era must serve (read lazily: protos)
+    methods_of: Callable[[], tuple[str, ...]]   # the methods judged (read lazily: protos)
+    lacks: frozenset[str]             # judged methods a stock server of the era does not have: "not offered"
     auth_probe: str                   # a harmless read every server of the era has, for refusal checks
     missing_fields: frozenset[str]    # api.* fields the era's swagger predates
     queue_cache: bool                 # a new queue is refused for a while (submit, event streams)
@@ -64,10 +66,10 @@ class Era:
 
 
 ERAS: dict[str, Era] = {e.name: e for e in (
-    Era("armada-2023", "seed", lambda: SEED_METHODS,
+    Era("armada-2023", "seed", lambda: SEED_METHODS, frozenset(),
         "Submit/GetQueueInfo", ADDED_AFTER_2023, False,
         "armada-2023: GetQueueInfo and Kerberos, RFC 3339 Timestamps; the six mission methods"),
-    Era("armada-2026", "current", _current_methods,
+    Era("armada-2026", "current", _current_methods, GONE_BY_2026,
         "Submit/GetQueue", frozenset(), True,
         "armada-2026: QueueService, no GetQueueInfo, no Kerberos, a 10 s queue cache"),
 )}
