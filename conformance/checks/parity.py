@@ -71,6 +71,10 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
         return pair
     if not all(g.ok for g in got):
         raise CheckFailed(f"after {method} via both transports, GetQueue answers {[g.code for g in got]}", {})
+    written = [(g.response.name, g.response.priority_factor) for g in got]
+    if written != [(first, RICH_QUEUE["priorityFactor"]), (second, RICH_QUEUE["priorityFactor"])]:
+        raise CheckFailed(f"after {method} the queues read back as (name, priorityFactor) {written}, not as written",
+                          {"expected_priority_factor": RICH_QUEUE["priorityFactor"]})
     return Pair(method, as_dict(got[0].response), as_dict(got[1].response), exact=False)
 
 
@@ -93,6 +97,10 @@ def _get_queues(ctx: RunContext) -> Pair:
     _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
     ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
     rest_ours = [r for r in rest_result.results if "end" in r or r.get("queue", {}).get("name") in mine]
+    listed = {m.queue.name for m in ours if m.WhichOneof("event") == "queue"}
+    if listed != mine:
+        raise CheckFailed(f"GetQueues over gRPC lists {sorted(listed)} of the run's queues {sorted(mine)}",
+                          {"listed": sorted(listed)})
     return Pair("Submit/GetQueues", ours, rest_ours)
 
 
