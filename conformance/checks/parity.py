@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks import CheckFailed, family
+from conformance.checks import CheckFailed, changes_state, family
 from conformance.context import RunContext, tiny_job
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
 from conformance.transport.grpc_client import GrpcResult
@@ -240,7 +240,8 @@ def _comparable(pair: Pair) -> tuple[Any, Any]:
 
 @family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
         "grpc-gateway status mapping and v1 error body {{error, code, message}}",
-        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles)
+        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles,
+        mutating=lambda row: changes_state(row["method"]))
 def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
