@@ -77,6 +77,8 @@ def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> Non
      "put secrets in password_env"),
     ('[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword_env = "NO_SUCH_VARIABLE_X"\n',
      "NO_SUCH_VARIABLE_X"),
+    ('[target]\ngrpc = "127.0.0.1:1"\nprofil = "current"\n', "unknown key 'profil' in [target]"),
+    ('[target]\ngrpc = "127.0.0.1:1"\ntimout = 3\n', "unknown key 'timout' in [target]"),
 ])
 def test_an_unusable_target_gives_one_line_and_exit_2(tmp_path: Path, target_text: str, expected: str) -> None:
     target = tmp_path / "target.toml"
@@ -176,3 +178,70 @@ def test_serve_prints_credentials_writes_a_target_and_stops_cleanly(tmp_path: Pa
         out, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "stopped" in out
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--only", "AUHT"], "AUHT"),
+    (["--profile", "seed", "--only", "SEMANTICS-QueueNotFound"], "another profile"),
+    (["--baseline", "missing.json"], "baseline missing.json does not exist"),
+    (["--events", "1"], "--events 1"),
+    (["--fault", "no-such-fault"], "no-such-fault"),
+    (["--known-failures", "known.toml"], "unknown key(s) ['ticket']"),
+])
+def test_an_unusable_configuration_is_exit_2_before_anything_runs(tmp_path: Path, args: list[str],
+                                                                   expected: str) -> None:
+    (tmp_path / "known.toml").write_text('[[known_failure]]\nid = "X"\nreason = "y"\nticket = "T-1"\n')
+    done = cli("run", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], done.stderr
+    assert done.stdout == "" and not (tmp_path / "r").exists()
+
+
+def test_the_verdict_printed_is_this_runs_never_an_earlier_one(tmp_path: Path) -> None:
+    assert cli("run", "--only", "SEMANTICS-QueueNotFound", "--report-dir", "r", cwd=tmp_path).returncode == 0
+    failing = cli("run", "--only", "SEMANTICS-CancelJobs", "--fault", "no-cancelled-event", "--report-dir", "r",
+                  cwd=tmp_path)
+    assert failing.returncode == 1
+    assert "FAIL" in failing.stdout and "PASS" not in failing.stdout
+    broken = cli("run", "--fault", "no-such-fault", "--report-dir", "r", cwd=tmp_path)
+    assert broken.returncode == 2 and broken.stdout == ""
+    assert len(list((tmp_path / "r").glob("*/report.json"))) == 2
+
+
+def test_known_failures_matching_nothing_are_named_on_stderr(tmp_path: Path) -> None:
+    known = tmp_path / "known.toml"
+    known.write_text('[[known_failure]]\nid = "SEMANTICS-CancelJob"\nreason = "typo of CancelJobs"\n')
+    done = cli("run", "--only", "SEMANTICS-QueueNotFound", "--known-failures", str(known), "--report-dir", "r",
+               cwd=tmp_path)
+    assert done.returncode == 0
+    assert "'SEMANTICS-CancelJob' matches no check" in done.stderr
+    assert only_report(tmp_path / "r")["unmatched_known_failures"] == ["SEMANTICS-CancelJob"]
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_cleans_up_and_marks_the_report(tmp_path: Path, sig: int, status: int) -> None:
+    """Stopped mid-run (during the THROUGHPUT replay fill): exit 130/143, report marked, no queue left behind."""
+    from conformance.transport.grpc_client import GrpcClient
+
+    with BackgroundServer(ServerConfig()) as server, GrpcClient(server.grpc_target) as client:
+        target = tmp_path / "target.toml"
+        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
+                          'profile = "current"\n')
+        process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "run", "--target", str(target),
+                                    "--only", "SEMANTICS-QueueNotFound,THROUGHPUT", "--events", "200000",
+                                    "--report-dir", "r"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"})
+        first = process.stderr.readline()
+        assert first.startswith("[1/"), first + process.stderr.read()
+        time.sleep(1.0)   # into the replay fill, which creates a queue and jobs
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=120)
+        queues = [m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages
+                  if m.WhichOneof("event") == "queue"]
+    assert process.returncode == status, out + err
+    report = only_report(tmp_path / "r")
+    assert report["interrupted"] == signal.Signals(sig).name and report["verdict"] == "interrupted"
+    assert 1 <= len(report["results"]) < 12
+    assert queues == []
+    assert "INTERRUPTED" in out and "Traceback" not in err
