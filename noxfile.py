@@ -51,9 +51,9 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The project's own tests (pass pytest options after `--`)."""
+    """The project's own tests on two workers (pytest-xdist; pass pytest options after `--`)."""
     install(session, browser=True)
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or ["tests"]))
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *(session.posargs or ["tests"]))
 
 
 @nox.session(python=PYTHON)
