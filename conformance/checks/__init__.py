@@ -4,7 +4,7 @@ A check is a plain function ``fn(ctx, **params)`` that returns when the target
 conforms and raises otherwise. Families of checks are declared with ``@family``: an
 ID template, a requirement template and a parameter table, expanded into one
 ``Check`` per row (``PARITY-{method}`` x every REST-bound method). The catalogue is
-data: the pytest suite parametrizes over it, ``list-checks`` prints it, reports and
+data: the runner (and the pytest plugin) runs it, ``list-checks`` prints it, reports and
 known-failure files refer to its IDs.
 
 Outcomes other than pass/fail are exceptions a check raises:
