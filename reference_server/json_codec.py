@@ -209,17 +209,18 @@ class _Reader:
 
     def _quantity(self, value: Any, where: str) -> Any:
         """A quantity: a string (or, as Go reads it, a number); the object form only in PROTO3."""
+        if value is None:
+            return {}  # JSON null: an empty quantity, as Go reads it
         if isinstance(value, dict) and self.quantity_object_accepted:
             return self.message(value, _quantity_descriptor(value))
-        text = go_quantity_text(value) if self.go else (value if isinstance(value, str) else None)
-        if text is None:
-            if self.go:
-                raise BadRequest(FORMAT_WRONG)
-            raise BadRequest(f"field {where}: a quantity is a JSON string such as \"100m\"")
-        if self.go and text:
-            problem = quantity_problem(text)
-            if problem:
-                raise BadRequest(problem)
+        if not self.go:
+            if not isinstance(value, str):
+                raise BadRequest(f"field {where}: a quantity is a JSON string such as \"100m\"")
+            return {"string": value}
+        text = go_quantity_text(value)
+        problem = FORMAT_WRONG if text is None else quantity_problem(text)
+        if problem:
+            raise BadRequest(problem)
         return {"string": text}
 
 

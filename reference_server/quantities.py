@@ -33,11 +33,9 @@ def quantity_problem(text: str) -> str:
 
 
 def go_quantity_text(value: Any) -> str | None:
-    """The quantity text Go reads from a JSON value (a string or a number), or None when it refuses it."""
-    if isinstance(value, bool) or value is None:
-        return None if value is not None else ""
+    """The quantity text Go reads from a JSON value (a string, or a number's text), or None when it refuses it."""
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return repr(value) if isinstance(value, float) else str(value)
     return None
