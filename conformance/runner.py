@@ -215,7 +215,8 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
 
     auth = any(c.category == "AUTH" for c in plan.checks)
     try:
-        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth))
+        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth,
+                                                              flavour=plan.options.flavour or "contract"))
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
     target = environment.target(plan.profile)
