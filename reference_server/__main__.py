@@ -24,7 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="armada-reference-server",
         description="A minimal but real Armada API server: gRPC (api.Submit, api.QueueService, api.Event), "
-                    "a grpc-gateway v1 style REST gateway, /api/swagger.json and four auth schemes, "
+                    "a grpc-gateway v1 style REST gateway, its swagger and four auth schemes, "
                     "over an in-memory store with a simulated executor.")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (auth, permissions, CORS, faults). "
                         "Without one, anonymous callers are allowed and granted everything.")

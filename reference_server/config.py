@@ -10,6 +10,7 @@ Example (every table optional)::
     max_message_bytes = 4194304
     faults = []                # names from reference_server.faults.CATALOGUE
     flavour = "contract"       # or "armada-2023" / "armada-2026": see reference_server/flavours.py
+                               # (armada-2026 refuses a config enabling kerberos: that era has none)
     queue_cache_s = 2.0        # armada-2026 only: the queue cache's refresh period (Armada: 10)
 
     [cors]

@@ -170,7 +170,7 @@ class _Reader:
         self.go = codec.go
         self.quantity_object_accepted = codec.quantity_object_accepted
 
-    def message(self, data: dict[str, Any], desc: descriptor.Descriptor) -> dict[str, Any]:
+    def message(self, data: dict[str, Any], desc: Any) -> dict[str, Any]:
         if desc.full_name.startswith("google.protobuf."):
             return data
         out: dict[str, Any] = {}

@@ -210,8 +210,9 @@ GATEWAY_KEY = web.AppKey("gateway", Gateway)
 def create_app(grpc_target: str, config: ServerConfig) -> web.Application:
     """The aiohttp application serving the REST API and the swagger (where the flavour serves it)."""
     gateway = Gateway(grpc_target, config)
-    middlewares = [cors_middleware(config.cors_origins), _error_middleware(config.faults, gateway.flavour)]
-    app = web.Application(middlewares=middlewares, client_max_size=config.max_message_bytes)
+    app = web.Application(middlewares=[cors_middleware(config.cors_origins),
+                                       _error_middleware(config.faults, gateway.flavour)],
+                          client_max_size=config.max_message_bytes)
     for route in offered_routes(gateway.flavour):
         app.router.add_route(route.verb, route.path, gateway.handler(route), name=route.method.full_name)
     swagger_body = json.dumps(swagger_for(gateway.flavour.name, config.faults), indent=1).encode()
