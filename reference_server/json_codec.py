@@ -188,7 +188,7 @@ class _Reader:
 
     def _value(self, field: FD, value: Any) -> Any:
         if field.message_type is None:
-            _refuse_bool(field, value, field.json_name)
+            self._scalar(field, value, field.json_name)
             return value
         if _is_map(field):
             value_field = field.message_type.fields_by_name["value"]
@@ -201,11 +201,20 @@ class _Reader:
 
     def _single(self, field: FD, value: Any, where: str) -> Any:
         if field.message_type is None:
-            _refuse_bool(field, value, where)
+            self._scalar(field, value, where)
             return value
         if field.message_type.full_name == QUANTITY:
             return self._quantity(value, where)
         return self.message(value, field.message_type) if isinstance(value, dict) else value
+
+    def _scalar(self, field: FD, value: Any, where: str) -> None:
+        """Refuse what the dialect's reader refuses for a scalar field (protobuf's parser is laxer)."""
+        _refuse_bool(field, value, where)
+        if self.go and field.cpp_type in _GO_NO_STRINGS:
+            items = value if isinstance(value, list) else [value]
+            if any(isinstance(item, str) for item in items):  # Go: "cannot unmarshal string into ... float64"
+                raise BadRequest(f"json: cannot unmarshal string into Go struct field {where} of type "
+                                 f"{_GO_TYPES.get(field.cpp_type, 'number')}")
 
     def _quantity(self, value: Any, where: str) -> Any:
         """A quantity: a string (or, as Go reads it, a number); the object form only in PROTO3."""
@@ -247,6 +256,13 @@ def _quantity_descriptor(_value: Any) -> descriptor.Descriptor:
 
 _NUMERIC = frozenset({FD.CPPTYPE_DOUBLE, FD.CPPTYPE_FLOAT, FD.CPPTYPE_INT32, FD.CPPTYPE_INT64,
                       FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT64})
+
+
+# Go reads numbers and booleans only from JSON numbers and booleans (enums also take names).
+_GO_TYPES = {FD.CPPTYPE_DOUBLE: "float64", FD.CPPTYPE_FLOAT: "float32", FD.CPPTYPE_INT32: "int32",
+             FD.CPPTYPE_INT64: "int64", FD.CPPTYPE_UINT32: "uint32", FD.CPPTYPE_UINT64: "uint64",
+             FD.CPPTYPE_BOOL: "bool"}
+_GO_NO_STRINGS = frozenset(_GO_TYPES)
 
 
 def _refuse_bool(field: FD, value: Any, where: str) -> None:

@@ -164,3 +164,12 @@ def test_swagger_where_armada_serves_it(http: Http, flavour: str, path: str) -> 
     else:
         assert stream["type"] == "object"
     assert ("/v1/queue/{name}/info" in document["paths"]) == (flavour != "armada-2026")
+
+
+def test_numbers_as_strings(http: Http, flavour: str, new_name: Names) -> None:
+    """proto3 JSON reads "2" as a number; Go's encoding/json refuses a string for a float64 (400)."""
+    response = http("POST", "/v1/queue", json={"name": new_name("q"), "priorityFactor": "2"})
+    if flavour in ARMADA:
+        assert response.status_code == 400 and "cannot unmarshal string" in response.json()["message"]
+    else:
+        assert response.status_code == 200, response.text
