@@ -129,6 +129,8 @@ class JsonCodec:
             data = json.loads(raw)
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequest("request body is nested too deeply to be a request") from None
         self.merge_dict(data, msg)
 
     def merge_dict(self, data: Any, msg: message.Message) -> None:
