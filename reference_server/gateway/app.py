@@ -32,6 +32,7 @@ from reference_server.gateway.errors import (
     InjectedStreamError,
     error_response,
     http_status,
+    routing_error,
     status_details,
     stream_error_body,
 )
@@ -159,24 +160,6 @@ def _serialize(msg: message.Message) -> bytes:
     return msg.SerializeToString()
 
 
-def _plain(status: int, text: str) -> web.Response:
-    """Go's ``http.Error``: what grpc-gateway v1's mux answers for a path or verb it has no route for."""
-    return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
-
-
-def _routing_error(exc: web.HTTPException, faults: Faults, chosen: Flavour) -> web.Response:
-    """404 / 405 for a request no route takes: JSON error bodies (contract) or plain text (Armada)."""
-    if isinstance(exc, web.HTTPMethodNotAllowed):
-        if chosen.plain_routing_errors:
-            return _plain(405, "Method Not Allowed")
-        return error_response(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed", faults, status=405,
-                              headers={"Allow": ",".join(sorted(exc.allowed_methods))})
-    if chosen.plain_routing_errors:
-        return _plain(404, "Not Found")
-    return error_response(grpc.StatusCode.NOT_FOUND, "Not Found", faults, status=404)
-
-
 def _error_middleware(faults: Faults, chosen: Flavour) -> Callable[..., Awaitable[web.StreamResponse]]:
     """Every failure leaves as a grpc-gateway error answer; never a traceback, never a bare 500."""
 
@@ -187,7 +170,7 @@ def _error_middleware(faults: Faults, chosen: Flavour) -> Callable[..., Awaitabl
         except BadRequest as exc:
             return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc), faults)
         except (web.HTTPMethodNotAllowed, web.HTTPNotFound) as exc:
-            return _routing_error(exc, faults, chosen)
+            return routing_error(exc, faults, chosen)
         except web.HTTPRequestEntityTooLarge as exc:
             return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.text or "request body too large",
                                   faults, status=413)
