@@ -110,7 +110,7 @@ class JsonCodec:
         if ftype == FD.TYPE_BYTES:
             return base64.b64encode(value).decode("ascii")
         if ftype in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
-            return value if self.go else _float(value)
+            return go_json.go_number(value) if self.go else _float(value)
         return value  # str, bool and every integer width (int64 as a JSON number)
 
     def _enum(self, field: FD, number: int) -> Any:

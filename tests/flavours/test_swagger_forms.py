@@ -61,7 +61,10 @@ def test_go_time_and_string_text() -> None:
     assert go_json.go_time(1675850400, 123456789) == "2023-02-08T10:00:00.123456789Z"
     assert go_json.go_time(1675850400, 120000000) == "2023-02-08T10:00:00.12Z"
     assert go_json.go_time(1675850400, 0) == "2023-02-08T10:00:00Z"
-    assert go_json.dumps({"a": "<&>", "b": [1.0, None, True]}) == '{"a":"\\u003c\\u0026\\u003e","b":[1,null,true]}'
+    assert go_json.dumps({"a": "<&>", "b": [1, None, True]}) == '{"a":"\\u003c\\u0026\\u003e","b":[1,null,true]}'
+    numbers = [go_json.go_number(v) for v in (1.0, 2.5, 1.5e-5, 1e17, -0.0, 0.0)]
+    assert go_json.dumps({"n": numbers, "s": "a\u2028b"}) == (
+        '{"n":[1,2.5,0.000015,100000000000000000,-0,0],"s":"a\\u2028b"}')
 
 
 @pytest.mark.parametrize("text, problem", [
