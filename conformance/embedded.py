@@ -27,6 +27,11 @@ from reference_server.flavours import flavour as server_flavour
 ADMIN, LOW = "alice", "carol"
 
 
+def profile_of(flavour: str | None) -> str:
+    """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
+    return "seed" if flavour == "armada-2023" else "current"
+
+
 class EmbeddedEnvironment:
     def __init__(self, faults: tuple[str, ...] = (), pace_ms: float = 0.0, kerberos: bool = True,
                  oidc: bool = True, realm: KerberosRealm | None = None,
@@ -83,6 +88,10 @@ class EmbeddedEnvironment:
             "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}},
         }, source="embedded")
 
+    @property
+    def profile(self) -> str:
+        return profile_of(self.flavour)
+
     def target(self, profile: str = "current") -> Target:
         assert self.server is not None
         target = Target(name="embedded reference server", grpc=self.server.grpc_target, rest=self.server.rest_url,
@@ -125,7 +134,7 @@ class EmbeddedEnvironment:
     def target_file(self) -> str:
         assert self.server is not None
         text = (f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
-                f'rest = "{self.server.rest_url}"\nprofile = "current"\n\n'
+                f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n\n'
                 '[auth.anonymous]\nexpect = "allowed"\n\n'
                 f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
                 f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n')

@@ -19,3 +19,14 @@ def test_embedded_armada_2026_has_no_kerberos_and_speaks_its_era() -> None:
 def test_embedded_default_is_the_contract() -> None:
     with EmbeddedEnvironment(kerberos=False, oidc=False) as environment:
         assert environment.server is not None and environment.server.server.config.flavour == "contract"
+
+
+def test_an_era_flavour_is_judged_as_its_era() -> None:
+    from conformance.embedded import profile_of
+    from conformance.options import RunOptions
+    from conformance.runner import prepare
+
+    assert [profile_of(f) for f in ("armada-2023", "armada-2026", "contract", None)] == [
+        "seed", "current", "current", "current"]
+    assert prepare(None, RunOptions(flavour="armada-2023", only=("SURFACE",))).profile == "seed"
+    assert prepare(None, RunOptions(flavour="armada-2023", profile="current", only=("SURFACE",))).profile == "current"
