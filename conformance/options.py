@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from reference_server.flavours import NAMES as FLAVOURS
+
 
 @dataclass
 class RunOptions:
@@ -27,6 +29,7 @@ class RunOptions:
     prefix: str | None = None            # prefix of every queue and job set the run creates
     call_timeout: float | None = None    # deadline of each call, seconds
     faults: tuple[str, ...] = ()         # embedded target only: reference-server faults to switch on
+    flavour: str | None = None           # embedded target only: contract / armada-2023 / armada-2026
     # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
     events: int | None = None
     jobs: int | None = None
@@ -94,6 +97,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("call_timeout", "deadline of each call (default 10)", type=float, metavar="SECONDS"),
     Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail",
          metavar="NAME", kind="list"),
+    Flag("flavour", "embedded target only: what the reference server is (default contract; see "
+         "armada-reference-server --help)", choices=FLAVOURS),
     Flag("events", "replay: events per job set (default 20000 embedded, 2000 against a deployment)", int, "N"),
     Flag("jobs", "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)",
          int, "N"),

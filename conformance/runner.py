@@ -95,7 +95,12 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     embedded = target is None and not options.target and not options.grpc
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
-    profile = (options.profile or "current") if resolved is None else resolved.profile
+    if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
+        from conformance.embedded import profile_of
+
+        profile = options.profile or profile_of(options.flavour)
+    else:
+        profile = resolved.profile
     try:
         checks = select(catalogue(), profile, options.only)
     except SelectionError as exc:
@@ -215,7 +220,8 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
 
     auth = any(c.category == "AUTH" for c in plan.checks)
     try:
-        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth))
+        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth,
+                                                              flavour=plan.options.flavour or "contract"))
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
     target = environment.target(plan.profile)
