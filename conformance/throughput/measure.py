@@ -37,7 +37,7 @@ CLIENT_BOUND_CAPACITY = 0.8   # measured rate >= 80 % of the client's decode cap
 CLIENT_BOUND_CPU = 0.9        # a consumer process busy >= 90 % of one core: a lower bound
 FILL_BATCH = 1000             # jobs per SubmitJobs when filling a replay job set
 START_MARGIN_S = 0.3          # consumers start together this long after dispatch
-PARSE_EVERY = 1               # gRPC replay and fan-out: fully parse one message in this many (ids: every one)
+PARSE_EVERY = 8               # gRPC replay and fan-out: fully parse one message in this many (ids: every one)
 MIN_RATE_EPS = 300            # overall stream deadlines assume at least this many events/s per process
 TRANSPORTS = ("grpc", "rest")
 

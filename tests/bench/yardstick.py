@@ -1,8 +1,11 @@
 """The Go yardstick (``yardstick/main.go``): built offline, run as a server and as a client.
 
-Built in GOPATH mode from Debian's ``golang-go`` and ``golang-google-grpc-dev`` (no
-network, no modules). ``nox -s benchmark`` installs both when run as root; without
-them the tests that need Go skip and say what to install.
+Built in GOPATH mode from Debian's ``golang-go`` and ``golang-google-grpc-dev`` (which
+brings golang/protobuf 1.3 and genproto): no network, no modules. The Go client
+unmarshals into generated types, so ``build`` first generates Go code from our
+protos with protoc (grpcio-tools) and golang/protobuf's protoc-gen-go, one protoc
+run per Go package. ``nox -s benchmark`` installs the packages when run as root;
+without them the tests that need Go skip and say what to install.
 """
 
 from __future__ import annotations
@@ -12,12 +15,25 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 SOURCE = Path(__file__).parent / "yardstick"
+PROTOS = Path(__file__).parents[2] / "protos"
 GOPATH = Path("/usr/share/gocode")
 PACKAGES = "golang-go golang-google-grpc-dev"
+# Go import path of each proto file's package (the protoc-gen-go 1.3 ``M`` mapping), grouped per package.
+GO_PACKAGES = {
+    "api": ("api/event.proto", "api/submit.proto"),
+    "k8s.io/api/core/v1": ("k8s.io/api/core/v1/generated.proto",),
+    "k8s.io/api/networking/v1": ("k8s.io/api/networking/v1/generated.proto",),
+    "k8s.io/apimachinery/pkg/api/resource": ("k8s.io/apimachinery/pkg/api/resource/generated.proto",),
+}
+WELL_KNOWN = {"google/api/annotations.proto": "google.golang.org/genproto/googleapis/api/annotations",
+              "google/api/http.proto": "google.golang.org/genproto/googleapis/api/annotations",
+              "google/protobuf/empty.proto": "github.com/golang/protobuf/ptypes/empty",
+              "google/protobuf/timestamp.proto": "github.com/golang/protobuf/ptypes/timestamp"}
 
 
 def missing() -> str:
@@ -30,11 +46,27 @@ def missing() -> str:
 
 
 def build(out_dir: Path) -> Path:
-    binary = out_dir / "yardstick"
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": str(GOPATH), "GOFLAGS": "",
+    """Generate the Go types, then build the yardstick; returns the binary."""
+    import grpc_tools
+
+    gopath = out_dir / "gopath"
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": f"{gopath}:{GOPATH}", "GOFLAGS": "",
            "GOCACHE": str(out_dir / "go-cache")}
-    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=SOURCE, env=env, check=True, timeout=600,
-                   capture_output=True)
+
+    def run(*command: str, cwd: Path = out_dir) -> None:
+        subprocess.run(command, cwd=cwd, env=env, check=True, timeout=600, capture_output=True)
+
+    run("go", "build", "-o", str(out_dir / "protoc-gen-go"), "github.com/golang/protobuf/protoc-gen-go")
+    mapping = {**WELL_KNOWN, **{f: package for package, files in GO_PACKAGES.items() for f in files}}
+    options = ",".join(f"M{f}={package}" for f, package in mapping.items())
+    (gopath / "src" / "yardstick").mkdir(parents=True, exist_ok=True)
+    includes = Path(grpc_tools.__file__).parent / "_proto"
+    for files in GO_PACKAGES.values():
+        run(sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTOS}", f"-I{includes}",
+            f"--plugin=protoc-gen-go={out_dir / 'protoc-gen-go'}", f"--go_out={options}:{gopath / 'src'}", *files)
+    shutil.copy(SOURCE / "main.go", gopath / "src" / "yardstick" / "main.go")
+    binary = out_dir / "yardstick"
+    run("go", "build", "-o", str(binary), "yardstick")
     return binary
 
 

@@ -1,11 +1,13 @@
 // Yardstick: a Go gRPC server and client for api.Event/GetJobSetEvents over stored events.
 //
 // The benchmark measures the suite's own gRPC consumer against this client on the
-// same stream, and against this server. Messages travel as raw bytes (a codec that
-// passes them through), so the server only writes the stored EventStreamMessage
-// bytes and the client, like the suite's consumer, reads every message's id (field
-// 1) and checks the ids increase. Built offline in GOPATH mode from Debian's
-// golang-go and golang-google-grpc-dev.
+// same stream, and against this server. The server writes the stored
+// EventStreamMessage bytes as they are (a codec that passes bytes through); the
+// client is a plain Go gRPC client: the standard protobuf codec unmarshals every
+// message into the generated api.EventStreamMessage, and it checks that the ids
+// increase. Built offline in GOPATH mode from Debian's golang-go,
+// golang-google-grpc-dev and golang-github-golang-protobuf-1-3-dev, with Go code
+// generated from our protos (see yardstick.py).
 //
 //	yardstick serve EVENTS_FILE          prints "PORT <n>", serves until stdin closes
 //	yardstick read HOST:PORT QUEUE ID    prints one JSON line: count, seconds, cpu_seconds, last_id
@@ -24,6 +26,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	pb "api"
 
 	"google.golang.org/grpc"
 )
@@ -81,24 +85,6 @@ func serve(path string) {
 	}
 }
 
-// messageID reads field 1 (string) of an EventStreamMessage from its bytes.
-func messageID(message []byte) string {
-	if len(message) < 2 || message[0] != 0x0a {
-		return ""
-	}
-	size, n := binary.Uvarint(message[1:])
-	return string(message[1+n : 1+n+int(size)])
-}
-
-// request is api.JobSetRequest{id=1: job set, queue=4: queue}, encoded by hand.
-func request(queue, id string) []byte {
-	field := func(out []byte, tag byte, value string) []byte {
-		out = binary.AppendUvarint(append(out, tag), uint64(len(value)))
-		return append(out, value...)
-	}
-	return field(field(nil, 0x0a, id), 0x22, queue)
-}
-
 func cpuSeconds() float64 {
 	var usage syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
@@ -106,8 +92,7 @@ func cpuSeconds() float64 {
 }
 
 func read(address, queue, id string) {
-	conn, err := grpc.Dial(address, grpc.WithInsecure(), grpc.WithDefaultCallOptions(grpc.ForceCodec(raw{}),
-		grpc.MaxCallRecvMsgSize(64<<20)))
+	conn, err := grpc.Dial(address, grpc.WithInsecure(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
 	if err != nil {
 		fail(err)
 	}
@@ -117,20 +102,19 @@ func read(address, queue, id string) {
 	if err != nil {
 		fail(err)
 	}
-	body := request(queue, id)
-	if err := stream.SendMsg(&body); err != nil {
+	if err := stream.SendMsg(&pb.JobSetRequest{Id: id, Queue: queue}); err != nil {
 		fail(err)
 	}
 	_ = stream.CloseSend()
 	count, last, increasing := 0, "", true
 	for {
-		var message []byte
+		var message pb.EventStreamMessage
 		if err := stream.RecvMsg(&message); err == io.EOF {
 			break
 		} else if err != nil {
 			fail(err)
 		}
-		current := messageID(message)
+		current := message.Id
 		if count > 0 && (len(current) < len(last) || (len(current) == len(last) && current <= last)) {
 			increasing = false
 		}
