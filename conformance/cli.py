@@ -26,7 +26,7 @@ EPILOG = """examples:
 
 
 _METAVARS = {"--submit-interval-ms": "MS", "--max-p99-ms": "MS", "--min-events-per-second": "RATE",
-             "--max-regression": "FRACTION"}
+             "--max-regression": "FRACTION", "--replay-job-set": "QUEUE/ID"}
 
 
 def main(argv: list[str] | None = None) -> int:

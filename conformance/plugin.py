@@ -57,12 +57,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # THROUGHPUT workload and gates: (option, type, help); each becomes ctx.options[<name with _>].
 THROUGHPUT_OPTIONS: list[tuple[str, type, str]] = [
-    ("--events", int, "replay: events per job set (default 20000 embedded, 2000 against a deployment)"),
-    ("--jobs", int, "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)"),
-    ("--watchers", int, "fan-out: concurrent watchers of one job set (default 16 embedded, 4 deployment)"),
-    ("--batch-size", int, "live: jobs per SubmitJobs call (default 10)"),
+    ("--events", int, "replay: events per job set (default 6000 embedded, 2000 against a deployment)"),
+    ("--replay-job-set", str, "replay: measure this existing job set (QUEUE/ID) instead of creating one; creates "
+                              "nothing, so it runs under --read-only too"),
+    ("--jobs", int, "live: tiny jobs submitted while watching (default 400 embedded, 50 against a deployment)"),
+    ("--watchers", int, "fan-out: concurrent watchers of one job set (default 8 embedded, 4 deployment)"),
+    ("--batch-size", int, "live: jobs per SubmitJobs call (default 4 embedded, 10 deployment)"),
     ("--processes", int, "consumer processes; replay reads one job set per process (default 1)"),
-    ("--submit-interval-ms", float, "live: pause between SubmitJobs calls (default 10 embedded, 20 deployment)"),
+    ("--submit-interval-ms", float, "live: pause between SubmitJobs calls (default 5 embedded, 20 deployment)"),
     ("--min-events-per-second", float, "gate: replay and fan-out events/s must reach this"),
     ("--max-p99-ms", float, "gate: live submit-to-event latency p99 must stay within this"),
     ("--max-regression", float, "gate: no figure may be this fraction worse than in --baseline (0.2: 20%%)"),

@@ -47,6 +47,7 @@ class ReplaySet:
     queue: str
     job_set: str
     expected: int
+    existing: bool = False    # named with --replay-job-set: not ours, may still grow, never touched
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Bench:
         self._failed: dict[tuple[str, str], CheckFailed] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="armada-throughput-")
         self._ready_counter = 0
+        self.existing = _existing_job_set(ctx.options.get("replay_job_set"))
 
     # ---- plumbing ------------------------------------------------------------------
 
@@ -124,7 +126,8 @@ class Bench:
         if key not in self._memo:
             if transport == "rest":
                 ctx.require_rest()
-            ctx.require_mutation()
+            if not (kind == "replay" and self.existing):
+                ctx.require_mutation()
             method = {"replay": self._replay, "live": self._live, "fanout": self._fanout,
                       "resume": self._resume}[kind]
             try:
@@ -201,10 +204,21 @@ class Bench:
                                   {"error": r.error, "expected": s.expected, "received": r.count})
             time.sleep(0.5)
 
+    def _count_existing(self, ctx: RunContext, transport: str) -> ReplaySet:
+        """The --replay-job-set, read once in full: its event count is what every round must deliver (or more)."""
+        assert self.existing is not None
+        queue, job_set = self.existing
+        result = self.workers(1).run([[self.spec(ctx, transport, queue, job_set)]], 3600)[0].streams[0]
+        if result.error or not result.count:
+            raise CheckFailed(f"cannot replay job set {job_set!r} of queue {queue!r} (--replay-job-set) over "
+                              f"{transport}: " + (result.error or "it holds no events"),
+                              {"error": result.error, "received": result.count})
+        return ReplaySet(queue, job_set, result.count, existing=True)
+
     # ---- replay --------------------------------------------------------------------
 
     def _replay(self, ctx: RunContext, transport: str) -> Measurement:
-        sets = self.replay_sets(ctx)
+        sets = [self._count_existing(ctx, transport)] if self.existing else self.replay_sets(ctx)
         workers = self.workers(len(sets))
         cuts = _cuts(sets[0].expected)
         rounds = 3
@@ -216,7 +230,7 @@ class Bench:
             before = _suite_cpu()
             tasks = workers.run(groups, 600)
             for s, t in zip(sets, tasks, strict=True):
-                _validate(t.streams[0], s.expected, f"{transport} replay of job set {s.job_set!r}")
+                _validate(t.streams[0], s.expected, f"{transport} replay of job set {s.job_set!r}", s.existing)
             return tasks, _suite_cpu() - before, time.monotonic() - start_at
 
         rounds_out = self._timed(ctx, step, rounds)
@@ -230,10 +244,11 @@ class Bench:
         streams = per_round[median_round]
         rate = rates[median_round]
         capacity = sum(r.capacity_eps for r in streams)
-        cpu = max(t.process_cpu_s / max(t.wall_s, 1e-9) for t in tasks)
+        cpu = max(_consumer_cpu(t) for t in tasks)
         bound = _client_bound(rate, capacity, cpu)
         details = {
             "events_per_stream": sets[0].expected, "processes": len(sets), "rounds": rounds,
+            "job_set": f"{sets[0].queue}/{sets[0].job_set}" + (" (--replay-job-set)" if sets[0].existing else ""),
             "rates_per_round": [round(r) for r in rates], "decode_capacity_eps": round(capacity),
             "consumer_cpu_fraction": round(cpu, 3), "suite_process_cpu_fraction": round(suite_cpu_s / wall, 3),
             **_checked(transport, streams),
@@ -298,7 +313,7 @@ class Bench:
         window = [t for t in result.arrival_times if t >= first_sent]
         span = max(max(window) - first_sent, 1e-9)
         rate = len(window) / span
-        cpu = task.process_cpu_s / max(task.wall_s, 1e-9)
+        cpu = _consumer_cpu(task)
         bound = _client_bound(rate, result.capacity_eps, cpu)
         details = {"jobs": w.jobs, "batch_size": w.batch_size, "submit_interval_ms": w.submit_interval_ms,
                    "events_received": len(window), "decode_capacity_eps": round(result.capacity_eps),
@@ -338,7 +353,7 @@ class Bench:
         aggregate = _aggregate_rate(streams)
         per_watcher = statistics.median(r.count / r.seconds for r in streams)
         capacity = streams[0].capacity_eps * len(tasks)
-        cpu = max(t.process_cpu_s / max(t.wall_s, 1e-9) for t in tasks)
+        cpu = max(_consumer_cpu(t) for t in tasks)
         bound = _client_bound(aggregate, capacity, cpu)
         details = {"watchers": k, "processes": len(tasks), "events_per_watcher": target_set.expected,
                    "per_watcher_eps": round(per_watcher), "single_watcher_eps": round(single),
@@ -398,12 +413,24 @@ def _cuts(expected: int) -> list[int]:
     return sorted({min(expected - 2, max(0, expected * q // 4)) for q in (1, 2, 3)})
 
 
-def _validate(result: StreamResult, expected: int, what: str) -> None:
+def _existing_job_set(value: Any) -> tuple[str, str] | None:
+    """``QUEUE/ID`` of --replay-job-set (the job set id may itself contain slashes)."""
+    if not value:
+        return None
+    queue, _, job_set = str(value).partition("/")
+    if not queue or not job_set:
+        raise CheckFailed(f"--replay-job-set {value!r} is not QUEUE/ID (a queue name, a slash, a job set id)")
+    return queue, job_set
+
+
+def _validate(result: StreamResult, expected: int, what: str, may_grow: bool = False) -> None:
     evidence = {"expected": expected, "received": result.count, "first_id": result.first_id,
                 "last_id": result.last_id, "error": result.error}
     if result.error:
         raise CheckFailed(f"{what} failed after {result.count} of {expected} events: {result.error}", evidence)
-    if result.count != expected:
+    if may_grow and result.count >= expected:
+        pass  # someone else's job set: it may have gained events since it was counted
+    elif result.count != expected:
         raise CheckFailed(f"{what} delivered {result.count} events; the job set holds {expected}", evidence)
     if not result.increasing:
         raise CheckFailed(f"{what}: message ids out of order: {result.id_problem or 'not increasing'}", evidence)
@@ -422,6 +449,12 @@ def _checked(transport: str, streams: list[StreamResult]) -> dict[str, Any]:
 def _aggregate_rate(streams: list[StreamResult]) -> float:
     span = max(r.ended for r in streams) - min(r.started for r in streams)
     return sum(r.count for r in streams) / max(span, 1e-9)
+
+
+def _consumer_cpu(task: TaskResult) -> float:
+    """Fraction of one core the reading threads used while reading (the capacity probe after it excluded)."""
+    span = max(r.ended for r in task.streams) - min(r.started for r in task.streams)
+    return sum(r.thread_cpu_s for r in task.streams) / max(span, 1e-9)
 
 
 def _client_bound(rate: float, capacity: float, cpu_fraction: float) -> bool:
