@@ -22,7 +22,7 @@ from typing import Any
 SOURCE = Path(__file__).parent / "yardstick"
 PROTOS = Path(__file__).parents[2] / "protos"
 GOPATH = Path("/usr/share/gocode")
-PACKAGES = "golang-go golang-google-grpc-dev"
+PACKAGES = "golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-3-dev"
 # Go import path of each proto file's package (the protoc-gen-go 1.3 ``M`` mapping), grouped per package.
 GO_PACKAGES = {
     "api": ("api/event.proto", "api/submit.proto"),
@@ -40,8 +40,9 @@ def missing() -> str:
     """Why the yardstick cannot be built here ("" when it can)."""
     if shutil.which("go") is None:
         return f"no Go toolchain (apt-get install {PACKAGES})"
-    if not (GOPATH / "src/google.golang.org/grpc").is_dir():
-        return f"no Go gRPC sources in {GOPATH} (apt-get install golang-google-grpc-dev)"
+    for path in ("google.golang.org/grpc", "github.com/golang/protobuf/protoc-gen-go"):
+        if not (GOPATH / "src" / path).is_dir():
+            return f"no Go sources of {path} in {GOPATH} (apt-get install {PACKAGES})"
     return ""
 
 
