@@ -68,7 +68,8 @@ class StreamResult:
     started: float = 0.0                  # the stream was opened
     first_at: float = 0.0                 # its first message arrived
     ended: float = 0.0                    # its last message arrived (or it ended)
-    thread_cpu_s: float = 0.0             # CPU of the consuming thread (Python side)
+    thread_cpu_s: float = 0.0             # CPU of the consuming thread while it read (its share of it)
+    run_delay_s: float = 0.0              # time that thread waited for a CPU (another process had it)
     error: str = ""                       # how the stream failed, if it did
     ids_at: dict[int, str] = field(default_factory=dict)
     arrival_times: list[float] = field(default_factory=list)
@@ -89,6 +90,21 @@ class TaskResult:
     process_cpu_s: float
     wall_s: float
     pid: int
+
+
+def thread_clock() -> tuple[float, float]:
+    """(CPU seconds, seconds spent runnable but waiting for a CPU) of the calling thread.
+
+    Linux's schedstat tells the two apart: a consumer that is either running or
+    waiting for a core was never waiting for data, so the client (or the machine),
+    not the target, set the pace. Elsewhere the wait is unknown (0).
+    """
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            running_ns, waiting_ns = stat.read().split()[:2]
+        return int(running_ns) / 1e9, int(waiting_ns) / 1e9
+    except (OSError, ValueError):
+        return time.thread_time(), 0.0
 
 
 def id_key(message_id: str) -> tuple[int, ...]:
@@ -182,10 +198,10 @@ def read_stream(spec: StreamSpec) -> StreamResult:
     captured: list[bytes] = []
     cancel: list[Any] = []
     ready = bool(spec.ready_path)
-    clock, cpu = time.monotonic, time.thread_time
+    clock = time.monotonic
     if spec.start_at:
         time.sleep(max(0.0, spec.start_at - clock()))
-    cpu_before = cpu()
+    cpu_before, delay_before = thread_clock()
     result.started = clock()
     items = _rest_items(spec, cancel)
     try:
@@ -206,7 +222,8 @@ def read_stream(spec: StreamSpec) -> StreamResult:
             result.error = f"{type(exc).__name__}: {_describe(exc)}"
     finally:
         result.ended = clock()
-        result.thread_cpu_s = cpu() - cpu_before
+        cpu_after, delay_after = thread_clock()
+        result.thread_cpu_s, result.run_delay_s = cpu_after - cpu_before, delay_after - delay_before
         for stop in cancel:
             with contextlib.suppress(Exception):  # already finished or closed
                 stop()
@@ -217,7 +234,7 @@ def read_stream(spec: StreamSpec) -> StreamResult:
 
 
 def decode_capacity(spec: StreamSpec, captured: list[bytes], rounds: int = 3) -> float:
-    """Events/s of this client's own decoding of ``captured`` from memory (best of ``rounds``).
+    """Events per CPU-second of this client's own decoding of ``captured`` from memory (best of ``rounds``).
 
     gRPC captures are the socket's bytes and go through the HTTP/2 reader too (``grpc_stream``).
     """
@@ -231,10 +248,10 @@ def decode_capacity(spec: StreamSpec, captured: list[bytes], rounds: int = 3) ->
         probe = StreamResult()
         feed = Decoder(probe_spec, probe).feed_rest
         clock = time.monotonic
-        started = clock()
+        started = time.thread_time()  # CPU time: other processes on the machine do not shrink the capacity
         for raw in captured:
             feed(raw, clock())
-        elapsed = max(clock() - started, 1e-9)
+        elapsed = max(time.thread_time() - started, 1e-9)
         best = max(best, probe.count / elapsed)
     return best
 

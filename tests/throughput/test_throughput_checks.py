@@ -82,7 +82,8 @@ def test_figures_are_positive_finite_and_consistent(measured) -> None:  # type: 
         assert replay.details["events_per_stream"] == SMALL["events"]
         assert replay.details["decode_capacity_eps"] > 0
         expected_bound = _client_bound(replay.value, replay.details["decode_capacity_eps"],
-                                       replay.details["consumer_cpu_fraction"])
+                                       replay.details["consumer_cpu_fraction"]
+                                       + replay.details["consumer_waiting_for_cpu_fraction"])
         assert replay.client_bound is expected_bound
     for figure in figures:
         assert math.isfinite(figure.value) and figure.value > 0, figure
