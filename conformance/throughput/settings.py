@@ -64,5 +64,5 @@ class Gates:
                    options.get("baseline"))
 
 
-OPTION_NAMES = ("events", "replay_job_set", "jobs", "watchers", "batch_size", "processes", "submit_interval_ms",
+OPTION_NAMES = ("events", "jobs", "watchers", "batch_size", "processes", "submit_interval_ms",
                 "min_events_per_second", "max_p99_ms", "max_regression")
