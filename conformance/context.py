@@ -113,6 +113,8 @@ class RunContext:
         self.require_mutation()
         name = self.name("q")
         result = self.call(self.queue_service("CreateQueue"), {"name": name, "priorityFactor": 1, **fields})
+        if result.code == "UNIMPLEMENTED":
+            raise NotOffered(f"CreateQueue answered UNIMPLEMENTED: {result.details}")
         if not result.ok:
             raise RuntimeError(f"could not create a queue for the check: {result.code} {result.details}")
         self.created_queues.append(name)
@@ -163,6 +165,8 @@ class RunContext:
         while result.code in SUBMIT_NOT_READY and self.still_caching(queue):
             time.sleep(0.25)   # the queue cache has not refreshed yet (see wait_until_usable)
             result = self.call("Submit/SubmitJobs", request, identity=identity)
+        if result.code == "UNIMPLEMENTED":
+            raise NotOffered(f"SubmitJobs answered UNIMPLEMENTED: {result.details}")
         if not result.ok:
             raise RuntimeError(f"could not submit jobs for the check: {result.code} {result.details}")
         self.created_job_sets.append((queue, job_set))
@@ -221,12 +225,14 @@ class RunContext:
 
 
 def not_offered_over_rest(result: Any) -> bool:
-    """The gateway's answer for a route it does not have: 404 with the plain body ``Not Found``.
+    """REST does not serve the method: 501, or 404 without the gateway's JSON error body (no route).
 
-    Real Armada answers so for a method its era lacks (GetQueueInfo on armada-2026);
-    a 404 with a JSON error body is an answer of the method (e.g. NOT_FOUND).
+    Real Armada answers a method its era lacks (GetQueueInfo on armada-2026) with a
+    ``text/plain`` ``404 Not Found``; a 404 carrying the gateway's error body (``code`` /
+    ``error``) is an answer of the method (e.g. NOT_FOUND).
     """
-    return result.status == 404 and result.body is None and result.text.strip() == "Not Found"
+    body = result.body if isinstance(result.body, dict) else {}
+    return result.status == 501 or (result.status == 404 and not ("code" in body or "error" in body))
 
 
 def event_tuple(message: Any) -> tuple[str, str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance import cases
 from conformance.cases import RICH_QUEUE, tiny_job
-from conformance.checks import CheckFailed, NotOffered, family
+from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
 from conformance.eras import profiles_of
@@ -39,8 +39,7 @@ def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: d
     grpc_result = ctx.call(method, grpc_request)
     rest_result = ctx.require_rest().call(f"api.{method}", rest_request if rest_request is not None else grpc_request,
                                           headers=ctx.headers())
-    if not_offered_over_rest(rest_result):
-        raise NotOffered(f"{method} has no REST route on the target (404 Not Found)")
+    rest_offered(method, rest_result)
     if grpc_result.code != "OK" or rest_result.status != 200:
         raise CheckFailed(f"{method} should succeed on both transports: gRPC {grpc_result.code} "
                           f"({grpc_result.details}), REST HTTP {rest_result.status}",
@@ -73,6 +72,10 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
         return pair
     if not all(g.ok for g in got):
         raise CheckFailed(f"after {method} via both transports, GetQueue answers {[g.code for g in got]}", {})
+    written = [(g.response.name, g.response.priority_factor) for g in got]
+    if written != [(first, RICH_QUEUE["priorityFactor"]), (second, RICH_QUEUE["priorityFactor"])]:
+        raise CheckFailed(f"after {method} the queues read back as (name, priorityFactor) {written}, not as written",
+                          {"expected_priority_factor": RICH_QUEUE["priorityFactor"]})
     return Pair(method, as_dict(got[0].response), as_dict(got[1].response), exact=False)
 
 
@@ -100,6 +103,10 @@ def _get_queues(ctx: RunContext) -> Pair:
         raise CheckFailed(f"a REST GetQueues line is not valid JSON of its message: {exc}",
                           {"rest": rest_result.results[:5]}) from None
     rest_ours = [r for r in read if "end" in r or r.get("queue", {}).get("name") in mine]
+    listed = {m.queue.name for m in ours if m.WhichOneof("event") == "queue"}
+    if listed != mine:
+        raise CheckFailed(f"GetQueues over gRPC lists {sorted(listed)} of the run's queues {sorted(mine)}",
+                          {"listed": sorted(listed)})
     return Pair("Submit/GetQueues", ours, rest_ours)
 
 
@@ -161,9 +168,15 @@ def _events(ctx: RunContext) -> Pair:
     return Pair("Event/GetJobSetEvents", grpc_result.messages, rest_result.results)
 
 
-def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:
+def rest_offered(method: str, rest_result: RestResult) -> None:
+    """REST 501, or 404 without the gateway's JSON error body (no route), means REST does not serve the method."""
     if not_offered_over_rest(rest_result):
-        raise NotOffered(f"{method} has no REST route on the target (404 Not Found)")
+        raise NotOffered(f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
+                         "REST does not serve it")
+
+
+def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:
+    rest_offered(method, rest_result)
     if not grpc_result.ok or rest_result.status != 200:
         raise CheckFailed(f"{method} should stream on both transports: gRPC {grpc_result.code}, "
                           f"REST HTTP {rest_result.status}", {"rest": rest_result.text[:500]})
@@ -229,7 +242,8 @@ def _failure_rows() -> list[dict[str, str]]:
 
 @family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
         "grpc-gateway status mapping and v1 error body {{error, code, message}} (a stream refused before its "
-        "first message: one stream error line){note}", _failure_rows(), profiles=_profiles)
+        "first message: one stream error line){note}", _failure_rows(), profiles=_profiles,
+        mutating=lambda row: changes_state(row["method"]))
 def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
@@ -247,8 +261,7 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: 
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)
     evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
                 "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
-    if not_offered_over_rest(rest_result):
-        raise NotOffered(f"{method} has no REST route on the target (404 Not Found)")
+    rest_offered(method, rest_result)
     if rest_result.status != expected_status:
         raise CheckFailed(f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
                           f"it answered {rest_result.status}", evidence)

@@ -56,7 +56,7 @@ def _gather(ctx: RunContext) -> list[Sample]:
     def unary(label: str, method: str, request: dict[str, Any], expect_ok: bool) -> Any:
         """One answer; an error is expected as any 4xx/5xx (which status is PARITY's business)."""
         result = rest.call(f"api.{method}", request, headers=ctx.headers())
-        if result.status == 501 or not_offered_over_rest(result):
+        if not_offered_over_rest(result):
             return None  # not offered: SURFACE says so
         if (result.status == 200) != expect_ok or result.status < 200:
             raise CheckFailed(f"could not gather a sample answer: {label} answered HTTP {result.status}",
