@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SelectionError, Skip, catalogue, select
 from conformance.context import RunContext
@@ -245,8 +245,18 @@ def _clean_up(ctx: RunContext) -> None:
 # ---- 3. the checks ----------------------------------------------------------------------
 
 
+class RunListener(Protocol):
+    """What the runner tells about a run as it happens (progress lines, the CLI's verdict, the pytest plugin)."""
+
+    def run_started(self, checks: Sequence[Check]) -> None: ...
+
+    def check_finished(self, result: CheckResult, done: int, total: int) -> None: ...
+
+    def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None: ...
+
+
 class Listener:
-    """Told about a run as it happens; override what you need (progress lines, JUnit streaming, ...)."""
+    """A RunListener that does nothing; subclass it and override what you need."""
 
     def run_started(self, checks: Sequence[Check]) -> None: ...
 
@@ -281,7 +291,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
                        duration_s=round(time.perf_counter() - started, 4))
 
 
-def run_checks(plan: RunPlan, ctx: RunContext, listener: Listener, results: list[CheckResult]) -> None:
+def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:
     """Run the plan's checks in order, appending to ``results`` (so an interruption keeps what ran)."""
     listener.run_started(plan.checks)
     for check in plan.checks:
@@ -296,7 +306,7 @@ def run_checks(plan: RunPlan, ctx: RunContext, listener: Listener, results: list
 def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None,
              description: dict[str, Any] | None = None, figures: Sequence[Figure] = (),
              cleanup_problems: Sequence[str] = (), interrupted: str = "", server_version: str = "",
-             listener: Listener | None = None) -> RunReport:
+             listener: RunListener | None = None) -> RunReport:
     """Judge the run and write its reports (unless ``report_dir`` is None); returns the report.
 
     ``description`` describes the target when this process has no ``Target`` (an xdist controller).
@@ -377,7 +387,7 @@ class SignalGuard:
 
 
 def run_suite(target: Target | str | Path | None, options: RunOptions,
-              listener: Listener | None = None) -> RunReport:
+              listener: RunListener | None = None) -> RunReport:
     """Validate, run, clean up, judge and write one conformance run (see the module docstring).
 
     Raises ``ConfigError`` (exit 2) when the target, configuration or selection is
