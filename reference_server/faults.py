@@ -65,7 +65,8 @@ CATALOGUE: dict[str, Fault] = {
               ("SEMANTICS-QueueCreateDelete",)),
         Fault("unimplemented-queue-info", "GetQueueInfo answers UNIMPLEMENTED.",
               not_offered=("SEMANTICS-QueueInfoCounts", "SURFACE-Submit.GetQueueInfo-*", "PARITY-GetQueueInfo*")),
-        Fault("rest-error-body-no-code", "REST error bodies leave out the numeric gRPC `code`.",
+        Fault("rest-error-body-no-code", "REST error bodies leave out the numeric gRPC code (`code` of unary "
+              "bodies, `grpc_code` of stream error lines).",
               ("PARITY-*-ERROR",)),
         Fault("swagger-path-missing", "The swagger leaves out GetQueueInfo's path /v1/queue/{name}/info.",
               ("SWAGGER-Documents-GetQueueInfo",)),
