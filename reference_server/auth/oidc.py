@@ -5,11 +5,16 @@ neither ``none`` nor an HMAC keyed with the public key can pass); the key is one
 issuer publishes and fits ``alg``; signature, ``iss``, ``aud`` (the client id, unless
 ``skip_audience_check``), ``exp``/``nbf`` with the configured leeway; a non-empty
 ``sub``. The principal is ``sub``; groups come from the configured claim.
+
+``exp``, ``nbf`` and ``iat`` must be JSON numbers (RFC 7519 NumericDate). PyJWT reads
+them through ``int()``, so a *string* ``"9999999999"`` would pass as a far-future
+expiry and ``Infinity`` would crash it; their types are checked before anything else.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +95,7 @@ class OidcScheme:
             raise _rejected(f"token algorithm {str(algorithm)[:20]!r} is not accepted")
         if kid is not None and not isinstance(kid, str):
             raise _rejected("token key id is not a string")
+        _check_numeric_dates(token)
         try:
             candidates = await self.keys.keys(kid)
         except KeysUnavailable as exc:
@@ -129,6 +135,22 @@ class OidcScheme:
             leeway=self.settings.leeway_seconds,
             options=options,
         )
+
+
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _check_numeric_dates(token: str) -> None:
+    """Refuse a token whose time claims are not finite numbers (read unverified: refusing is safe)."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise _rejected("bearer token is malformed") from None
+    for name in NUMERIC_DATE_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)
+                               or not math.isfinite(value)):
+            raise _rejected(f"token claim {name!r} is not a number")
 
 
 def _usable_key(jwk: dict[str, Any], algorithm: str) -> jwt.PyJWK | None:
