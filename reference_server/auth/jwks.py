@@ -67,7 +67,8 @@ class JwksCache:
             self.fetch_count += 1
             self._keys = await self._fetch()
             self._fetched_at = time.monotonic()
-            _LOG.info("fetched %d signing key(s) from %s (wanted kid %s)", len(self._keys), self.issuer, kid)
+            _LOG.info("fetched %d signing key(s) from %s (wanted kid %r)", len(self._keys), self.issuer,
+                      None if kid is None else kid[:64])  # the kid is the caller's text: cut, quoted
 
     async def _fetch(self) -> list[dict[str, Any]]:
         try:
