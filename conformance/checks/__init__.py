@@ -56,6 +56,9 @@ class Check:
     scheme: str = ""
     mutating: bool = False
     profiles: frozenset[str] = frozenset({"seed", "current"})
+    # Intrusive: may upset or take down a real server (e.g. armada-2026 panics on a Basic
+    # value without a colon); run only when asked (--intrusive) or against the embedded server.
+    intrusive: bool = False
 
     def run(self, ctx: Any) -> None:
         self.function(ctx, **dict(self.params))
@@ -65,7 +68,7 @@ _REGISTRY: list[Check] = []
 
 
 def family(id_template: str, category: str, requirement: str, rows: Iterable[Mapping[str, Any]] = ({},),
-           *, severity: Severity = Severity.REQUIRED, mutating: bool = False,
+           *, severity: Severity = Severity.REQUIRED, mutating: bool = False, intrusive: bool = False,
            profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
 
@@ -81,7 +84,7 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
                 id=id_template.format(**row), category=category, requirement=requirement.format(**row),
                 function=function, params=tuple(row.items()), severity=severity,
                 method=str(row.get("method", "")), transport=str(row.get("transport", "")),
-                scheme=str(row.get("scheme", "")), mutating=mutating,
+                scheme=str(row.get("scheme", "")), mutating=mutating, intrusive=intrusive,
                 profiles=frozenset(profiles(row)) if profiles else frozenset({"seed", "current"})))
         return function
 

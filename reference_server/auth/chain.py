@@ -18,7 +18,14 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from reference_server.auth import anonymous, basic, kerberos, oidc, settings
-from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Scheme, parse_authorization
+from reference_server.auth.base import (
+    AuthenticationError,
+    AuthOutcome,
+    Credentials,
+    InternalAuthError,
+    Scheme,
+    parse_authorization,
+)
 from reference_server.config import ConfigError
 from reference_server.faults import Faults
 from reference_server.limits import MAX_AUTHORIZATION_BYTES
@@ -29,8 +36,7 @@ WORDS = {"basic": "Basic", "oidc": "Bearer", "kerberos": "Negotiate"}  # each sc
 SCHEME_NAMES = (*BUILDERS, anonymous.ANONYMOUS)
 
 
-class AuthError(RuntimeError):
-    """Only raised under the fault ``auth-errors-are-internal``: a refusal escaping as a crash."""
+AuthError = InternalAuthError  # raised under the fault ``auth-errors-are-internal``: a refusal escaping as a crash
 
 
 class AuthChain:
@@ -60,6 +66,8 @@ class AuthChain:
             raise
 
     async def _authenticate_values(self, values: Sequence[str]) -> AuthOutcome:
+        if "several-credentials-last-wins" in self.faults:
+            values = values[-1:]  # the fault: the last of several values decides, as a naive header map does
         if len(values) > 1:
             raise AuthenticationError(f"{len(values)} Authorization values given; send exactly one", self.challenge)
         return await self._authenticate(values[0] if values else None)
@@ -67,6 +75,8 @@ class AuthChain:
     async def _authenticate(self, authorization: str | None) -> AuthOutcome:
         if authorization is not None and len(authorization.encode("utf-8", "surrogateescape")) \
                 > MAX_AUTHORIZATION_BYTES:
+            if "oversize-authorization-crashes" in self.faults:
+                raise InternalAuthError("authentication crashed on an oversize Authorization value (fault)")
             raise AuthenticationError(f"Authorization value longer than {MAX_AUTHORIZATION_BYTES} bytes",
                                       self.challenge)
         credentials = None if authorization is None else parse_authorization(authorization)
@@ -91,7 +101,7 @@ class AuthChain:
     async def _try(self, scheme: Scheme, credentials: Credentials | None) -> AuthOutcome | None:
         try:
             return await scheme.authenticate(credentials)
-        except AuthenticationError:
+        except (AuthenticationError, InternalAuthError):
             raise
         except Exception as exc:
             # A bug, not the caller's fault; still UNAUTHENTICATED, never a 500. One line,
