@@ -134,8 +134,11 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "auth.anonymous": frozenset({"expect"}),
     "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
     "auth.basic.low_privilege": frozenset({"username", *(f"password{s}" for s in ("", "_env", "_command"))}),
-    "auth.oidc": frozenset({"principal", *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
-    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual"}),
+    "auth.oidc": frozenset({"principal", "client_id", "test_issuer",
+                            *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
+    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual",
+                                "low_privilege", *(f"expired_token{s}" for s in ("", "_env", "_command"))}),
+    "auth.kerberos.low_privilege": frozenset({"ccache", "keytab", "principal", "expected_principal"}),
 }
 
 
