@@ -84,7 +84,7 @@ class EmbeddedEnvironment:
     def target(self, profile: str = "current") -> Target:
         assert self.server is not None
         target = Target(name="embedded reference server", grpc=self.server.grpc_target, rest=self.server.rest_url,
-                        profile=profile, anonymous_expect="allowed", embedded=True)
+                        profile=profile, anonymous_expect="allowed", embedded=True, intrusive=True)
         target.schemes["basic"] = SchemeSettings(
             "basic", self._basic(ADMIN, ["admins"]), self._basic(LOW, []),
             extras={"username": ADMIN, "password": self.passwords[ADMIN]}, secrets=list(self.passwords.values()))

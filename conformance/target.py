@@ -101,6 +101,7 @@ class Target:
     anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
     embedded: bool = False
+    intrusive: bool = False                           # intrusive checks may run (embedded, or --intrusive)
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -120,7 +121,7 @@ class Target:
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded}
+                "schemes": sorted(self.schemes), "embedded": self.embedded, "intrusive_checks": self.intrusive}
 
 
 # Every key a target file may hold, per table: anything else is a typo to report, never to ignore
