@@ -16,7 +16,6 @@ from reference_server.auth import build_chain
 from reference_server.authz import Authorizer
 from reference_server.config import ServerConfig
 from reference_server.executor import Executor
-from reference_server.limits import MAX_HEADER_BYTES
 from reference_server.services import Services
 from reference_server.store import Store
 
@@ -50,6 +49,7 @@ class ReferenceServer:
 
     async def start(self) -> None:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
+        from reference_server.gateway.http_server import HardenedAppRunner
 
         guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
         self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes)
@@ -61,9 +61,9 @@ class ReferenceServer:
             raise OSError(f"cannot listen for gRPC on {self.config.host}:{self.config.grpc_port} "
                           "(port in use or address not available)")
         await self._grpc.start()
-        # One header limit for both transports (limits.py): gRPC's metadata limit, here per field.
-        self._runner = web.AppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
-                                     access_log=None, max_field_size=MAX_HEADER_BYTES)
+        # One header limit for both transports, quiet refusals, bounded inflation (gateway/http_server.py).
+        self._runner = HardenedAppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
+                                         access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.http_port)
         try:

@@ -28,7 +28,7 @@ from reference_server.authz import Authorizer
 from reference_server.errors import ApiError
 from reference_server.events import varint
 from reference_server.faults import Faults
-from reference_server.limits import MAX_HEADER_BYTES
+from reference_server.limits import MAX_HEADER_BYTES, clip
 from reference_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class Guard:
         try:
             self.authorizer.check(method, outcome.principal, request, self.services.store.queues)
         except ApiError as exc:
-            await context.abort(exc.code, exc.message)
+            await context.abort(exc.code, clip(exc.message))
         if "all-internal" in self.services.store.faults:
             await context.abort(grpc.StatusCode.INTERNAL, "internal error (fault all-internal)")
         return outcome.principal, request
@@ -73,7 +73,7 @@ class Guard:
             try:
                 return await handler(request, principal)
             except ApiError as exc:
-                await context.abort(exc.code, exc.message)
+                await context.abort(exc.code, clip(exc.message))
 
         return call
 
@@ -89,7 +89,7 @@ class Guard:
                     else:
                         yield item
             except ApiError as exc:
-                await context.abort(exc.code, exc.message)
+                await context.abort(exc.code, clip(exc.message))
 
         return call
 

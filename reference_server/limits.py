@@ -16,13 +16,19 @@ MAX_AUTHORIZATION_BYTES = 16 * 1024
 # limit, so that an oversize Authorization reaches the chain and gets its 401.
 MAX_HEADER_BYTES = 32 * 1024
 
-# How much of a caller's input an error message may echo: enough to recognise it,
-# never enough to overflow gRPC's metadata limit with the status message.
-MAX_ECHO_CHARS = 200
+# How long an error message may be: it often echoes the caller's input (a queue name),
+# and a status message travels in gRPC metadata, so an unbounded echo overflows the
+# metadata limit (the gateway then saw RESOURCE_EXHAUSTED and answered 429).
+MAX_MESSAGE_CHARS = 512
+_HEAD, _TAIL = 360, 100
+
+# JSON bodies nested deeper than this are refused before parsing (an Armada job spec
+# nests about 15 deep; Python's parser overflows its stack near 1000).
+MAX_JSON_DEPTH = 100
 
 
-def echo(text: str, limit: int = MAX_ECHO_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was left out."""
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` at most ``limit`` characters: head and tail kept, so "... does not exist" survives."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return f"{text[:_HEAD]}...({len(text) - _HEAD - _TAIL} characters left out)...{text[-_TAIL:]}"

@@ -36,6 +36,7 @@ from reference_server.gateway.errors import (
 from reference_server.gateway.metadata import incoming_headers, outgoing_metadata, request_timeout
 from reference_server.gateway.streams import LineEncoders, StreamPump, grpc_stream_path, write_lines
 from reference_server.json_codec import BadRequest, JsonCodec
+from reference_server.limits import MAX_HEADER_BYTES, clip
 from reference_server.swagger import build_swagger, routes
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class Gateway:
 
     async def open(self, _app: web.Application) -> None:
         size = self.config.max_message_bytes
-        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size)]
+        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size),
+                   ("grpc.max_metadata_size", MAX_HEADER_BYTES), ("grpc.absolute_max_metadata_size", MAX_HEADER_BYTES)]
         self.channel = grpc.aio.insecure_channel(self.grpc_target, options=options)
 
     async def shutdown(self, _app: web.Application) -> None:
@@ -75,7 +77,7 @@ class Gateway:
         return functools.partial(self.handle_unary, route)
 
     async def handle_unary(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
-        msg = await build_request(route, request, self.codec, self.faults)
+        msg = await build_request(route, request, self.codec, self.faults, self.config.max_message_bytes)
         metadata, timeout = outgoing_metadata(request), request_timeout(request)
         response_class = protos.message_class(route.method.output_type.full_name)
         assert self.channel is not None
@@ -99,7 +101,7 @@ class Gateway:
                               status_details(exc.trailing_metadata()))
 
     async def handle_stream(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
-        msg = await build_request(route, request, self.codec, self.faults)
+        msg = await build_request(route, request, self.codec, self.faults, self.config.max_message_bytes)
         metadata, timeout = outgoing_metadata(request), request_timeout(request)
         assert self.channel is not None
         path, batched = grpc_stream_path(route)
@@ -145,7 +147,7 @@ def _error_middleware(faults: Faults) -> Callable[..., Awaitable[web.StreamRespo
         try:
             return await handler(request)
         except BadRequest as exc:
-            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc), faults)
+            return error_response(grpc.StatusCode.INVALID_ARGUMENT, clip(str(exc)), faults)
         except web.HTTPMethodNotAllowed as exc:
             return error_response(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed", faults, status=405,
                                   headers={"Allow": ",".join(sorted(exc.allowed_methods))})
