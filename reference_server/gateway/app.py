@@ -40,6 +40,7 @@ from reference_server.limits import MAX_HEADER_BYTES, clip
 from reference_server.swagger import build_swagger, routes
 
 log = logging.getLogger(__name__)
+CLIENT_CLOSED = 499  # nginx's status for a request whose client went away; never reaches anyone
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -160,8 +161,12 @@ def _error_middleware(faults: Faults) -> Callable[..., Awaitable[web.StreamRespo
             if exc.status < 400:
                 raise
             return error_response(grpc.StatusCode.UNKNOWN, exc.reason, faults, status=exc.status)
-        except (asyncio.CancelledError, ConnectionError):
+        except asyncio.CancelledError:
             raise
+        except ConnectionError:
+            # The client left (a watcher closing its stream early): nobody to answer, nothing to
+            # log. aiohttp drops a response it cannot write quietly; an exception it would log.
+            return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
         except Exception:
             log.exception("REST gateway: unexpected error on %s %s", request.method, request.path)
             return error_response(grpc.StatusCode.INTERNAL, "internal error in the REST gateway", faults)
