@@ -55,6 +55,7 @@ class Gateway:
         self.encoders = LineEncoders(self.codec)
         self.channel: grpc.aio.Channel | None = None
         self.open_calls: set[Any] = set()
+        self.open_pumps: set[StreamPump] = set()  # live REST streams (tests read their buffered bytes)
 
     async def open(self, _app: web.Application) -> None:
         size = self.config.max_message_bytes
@@ -110,11 +111,13 @@ class Gateway:
                                          response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
         self.open_calls.add(call)
         pump = StreamPump(call, self.encoders.for_route(route), request, batched=batched)
+        self.open_pumps.add(pump)
         try:
             return await self._relay(route, request, pump)
         finally:
             pump.close()  # cancels the call: a no-op once finished, else frees the server-side stream
             self.open_calls.discard(call)
+            self.open_pumps.discard(pump)
 
     async def _relay(self, route: protos.HttpRoute, request: web.Request, pump: StreamPump) -> web.StreamResponse:
         lines, error = await pump.take()
