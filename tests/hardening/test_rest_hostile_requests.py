@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from grpc_kit import ALICE, PASSWORD, basic_server
-from rest_kit import raw_request
+from raw_http import raw_request
 
 from reference_server.background import BackgroundServer
 from reference_server.limits import MAX_AUTHORIZATION_BYTES, MAX_HEADER_BYTES, MAX_MESSAGE_CHARS
