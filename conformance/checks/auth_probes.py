@@ -21,7 +21,7 @@ import urllib3
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.checks.auth import SCHEMES, TRANSPORTS, Reply, configured, expect_refused, probe
 from conformance.context import RunContext
-from conformance.transport.rest_client import route
+from conformance.transport.rest_client import plan
 
 OVERSIZE_BYTES = 24 * 1024   # past common 8-16 KiB header limits, far below Go's 1 MB default
 # Refusals of an oversize header that are not crashes, per transport.
@@ -38,7 +38,7 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
         return Reply("grpc", result.code, result.ok, result.code == "UNAUTHENTICATED",
                      result.code == "PERMISSION_DENIED", result.details, dict(result.headers))
     rest = ctx.require_rest()
-    where = route("api.Submit/GetQueue", {"name": name})
+    where = plan("api.Submit/GetQueue", {"name": name})
     headers = urllib3.HTTPHeaderDict()
     for value in values:
         headers.add("Authorization", value)  # separate header lines, which requests would merge
