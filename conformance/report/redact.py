@@ -165,7 +165,7 @@ def _mask_jwt_shaped(match: re.Match[str]) -> str:
 def _is_credential_blob(token: str) -> bool:
     """A scheme-less secret: SPNEGO/NTLM, ``user:password`` base64, or random-looking base64.
 
-    Random base64 of 12+ bytes almost surely mixes cases and has a digit or ``+/=``;
+    Random base64 of 12+ bytes almost surely mixes cases and has a digit, ``+`` or ``=``;
     words, check IDs, queue names (lower case), job IDs (upper case), CamelCase names
     and paths do not, so they stay readable.
     """
@@ -180,7 +180,8 @@ def _is_credential_blob(token: str) -> bool:
     if len(token) < _MIN_BLOB:
         return False
     mixed_case = re.search(r"[a-z]", token) is not None and re.search(r"[A-Z]", token) is not None
-    return mixed_case and re.search(r"[0-9+/=]", token) is not None
+    # A digit, '+' or '=': not '/' alone, which method names carry ("Event/GetJobSetEvents").
+    return mixed_case and re.search(r"[0-9+=]", token) is not None
 
 
 def _mask_blob(match: re.Match[str]) -> str:

@@ -147,6 +147,8 @@ SHAPES = [
     ("field JobSubmitRequestItem.podSpec is required", None),
     ("GET /v1/queue/conformance-0130-q-3/info answered 404", None),
     ("the request is not a valid api.QueueGetRequest message", None),
+    ("the REST answer of Event/GetJobSetEvents is not valid JSON", None),
+    ("QueueService/CreateQueue answered UNIMPLEMENTED", None),
     ("sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", None),
     ("host www.example.com.internal resolved", None),
 ]
