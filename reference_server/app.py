@@ -34,6 +34,7 @@ class ReferenceServer:
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
         self.chain = build_chain(self.config.auth, self.config.faults)
         self.services = Services(self.store, self.executor)
+        self.services.max_query_items = self.config.max_query_items
         self._grpc: grpc_server.grpc.aio.Server | None = None
         self._runner: web.AppRunner | None = None
         self.grpc_port = 0
