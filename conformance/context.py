@@ -47,6 +47,7 @@ class RunContext:
         self.rest = RestClient(target.rest, target.tls, target.timeout) if target.rest else None
         self.created_queues: list[str] = []
         self.created_job_sets: list[tuple[str, str]] = []
+        self.created_retry_policies: list[str] = []   # see conformance/retry_policies.py
         self._counter = 0
         self._offered: dict[str, bool] = {}
         self.figures: list[Any] = []   # throughput figures (conformance.results.Figure) for the report
@@ -158,7 +159,9 @@ class RunContext:
             if not result.ok and result.code != "NOT_FOUND":
                 problems.append(f"queue {queue}: {result.code} {result.details}")
         self.created_queues.clear()
-        return problems
+        from conformance.retry_policies import remove_run_policies
+
+        return problems + remove_run_policies(self)
 
     def close(self) -> None:
         for closer in reversed(self.closers):

@@ -34,6 +34,15 @@ def probe_request(method: str, absent: str) -> dict[str, Any]:
         "GetJobSetEvents": {"queue": absent, "id": "probe"},
         "Watch": {"queue": absent, "jobSetId": "probe"},
         "Health": {},
+        "GetJobStatus": {"jobIds": [absent]},
+        "GetJobStatusUsingExternalJobUri": {"queue": absent, "jobset": "probe", "externalJobUri": "probe"},
+        "GetJobDetails": {"jobIds": [absent]},
+        "GetJobErrors": {"jobIds": [absent]},
+        "GetJobRunDetails": {"runIds": [absent]},
+        "GetActiveQueues": {},
+        "CreateRetryPolicy": {"name": ""},
+        "UpdateRetryPolicy": {"name": absent, "defaultAction": "RETRY_ACTION_FAIL"},
+        "GetRetryPolicies": {},
     }
     return by_name.get(name, {"name": absent})
 
