@@ -1,65 +1,50 @@
 """Progress of a conformance run as it happens: one live line on a terminal, plain lines in CI.
 
-Replaces pytest's dots for the ``armada-conformance run`` command: a person watching
+A :class:`conformance.runner.Listener` for ``armada-conformance run``: a person watching
 sees which check is running and the tally so far; a CI log gets one line per check.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
-import pytest
+from conformance.checks import Check
+from conformance.report.gate import BaselineComparison
+from conformance.results import CheckResult, RunReport
+from conformance.runner import Listener
 
 
-class Progress:
-    def __init__(self, stream: TextIO | None = None) -> None:
+class Progress(Listener):
+    def __init__(self, stream: TextIO | None = None, verbose: bool = False) -> None:
         self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
-        self.total = 0
-        self.done = 0
+        self.live = self.stream.isatty() and not verbose
+        self.verbose = verbose
         self.tally: dict[str, int] = {}
+        self._line_open = False
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
-        self.total = len(items)
+    def run_started(self, checks: Sequence[Check]) -> None:
+        self.tally.clear()
 
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self._line(f"cannot collect {report.nodeid or 'the suite'}: {str(report.longrepr).splitlines()[-1]}")
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "setup" and report.failed:
-            self._line(f"setup failed: {str(report.longrepr).splitlines()[-1]}")
-        if report.when != "call" and not (report.when == "setup" and report.skipped):
-            return
-        self.done += 1
-        word = ("expected failure" if hasattr(report, "wasxfail") else
-                report.outcome if not report.skipped else _skip_word(report))
+    def check_finished(self, result: CheckResult, done: int, total: int) -> None:
+        word = result.outcome.value
         self.tally[word] = self.tally.get(word, 0) + 1
-        check_id = report.nodeid.rsplit("[", 1)[-1].rstrip("]")
         counts = ", ".join(f"{n} {k}" for k, n in sorted(self.tally.items()))
         if self.live:
-            self.stream.write(f"\r\033[K[{self.done}/{self.total}] {counts} · {check_id} {word}")
+            self.stream.write(f"\r\033[K[{done}/{total}] {counts} · {result.id} {word}")
+            self._line_open = done < total
+            if not self._line_open:
+                self.stream.write("\n")
             self.stream.flush()
-        else:
-            self._line(f"[{self.done}/{self.total}] {check_id}: {word}")
-
-    def pytest_sessionfinish(self) -> None:
-        if self.live and self.done:
-            self.stream.write("\n")
-            self.stream.flush()
-
-    def _line(self, text: str) -> None:
-        if self.live:
-            self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
+            return
+        detail = f" ({result.message[:200]})" if self.verbose and result.message else ""
+        self.stream.write(f"[{done}/{total}] {result.id}: {word}{detail}\n")
         self.stream.flush()
 
-
-def _skip_word(report: pytest.TestReport) -> str:
-    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
-    for word in ("not offered", "not configured"):
-        if word in reason:
-            return word
-    return "skipped"
+    def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None:
+        if self._line_open:  # an interrupted run leaves the live line open
+            self.stream.write("\n")
+            self.stream.flush()
+            self._line_open = False
