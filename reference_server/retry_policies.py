@@ -101,7 +101,8 @@ class RetryPolicyBook:
 
     def update(self, policy: Any) -> None:
         self._validate(policy)
-        self.require(policy.name)
+        if "retry-policy-update-upserts" not in self.faults:
+            self.require(policy.name)
         if "retry-policy-update-ignored" not in self.faults:
             self.policies[policy.name] = _copy(policy)
 
@@ -112,6 +113,8 @@ class RetryPolicyBook:
         if name not in self.policies and "retry-policy-delete-absent-not-found" in self.faults:
             raise not_found(f"retry policy {name!r} does not exist")
         self.policies.pop(name, None)
+        if "retry-policy-delete-keeps-queue-refs" in self.faults:
+            return
         for queue in queues.values():
             if name in queue.retry_policies:
                 kept = [p for p in queue.retry_policies if p != name]
