@@ -112,6 +112,8 @@ def status_follows_events(ctx: RunContext) -> None:
 
 def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
     evidence = {"job_id": job_id, "statuses": observed, "events": kinds}
+    while observed[:1] == ["UNKNOWN"]:   # the query API may not have ingested a brand-new job yet
+        observed = observed[1:]
     shown = {STATE_OF[k] for k in kinds if k in STATE_OF}
     strangers = [s for s in observed if s not in shown and not (s == "QUEUED" and "submitted" in kinds)]
     if strangers:
