@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
-    from conformance.options import FLAGS
+    from conformance.options import FLAGS, FLAVOURS
 
     for flag in FLAGS:  # the same options as the pytest plugin's --armada-* ones
         run.add_argument(flag.flag, **flag.argparse_kwargs())
@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--write-target", default="embedded-target.toml", metavar="FILE",
                        help="where to write a target file for it (default: embedded-target.toml)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a fault")
+    serve.add_argument("--flavour", default="contract", choices=FLAVOURS,
+                       help="what the reference server is: the contract or a real Armada era")
     serve.set_defaults(handler=_serve)
 
     report = commands.add_parser("report", help="re-render a stored report.json in every format")
@@ -158,7 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        environment = EmbeddedEnvironment(faults=tuple(args.fault)).__enter__()
+        environment = EmbeddedEnvironment(faults=tuple(args.fault), flavour=args.flavour).__enter__()
     except Exception as exc:
         print(f"armada-conformance: cannot start the embedded set-up: {exc}", file=sys.stderr)
         return 2

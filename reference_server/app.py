@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
+import grpc
 from aiohttp import web
 
 from reference_server import grpc_server
@@ -16,6 +17,8 @@ from reference_server.auth import build_chain
 from reference_server.authz import Authorizer
 from reference_server.config import ServerConfig
 from reference_server.executor import Executor
+from reference_server.flavours import flavour
+from reference_server.queue_cache import QueueCache
 from reference_server.services import Services
 from reference_server.store import Store
 
@@ -30,10 +33,14 @@ def version() -> str:
 class ReferenceServer:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
+        self.config.check_flavour()
+        self.flavour = flavour(self.config.flavour)
         self.store = Store(self.config.faults)
+        self.store.retry_policies.duplicate_code = grpc.StatusCode[self.flavour.retry_policy_duplicate]
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
         self.chain = build_chain(self.config.auth, self.config.faults)
-        self.services = Services(self.store, self.executor)
+        self.queue_cache = QueueCache(self.store, self.config.queue_cache_s) if self.flavour.queue_cache else None
+        self.services = Services(self.store, self.executor, self.flavour, self.queue_cache)
         self.services.max_query_items = self.config.max_query_items
         self._grpc: grpc_server.grpc.aio.Server | None = None
         self._runner: web.AppRunner | None = None
@@ -52,7 +59,8 @@ class ReferenceServer:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
 
         guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
-        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes)
+        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes,
+                                               self.flavour)
         try:
             self.grpc_port = self._grpc.add_insecure_port(f"{self.config.host}:{self.config.grpc_port}")
         except RuntimeError:
@@ -61,6 +69,8 @@ class ReferenceServer:
             raise OSError(f"cannot listen for gRPC on {self.config.host}:{self.config.grpc_port} "
                           "(port in use or address not available)")
         await self._grpc.start()
+        if self.queue_cache is not None:
+            await self.queue_cache.start()
         self._runner = web.AppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
                                      access_log=None)
         await self._runner.setup()
@@ -78,6 +88,8 @@ class ReferenceServer:
             await self._runner.cleanup()
             self._runner = None
         await self.executor.stop()
+        if self.queue_cache is not None:
+            await self.queue_cache.stop()
         if self._grpc is not None:
             await grpc_server.stop_server(self._grpc)
             self._grpc = None
@@ -85,5 +97,7 @@ class ReferenceServer:
     def banner(self) -> str:
         mode = " (development mode: no config file)" if self.config.development_mode else ""
         faults = f"; FAULTS ON: {', '.join(self.config.faults)}" if self.config.faults else ""
-        return (f"armada-reference-server {version()} ready: gRPC {self.grpc_target}, REST {self.rest_url}; "
+        cache = f", queue cache {self.config.queue_cache_s:g} s" if self.queue_cache is not None else ""
+        return (f"armada-reference-server {version()} ready ({self.flavour.name} flavour{cache}): "
+                f"gRPC {self.grpc_target}, REST {self.rest_url}; "
                 f"auth: {self.chain.describe()}{mode}{faults}")
