@@ -29,7 +29,7 @@ ADMIN, LOW = "alice", "carol"
 
 def profile_of(flavour: str | None) -> str:
     """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
-    return "seed" if flavour == "armada-2023" else "current"
+    return "armada-2023" if flavour == "armada-2023" else "armada-2026"
 
 
 class EmbeddedEnvironment:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from conformance import eras
 from reference_server.flavours import NAMES as FLAVOURS
 
 
@@ -20,7 +21,7 @@ class RunOptions:
     target: str | None = None            # target TOML file; None: --grpc, else the embedded reference server
     grpc: str | None = None              # overrides the file's [target] grpc
     rest: str | None = None              # overrides the file's [target] rest
-    profile: str | None = None           # "seed" / "current"; None: the target's
+    profile: str | None = None           # an era or alias of conformance.eras; None: the target's
     only: tuple[str, ...] = ()           # check IDs, ID patterns with '*', or categories
     read_only: bool = False              # skip every check that creates, changes or deletes anything
     known_failures: str | None = None    # TOML file of [[known_failure]] id/reason entries
@@ -85,12 +86,13 @@ FLAGS: tuple[Flag, ...] = (
          metavar="FILE"),
     Flag("grpc", "gRPC address (overrides the target file)", metavar="HOST:PORT"),
     Flag("rest", "REST base URL (overrides the target file)", metavar="URL"),
-    Flag("profile", "seed: the six mission methods; current: every method (default: the target's)",
-         choices=("seed", "current")),
+    Flag("profile", "the era judged: armada-2023 (alias seed) or armada-2026 (alias current; default: the "
+         "target's)", choices=eras.choices()),
     Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated",
          metavar="IDS", kind="words"),
     Flag("read_only", "skip every check that creates, changes or deletes anything", kind="flag"),
-    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons", metavar="FILE"),
+    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
+         "(armada-2023, armada-2026) for the deviations shipped for it", metavar="FILE|ERA"),
     Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate",
          metavar="REPORT"),
     Flag("report_dir", "where reports are written (default: reports)", metavar="DIR"),

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from conformance import eras
 from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SelectionError, Skip, catalogue, select
 from conformance.context import RunContext
 from conformance.options import RunOptions
@@ -98,7 +99,7 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
         from conformance.embedded import profile_of
 
-        profile = options.profile or profile_of(options.flavour)
+        profile = eras.canonical(options.profile or profile_of(options.flavour))
     else:
         profile = resolved.profile
     try:

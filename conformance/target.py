@@ -11,7 +11,9 @@ Example::
     name = "staging"
     grpc = "armada.example.com:50051"
     rest = "https://armada.example.com"
-    profile = "current"              # seed: the six mission methods; current: all
+    profile = "armada-2026"          # the era judged: armada-2023 (alias seed) or armada-2026 (alias current)
+    swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
+    queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
     timeout = 10                     # seconds per call
     prefix = "conformance"           # prefix of every queue / job set the run creates
@@ -46,9 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import eras
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = ("seed", "current")
+PROFILES = eras.choices()
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -90,13 +93,18 @@ class Target:
     name: str
     grpc: str
     rest: str | None
-    profile: str = "seed"
+    profile: str = "armada-2023"                      # an era of conformance.eras (aliases resolved)
     tls: TlsSettings | None = None
     timeout: float = 10.0
     prefix: str = "conformance"
     anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
     embedded: bool = False
+    swagger: str | None = None                        # explicit swagger URL; None: looked for under rest
+    queue_ready_timeout: float = 15.0                 # bound on waiting for a new queue to be usable
+
+    def __post_init__(self) -> None:
+        self.profile = eras.canonical(self.profile)
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -113,6 +121,7 @@ class Target:
     def describe(self) -> dict[str, Any]:
         """A description for reports: no secrets, only what was configured."""
         return {"name": self.name, "grpc": self.grpc, "rest": self.rest, "profile": self.profile,
+                "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
@@ -124,7 +133,8 @@ class Target:
 _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"target", "auth"}),
-    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix"}),
+    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix", "swagger",
+                         "queue_ready_timeout"}),
     "target.tls": frozenset({"ca_file", "insecure"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
@@ -169,16 +179,23 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     grpc_address = section.get("grpc")
     if not grpc_address or ":" not in str(grpc_address):
         raise TargetError(f"{source}: [target] grpc must be host:port, got {grpc_address!r}")
-    profile = section.get("profile", "seed")
+    profile = section.get("profile", "armada-2023")
     if profile not in PROFILES:
         raise TargetError(f"{source}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     rest = section.get("rest")
     if rest is not None and not str(rest).startswith(("http://", "https://")):
         raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
+    swagger = section.get("swagger")
+    if swagger is not None and not str(swagger).startswith(("http://", "https://")):
+        raise TargetError(f"{source}: [target] swagger must be an http:// or https:// URL, got {swagger!r}")
+    ready = section.get("queue_ready_timeout", 15)
+    if not isinstance(ready, int | float) or isinstance(ready, bool) or not 0 <= ready <= 600:
+        raise TargetError(f"{source}: [target] queue_ready_timeout must be seconds between 0 and 600, got {ready!r}")
     target = Target(name=str(section.get("name") or grpc_address), grpc=str(grpc_address),
                     rest=str(rest).rstrip("/") if rest else None, profile=profile,
                     tls=_tls(section.get("tls"), source, path), timeout=float(section.get("timeout", 10)),
-                    prefix=str(section.get("prefix", "conformance")))
+                    prefix=str(section.get("prefix", "conformance")), swagger=str(swagger) if swagger else None,
+                    queue_ready_timeout=float(ready))
     _load_auth(target, data.get("auth", {}), source, path)
     return target
 

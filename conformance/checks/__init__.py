@@ -56,7 +56,7 @@ class Check:
     transport: str = ""
     scheme: str = ""
     mutating: bool = False
-    profiles: frozenset[str] = frozenset({"seed", "current"})
+    profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})   # the eras judged (conformance.eras)
 
     def run(self, ctx: Any) -> None:
         self.function(ctx, **dict(self.params))
@@ -97,7 +97,7 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
                 function=function, params=tuple(row.items()), severity=severity,
                 method=str(row.get("method", "")), transport=str(row.get("transport", "")),
                 scheme=str(row.get("scheme", "")), mutating=mutating(row) if callable(mutating) else mutating,
-                profiles=frozenset(profiles(row)) if profiles else frozenset({"seed", "current"})))
+                profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"})))
         return function
 
     return register
@@ -131,7 +131,10 @@ def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> l
     Every word must select at least one check of the profile; otherwise ``SelectionError``
     names the words that select nothing (and says when they name checks of another profile).
     """
+    from conformance.eras import canonical
+
     checks = list(checks)
+    profile = canonical(profile)
     wanted = [w.strip() for w in only if w.strip()]
     in_profile = [c for c in checks if profile in c.profiles]
     unknown = [w for w in wanted if not any(_selects(w, c) for c in in_profile)]

@@ -9,7 +9,8 @@ table rather than hand-written functions. A scheme the target file leaves out is
 How acceptance is judged: a caller is accepted as the right principal only when a job
 it submits, into a run-created queue whose ``permissions`` grant exactly that
 principal ``submit`` and ``watch``, comes back with that principal as its ``owner``.
-A refusal is judged on a harmless read (GetQueue, or GetQueueInfo for seed targets,
+A refusal is judged on a harmless read (the era's ``auth_probe``: GetQueueInfo for armada-2023,
+GetQueue for armada-2026,
 of a queue that does not exist): anything but UNAUTHENTICATED / 401 there means the
 credentials got through. Secrets never enter evidence: it names statuses and labels.
 """
@@ -28,6 +29,7 @@ import grpc
 from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job, to_dict
 from conformance.credentials.malformed import malformed_authorization_values
+from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
@@ -81,7 +83,7 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
 
 def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
     """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
-    method = "Submit/GetQueue" if ctx.target.profile == "current" else "Submit/GetQueueInfo"
+    method = era(ctx.target.profile).auth_probe   # one the era has: else UNIMPLEMENTED before authentication
     return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
 
 

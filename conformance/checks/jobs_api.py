@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import protos
+from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import CheckFailed, family
-from conformance.context import HOLD_CPU, RunContext, kinds_of, tiny_job
-from conformance.profiles import profiles_of
+from conformance.context import RunContext, kinds_of
+from conformance.eras import profiles_of
 
 # Event kind -> the job state it puts the job in (submitted: Armada reports SUBMITTED or QUEUED).
 STATE_OF = {"submitted": "SUBMITTED", "queued": "QUEUED", "leased": "LEASED", "pending": "PENDING",

@@ -2,9 +2,9 @@
 
 The scenarios follow ``parity.py``'s: one object read twice must be equal exactly; two
 objects made the same way (one per transport) must be equal once their names are
-masked. They join ``parity.SUCCESS`` / ``parity.FAILURES`` so ``same_result`` and
-``same_failure`` judge them the way they judge every other method; the rows are
-registered here, for the era that has these services. Jobs are held (they never
+masked. They join ``parity.SUCCESS`` so ``same_result`` judges them the way it judges
+every other method; the rows are registered here, for the era that has these
+services. Their refusals (``PARITY-*-ERROR``) are rows of ``cases.REFUSING``. Jobs are held (they never
 run) unless a run is what the method reports; policies are the run's own.
 """
 
@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conformance.cases import HOLD_CPU
 from conformance.checks import CheckFailed, family, parity
 from conformance.checks.jobs_api import ENDED, job, kinds_until, submit, until
-from conformance.context import HOLD_CPU, RunContext
+from conformance.context import RunContext
 from conformance.dialects import DialectError, as_dict, parse
 from conformance.retry_policies import create, policy_name, run_base, valid_policy
 
@@ -138,19 +139,7 @@ SUCCESS: dict[str, Callable[[RunContext], parity.Pair]] = {
     f"{RP}/GetRetryPolicies": _get_policies,
 }
 
-# A request each method must refuse (names the run owns; nothing is created when refused).
-FAILURES: dict[str, Callable[[RunContext], dict[str, Any]]] = {
-    f"{RP}/CreateRetryPolicy": lambda ctx: {**valid_policy(""), "name": ""},
-    f"{RP}/UpdateRetryPolicy": lambda ctx: valid_policy(policy_name(ctx, "absent")),
-    f"{RP}/GetRetryPolicy": lambda ctx: {"name": policy_name(ctx, "absent")},
-}
-
 parity.SUCCESS.update(SUCCESS)
-parity.FAILURES.update(FAILURES)
 family("PARITY-{name}", "PARITY", "{method} gives the same result via gRPC and REST (either JSON dialect)",
        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
        mutating=True, profiles=parity._profiles)(parity.same_result)
-family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
-       "grpc-gateway status mapping and v1 error body {{error, code, message}}",
-       [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES],
-       profiles=parity._profiles)(parity.same_failure)

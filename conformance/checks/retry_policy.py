@@ -18,7 +18,7 @@ import protos
 from conformance.checks import CheckFailed, family
 from conformance.context import RunContext
 from conformance.dialects import as_dict
-from conformance.profiles import profiles_of
+from conformance.eras import profiles_of
 from conformance.retry_policies import create, policy_name, valid_policy
 
 SERVICE = "RetryPolicyService"

@@ -16,7 +16,7 @@ from typing import Any
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.checks.auth import TRANSPORTS, configured, send
 from conformance.context import RunContext
-from conformance.profiles import profiles_of
+from conformance.eras import profiles_of
 from conformance.retry_policies import create, policy_name, valid_policy
 
 METHODS = (("CreateRetryPolicy", "create_retry_policy"), ("UpdateRetryPolicy", "update_retry_policy"),
