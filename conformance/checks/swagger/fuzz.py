@@ -36,7 +36,7 @@ from typing import Any
 
 from conformance.checks import CheckFailed, family
 from conformance.checks.swagger.document import document, is_file_stream, operation
-from conformance.checks.swagger.facts import profile_bindings
+from conformance.checks.swagger.facts import enum_numbers, profile_bindings
 from conformance.context import RunContext
 
 # The schemathesis run: examples per operation and mode, and a wall-clock budget.
@@ -47,14 +47,36 @@ ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
 
 def fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the document schemathesis can load: ``type: file`` stream responses as objects."""
+    """A copy of the document schemathesis can load and judge either JSON dialect by.
+
+    ``type: file`` stream responses become objects. Values real Armada writes in Go's
+    dialect (``shared/real-armada.md``) are let through as its gateway also reads them:
+    an enum as its name or its number, a date-time as a string or ``{"seconds", "nanos"}``.
+    Those forms are SWAGGER-EnumsAsNames' and SWAGGER-ResponsesMatch's business, not
+    schemathesis' findings.
+    """
     out = copy.deepcopy(doc)
     for item in (out.get("paths") or {}).values():
         for op in (item.values() if isinstance(item, dict) else ()):
             for response in ((op.get("responses") or {}).values() if isinstance(op, dict) else ()):
                 if isinstance(response, dict) and is_file_stream(response.get("schema")):
                     response["schema"]["type"] = "object"
+    out["definitions"] = {name: _either_dialect(schema) for name, schema in (out.get("definitions") or {}).items()}
     return out
+
+
+def _either_dialect(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_either_dialect(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "string" and isinstance(schema.get("enum"), list):
+        names = list(schema["enum"])
+        return {k: v for k, v in schema.items() if k not in ("type", "enum", "default")} | \
+            {"enum": [*names, *enum_numbers(names)]}
+    if schema.get("type") == "string" and schema.get("format") == "date-time":
+        return {k: v for k, v in schema.items() if k not in ("type", "format")}
+    return {k: (_either_dialect(v) if isinstance(v, dict | list) else v) for k, v in schema.items()}
 
 
 class Unsafe(Exception):
