@@ -44,6 +44,7 @@ class RunContext:
         self.rest = RestClient(target.rest, target.tls, target.timeout) if target.rest else None
         self.created_queues: list[str] = []
         self.created_job_sets: list[tuple[str, str]] = []
+        self.created_retry_policies: list[str] = []   # see conformance/retry_policies.py
         self._counter = 0
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}   # queue -> when this run created it (queue-cache waits)
@@ -215,6 +216,9 @@ class RunContext:
             if not result.ok and result.code != "NOT_FOUND":
                 problems.append(f"queue {queue}: {result.code} {result.details}")
         self.created_queues.clear()
+        from conformance.retry_policies import remove_run_policies
+
+        problems += remove_run_policies(self)
         self.cleanup_problems.extend(problems)
         return problems
 

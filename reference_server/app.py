@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
+import grpc
 from aiohttp import web
 
 from reference_server import grpc_server
@@ -35,10 +36,12 @@ class ReferenceServer:
         self.config.check_flavour()
         self.flavour = flavour(self.config.flavour)
         self.store = Store(self.config.faults)
+        self.store.retry_policies.duplicate_code = grpc.StatusCode[self.flavour.retry_policy_duplicate]
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
         self.chain = build_chain(self.config.auth, self.config.faults)
         self.queue_cache = QueueCache(self.store, self.config.queue_cache_s) if self.flavour.queue_cache else None
         self.services = Services(self.store, self.executor, self.flavour, self.queue_cache)
+        self.services.max_query_items = self.config.max_query_items
         self._grpc: grpc_server.grpc.aio.Server | None = None
         self._runner: web.AppRunner | None = None
         self.grpc_port = 0
