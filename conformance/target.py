@@ -309,7 +309,7 @@ def _oidc(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeS
     if table.get("client_id"):
         settings.extras["client_id"] = str(table["client_id"])
     if table.get("test_issuer"):
-        settings.extras["provider"] = _test_issuer(token, table, where)
+        settings.extras["provider"] = _test_issuer(token or "", table, where)
     return settings
 
 
