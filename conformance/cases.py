@@ -61,18 +61,32 @@ ABSENT: dict[str, Callable[[str], Request]] = {
 _PROBE_ONLY: dict[str, Request] = {
     "CreateQueue": {"name": ""}, "CreateQueues": {"queues": []}, "UpdateQueues": {"queues": []},
     "GetQueues": {"num": 1}, "Health": {},
+    "GetActiveQueues": {}, "CreateRetryPolicy": {"name": ""}, "GetRetryPolicies": {},
+}
+# SURFACE probes of api.Jobs and api.RetryPolicyService that name only ids / a policy that do not exist.
+_PROBE_ABSENT: dict[str, Callable[[str], Request]] = {
+    "GetJobStatus": lambda a: {"jobIds": [a]},
+    "GetJobStatusUsingExternalJobUri": lambda a: {"queue": a, "jobset": "probe", "externalJobUri": "probe"},
+    "GetJobDetails": lambda a: {"jobIds": [a]},
+    "GetJobErrors": lambda a: {"jobIds": [a]},
+    "GetJobRunDetails": lambda a: {"runIds": [a]},
+    "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
 }
 
 # PARITY / SEMANTICS refusals where the absent-queue request is not the refused one.
 _REFUSED_ONLY: dict[str, Callable[[str], Request]] = {
     "CreateQueue": lambda a: {"name": "", "priorityFactor": 1},
     "GetJobSetEvents": lambda a: {"queue": a, "id": "js", "errorIfMissing": True},
+    "CreateRetryPolicy": lambda a: {"name": "", "defaultAction": "RETRY_ACTION_FAIL"},
+    "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
 }
 
 # Methods whose refusal PARITY compares across transports (each needs a request it must refuse).
 REFUSING = ("Submit/SubmitJobs", "Submit/CancelJobs", "Submit/CancelJobSet", "Submit/ReprioritizeJobs",
             "Submit/PreemptJobs", "Submit/CreateQueue", "Submit/UpdateQueue", "Submit/DeleteQueue",
-            "Submit/GetQueue", "Submit/GetQueueInfo", "Event/GetJobSetEvents")
+            "Submit/GetQueue", "Submit/GetQueueInfo", "Event/GetJobSetEvents",
+            "RetryPolicyService/CreateRetryPolicy", "RetryPolicyService/UpdateRetryPolicy",
+            "RetryPolicyService/GetRetryPolicy")
 
 # The codes a refusal may carry, where Armada's contract allows more than one.
 REFUSAL_CODES: dict[str, frozenset[str]] = {
@@ -102,6 +116,8 @@ def probe(method: str, absent: str) -> Request:
     name = _name(method)
     if name in _PROBE_ONLY:
         return dict(_PROBE_ONLY[name])
+    if name in _PROBE_ABSENT:
+        return _PROBE_ABSENT[name](absent)
     return ABSENT[name](absent) if name in ABSENT else {"name": absent}
 
 

@@ -32,15 +32,19 @@ SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})   # what a subm
 
 
 class RunContext:
-    def __init__(self, target: Target, read_only: bool = False, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, target: Target, read_only: bool = False, options: Mapping[str, Any] | None = None,
+                 intrusive: bool | None = None) -> None:
         self.target = target
         self.read_only = read_only
+        # Intrusive checks run only when asked: by default against the embedded server alone.
+        self.intrusive = target.intrusive if intrusive is None else intrusive
         self.options = dict(options or {})
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
         self.grpc = GrpcClient(target.grpc, target.tls, target.timeout)
         self.rest = RestClient(target.rest, target.tls, target.timeout) if target.rest else None
         self.created_queues: list[str] = []
         self.created_job_sets: list[tuple[str, str]] = []
+        self.created_retry_policies: list[str] = []   # see conformance/retry_policies.py
         self._counter = 0
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}   # queue -> when this run created it (queue-cache waits)
@@ -212,6 +216,9 @@ class RunContext:
             if not result.ok and result.code != "NOT_FOUND":
                 problems.append(f"queue {queue}: {result.code} {result.details}")
         self.created_queues.clear()
+        from conformance.retry_policies import remove_run_policies
+
+        problems += remove_run_policies(self)
         self.cleanup_problems.extend(problems)
         return problems
 

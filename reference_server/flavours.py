@@ -67,6 +67,9 @@ class Flavour:
     delete_absent_queue_ok: bool
     queue_cache: bool                    # submit / event streams see queues only after a cache refresh
     auth_schemes: frozenset[str]         # schemes a config may enable
+    # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; armada-2026's
+    # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
+    retry_policy_duplicate: str = "ALREADY_EXISTS"
 
     def offers(self, service: str, method: str | None = None) -> bool:
         """Whether ``service`` (and ``service.method``) is served at all."""
@@ -95,7 +98,7 @@ _ARMADA_2026 = replace(
     summary="Armada from mid-2024: QueueService, no GetQueueInfo, no Kerberos, a queue cache",
     services_absent=frozenset(), methods_absent=frozenset({"api.Submit.GetQueueInfo"}),
     timestamps=TimestampForm.OBJECT, swagger_missing_fields=frozenset(), queue_cache=True,
-    auth_schemes=ALL_SCHEMES - {"kerberos"})
+    auth_schemes=ALL_SCHEMES - {"kerberos"}, retry_policy_duplicate="UNAVAILABLE")
 FLAVOURS: dict[str, Flavour] = {f.name: f for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)}
 NAMES = tuple(FLAVOURS)
 # How long a new queue stays invisible to submit and event streams in a queue-cache flavour:

@@ -113,6 +113,10 @@ def request_for(name: str, queue: str) -> dict[str, Any]:
         "GetQueues": {"num": 10},
         "Watch": {"queue": queue, "jobSetId": "js"},
         "Health": {},
+        "GetJobStatus": {"jobIds": ["absent-job"]}, "GetJobDetails": {"jobIds": ["absent-job"]},
+        "GetJobErrors": {"jobIds": ["absent-job"]}, "GetJobRunDetails": {"runIds": ["absent-run"]},
+        "GetJobStatusUsingExternalJobUri": {"queue": queue, "jobset": "js", "externalJobUri": "absent"},
+        "GetActiveQueues": {}, "GetRetryPolicies": {},
     }.get(name, {"name": queue})
 
 
