@@ -105,7 +105,7 @@ FLAGS: tuple[Flag, ...] = (
          metavar="NAME", kind="list"),
     Flag("flavour", "embedded target only: what the reference server is (default contract; see "
          "armada-reference-server --help)", choices=FLAVOURS),
-    Flag("events", "replay: events per job set (default 6000 embedded, 2000 against a deployment)", int, "N"),
+    Flag("events", "replay: events per job set (default 4000 embedded, 2000 against a deployment)", int, "N"),
     Flag("replay_job_set", "replay: measure this existing job set instead of creating one; creates nothing, so "
          "it runs under --read-only too", str, "QUEUE/ID"),
     Flag("jobs", "live: tiny jobs submitted while watching (default 400 embedded, 50 against a deployment)",
