@@ -14,6 +14,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.progress import Progress
 
 EPILOG = """examples:
   armada-conformance run                                 # the embedded reference server, all four auth schemes
@@ -113,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
     import pytest
 
     from conformance.preflight import check_target
-    from conformance.progress import Progress
+    from conformance.progress import Progress, PytestProgress
     from conformance.target import TargetError, load_target
 
     if args.target or args.grpc:
@@ -123,17 +127,19 @@ def _run(args: argparse.Namespace) -> int:
         except TargetError as exc:
             print(f"armada-conformance: {exc}", file=sys.stderr)
             return 2
-    plugins = [] if args.verbose else [Progress()]
+    progress = Progress()
+    plugins = [] if args.verbose else [PytestProgress(progress)]
     status = int(pytest.main(_pytest_args(args), plugins=plugins))
-    _print_summary(Path(args.report_dir))
+    _print_summary(Path(args.report_dir), progress)
     return status if status in (0, 1, 2) else 2
 
 
-def _print_summary(report_dir: Path) -> None:
-    folders = sorted((p for p in report_dir.glob("*/summary.md")), key=lambda p: p.stat().st_mtime)
+def _print_summary(report_dir: Path, progress: Progress) -> None:
+    from conformance.report import load_report
+
+    folders = sorted((p for p in report_dir.glob("*/report.json")), key=lambda p: p.stat().st_mtime)
     if folders:
-        print(folders[-1].read_text().split("\n\n")[0].strip())
-        print(f"reports: {folders[-1].parent}")
+        progress.close(load_report(folders[-1]), str(folders[-1].parent), stream=sys.stdout)
 
 
 def _list_checks(args: argparse.Namespace) -> int:

@@ -1,63 +1,237 @@
-"""Progress of a conformance run as it happens: one live line on a terminal, plain lines in CI.
+"""Progress of a conformance run as it happens: a live line on a terminal, plain lines in CI.
 
-Replaces pytest's dots for the ``armada-conformance run`` command: a person watching
-sees which check is running and the tally so far; a CI log gets one line per check.
+What a person watching needs: which check is running *now* and for how long (a
+hung target shows as a growing timer, not a frozen screen), the failures as they
+happen and still there at the end (a failure is a permanent line, never
+overwritten by the live one), and a one-line verdict in words, not Markdown.
+A CI log (no TTY) gets one plain line per check and no escape codes; colour only
+on a terminal and never when ``NO_COLOR`` is set (https://no-color.org).
+
+``Progress`` knows nothing of pytest or the runner: whoever runs checks calls
+``begin``, ``started``, ``finished`` and ``close``. ``PytestProgress`` feeds it
+from pytest's hooks for the pytest-driven command.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-import pytest
+from conformance.results import RunReport
+
+# Outcome word -> ANSI colour (SGR code); words not listed are printed plain.
+COLOURS: Mapping[str, str] = {"passed": "32", "failed": "31", "FAIL": "1;31", "PASS": "1;32",
+                              "expected failure": "33", "not offered": "90", "not configured": "90",
+                              "skipped": "90", "running": "36"}
+REFRESH_S = 0.5
+
+
+def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything non-empty."""
+    env = os.environ if environ is None else environ
+    return _isatty(stream) and not env.get("NO_COLOR")
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class Progress:
-    def __init__(self, stream: TextIO | None = None) -> None:
+    """The console view of one run; thread-safe (a timer thread refreshes the live line)."""
+
+    def __init__(self, stream: TextIO | None = None, *, live: bool | None = None, colour: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic, refresh_s: float = REFRESH_S) -> None:
         self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
+        self.live = _isatty(self.stream) if live is None else live
+        self.colour = (wants_colour(self.stream) if colour is None else colour) and self.live
+        self.clock = clock
+        self.refresh_s = refresh_s
         self.total = 0
         self.done = 0
         self.tally: dict[str, int] = {}
+        self.failed: list[str] = []
+        self.running: str | None = None
+        self._since = clock()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[Any]) -> None:
-        self.total = len(items)
+    # ----------------------------------------------------------------- events
 
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self._line(f"cannot collect {report.nodeid or 'the suite'}: {str(report.longrepr).splitlines()[-1]}")
+    def begin(self, total: int) -> None:
+        self.total = total
+        if self.live and self._timer is None and self.refresh_s > 0:
+            self._timer = threading.Thread(target=self._refresh, name="progress-line", daemon=True)
+            self._timer.start()
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "setup" and report.failed:
-            self._line(f"setup failed: {str(report.longrepr).splitlines()[-1]}")
-        if report.when != "call" and not (report.when == "setup" and report.skipped):
+    def started(self, check_id: str) -> None:
+        with self._lock:
+            self.running, self._since = check_id, self.clock()
+            self._draw()
+
+    def finished(self, check_id: str, outcome: str, message: str = "", duration_s: float | None = None) -> None:
+        with self._lock:
+            self.done += 1
+            self.running = None
+            self.tally[outcome] = self.tally.get(outcome, 0) + 1
+            took = f" ({duration_s:.2f} s)" if duration_s is not None else ""
+            reason = f" — {_first_line(message)}" if message and outcome == "failed" else ""
+            if outcome == "failed":
+                self.failed.append(check_id)
+            if not self.live:
+                self._write(f"[{self.done}/{self.total}] {check_id}: {outcome}{took}{reason}\n")
+            elif outcome == "failed":      # a permanent line above the live one
+                self._clear()
+                self._write(f"{self._paint('failed', 'FAILED')} {check_id}{took}{reason}\n")
+            self._draw()
+
+    def note(self, text: str) -> None:
+        """A permanent line (setup problems, collection errors)."""
+        with self._lock:
+            self._clear()
+            self._write(text + "\n")
+            self._draw()
+
+    def stop(self) -> None:
+        """End the live line (idempotent); permanent lines stay."""
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join(timeout=2)
+            self._timer = None
+        with self._lock:
+            self.running = None
+            self._clear()
+
+    def close(self, report: RunReport | None = None, folder: str | None = None, *,
+              verdict: str | None = None, stream: TextIO | None = None) -> None:
+        """Stop the live line, then print the plain verdict line and where the reports are.
+
+        ``stream`` (default: the progress stream) lets a caller put the verdict on stdout.
+        """
+        self.stop()
+        out = stream or self.stream
+        text = verdict if verdict is not None else verdict_line(report) if report is not None else None
+        with self._lock:
+            if text:
+                word, _, rest = text.partition(":")
+                paint = self.colour if out is self.stream else wants_colour(out)
+                painted = f"\033[{COLOURS[word]}m{word}\033[0m" if paint and word in COLOURS else word
+                out.write(f"{painted}:{rest}\n")
+            if folder:
+                out.write(f"reports: {folder}\n")
+            out.flush()
+
+    # ----------------------------------------------------------------- drawing
+
+    def _refresh(self) -> None:
+        while not self._stop.wait(self.refresh_s):
+            with self._lock:
+                if self.running:
+                    self._draw()
+
+    def _status(self) -> str:
+        counts = ", ".join(f"{self._paint(k, str(n) + ' ' + k)}" for k, n in sorted(self.tally.items()))
+        now = (f"{self._paint('running', 'running')} {self.running} {self.clock() - self._since:.1f} s"
+               if self.running else "")
+        return " · ".join(p for p in (f"[{self.done}/{self.total}]", now, counts) if p)
+
+    def _draw(self) -> None:
+        if not self.live:
             return
-        self.done += 1
-        word = ("expected failure" if hasattr(report, "wasxfail") else
-                report.outcome if not report.skipped else _skip_word(report))
-        self.tally[word] = self.tally.get(word, 0) + 1
-        check_id = report.nodeid.rsplit("[", 1)[-1].rstrip("]")
-        counts = ", ".join(f"{n} {k}" for k, n in sorted(self.tally.items()))
-        if self.live:
-            self.stream.write(f"\r\033[K[{self.done}/{self.total}] {counts} · {check_id} {word}")
-            self.stream.flush()
-        else:
-            self._line(f"[{self.done}/{self.total}] {check_id}: {word}")
+        width = shutil.get_terminal_size((100, 20)).columns
+        self._write("\r\033[K" + _fit(self._status(), width - 1))
 
-    def pytest_sessionfinish(self) -> None:
-        if self.live and self.done:
-            self.stream.write("\n")
-            self.stream.flush()
-
-    def _line(self, text: str) -> None:
+    def _clear(self) -> None:
         if self.live:
-            self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
+            self._write("\r\033[K")
+
+    def _paint(self, kind: str, text: str) -> str:
+        code = COLOURS.get(kind)
+        return f"\033[{code}m{text}\033[0m" if self.colour and code else text
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
         self.stream.flush()
 
 
-def _skip_word(report: pytest.TestReport) -> str:
+def _first_line(text: str, limit: int = 160) -> str:
+    line = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut a line to ``width`` visible characters, keeping colour codes whole and closed."""
+    out, visible, i = [], 0, 0
+    while i < len(text) and visible < width:
+        if text[i] == "\033":
+            end = text.index("m", i) + 1
+            out.append(text[i:end])
+            i = end
+            continue
+        out.append(text[i])
+        visible += 1
+        i += 1
+    return "".join(out) + ("\033[0m" if "\033[" in text else "")
+
+
+def verdict_line(report: RunReport, gate_reasons: list[str] | None = None) -> str:
+    """``PASS: 148 of 152 checks passed ...`` or ``FAIL: 3 required checks failed ...``, one plain line."""
+    from conformance.report.common import count_outcomes
+    from conformance.report.gate import gate_reasons as reasons_of
+
+    reasons = reasons_of(report) if gate_reasons is None else gate_reasons
+    counts = ", ".join(f"{n} {o}" for o, n in count_outcomes(report.results).items() if n)
+    interrupted = getattr(report, "interrupted", False)
+    head = "INTERRUPTED" if interrupted else "FAIL" if reasons else "PASS"
+    why = reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else "") if reasons else \
+        "every required check passed"
+    return f"{head}: {why} — {counts or 'no checks'}"
+
+
+class PytestProgress:
+    """Feeds ``Progress`` from pytest's hooks (the pytest-driven ``armada-conformance run``)."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress or Progress()
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        self.progress.begin(len(session.items))
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.progress.note(f"cannot collect {report.nodeid or 'the suite'}: "
+                               f"{str(report.longrepr).splitlines()[-1]}")
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.progress.started(_check_id(nodeid))
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.when == "setup" and report.failed:
+            self.progress.note(f"setup failed: {str(report.longrepr).splitlines()[-1]}")
+        if report.when != "call" and not (report.when == "setup" and report.skipped):
+            return
+        word = ("expected failure" if hasattr(report, "wasxfail") else
+                report.outcome if not report.skipped else _skip_word(report))
+        message = str(report.longrepr).splitlines()[-1] if report.failed and report.longrepr else ""
+        self.progress.finished(_check_id(report.nodeid), word, message, report.duration)
+
+    def pytest_sessionfinish(self) -> None:
+        self.progress.stop()
+
+
+def _check_id(nodeid: str) -> str:
+    return nodeid.rsplit("[", 1)[-1].rstrip("]")
+
+
+def _skip_word(report: Any) -> str:
     reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
     for word in ("not offered", "not configured"):
         if word in reason:
