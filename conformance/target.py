@@ -13,6 +13,9 @@ Example::
     rest = "https://armada.example.com"
     profile = "current"              # seed: the six mission methods; current: all
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
+                                     # mTLS: add cert_file = "client.pem", key_file = "client.key"
+    headers = { "x-tenant" = "blue" }   # sent on every gRPC call and REST request (-H "x-tenant: blue")
+    authority = "armada.example.com"    # :authority / Host and TLS server name (--authority)
     timeout = 10                     # seconds per call
     prefix = "conformance"           # prefix of every queue / job set the run creates
 
@@ -46,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.transport.connection import Connection, HeaderError, check_authority, check_header, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
 PROFILES = ("seed", "current")
@@ -97,6 +101,7 @@ class Target:
     anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
     embedded: bool = False
+    connection: Connection = field(default_factory=Connection)   # extra headers, authority override
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -108,7 +113,8 @@ class Target:
 
     def secrets(self) -> list[str]:
         """Every secret the target description holds, so reports can scrub them wherever they appear."""
-        return [secret for settings in self.schemes.values() for secret in settings.secrets if secret]
+        header_values = [value for _, value in self.connection.headers]   # may be a gateway's key
+        return [secret for settings in self.schemes.values() for secret in settings.secrets if secret] + header_values
 
     def describe(self) -> dict[str, Any]:
         """A description for reports: no secrets, only what was configured."""
@@ -116,7 +122,10 @@ class Target:
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded}
+                "schemes": sorted(self.schemes), "embedded": self.embedded,
+                "client_certificate": bool(self.tls and self.tls.cert_file),
+                "extra_headers": [name for name, _ in self.connection.headers],
+                "authority": self.connection.authority or ""}
 
 
 def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = None) -> Target:
@@ -144,26 +153,63 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     rest = section.get("rest")
     if rest is not None and not str(rest).startswith(("http://", "https://")):
         raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
+    tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
     target = Target(name=str(section.get("name") or grpc_address), grpc=str(grpc_address),
                     rest=str(rest).rstrip("/") if rest else None, profile=profile,
-                    tls=_tls(section.get("tls"), source, path), timeout=float(section.get("timeout", 10)),
-                    prefix=str(section.get("prefix", "conformance")))
+                    tls=_tls(tls_table, source, path), timeout=float(section.get("timeout", 10)),
+                    prefix=str(section.get("prefix", "conformance")),
+                    connection=_connection(data.get("target", {}), overrides or {}, source))
     _load_auth(target, data.get("auth", {}), source, path)
     return target
+
+
+_TLS_KEYS = {"ca_file", "insecure", "cert_file", "key_file"}
 
 
 def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) - {"ca_file", "insecure"}:
-        raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}")
-    ca_file = value.get("ca_file")
-    if ca_file:
-        ca_path = _relative(ca_file, path)
-        if not ca_path.is_file():
-            raise TargetError(f"{source}: tls ca_file {ca_path} does not exist")
-        ca_file = str(ca_path)
-    return TlsSettings(ca_file=ca_file, insecure=bool(value.get("insecure", False)))
+    if not isinstance(value, dict) or set(value) - _TLS_KEYS:
+        raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}, "
+                          "optionally with cert_file and key_file (a client certificate)")
+    files = {}
+    for key in ("ca_file", "cert_file", "key_file"):
+        if value.get(key):
+            file = _relative(value[key], path)
+            if not file.is_file():
+                raise TargetError(f"{source}: tls {key} {file} does not exist")
+            files[key] = str(file)
+    if "key_file" in files and "cert_file" not in files:
+        raise TargetError(f"{source}: tls key_file needs cert_file (the client certificate it belongs to)")
+    return TlsSettings(insecure=bool(value.get("insecure", False)), **files)
+
+
+def _with_client_certificate(tls: Any, overrides: Mapping[str, Any]) -> Any:
+    """The file's tls table with --client-cert / --client-key applied (TLS with system roots if none)."""
+    given = {k: overrides.get(f"client_{k[:-5]}") for k in ("cert_file", "key_file")}
+    given = {k: v for k, v in given.items() if v}
+    if not given:
+        return tls
+    return {**(tls if isinstance(tls, dict) else {}), **given}
+
+
+def _connection(section: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> Connection:
+    """Extra headers (the file's ``headers``, then each ``-H``, later ones winning) and the authority."""
+    headers: dict[str, str] = {}
+    try:
+        file_headers = section.get("headers", {})
+        if isinstance(file_headers, dict):
+            pairs = [check_header(str(k), str(v)) for k, v in file_headers.items()]
+        elif isinstance(file_headers, list):
+            pairs = [parse_header(str(h)) for h in file_headers]
+        else:
+            raise HeaderError('headers must be a table ({ "x-tenant" = "blue" }) or a list of "name: value"')
+        pairs += [parse_header(h) for h in overrides.get("headers") or ()]
+        headers.update(pairs)
+        authority = overrides.get("authority") or section.get("authority")
+        return Connection(tuple(headers.items()), check_authority(str(authority)) if authority else None)
+    except HeaderError as exc:
+        raise TargetError(f"{source}: {exc}") from None
 
 
 def _relative(value: str, path: Path | str | None) -> Path:
