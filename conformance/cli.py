@@ -1,8 +1,10 @@
 """``armada-conformance``: run the suite, list its checks, serve the reference set-up, re-render reports.
 
 Exit status of ``run``: 0 when every required check passes (and nothing regressed
-against a baseline), 1 when one fails or regresses, 2 when the target or the
-configuration is unusable (one line on stderr says why).
+against a baseline), 1 when one fails or regresses, 2 when the target, the
+configuration or the selection is unusable (one line on stderr says why, before
+anything is sent), 130 / 143 when SIGINT / SIGTERM stopped the run (after cleanup,
+with a report marked interrupted).
 """
 
 from __future__ import annotations
@@ -14,10 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from conformance.progress import Progress
+from typing import Any
 
 EPILOG = """examples:
   armada-conformance run                                 # the embedded reference server, all four auth schemes
@@ -27,10 +26,6 @@ EPILOG = """examples:
   armada-conformance serve                               # a reference set-up to point other tools at
   armada-conformance report reports/<run>/report.json --out rendered/
 """
-
-
-_METAVARS = {"--submit-interval-ms": "MS", "--max-p99-ms": "MS", "--min-events-per-second": "RATE",
-             "--max-regression": "FRACTION"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,24 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
-    run.add_argument("--target", metavar="FILE", help="target TOML file (see README: Pointing at a deployment)")
-    run.add_argument("--grpc", metavar="HOST:PORT", help="gRPC address (overrides the target file)")
-    run.add_argument("--rest", metavar="URL", help="REST base URL (overrides the target file)")
-    run.add_argument("--profile", choices=("seed", "current"), help="which methods to expect (default: target's)")
-    run.add_argument("--only", metavar="IDS", help="check IDs, patterns (AUTH-BASIC-*) or categories, comma-separated")
-    run.add_argument("--read-only", action="store_true", help="skip every check that changes anything")
-    run.add_argument("--known-failures", metavar="FILE", help="TOML list of check IDs expected to fail, with reasons")
-    run.add_argument("--baseline", metavar="REPORT", help="a previous report.json to compare with")
-    run.add_argument("--report-dir", default="reports", metavar="DIR", help="where reports go (default: reports)")
-    run.add_argument("--prefix", metavar="NAME", help="prefix of the queues and job sets the run creates")
-    run.add_argument("--call-timeout", type=float, metavar="SECONDS", help="deadline of each call (default 10)")
-    run.add_argument("--fault", action="append", default=[], metavar="NAME",
-                     help="embedded target only: switch on a reference-server fault to watch checks fail")
-    run.add_argument("--verbose", action="store_true", help="pytest's own output instead of the progress line")
-    from conformance.plugin import THROUGHPUT_OPTIONS
+    from conformance.options import FLAGS
 
-    for flag, kind, text in THROUGHPUT_OPTIONS:  # the same workload and gate options as the pytest plugin
-        run.add_argument(flag, type=kind, metavar=_METAVARS.get(flag, "N"), help=text)
+    for flag in FLAGS:  # the same options as the pytest plugin's --armada-* ones
+        run.add_argument(flag.flag, **flag.argparse_kwargs())
+    run.add_argument("--verbose", action="store_true", help="one line per check with its message")
     run.set_defaults(handler=_run)
 
     listing = commands.add_parser("list-checks", help="print the check catalogue")
@@ -93,53 +75,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _pytest_args(args: argparse.Namespace) -> list[str]:
-    out = ["-p", "conformance", "--pyargs", "conformance.suite", "-p", "no:cacheprovider", "-p", "no:asyncio",
-           "--report-dir", args.report_dir]
-    for option in ("target", "grpc", "rest", "profile", "only", "known_failures", "baseline", "prefix",
-                   "call_timeout"):
-        value = getattr(args, option)
-        if value is not None:
-            out += [f"--{option.replace('_', '-')}", str(value)]
-    out += [item for name in args.fault for item in ("--fault", name)]
-    from conformance.plugin import THROUGHPUT_OPTIONS
-
-    for flag, _, _ in THROUGHPUT_OPTIONS:
-        value = getattr(args, flag[2:].replace("-", "_"))
-        if value is not None:
-            out += [flag, str(value)]
-    if args.read_only:
-        out.append("--read-only")
-    return out + (["-v", "-rfEs"] if args.verbose else ["-p", "no:terminal"])
-
-
 def _run(args: argparse.Namespace) -> int:
-    import pytest
+    from conformance.options import options_from
+    from conformance.runner import ConfigError, exit_status, run_suite
 
-    from conformance.preflight import check_target
-    from conformance.progress import Progress, PytestProgress
-    from conformance.target import TargetError, load_target
-
-    if args.target or args.grpc:
-        try:
-            check_target(load_target(args.target, {"grpc": args.grpc, "rest": args.rest,
-                                                   "profile": args.profile}))
-        except TargetError as exc:
-            print(f"armada-conformance: {exc}", file=sys.stderr)
-            return 2
-    progress = Progress()
-    plugins = [] if args.verbose else [PytestProgress(progress)]
-    status = int(pytest.main(_pytest_args(args), plugins=plugins))
-    _print_summary(Path(args.report_dir), progress)
-    return status if status in (0, 1, 2) else 2
+    try:
+        report = run_suite(None, options_from(lambda name: getattr(args, name)), _verdict_listener(args.verbose))
+    except ConfigError as exc:
+        print(f"armada-conformance: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return exit_status(report)
 
 
-def _print_summary(report_dir: Path, progress: Progress) -> None:
-    from conformance.report import load_report
+def _verdict_listener(verbose: bool) -> Any:
+    """Progress while the run goes (stderr), then THIS run's verdict in plain words (stdout)."""
+    from conformance.progress import ConsoleListener, Progress
 
-    folders = sorted((p for p in report_dir.glob("*/report.json")), key=lambda p: p.stat().st_mtime)
-    if folders:
-        progress.close(load_report(folders[-1]), str(folders[-1].parent), stream=sys.stdout)
+    return ConsoleListener(Progress(verbose=verbose))
 
 
 def _list_checks(args: argparse.Namespace) -> int:

@@ -52,6 +52,13 @@ class RunContext:
         self._offered: dict[str, bool] = {}
         self.figures: list[Any] = []   # throughput figures (conformance.results.Figure) for the report
         self.closers: list[Callable[[], None]] = []   # run by close(): e.g. the throughput consumer processes
+        # Per-run state of the checks and the runner: declared here, never attached with setattr.
+        self.cleanup_problems: list[str] = []   # what cleanup() could not remove; the report lists them
+        self.benchmark: Any = None              # pytest-benchmark fixture timing the running check, if any
+        self.throughput_bench: Any = None       # conformance.throughput.measure.Bench, made on first use
+        self.swagger_fetched: Any = None        # SWAGGER checks: the document as fetched once per run,
+        self.swagger_samples: Any = None        # the real answers gathered once (or the error that stopped it)
+        self.swagger_fuzz_stats: Any = None     # and what the schemathesis run sent
 
     # ---- identities and calls ---------------------------------------------------------
 
@@ -152,13 +159,17 @@ class RunContext:
         """Cancel and delete what this run created; return problems (never raise)."""
         problems = []
         for queue, job_set in dict.fromkeys(self.created_job_sets):
-            self.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "reason": "conformance cleanup"})
+            cancelled = self.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set,
+                                                        "reason": "conformance cleanup"})
+            if not cancelled.ok and cancelled.code != "NOT_FOUND":
+                problems.append(f"job set {queue}/{job_set}: {cancelled.code} {cancelled.details}")
         self.created_job_sets.clear()
         for queue in reversed(self.created_queues):
             result = self.call("Submit/DeleteQueue", {"name": queue})
             if not result.ok and result.code != "NOT_FOUND":
                 problems.append(f"queue {queue}: {result.code} {result.details}")
         self.created_queues.clear()
+        self.cleanup_problems.extend(problems)
         return problems
 
     def close(self) -> None:

@@ -1,238 +1,266 @@
-"""The pytest plugin: options, the run's context, catalogue parametrization and reports.
+"""The pytest plugin: the conformance checks as pytest items, judged by the same runner as the CLI.
 
-Loaded by ``pytest -p conformance`` (its entry point) or by the ``armada-conformance``
-command. It is inert unless the suite module ``conformance.suite`` is collected: only
-then does it start anything or write a report.
+Loaded in every pytest session of an environment that installs the suite (entry point
+``conformance``), it adds its ``--armada-*`` options and nothing else until a run asks
+for it: ``pytest --armada-target t.toml``, any other ``--armada-*`` option, or
+``pytest --pyargs conformance``. Then it replaces collection by the catalogue: one
+item per check, named by its ID, marked with its category (``-m auth``, ``-k PARITY``),
+and the items' outcomes go into the runner's ``RunReport`` (known failures, baseline,
+reports). Under pytest-xdist each worker runs its share against its own context, and
+the controller merges the workers' results, figures and cleanup problems into one report.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import platform
-import sys
-from collections.abc import Iterator
+import contextlib
+import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.checks import catalogue, select
-from conformance.context import RunContext
-from conformance.results import CheckResult, Outcome, RunReport
-from conformance.target import Target, TargetError, load_target
+from conformance.checks import CATEGORIES, Check
+from conformance.options import FLAGS, RunOptions, options_from
+from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
 
-_RESULTS = pytest.StashKey[list[CheckResult]]()
-_KNOWN = pytest.StashKey[dict[str, Any]]()
-_CONTEXT = pytest.StashKey[RunContext]()
-_STARTED = pytest.StashKey[str]()
+PREFIX = "armada_"
+_STATE = pytest.StashKey["ArmadaRun"]()
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("armada-conformance", "Armada API conformance suite")
-    group.addoption("--target", dest="armada_target", metavar="FILE",
-                    help="target TOML file; without it the embedded reference server is checked")
-    group.addoption("--grpc", dest="armada_grpc", metavar="HOST:PORT", help="gRPC address (overrides the file)")
-    group.addoption("--rest", dest="armada_rest", metavar="URL", help="REST base URL (overrides the file)")
-    group.addoption("--profile", dest="armada_profile", choices=("seed", "current"),
-                    help="seed: the six mission methods; current: every method (default: the target's, else seed)")
-    group.addoption("--only", dest="armada_only", default="", metavar="IDS",
-                    help="comma-separated check IDs, ID patterns (PARITY-*) or categories (AUTH)")
-    group.addoption("--read-only", dest="armada_read_only", action="store_true",
-                    help="skip every check that creates, changes or deletes anything")
-    group.addoption("--known-failures", dest="armada_known_failures", metavar="FILE",
-                    help="TOML file of check IDs expected to fail, each with a reason")
-    group.addoption("--baseline", dest="armada_baseline", metavar="REPORT",
-                    help="a previous report.json: list new failures, fixed checks and throughput regressions")
-    group.addoption("--report-dir", dest="armada_report_dir", default="reports", metavar="DIR",
-                    help="where reports are written (default: reports)")
-    group.addoption("--prefix", dest="armada_prefix", metavar="NAME",
-                    help="prefix of every queue and job set the run creates (default: conformance)")
-    group.addoption("--call-timeout", dest="armada_timeout", type=float, metavar="SECONDS",
-                    help="deadline of each call (default 10)")
-    group.addoption("--fault", dest="armada_faults", action="append", default=[], metavar="NAME",
-                    help="embedded server only: switch on a reference-server fault (to see checks fail)")
-    _add_throughput_options(group.addoption)
+    group = parser.getgroup("armada", "Armada API conformance suite (armada-conformance)")
+    for flag in FLAGS:
+        group.addoption("--armada-" + flag.flag[2:], **flag.argparse_kwargs(dest_prefix=PREFIX))
 
 
-# THROUGHPUT workload and gates: (option, type, help); each becomes ctx.options[<name with _>].
-THROUGHPUT_OPTIONS: list[tuple[str, type, str]] = [
-    ("--events", int, "replay: events per job set (default 20000 embedded, 2000 against a deployment)"),
-    ("--jobs", int, "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)"),
-    ("--watchers", int, "fan-out: concurrent watchers of one job set (default 16 embedded, 4 deployment)"),
-    ("--batch-size", int, "live: jobs per SubmitJobs call (default 10)"),
-    ("--processes", int, "consumer processes; replay reads one job set per process (default 1)"),
-    ("--submit-interval-ms", float, "live: pause between SubmitJobs calls (default 10 embedded, 20 deployment)"),
-    ("--min-events-per-second", float, "gate: replay and fan-out events/s must reach this"),
-    ("--max-p99-ms", float, "gate: live submit-to-event latency p99 must stay within this"),
-    ("--max-regression", float, "gate: no figure may be this fraction worse than in --baseline (0.2: 20%%)"),
-]
+def _options(config: pytest.Config) -> RunOptions:
+    return options_from(lambda name: config.getoption(PREFIX + name))
 
 
-def _add_throughput_options(add: Any) -> None:
-    for flag, kind, text in THROUGHPUT_OPTIONS:
-        add(flag, dest="armada_" + flag[2:].replace("-", "_"), type=kind, default=None, help=text)
+def _asked_for(config: pytest.Config) -> bool:
+    """Any --armada-* option given, or the conformance package named as what to test."""
+    given = dataclasses.asdict(_options(config)) != dataclasses.asdict(RunOptions())
+    return given or any(_names_the_package(str(arg)) for arg in config.args)
 
 
-def throughput_options(config: pytest.Config) -> dict[str, Any]:
-    """The THROUGHPUT options that were given, keyed as ``ctx.options`` expects; the baseline too."""
-    options = {flag[2:].replace("-", "_"): config.getoption("armada_" + flag[2:].replace("-", "_"))
-               for flag, _, _ in THROUGHPUT_OPTIONS}
-    options["baseline"] = config.getoption("armada_baseline")
-    return {k: v for k, v in options.items() if v is not None}
-
-
-def _is_suite_run(config: pytest.Config) -> bool:
-    return any("conformance.suite" in str(arg) or "conformance/suite" in str(arg) for arg in config.args)
+def _names_the_package(arg: str) -> bool:
+    if arg.split("::")[0] in ("conformance", "conformance.checks"):
+        return True
+    path = Path(arg.split("::")[0])
+    return path.exists() and (path.resolve() == _PACKAGE or _PACKAGE in path.resolve().parents)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RESULTS] = []
-    config.stash[_KNOWN] = {}
-    config.stash[_STARTED] = _now()
-    path = config.getoption("armada_known_failures", None)
-    if path and _is_suite_run(config):
-        from conformance.report.gate import KnownFailuresError, load_known_failures
-
-        try:
-            config.stash[_KNOWN] = {k.id: k for k in load_known_failures(Path(path))}
-        except (KnownFailuresError, OSError) as exc:
-            raise pytest.UsageError(f"armada-conformance: {exc}") from None
-
-
-def _profile(config: pytest.Config) -> str:
-    chosen = config.getoption("armada_profile", None)
-    if chosen:
-        return chosen
-    path = config.getoption("armada_target", None)
-    if path:
-        try:
-            return load_target(path, _overrides(config)).profile
-        except TargetError:
-            return "seed"  # the fixture reports the error properly
-    return "current"  # the embedded server serves everything
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "check" not in metafunc.fixturenames:
+    if not _asked_for(config):
         return
-    only = [w for w in (metafunc.config.getoption("armada_only") or "").split(",") if w.strip()]
-    checks = select(catalogue(), _profile(metafunc.config), only)
-    metafunc.parametrize("check", checks, ids=[c.id for c in checks])
+    from conformance.runner import ConfigError, prepare
 
-
-def _overrides(config: pytest.Config) -> dict[str, Any]:
-    return {"grpc": config.getoption("armada_grpc"), "rest": config.getoption("armada_rest"),
-            "profile": config.getoption("armada_profile"), "prefix": config.getoption("armada_prefix"),
-            "timeout": config.getoption("armada_timeout")}
-
-
-@pytest.fixture(scope="session")
-def armada_context(pytestconfig: pytest.Config) -> Iterator[RunContext]:
-    """The run's context: the target (embedded unless --target/--grpc), its clients, and cleanup."""
-    from conformance.preflight import check_target
-
-    path, overrides = pytestconfig.getoption("armada_target"), _overrides(pytestconfig)
-    environment = None
     try:
-        if path or overrides["grpc"]:
-            target = load_target(path, overrides)
-        else:
-            environment, target = _embedded(pytestconfig)
-        check_target(target)
-    except TargetError as exc:
-        if environment is not None:
-            environment.__exit__(None, None, None)
-        pytest.exit(f"armada-conformance: {exc}", returncode=2)
-    ctx = RunContext(target, read_only=pytestconfig.getoption("armada_read_only"),
-                     options=throughput_options(pytestconfig))
-    pytestconfig.stash[_CONTEXT] = ctx
-    try:
-        yield ctx
-    finally:
-        problems = ctx.cleanup()
-        for problem in problems:
-            sys.stderr.write(f"armada-conformance: cleanup: {problem}\n")
-        ctx.close()
-        if environment is not None:
-            environment.__exit__(None, None, None)
+        plan = prepare(None, _options(config))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"armada-conformance: {exc}") from None
+    for category in CATEGORIES:
+        config.addinivalue_line("markers", f"{category.lower()}: armada-conformance {category} checks")
+    config.addinivalue_line("markers", "mutating: armada-conformance checks that create things")
+    run = ArmadaRun(plan)
+    config.stash[_STATE] = run
+    config.pluginmanager.register(run, "armada-conformance-run")
 
 
-def _embedded(config: pytest.Config) -> tuple[Any, Target]:
-    from conformance.embedded import EmbeddedEnvironment
-
-    environment = EmbeddedEnvironment(faults=tuple(config.getoption("armada_faults") or ()))
-    environment.__enter__()
-    profile = config.getoption("armada_profile") or "current"
-    target = environment.target(profile)
-    for name in ("prefix", "timeout"):
-        value = _overrides(config)[name]
-        if value is not None:
-            setattr(target, name, value)
-    return environment, target
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return config.pluginmanager.has_plugin("dsession")
 
 
-def record(config: pytest.Config, result: CheckResult) -> str | None:
-    """Keep a check's result for the report; return the known-failure reason if it is listed."""
-    known = config.stash[_KNOWN].get(result.id)
-    config.stash[_RESULTS].append(result)
-    return known.reason if known is not None else None
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    results = config.stash.get(_RESULTS, [])
-    ctx = config.stash.get(_CONTEXT, None)
-    if not results or ctx is None:
-        return
-    from conformance.report import write_reports
-    from conformance.report.gate import apply_known_failures, compare_to_baseline, exit_code
-    from conformance.report.json_report import load_report
+class ArmadaRun:
+    """One run inside a pytest session, registered as a plugin only when a run was asked for.
 
-    report = RunReport(target=ctx.target.describe(), profile=ctx.target.profile, suite_version=_version(),
-                       started=config.stash[_STARTED], finished=_now(), machine=_machine(),
-                       server_version=_version() if ctx.target.embedded else "", results=results,
-                       figures=list(getattr(ctx, "figures", [])))
-    known = config.stash[_KNOWN]
-    if known:
-        report = apply_known_failures(report, known.values()).report
-    baseline_path = config.getoption("armada_baseline")
-    comparison = compare_to_baseline(report, load_report(Path(baseline_path))) if baseline_path else None
-    folder = write_reports(report, Path(config.getoption("armada_report_dir")), comparison,
-                           known_secrets=ctx.target.secrets())
-    config.stash[_REPORT_DIR] = folder
-    session.exitstatus = exit_code(report, comparison)
+    Holds the plan, the context (opened at the first check, so --collect-only starts
+    nothing), and the results as reported (in one process, or from every xdist worker).
+    """
+
+    def __init__(self, plan: Any) -> None:
+        self.plan = plan
+        self.results: list[CheckResult] = []
+        self.figures: list[Figure] = []
+        self.cleanup_problems: list[str] = []
+        self.target: Any = None                                   # the Target, once opened in this process
+        self.target_description: dict[str, Any] | None = None     # its description (xdist: a worker's)
+        self.server_version = ""
+        self.report: RunReport | None = None
+        self.folder: Path | None = None
+        self.reasons: list[str] = []
+        self._stack = contextlib.ExitStack()
+        self._opened: Any = None
+        self._figures_sent = 0
+
+    # ---- the context of this process ---------------------------------------------------
+
+    def context(self) -> Any:
+        from conformance.runner import ConfigError, open_run
+
+        if self._opened is None:
+            try:
+                self._opened = self._stack.enter_context(open_run(self.plan))
+            except ConfigError as exc:
+                pytest.exit(f"armada-conformance: {exc}", returncode=2)
+            self.target = self._opened.target
+            self.target_description = self.target.describe()
+            self.server_version = self._opened.server_version
+        return self._opened.ctx
+
+    def new_figures(self) -> list[Figure]:
+        figures = self._opened.ctx.figures[self._figures_sent:]
+        self._figures_sent += len(figures)
+        return list(figures)
+
+    def close(self) -> None:
+        """Clean up what the run created (always) and keep what could not be removed."""
+        opened, self._opened = self._opened, None
+        self._stack.close()
+        if opened is not None:
+            self.cleanup_problems += opened.ctx.cleanup_problems
+
+    # ---- hooks ---------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> bool | None:
+        """Collect the catalogue instead of files (the xdist controller collects nothing: its workers do)."""
+        config = session.config
+        if _is_xdist_controller(config):
+            return None
+        suite = ArmadaSuite.from_parent(session, name="armada-conformance", nodeid="armada-conformance")
+        items = suite.collect()
+        config.hook.pytest_collection_modifyitems(session=session, config=config, items=items)
+        session.items = items
+        config.hook.pytest_collection_finish(session=session)
+        session.testscollected = len(items)
+        return True
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Results reach the report from here: in one process, and on the xdist controller from every worker."""
+        properties = dict(report.user_properties)
+        if report.when != "call" or "armada_result" not in properties:
+            return
+        data = json.loads(properties["armada_result"])
+        self.results.append(CheckResult(**{**data, "severity": Severity(data["severity"]),
+                                           "outcome": Outcome(data["outcome"])}))
+        self.figures += [Figure(**f) for f in json.loads(properties.get("armada_figures", "[]"))]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist controller: a worker finished; take its cleanup problems and target description."""
+        output = getattr(node, "workeroutput", None) or {}
+        if "armada" in output:
+            worker = json.loads(output["armada"])
+            self.cleanup_problems += worker["cleanup_problems"]
+            self.target_description = self.target_description or worker["target"]
+            self.server_version = self.server_version or worker["server_version"]
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.close()
+        config = session.config
+        if _is_xdist_worker(config):
+            config.workeroutput["armada"] = json.dumps({  # type: ignore[attr-defined]
+                "cleanup_problems": self.cleanup_problems, "target": self.target_description,
+                "server_version": self.server_version})
+            return
+        if not config.option.collectonly:
+            self._conclude(session, exitstatus)
+
+    def _conclude(self, session: pytest.Session, exitstatus: int) -> None:
+        from conformance.runner import conclude
+
+        interrupted = "SIGINT" if exitstatus == pytest.ExitCode.INTERRUPTED else ""
+        order = {c.id: n for n, c in enumerate(self.plan.checks)}
+        results = sorted(self.results, key=lambda r: order.get(r.id, len(order)))
+        conclude(self.plan, results, target=self.target or self.plan.target, description=self.target_description,
+                 figures=self.figures,
+                 cleanup_problems=self.cleanup_problems, interrupted=interrupted,
+                 server_version=self.server_version, listener=self)
+        if self.report is not None and self.report.verdict == "fail" and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED   # e.g. a regression against the baseline
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is None:
+            return
+        terminalreporter.write_sep("=", f"armada conformance: {self.report.verdict.upper()}")
+        for reason in self.reasons[:20]:
+            terminalreporter.write_line(f"- {reason}")
+        for entry in self.report.unmatched_known_failures:
+            terminalreporter.write_line(f"known failure {entry!r} matches no check of this run")
+        for problem in self.report.cleanup_problems:
+            terminalreporter.write_line(f"cleanup: {problem}")
+        if self.folder is not None:
+            terminalreporter.write_line(f"reports: {self.folder}")
+
+    # ---- the runner's Listener interface (conclude tells us the report) -------------------
+
+    def run_started(self, checks: Any) -> None: ...
+
+    def check_finished(self, result: CheckResult, done: int, total: int) -> None: ...
+
+    def run_finished(self, report: RunReport, comparison: Any, folder: Path | None) -> None:
+        from conformance.runner import reasons
+
+        self.report, self.folder, self.reasons = report, folder, reasons(report, comparison)
 
 
-_REPORT_DIR = pytest.StashKey[Path]()
+class ArmadaSuite(pytest.Collector):
+    """The catalogue as a collector (no file behind it)."""
+
+    def collect(self) -> list[pytest.Item]:
+        plan = self.config.stash[_STATE].plan
+        items = []
+        for check in plan.checks:
+            item = CheckItem.from_parent(self, name=check.id, check=check)
+            item.add_marker(check.category.lower())
+            if check.mutating:
+                item.add_marker("mutating")
+            items.append(item)
+        return items
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    folder = config.stash.get(_REPORT_DIR, None)
-    if folder is None:
-        return
-    results = config.stash[_RESULTS]
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
-    failed = [r for r in results if r.outcome is Outcome.FAILED]
-    terminalreporter.write_sep("=", "armada conformance")
-    terminalreporter.write_line(", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-    for result in failed[:20]:
-        terminalreporter.write_line(f"FAILED {result.id}: {result.message[:160]}")
-    terminalreporter.write_line(f"reports: {folder}")
+class CheckFailure(Exception):
+    """A check failed: reported as its one-line reason, not a traceback."""
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: Check, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+
+    def runtest(self) -> None:
+        from conformance.report.gate import mark_known
+        from conformance.runner import run_check
+
+        run = self.config.stash[_STATE]
+        result = mark_known(run_check(self.check, run.context()), run.plan.known)
+        self.user_properties.append(("armada_result", json.dumps(_result_data(result))))
+        self.user_properties.append(("armada_figures", json.dumps([dataclasses.asdict(f)
+                                                                   for f in run.new_figures()])))
+        if result.outcome is Outcome.FAILED:
+            raise CheckFailure(f"{result.id}: {result.message}")
+        if result.outcome is Outcome.EXPECTED_FAILURE:
+            pytest.xfail(result.message)
+        if result.outcome is not Outcome.PASSED:
+            pytest.skip(f"{result.outcome.value}: {result.message}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, CheckFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[str, int | None, str]:
+        return "armada-conformance", None, self.check.id
 
 
-def _version() -> str:
-    from reference_server.app import version
-
-    return version()
-
-
-def _machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "hostname": platform.node()}
+def _result_data(result: CheckResult) -> dict[str, Any]:
+    data = dataclasses.asdict(result)
+    data["severity"], data["outcome"] = str(result.severity), str(result.outcome)
+    return data

@@ -7,9 +7,9 @@ overwritten by the live one), and a one-line verdict in words, not Markdown.
 A CI log (no TTY) gets one plain line per check and no escape codes; colour only
 on a terminal and never when ``NO_COLOR`` is set (https://no-color.org).
 
-``Progress`` knows nothing of pytest or the runner: whoever runs checks calls
-``begin``, ``started``, ``finished`` and ``close``. ``PytestProgress`` feeds it
-from pytest's hooks for the pytest-driven command.
+``Progress`` knows nothing of the runner: whoever runs checks calls ``begin``,
+``started``, ``finished`` and ``close``. ``ConsoleListener`` feeds it from
+:func:`conformance.runner.run_suite` for ``armada-conformance run``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
-from conformance.results import RunReport
+from conformance.report.gate import BaselineComparison, gate_reasons
+from conformance.results import CheckResult, RunReport
+from conformance.runner import Listener
 
 # Outcome word -> ANSI colour (SGR code); words not listed are printed plain.
-COLOURS: Mapping[str, str] = {"passed": "32", "failed": "31", "FAIL": "1;31", "PASS": "1;32",
+COLOURS: Mapping[str, str] = {"passed": "32", "failed": "31", "FAIL": "1;31", "PASS": "1;32", "INTERRUPTED": "1;33",
                               "expected failure": "33", "not offered": "90", "not configured": "90",
                               "skipped": "90", "running": "36"}
 REFRESH_S = 0.5
@@ -48,9 +51,11 @@ class Progress:
     """The console view of one run; thread-safe (a timer thread refreshes the live line)."""
 
     def __init__(self, stream: TextIO | None = None, *, live: bool | None = None, colour: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic, refresh_s: float = REFRESH_S) -> None:
+                 clock: Callable[[], float] = time.monotonic, refresh_s: float = REFRESH_S,
+                 verbose: bool = False) -> None:
         self.stream = stream or sys.stderr
-        self.live = _isatty(self.stream) if live is None else live
+        self.verbose = verbose          # plain lines, each with its check's message
+        self.live = (_isatty(self.stream) if live is None else live) and not verbose
         self.colour = (wants_colour(self.stream) if colour is None else colour) and self.live
         self.clock = clock
         self.refresh_s = refresh_s
@@ -83,7 +88,7 @@ class Progress:
             self.running = None
             self.tally[outcome] = self.tally.get(outcome, 0) + 1
             took = f" ({duration_s:.2f} s)" if duration_s is not None else ""
-            reason = f" — {_first_line(message)}" if message and outcome == "failed" else ""
+            reason = f" — {_first_line(message)}" if message and (outcome == "failed" or self.verbose) else ""
             if outcome == "failed":
                 self.failed.append(check_id)
             if not self.live:
@@ -182,58 +187,50 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + ("\033[0m" if "\033[" in text else "")
 
 
-def verdict_line(report: RunReport, gate_reasons: list[str] | None = None) -> str:
-    """``PASS: 148 of 152 checks passed ...`` or ``FAIL: 3 required checks failed ...``, one plain line."""
+def verdict_line(report: RunReport, reasons: list[str] | None = None) -> str:
+    """``PASS: every required check passed — 148 passed, ...`` or ``FAIL: <first reason> ...``, one plain line."""
     from conformance.report.common import count_outcomes
-    from conformance.report.gate import gate_reasons as reasons_of
 
-    reasons = reasons_of(report) if gate_reasons is None else gate_reasons
+    reasons = gate_reasons(report) if reasons is None else reasons
     counts = ", ".join(f"{n} {o}" for o, n in count_outcomes(report.results).items() if n)
-    interrupted = getattr(report, "interrupted", False)
-    head = "INTERRUPTED" if interrupted else "FAIL" if reasons else "PASS"
+    head = {"pass": "PASS", "fail": "FAIL", "interrupted": "INTERRUPTED"}.get(report.verdict) or \
+        ("INTERRUPTED" if report.interrupted else "FAIL" if reasons else "PASS")
     why = reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else "") if reasons else \
         "every required check passed"
     return f"{head}: {why} — {counts or 'no checks'}"
 
 
-class PytestProgress:
-    """Feeds ``Progress`` from pytest's hooks (the pytest-driven ``armada-conformance run``)."""
+class ConsoleListener(Listener):
+    """The runner's listener for ``armada-conformance run``: progress while it runs, then the verdict.
 
-    def __init__(self, progress: Progress | None = None) -> None:
+    Progress and problems go to stderr; the verdict, its reasons and the report folder
+    to ``out`` (stdout), so ``run ... | tail -3`` shows the outcome.
+    """
+
+    def __init__(self, progress: Progress | None = None, out: TextIO | None = None, max_reasons: int = 20) -> None:
         self.progress = progress or Progress()
+        self.out = out or sys.stdout
+        self.max_reasons = max_reasons
 
-    def pytest_collection_finish(self, session: Any) -> None:
-        self.progress.begin(len(session.items))
+    def run_started(self, checks: Sequence[Any]) -> None:
+        self.progress.begin(len(checks))
 
-    def pytest_collectreport(self, report: Any) -> None:
-        if report.failed:
-            self.progress.note(f"cannot collect {report.nodeid or 'the suite'}: "
-                               f"{str(report.longrepr).splitlines()[-1]}")
+    def check_started(self, check: Any, done: int, total: int) -> None:
+        self.progress.started(check.id)
 
-    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
-        self.progress.started(_check_id(nodeid))
+    def check_finished(self, result: CheckResult, done: int, total: int) -> None:
+        self.progress.finished(result.id, result.outcome.value, result.message, result.duration_s)
 
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.when == "setup" and report.failed:
-            self.progress.note(f"setup failed: {str(report.longrepr).splitlines()[-1]}")
-        if report.when != "call" and not (report.when == "setup" and report.skipped):
-            return
-        word = ("expected failure" if hasattr(report, "wasxfail") else
-                report.outcome if not report.skipped else _skip_word(report))
-        message = str(report.longrepr).splitlines()[-1] if report.failed and report.longrepr else ""
-        self.progress.finished(_check_id(report.nodeid), word, message, report.duration)
-
-    def pytest_sessionfinish(self) -> None:
+    def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None:
         self.progress.stop()
-
-
-def _check_id(nodeid: str) -> str:
-    return nodeid.rsplit("[", 1)[-1].rstrip("]")
-
-
-def _skip_word(report: Any) -> str:
-    reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
-    for word in ("not offered", "not configured"):
-        if word in reason:
-            return word
-    return "skipped"
+        for entry in report.unmatched_known_failures:
+            self.progress.note(f"armada-conformance: known failure {entry!r} matches no check of this run")
+        for problem in report.cleanup_problems:
+            self.progress.note(f"armada-conformance: cleanup: {problem}")
+        reasons = gate_reasons(report, comparison)
+        self.progress.close(verdict=verdict_line(report, reasons), stream=self.out)
+        for reason in reasons[1:self.max_reasons]:
+            self.out.write(f"  - {reason}\n")
+        if folder is not None:
+            self.out.write(f"reports: {folder}\n")
+        self.out.flush()

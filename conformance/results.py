@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Outcome(StrEnum):
@@ -68,6 +68,11 @@ class RunReport:
     results: list[CheckResult] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
+    # What happened to the run itself (schema 1.1): a verdict is only as good as the run behind it.
+    verdict: str = ""          # "pass", "fail" or "interrupted"; empty until the gate has judged the run
+    interrupted: str = ""      # the signal that stopped the run ("SIGINT", "SIGTERM"), empty when it ran through
+    cleanup_problems: list[str] = field(default_factory=list)          # what the run could not remove
+    unmatched_known_failures: list[str] = field(default_factory=list)  # listed IDs matching no selected check
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,7 +89,3 @@ class RunReport:
         """Required checks that failed: what makes the gate red."""
         return [r for r in self.results
                 if r.outcome is Outcome.FAILED and r.severity is Severity.REQUIRED]
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures()

@@ -1,20 +1,258 @@
-"""Run one check against a context and record what happened as a ``CheckResult``.
+"""The one engine of a conformance run: ``run_suite(target, options) -> RunReport``.
 
-Shared by the pytest plugin and the project's own fault tests, so a check behaves
-the same however it is run. A check that crashes (a bug in the check, a target
-answering nonsense) is a failure with its reason, never a lost result.
+The CLI, the pytest plugin and the project's fault tests all run the suite through
+here, in four steps a caller can also take one by one (the plugin does):
+
+1. :func:`prepare` validates everything before anything is sent: the target file
+   (unknown keys included), the profile, the ``--only`` selection, workload and gate
+   options, the known-failures and baseline files. Any problem is a ``ConfigError``:
+   one line, exit status 2.
+2. :func:`open_run` starts the embedded server if no target was given, checks the
+   target is reachable, and yields the run's ``RunContext``; on the way out it always
+   cleans up what the run created and records what it could not remove.
+3. :func:`run_checks` runs the selected checks in order (:func:`run_check` each),
+   telling a :class:`Listener` about each result.
+4. :func:`conclude` builds the ``RunReport``, judges it (known failures, baseline with
+   the run's own tolerance, interruption) and writes the reports.
+
+SIGINT/SIGTERM during a run stop it between two calls: no further check starts, the
+run cleans up, and the report (marked ``interrupted``) says what was done; the exit
+status is then 130/143, never 0.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import platform
+import signal
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, Skip
+from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SelectionError, Skip, catalogue, select
 from conformance.context import RunContext
-from conformance.results import CheckResult, Outcome
+from conformance.options import RunOptions
+from conformance.report.gate import (
+    DEFAULT_TOLERANCE,
+    BaselineComparison,
+    KnownFailure,
+    KnownFailuresError,
+    compare_to_baseline,
+    gate_reasons,
+    load_known_failures,
+    mark_known,
+    unmatched_known,
+    verdict,
+)
+from conformance.report.gate import exit_code as gate_exit_code
+from conformance.results import CheckResult, Figure, Outcome, RunReport
+from conformance.target import Target, TargetError, load_target
+
+
+class ConfigError(Exception):
+    """The target, the configuration or the selection is unusable: exit 2 with this one line."""
+
+    exit_code = 2
+
+
+# ---- 1. everything validated before anything is sent ------------------------------
+
+
+@dataclass
+class RunPlan:
+    """A validated run: what to check, against what, judged how."""
+
+    options: RunOptions
+    target: Target | None           # None: the embedded reference server, started by open_run
+    profile: str
+    checks: list[Check]
+    known: list[KnownFailure] = field(default_factory=list)
+    baseline: RunReport | None = None
+    started: str = ""
+
+    @property
+    def tolerance(self) -> float:
+        """The regression tolerance of this run: the gate and the MaxRegression check use the same one."""
+        given = self.options.max_regression
+        return DEFAULT_TOLERANCE if given is None else given
+
+    def context_options(self) -> dict[str, Any]:
+        """Workload, gates and the loaded baseline, as ``RunContext.options``."""
+        options = self.options.throughput()
+        if self.baseline is not None:
+            options["baseline"] = self.baseline
+        return options
+
+
+def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
+    """Validate the whole run; ``target``: a Target, a target file, or None (options.target / embedded)."""
+    embedded = target is None and not options.target and not options.grpc
+    _validate_faults(options, embedded)
+    resolved = None if embedded else _resolve_target(target, options)
+    profile = (options.profile or "current") if resolved is None else resolved.profile
+    try:
+        checks = select(catalogue(), profile, options.only)
+    except SelectionError as exc:
+        raise ConfigError(str(exc)) from None
+    _validate_workload(options, embedded or bool(resolved and resolved.embedded))
+    plan = RunPlan(options, resolved, profile, checks, started=_now())
+    plan.known = _known_failures(options.known_failures)
+    plan.baseline = _baseline(options.baseline)
+    return plan
+
+
+def _validate_faults(options: RunOptions, embedded: bool) -> None:
+    if not options.faults:
+        return
+    from reference_server.faults import CATALOGUE
+
+    unknown = sorted(set(options.faults) - set(CATALOGUE))
+    if unknown:
+        raise ConfigError(f"unknown fault(s) {', '.join(unknown)} (armada-reference-server --list-faults)")
+    if not embedded:
+        raise ConfigError("--fault switches faults of the embedded reference server; it cannot be used with "
+                          "--target or --grpc")
+
+
+def _resolve_target(target: Target | str | Path | None, options: RunOptions) -> Target:
+    if isinstance(target, Target):
+        return target
+    overrides = {"grpc": options.grpc, "rest": options.rest, "profile": options.profile,
+                 "prefix": options.prefix, "timeout": options.call_timeout}
+    try:
+        return load_target(target or options.target, overrides)
+    except TargetError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+# Gates must be positive numbers; the regression tolerance a fraction (0 allowed: no regression at all).
+_GATE_RANGES: dict[str, tuple[float, float]] = {
+    "min_events_per_second": (1e-9, float("inf")), "max_p99_ms": (1e-9, float("inf")), "max_regression": (0.0, 10.0),
+}
+
+
+def _validate_workload(options: RunOptions, embedded: bool) -> None:
+    from conformance.throughput.settings import Workload
+
+    try:
+        Workload.from_options(options.throughput(), embedded)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"throughput option: {exc}") from None
+    for name, (low, high) in _GATE_RANGES.items():
+        value = getattr(options, name)
+        if value is not None and not low <= value <= high:
+            shown = f"{low:g}..{high:g}" if high != float("inf") else "a positive number"
+            raise ConfigError(f"--{name.replace('_', '-')} {value:g} must be {shown}")
+
+
+def _known_failures(path: str | None) -> list[KnownFailure]:
+    if not path:
+        return []
+    try:
+        return load_known_failures(path)
+    except KnownFailuresError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _baseline(path: str | None) -> RunReport | None:
+    if not path:
+        return None
+    from conformance.report.json_report import ReportFormatError, load_report
+
+    try:
+        return load_report(Path(path))
+    except FileNotFoundError:
+        raise ConfigError(f"baseline {path} does not exist") from None
+    except (ReportFormatError, OSError) as exc:
+        lines = str(exc).splitlines()
+        more = f" (and {len(lines) - 2} more problem(s))" if len(lines) > 2 else ""
+        raise ConfigError(f"baseline: {' '.join(line.strip() for line in lines[:2])}{more}") from None
+
+
+# ---- 2. the target, the context, and cleanup that always happens --------------------
+
+
+@dataclass
+class OpenRun:
+    """What :func:`open_run` yields: the context, and facts the report needs."""
+
+    ctx: RunContext
+    target: Target
+    server_version: str = ""
+
+
+@contextlib.contextmanager
+def open_run(plan: RunPlan) -> Iterator[OpenRun]:
+    """Start the embedded server (no target given) or check the target answers; always clean up."""
+    with contextlib.ExitStack() as stack:
+        target, server_version = plan.target, ""
+        if target is None:
+            target = _start_embedded(plan, stack)
+            server_version = _version()
+        elif target.embedded:
+            server_version = _version()
+        else:
+            from conformance.preflight import check_target
+
+            try:
+                check_target(target)
+            except TargetError as exc:
+                raise ConfigError(str(exc)) from None
+        ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
+        stack.callback(_clean_up, ctx)
+        yield OpenRun(ctx, target, server_version)
+
+
+def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
+    """The reference server with every auth scheme the selection needs (a KDC only for AUTH checks)."""
+    from conformance.embedded import EmbeddedEnvironment
+
+    auth = any(c.category == "AUTH" for c in plan.checks)
+    try:
+        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
+    target = environment.target(plan.profile)
+    if plan.options.prefix:
+        target.prefix = plan.options.prefix
+    if plan.options.call_timeout:
+        target.timeout = plan.options.call_timeout
+    return target
+
+
+def _clean_up(ctx: RunContext) -> None:
+    """Cancel and delete what the run created (problems land in ``ctx.cleanup_problems``); close clients."""
+    try:
+        ctx.cleanup()
+    except Exception as exc:  # an unreachable target must not hide the report
+        ctx.cleanup_problems.append(f"cleanup could not finish: {type(exc).__name__}: {exc}")
+    finally:
+        ctx.close()
+
+
+# ---- 3. the checks ----------------------------------------------------------------------
+
+
+class Listener:
+    """Told about a run as it happens; override what you need (progress lines, JUnit streaming, ...)."""
+
+    def run_started(self, checks: Sequence[Check]) -> None: ...
+
+    def check_started(self, check: Check, done: int, total: int) -> None: ...
+
+    def check_finished(self, result: CheckResult, done: int, total: int) -> None: ...
+
+    def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None: ...
 
 
 def run_check(check: Check, ctx: RunContext) -> CheckResult:
+    """Run one check and record what happened; a crashing check is a failure with its reason."""
     started = time.perf_counter()
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
@@ -37,3 +275,146 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
                        severity=check.severity, outcome=outcome, transport=check.transport, scheme=check.scheme,
                        method=check.method, message=message, evidence=evidence,
                        duration_s=round(time.perf_counter() - started, 4))
+
+
+def run_checks(plan: RunPlan, ctx: RunContext, listener: Listener, results: list[CheckResult]) -> None:
+    """Run the plan's checks in order, appending to ``results`` (so an interruption keeps what ran)."""
+    listener.run_started(plan.checks)
+    for check in plan.checks:
+        listener.check_started(check, len(results), len(plan.checks))
+        result = mark_known(run_check(check, ctx), plan.known)
+        results.append(result)
+        listener.check_finished(result, len(results), len(plan.checks))
+
+
+# ---- 4. the report and the verdict -------------------------------------------------------
+
+
+def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None,
+             description: dict[str, Any] | None = None, figures: Sequence[Figure] = (),
+             cleanup_problems: Sequence[str] = (), interrupted: str = "", server_version: str = "",
+             listener: Listener | None = None) -> RunReport:
+    """Judge the run and write its reports (unless ``report_dir`` is None); returns the report.
+
+    ``description`` describes the target when this process has no ``Target`` (an xdist controller).
+    """
+    unmatched = unmatched_known(plan.known, (r.id for r in results))
+    description = target.describe() if target else description or {"name": "embedded reference server"}
+    report = RunReport(target=description,
+                       profile=plan.profile, suite_version=_version(), started=plan.started, finished=_now(),
+                       machine=_machine(), server_version=server_version, results=list(results),
+                       figures=list(figures), interrupted=interrupted, cleanup_problems=list(cleanup_problems),
+                       unmatched_known_failures=[k.id for k in unmatched])
+    comparison = (compare_to_baseline(report, plan.baseline, tolerance=plan.tolerance)
+                  if plan.baseline is not None else None)
+    report = dataclasses.replace(report, verdict=verdict(report, comparison))
+    folder = None
+    if plan.options.report_dir is not None:
+        from conformance.report.writer import write_reports
+
+        folder = write_reports(report, Path(plan.options.report_dir), comparison,
+                               known_secrets=target.secrets() if target else ())
+    if listener is not None:
+        listener.run_finished(report, comparison, folder)
+    return report
+
+
+def exit_status(report: RunReport) -> int:
+    """0 pass, 1 fail, 130/143 interrupted by SIGINT/SIGTERM (2 is a ConfigError, before any report)."""
+    if report.interrupted or not report.verdict:
+        return gate_exit_code(report)
+    return {"pass": 0, "fail": 1}.get(report.verdict, 1)
+
+
+def reasons(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
+    """Why the gate is red, one line each (empty: green)."""
+    return gate_reasons(report, comparison)
+
+
+# ---- the whole run, with signals ---------------------------------------------------------
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread by SIGINT/SIGTERM: stops the current check (not caught as Exception)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class SignalGuard:
+    """SIGINT/SIGTERM interrupt the checks; once cleanup starts they are only noted, so it can finish."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received = ""
+        self._shielded = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> SignalGuard:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        self.received = self.received or name
+        if not self._shielded:
+            self._shielded = True  # the first signal interrupts; any later one must not break cleanup
+            raise Interrupted(name)
+
+    def shield(self) -> None:
+        self._shielded = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def run_suite(target: Target | str | Path | None, options: RunOptions,
+              listener: Listener | None = None) -> RunReport:
+    """Validate, run, clean up, judge and write one conformance run (see the module docstring).
+
+    Raises ``ConfigError`` (exit 2) when the target, configuration or selection is
+    unusable; otherwise returns the report, whose ``verdict`` :func:`exit_status` maps to 0/1/130/143.
+    """
+    listener = listener or Listener()
+    plan = prepare(target, options)
+    results: list[CheckResult] = []
+    opened: OpenRun | None = None
+    with SignalGuard() as guard:
+        try:
+            with open_run(plan) as opened:
+                try:
+                    run_checks(plan, opened.ctx, listener, results)
+                finally:
+                    guard.shield()   # from here on a signal only marks the run: cleanup must finish
+        except Interrupted:
+            pass
+        interrupted = guard.received
+    ctx = opened.ctx if opened else None
+    return conclude(plan, results, target=opened.target if opened else plan.target,
+                    figures=ctx.figures if ctx else (), cleanup_problems=ctx.cleanup_problems if ctx else (),
+                    interrupted=interrupted, server_version=opened.server_version if opened else "",
+                    listener=listener)
+
+
+# ---- small facts ------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _version() -> str:
+    from reference_server.app import version
+
+    return version()
+
+
+def _machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "hostname": platform.node()}
+

@@ -128,6 +128,36 @@ class Target:
                 "authority": self.connection.authority or ""}
 
 
+# Every key a target file may hold, per table: anything else is a typo to report, never to ignore
+# (``profil = "current"`` silently running the seed profile is how a gate lies). A new key goes here.
+_SECRETS = ("password", "token", "low_privilege_token", "expired_token")
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"target", "auth"}),
+    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix"}),
+    "target.tls": frozenset({"ca_file", "insecure"}),
+    "auth": frozenset(SCHEMES),
+    "auth.anonymous": frozenset({"expect"}),
+    "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
+    "auth.basic.low_privilege": frozenset({"username", *(f"password{s}" for s in ("", "_env", "_command"))}),
+    "auth.oidc": frozenset({"principal", *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
+    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual"}),
+}
+
+
+def unknown_keys(data: Mapping[str, Any], source: str, table: str = "") -> None:
+    """Raise ``TargetError`` naming the first key of ``data`` (recursively) the format does not know."""
+    known = KNOWN_KEYS.get(table)
+    if known is None:
+        return
+    for key, value in data.items():
+        where = f"{table}.{key}" if table else key
+        if key not in known:
+            place = f"[{table}]" if table else "the top level"
+            raise TargetError(f"{source}: unknown key {key!r} in {place} (known: {', '.join(sorted(known))})")
+        if isinstance(value, Mapping):
+            unknown_keys(value, source, where)
+
+
 def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = None) -> Target:
     """Build a Target from a TOML file (or only from ``overrides`` such as --grpc/--rest)."""
     data: dict[str, Any] = {}
@@ -140,6 +170,7 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         except tomllib.TOMLDecodeError as exc:
             raise TargetError(f"target file {path} is not valid TOML: {exc}") from None
     source = str(path or "command line")
+    unknown_keys(data, source)
     unknown = sorted(set(data) - {"target", "auth"})
     if unknown:
         raise TargetError(f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target] and [auth.*]")

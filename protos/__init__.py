@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ PROTO_DIR = Path(__file__).resolve().parent
 SERVICES = ("api.Submit", "api.QueueService", "api.Event")
 
 
+_PATH_PARAM = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")
+
+
 @dataclass(frozen=True)
 class HttpBinding:
     """One ``google.api.http`` rule: how a gRPC method is reached over REST."""
@@ -30,6 +34,40 @@ class HttpBinding:
     verb: str
     path: str
     body: str
+
+    @property
+    def path_params(self) -> list[str]:
+        """The request fields the path template binds, e.g. ``["queue", "id"]``."""
+        return _PATH_PARAM.findall(self.path)
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """A bound gRPC method and its ``google.api.http`` rule: the one route type of the project."""
+
+    service: descriptor.ServiceDescriptor
+    method: descriptor.MethodDescriptor
+    binding: HttpBinding
+
+    @property
+    def verb(self) -> str:
+        return self.binding.verb
+
+    @property
+    def path(self) -> str:
+        return self.binding.path
+
+    @property
+    def body(self) -> str:
+        return self.binding.body
+
+    @property
+    def path_params(self) -> list[str]:
+        return self.binding.path_params
+
+    @property
+    def grpc_path(self) -> str:
+        return f"/{self.service.full_name}/{self.method.name}"
 
 
 def _proto_files() -> list[str]:
@@ -109,3 +147,15 @@ def http_binding(method_desc: descriptor.MethodDescriptor) -> HttpBinding | None
     rule = options.Extensions[extension]
     verb = rule.WhichOneof("pattern")
     return HttpBinding(verb=verb.upper(), path=getattr(rule, verb), body=rule.body)
+
+
+def http_routes(services: tuple[str, ...] = SERVICES) -> list[HttpRoute]:
+    """Every method of ``services`` that has an HTTP rule, in declaration order."""
+    found = []
+    for service_name in services:
+        service_desc = service(service_name)
+        for method_desc in service_desc.methods:
+            rule = http_binding(method_desc)
+            if rule is not None:
+                found.append(HttpRoute(service_desc, method_desc, rule))
+    return found

@@ -12,8 +12,6 @@ names the gateway writes.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import descriptor, descriptor_pb2
@@ -26,7 +24,6 @@ MISSING_PATH_METHOD = "api.Submit.GetQueueInfo"  # dropped by the swagger-path-m
 _TIMESTAMP = "google.protobuf.Timestamp"
 _DURATION = "google.protobuf.Duration"
 _EMPTY = "google.protobuf.Empty"
-_PATH_PARAM = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")
 
 _SCALARS: dict[int, dict[str, str]] = {
     FD.TYPE_DOUBLE: {"type": "number", "format": "double"},
@@ -47,35 +44,12 @@ _SCALARS: dict[int, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Route:
-    """One REST route: a bound gRPC method and its ``google.api.http`` rule."""
-
-    service: descriptor.ServiceDescriptor
-    method: descriptor.MethodDescriptor
-    verb: str
-    path: str
-    body: str
-
-    @property
-    def grpc_path(self) -> str:
-        return f"/{self.service.full_name}/{self.method.name}"
-
-    @property
-    def path_params(self) -> list[str]:
-        return _PATH_PARAM.findall(self.path)
+Route = protos.HttpRoute
 
 
 def routes() -> list[Route]:
     """Every method of ``protos.SERVICES`` that has an HTTP rule, in declaration order."""
-    found = []
-    for service_name in protos.SERVICES:
-        service = protos.service(service_name)
-        for method in service.methods:
-            rule = protos.http_binding(method)
-            if rule is not None:
-                found.append(Route(service, method, rule.verb, rule.path, rule.body))
-    return found
+    return protos.http_routes()
 
 
 # ---- comments ---------------------------------------------------------------------

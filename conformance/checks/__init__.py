@@ -14,6 +14,7 @@ scheme the target file leaves out) and ``Skip`` (e.g. mutating under --read-only
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,19 +102,31 @@ def catalogue() -> list[Check]:
     return sorted(_REGISTRY, key=lambda c: (order[c.category], c.id))
 
 
-def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> list[Check]:
-    """Checks of a profile, narrowed by ``--only`` (IDs, ID prefixes ending in '*', or categories)."""
-    import fnmatch
+class SelectionError(ValueError):
+    """An ``--only`` word that selects nothing: a typo must not become a green run of nothing."""
 
+
+def _selects(word: str, check: Check) -> bool:
+    """A category (any case), a check ID, or an ID pattern with ``*``."""
+    return word.upper() == check.category or fnmatch.fnmatchcase(check.id, word)
+
+
+def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> list[Check]:
+    """Checks of a profile, narrowed by ``--only`` (IDs, ID patterns with '*', or categories).
+
+    Every word must select at least one check of the profile; otherwise ``SelectionError``
+    names the words that select nothing (and says when they name checks of another profile).
+    """
+    checks = list(checks)
     wanted = [w.strip() for w in only if w.strip()]
-    chosen = []
-    for check in checks:
-        if profile not in check.profiles:
-            continue
-        if wanted and not any(w == check.category or fnmatch.fnmatchcase(check.id, w) for w in wanted):
-            continue
-        chosen.append(check)
-    return chosen
+    in_profile = [c for c in checks if profile in c.profiles]
+    unknown = [w for w in wanted if not any(_selects(w, c) for c in in_profile)]
+    if unknown:
+        elsewhere = [w for w in unknown if any(_selects(w, c) for c in checks)]
+        hint = f" ({', '.join(elsewhere)}: only in another profile)" if elsewhere else ""
+        raise SelectionError(f"--only: no check of profile {profile!r} matches {', '.join(unknown)}{hint} "
+                             f"(categories: {', '.join(CATEGORIES)}; IDs: armada-conformance list-checks)")
+    return [c for c in in_profile if not wanted or any(_selects(w, c) for w in wanted)]
 
 
 def load_all() -> None:

@@ -51,7 +51,6 @@ import copy
 import json
 import re
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,12 +140,9 @@ class _Fetched:
     document: Any
 
 
-_FETCHED: weakref.WeakKeyDictionary[RunContext, _Fetched] = weakref.WeakKeyDictionary()
-
-
 def _fetch(ctx: RunContext) -> _Fetched:
     """GET the swagger once per run (every SWAGGER check reads the same document)."""
-    if ctx not in _FETCHED:
+    if ctx.swagger_fetched is None:
         rest = ctx.require_rest()
         try:
             result = rest.raw("GET", SWAGGER_PATH, headers=ctx.headers())
@@ -154,8 +150,9 @@ def _fetch(ctx: RunContext) -> _Fetched:
             raise CheckFailed(f"GET {SWAGGER_PATH} did not answer: {exc}",
                               {"url": rest.base_url + SWAGGER_PATH}) from None
         content_type = next((v for k, v in result.headers.items() if k.lower() == "content-type"), "")
-        _FETCHED[ctx] = _Fetched(result.status, content_type, result.text, result.body)
-    return _FETCHED[ctx]
+        ctx.swagger_fetched = _Fetched(result.status, content_type, result.text, result.body)
+    fetched: _Fetched = ctx.swagger_fetched
+    return fetched
 
 
 def document(ctx: RunContext) -> dict[str, Any]:
@@ -447,7 +444,6 @@ class Sample:
     stream_line: bool = False
 
 
-_SAMPLES: weakref.WeakKeyDictionary[RunContext, list[Sample] | Exception] = weakref.WeakKeyDictionary()
 SAMPLE_QUEUE = {"priorityFactor": 2, "userOwners": ["conformance-owner"], "groupOwners": ["conformance-group"],
                 "permissions": [{"subjects": [{"kind": "Group", "name": "conformance-group"}], "verbs": ["watch"]}],
                 "resourceLimits": {"cpu": 0.5}, "labels": {"team": "conformance"}}
@@ -461,12 +457,12 @@ def _sample_job() -> dict[str, Any]:
 
 def samples(ctx: RunContext) -> list[Sample]:
     """Real answers of the run's own objects, gathered once per run (a failure is remembered)."""
-    if ctx not in _SAMPLES:
+    if ctx.swagger_samples is None:
         try:
-            _SAMPLES[ctx] = _gather(ctx)
+            ctx.swagger_samples = _gather(ctx)
         except Exception as exc:
-            _SAMPLES[ctx] = exc
-    found = _SAMPLES[ctx]
+            ctx.swagger_samples = exc
+    found = ctx.swagger_samples
     if isinstance(found, Exception):
         raise found
     return found
@@ -710,9 +706,6 @@ class FuzzStats:
     addressed: set[str] = field(default_factory=set)   # every queue name a sent case addressed
 
 
-FUZZ_STATS: weakref.WeakKeyDictionary[RunContext, FuzzStats] = weakref.WeakKeyDictionary()
-
-
 @family("SWAGGER-Schemathesis", "SWAGGER", "a bounded schemathesis run over the documented unary operations "
         "(names confined to the run's prefix): conforming answers, no 5xx, invalid input refused with 4xx",
         mutating=True)
@@ -733,7 +726,7 @@ def schemathesis_run(ctx: RunContext) -> None:
     except Exception as exc:
         raise CheckFailed(f"schemathesis cannot load the swagger: {type(exc).__name__}: {exc}", {}) from None
     fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + FUZZ_BUDGET_S)
-    FUZZ_STATS[ctx] = fuzz.stats
+    ctx.swagger_fuzz_stats = fuzz.stats
     modes = [(GenerationMode.POSITIVE, [not_a_server_error, response_schema_conformance]),
              (GenerationMode.NEGATIVE, [not_a_server_error, negative_data_rejection])]
     try:

@@ -8,6 +8,7 @@ The rule teams rely on (docs/report-schema.md, "Gate"):
   baseline now fails or is no longer offered, or a throughput/latency figure
   got worse than the baseline by more than the tolerance;
 * recommended-severity checks never fail the gate, whatever they do;
+* a run stopped by SIGINT / SIGTERM is "interrupted" (exit 130 / 143), never green;
 * a run in which no check reached a verdict (everything skipped, not offered or
   not configured, or no results at all) fails: a green gate must mean that
   something was actually verified.
@@ -16,6 +17,7 @@ The rule teams rely on (docs/report-schema.md, "Gate"):
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import re
 import tomllib
 from collections.abc import Iterable
@@ -148,28 +150,49 @@ def _mark_fixed(result: CheckResult, known: KnownFailure) -> CheckResult:
     return dataclasses.replace(result, message=f"{note} {result.message}".strip())
 
 
-def apply_known_failures(report: RunReport, known: Iterable[KnownFailure]) -> KnownFailuresApplied:
-    """Turn listed FAILED results into EXPECTED_FAILURE; flag listed checks that now pass.
+def matches(known: KnownFailure, check_id: str) -> bool:
+    """An entry's ``id`` is a check ID or a pattern with ``*`` (``AUTH-KERBEROS-*``)."""
+    return fnmatch.fnmatchcase(check_id, known.id)
+
+
+def mark_known(result: CheckResult, known: Iterable[KnownFailure]) -> CheckResult:
+    """``result`` as the known-failures list reads it: FAILED -> EXPECTED_FAILURE, PASSED flagged as fixed.
 
     Only FAILED turns into EXPECTED_FAILURE: a listed check that was skipped or
     not offered keeps that outcome, since it says nothing about the known bug.
+    """
+    entry = next((k for k in known if matches(k, result.id)), None)
+    if entry and result.outcome is Outcome.FAILED:
+        return _mark_expected(result, entry)
+    if entry and result.outcome is Outcome.PASSED:
+        return _mark_fixed(result, entry)
+    return result
+
+
+def unmatched_known(known: Iterable[KnownFailure], check_ids: Iterable[str]) -> list[KnownFailure]:
+    """Entries matching none of ``check_ids``: a typo, or a check outside the run's selection."""
+    ids = list(check_ids)
+    return [k for k in known if not any(matches(k, i) for i in ids)]
+
+
+def apply_known_failures(report: RunReport, known: Iterable[KnownFailure]) -> KnownFailuresApplied:
+    """Apply :func:`mark_known` to every result; list the entries that matched nothing.
+
     The report passed in is not modified.
     """
-    by_id = {k.id: k for k in known}
+    entries = list(known)
     applied = KnownFailuresApplied(report=report)
     results: list[CheckResult] = []
     for result in report.results:
-        entry = by_id.get(result.id)
-        if entry and result.outcome is Outcome.FAILED:
-            result = _mark_expected(result, entry)
+        marked = mark_known(result, entries)
+        if marked.outcome is Outcome.EXPECTED_FAILURE and result.outcome is Outcome.FAILED:
             applied.expected.append(result.id)
-        elif entry and result.outcome is Outcome.PASSED:
-            result = _mark_fixed(result, entry)
-            applied.fixed.append(entry)
-        results.append(result)
-    present = {r.id for r in report.results}
-    applied.unmatched = [k for k in by_id.values() if k.id not in present]
-    applied.report = dataclasses.replace(report, results=results)
+        elif marked is not result:
+            applied.fixed.append(next(k for k in entries if matches(k, result.id)))
+        results.append(marked)
+    applied.unmatched = unmatched_known(entries, (r.id for r in report.results))
+    applied.report = dataclasses.replace(report, results=results,
+                                         unmatched_known_failures=[k.id for k in applied.unmatched])
     return applied
 
 
@@ -313,7 +336,9 @@ def _classify(comparison: BaselineComparison, result: CheckResult, old: CheckRes
 
 def gate_reasons(report: RunReport, comparison: BaselineComparison | None = None) -> list[str]:
     """Everything that makes the gate red, one line each; empty means green."""
-    reasons = [f"{r.id} failed (required)" for r in report.failures()]
+    reasons = [f"the run was interrupted by {report.interrupted}: {len(report.results)} check(s) ran"] \
+        if report.interrupted else []
+    reasons += [f"{r.id} failed (required)" for r in report.failures()]
     if not any(r.outcome in _VERDICTS for r in report.results):
         reasons.append("no check reached a verdict: nothing passed or failed"
                        if report.results else "the run produced no check results")
@@ -327,6 +352,16 @@ def passed(report: RunReport, comparison: BaselineComparison | None = None) -> b
     return not gate_reasons(report, comparison)
 
 
+INTERRUPTED_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+
+
 def exit_code(report: RunReport, comparison: BaselineComparison | None = None) -> int:
-    """0 when the gate is green, 1 when it is red (see the module docstring for the rule)."""
+    """0 green, 1 red (see the module docstring); 130 / 143 when SIGINT / SIGTERM stopped the run."""
+    if report.interrupted:
+        return INTERRUPTED_EXIT.get(report.interrupted, 130)
     return 0 if passed(report, comparison) else 1
+
+
+def verdict(report: RunReport, comparison: BaselineComparison | None = None) -> str:
+    """The word report.json stores: an interrupted run is never a pass."""
+    return "interrupted" if report.interrupted else "pass" if passed(report, comparison) else "fail"

@@ -53,7 +53,8 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         if not math.isfinite(figure.value):
             raise ValueError(f"figure {figure.id!r} has non-finite value {figure.value!r}; JSON cannot hold it")
     order = ["schema_version", "target", "profile", "suite_version", "server_version",
-             "started", "finished", "machine", "results", "figures"]
+             "started", "finished", "machine", "results", "figures",
+             "verdict", "interrupted", "cleanup_problems", "unmatched_known_failures"]
     return {key: data[key] for key in order}
 
 

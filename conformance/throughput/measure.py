@@ -55,14 +55,10 @@ class Measurement:
 
 def bench(ctx: RunContext) -> Bench:
     """The run's Bench, created on first use and closed with the context."""
-    existing = getattr(ctx, "throughput_bench", None)
-    if existing is None:
-        existing = Bench(ctx)
-        ctx.throughput_bench = existing  # type: ignore[attr-defined]
-        closers = getattr(ctx, "closers", None)
-        if closers is not None:
-            closers.append(existing.close)
-    return existing
+    if ctx.throughput_bench is None:
+        ctx.throughput_bench = Bench(ctx)
+        ctx.closers.append(ctx.throughput_bench.close)
+    return ctx.throughput_bench
 
 
 class Bench:
@@ -120,10 +116,7 @@ class Bench:
                 self._failed[key] = exc
                 raise
             self._memo[key] = measurement
-            figures = getattr(ctx, "figures", None)
-            if figures is None:
-                figures = ctx.figures = []  # type: ignore[attr-defined]
-            figures.extend(measurement.figures)
+            ctx.figures.extend(measurement.figures)
         return self._memo[key]
 
     def _timed(self, ctx: RunContext, step: Callable[[], Any], rounds: int) -> list[Any]:
@@ -133,9 +126,9 @@ class Bench:
         def once() -> None:
             outcomes.append(step())
 
-        benchmark = getattr(ctx, "benchmark", None)
+        benchmark = ctx.benchmark
         if benchmark is not None:
-            ctx.benchmark = None  # type: ignore[attr-defined]  # a fixture times one thing per test
+            ctx.benchmark = None  # a fixture times one thing per test
             benchmark.pedantic(once, rounds=rounds, iterations=1)
         else:
             for _ in range(rounds):

@@ -10,28 +10,31 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance.checks import Check, catalogue
-from conformance.context import RunContext
 from conformance.embedded import EmbeddedEnvironment
+from conformance.options import RunOptions
+from conformance.report.json_report import write_json
 from conformance.results import Figure, Outcome, RunReport
-from conformance.runner import run_check
-from reference_server.faults import CATALOGUE
+from conformance.runner import run_suite
+from reference_server.faults import CATALOGUE, Fault
 
 # THROUGHPUT workload of every fault run: small, so each run stays quick.
 THROUGHPUT_SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
 # A plausible healthy baseline that a throttled server falls far short of (regression gate).
-SLOW_BASELINE = RunReport(target={}, profile="current", suite_version="", started="baseline", finished="",
-                          machine={}, figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower())
+SLOW_BASELINE = RunReport(target={}, profile="current", suite_version="baseline", started="2026-01-01T00:00:00Z",
+                          finished="2026-01-01T00:01:00Z", machine={}, verdict="pass", figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower())
                                                for t in ("GRPC", "REST")])
 # Gate options a fault run needs beyond the small workload (the fault's checks are gates).
 OPTIONS: dict[str, dict[str, Any]] = {
     "slow-event-stream": {"min_events_per_second": 5000, "max_p99_ms": 15, "max_regression": 0.5,
                           "baseline": SLOW_BASELINE},
 }
+ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}   # the reference server, like Armada, serves no Watch
 
 
 def _matching(checks: list[Check], patterns: Iterable[str], excluded: Iterable[str] = ()) -> set[str]:
@@ -39,15 +42,26 @@ def _matching(checks: list[Check], patterns: Iterable[str], excluded: Iterable[s
             and not any(fnmatch.fnmatchcase(c.id, p) for p in excluded)}
 
 
-def _run_all(environment: EmbeddedEnvironment, options: dict[str, Any] | None = None) -> dict[str, Outcome]:
+def touched_categories(fault: Fault) -> tuple[str, ...]:
+    """The categories holding a check the fault declares it breaks or makes not offered."""
+    checks = catalogue()
+    touched = _matching(checks, (*fault.breaks, *fault.not_offered))
+    return tuple(sorted({c.category for c in checks if c.id in touched}))
+
+
+def _run(environment: EmbeddedEnvironment, tmp: Path, only: tuple[str, ...] = (),
+         options: dict[str, Any] | None = None) -> RunReport:
+    """One run through the runner, as the CLI does it, narrowed to ``only``; no report files."""
     target = environment.target("current")
     target.timeout = 4.0  # margin for a loaded CI machine; faults that hang cost this much per check
-    ctx = RunContext(target, options={**THROUGHPUT_SMALL, **(options or {})})
-    try:
-        return {check.id: run_check(check, ctx).outcome for check in catalogue()}
-    finally:
-        ctx.cleanup()
-        ctx.close()
+    extra = dict(options or {})
+    if "baseline" in extra:
+        extra["baseline"] = str(write_json(extra["baseline"], tmp / "baseline.json"))
+    return run_suite(target, RunOptions(only=only, report_dir=None, **THROUGHPUT_SMALL, **extra))
+
+
+def _outcomes(report: RunReport) -> dict[str, Outcome]:
+    return {r.id: r.outcome for r in report.results}
 
 
 @pytest.fixture
@@ -64,25 +78,31 @@ def environment_with(shared_realm, shared_provider) -> Iterator:  # type: ignore
         environment.__exit__(None, None, None)
 
 
-def test_the_healthy_server_passes_every_check(environment_with) -> None:  # type: ignore[no-untyped-def]
-    outcomes = _run_all(environment_with())
+def test_the_healthy_server_passes_every_check(environment_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    report = _run(environment_with(), tmp_path)
+    assert report.cleanup_problems == [] and report.verdict == "pass"
+    outcomes = _outcomes(report)
+    assert set(outcomes) == {c.id for c in catalogue()}
     failed = sorted(i for i, o in outcomes.items() if o is Outcome.FAILED)
     assert failed == []
-    assert {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED} == {"SURFACE-Event.Watch-GRPC"}
+    assert {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED} == ALWAYS_NOT_OFFERED
 
 
 @pytest.mark.parametrize("fault", sorted(CATALOGUE))
-def test_a_fault_fails_exactly_its_checks(fault: str, environment_with) -> None:  # type: ignore[no-untyped-def]
+def test_a_fault_fails_exactly_its_checks(fault: str, environment_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Within the categories the fault touches (the healthy run above covers the rest of the catalogue)."""
     checks = catalogue()
     declared = CATALOGUE[fault]
+    categories = touched_categories(declared)
     should_fail = _matching(checks, declared.breaks, declared.spares)
-    should_not_offer = _matching(checks, declared.not_offered) | {"SURFACE-Event.Watch-GRPC"}
-    outcomes = _run_all(environment_with(fault), OPTIONS.get(fault))
+    should_not_offer = _matching(checks, declared.not_offered) | ALWAYS_NOT_OFFERED
+    outcomes = _outcomes(_run(environment_with(fault), tmp_path, categories, OPTIONS.get(fault)))
+    assert {c.id for c in checks if c.category in categories} == set(outcomes)
     failed = {i for i, o in outcomes.items() if o is Outcome.FAILED}
     not_offered = {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED}
     assert sorted(failed - should_fail) == [], "checks failed that the fault should not break"
     assert sorted(should_fail - failed) == [], "checks passed although the fault breaks what they check"
-    assert not_offered == should_not_offer
+    assert not_offered == should_not_offer & set(outcomes)
 
 
 def test_every_fault_names_checks() -> None:

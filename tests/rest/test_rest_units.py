@@ -10,8 +10,8 @@ from google.protobuf import json_format
 from openapi_spec_validator import validate
 
 import protos
-from reference_server import gateway
 from reference_server.faults import Faults
+from reference_server.gateway import codec, errors, metadata
 from reference_server.json_codec import BadRequest, JsonCodec
 from reference_server.swagger import build_swagger, definition_names, routes
 
@@ -37,31 +37,31 @@ def bound_methods() -> set[str]:
 
 @pytest.mark.parametrize("code", list(grpc.StatusCode), ids=lambda c: c.name)
 def test_every_grpc_code_maps_as_the_facts_say(code: grpc.StatusCode) -> None:
-    assert gateway.http_status(code) == FACTS_STATUS[code.name]
+    assert errors.http_status(code) == FACTS_STATUS[code.name]
 
 
 def test_rest_wrong_status_fault_bends_only_not_found() -> None:
     faults = Faults(["rest-wrong-status"])
-    assert gateway.http_status(grpc.StatusCode.NOT_FOUND, faults) == 500
-    assert gateway.http_status(grpc.StatusCode.ALREADY_EXISTS, faults) == 409
+    assert errors.http_status(grpc.StatusCode.NOT_FOUND, faults) == 500
+    assert errors.http_status(grpc.StatusCode.ALREADY_EXISTS, faults) == 409
 
 
 def test_error_body_shape_and_fault() -> None:
-    body = gateway.error_body(grpc.StatusCode.NOT_FOUND, "no queue", Faults())
+    body = errors.error_body(grpc.StatusCode.NOT_FOUND, "no queue", Faults())
     assert body == {"error": "no queue", "code": 5, "message": "no queue"}
-    assert "code" not in gateway.error_body(grpc.StatusCode.NOT_FOUND, "x", Faults(["rest-error-body-no-code"]))
+    assert "code" not in errors.error_body(grpc.StatusCode.NOT_FOUND, "x", Faults(["rest-error-body-no-code"]))
     details = [{"type_url": "t", "value": ""}]
-    assert gateway.error_body(grpc.StatusCode.INTERNAL, "x", Faults(), details)["details"] == details
+    assert errors.error_body(grpc.StatusCode.INTERNAL, "x", Faults(), details)["details"] == details
 
 
 def test_status_details_are_decoded_from_the_trailer() -> None:
     any_bytes = b"\x0a\x03a/b\x12\x02hi"
     status = b"\x08\x05\x12\x02no" + b"\x1a" + bytes([len(any_bytes)]) + any_bytes
-    assert gateway.status_details((("grpc-status-details-bin", status),)) == [{"type_url": "a/b", "value": "aGk="}]
+    assert errors.status_details((("grpc-status-details-bin", status),)) == [{"type_url": "a/b", "value": "aGk="}]
 
 
 def test_response_metadata_headers() -> None:
-    headers = gateway.incoming_headers((("x-trace", "1"), ("www-authenticate", "Negotiate abc")),
+    headers = metadata.incoming_headers((("x-trace", "1"), ("www-authenticate", "Negotiate abc")),
                                        (("checksum-bin", b"\x01\x02"),))
     assert headers == {"Grpc-Metadata-x-trace": "1", "WWW-Authenticate": "Negotiate abc",
                        "Grpc-Metadata-checksum-bin": "AQI="}
@@ -138,12 +138,12 @@ def test_routes_are_exactly_the_http_bindings() -> None:
 
 def test_query_parameters_nested_and_repeated() -> None:
     request = protos.message_class("api.JobSetCancelRequest")()
-    assert gateway.set_field_path(request, "filter.states", ["RUNNING", "4"], "q")
-    assert gateway.set_field_path(request, "jobSetId", ["js"], "q")
-    assert not gateway.set_field_path(request, "nothing.here", ["1"], "q")
+    assert codec.set_field_path(request, "filter.states", ["RUNNING", "4"], "q")
+    assert codec.set_field_path(request, "jobSetId", ["js"], "q")
+    assert not codec.set_field_path(request, "nothing.here", ["1"], "q")
     assert list(request.filter.states) == [2, 4] and request.job_set_id == "js"
     with pytest.raises(BadRequest, match="num"):
-        gateway.set_field_path(protos.message_class("api.StreamingQueueGetRequest")(), "num", ["-1"], "num")
+        codec.set_field_path(protos.message_class("api.StreamingQueueGetRequest")(), "num", ["-1"], "num")
 
 
 # ---- swagger ----------------------------------------------------------------------

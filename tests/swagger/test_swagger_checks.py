@@ -18,7 +18,6 @@ import pytest
 
 from conformance.checks import catalogue
 from conformance.checks.swagger import (
-    FUZZ_STATS,
     Confinement,
     Unsafe,
     _validator,
@@ -171,7 +170,7 @@ def test_schemathesis_touches_nothing_it_did_not_create(shared_server: Backgroun
         result = run_check(check, ctx)
         assert result.outcome.value == "passed", result.message
 
-        stats = FUZZ_STATS[ctx]
+        stats = ctx.swagger_fuzz_stats
         own = f"conformance-{ctx.run_id}-fz-"
         assert stats.sent > 0 and stats.addressed, stats
         assert all(name.startswith(own) for name in stats.addressed)

@@ -1,0 +1,126 @@
+"""The options of a conformance run: one dataclass, one table of flags for the CLI and the pytest plugin.
+
+``RunOptions`` is what :func:`conformance.runner.run_suite` takes. ``FLAGS`` declares
+each option once (flag, help, type); the CLI registers it as ``--<flag>`` and the
+pytest plugin as ``--armada-<flag>``, so the two cannot drift apart. A new option is
+a field here plus a row in ``FLAGS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass
+class RunOptions:
+    target: str | None = None            # target TOML file; None: --grpc, else the embedded reference server
+    grpc: str | None = None              # overrides the file's [target] grpc
+    rest: str | None = None              # overrides the file's [target] rest
+    profile: str | None = None           # "seed" / "current"; None: the target's
+    only: tuple[str, ...] = ()           # check IDs, ID patterns with '*', or categories
+    read_only: bool = False              # skip every check that creates, changes or deletes anything
+    known_failures: str | None = None    # TOML file of [[known_failure]] id/reason entries
+    baseline: str | None = None          # a previous report.json to compare with
+    report_dir: str | None = "reports"   # where the run's folder of reports goes; None: write no files
+    prefix: str | None = None            # prefix of every queue and job set the run creates
+    call_timeout: float | None = None    # deadline of each call, seconds
+    faults: tuple[str, ...] = ()         # embedded target only: reference-server faults to switch on
+    # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
+    events: int | None = None
+    jobs: int | None = None
+    watchers: int | None = None
+    batch_size: int | None = None
+    processes: int | None = None
+    submit_interval_ms: float | None = None
+    min_events_per_second: float | None = None
+    max_p99_ms: float | None = None
+    max_regression: float | None = None
+
+    def throughput(self) -> dict[str, Any]:
+        """The workload and gate options that were given, keyed as ``RunContext.options`` expects."""
+        names = [f.name for f in fields(self) if f.name in THROUGHPUT_FIELDS]
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
+THROUGHPUT_FIELDS = ("events", "jobs", "watchers", "batch_size", "processes", "submit_interval_ms",
+                     "min_events_per_second", "max_p99_ms", "max_regression")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One command-line option of ``run`` (and, prefixed ``--armada-``, of the pytest plugin)."""
+
+    name: str                             # the RunOptions field
+    help: str
+    type: Callable[[str], Any] | None = str
+    metavar: str | None = None
+    choices: tuple[str, ...] | None = None
+    kind: str = "value"                   # "value", "flag" (store_true), "list" (append), "words" (comma list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-").replace("faults", "fault")
+
+    def argparse_kwargs(self, dest_prefix: str = "") -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"dest": dest_prefix + self.name, "help": self.help}
+        if self.kind == "flag":
+            return {**kwargs, "action": "store_true", "default": False}
+        if self.kind == "list":
+            return {**kwargs, "action": "append", "default": [], "metavar": self.metavar}
+        kwargs.update(default=None, metavar=self.metavar, type=self.type)
+        if self.choices:
+            kwargs["choices"] = self.choices
+        return kwargs
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("target", "target TOML file; without it (and --grpc) the embedded reference server is checked",
+         metavar="FILE"),
+    Flag("grpc", "gRPC address (overrides the target file)", metavar="HOST:PORT"),
+    Flag("rest", "REST base URL (overrides the target file)", metavar="URL"),
+    Flag("profile", "seed: the six mission methods; current: every method (default: the target's)",
+         choices=("seed", "current")),
+    Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated",
+         metavar="IDS", kind="words"),
+    Flag("read_only", "skip every check that creates, changes or deletes anything", kind="flag"),
+    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons", metavar="FILE"),
+    Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate",
+         metavar="REPORT"),
+    Flag("report_dir", "where reports are written (default: reports)", metavar="DIR"),
+    Flag("prefix", "prefix of the queues and job sets the run creates (default: conformance)", metavar="NAME"),
+    Flag("call_timeout", "deadline of each call (default 10)", type=float, metavar="SECONDS"),
+    Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail",
+         metavar="NAME", kind="list"),
+    Flag("events", "replay: events per job set (default 20000 embedded, 2000 against a deployment)", int, "N"),
+    Flag("jobs", "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)",
+         int, "N"),
+    Flag("watchers", "fan-out: concurrent watchers of one job set (default 16 embedded, 4 deployment)", int, "N"),
+    Flag("batch_size", "live: jobs per SubmitJobs call (default 10)", int, "N"),
+    Flag("processes", "consumer processes; replay reads one job set per process (default 1)", int, "N"),
+    Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 10 embedded, 20 deployment)",
+         float, "MS"),
+    Flag("min_events_per_second", "gate: replay and fan-out events/s must reach this", float, "RATE"),
+    Flag("max_p99_ms", "gate: live submit-to-event latency p99 must stay within this", float, "MS"),
+    Flag("max_regression", "gate: no figure may be this fraction worse than in --baseline (default 0.2: 20%%)",
+         float, "FRACTION"),
+)
+
+
+def options_from(values: Callable[[str], Any]) -> RunOptions:
+    """Build RunOptions from parsed flags; ``values(field name)`` reads one (argparse or pytest)."""
+    given: dict[str, Any] = {}
+    for flag in FLAGS:
+        value = values(flag.name)
+        if flag.kind == "words":
+            value = tuple(w.strip() for w in (value or "").split(",") if w.strip())
+        elif flag.kind == "list":
+            value = tuple(value or ())
+        elif flag.kind == "flag":
+            value = bool(value)
+        elif value is None:
+            continue
+        given[flag.name] = value
+    return RunOptions(**given)

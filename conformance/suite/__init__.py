@@ -1,1 +1,0 @@
-"""The pytest test module of the conformance suite (collected with ``--pyargs conformance.suite``)."""

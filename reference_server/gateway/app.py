@@ -1,0 +1,192 @@
+"""The REST gateway application: grpc-gateway v1 behaviour in front of the reference gRPC server.
+
+Routes come from the ``google.api.http`` rules of the compiled descriptors
+(``protos.http_routes``), never from a hand list, so REST and the swagger cannot
+drift. Each HTTP request becomes a gRPC call over a ``grpc.aio`` channel to the
+server itself, as grpc-gateway does: every server interceptor, authentication
+included, applies to both transports the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from aiohttp import web
+from google.protobuf import message
+
+import protos
+from reference_server.config import ServerConfig
+from reference_server.cors import cors_headers, cors_middleware
+from reference_server.faults import Faults
+from reference_server.gateway.codec import build_request
+from reference_server.gateway.errors import (
+    JSON_TYPE,
+    InjectedStreamError,
+    error_response,
+    json_response,
+    status_details,
+    stream_error_body,
+)
+from reference_server.gateway.metadata import incoming_headers, outgoing_metadata, request_timeout
+from reference_server.gateway.streams import LineEncoders, StreamPump, grpc_stream_path, write_lines
+from reference_server.json_codec import BadRequest, JsonCodec
+from reference_server.swagger import build_swagger, routes
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Gateway:
+    """Per-application state: the channel, codec, stream caches and open streams."""
+
+    def __init__(self, grpc_target: str, config: ServerConfig) -> None:
+        self.grpc_target = grpc_target
+        self.config = config
+        self.faults = config.faults
+        self.codec = JsonCodec(enums_as_numbers="rest-enum-as-number" in config.faults)
+        self.encoders = LineEncoders(self.codec)
+        self.channel: grpc.aio.Channel | None = None
+        self.open_calls: set[Any] = set()
+
+    async def open(self, _app: web.Application) -> None:
+        size = self.config.max_message_bytes
+        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size)]
+        self.channel = grpc.aio.insecure_channel(self.grpc_target, options=options)
+
+    async def shutdown(self, _app: web.Application) -> None:
+        """Cancel open streams first: a watching client would otherwise hold shutdown up."""
+        for call in list(self.open_calls):
+            call.cancel()
+
+    async def close(self, _app: web.Application) -> None:
+        if self.channel is not None:
+            await self.channel.close()
+            self.channel = None
+
+    def handler(self, route: protos.HttpRoute) -> Handler:
+        if route.method.server_streaming:
+            return functools.partial(self.handle_stream, route)
+        return functools.partial(self.handle_unary, route)
+
+    async def handle_unary(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
+        msg = await build_request(route, request, self.codec, self.faults)
+        metadata, timeout = outgoing_metadata(request), request_timeout(request)
+        response_class = protos.message_class(route.method.output_type.full_name)
+        assert self.channel is not None
+        call = self.channel.unary_unary(route.grpc_path, request_serializer=_serialize,
+                                        response_deserializer=response_class.FromString)(
+            msg, metadata=metadata, timeout=timeout)
+        try:
+            reply = await call
+        except grpc.aio.AioRpcError as exc:
+            return self.rpc_error_response(exc)
+        headers = incoming_headers(await call.initial_metadata(), await call.trailing_metadata())
+        body = self.codec.to_dict(reply)
+        if route.method.name == "GetQueue" and "rest-grpc-differ" in self.faults:
+            body["priorityFactor"] = float(body.get("priorityFactor", 0)) + 1.0
+        return json_response(200, body, headers)
+
+    def rpc_error_response(self, exc: Any) -> web.Response:
+        """The error answer for a failed call (``AioRpcError`` or a synchronous ``RpcError``)."""
+        headers = incoming_headers(exc.initial_metadata(), exc.trailing_metadata())
+        return error_response(exc.code(), exc.details() or "", self.faults, headers,
+                              status_details(exc.trailing_metadata()))
+
+    async def handle_stream(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
+        msg = await build_request(route, request, self.codec, self.faults)
+        metadata, timeout = outgoing_metadata(request), request_timeout(request)
+        assert self.channel is not None
+        path, batched = grpc_stream_path(route)
+        call = self.channel.unary_stream(path, request_serializer=_serialize,
+                                         response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
+        self.open_calls.add(call)
+        pump = StreamPump(call, self.encoders.for_route(route), request, batched=batched)
+        try:
+            return await self._relay(route, request, pump)
+        finally:
+            pump.close()  # cancels the call: a no-op once finished, else frees the server-side stream
+            self.open_calls.discard(call)
+
+    async def _relay(self, route: protos.HttpRoute, request: web.Request, pump: StreamPump) -> web.StreamResponse:
+        lines, error = await pump.take()
+        if pump.disconnected:
+            raise ConnectionResetError("the client went away before the stream started")
+        if not lines and error is not None:
+            return self.rpc_error_response(error)
+        headers = incoming_headers(pump.initial_metadata)
+        headers.update(cors_headers(request, self.config.cors_origins))
+        response = web.StreamResponse(status=200, headers=headers)
+        response.content_type = JSON_TYPE
+        await response.prepare(request)
+        inject = route.method.name == "GetJobSetEvents" and "rest-stream-error-line" in self.faults
+        await write_lines(response, pump, lines, error, self.stream_error_line,
+                          InjectedStreamError if inject else None)
+        return response
+
+    def stream_error_line(self, error: Any) -> bytes:
+        return json.dumps(stream_error_body(error, self.faults), separators=(",", ":")).encode() + b"\n"
+
+
+def _serialize(msg: message.Message) -> bytes:
+    return msg.SerializeToString()
+
+
+def _error_middleware(faults: Faults) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Every failure leaves as a grpc-gateway error body; never a traceback, never a bare 500."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except BadRequest as exc:
+            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc), faults)
+        except web.HTTPMethodNotAllowed as exc:
+            return error_response(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed", faults, status=405,
+                                  headers={"Allow": ",".join(sorted(exc.allowed_methods))})
+        except web.HTTPNotFound:
+            return error_response(grpc.StatusCode.NOT_FOUND, "Not Found", faults, status=404)
+        except web.HTTPRequestEntityTooLarge as exc:
+            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.text or "request body too large",
+                                  faults, status=413)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            return error_response(grpc.StatusCode.UNKNOWN, exc.reason, faults, status=exc.status)
+        except (asyncio.CancelledError, ConnectionError):
+            raise
+        except Exception:
+            log.exception("REST gateway: unexpected error on %s %s", request.method, request.path)
+            return error_response(grpc.StatusCode.INTERNAL, "internal error in the REST gateway", faults)
+
+    return middleware
+
+
+GATEWAY_KEY = web.AppKey("gateway", Gateway)
+
+
+def create_app(grpc_target: str, config: ServerConfig) -> web.Application:
+    """The aiohttp application serving the REST API and ``/api/swagger.json``."""
+    gateway = Gateway(grpc_target, config)
+    app = web.Application(middlewares=[cors_middleware(config.cors_origins), _error_middleware(config.faults)],
+                          client_max_size=config.max_message_bytes)
+    for route in routes():
+        app.router.add_route(route.verb, route.path, gateway.handler(route), name=route.method.full_name)
+    swagger_body = json.dumps(build_swagger(config.faults), indent=1).encode()
+
+    async def swagger(_request: web.Request) -> web.Response:
+        if "swagger-not-served" in config.faults:
+            raise web.HTTPNotFound()
+        return web.Response(body=swagger_body, content_type=JSON_TYPE)
+
+    app.router.add_get("/api/swagger.json", swagger)
+    app.on_startup.append(gateway.open)
+    app.on_shutdown.append(gateway.shutdown)
+    app.on_cleanup.append(gateway.close)
+    app[GATEWAY_KEY] = gateway
+    return app
