@@ -133,8 +133,8 @@ class Target:
 _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"target", "auth"}),
-    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix"}),
-    "target.tls": frozenset({"ca_file", "insecure"}),
+    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix", "headers", "authority"}),
+    "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
     "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
@@ -194,13 +194,10 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     return target
 
 
-_TLS_KEYS = {"ca_file", "insecure", "cert_file", "key_file"}
-
-
 def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) - _TLS_KEYS:
+    if not isinstance(value, dict) or set(value) - KNOWN_KEYS["target.tls"]:
         raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}, "
                           "optionally with cert_file and key_file (a client certificate)")
     files = {}
