@@ -20,6 +20,7 @@ class RunOptions:
     rest: str | None = None              # overrides the file's [target] rest
     profile: str | None = None           # "seed" / "current"; None: the target's
     only: tuple[str, ...] = ()           # check IDs, ID patterns with '*', or categories
+    exclude: tuple[str, ...] = ()        # the same words: checks left out of the selection
     read_only: bool = False              # skip every check that creates, changes or deletes anything
     known_failures: str | None = None    # TOML file of [[known_failure]] id/reason entries
     baseline: str | None = None          # a previous report.json to compare with
@@ -27,6 +28,19 @@ class RunOptions:
     prefix: str | None = None            # prefix of every queue and job set the run creates
     call_timeout: float | None = None    # deadline of each call, seconds
     faults: tuple[str, ...] = ()         # embedded target only: reference-server faults to switch on
+    # Fixed output paths (besides the run's folder), for CI that should not glob timestamped folders.
+    junit_xml: str | None = None
+    json: str | None = None
+    html: str | None = None
+    summary: str | None = None
+    # Stop early: after the first / N-th failed required check (the rest are reported skipped).
+    exitfirst: bool = False
+    max_failures: int | None = None
+    # How to reach the target beyond its file: extra headers ("name: value"), authority, mTLS files.
+    headers: tuple[str, ...] = ()
+    authority: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
     # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
     events: int | None = None
     jobs: int | None = None
@@ -37,6 +51,17 @@ class RunOptions:
     min_events_per_second: float | None = None
     max_p99_ms: float | None = None
     max_regression: float | None = None
+
+    def outputs(self) -> dict[str, str]:
+        """Report format -> the fixed path it was asked for (``--junit-xml`` ...)."""
+        paths = {"junit.xml": self.junit_xml, "report.json": self.json, "report.html": self.html,
+                 "summary.md": self.summary}
+        return {name: path for name, path in paths.items() if path}
+
+    @property
+    def failure_limit(self) -> int | None:
+        """Failed required checks after which the run stops (``-x`` is 1); None: run everything."""
+        return 1 if self.exitfirst else self.max_failures
 
     def throughput(self) -> dict[str, Any]:
         """The workload and gate options that were given, keyed as ``RunContext.options`` expects."""
@@ -59,10 +84,17 @@ class Flag:
     choices: tuple[str, ...] | None = None
     kind: str = "value"                   # "value", "flag" (store_true), "list" (append), "words" (comma list)
     extra: dict[str, Any] = field(default_factory=dict)
+    long: str | None = None               # the long option when it is not --<name> (--header for headers)
+    short: str | None = None              # a one-letter alias of the CLI (-H, -x); never for the plugin
+    plugin: bool = True                   # False: CLI only (pytest's own -x/--maxfail do that job there)
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-").replace("faults", "fault")
+        return self.long or "--" + self.name.replace("_", "-").replace("faults", "fault")
+
+    @property
+    def cli_names(self) -> tuple[str, ...]:
+        return (self.short, self.flag) if self.short else (self.flag,)
 
     def argparse_kwargs(self, dest_prefix: str = "") -> dict[str, Any]:
         kwargs: dict[str, Any] = {"dest": dest_prefix + self.name, "help": self.help}
@@ -89,7 +121,26 @@ FLAGS: tuple[Flag, ...] = (
     Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons", metavar="FILE"),
     Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate",
          metavar="REPORT"),
-    Flag("report_dir", "where reports are written (default: reports)", metavar="DIR"),
+    Flag("exclude", "leave out these check IDs, ID patterns or categories, comma-separated (e.g. THROUGHPUT; "
+         "default: none)", metavar="IDS", kind="words"),
+    Flag("report_dir", "where the run's folder of reports is written (default: reports)", metavar="DIR"),
+    Flag("junit_xml", "also write junit.xml to this fixed path (default: only in the run's folder)", metavar="PATH"),
+    Flag("json", "also write report.json to this fixed path (default: only in the run's folder)", metavar="PATH"),
+    Flag("html", "also write report.html to this fixed path (default: only in the run's folder)", metavar="PATH"),
+    Flag("summary", "also write summary.md to this fixed path, e.g. $GITHUB_STEP_SUMMARY (default: only in the "
+         "run's folder)", metavar="PATH"),
+    Flag("exitfirst", "stop after the first failed required check; the rest are reported skipped (default: run "
+         "all)", kind="flag", short="-x", plugin=False),
+    Flag("max_failures", "stop after N failed required checks; the rest are reported skipped (default: run all)",
+         int, "N", plugin=False),
+    Flag("headers", "extra header sent on every gRPC call and REST request, repeatable, e.g. -H 'x-tenant: blue' "
+         "(default: none)", metavar="'NAME: VALUE'", kind="list", long="--header", short="-H"),
+    Flag("authority", "the :authority / Host and TLS server name to ask for (default: the address's host)",
+         metavar="HOST[:PORT]"),
+    Flag("client_cert", "client certificate (PEM) for mutual TLS; overrides the target file's tls cert_file "
+         "(default: none)", metavar="FILE"),
+    Flag("client_key", "private key (PEM) of --client-cert (default: none, or inside the certificate file)",
+         metavar="FILE"),
     Flag("prefix", "prefix of the queues and job sets the run creates (default: conformance)", metavar="NAME"),
     Flag("call_timeout", "deadline of each call (default 10)", type=float, metavar="SECONDS"),
     Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail",

@@ -14,6 +14,7 @@ on a terminal and never when ``NO_COLOR`` is set (https://no-color.org).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -207,10 +208,13 @@ class ConsoleListener(Listener):
     to ``out`` (stdout), so ``run ... | tail -3`` shows the outcome.
     """
 
-    def __init__(self, progress: Progress | None = None, out: TextIO | None = None, max_reasons: int = 20) -> None:
+    def __init__(self, progress: Progress | None = None, out: TextIO | None = None, max_reasons: int = 20,
+                 json_lines: bool = False) -> None:
         self.progress = progress or Progress()
         self.out = out or sys.stdout
         self.max_reasons = max_reasons
+        self.json_lines = json_lines    # stdout: one JSON object per check; the verdict goes to stderr
+        self.verdict_out = self.progress.stream if json_lines else self.out
 
     def run_started(self, checks: Sequence[Any]) -> None:
         self.progress.begin(len(checks))
@@ -220,6 +224,9 @@ class ConsoleListener(Listener):
 
     def check_finished(self, result: CheckResult, done: int, total: int) -> None:
         self.progress.finished(result.id, result.outcome.value, result.message, result.duration_s)
+        if self.json_lines:
+            self.out.write(json.dumps(result_line(result), ensure_ascii=False) + "\n")
+            self.out.flush()
 
     def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None:
         self.progress.stop()
@@ -228,9 +235,25 @@ class ConsoleListener(Listener):
         for problem in report.cleanup_problems:
             self.progress.note(f"armada-conformance: cleanup: {problem}")
         reasons = gate_reasons(report, comparison)
-        self.progress.close(verdict=verdict_line(report, reasons), stream=self.out)
+        out = self.verdict_out
+        self.progress.close(verdict=verdict_line(report, reasons), stream=out)
         for reason in reasons[1:self.max_reasons]:
-            self.out.write(f"  - {reason}\n")
+            out.write(f"  - {reason}\n")
         if folder is not None:
-            self.out.write(f"reports: {folder}\n")
-        self.out.flush()
+            out.write(f"reports: {folder}\n")
+        out.flush()
+
+
+# The fields of a check on stdout under --output json; evidence stays in report.json (it can be large).
+RESULT_FIELDS = ("id", "category", "requirement", "severity", "outcome", "transport", "scheme", "method",
+                 "message", "duration_s")
+
+
+def result_line(result: CheckResult) -> dict[str, Any]:
+    """One check as ``--output json`` prints it; the message redacted as the reports are."""
+    from conformance.report.redact import redact_text
+
+    line = {name: getattr(result, name) for name in RESULT_FIELDS}
+    line["severity"], line["outcome"] = result.severity.value, result.outcome.value
+    line["message"] = redact_text(result.message)
+    return line

@@ -73,7 +73,7 @@ class GrpcClient:
                 options.append(("grpc.ssl_target_name_override", self.connection.server_name))
             credentials = grpc.ssl_channel_credentials(
                 root_certificates=_root_certificates(target, tls, self.connection.server_name),
-                private_key=_read(tls.key_file), certificate_chain=_read(tls.cert_file))
+                private_key=_read(tls.key_file or tls.cert_file), certificate_chain=_read(tls.cert_file))
             self.channel = grpc.secure_channel(target, credentials, options=options)
         else:
             self.channel = grpc.insecure_channel(target, options=options)
