@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list-checks", help="print the check catalogue")
     listing.add_argument("--json", action="store_true",
                          help="as JSON, with transport, scheme, method and severity (default: a text table)")
-    listing.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/checks.md")
+    listing.add_argument("--markdown", action="store_true",
+                         help="as the Markdown table of docs/checks.md (default: a text table)")
     listing.add_argument("--profile", choices=("seed", "current"),
                          help="only the checks of this profile (default: every check)")
     listing.add_argument("--only", metavar="IDS",
@@ -79,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the reference server with the embedded auth set-up")
     serve.add_argument("--write-target", default="embedded-target.toml", metavar="FILE",
                        help="where to write a target file for it (default: embedded-target.toml)")
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a fault")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME",
+                       help="switch on a reference-server fault, repeatable (default: none)")
     serve.set_defaults(handler=_serve)
 
     report = commands.add_parser(

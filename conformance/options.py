@@ -109,20 +109,22 @@ class Flag:
 
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("target", "target TOML file; without it (and --grpc) the embedded reference server is checked",
-         metavar="FILE"),
-    Flag("grpc", "gRPC address (overrides the target file)", metavar="HOST:PORT"),
-    Flag("rest", "REST base URL (overrides the target file)", metavar="URL"),
+    Flag("target", "target TOML file (default: none: with no --grpc either, the embedded reference server is "
+         "checked)", metavar="FILE"),
+    Flag("grpc", "gRPC address, overriding the target file's (default: the file's)", metavar="HOST:PORT"),
+    Flag("rest", "REST base URL, overriding the target file's (default: the file's; none: REST checks are not "
+         "configured)", metavar="URL"),
     Flag("profile", "seed: the six mission methods; current: every method (default: the target's)",
          choices=("seed", "current")),
-    Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated",
-         metavar="IDS", kind="words"),
-    Flag("read_only", "skip every check that creates, changes or deletes anything", kind="flag"),
-    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons", metavar="FILE"),
-    Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate",
-         metavar="REPORT"),
+    Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
+         "check of the profile)", metavar="IDS", kind="words"),
     Flag("exclude", "leave out these check IDs, ID patterns or categories, comma-separated (e.g. THROUGHPUT; "
          "default: none)", metavar="IDS", kind="words"),
+    Flag("read_only", "skip every check that creates, changes or deletes anything (default: off)", kind="flag"),
+    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons (default: none)",
+         metavar="FILE"),
+    Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate "
+         "(default: none)", metavar="REPORT"),
     Flag("report_dir", "where the run's folder of reports is written (default: reports)", metavar="DIR"),
     Flag("junit_xml", "also write junit.xml to this fixed path (default: only in the run's folder)", metavar="PATH"),
     Flag("json", "also write report.json to this fixed path (default: only in the run's folder)", metavar="PATH"),
@@ -142,9 +144,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("client_key", "private key (PEM) of --client-cert (default: none, or inside the certificate file)",
          metavar="FILE"),
     Flag("prefix", "prefix of the queues and job sets the run creates (default: conformance)", metavar="NAME"),
-    Flag("call_timeout", "deadline of each call (default 10)", type=float, metavar="SECONDS"),
-    Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail",
-         metavar="NAME", kind="list"),
+    Flag("call_timeout", "deadline of each call (default: the target file's timeout, else 10)", type=float,
+         metavar="SECONDS"),
+    Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail, repeatable "
+         "(default: none)", metavar="NAME", kind="list"),
     Flag("events", "replay: events per job set (default 20000 embedded, 2000 against a deployment)", int, "N"),
     Flag("jobs", "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)",
          int, "N"),
@@ -153,8 +156,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("processes", "consumer processes; replay reads one job set per process (default 1)", int, "N"),
     Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 10 embedded, 20 deployment)",
          float, "MS"),
-    Flag("min_events_per_second", "gate: replay and fan-out events/s must reach this", float, "RATE"),
-    Flag("max_p99_ms", "gate: live submit-to-event latency p99 must stay within this", float, "MS"),
+    Flag("min_events_per_second", "gate: replay and fan-out events/s must reach this (default: no such gate)",
+         float, "RATE"),
+    Flag("max_p99_ms", "gate: live submit-to-event latency p99 must stay within this (default: no such gate)",
+         float, "MS"),
     Flag("max_regression", "gate: no figure may be this fraction worse than in --baseline (default 0.2: 20%%)",
          float, "FRACTION"),
 )
