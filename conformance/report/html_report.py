@@ -47,7 +47,8 @@ def _css() -> str:
 body{{margin:0;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;
 background:#fff}}
 main{{max-width:1200px;margin:0 auto;padding:0 24px 48px}}
-.verdict{{color:#fff;padding:22px 32px;display:flex;align-items:center;gap:32px}}
+.verdict{{color:#fff;padding:22px 32px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 32px}}
+.notes{{border-left:4px solid {OUTCOME_COLOURS['warning']};background:#fff8f0;padding:6px 12px;margin:12px 0}}
 .verdict.pass{{background:{PASS_COLOUR}}}.verdict.fail{{background:{FAIL_COLOUR}}}
 .verdict .big{{font-size:64px;font-weight:800;letter-spacing:2px;line-height:1}}
 .verdict .why{{font-size:16px}}.verdict .why ul{{margin:4px 0 0;padding-left:20px}}
@@ -93,7 +94,8 @@ def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
         why = f"{head}<ul>{shown}{more}</ul>"
     else:
         why = f"{head}<div>Every required check passed.</div>"
-    return (f'<header class="verdict {state}" id="verdict"><div class="big">{state.upper()}</div>'
+    word = "INTERRUPTED" if report.interrupted else state.upper()
+    return (f'<header class="verdict {state}" id="verdict"><div class="big">{word}</div>'
             f'<div class="why">{why}</div></header>')
 
 
@@ -162,6 +164,21 @@ def _legend() -> str:
     items = "".join(badge(name, labels.get(name, name)) for name in OUTCOME_COLOURS)
     return (f'<div class="legend"><span class="muted">A cell shows the most alarming outcome of its '
             f"checks:</span>{items}</div>")
+
+
+def _run_notes(report: RunReport) -> str:
+    """What happened to the run itself: interrupted, cleanup left things behind, unmatched known failures."""
+    notes = []
+    if report.interrupted:
+        notes.append(f"The run was stopped by {escape(report.interrupted)} after {len(report.results)} check(s); "
+                     "checks after that did not run.")
+    notes += [f"Cleanup left behind: {escape(p)}" for p in report.cleanup_problems]
+    if report.unmatched_known_failures:
+        notes.append("Known-failure entries that match no check of this run (a typo, or outside the selection): "
+                     + ", ".join(f"<code>{escape(i)}</code>" for i in report.unmatched_known_failures))
+    if not notes:
+        return ""
+    return '<div class="notes" id="run-notes">' + "".join(f"<p>{n}</p>" for n in notes) + "</div>"
 
 
 def _where(result: CheckResult) -> str:
@@ -243,6 +260,7 @@ def render_html(report: RunReport, comparison: BaselineComparison | None = None)
         _verdict(report, comparison),
         "<main>",
         _facts(report),
+        _run_notes(report),
         _counts(report),
         '<h2>Coverage</h2><div class="matrices">',
         _matrix(method_matrix(report)),

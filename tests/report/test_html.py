@@ -178,3 +178,13 @@ def test_baseline_comparison_section_and_marks(passing_report: RunReport) -> Non
     assert "THROUGHPUT-REPLAY-REST: dropped from 12500 to 6000 events/s (52% worse)" in text
     assert '<i class="mark" style="left:' in text    # baseline marks on the bars
     assert '<div class="big">FAIL</div>' in text
+
+
+def test_run_notes_interruption_cleanup_and_unmatched_known_failures() -> None:
+    report = make_report(interrupted="SIGINT", cleanup_problems=["queue conformance-1 <kept>"],
+                         unmatched_known_failures=["AUTH-TYPO-*"])
+    text = render_html(report)
+    assert '<div class="big">INTERRUPTED</div>' in text
+    assert "stopped by SIGINT" in text and "queue conformance-1 &lt;kept&gt;" in text
+    assert "<code>AUTH-TYPO-*</code>" in text
+    assert 'id="run-notes"' not in render_html(make_report())
