@@ -28,6 +28,10 @@ class RunOptions:
     prefix: str | None = None            # prefix of every queue and job set the run creates
     call_timeout: float | None = None    # deadline of each call, seconds
     faults: tuple[str, ...] = ()         # embedded target only: reference-server faults to switch on
+    # The schemathesis check (SWAGGER-Schemathesis): examples per operation and mode, seed, time budget.
+    max_examples: int | None = None
+    seed: int | None = None
+    fuzz_budget: float | None = None
     # Fixed output paths (besides the run's folder), for CI that should not glob timestamped folders.
     junit_xml: str | None = None
     json: str | None = None
@@ -62,6 +66,11 @@ class RunOptions:
     def failure_limit(self) -> int | None:
         """Failed required checks after which the run stops (``-x`` is 1); None: run everything."""
         return 1 if self.exitfirst else self.max_failures
+
+    def fuzzing(self) -> dict[str, Any]:
+        """The schemathesis settings that were given, keyed as ``RunContext.options`` expects."""
+        given = {"max_examples": self.max_examples, "seed": self.seed, "fuzz_budget": self.fuzz_budget}
+        return {name: value for name, value in given.items() if value is not None}
 
     def throughput(self) -> dict[str, Any]:
         """The workload and gate options that were given, keyed as ``RunContext.options`` expects."""
@@ -126,6 +135,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate "
          "(default: none)", metavar="REPORT"),
     Flag("report_dir", "where the run's folder of reports is written (default: reports)", metavar="DIR"),
+    Flag("max_examples", "schemathesis: generated cases per operation and mode (default: 5 positive, 4 negative, "
+         "2 for SubmitJobs)", int, "N"),
+    Flag("seed", "schemathesis: random seed, to vary or reproduce the cases (default: none: the same "
+         "derandomized cases every run)", int, "N"),
+    Flag("fuzz_budget", "schemathesis: seconds before it stops starting operations; the check's message says "
+         "when the budget cut it short (default: 20)", float, "SECONDS"),
     Flag("junit_xml", "also write junit.xml to this fixed path (default: only in the run's folder)", metavar="PATH"),
     Flag("json", "also write report.json to this fixed path (default: only in the run's folder)", metavar="PATH"),
     Flag("html", "also write report.html to this fixed path (default: only in the run's folder)", metavar="PATH"),

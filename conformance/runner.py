@@ -83,8 +83,8 @@ class RunPlan:
         return DEFAULT_TOLERANCE if given is None else given
 
     def context_options(self) -> dict[str, Any]:
-        """Workload, gates and the loaded baseline, as ``RunContext.options``."""
-        options = self.options.throughput()
+        """Workload, gates, the schemathesis settings and the loaded baseline, as ``RunContext.options``."""
+        options = {**self.options.throughput(), **self.options.fuzzing()}
         if self.baseline is not None:
             options["baseline"] = self.baseline
         return options
@@ -160,7 +160,7 @@ def _validate_workload(options: RunOptions, embedded: bool) -> None:
 
 
 def _validate_outputs(options: RunOptions) -> None:
-    """--junit-xml/--json/--html/--summary: a file path whose folder exists (or can be made) and is writable."""
+    """Fixed output paths are writable file paths; -x/--max-failures and fuzz limits are positive."""
     for name, path in options.outputs().items():
         target = Path(path)
         folder = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
@@ -169,8 +169,11 @@ def _validate_outputs(options: RunOptions) -> None:
                     "summary.md": "--summary"}[name]
             raise ConfigError(f"{flag} {path}: not a file path that can be written"
                               + (" (it is a folder)" if target.is_dir() else ""))
-    if options.max_failures is not None and options.max_failures < 1:
-        raise ConfigError(f"--max-failures {options.max_failures} must be 1 or more")
+    for name, low in (("max_failures", 1), ("max_examples", 1), ("fuzz_budget", 1e-9)):
+        value = getattr(options, name)
+        if value is not None and value < low:
+            shown = "a positive number" if low < 1 else "1 or more"
+            raise ConfigError(f"--{name.replace('_', '-')} {value:g} must be {shown}")
 
 
 def _known_failures(path: str | None) -> list[KnownFailure]:
@@ -280,7 +283,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     try:
         if check.mutating and ctx.read_only:
             raise Skip("mutating check skipped under --read-only")
-        check.run(ctx)
+        note = check.run(ctx)
+        message = note if isinstance(note, str) else ""   # e.g. "time budget reached after ..."
     except CheckFailed as exc:
         outcome, message, evidence = Outcome.FAILED, str(exc), exc.evidence
     except NotOffered as exc:

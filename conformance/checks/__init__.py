@@ -58,8 +58,9 @@ class Check:
     mutating: bool = False
     profiles: frozenset[str] = frozenset({"seed", "current"})
 
-    def run(self, ctx: Any) -> None:
-        self.function(ctx, **dict(self.params))
+    def run(self, ctx: Any) -> str | None:
+        """Run the check; a returned string is a note the report shows for a passing check."""
+        return self.function(ctx, **dict(self.params))
 
 
 _REGISTRY: list[Check] = []
