@@ -150,7 +150,7 @@ FLAGS: tuple[Flag, ...] = (
          "all)", kind="flag", short="-x", plugin=False),
     Flag("max_failures", "stop after N failed required checks; the rest are reported skipped (default: run all)",
          int, "N", plugin=False),
-    Flag("headers", "extra header sent on every gRPC call and REST request, repeatable, e.g. -H 'x-tenant: blue' "
+    Flag("headers", "extra header sent on every gRPC call and REST request, repeatable, e.g. 'x-tenant: blue' "
          "(default: none)", metavar="'NAME: VALUE'", kind="list", long="--header", short="-H"),
     Flag("authority", "the :authority / Host and TLS server name to ask for (default: the address's host)",
          metavar="HOST[:PORT]"),

@@ -122,10 +122,18 @@ class Target:
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded,
-                "client_certificate": bool(self.tls and self.tls.cert_file),
-                "extra_headers": [name for name, _ in self.connection.headers],
-                "authority": self.connection.authority or ""}
+                "schemes": sorted(self.schemes), "embedded": self.embedded, **self._connection_facts()}
+
+    def _connection_facts(self) -> dict[str, Any]:
+        """Only what was configured: header names (values may be keys), the authority, whether mTLS is on."""
+        facts: dict[str, Any] = {}
+        if self.tls and self.tls.cert_file:
+            facts["client_certificate"] = True
+        if self.connection.headers:
+            facts["extra_headers"] = [name for name, _ in self.connection.headers]
+        if self.connection.authority:
+            facts["authority"] = self.connection.authority
+        return facts
 
 
 # Every key a target file may hold, per table: anything else is a typo to report, never to ignore
