@@ -94,7 +94,7 @@ class Bench:
     def spec(self, ctx: RunContext, transport: str, queue: str, job_set: str, **fields: Any) -> StreamSpec:
         tls = ctx.target.tls
         return StreamSpec(transport, self._address(ctx, transport), queue, job_set,
-                          metadata=tuple(ctx.metadata()),
+                          metadata=tuple(ctx.target.connection.merged(ctx.metadata())),   # -H headers too
                           timeout=3 * ctx.target.timeout + self.workload.events / 2000,
                           tls=tls is not None, tls_ca_file=tls.ca_file if tls else None,
                           tls_insecure=bool(tls and tls.insecure), **fields)
