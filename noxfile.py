@@ -51,9 +51,9 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The project's own tests (pass pytest options after `--`)."""
+    """The project's own tests on two workers (pytest-xdist; pass pytest options after `--`)."""
     install(session, browser=True)
-    session.run("pytest", "-q", "-p", "no:cacheprovider", *(session.posargs or ["tests"]))
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *(session.posargs or ["tests"]))
 
 
 @nox.session(python=PYTHON)
@@ -72,12 +72,28 @@ def report(session: nox.Session) -> None:
     session.run("armada-conformance", "report", *session.posargs)
 
 
+# The Go yardstick of the benchmark session (tests/bench/yardstick): Go, gRPC and protobuf 1.3 sources.
+GO_PACKAGES = {"golang-go": "/usr/bin/go", "golang-google-grpc-dev": "/usr/share/gocode/src/google.golang.org/grpc",
+               "golang-github-golang-protobuf-1-3-dev": "/usr/share/gocode/src/github.com/golang/protobuf"}
+
+
 @nox.session(python=PYTHON)
 def benchmark(session: nox.Session) -> None:
-    """Throughput benchmarks at full size (100,000 events)."""
+    """Throughput benchmarks at full size (100,000 events), the Go yardstick included.
+
+    As root on Debian the Go packages are installed when missing; otherwise the
+    Go comparisons skip and say what to install.
+    """
     install(session)
+    missing = [pkg for pkg, path in GO_PACKAGES.items() if not os.path.exists(path)]
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True, env=env)
+    elif missing:
+        session.warn(f"missing {' '.join(missing)}: the Go yardstick comparisons will skip")
     session.run("pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/bench", "--benchmark-only", *session.posargs,
-                env={"ARMADA_BENCH_EVENTS": "100000"})
+                env={"ARMADA_BENCH_EVENTS": "100000", "ARMADA_BENCH_YARDSTICK": "1"})
 
 
 @nox.session(python=PYTHON)

@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
-    from conformance.options import FLAGS
+    from conformance.options import FLAGS, FLAVOURS
 
     for flag in FLAGS:  # the same options as the pytest plugin's --armada-* ones
         run.add_argument(*flag.cli_names, **flag.argparse_kwargs())
@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="where to write a target file for it (default: embedded-target.toml)")
     serve.add_argument("--fault", action="append", default=[], metavar="NAME",
                        help="switch on a reference-server fault, repeatable (default: none)")
+    serve.add_argument("--flavour", default="contract", choices=FLAVOURS,
+                       help="what the reference server is: the contract or a real Armada era (default: contract)")
     serve.set_defaults(handler=_serve)
 
     report = commands.add_parser(
@@ -204,7 +206,7 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        environment = EmbeddedEnvironment(faults=tuple(args.fault)).__enter__()
+        environment = EmbeddedEnvironment(faults=tuple(args.fault), flavour=args.flavour).__enter__()
     except Exception as exc:
         print(f"armada-conformance: cannot start the embedded set-up: {exc}", file=sys.stderr)
         return 2

@@ -114,6 +114,8 @@ class RunContext:
         self.require_mutation()
         name = self.name("q")
         result = self.call("Submit/CreateQueue", {"name": name, "priorityFactor": 1, **fields})
+        if result.code == "UNIMPLEMENTED":
+            raise NotOffered(f"CreateQueue answered UNIMPLEMENTED: {result.details}")
         if not result.ok:
             raise RuntimeError(f"could not create a queue for the check: {result.code} {result.details}")
         self.created_queues.append(name)
@@ -125,6 +127,8 @@ class RunContext:
         items = [tiny_job(HOLD_CPU if hold else "100m") for _ in range(count)]
         result = self.call("Submit/SubmitJobs", {"queue": queue, "jobSetId": job_set, "jobRequestItems": items},
                            identity=identity)
+        if result.code == "UNIMPLEMENTED":
+            raise NotOffered(f"SubmitJobs answered UNIMPLEMENTED: {result.details}")
         if not result.ok:
             raise RuntimeError(f"could not submit jobs for the check: {result.code} {result.details}")
         self.created_job_sets.append((queue, job_set))

@@ -21,17 +21,31 @@ from conformance.credentials.openid import OpenIDProvider
 from conformance.target import Identity, SchemeSettings, Target, basic_header
 from reference_server.background import BackgroundServer
 from reference_server.config import GLOBAL_PERMISSIONS, ServerConfig
+from reference_server.flavours import DEFAULT as DEFAULT_FLAVOUR
+from reference_server.flavours import flavour as server_flavour
 
 ADMIN, LOW = "alice", "carol"
+
+
+def profile_of(flavour: str | None) -> str:
+    """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
+    return "seed" if flavour == "armada-2023" else "current"
 
 
 class EmbeddedEnvironment:
     def __init__(self, faults: tuple[str, ...] = (), pace_ms: float = 0.0, kerberos: bool = True,
                  oidc: bool = True, realm: KerberosRealm | None = None,
-                 provider: OpenIDProvider | None = None) -> None:
-        """``realm`` / ``provider``: already running ones to share (their owner stops them)."""
+                 provider: OpenIDProvider | None = None, flavour: str = DEFAULT_FLAVOUR) -> None:
+        """``realm`` / ``provider``: already running ones to share (their owner stops them).
+
+        ``flavour``: what the server is (reference_server.flavours); an era without
+        Kerberos (armada-2026) gets no KDC and no kerberos scheme.
+        """
         self.faults = faults
         self.pace_ms = pace_ms
+        self.flavour = flavour
+        offered = "kerberos" in server_flavour(flavour).auth_schemes
+        kerberos, realm = kerberos and offered, realm if offered else None
         self.with_kerberos = kerberos and realm is None
         self.with_oidc = oidc and provider is None
         self.passwords = {ADMIN: secrets.token_urlsafe(12), LOW: secrets.token_urlsafe(12)}
@@ -69,10 +83,14 @@ class EmbeddedEnvironment:
             auth["kerberos"] = self.realm.auth_table()
         auth["order"].append("anonymous")
         return ServerConfig.from_dict({
-            "server": {"faults": list(self.faults), "pace_ms": self.pace_ms, **server},
+            "server": {"faults": list(self.faults), "pace_ms": self.pace_ms, "flavour": self.flavour, **server},
             "auth": auth,
             "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}},
         }, source="embedded")
+
+    @property
+    def profile(self) -> str:
+        return profile_of(self.flavour)
 
     def target(self, profile: str = "current") -> Target:
         assert self.server is not None
@@ -116,7 +134,7 @@ class EmbeddedEnvironment:
     def target_file(self) -> str:
         assert self.server is not None
         text = (f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
-                f'rest = "{self.server.rest_url}"\nprofile = "current"\n\n'
+                f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n\n'
                 '[auth.anonymous]\nexpect = "allowed"\n\n'
                 f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
                 f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n')

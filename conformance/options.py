@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from reference_server.flavours import NAMES as FLAVOURS
+
 
 @dataclass
 class RunOptions:
@@ -45,8 +47,10 @@ class RunOptions:
     authority: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
+    flavour: str | None = None           # embedded target only: contract / armada-2023 / armada-2026
     # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
     events: int | None = None
+    replay_job_set: str | None = None    # QUEUE/ID: replay measures this existing job set and creates nothing
     jobs: int | None = None
     watchers: int | None = None
     batch_size: int | None = None
@@ -78,8 +82,8 @@ class RunOptions:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
-THROUGHPUT_FIELDS = ("events", "jobs", "watchers", "batch_size", "processes", "submit_interval_ms",
-                     "min_events_per_second", "max_p99_ms", "max_regression")
+THROUGHPUT_FIELDS = ("events", "replay_job_set", "jobs", "watchers", "batch_size", "processes",
+                     "submit_interval_ms", "min_events_per_second", "max_p99_ms", "max_regression")
 
 
 @dataclass(frozen=True)
@@ -163,13 +167,17 @@ FLAGS: tuple[Flag, ...] = (
          metavar="SECONDS"),
     Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail, repeatable "
          "(default: none)", metavar="NAME", kind="list"),
-    Flag("events", "replay: events per job set (default 20000 embedded, 2000 against a deployment)", int, "N"),
-    Flag("jobs", "live: tiny jobs submitted while watching (default 500 embedded, 50 against a deployment)",
+    Flag("flavour", "embedded target only: what the reference server is (default contract; see "
+         "armada-reference-server --help)", choices=FLAVOURS),
+    Flag("events", "replay: events per job set (default 6000 embedded, 2000 against a deployment)", int, "N"),
+    Flag("replay_job_set", "replay: measure this existing job set instead of creating one; creates nothing, so "
+         "it runs under --read-only too (default: none)", str, "QUEUE/ID"),
+    Flag("jobs", "live: tiny jobs submitted while watching (default 400 embedded, 50 against a deployment)",
          int, "N"),
-    Flag("watchers", "fan-out: concurrent watchers of one job set (default 16 embedded, 4 deployment)", int, "N"),
-    Flag("batch_size", "live: jobs per SubmitJobs call (default 10)", int, "N"),
+    Flag("watchers", "fan-out: concurrent watchers of one job set (default 8 embedded, 4 deployment)", int, "N"),
+    Flag("batch_size", "live: jobs per SubmitJobs call (default 1 embedded, 10 deployment)", int, "N"),
     Flag("processes", "consumer processes; replay reads one job set per process (default 1)", int, "N"),
-    Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 10 embedded, 20 deployment)",
+    Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 2 embedded, 20 deployment)",
          float, "MS"),
     Flag("min_events_per_second", "gate: replay and fan-out events/s must reach this (default: no such gate)",
          float, "RATE"),

@@ -148,10 +148,10 @@ class ArmadaRun:
         properties = dict(report.user_properties)
         if report.when != "call" or "armada_result" not in properties:
             return
-        data = json.loads(properties["armada_result"])
+        data = json.loads(str(properties["armada_result"]))
         self.results.append(CheckResult(**{**data, "severity": Severity(data["severity"]),
                                            "outcome": Outcome(data["outcome"])}))
-        self.figures += [Figure(**f) for f in json.loads(properties.get("armada_figures", "[]"))]
+        self.figures += [Figure(**f) for f in json.loads(str(properties.get("armada_figures", "[]")))]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -217,7 +217,7 @@ class ArmadaSuite(pytest.Collector):
 
     def collect(self) -> list[pytest.Item]:
         plan = self.config.stash[_STATE].plan
-        items = []
+        items: list[pytest.Item] = []
         for check in plan.checks:
             item = CheckItem.from_parent(self, name=check.id, check=check)
             item.add_marker(check.category.lower())

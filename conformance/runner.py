@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SelectionError, Skip, catalogue, select
 from conformance.context import RunContext
@@ -95,7 +95,12 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     embedded = target is None and not options.target and not options.grpc
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
-    profile = (options.profile or "current") if resolved is None else resolved.profile
+    if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
+        from conformance.embedded import profile_of
+
+        profile = options.profile or profile_of(options.flavour)
+    else:
+        profile = resolved.profile
     try:
         checks = select(catalogue(), profile, options.only)
         if options.exclude:
@@ -240,7 +245,8 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
 
     auth = any(c.category == "AUTH" for c in plan.checks)
     try:
-        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth))
+        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth,
+                                                              flavour=plan.options.flavour or "contract"))
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
     target = environment.target(plan.profile)
@@ -264,8 +270,18 @@ def _clean_up(ctx: RunContext) -> None:
 # ---- 3. the checks ----------------------------------------------------------------------
 
 
+class RunListener(Protocol):
+    """What the runner tells about a run as it happens (progress lines, the CLI's verdict, the pytest plugin)."""
+
+    def run_started(self, checks: Sequence[Check]) -> None: ...
+
+    def check_finished(self, result: CheckResult, done: int, total: int) -> None: ...
+
+    def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None: ...
+
+
 class Listener:
-    """Told about a run as it happens; override what you need (progress lines, JUnit streaming, ...)."""
+    """A RunListener that does nothing; subclass it and override what you need."""
 
     def run_started(self, checks: Sequence[Check]) -> None: ...
 
@@ -303,7 +319,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
                        duration_s=round(time.perf_counter() - started, 4))
 
 
-def run_checks(plan: RunPlan, ctx: RunContext, listener: Listener, results: list[CheckResult]) -> None:
+def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:
     """Run the plan's checks in order, appending to ``results`` (so an interruption keeps what ran)."""
     listener.run_started(plan.checks)
     limit, failed = plan.options.failure_limit, 0
@@ -331,7 +347,7 @@ def _not_run(check: Check, why: str) -> CheckResult:
 def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None,
              description: dict[str, Any] | None = None, figures: Sequence[Figure] = (),
              cleanup_problems: Sequence[str] = (), interrupted: str = "", server_version: str = "",
-             listener: Listener | None = None) -> RunReport:
+             listener: RunListener | None = None) -> RunReport:
     """Judge the run and write its reports (unless ``report_dir`` is None); returns the report.
 
     ``description`` describes the target when this process has no ``Target`` (an xdist controller).
@@ -416,7 +432,7 @@ class SignalGuard:
 
 
 def run_suite(target: Target | str | Path | None, options: RunOptions,
-              listener: Listener | None = None) -> RunReport:
+              listener: RunListener | None = None) -> RunReport:
     """Validate, run, clean up, judge and write one conformance run (see the module docstring).
 
     Raises ``ConfigError`` (exit 2) when the target, configuration or selection is

@@ -17,13 +17,14 @@ import sys
 
 from reference_server.config import ConfigError, ServerConfig
 from reference_server.faults import CATALOGUE, Faults
+from reference_server.flavours import FLAVOURS, NAMES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="armada-reference-server",
         description="A minimal but real Armada API server: gRPC (api.Submit, api.QueueService, api.Event), "
-                    "a grpc-gateway v1 style REST gateway, /api/swagger.json and four auth schemes, "
+                    "a grpc-gateway v1 style REST gateway, its swagger and four auth schemes, "
                     "over an in-memory store with a simulated executor.")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (auth, permissions, CORS, faults). "
                         "Without one, anonymous callers are allowed and granted everything.")
@@ -32,6 +33,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http-port", type=int, help="REST port (default 8080; 0 picks a free port)")
     parser.add_argument("--pace-ms", type=float, help="simulated executor: milliseconds between job life "
                         "steps (default 0: instant)")
+    parser.add_argument("--flavour", choices=NAMES, help="what the server is: the published contract "
+                        "(default) or a real Armada era, wire quirks included; "
+                        + "; ".join(f"{f.name}: {f.summary}" for f in FLAVOURS.values()))
+    parser.add_argument("--queue-cache-s", type=float, metavar="SECONDS",
+                        help="armada-2026: how long a new queue stays invisible to submit and event streams "
+                        "(default 2; real Armada: 10)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME",
                         help="switch on a deliberate fault (repeatable); see --list-faults")
     parser.add_argument("--list-faults", action="store_true", help="list the fault switches and exit")
@@ -45,7 +52,8 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
     config = ServerConfig.from_toml(args.config) if args.config else ServerConfig(grpc_port=50051,
                                                                                    http_port=8080)
     for name, value in (("host", args.host), ("grpc_port", args.grpc_port), ("http_port", args.http_port),
-                        ("pace_ms", args.pace_ms)):
+                        ("pace_ms", args.pace_ms), ("flavour", args.flavour),
+                        ("queue_cache_s", args.queue_cache_s)):
         if value is not None:
             setattr(config, name, value)
     if args.fault:
@@ -53,6 +61,7 @@ def build_config(args: argparse.Namespace) -> ServerConfig:
             config.faults = Faults([*config.faults, *args.fault])
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    config.check_flavour(args.config or "command line")
     return config
 
 
@@ -83,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{fault.name:28} {fault.description}")
         return 0
     if args.print_swagger:
-        from reference_server.swagger import build_swagger
+        from reference_server.armada_swagger import swagger_for
 
-        json.dump(build_swagger(), sys.stdout, indent=2)
+        json.dump(swagger_for(args.flavour or "contract"), sys.stdout, indent=2)
         print()
         return 0
     try:

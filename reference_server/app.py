@@ -16,6 +16,8 @@ from reference_server.auth import build_chain
 from reference_server.authz import Authorizer
 from reference_server.config import ServerConfig
 from reference_server.executor import Executor
+from reference_server.flavours import flavour
+from reference_server.queue_cache import QueueCache
 from reference_server.services import Services
 from reference_server.store import Store
 
@@ -30,10 +32,13 @@ def version() -> str:
 class ReferenceServer:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
+        self.config.check_flavour()
+        self.flavour = flavour(self.config.flavour)
         self.store = Store(self.config.faults)
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
         self.chain = build_chain(self.config.auth, self.config.faults)
-        self.services = Services(self.store, self.executor)
+        self.queue_cache = QueueCache(self.store, self.config.queue_cache_s) if self.flavour.queue_cache else None
+        self.services = Services(self.store, self.executor, self.flavour, self.queue_cache)
         self._grpc: grpc_server.grpc.aio.Server | None = None
         self._runner: web.AppRunner | None = None
         self.grpc_port = 0
@@ -51,7 +56,8 @@ class ReferenceServer:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
 
         guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
-        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes)
+        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes,
+                                               self.flavour)
         try:
             self.grpc_port = self._grpc.add_insecure_port(f"{self.config.host}:{self.config.grpc_port}")
         except RuntimeError:
@@ -60,6 +66,8 @@ class ReferenceServer:
             raise OSError(f"cannot listen for gRPC on {self.config.host}:{self.config.grpc_port} "
                           "(port in use or address not available)")
         await self._grpc.start()
+        if self.queue_cache is not None:
+            await self.queue_cache.start()
         self._runner = web.AppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
                                      access_log=None)
         await self._runner.setup()
@@ -77,6 +85,8 @@ class ReferenceServer:
             await self._runner.cleanup()
             self._runner = None
         await self.executor.stop()
+        if self.queue_cache is not None:
+            await self.queue_cache.stop()
         if self._grpc is not None:
             await grpc_server.stop_server(self._grpc)
             self._grpc = None
@@ -84,5 +94,7 @@ class ReferenceServer:
     def banner(self) -> str:
         mode = " (development mode: no config file)" if self.config.development_mode else ""
         faults = f"; FAULTS ON: {', '.join(self.config.faults)}" if self.config.faults else ""
-        return (f"armada-reference-server {version()} ready: gRPC {self.grpc_target}, REST {self.rest_url}; "
+        cache = f", queue cache {self.config.queue_cache_s:g} s" if self.queue_cache is not None else ""
+        return (f"armada-reference-server {version()} ready ({self.flavour.name} flavour{cache}): "
+                f"gRPC {self.grpc_target}, REST {self.rest_url}; "
                 f"auth: {self.chain.describe()}{mode}{faults}")

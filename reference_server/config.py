@@ -9,6 +9,9 @@ Example (every table optional)::
     pace_ms = 0                # simulated executor: delay between job life steps
     max_message_bytes = 4194304
     faults = []                # names from reference_server.faults.CATALOGUE
+    flavour = "contract"       # or "armada-2023" / "armada-2026": see reference_server/flavours.py
+                               # (armada-2026 refuses a config enabling kerberos: that era has none)
+    queue_cache_s = 2.0        # armada-2026 only: the queue cache's refresh period (Armada: 10)
 
     [cors]
     allowed_origins = ["https://ui.example.com"]
@@ -51,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from reference_server.faults import Faults
+from reference_server.flavours import DEFAULT, DEFAULT_QUEUE_CACHE_S, flavour
 
 GLOBAL_PERMISSIONS = (
     "submit_any_jobs", "create_queue", "delete_queue",
@@ -77,6 +81,28 @@ class ServerConfig:
     auth: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTH))
     authorization: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTHORIZATION))
     development_mode: bool = True   # no config file: anonymous allowed, all granted
+    flavour: str = DEFAULT          # contract, armada-2023 or armada-2026 (reference_server.flavours)
+    queue_cache_s: float = DEFAULT_QUEUE_CACHE_S
+
+    def check_flavour(self, source: str = "<config>") -> None:
+        """Refuse a flavour we do not know, or auth schemes the flavour's era does not offer.
+
+        Kerberos in armada-2026 is refused rather than quietly dropped: a set-up that
+        asks for it expects something real Armada of that era cannot do.
+        """
+        try:
+            chosen = flavour(self.flavour)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: [server] flavour: {exc}") from None
+        if self.queue_cache_s <= 0:
+            raise ConfigError(f"{source}: [server] queue_cache_s must be > 0 seconds, not {self.queue_cache_s}")
+        asked = {str(name) for name in self.auth.get("order", [])}
+        asked |= {name for name in ("basic", "oidc", "kerberos") if name in self.auth}
+        refused = sorted(asked - chosen.auth_schemes)
+        if refused:
+            raise ConfigError(f"{source}: [auth] {', '.join(refused)} is not offered by flavour {chosen.name} "
+                              f"(offered: {', '.join(sorted(chosen.auth_schemes))}); "
+                              "use flavour armada-2023 or contract for Kerberos")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> ServerConfig:
@@ -104,7 +130,7 @@ class ServerConfig:
         if bad:
             raise ConfigError(f"{source}: [authorization.permissions] unknown permission(s) {', '.join(bad)}; "
                               f"known: {', '.join(GLOBAL_PERMISSIONS)}")
-        return cls(
+        config = cls(
             host=str(server.get("host", "127.0.0.1")),
             grpc_port=int(server.get("grpc_port", 0)),
             http_port=int(server.get("http_port", 0)),
@@ -115,4 +141,8 @@ class ServerConfig:
             auth=data.get("auth", {"order": [], "anonymous": False}),
             authorization=data.get("authorization", {"permissions": {}}),
             development_mode=False,
+            flavour=str(server.get("flavour", DEFAULT)),
+            queue_cache_s=float(server.get("queue_cache_s", DEFAULT_QUEUE_CACHE_S)),
         )
+        config.check_flavour(source)
+        return config

@@ -21,6 +21,7 @@ from reference_server.authz import Authorizer
 from reference_server.errors import ApiError
 from reference_server.events import varint
 from reference_server.faults import Faults
+from reference_server.flavours import DEFAULT, Flavour, flavour
 from reference_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,9 @@ class Guard:
         return call
 
 
-def _unimplemented(service: str, method: str) -> Callable[..., Any]:
+def _unimplemented(service: str, method: str, message: str | None = None) -> Callable[..., Any]:
     reason = DEPRECATED.get(method, "it is not implemented by this server")
-    message = f"{service}/{method}: {reason}"
+    message = message or f"{service}/{method}: {reason}"
 
     async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
@@ -118,25 +119,36 @@ def _gateway_events_handler(guard: Guard) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler("reference.GatewayEvents", {"GetJobSetEvents": handler})
 
 
-def generic_handlers(guard: Guard, faults: Faults) -> list[grpc.GenericRpcHandler]:
+def generic_handlers(guard: Guard, faults: Faults, chosen: Flavour | None = None) -> list[grpc.GenericRpcHandler]:
+    chosen = chosen or flavour(DEFAULT)
     handlers = [_gateway_events_handler(guard)]
     for service_name in protos.SERVICES:
         table = {}
         for method in protos.service(service_name).methods:
-            table[method.name] = _method_handler(guard, faults, service_name, method)
+            table[method.name] = _method_handler(guard, faults, service_name, method, chosen)
         handlers.append(grpc.method_handlers_generic_handler(service_name, table))
     return handlers
 
 
+def _absent(chosen: Flavour, service_name: str, method_name: str) -> str | None:
+    """grpc-go's words for a service or method the flavour's era does not have (UNIMPLEMENTED, before auth)."""
+    if not chosen.offers(service_name):
+        return f"unknown service {service_name}"
+    if not chosen.offers(service_name, method_name):
+        return f"unknown method {method_name} for service {service_name}"
+    return None
+
+
 def _method_handler(guard: Guard, faults: Faults, service_name: str,
-                    method: Any) -> grpc.RpcMethodHandler:
+                    method: Any, chosen: Flavour) -> grpc.RpcMethodHandler:
     request_type = protos.message_class(method.input_type.full_name)
     response_type = protos.message_class(method.output_type.full_name)
     handler = getattr(guard.services, method.name, None)
     if method.name == "GetQueueInfo" and "unimplemented-queue-info" in faults:
         handler = None
-    if handler is None or method.name in DEPRECATED:
-        behaviour = _unimplemented(service_name, method.name)
+    absent = _absent(chosen, service_name, method.name)
+    if handler is None or method.name in DEPRECATED or absent:
+        behaviour = _unimplemented(service_name, method.name, absent)
         if method.server_streaming:
             return grpc.unary_stream_rpc_method_handler(
                 behaviour, request_deserializer=request_type.FromString,
@@ -155,13 +167,14 @@ def _method_handler(guard: Guard, faults: Faults, service_name: str,
         response_serializer=response_type.SerializeToString)
 
 
-def create_server(guard: Guard, faults: Faults, max_message_bytes: int) -> grpc.aio.Server:
+def create_server(guard: Guard, faults: Faults, max_message_bytes: int,
+                  chosen: Flavour | None = None) -> grpc.aio.Server:
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.so_reuseport", 0),
     ])
-    server.add_generic_rpc_handlers(generic_handlers(guard, faults))
+    server.add_generic_rpc_handlers(generic_handlers(guard, faults, chosen))
     return server
 
 

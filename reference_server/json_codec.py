@@ -1,27 +1,37 @@
-"""JSON <-> protobuf for the REST gateway, in the dialect Armada's contract promises.
+"""JSON <-> protobuf for the REST gateway, in the dialect of the server's flavour.
 
-Why not plain ``json_format.MessageToDict``: it writes 64-bit integers as strings,
-while Armada's gateway writes them as JSON numbers, and we need a switch to write
-enums as numbers (the ``rest-enum-as-number`` fault, which is also what Armada's
-Go ``encoding/json`` marshaller really does). So encoding walks the descriptors
-itself. Decoding reuses ``json_format.ParseDict`` (it already accepts enum names or
-numbers, camelCase or proto field names, int64 as numbers or strings) after
-dropping unknown keys, as grpc-gateway v1 ignores them.
+Two dialects (``flavours.JsonDialect``). PROTO3 is the contract's: lowerCamelCase
+names, enums as names, zero values left out. GO is what real Armada's gateway does
+with Go's ``encoding/json`` over its generated structs: enums as numbers, Go float
+text, sorted map keys, Go-form oneofs (``{"Event": {"queue": ...}}``) except
+``api.EventMessage``, and on input keys matched case-insensitively against the JSON
+names only. In both, int64 are JSON numbers (plain ``json_format.MessageToDict`` would
+write strings) and Kubernetes quantities are JSON strings. Timestamps take the
+flavour's form. Decoding reuses ``json_format.ParseDict`` after a walk that drops
+unknown keys (grpc-gateway v1 ignores them) and rewrites the Go-only forms.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import descriptor, json_format, message
+
+from reference_server import go_json
+from reference_server.flavours import Flavour, JsonDialect, TimestampForm
+from reference_server.quantities import FORMAT_WRONG, QUANTITY, go_quantity_text, quantity_problem
 
 FD = descriptor.FieldDescriptor
 _TIMESTAMP = "google.protobuf.Timestamp"
 _DURATION = "google.protobuf.Duration"
 _EMPTY = "google.protobuf.Empty"
+# The one oneof Armada gives its own JSON form: only the set member, as proto3 JSON does.
+_PROTO3_ONEOF_MESSAGES = frozenset({"api.EventMessage"})
 
 
 class BadRequest(ValueError):
@@ -31,35 +41,62 @@ class BadRequest(ValueError):
 class JsonCodec:
     """Marshals messages to the JSON the REST gateway writes, and parses request bodies.
 
-    ``enums_as_numbers`` selects the Go ``encoding/json`` dialect for enums.
+    ``enums_as_numbers`` alone (the ``rest-enum-as-number`` fault) bends the PROTO3
+    dialect's enums; the GO dialect always writes numbers.
     """
 
-    def __init__(self, enums_as_numbers: bool = False) -> None:
-        self.enums_as_numbers = enums_as_numbers
+    def __init__(self, enums_as_numbers: bool = False, dialect: JsonDialect = JsonDialect.PROTO3,
+                 timestamps: TimestampForm = TimestampForm.PROTO3, quantity_object_accepted: bool = True) -> None:
+        self.go = dialect is JsonDialect.GO
+        self.enums_as_numbers = enums_as_numbers or self.go
+        self.timestamps = timestamps
+        self.quantity_object_accepted = quantity_object_accepted
+
+    @classmethod
+    def for_flavour(cls, flavour: Flavour, enums_as_numbers: bool = False) -> JsonCodec:
+        return cls(enums_as_numbers, flavour.json, flavour.timestamps, flavour.quantity_object_accepted)
 
     # ---- encoding -------------------------------------------------------------
 
     def to_dict(self, msg: message.Message) -> Any:
         """The JSON value of ``msg``: lowerCamelCase names, zero values left out."""
         full_name = msg.DESCRIPTOR.full_name
-        if full_name in (_TIMESTAMP, _DURATION):
-            return msg.ToJsonString()  # type: ignore[attr-defined]
-        if full_name == _EMPTY:
-            return {}
+        special = _SPECIAL_WRITERS.get(full_name)
+        if special is not None:
+            return special(self, msg)
         out: dict[str, Any] = {}
+        go_oneofs = self.go and full_name not in _PROTO3_ONEOF_MESSAGES
         for field, value in msg.ListFields():
             if field.is_extension:
                 continue
-            out[field.json_name] = self._field_value(field, value)
+            oneof = field.containing_oneof
+            if go_oneofs and oneof is not None and not _synthetic(oneof):
+                out[_go_name(oneof.name)] = {field.json_name: self._field_value(field, value)}
+            else:
+                out[field.json_name] = self._field_value(field, value)
         return out
 
     def dumps(self, msg: message.Message) -> str:
-        return json.dumps(self.to_dict(msg), separators=(",", ":"), ensure_ascii=False)
+        return self.dumps_value(self.to_dict(msg))
+
+    def dumps_value(self, value: Any) -> str:
+        """JSON text of a value built by ``to_dict`` (Go's text in the GO dialect)."""
+        if self.go:
+            return go_json.dumps(value)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+    def _timestamp(self, msg: Any) -> Any:
+        if self.timestamps is TimestampForm.GO_TIME:
+            return go_json.go_time(msg.seconds, msg.nanos)
+        if self.timestamps is TimestampForm.OBJECT:
+            return {k: v for k, v in (("seconds", msg.seconds), ("nanos", msg.nanos)) if v}
+        return msg.ToJsonString()
 
     def _field_value(self, field: FD, value: Any) -> Any:
         if _is_map(field):
             value_field = field.message_type.fields_by_name["value"]
-            return {_map_key(k): self._single(value_field, v) for k, v in value.items()}
+            items = sorted(value.items()) if self.go else value.items()
+            return {_map_key(k): self._single(value_field, v) for k, v in items}
         if field.is_repeated:
             return [self._single(field, v) for v in value]
         return self._single(field, value)
@@ -73,7 +110,7 @@ class JsonCodec:
         if ftype == FD.TYPE_BYTES:
             return base64.b64encode(value).decode("ascii")
         if ftype in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
-            return _float(value)
+            return go_json.go_number(value) if self.go else _float(value)
         return value  # str, bool and every integer width (int64 as a JSON number)
 
     def _enum(self, field: FD, number: int) -> Any:
@@ -92,6 +129,8 @@ class JsonCodec:
             data = json.loads(raw)
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequest("request body is nested too deeply to be a request") from None
         self.merge_dict(data, msg)
 
     def merge_dict(self, data: Any, msg: message.Message) -> None:
@@ -99,7 +138,7 @@ class JsonCodec:
         if not isinstance(data, dict):
             raise BadRequest(f"request body must be a JSON object ({msg.DESCRIPTOR.name}), "
                              f"not {type(data).__name__}")
-        cleaned = strip_unknown(data, msg.DESCRIPTOR)
+        cleaned = _Reader(self).message(data, msg.DESCRIPTOR)
         try:
             json_format.ParseDict(cleaned, msg)
         except json_format.ParseError as exc:
@@ -108,42 +147,124 @@ class JsonCodec:
             raise BadRequest(f"cannot read the request as {msg.DESCRIPTOR.name}: {exc}") from None
 
 
-def strip_unknown(data: dict[str, Any], desc: descriptor.Descriptor) -> dict[str, Any]:
-    """A copy of ``data`` without keys that name no field, at every nesting level.
-
-    grpc-gateway v1 (and Go's ``encoding/json``) ignore unknown keys; stripping them
-    first lets the strict parser still reject wrong types and unknown enum names.
-    """
-    if desc.full_name in (_TIMESTAMP, _DURATION, _EMPTY) or desc.full_name.startswith("google.protobuf."):
-        return data
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        field = desc.fields_by_camelcase_name.get(key) or desc.fields_by_name.get(key)
-        if field is None:
-            continue
-        out[key] = _strip_value(field, value)
-    return out
+_SPECIAL_WRITERS: dict[str, Any] = {
+    _TIMESTAMP: JsonCodec._timestamp,
+    _DURATION: lambda _codec, msg: msg.ToJsonString(),
+    _EMPTY: lambda _codec, _msg: {},
+    QUANTITY: lambda _codec, msg: msg.string,
+}
 
 
-def _strip_value(field: FD, value: Any) -> Any:
-    if field.message_type is None:
-        _refuse_bool(field, value, field.json_name)
-        return value
-    if _is_map(field):
-        value_field = field.message_type.fields_by_name["value"]
-        if isinstance(value, dict) and value_field.message_type is not None:
-            return {k: _strip_one(value_field.message_type, v) for k, v in value.items()}
-        if isinstance(value, dict):
-            for key, item in value.items():
-                _refuse_bool(value_field, item, f"{field.json_name}[{key!r}]")
-        return value
-    if field.is_repeated and isinstance(value, list):
-        return [_strip_one(field.message_type, v) for v in value]
-    return _strip_one(field.message_type, value)
+def _synthetic(oneof: descriptor.OneofDescriptor) -> bool:
+    """proto3 ``optional`` fields sit in a synthetic oneof; Go has no wrapper for those."""
+    return len(oneof.fields) == 1 and oneof.name == f"_{oneof.fields[0].name}"
+
+
+def _go_name(name: str) -> str:
+    """protoc-gen-go's CamelCase of a proto name: ``event`` -> ``Event``, ``job_state`` -> ``JobState``."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+class _Reader:
+    """Turns a request's JSON into what ``ParseDict`` reads, with the dialect's leniencies and refusals."""
+
+    def __init__(self, codec: JsonCodec) -> None:
+        self.go = codec.go
+        self.quantity_object_accepted = codec.quantity_object_accepted
+
+    def message(self, data: dict[str, Any], desc: Any) -> dict[str, Any]:
+        if desc.full_name.startswith("google.protobuf."):
+            return data
+        out: dict[str, Any] = {}
+        names = _field_names(desc)
+        for key, value in data.items():
+            field = self._field(names, key)
+            if field is not None:
+                out[field.json_name] = self._value(field, value)
+        return out
+
+    def _field(self, names: _FieldNames, key: str) -> FD | None:
+        if self.go:  # Go: the JSON name exactly, else case-insensitively; the proto name is unknown
+            return names.json.get(key) or names.folded.get(key.casefold())
+        return names.json.get(key) or names.proto.get(key)
+
+    def _value(self, field: FD, value: Any) -> Any:
+        if field.message_type is None:
+            self._scalar(field, value, field.json_name)
+            return value
+        if _is_map(field):
+            value_field = field.message_type.fields_by_name["value"]
+            if isinstance(value, dict):
+                return {k: self._single(value_field, v, f"{field.json_name}[{k!r}]") for k, v in value.items()}
+            return value
+        if field.is_repeated and isinstance(value, list):
+            return [self._single(field, v, field.json_name) for v in value]
+        return self._single(field, value, field.json_name)
+
+    def _single(self, field: FD, value: Any, where: str) -> Any:
+        if field.message_type is None:
+            self._scalar(field, value, where)
+            return value
+        if field.message_type.full_name == QUANTITY:
+            return self._quantity(value, where)
+        return self.message(value, field.message_type) if isinstance(value, dict) else value
+
+    def _scalar(self, field: FD, value: Any, where: str) -> None:
+        """Refuse what the dialect's reader refuses for a scalar field (protobuf's parser is laxer)."""
+        _refuse_bool(field, value, where)
+        if self.go and field.cpp_type in _GO_NO_STRINGS:
+            items = value if isinstance(value, list) else [value]
+            if any(isinstance(item, str) for item in items):  # Go: "cannot unmarshal string into ... float64"
+                raise BadRequest(f"json: cannot unmarshal string into Go struct field {where} of type "
+                                 f"{_GO_TYPES.get(field.cpp_type, 'number')}")
+
+    def _quantity(self, value: Any, where: str) -> Any:
+        """A quantity: a string (or, as Go reads it, a number); the object form only in PROTO3."""
+        if value is None:
+            return {}  # JSON null: an empty quantity, as Go reads it
+        if isinstance(value, dict) and self.quantity_object_accepted:
+            return self.message(value, _quantity_descriptor(value))
+        if not self.go:
+            if not isinstance(value, str):
+                raise BadRequest(f"field {where}: a quantity is a JSON string such as \"100m\"")
+            return {"string": value}
+        text = go_quantity_text(value)
+        problem = FORMAT_WRONG if text is None else quantity_problem(text)
+        if problem:
+            raise BadRequest(problem)
+        return {"string": text}
+
+
+@dataclass(frozen=True)
+class _FieldNames:
+    json: dict[str, FD]
+    proto: dict[str, FD]
+    folded: dict[str, FD]
+
+
+@functools.cache
+def _field_names(desc: descriptor.Descriptor) -> _FieldNames:
+    """A message's fields by JSON name, proto name and case-folded JSON name (Go's fallback)."""
+    fields = list(desc.fields)
+    return _FieldNames({f.json_name: f for f in fields}, {f.name: f for f in fields},
+                       {f.json_name.casefold(): f for f in fields})
+
+
+def _quantity_descriptor(_value: Any) -> descriptor.Descriptor:
+    import protos  # late: json_codec stays importable without compiling the protos
+
+    return protos.pool().FindMessageTypeByName(QUANTITY)
 
 
 _NUMERIC = frozenset({FD.CPPTYPE_DOUBLE, FD.CPPTYPE_FLOAT, FD.CPPTYPE_INT32, FD.CPPTYPE_INT64,
                       FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT64})
+
+
+# Go reads numbers and booleans only from JSON numbers and booleans (enums also take names).
+_GO_TYPES = {FD.CPPTYPE_DOUBLE: "float64", FD.CPPTYPE_FLOAT: "float32", FD.CPPTYPE_INT32: "int32",
+             FD.CPPTYPE_INT64: "int64", FD.CPPTYPE_UINT32: "uint32", FD.CPPTYPE_UINT64: "uint64",
+             FD.CPPTYPE_BOOL: "bool"}
+_GO_NO_STRINGS = frozenset(_GO_TYPES)
 
 
 def _refuse_bool(field: FD, value: Any, where: str) -> None:
@@ -153,10 +274,6 @@ def _refuse_bool(field: FD, value: Any, where: str) -> None:
     items = value if isinstance(value, list) else [value]
     if any(isinstance(item, bool) for item in items):
         raise BadRequest(f"field {where}: expected a number, got a JSON boolean")
-
-
-def _strip_one(desc: descriptor.Descriptor, value: Any) -> Any:
-    return strip_unknown(value, desc) if isinstance(value, dict) else value
 
 
 def _is_map(field: FD) -> bool:

@@ -15,6 +15,8 @@ import protos
 from reference_server.errors import invalid, not_found
 from reference_server.events import JobSetLog
 from reference_server.executor import Executor
+from reference_server.flavours import DEFAULT, Flavour, flavour
+from reference_server.queue_cache import QueueCache
 from reference_server.store import JobState, Store
 
 _m = protos.message_class
@@ -23,9 +25,12 @@ HealthCheckResponse = _m("api.HealthCheckResponse")
 
 
 class Services:
-    def __init__(self, store: Store, executor: Executor) -> None:
+    def __init__(self, store: Store, executor: Executor, chosen: Flavour | None = None,
+                 queue_cache: QueueCache | None = None) -> None:
         self.store = store
         self.executor = executor
+        self.flavour = chosen or flavour(DEFAULT)
+        self.queue_cache = queue_cache  # armada-2026: submit and event streams see queues late
 
     # ---- queues -------------------------------------------------------------------
 
@@ -55,6 +60,8 @@ class Services:
         return response
 
     async def DeleteQueue(self, request: Any, principal: Any) -> Any:
+        if self.flavour.delete_absent_queue_ok and request.name and request.name not in self.store.queues:
+            return Empty()  # real Armada: deleting a queue that is not there is not an error
         self.store.delete_queue(request.name)
         return Empty()
 
@@ -106,6 +113,8 @@ class Services:
     # ---- jobs ---------------------------------------------------------------------
 
     async def SubmitJobs(self, request: Any, principal: Any) -> Any:
+        if self.queue_cache is not None:
+            self.queue_cache.require_for_submit(request.queue)
         records = self.store.submit(request, owner=principal.name)
         self.executor.run(records)
         response = _m("api.JobSubmitResponse")()
@@ -142,6 +151,8 @@ class Services:
 
     async def GetJobSetEvents(self, request: Any, principal: Any) -> AsyncIterator[list[bytes]]:
         """Chunks of serialized EventStreamMessage; the gRPC layer writes them one by one."""
+        if self.queue_cache is not None:
+            self.queue_cache.require_for_events(request.queue)
         self.store.require_queue(request.queue)
         if not request.id:
             raise invalid("id (the job set id) is required")

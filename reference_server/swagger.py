@@ -18,6 +18,7 @@ from google.protobuf import descriptor, descriptor_pb2
 
 import protos
 from reference_server.faults import Faults
+from reference_server.quantities import QUANTITY
 
 FD = descriptor.FieldDescriptor
 MISSING_PATH_METHOD = "api.Submit.GetQueueInfo"  # dropped by the swagger-path-missing fault
@@ -173,7 +174,9 @@ class _Builder:
         if desc.full_name == _EMPTY:
             return {}
         name = self.names[desc.full_name]
-        if name not in self.definitions:
+        if desc.full_name == QUANTITY:  # a JSON string on the wire, as Armada's swagger documents it
+            self.definitions[name] = {"type": "string"}
+        elif name not in self.definitions:
             self.definitions[name] = {}  # placeholder first: recursive types terminate
             self.definitions[name] = self._message_schema(desc)
         return {"$ref": f"#/definitions/{name}"}
@@ -316,13 +319,13 @@ def _error_definitions() -> dict[str, Any]:
     }
 
 
-def build_swagger(faults: Faults | None = None) -> dict[str, Any]:
-    """The Swagger 2.0 document for every HTTP-bound method of ``protos.SERVICES``."""
+def build_swagger(faults: Faults | None = None, found_routes: list[Route] | None = None) -> dict[str, Any]:
+    """The Swagger 2.0 document for ``found_routes`` (default: every HTTP-bound method of ``protos.SERVICES``)."""
     faults = faults or Faults()
     builder = _Builder()
     paths: dict[str, dict[str, Any]] = {}
     tags: dict[str, dict[str, str]] = {}
-    for route in routes():
+    for route in routes() if found_routes is None else found_routes:
         if "swagger-path-missing" in faults and route.method.full_name == MISSING_PATH_METHOD:
             continue
         paths.setdefault(route.path, {})[route.verb.lower()] = builder.operation(route)

@@ -4,7 +4,7 @@ A check is a plain function ``fn(ctx, **params)`` that returns when the target
 conforms and raises otherwise. Families of checks are declared with ``@family``: an
 ID template, a requirement template and a parameter table, expanded into one
 ``Check`` per row (``PARITY-{method}`` x every REST-bound method). The catalogue is
-data: the pytest suite parametrizes over it, ``list-checks`` prints it, reports and
+data: the runner (and the pytest plugin) runs it, ``list-checks`` prints it, reports and
 known-failure files refer to its IDs.
 
 Outcomes other than pass/fail are exceptions a check raises:
@@ -66,13 +66,27 @@ class Check:
 _REGISTRY: list[Check] = []
 
 
+# Methods that only read: every other method creates, changes, cancels or deletes something.
+READ_ONLY_PREFIXES = ("Get", "Watch", "Health")
+
+
+def changes_state(method: str) -> bool:
+    """Whether calling ``method`` ("Service/Method") may change the target, even when refused.
+
+    A check sending such a call is ``mutating`` whatever request it sends: --read-only
+    promises that no such call leaves the suite, not that the target will refuse it.
+    """
+    return not method.rpartition("/")[2].startswith(READ_ONLY_PREFIXES)
+
+
 def family(id_template: str, category: str, requirement: str, rows: Iterable[Mapping[str, Any]] = ({},),
-           *, severity: Severity = Severity.REQUIRED, mutating: bool = False,
+           *, severity: Severity = Severity.REQUIRED, mutating: bool | Callable[[Mapping[str, Any]], bool] = False,
            profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
 
     Row keys named ``method``, ``transport`` and ``scheme`` also fill the check's
-    dimensions, which the reports use for their matrices.
+    dimensions, which the reports use for their matrices. ``mutating`` may be a
+    function of the row (e.g. ``lambda row: changes_state(row["method"])``).
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category}")
@@ -83,7 +97,7 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
                 id=id_template.format(**row), category=category, requirement=requirement.format(**row),
                 function=function, params=tuple(row.items()), severity=severity,
                 method=str(row.get("method", "")), transport=str(row.get("transport", "")),
-                scheme=str(row.get("scheme", "")), mutating=mutating,
+                scheme=str(row.get("scheme", "")), mutating=mutating(row) if callable(mutating) else mutating,
                 profiles=frozenset(profiles(row)) if profiles else frozenset({"seed", "current"})))
         return function
 

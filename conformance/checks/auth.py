@@ -25,7 +25,7 @@ from typing import Any
 
 import grpc
 
-from conformance.checks import CheckFailed, NotConfigured, family
+from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job, to_dict
 from conformance.credentials.malformed import malformed_authorization_values
 from conformance.target import Identity, SchemeSettings, basic_header
@@ -85,8 +85,31 @@ def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
     return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
 
 
+def exercised(reply: Reply) -> None:
+    """Raise ``NotOffered`` when the probe never reached authentication, so nothing can be judged.
+
+    UNIMPLEMENTED (real Armada answers it before authenticating), HTTP 501, and a 404
+    without the gateway's JSON error body (no route: not an Armada gateway path) say
+    nothing about credentials; an AUTH check must not pass, or fail, on them.
+    """
+    no_route = reply.status == "HTTP 404" and not isinstance(reply.body.get("code"), int)
+    if reply.status in ("UNIMPLEMENTED", "HTTP 501") or no_route:
+        raise NotOffered(f"the probe answered {reply.status} over {reply.transport}: it never reached "
+                         "authentication, so the credentials could not be judged")
+
+
+def let_in(reply: Reply) -> bool:
+    """The probe (a read of an absent queue) got past authentication: NOT_FOUND, or the gateway's 404 for it.
+
+    An OK answer to the read of a queue that does not exist is not Armada's: it cannot
+    show that the caller was let in.
+    """
+    return reply.status == "NOT_FOUND" or (reply.status == "HTTP 404" and reply.body.get("code") == 5)
+
+
 def expect_refused(reply: Reply, what: str) -> None:
     """UNAUTHENTICATED / 401 and nothing else: not accepted, not a crash, not a 403."""
+    exercised(reply)
     if not reply.unauthenticated:
         crashed = reply.status.startswith(("HTTP 5", "INTERNAL", "UNKNOWN"))
         let_in = reply.status in ("OK", "NOT_FOUND", "HTTP 200", "HTTP 404")
@@ -252,9 +275,10 @@ def anonymous(ctx: RunContext, transport: str, required: bool = True) -> None:
         expect_refused(probe(ctx, transport, None), "a call without credentials")
     elif ctx.read_only:  # the principal shows only in a job; under --read-only, being let in must do
         reply = probe(ctx, transport, None)
-        if reply.unauthenticated:
-            raise CheckFailed("a call without credentials was refused, but anonymous access is expected",
-                              reply.evidence())
+        exercised(reply)
+        if not let_in(reply):
+            raise CheckFailed(f"a call without credentials answered {reply.status}, but anonymous access is "
+                              "expected (OK or NOT_FOUND for the read of an absent queue)", reply.evidence())
     else:
         expect_principal(ctx, transport, lambda: None, ANONYMOUS, "a call without credentials")
 
@@ -271,9 +295,12 @@ def malformed(ctx: RunContext, scheme: str, transport: str) -> None:
             reply = probe(ctx, transport, value)
         except Unsendable:
             continue
+        exercised(reply)
         sent += 1
         if not reply.unauthenticated:
             wrong_answers.append({"value": label, "status": reply.status, "message": reply.message[:200]})
+    if not sent:
+        raise Skip(f"no malformed {word} value could be sent over {transport}: nothing was judged")
     if wrong_answers:
         raise CheckFailed(f"{len(wrong_answers)} of {sent} malformed {word} values were not refused with "
                           f"UNAUTHENTICATED / 401", {"transport": transport, "answers": wrong_answers})
@@ -295,6 +322,7 @@ def low_privilege(ctx: RunContext, scheme: str, transport: str) -> None:
     ctx.require_mutation()
     name = ctx.name("q")
     reply = send(ctx, transport, "Submit/CreateQueue", {"name": name, "priorityFactor": 1}, low.header())
+    exercised(reply)
     if reply.ok:
         ctx.created_queues.append(name)
     if not reply.denied:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.checks import CheckFailed, family
+from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext, tiny_job
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
 from conformance.transport.grpc_client import GrpcResult
@@ -39,6 +39,7 @@ def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: d
     grpc_result = ctx.call(method, grpc_request)
     rest_result = ctx.require_rest().call(f"api.{method}", rest_request if rest_request is not None else grpc_request,
                                           headers=ctx.headers())
+    rest_offered(method, rest_result)
     if grpc_result.code != "OK" or rest_result.status != 200:
         raise CheckFailed(f"{method} should succeed on both transports: gRPC {grpc_result.code} "
                           f"({grpc_result.details}), REST HTTP {rest_result.status}",
@@ -71,6 +72,10 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
         return pair
     if not all(g.ok for g in got):
         raise CheckFailed(f"after {method} via both transports, GetQueue answers {[g.code for g in got]}", {})
+    written = [(g.response.name, g.response.priority_factor) for g in got]
+    if written != [(first, RICH_QUEUE["priorityFactor"]), (second, RICH_QUEUE["priorityFactor"])]:
+        raise CheckFailed(f"after {method} the queues read back as (name, priorityFactor) {written}, not as written",
+                          {"expected_priority_factor": RICH_QUEUE["priorityFactor"]})
     return Pair(method, as_dict(got[0].response), as_dict(got[1].response), exact=False)
 
 
@@ -93,6 +98,10 @@ def _get_queues(ctx: RunContext) -> Pair:
     _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
     ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
     rest_ours = [r for r in rest_result.results if "end" in r or r.get("queue", {}).get("name") in mine]
+    listed = {m.queue.name for m in ours if m.WhichOneof("event") == "queue"}
+    if listed != mine:
+        raise CheckFailed(f"GetQueues over gRPC lists {sorted(listed)} of the run's queues {sorted(mine)}",
+                          {"listed": sorted(listed)})
     return Pair("Submit/GetQueues", ours, rest_ours)
 
 
@@ -154,7 +163,17 @@ def _events(ctx: RunContext) -> Pair:
     return Pair("Event/GetJobSetEvents", grpc_result.messages, rest_result.results)
 
 
+def rest_offered(method: str, rest_result: RestResult) -> None:
+    """REST 501, or 404 without the gateway's JSON error body (no route), means REST does not serve the method."""
+    body = rest_result.body if isinstance(rest_result.body, dict) else {}
+    no_route = rest_result.status == 404 and not ("code" in body or "error" in body)
+    if rest_result.status == 501 or no_route:
+        raise NotOffered(f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
+                         "REST does not serve it")
+
+
 def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:
+    rest_offered(method, rest_result)
     if not grpc_result.ok or rest_result.status != 200:
         raise CheckFailed(f"{method} should stream on both transports: gRPC {grpc_result.code}, "
                           f"REST HTTP {rest_result.status}", {"rest": rest_result.text[:500]})
@@ -232,7 +251,8 @@ def _comparable(pair: Pair) -> tuple[Any, Any]:
 
 @family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
         "grpc-gateway status mapping and v1 error body {{error, code, message}}",
-        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles)
+        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles,
+        mutating=lambda row: changes_state(row["method"]))
 def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
@@ -245,6 +265,7 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> Non
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)
     evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
                 "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
+    rest_offered(method, rest_result)
     if rest_result.status != expected_status:
         raise CheckFailed(f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
                           f"it answered {rest_result.status}", evidence)

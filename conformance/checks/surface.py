@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.checks import CheckFailed, NotOffered, family
+import protos
+from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext, tiny_job
+from conformance.dialects import response_type
 from conformance.profiles import all_methods, is_streaming, profiles_of, rest_bound
+from conformance.transport.grpc_client import GrpcResult
+from conformance.transport.rest_client import RestResult
 
 BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS"})
 
@@ -49,7 +53,7 @@ def _rows() -> list[dict[str, Any]]:
 
 @family("SURFACE-{M}-{T}", "SURFACE", "{method} answers a well-formed request over {transport} "
         "with a definite status (UNIMPLEMENTED is reported as not offered)", _rows(),
-        profiles=lambda row: profiles_of(row["method"]))
+        profiles=lambda row: profiles_of(row["method"]), mutating=lambda row: changes_state(row["method"]))
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
     request = probe_request(method, ctx.name("absent"))
     if transport == "grpc":
@@ -67,6 +71,16 @@ def _grpc_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
     if result.code in BROKEN_CODES:
         raise CheckFailed(f"{method} answered {result.code}: {result.details}",
                           {"request": request, "code": result.code, "details": result.details})
+    if result.ok and _empty_where_armada_never_is(method, result):
+        raise CheckFailed(f"{method} answered OK with an empty message, which Armada never sends for it",
+                          {"request": request, "messages": len(result.messages)})
+
+
+def _empty_where_armada_never_is(method: str, result: GrpcResult) -> bool:
+    """Stream messages always carry something (an event, a queue, the end marker); so does Health's status."""
+    if is_streaming(method):
+        return not result.messages or any(m.ByteSize() == 0 for m in result.messages)
+    return method.endswith("/Health") and result.response is not None and result.response.ByteSize() == 0
 
 
 def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None:
@@ -79,6 +93,47 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
         raise CheckFailed(f"{method} over REST did not answer: {exc}", {"request": request}) from None
     if result.status == 501:
         raise NotOffered(f"{method} over REST answered 501 Not Implemented")
+    evidence = {"request": request, "status": result.status, "body": result.text[:500]}
     if result.status >= 500:
-        raise CheckFailed(f"{method} over REST answered HTTP {result.status}",
-                          {"request": request, "status": result.status, "body": result.text[:500]})
+        raise CheckFailed(f"{method} over REST answered HTTP {result.status}", evidence)
+    problem = gateway_shape_problem(method, result)
+    if problem and result.status == 404:  # no route at all (text/plain "Not Found"): the method is not served
+        raise NotOffered(f"{method} over REST answered 404 without a gateway error body: no route")
+    if problem:
+        raise CheckFailed(f"{method} over REST answered HTTP {result.status}, but not as Armada's gateway does: "
+                          f"{problem}", evidence)
+
+
+def gateway_shape_problem(method: str, result: RestResult) -> str:
+    """Why an answer is not in the gateway's result or error shape ("" when it is).
+
+    Results: a JSON object whose keys are fields of the method's response message (a
+    stream: lines of ``{"result": ...}``, maybe a last ``{"error": ...}``). Errors: the
+    unary body ``{"error", "code", "message"}`` or the stream error line.
+    """
+    if result.status == 200 and is_streaming(method):
+        if not result.lines or not all(isinstance(line, dict) and line and set(line) <= {"result", "error"}
+                                       for line in result.lines):
+            return "the body is not newline-delimited {\"result\": ...} lines"
+        return ""
+    body = result.body
+    if not isinstance(body, dict):
+        return "the body is not a JSON object"
+    if result.status == 200:
+        unknown = sorted(set(body) - response_keys(method))
+        return f"keys {unknown} are not fields of {response_type(method)}" if unknown else ""
+    stream_error = body.get("error") if isinstance(body.get("error"), dict) else None
+    if stream_error is not None and isinstance(stream_error.get("grpc_code"), int):
+        return ""
+    if isinstance(body.get("code"), int) and isinstance(body.get("message"), str):
+        return ""
+    return "an error body without the gateway's integer code and message"
+
+
+def response_keys(method: str) -> set[str]:
+    """Every key a response of ``method`` may have in either JSON dialect (Go oneofs included)."""
+    service, name = method.split("/")
+    output = protos.method(f"api.{service}", name).output_type
+    keys = {f.name for f in output.fields} | {f.json_name for f in output.fields}
+    keys |= {o.name for o in output.oneofs} | {o.name[:1].upper() + o.name[1:] for o in output.oneofs}
+    return keys

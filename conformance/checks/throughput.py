@@ -29,8 +29,11 @@ ROWS = [{"transport": t, "T": t.upper()} for t in TRANSPORTS]
 
 @family("THROUGHPUT-Replay-{T}", "THROUGHPUT",
         "reading a stored job set with watch=false over {transport} delivers every event in increasing order; "
-        "events/s is reported", ROWS, mutating=True)
+        "events/s is reported (creates its job set, unless --replay-job-set names an existing one)", ROWS)
 def replay(ctx: RunContext, transport: str, T: str) -> None:
+    # Not marked mutating: with --replay-job-set it creates nothing and runs under --read-only too.
+    if not bench(ctx).existing:
+        ctx.require_mutation()
     bench(ctx).measure(ctx, "replay", transport)
 
 

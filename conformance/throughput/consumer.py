@@ -1,15 +1,15 @@
-"""What one consumer process does: read event streams, decode every message, time it.
+"""What one consumer process does: read event streams, check every message, time it.
 
 Runs in spawned worker processes (see ``workers``), so everything here is a plain
-picklable value or a top-level function. A stream is read as raw bytes (gRPC: no
-response deserializer; REST: the response body chunks) and handed to a ``Decoder``
-that parses each message fully (protobuf ``FromString``, ``json.loads`` per line), as
-a real client must, and checks that ids increase.
+picklable value or a top-level function. gRPC streams are read by ``grpc_stream``
+(our own HTTP/2 reader, all streams of a task on one thread); REST streams here, as
+the response body's chunks, each line parsed with ``json.loads`` as a real client
+must. Both check that ids increase and count every event.
 
-The decode-capacity probe replays the *same* captured bytes through a fresh
-``Decoder`` from memory: no network, no server. That is the fastest this client can
-consume these messages; a measured rate close to it says the client, not the
-target, set the pace, so the figure is only a lower bound of the target's rate.
+The capacity probe replays the *same* captured bytes through the same parsing path
+from memory: no network, no server. That is the fastest this client can consume
+these messages; a measured rate close to it says the client, not the target, set
+the pace, so the figure is only a lower bound of the target's rate.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ class StreamSpec:
     expect: int = 0                       # stop after this many events (0: read to the end)
     stop_after_submitted: int = 0         # live: stop once this many `submitted` events came
     timeout: float = 60.0                 # deadline of the whole stream
+    idle_timeout: float = 0.0             # fail after this long without a byte (0: only the deadline)
+    consecutive_ids: bool = False         # ids are 1, 2, 3, ... (the reference server); else only increasing
+    parse_every: int = 1                  # gRPC: fully parse one message in this many (every one with arrivals)
     start_at: float = 0.0                 # time.monotonic() to start at: a shared start line
     ready_path: str = ""                  # created when the first message has arrived
     capture: bool = False                 # keep the raw bytes, then run the decode-capacity probe
@@ -60,10 +63,13 @@ class StreamResult:
     first_id: str = ""
     last_id: str = ""
     increasing: bool = True               # every id greater than the one before (no duplicate)
+    id_problem: str = ""                  # the first id out of order, in words
+    parsed: int = 0                       # messages fully parsed (gRPC: every one or a stated sample)
     started: float = 0.0                  # the stream was opened
     first_at: float = 0.0                 # its first message arrived
     ended: float = 0.0                    # its last message arrived (or it ended)
-    thread_cpu_s: float = 0.0             # CPU of the consuming thread (Python side)
+    thread_cpu_s: float = 0.0             # CPU of the consuming thread while it read (its share of it)
+    run_delay_s: float = 0.0              # time that thread waited for a CPU (another process had it)
     error: str = ""                       # how the stream failed, if it did
     ids_at: dict[int, str] = field(default_factory=dict)
     arrival_times: list[float] = field(default_factory=list)
@@ -84,6 +90,21 @@ class TaskResult:
     process_cpu_s: float
     wall_s: float
     pid: int
+
+
+def thread_clock() -> tuple[float, float]:
+    """(CPU seconds, seconds spent runnable but waiting for a CPU) of the calling thread.
+
+    Linux's schedstat tells the two apart: a consumer that is either running or
+    waiting for a core was never waiting for data, so the client (or the machine),
+    not the target, set the pace. Elsewhere the wait is unknown (0).
+    """
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            running_ns, waiting_ns = stat.read().split()[:2]
+        return int(running_ns) / 1e9, int(waiting_ns) / 1e9
+    except (OSError, ValueError):
+        return time.thread_time(), 0.0
 
 
 def id_key(message_id: str) -> tuple[int, ...]:
@@ -128,14 +149,6 @@ class Decoder:
             return True
         return bool(self.spec.expect) and result.count >= self.spec.expect
 
-    def feed_grpc(self, raw: bytes, now: float) -> bool:
-        """One serialized EventStreamMessage."""
-        message = self._message.FromString(raw)
-        job = None
-        if self.spec.arrivals and message.message.WhichOneof("events") == "submitted":
-            job = message.message.submitted.job_id
-        return self._one(message.id, job, now)
-
     def feed_rest(self, chunk: bytes, now: float) -> bool:
         """A piece of the REST body: complete lines are parsed, the rest waits for more."""
         *lines, self._buffer = (self._buffer + chunk).split(b"\n")
@@ -154,25 +167,6 @@ class Decoder:
             if self._one(result.get("id", ""), job, now):
                 return True
         return False
-
-
-def _grpc_items(spec: StreamSpec, holder: list[Any]) -> Iterator[bytes]:
-    import protos
-    from conformance.transport.grpc_client import GrpcClient, TlsSettings
-
-    tls = TlsSettings(spec.tls_ca_file, spec.tls_insecure) if spec.tls else None
-    client = GrpcClient(spec.address, tls, timeout=spec.timeout)
-    request_type = protos.message_class("api.JobSetRequest")
-    try:
-        rpc = client.channel.unary_stream(GRPC_METHOD, request_serializer=request_type.SerializeToString,
-                                          response_deserializer=None)
-        request = request_type(queue=spec.queue, id=spec.job_set, watch=spec.watch,
-                               from_message_id=spec.from_message_id)
-        call = rpc(request, metadata=spec.metadata, timeout=spec.timeout)
-        holder.append(call.cancel)
-        yield from call
-    finally:
-        client.close()
 
 
 def _rest_items(spec: StreamSpec, holder: list[Any]) -> Iterator[bytes]:
@@ -194,18 +188,22 @@ def _rest_items(spec: StreamSpec, holder: list[Any]) -> Iterator[bytes]:
 
 def read_stream(spec: StreamSpec) -> StreamResult:
     """Read one stream as the spec says; never raises (a failure is ``result.error``)."""
+    if spec.transport == "grpc":
+        from conformance.throughput.grpc_stream import read_grpc_streams
+
+        return read_grpc_streams([spec])[0]
     result = StreamResult()
     decoder = Decoder(spec, result)
-    feed = decoder.feed_grpc if spec.transport == "grpc" else decoder.feed_rest
+    feed = decoder.feed_rest
     captured: list[bytes] = []
     cancel: list[Any] = []
     ready = bool(spec.ready_path)
-    clock, cpu = time.monotonic, time.thread_time
+    clock = time.monotonic
     if spec.start_at:
         time.sleep(max(0.0, spec.start_at - clock()))
-    cpu_before = cpu()
+    cpu_before, delay_before = thread_clock()
     result.started = clock()
-    items = _grpc_items(spec, cancel) if spec.transport == "grpc" else _rest_items(spec, cancel)
+    items = _rest_items(spec, cancel)
     try:
         for raw in items:
             now = clock()
@@ -224,7 +222,8 @@ def read_stream(spec: StreamSpec) -> StreamResult:
             result.error = f"{type(exc).__name__}: {_describe(exc)}"
     finally:
         result.ended = clock()
-        result.thread_cpu_s = cpu() - cpu_before
+        cpu_after, delay_after = thread_clock()
+        result.thread_cpu_s, result.run_delay_s = cpu_after - cpu_before, delay_after - delay_before
         for stop in cancel:
             with contextlib.suppress(Exception):  # already finished or closed
                 stop()
@@ -235,18 +234,24 @@ def read_stream(spec: StreamSpec) -> StreamResult:
 
 
 def decode_capacity(spec: StreamSpec, captured: list[bytes], rounds: int = 3) -> float:
-    """Events/s of this client's own decoding of ``captured`` from memory (best of ``rounds``)."""
+    """Events per CPU-second of this client's own decoding of ``captured`` from memory (best of ``rounds``).
+
+    gRPC captures are the socket's bytes and go through the HTTP/2 reader too (``grpc_stream``).
+    """
+    if spec.transport == "grpc":
+        from conformance.throughput.grpc_stream import capacity
+
+        return capacity(spec, captured, rounds)
     best = 0.0
     probe_spec = StreamSpec(spec.transport, spec.address, spec.queue, spec.job_set, arrivals=spec.arrivals)
     for _ in range(rounds):
         probe = StreamResult()
-        decoder = Decoder(probe_spec, probe)
-        feed = decoder.feed_grpc if spec.transport == "grpc" else decoder.feed_rest
+        feed = Decoder(probe_spec, probe).feed_rest
         clock = time.monotonic
-        started = clock()
+        started = time.thread_time()  # CPU time: other processes on the machine do not shrink the capacity
         for raw in captured:
             feed(raw, clock())
-        elapsed = max(clock() - started, 1e-9)
+        elapsed = max(time.thread_time() - started, 1e-9)
         best = max(best, probe.count / elapsed)
     return best
 
@@ -274,13 +279,23 @@ def run_streams(specs: Iterable[StreamSpec]) -> TaskResult:
     started = time.monotonic()
     results: list[StreamResult] = [StreamResult() for _ in specs]
 
+    grpc_specs = [n for n, spec in enumerate(specs) if spec.transport == "grpc"]
+
+    def grpc_group() -> None:  # every gRPC stream of the task on one thread, one selector loop
+        from conformance.throughput.grpc_stream import read_grpc_streams
+
+        for n, result in zip(grpc_specs, read_grpc_streams([specs[n] for n in grpc_specs]), strict=True):
+            results[n] = result
+
     def one(index: int) -> None:
         results[index] = read_stream(specs[index])
 
-    if len(specs) == 1:
-        one(0)
+    jobs = ([grpc_group] if grpc_specs else []) + [lambda n=n: one(n) for n in range(len(specs))
+                                                    if n not in grpc_specs]
+    if len(jobs) == 1:
+        jobs[0]()
     else:
-        threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in range(len(specs))]
+        threads = [threading.Thread(target=job, daemon=True) for job in jobs]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + max(s.timeout for s in specs) + 30
@@ -293,10 +308,12 @@ def run_streams(specs: Iterable[StreamSpec]) -> TaskResult:
 
 def warm_up() -> int:
     """Import what a consumer needs, so the first measured task does not pay for it."""
-    import grpc  # noqa: F401
+    import hpack  # noqa: F401
     import requests  # noqa: F401
 
+    import conformance.throughput.grpc_stream  # noqa: F401
     import protos
 
     protos.message_class("api.EventStreamMessage")
+    protos.message_class("api.JobSetRequest")
     return os.getpid()

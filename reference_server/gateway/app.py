@@ -21,22 +21,24 @@ from aiohttp import web
 from google.protobuf import message
 
 import protos
+from reference_server.armada_swagger import swagger_for
 from reference_server.config import ServerConfig
 from reference_server.cors import cors_headers, cors_middleware
 from reference_server.faults import Faults
+from reference_server.flavours import Flavour, flavour, offered_routes
 from reference_server.gateway.codec import build_request
 from reference_server.gateway.errors import (
     JSON_TYPE,
     InjectedStreamError,
     error_response,
-    json_response,
+    http_status,
+    routing_error,
     status_details,
     stream_error_body,
 )
 from reference_server.gateway.metadata import incoming_headers, outgoing_metadata, request_timeout
 from reference_server.gateway.streams import LineEncoders, StreamPump, grpc_stream_path, write_lines
 from reference_server.json_codec import BadRequest, JsonCodec
-from reference_server.swagger import build_swagger, routes
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -49,7 +51,8 @@ class Gateway:
         self.grpc_target = grpc_target
         self.config = config
         self.faults = config.faults
-        self.codec = JsonCodec(enums_as_numbers="rest-enum-as-number" in config.faults)
+        self.flavour = flavour(config.flavour)
+        self.codec = JsonCodec.for_flavour(self.flavour, enums_as_numbers="rest-enum-as-number" in config.faults)
         self.encoders = LineEncoders(self.codec)
         self.channel: grpc.aio.Channel | None = None
         self.open_calls: set[Any] = set()
@@ -86,17 +89,32 @@ class Gateway:
             reply = await call
         except grpc.aio.AioRpcError as exc:
             return self.rpc_error_response(exc)
-        headers = incoming_headers(await call.initial_metadata(), await call.trailing_metadata())
+        headers = self.answer_headers(await call.initial_metadata(), await call.trailing_metadata())
         body = self.codec.to_dict(reply)
         if route.method.name == "GetQueue" and "rest-grpc-differ" in self.faults:
             body["priorityFactor"] = float(body.get("priorityFactor", 0)) + 1.0
-        return json_response(200, body, headers)
+        return web.Response(status=200, body=self.codec.dumps_value(body).encode(), content_type=JSON_TYPE,
+                            headers=headers)
+
+    def answer_headers(self, *metadata: Any) -> dict[str, str]:
+        """Headers for a gRPC answer; Armada's gateway also forwards the gRPC content type."""
+        headers = incoming_headers(*metadata)
+        if self.flavour.forwards_content_type:
+            headers.setdefault("Grpc-Metadata-Content-Type", "application/grpc")
+        return headers
 
     def rpc_error_response(self, exc: Any) -> web.Response:
-        """The error answer for a failed call (``AioRpcError`` or a synchronous ``RpcError``)."""
-        headers = incoming_headers(exc.initial_metadata(), exc.trailing_metadata())
+        """The error answer for a failed unary call (``AioRpcError`` or a synchronous ``RpcError``)."""
+        headers = self.answer_headers(exc.initial_metadata(), exc.trailing_metadata())
         return error_response(exc.code(), exc.details() or "", self.faults, headers,
                               status_details(exc.trailing_metadata()))
+
+    def stream_failed_response(self, exc: Any, request: web.Request) -> web.Response:
+        """A stream that failed before its first message: the mapped status and one stream error line."""
+        headers = self.answer_headers(exc.initial_metadata(), exc.trailing_metadata())
+        headers.update(cors_headers(request, self.config.cors_origins))
+        return web.Response(status=http_status(exc.code(), self.faults), body=self.stream_error_line(exc),
+                            content_type=JSON_TYPE, headers=headers)
 
     async def handle_stream(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
         msg = await build_request(route, request, self.codec, self.faults)
@@ -118,8 +136,8 @@ class Gateway:
         if pump.disconnected:
             raise ConnectionResetError("the client went away before the stream started")
         if not lines and error is not None:
-            return self.rpc_error_response(error)
-        headers = incoming_headers(pump.initial_metadata)
+            return self.stream_failed_response(error, request)
+        headers = self.answer_headers(pump.initial_metadata)
         headers.update(cors_headers(request, self.config.cors_origins))
         response = web.StreamResponse(status=200, headers=headers)
         response.content_type = JSON_TYPE
@@ -130,15 +148,20 @@ class Gateway:
         return response
 
     def stream_error_line(self, error: Any) -> bytes:
-        return json.dumps(stream_error_body(error, self.faults), separators=(",", ":")).encode() + b"\n"
+        """The stream error line; Armada's gateway writes no newline after it (Go drops empty members)."""
+        body = stream_error_body(error, self.faults)
+        if self.codec.go:
+            body["error"] = {k: v for k, v in body["error"].items() if v}
+        end = b"\n" if self.flavour.stream_error_newline else b""
+        return self.codec.dumps_value(body).encode() + end
 
 
 def _serialize(msg: message.Message) -> bytes:
     return msg.SerializeToString()
 
 
-def _error_middleware(faults: Faults) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """Every failure leaves as a grpc-gateway error body; never a traceback, never a bare 500."""
+def _error_middleware(faults: Faults, chosen: Flavour) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Every failure leaves as a grpc-gateway error answer; never a traceback, never a bare 500."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -146,11 +169,8 @@ def _error_middleware(faults: Faults) -> Callable[..., Awaitable[web.StreamRespo
             return await handler(request)
         except BadRequest as exc:
             return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc), faults)
-        except web.HTTPMethodNotAllowed as exc:
-            return error_response(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed", faults, status=405,
-                                  headers={"Allow": ",".join(sorted(exc.allowed_methods))})
-        except web.HTTPNotFound:
-            return error_response(grpc.StatusCode.NOT_FOUND, "Not Found", faults, status=404)
+        except (web.HTTPMethodNotAllowed, web.HTTPNotFound) as exc:
+            return routing_error(exc, faults, chosen)
         except web.HTTPRequestEntityTooLarge as exc:
             return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.text or "request body too large",
                                   faults, status=413)
@@ -171,20 +191,22 @@ GATEWAY_KEY = web.AppKey("gateway", Gateway)
 
 
 def create_app(grpc_target: str, config: ServerConfig) -> web.Application:
-    """The aiohttp application serving the REST API and ``/api/swagger.json``."""
+    """The aiohttp application serving the REST API and the swagger (where the flavour serves it)."""
     gateway = Gateway(grpc_target, config)
-    app = web.Application(middlewares=[cors_middleware(config.cors_origins), _error_middleware(config.faults)],
+    app = web.Application(middlewares=[cors_middleware(config.cors_origins),
+                                       _error_middleware(config.faults, gateway.flavour)],
                           client_max_size=config.max_message_bytes)
-    for route in routes():
+    for route in offered_routes(gateway.flavour):
         app.router.add_route(route.verb, route.path, gateway.handler(route), name=route.method.full_name)
-    swagger_body = json.dumps(build_swagger(config.faults), indent=1).encode()
+    swagger_body = json.dumps(swagger_for(gateway.flavour.name, config.faults), indent=1).encode()
 
     async def swagger(_request: web.Request) -> web.Response:
         if "swagger-not-served" in config.faults:
             raise web.HTTPNotFound()
         return web.Response(body=swagger_body, content_type=JSON_TYPE)
 
-    app.router.add_get("/api/swagger.json", swagger)
+    for path in gateway.flavour.swagger_paths:
+        app.router.add_get(path, swagger)
     app.on_startup.append(gateway.open)
     app.on_shutdown.append(gateway.shutdown)
     app.on_cleanup.append(gateway.close)

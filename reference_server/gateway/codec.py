@@ -60,6 +60,8 @@ def _parse_body_field(codec: JsonCodec, field_name: str, raw: bytes, msg: messag
         value = json.loads(raw) if raw.strip() else None
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply to be a request") from None
     if value is not None:
         field = msg.DESCRIPTOR.fields_by_name[field_name]
         codec.merge_dict({field.json_name: value}, msg)

@@ -17,6 +17,7 @@ import grpc
 from aiohttp import web
 
 from reference_server.faults import Faults
+from reference_server.flavours import Flavour
 from reference_server.gateway.wire import wire_fields
 
 JSON_TYPE = "application/json"
@@ -106,6 +107,24 @@ def status_details(trailing: Any) -> list[dict[str, str]]:
 def _any_to_json(raw: bytes) -> dict[str, str]:
     fields = dict(wire_fields(raw))
     return {"type_url": fields.get(1, b"").decode(), "value": base64.b64encode(fields.get(2, b"")).decode()}
+
+
+def plain_text_error(status: int, text: str) -> web.Response:
+    """Go's ``http.Error``: what grpc-gateway v1's mux answers for a path or verb it has no route for."""
+    return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+def routing_error(exc: web.HTTPException, faults: Faults, chosen: Flavour) -> web.Response:
+    """404 / 405 for a request no route takes: JSON error bodies (contract) or plain text (Armada)."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        if chosen.plain_routing_errors:
+            return plain_text_error(405, "Method Not Allowed")
+        return error_response(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed", faults, status=405,
+                              headers={"Allow": ",".join(sorted(exc.allowed_methods))})
+    if chosen.plain_routing_errors:
+        return plain_text_error(404, "Not Found")
+    return error_response(grpc.StatusCode.NOT_FOUND, "Not Found", faults, status=404)
 
 
 class InjectedStreamError:

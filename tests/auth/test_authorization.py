@@ -89,6 +89,8 @@ class Api:
         send_rest = self.rest.stream if streaming else self.rest.call
         reply = send_rest(f"api.{method}", request, headers=headers)
         body = reply.body if isinstance(reply.body, dict) else {}
+        if isinstance(body.get("error"), dict):  # a stream refused before its first message: the stream error form
+            body = {"code": body["error"].get("grpc_code"), "message": body["error"].get("message", "")}
         code = "OK" if reply.status == 200 else _CODE_NAMES.get(body.get("code"), f"HTTP {reply.status}")
         return Answer(code, str(body.get("message", reply.text)), reply.headers.get("WWW-Authenticate", ""))
 

@@ -1,7 +1,9 @@
 """The `armada-conformance` command as a user meets it: exit codes, one-line errors, reports.
 
-Runs the real command in a subprocess against the embedded set-up or a reference
-server started here, narrowed with --only so each run takes seconds.
+Runs the real command in a subprocess against the embedded set-up (which starts only
+what the selection needs: no KDC without AUTH checks), a reference server started
+here, or one `serve` environment (KDC and OpenID provider included) that the module's
+tests share, narrowed with --only so each run takes seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,6 +81,8 @@ def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> Non
      "put secrets in password_env"),
     ('[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword_env = "NO_SUCH_VARIABLE_X"\n',
      "NO_SUCH_VARIABLE_X"),
+    ('[target]\ngrpc = "127.0.0.1:1"\nprofil = "current"\n', "unknown key 'profil' in [target]"),
+    ('[target]\ngrpc = "127.0.0.1:1"\ntimout = 3\n', "unknown key 'timout' in [target]"),
 ])
 def test_an_unusable_target_gives_one_line_and_exit_2(tmp_path: Path, target_text: str, expected: str) -> None:
     target = tmp_path / "target.toml"
@@ -124,21 +130,72 @@ def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
     assert after == before
 
 
-def test_read_only_skips_every_mutating_check(tmp_path: Path) -> None:
-    done = cli("run", "--read-only", "--only", "SEMANTICS", "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+@dataclass
+class Served:
+    """One `armada-conformance serve` (reference server, KDC, OpenID provider) shared by the module's tests."""
+
+    folder: Path
+    env: dict[str, str]
+
+    @property
+    def target(self) -> str:
+        return str(self.folder / "t.toml")
+
+    def run(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", self.target, *args],
+                              cwd=cwd, capture_output=True, text=True, timeout=180, env={**self.env, "CI": "true"})
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """Started once; stopping it with SIGTERM must be clean (exit 0, "stopped"), checked at the end."""
+    folder = tmp_path_factory.mktemp("serve")
+    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
+                               cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("ready:") or not line:
+                break
+        assert lines[-1].startswith("ready:"), "".join(lines) + process.stderr.read()
+        env = dict(os.environ)
+        for line in lines:
+            if line.startswith("export "):
+                key, value = line.split("#")[0].strip()[len("export "):].split("=", 1)
+                env[key] = value.strip("'")
+        yield Served(folder, env)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and "stopped" in out, out
+
+
+def test_serve_prints_credentials_and_writes_a_target_the_run_uses(served: Served, tmp_path: Path) -> None:
+    done = served.run("--only", "SEMANTICS-QueueCreateDelete,AUTH-BASIC-*,AUTH-OIDC-VALID-*,AUTH-KERBEROS-VALID-*",
+                      "--report-dir", "r", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     outcomes = {r["id"]: r["outcome"] for r in only_report(tmp_path / "r")["results"]}
-    assert outcomes["SEMANTICS-CancelJobs"] == "skipped"
-    assert outcomes["SEMANTICS-QueueNotFound"] == "passed"
+    assert outcomes["AUTH-BASIC-VALID-GRPC"] == outcomes["AUTH-OIDC-VALID-REST"] == "passed"
 
 
-def test_list_checks_json_and_report_rerender(tmp_path: Path) -> None:
+def test_read_only_skips_every_mutating_check(served: Served, tmp_path: Path) -> None:
+    done = served.run("--read-only", "--only", "SEMANTICS,AUTH-BASIC-*", "--report-dir", "r", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcomes = {r["id"]: r["outcome"] for r in only_report(tmp_path / "r")["results"]}
+    assert outcomes["SEMANTICS-CancelJobs"] == outcomes["AUTH-BASIC-VALID-GRPC"] == "skipped"
+    assert outcomes["SEMANTICS-QueueNotFound"] == outcomes["AUTH-BASIC-BADPW-REST"] == "passed"
+
+
+def test_list_checks_json_and_report_rerender(served: Served, tmp_path: Path) -> None:
     listing = cli("list-checks", "--json", cwd=tmp_path)
     rows = json.loads(listing.stdout)
     assert {"SEMANTICS-CancelJobs", "PARITY-GetQueue"} <= {r["id"] for r in rows}
     assert all(r["requirement"] and r["category"] and r["severity"] for r in rows)
-    assert cli("run", "--only", "SEMANTICS-QueueNotFound", "--report-dir", str(tmp_path / "r"),
-               cwd=tmp_path).returncode == 0
+    assert served.run("--only", "SEMANTICS-QueueNotFound", "--report-dir", str(tmp_path / "r"),
+                      cwd=tmp_path).returncode == 0
     [stored] = list((tmp_path / "r").glob("*/report.json"))
     rendered = cli("report", str(stored), "--out", str(tmp_path / "again"), cwd=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
@@ -150,29 +207,68 @@ def test_list_checks_json_and_report_rerender(tmp_path: Path) -> None:
     assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1
 
 
-def test_serve_prints_credentials_writes_a_target_and_stops_cleanly(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            lines.append(line)
-            if line.startswith("ready:"):
-                break
-        assert lines[-1].startswith("ready:"), "".join(lines) + process.stderr.read()
-        env = dict(os.environ)
-        for line in lines:
-            if line.startswith("export "):
-                key, value = line.split("#")[0].strip()[len("export "):].split("=", 1)
-                env[key] = value.strip("'")
-        done = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", "t.toml", "--only",
-                               "SEMANTICS-QueueCreateDelete,AUTH-BASIC-*", "--report-dir", "r"],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
-        assert done.returncode == 0, done.stdout + done.stderr
-    finally:
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-    assert process.returncode == 0
-    assert "stopped" in out
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--only", "AUHT"], "AUHT"),
+    (["--profile", "seed", "--only", "SEMANTICS-QueueNotFound"], "another profile"),
+    (["--baseline", "missing.json"], "baseline missing.json does not exist"),
+    (["--events", "1"], "--events 1"),
+    (["--fault", "no-such-fault"], "no-such-fault"),
+    (["--known-failures", "known.toml"], "unknown key(s) ['ticket']"),
+])
+def test_an_unusable_configuration_is_exit_2_before_anything_runs(tmp_path: Path, args: list[str],
+                                                                   expected: str) -> None:
+    (tmp_path / "known.toml").write_text('[[known_failure]]\nid = "X"\nreason = "y"\nticket = "T-1"\n')
+    done = cli("run", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], done.stderr
+    assert done.stdout == "" and not (tmp_path / "r").exists()
+
+
+def test_the_verdict_printed_is_this_runs_never_an_earlier_one(tmp_path: Path) -> None:
+    assert cli("run", "--only", "SEMANTICS-QueueNotFound", "--report-dir", "r", cwd=tmp_path).returncode == 0
+    failing = cli("run", "--only", "SEMANTICS-CancelJobs", "--fault", "no-cancelled-event", "--report-dir", "r",
+                  cwd=tmp_path)
+    assert failing.returncode == 1
+    assert "FAIL" in failing.stdout and "PASS" not in failing.stdout
+    broken = cli("run", "--fault", "no-such-fault", "--report-dir", "r", cwd=tmp_path)
+    assert broken.returncode == 2 and broken.stdout == ""
+    assert len(list((tmp_path / "r").glob("*/report.json"))) == 2
+
+
+def test_known_failures_matching_nothing_are_named_on_stderr(tmp_path: Path) -> None:
+    known = tmp_path / "known.toml"
+    known.write_text('[[known_failure]]\nid = "SEMANTICS-CancelJob"\nreason = "typo of CancelJobs"\n')
+    done = cli("run", "--only", "SEMANTICS-QueueNotFound", "--known-failures", str(known), "--report-dir", "r",
+               cwd=tmp_path)
+    assert done.returncode == 0
+    assert "'SEMANTICS-CancelJob' matches no check" in done.stderr
+    assert only_report(tmp_path / "r")["unmatched_known_failures"] == ["SEMANTICS-CancelJob"]
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_run_cleans_up_and_marks_the_report(tmp_path: Path, sig: int, status: int) -> None:
+    """Stopped mid-run (during the THROUGHPUT replay fill): exit 130/143, report marked, no queue left behind."""
+    from conformance.transport.grpc_client import GrpcClient
+
+    with BackgroundServer(ServerConfig()) as server, GrpcClient(server.grpc_target) as client:
+        target = tmp_path / "target.toml"
+        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
+                          'profile = "current"\n')
+        process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "run", "--target", str(target),
+                                    "--only", "SEMANTICS-QueueNotFound,THROUGHPUT", "--events", "200000",
+                                    "--report-dir", "r"], cwd=tmp_path, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"})
+        first = process.stderr.readline()
+        assert first.startswith("[1/"), first + process.stderr.read()
+        time.sleep(1.0)   # into the replay fill, which creates a queue and jobs
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=120)
+        queues = [m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages
+                  if m.WhichOneof("event") == "queue"]
+    assert process.returncode == status, out + err
+    report = only_report(tmp_path / "r")
+    assert report["interrupted"] == signal.Signals(sig).name and report["verdict"] == "interrupted"
+    assert 1 <= len(report["results"]) < 12
+    assert queues == []
+    assert "INTERRUPTED" in out and "Traceback" not in err

@@ -41,7 +41,7 @@ async def fill(rest: str, jobs: int) -> int:
         await http.post(f"{rest}/v1/queue", json={"name": "bench", "priorityFactor": 1})
         item = {"priority": 1, "namespace": "default",
                 "podSpec": {"containers": [{"name": "c", "image": "busybox", "args": ["sleep", "1"],
-                                            "resources": {"requests": {"cpu": {"string": "100m"}}}}]}}
+                                            "resources": {"requests": {"cpu": "100m"}}}]}}
         for start in range(0, jobs, 500):
             body = {"queue": "bench", "jobSetId": "js", "jobRequestItems": [item] * min(500, jobs - start)}
             async with http.post(f"{rest}/v1/job/submit", json=body) as response:

@@ -21,8 +21,8 @@ REST_FAULTS = ("rest-error-body-no-code", "swagger-path-missing", "rest-enum-as-
                "rest-stream-error-line", "rest-wrong-status")
 POD: dict[str, Any] = {
     "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sleep", "1"],
-                    "resources": {"requests": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
-                                  "limits": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}}}}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                  "limits": {"cpu": "100m", "memory": "64Mi"}}}],
     "restartPolicy": "Never",
     "terminationGracePeriodSeconds": 30,
 }
@@ -69,9 +69,37 @@ class Rest:
                 yield json.loads(line)
 
 
+QUANTITY = "k8s.io.apimachinery.pkg.api.resource.Quantity"
+
+
 def as_message(full_name: str, data: Any) -> message.Message:
-    """REST JSON read back by protobuf's own parser (it accepts int64 as numbers)."""
-    return json_format.ParseDict(data, protos.message_class(full_name)())
+    """REST JSON read back by protobuf's own parser (it accepts int64 as numbers).
+
+    Quantities travel as JSON strings (as Kubernetes' Go type writes them); protobuf's
+    parser wants its own object form, so they are wrapped first.
+    """
+    desc = protos.pool().FindMessageTypeByName(full_name)
+    return json_format.ParseDict(_wrap_quantities(data, desc), protos.message_class(full_name)())
+
+
+def _wrap_quantities(data: Any, desc: Any) -> Any:
+    if desc.full_name == QUANTITY:
+        return {"string": data} if isinstance(data, str) else data
+    if not isinstance(data, dict) or desc.full_name.startswith("google.protobuf."):
+        return data
+    fields = {**{f.name: f for f in desc.fields}, **{f.json_name: f for f in desc.fields}}
+    return {key: _wrap_field(fields.get(key), value) for key, value in data.items()}
+
+
+def _wrap_field(field: Any, value: Any) -> Any:
+    if field is None or field.message_type is None:
+        return value
+    if field.message_type.GetOptions().map_entry:
+        value_type = field.message_type.fields_by_name["value"].message_type
+        return {k: _wrap_quantities(v, value_type) for k, v in value.items()} if value_type else value
+    if isinstance(value, list):
+        return [_wrap_quantities(v, field.message_type) for v in value]
+    return _wrap_quantities(value, field.message_type)
 
 
 def error_code(full_name: str) -> int:

@@ -95,8 +95,8 @@ def test_job_calls_same_on_both(rest: Rest, grpc_client: GrpcClient, new_name: N
     """SubmitJobs, ReprioritizeJobs, PreemptJobs, CancelJobs, CancelJobSet on a held queue."""
     queue = make_queue(rest, new_name("held"), cordoned=True)
     rest_ids = submit(rest, queue, "by-rest", 2)
-    grpc_submit = grpc_client.call("api.Submit/SubmitJobs", {
-        "queue": queue, "jobSetId": "by-grpc", "jobRequestItems": [item(), item()]})
+    grpc_submit = grpc_client.call("api.Submit/SubmitJobs", as_message("api.JobSubmitRequest", {
+        "queue": queue, "jobSetId": "by-grpc", "jobRequestItems": [item(), item()]}))
     grpc_ids = [i.job_id for i in grpc_submit.response.job_response_items]
     assert len(rest_ids) == len(grpc_ids) == 2 and all(rest_ids)
 

@@ -60,8 +60,11 @@ def test_error_before_first_message_is_the_mapped_status(rest: Rest, new_name: N
     rest.ok("POST", "/v1/queue", json={"name": queue, "priorityFactor": 1})
     response = rest.request("POST", f"/v1/job-set/{queue}/nothing", json={"errorIfMissing": True})
     assert response.status_code == 404
-    body = response.json()
-    assert body["code"] == error_code("NOT_FOUND") and body["message"] == body["error"]
+    # The stream error form, as armada-api.md says and real gateways do, not the unary body.
+    assert response.json() == {"error": {"grpc_code": error_code("NOT_FOUND"), "http_code": 404,
+                                         "message": response.json()["error"]["message"],
+                                         "http_status": "Not Found"}}
+    assert "does not exist" in response.json()["error"]["message"]
 
 
 def test_error_after_first_message_is_a_final_line(faulty_rest: Rest, new_name: Names) -> None:

@@ -15,6 +15,7 @@ import math
 import tracemalloc
 from collections.abc import Iterator
 
+import hpack
 import pytest
 
 import protos
@@ -24,6 +25,7 @@ from conformance.results import Figure, Outcome, RunReport
 from conformance.runner import run_check
 from conformance.target import Target
 from conformance.throughput.consumer import StreamSpec, decode_capacity, id_key
+from conformance.throughput.h2reader import DATA, END_HEADERS, END_STREAM, HEADERS, frame
 from conformance.throughput.measure import _client_bound, _cuts, _percentile
 from conformance.throughput.settings import Workload
 from reference_server.background import BackgroundServer
@@ -80,7 +82,8 @@ def test_figures_are_positive_finite_and_consistent(measured) -> None:  # type: 
         assert replay.details["events_per_stream"] == SMALL["events"]
         assert replay.details["decode_capacity_eps"] > 0
         expected_bound = _client_bound(replay.value, replay.details["decode_capacity_eps"],
-                                       replay.details["consumer_cpu_fraction"])
+                                       replay.details["consumer_cpu_fraction"]
+                                       + replay.details["consumer_waiting_for_cpu_fraction"])
         assert replay.client_bound is expected_bound
     for figure in figures:
         assert math.isfinite(figure.value) and figure.value > 0, figure
@@ -148,7 +151,15 @@ def test_decode_capacity_probe_reads_the_captured_bytes() -> None:
     for n in range(50):
         event.submitted.job_id = f"job-{n}"
         log.append(event.SerializeToString())
-    assert decode_capacity(StreamSpec("grpc", "", "q", "js", arrivals=True), list(log.events), rounds=1) > 0
+    # what the socket delivered: the events as gRPC messages in HTTP/2 DATA frames, then the trailers
+    body = b"".join(b"\0" + len(e).to_bytes(4, "big") + e for e in log.events)
+    headers = hpack.Encoder()
+    wire = (frame(HEADERS, END_HEADERS, 1, headers.encode([(":status", "200"), ("content-type", "application/grpc")]))
+            + frame(DATA, 0, 1, body)
+            + frame(HEADERS, END_HEADERS | END_STREAM, 1, headers.encode([("grpc-status", "0")])))
+    assert decode_capacity(StreamSpec("grpc", "", "q", "js", arrivals=True), [wire[:100], wire[100:]], rounds=1) > 0
+    lines = b"".join(b'{"result": {"id": "%d"}}\n' % n for n in range(1, 51))
+    assert decode_capacity(StreamSpec("rest", "", "q", "js"), [lines[:77], lines[77:]], rounds=1) > 0
 
 
 def test_memory_per_stored_event_is_measured_and_reported(server: BackgroundServer) -> None:
@@ -169,3 +180,34 @@ def test_memory_per_stored_event_is_measured_and_reported(server: BackgroundServ
     print(f"\nmemory per stored event (tracemalloc, {events} events, client and server in one process): "
           f"{per_event:.0f} B")
     assert per_event > 0
+
+
+def test_replay_of_an_existing_job_set_creates_nothing_under_read_only(server: BackgroundServer) -> None:
+    owner = _context(server)
+    try:
+        queue, job_set = owner.create_queue(cordoned=True), owner.name("existing")
+        owner.submit(queue, job_set, count=150)
+        target = owner.target
+        ctx = RunContext(target, read_only=True, options={"replay_job_set": f"{queue}/{job_set}"})
+        try:
+            results = [run_check(c, ctx) for c in select(catalogue(), "current", ["THROUGHPUT-Replay-*",
+                                                                                  "THROUGHPUT-FanOut-GRPC"])]
+            assert (ctx.created_queues, ctx.created_job_sets) == ([], [])
+        finally:
+            ctx.close()
+        outcomes = {r.id: (r.outcome, r.message) for r in results}
+        for transport in ("GRPC", "REST"):
+            assert outcomes[f"THROUGHPUT-Replay-{transport}"][0] is Outcome.PASSED, outcomes
+        assert outcomes["THROUGHPUT-FanOut-GRPC"][0] is Outcome.SKIPPED  # it would create its own job set
+        [figure] = [f for f in ctx.figures if f.id == "THROUGHPUT-Replay-GRPC"]
+        assert figure.details["events_per_stream"] == 300 and "--replay-job-set" in figure.details["job_set"]
+        malformed = RunContext(target, read_only=True, options={"replay_job_set": "no-slash"})
+        try:
+            [check] = select(catalogue(), "current", ["THROUGHPUT-Replay-GRPC"])
+            result = run_check(check, malformed)
+        finally:
+            malformed.close()
+        assert result.outcome is Outcome.FAILED and "QUEUE/ID" in result.message
+    finally:
+        owner.cleanup()
+        owner.close()

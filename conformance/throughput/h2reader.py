@@ -1,0 +1,287 @@
+"""A minimal HTTP/2 client for one server-streaming gRPC call, for the measurement path.
+
+Why our own: grpcio's Python stream spends ~75 µs per message in its transport, so
+it reports a fast server at the client's speed. This reader takes what the socket
+has in large reads, walks the frames with ``struct`` and cuts the gRPC messages out
+of the DATA payloads itself; ``hpack`` decodes the header blocks. It speaks just
+enough HTTP/2 for a client of one unary-stream call: SETTINGS (and their ACK), PING
+answers, generous WINDOW_UPDATEs, HEADERS with CONTINUATION and padding, DATA with
+padding, RST_STREAM, GOAWAY, trailers (also trailers-only errors) and the final
+``grpc-status``. TLS negotiates ALPN ``h2``.
+
+``Call`` is sans-IO: ``opening()`` gives the bytes to send first, ``feed(data)``
+takes whatever arrived and returns the bytes to send back, and the complete gRPC
+messages pile up in ``messages`` for the caller to take. The same object therefore
+parses a live socket and, for the capacity probe, captured bytes from memory.
+Every non-throughput check keeps using grpcio.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import struct
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+import hpack
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
+END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
+SETTINGS_HEADER_TABLE_SIZE, SETTINGS_ENABLE_PUSH, SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_FRAME_SIZE = 1, 2, 4, 5
+STREAM = 1                                 # the call's stream: the first a client opens
+DEFAULT_WINDOW = 16 * 1024 * 1024          # bytes the server may send ahead of us, per stream and connection
+MAX_FRAME = 1024 * 1024                    # largest frame we accept (the server may send up to this)
+STATUS_NAMES = ("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+                "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+                "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED")
+H2_ERRORS = ("NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
+             "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",
+             "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED")
+_FRAME_HEAD = struct.Struct(">IBI")         # 24-bit length + type in the first word, then flags, stream id
+_U32 = struct.Struct(">I")
+
+
+class CallError(Exception):
+    """The call failed: a gRPC status other than OK, or the HTTP/2 conversation broke."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code} {message}".strip())
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Call:
+    """One unary-stream call on its own connection: framing, flow control, status."""
+
+    authority: str
+    path: str
+    request: bytes                         # the serialized request message
+    metadata: tuple[tuple[str, str], ...] = ()
+    tls: bool = False
+    window: int = DEFAULT_WINDOW
+    messages: list[bytes] = field(default_factory=list)   # complete gRPC messages not yet taken
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    status: str = ""                       # "OK" or a status name once the call ended
+    status_message: str = ""
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        self._frames = bytearray()         # received bytes not yet walked as frames
+        self._body = bytearray()           # DATA payload not yet cut into gRPC messages
+        self._block = bytearray()          # a header block waiting for its CONTINUATION
+        self._block_ends_stream = False
+        self._decoder = hpack.Decoder()
+        self._decoder.max_allowed_table_size = 1 << 16
+        self._encoder = hpack.Encoder()
+        self._unacked_stream = 0           # bytes received since our last WINDOW_UPDATE
+        self._unacked_connection = 0
+        self._handlers = {DATA: self._data, HEADERS: self._headers, CONTINUATION: self._continuation,
+                          RST_STREAM: self._reset, SETTINGS: self._settings, PING: self._ping,
+                          GOAWAY: self._goaway, PUSH_PROMISE: self._push}
+
+    # ---- what we send ----------------------------------------------------------------
+
+    def opening(self) -> bytes:
+        """The connection preface, our SETTINGS and window, and the whole request (one DATA, END_STREAM)."""
+        settings = b"".join(struct.pack(">HI", key, value) for key, value in (
+            (SETTINGS_ENABLE_PUSH, 0), (SETTINGS_INITIAL_WINDOW_SIZE, self.window),
+            (SETTINGS_MAX_FRAME_SIZE, MAX_FRAME)))
+        out = [PREFACE, frame(SETTINGS, 0, 0, settings)]
+        if self.window > 65535:
+            out.append(frame(WINDOW_UPDATE, 0, 0, _U32.pack(self.window - 65535)))
+        fields = [(":method", "POST"), (":scheme", "https" if self.tls else "http"), (":path", self.path),
+                  (":authority", self.authority), ("content-type", "application/grpc"), ("te", "trailers"),
+                  ("grpc-accept-encoding", "identity"), ("user-agent", "armada-conformance-h2reader")]
+        fields += [(k.lower(), v) for k, v in self.metadata]
+        out.append(frame(HEADERS, END_HEADERS, STREAM, self._encoder.encode(fields)))
+        body = b"\x00" + _U32.pack(len(self.request)) + self.request
+        out.append(frame(DATA, END_STREAM, STREAM, body))
+        return b"".join(out)
+
+    # ---- what we receive ------------------------------------------------------------
+
+    def feed(self, data: bytes) -> bytes:
+        """Take received bytes; return what must be sent back (ACKs, PONGs, WINDOW_UPDATEs)."""
+        frames = self._frames
+        frames += data
+        out: list[bytes] = []
+        position, end = 0, len(frames)
+        unpack = _FRAME_HEAD.unpack_from
+        while end - position >= 9:
+            word, flags, stream = unpack(frames, position)
+            length = word >> 8
+            if length > MAX_FRAME:
+                raise CallError("INTERNAL", f"HTTP/2 frame of {length} bytes is larger than our {MAX_FRAME}")
+            if end - position - 9 < length:
+                break
+            kind = word & 0xFF
+            payload = memoryview(frames)[position + 9:position + 9 + length]
+            position += 9 + length
+            if kind == DATA:               # the hot path, without the table lookup
+                self._data(flags, stream & 0x7FFFFFFF, payload, out)
+            else:
+                handler = self._handlers.get(kind)
+                if handler is not None:    # PRIORITY, WINDOW_UPDATE, unknown types: nothing to do
+                    handler(flags, stream & 0x7FFFFFFF, payload, out)
+            payload.release()
+        del frames[:position]
+        self._cut_messages()
+        return b"".join(out)
+
+    def _data(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        size = len(payload)
+        self._unacked_connection += size
+        if stream == STREAM:
+            self._unacked_stream += size
+            if flags & PADDED:
+                payload = payload[1:size - payload[0]]
+            self._body += payload
+        if self._unacked_connection >= self.window // 2:
+            out.append(frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._unacked_connection)))
+            self._unacked_connection = 0
+        if self._unacked_stream >= self.window // 2 and not flags & END_STREAM:
+            out.append(frame(WINDOW_UPDATE, 0, STREAM, _U32.pack(self._unacked_stream)))
+            self._unacked_stream = 0
+        if flags & END_STREAM and stream == STREAM:
+            self._cut_messages()
+            self._end("INTERNAL", "the stream ended without trailers (no grpc-status)")
+
+    def _headers(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        start, end = 0, len(payload)
+        if flags & PADDED:
+            start, end = 1, end - payload[0]
+        if flags & PRIORITY_FLAG:
+            start += 5
+        self._block = bytearray(payload[start:end])
+        self._block_ends_stream = bool(flags & END_STREAM)
+        if flags & END_HEADERS:
+            self._header_block(stream)
+
+    def _continuation(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        self._block += payload
+        if flags & END_HEADERS:
+            self._header_block(stream)
+
+    def _header_block(self, stream: int) -> None:
+        fields = [(str(k), str(v)) for k, v in self._decoder.decode(bytes(self._block))]  # keeps the table in step
+        self._block = bytearray()
+        if stream != STREAM:
+            return
+        values = dict(fields)
+        if not self.headers:
+            self.headers = fields
+            if not (self._block_ends_stream or "grpc-status" in values):   # not trailers-only
+                if values.get(":status") != "200":
+                    self._end("UNAVAILABLE", f"HTTP status {values.get(':status')} without a grpc-status")
+                elif not values.get("content-type", "").startswith("application/grpc"):
+                    self._end("UNKNOWN", f"content-type {values.get('content-type')!r} is not application/grpc")
+                return
+        self.trailers = fields
+        self._cut_messages()
+        code = values.get("grpc-status")
+        if code is None:
+            self._end("INTERNAL", "the trailers carry no grpc-status")
+            return
+        name = STATUS_NAMES[int(code)] if code.isdigit() and int(code) < len(STATUS_NAMES) else f"status {code}"
+        self._end(name, unquote(values.get("grpc-message", "")))
+
+    def _reset(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        if stream == STREAM:
+            self._end("CANCELLED" if _U32.unpack_from(payload)[0] == 8 else "INTERNAL",
+                      f"the server reset the stream ({_h2_error(payload)})")
+
+    def _settings(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        if flags & ACK:
+            return
+        for offset in range(0, len(payload) - 5, 6):
+            key, value = struct.unpack_from(">HI", payload, offset)
+            if key == SETTINGS_HEADER_TABLE_SIZE:
+                self._encoder.header_table_size = value
+        out.append(frame(SETTINGS, ACK, 0, b""))
+
+    def _ping(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        if not flags & ACK:
+            out.append(frame(PING, ACK, 0, bytes(payload)))
+
+    def _goaway(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        last_stream = _U32.unpack_from(payload)[0] & 0x7FFFFFFF
+        if last_stream < STREAM:           # our call was never taken up; otherwise it runs to its end
+            self._end("UNAVAILABLE", f"the server went away before the call ({_h2_error(payload[4:])})")
+
+    def _push(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        raise CallError("INTERNAL", "the server sent PUSH_PROMISE although we disabled push")
+
+    def _cut_messages(self) -> None:
+        """Move every complete length-prefixed gRPC message from the body into ``messages``."""
+        body = self._body
+        if len(body) < 5:
+            return
+        data = bytes(body)
+        position, end = 0, len(data)
+        append = self.messages.append
+        unpack = _U32.unpack_from
+        while end - position >= 5:
+            size = unpack(data, position + 1)[0]
+            if end - position - 5 < size:
+                break
+            if data[position]:
+                raise CallError("INTERNAL", "a compressed message although we accept only identity")
+            append(data[position + 5:position + 5 + size])
+            position += 5 + size
+        del body[:position]
+
+    def _end(self, code: str, message: str) -> None:
+        if not self.done:
+            self.status, self.status_message, self.done = code or "UNKNOWN", message, True
+
+    def closed(self) -> None:
+        """The connection ended: a call without its final status failed."""
+        self._end("UNAVAILABLE", "the connection closed before the call's final status")
+
+    def error(self) -> CallError | None:
+        """The call's failure, if it ended with one (None while running or after OK)."""
+        if self.done and self.status != "OK":
+            return CallError(self.status, self.status_message)
+        if self.done and (self._body or self._frames):
+            return CallError("INTERNAL", f"{len(self._body)} bytes of an incomplete message after the status")
+        return None
+
+
+def frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return _FRAME_HEAD.pack(len(payload) << 8 | kind, flags, stream) + payload
+
+
+def _h2_error(payload: memoryview) -> str:
+    code = _U32.unpack_from(payload)[0] if len(payload) >= 4 else 0
+    return H2_ERRORS[code] if code < len(H2_ERRORS) else f"error {code}"
+
+
+def connect(address: str, tls: bool, ca_file: str | None = None, insecure: bool = False,
+            timeout: float = 10.0) -> socket.socket:
+    """A TCP connection to ``host:port``, wrapped in TLS with ALPN h2 when asked; refuses without h2."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    if not tls:
+        return sock
+    context = ssl.create_default_context(cafile=ca_file)
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
+    try:
+        wrapped = context.wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+    if wrapped.selected_alpn_protocol() != "h2":
+        wrapped.close()
+        raise CallError("UNAVAILABLE", f"the server did not agree to HTTP/2 over TLS (ALPN "
+                                       f"{wrapped.selected_alpn_protocol()!r})")
+    return wrapped
