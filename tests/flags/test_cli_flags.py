@@ -83,6 +83,8 @@ def test_max_failures_lets_that_many_fail_and_the_known_list_turns_the_run_green
     (["--only", "SEMANTICS", "--exclude", "SEMANTICS"], "--exclude leaves no check of the selection to run"),
     (["--grpc", "h:1", "-H", "authorization: Bearer x"], "authorization"),
     (["--grpc", "h:1", "--authority", "a/b"], "host or host:port"),
+    (["--max-examples", "0"], "--max-examples 0 must be 1 or more"),
+    (["--fuzz-budget", "0"], "--fuzz-budget 0 must be a positive number"),
 ])
 def test_unusable_options_are_exit_2_before_anything_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                           args: list[str], problem: str) -> None:
@@ -148,3 +150,25 @@ def test_report_gates_against_a_baseline_and_applies_known_failures(tmp_path: Pa
     assert json.loads((tmp_path / "r2" / "report.json").read_text())["verdict"] == "pass"
     status, _, stderr = run_cli(capsys, "report", str(now), "--known-failures", str(tmp_path / "missing.toml"))
     assert status == 2 and "missing.toml" in stderr
+
+
+def test_schemathesis_settings_reach_the_run_context() -> None:
+    plan = prepare(None, RunOptions(max_examples=3, seed=7, fuzz_budget=5.0, events=100))
+    assert {k: plan.context_options()[k] for k in ("max_examples", "seed", "fuzz_budget", "events")} == {
+        "max_examples": 3, "seed": 7, "fuzz_budget": 5.0, "events": 100}
+    assert not {"max_examples", "seed", "fuzz_budget"} & set(prepare(None, RunOptions()).context_options())
+
+
+def test_a_passing_check_can_say_what_limited_it() -> None:
+    from conformance.checks import Check
+    from conformance.runner import run_check
+
+    noted = Check("X-Noted", "SWAGGER", "r", function=lambda ctx: "time budget of 20 s reached")
+    quiet = Check("X-Quiet", "SWAGGER", "r", function=lambda ctx: None)
+
+    class Context:
+        read_only = False
+
+    assert (run_check(noted, Context()).outcome, run_check(noted, Context()).message) == (
+        Outcome.PASSED, "time budget of 20 s reached")
+    assert run_check(quiet, Context()).message == ""
