@@ -48,6 +48,7 @@ body{{margin:0;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-seri
 background:#fff}}
 main{{max-width:1200px;margin:0 auto;padding:0 24px 48px}}
 .verdict{{color:#fff;padding:22px 32px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 32px}}
+.notes,.verdict .why,.msg,.failure{{overflow-wrap:anywhere;min-width:0}}
 .notes{{border-left:4px solid {OUTCOME_COLOURS['warning']};background:#fff8f0;padding:6px 12px;margin:12px 0}}
 .verdict.pass{{background:{PASS_COLOUR}}}.verdict.fail{{background:{FAIL_COLOUR}}}
 .verdict .big{{font-size:64px;font-weight:800;letter-spacing:2px;line-height:1}}

@@ -17,6 +17,7 @@ from report_samples import full_run_report
 from test_screenshot import read_png
 
 from conformance.report import render_html
+from conformance.results import RunReport
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
                                 "(Debian: apt-get install -y chromium); the HTML layout check needs it")
@@ -65,19 +66,34 @@ _MEASURE = r"""(() => {
 })()"""
 
 
+def _interrupted() -> RunReport:
+    report = full_run_report()
+    report.results = report.results[:40]
+    report.interrupted = "SIGTERM"
+    report.cleanup_problems = ["queue conformance-0101abcd-fz-0 could not be deleted: " + "x" * 200]
+    report.unmatched_known_failures = ["SURFACE-Submit.CancelJobs-REST-TYPO", "AUTH-*-NOPE"]
+    return report
+
+
 @pytest.fixture(scope="module")
-def laid_out(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
-    """The measurements (and a screenshot) of one large report at each width."""
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], dict[str, Any]]:
+    """The measurements (and a screenshot) of a full-size and an interrupted report at each width."""
     folder = tmp_path_factory.mktemp("layout")
-    page = folder / "report.html"
-    page.write_text(render_html(full_run_report()), encoding="utf-8")
     found = {}
     with Browser(folder / "profile") as browser:
-        for width in WIDTHS:
-            browser.open(page.as_uri(), width, 900)
-            shot = read_png(browser.screenshot(), max_rows=1)
-            found[width] = {**browser.evaluate(_MEASURE), "shot_width": shot.width}
+        for name, report in (("full", full_run_report()), ("interrupted", _interrupted())):
+            page = folder / f"{name}.html"
+            page.write_text(render_html(report), encoding="utf-8")
+            for width in WIDTHS:
+                browser.open(page.as_uri(), width, 900)
+                shot = read_png(browser.screenshot(), max_rows=1)
+                found[name, width] = {**browser.evaluate(_MEASURE), "shot_width": shot.width}
     return found
+
+
+@pytest.fixture
+def laid_out(pages: dict[tuple[str, int], dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {width: pages["full", width] for width in WIDTHS}
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -113,3 +129,10 @@ def test_nothing_spills_and_no_word_breaks(laid_out: dict[int, dict[str, Any]], 
     assert measured["spill"] == []
     assert measured["broken"] == []
     assert measured["headsApart"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_interrupted_run_with_notes_fits_too(pages: dict[tuple[str, int], dict[str, Any]], width: int) -> None:
+    measured = pages["interrupted", width]
+    assert measured["width"] <= measured["viewport"] and measured["openWidth"] <= measured["viewport"]
+    assert measured["spill"] == [] and measured["broken"] == []
