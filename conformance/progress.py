@@ -4,8 +4,8 @@ What a person watching needs: which check is running *now* and for how long (a
 hung target shows as a growing timer, not a frozen screen), the failures as they
 happen and still there at the end (a failure is a permanent line, never
 overwritten by the live one), and a one-line verdict in words, not Markdown.
-A CI log (no TTY) gets one plain line per check and no escape codes; colour only
-on a terminal and never when ``NO_COLOR`` is set (https://no-color.org).
+A CI log (no TTY, or ``CI`` set) gets one plain line per check and no escape
+codes; colour only on a terminal and never when ``NO_COLOR`` is set (https://no-color.org).
 
 ``Progress`` knows nothing of the runner: whoever runs checks calls ``begin``,
 ``started``, ``finished`` and ``close``. ``ConsoleListener`` feeds it from
@@ -41,6 +41,13 @@ def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bo
     return _isatty(stream) and not env.get("NO_COLOR")
 
 
+def wants_live_line(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """A redrawn line only on a real terminal: not in CI (some runners fake a TTY), not on TERM=dumb."""
+    env = os.environ if environ is None else environ
+    in_ci = env.get("CI", "").lower() not in ("", "0", "false")
+    return _isatty(stream) and not in_ci and env.get("TERM") != "dumb"
+
+
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -56,7 +63,7 @@ class Progress:
                  verbose: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.verbose = verbose          # plain lines, each with its check's message
-        self.live = (_isatty(self.stream) if live is None else live) and not verbose
+        self.live = (wants_live_line(self.stream) if live is None else live) and not verbose
         self.colour = (wants_colour(self.stream) if colour is None else colour) and self.live
         self.clock = clock
         self.refresh_s = refresh_s

@@ -96,8 +96,13 @@ def _drive(progress: Progress, clock: Clock) -> None:
     progress.close(_report(Outcome.PASSED, Outcome.FAILED, Outcome.PASSED), "reports/x")
 
 
-def test_on_a_terminal_the_running_check_shows_with_its_time_and_failures_stay(monkeypatch) -> None:
-    monkeypatch.delenv("NO_COLOR", raising=False)
+@pytest.fixture(autouse=True)
+def _a_desk_not_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CI", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_on_a_terminal_the_running_check_shows_with_its_time_and_failures_stay() -> None:
     clock = Clock()
     with pty_stream() as (stream, received):
         progress = Progress(stream, clock=clock, refresh_s=0)
@@ -112,7 +117,7 @@ def test_on_a_terminal_the_running_check_shows_with_its_time_and_failures_stay(m
                      "reports: reports/x"]
 
 
-def test_no_color_keeps_the_live_line_but_drops_colour(monkeypatch) -> None:
+def test_no_color_keeps_the_live_line_but_drops_colour(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     clock = Clock()
     with pty_stream() as (stream, received):
@@ -171,3 +176,17 @@ def test_verdict_line_is_plain_words() -> None:
         "PASS: every required check passed — 1 passed, 1 not offered")
     line = verdict_line(_report(Outcome.FAILED, Outcome.FAILED))
     assert line == "FAIL: C-0 failed (required) (and 1 more) — 2 failed"
+
+
+@pytest.mark.parametrize("environ", [{"CI": "true"}, {"TERM": "dumb"}])
+def test_ci_or_a_dumb_terminal_get_plain_lines_even_on_a_tty(monkeypatch: pytest.MonkeyPatch,
+                                                            environ: dict[str, str]) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    clock = Clock()
+    with pty_stream() as (stream, received):
+        progress = Progress(stream, clock=clock, refresh_s=0)
+        assert not progress.live and not progress.colour
+        _drive(progress, clock)
+    raw = "".join(received)
+    assert "\033" not in raw and "[1/3] AUTH-BASIC-VALID-GRPC: passed (2.50 s)" in raw
