@@ -1,17 +1,26 @@
 """Both JSON dialects of Armada's REST API, reduced to one form for comparison.
 
-The published swagger promises proto3 JSON (enums as names); Armada's real gateway
-writes Go ``encoding/json`` (enums as numbers, int64 as numbers). Parsing REST JSON
-into the method's proto message accepts both, and either field spelling, so two
-answers are equal exactly when they carry the same data. What will not parse is
-itself a finding: the error names the field.
+The published swagger promises proto3 JSON (enums as names, int64 as strings,
+Timestamps as RFC 3339, oneof members inline, quantities as ``{"string": ...}``).
+Armada's real gateway writes Go ``encoding/json`` over the generated structs
+(``shared/real-armada.md``): enums and int64 as numbers, quantities as bare strings,
+Timestamps as RFC 3339 (armada-2023) or ``{"seconds", "nanos"}`` with either key
+left out when zero (armada-2026), oneofs keyed by the Go field name
+(``{"Event": {"queue": ...}}``), keys matched case-insensitively. ``to_proto_json``
+rewrites any of these into proto3 JSON by walking the message descriptor, so parsing
+REST JSON accepts both and two answers are equal exactly when they carry the same
+data. What will not parse is itself a finding: the error names the field.
+
+Requests go the other way: the suite writes them as real Armada accepts them
+(quantities as strings, camelCase keys), and the gRPC client reads them through the
+same function into messages.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import json_format, message
+from google.protobuf import descriptor, duration_pb2, json_format, message, timestamp_pb2
 
 import protos
 
@@ -36,11 +45,102 @@ def parse(json_value: Any, full_message_name: str) -> message.Message:
     """REST JSON (either dialect) as a message of type ``full_message_name``."""
     if not isinstance(json_value, dict):
         raise DialectError(f"expected a JSON object for {full_message_name}, got {type(json_value).__name__}")
+    desc = protos.pool().FindMessageTypeByName(full_message_name)
     try:
-        return json_format.ParseDict(json_value, protos.message_class(full_message_name)(),
+        return json_format.ParseDict(to_proto_json(json_value, desc), protos.message_class(full_message_name)(),
                                      descriptor_pool=protos.pool())
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, ValueError, TypeError, OverflowError) as exc:
         raise DialectError(f"not valid {full_message_name} JSON: {exc}") from None
+
+
+# ---- either dialect -> proto3 JSON ---------------------------------------------------------
+
+FD = descriptor.FieldDescriptor
+
+
+def to_proto_json(value: Any, desc: descriptor.Descriptor) -> Any:
+    """``value`` (JSON of message ``desc`` in either dialect) rewritten as proto3 JSON."""
+    special = _SPECIAL.get(desc.full_name) or (_quantity if desc.name == "Quantity" else None)
+    if special is not None:
+        return special(value)
+    if not isinstance(value, dict):
+        return value  # ParseDict names the field whose JSON is not an object
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        oneof = _oneof(desc, key)
+        if oneof is not None and isinstance(item, dict):  # Go form: {"Event": {"queue": {...}}}
+            out.update(to_proto_json(item, desc))
+            continue
+        field = _field(desc, key)
+        out[field.json_name if field else key] = _field_value(field, item) if field else item
+    return out
+
+
+def _field(desc: descriptor.Descriptor, key: str) -> FD | None:
+    """A field by JSON name, proto name, or either case-insensitively (as Go's decoder matches)."""
+    found = desc.fields_by_camelcase_name.get(key) or desc.fields_by_name.get(key)
+    if found is None:
+        lowered = key.lower()
+        found = next((f for f in desc.fields if lowered in (f.json_name.lower(), f.name.lower())), None)
+    return found
+
+
+def _oneof(desc: descriptor.Descriptor, key: str) -> descriptor.OneofDescriptor | None:
+    if _field(desc, key) is not None:
+        return None
+    lowered = key.lower().replace("_", "")
+    return next((o for o in desc.oneofs if o.name.lower().replace("_", "") == lowered), None)
+
+
+def _field_value(field: FD, item: Any) -> Any:
+    if field.message_type is None or item is None:
+        return item
+    if field.message_type.GetOptions().map_entry:
+        value_field = field.message_type.fields_by_name["value"]
+        return {k: _field_value(value_field, v) for k, v in item.items()} if isinstance(item, dict) else item
+    if field.is_repeated and isinstance(item, list):
+        return [to_proto_json(v, field.message_type) for v in item]
+    return to_proto_json(item, field.message_type)
+
+
+def _seconds_nanos(value: dict[str, Any]) -> tuple[int, int]:
+    lowered = {str(k).lower(): v for k, v in value.items()}
+    unknown = set(lowered) - {"seconds", "nanos"}
+    if unknown:
+        raise DialectError(f"a Timestamp/Duration object has unknown keys {sorted(unknown)}")
+    return int(lowered.get("seconds") or 0), int(lowered.get("nanos") or 0)
+
+
+def _timestamp(value: Any) -> Any:
+    """RFC 3339 string as is; Go's ``{"seconds", "nanos"}`` (keys maybe absent) as RFC 3339."""
+    if isinstance(value, dict):
+        seconds, nanos = _seconds_nanos(value)
+        return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos).ToJsonString()
+    return value
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, dict):
+        seconds, nanos = _seconds_nanos(value)
+        return duration_pb2.Duration(seconds=seconds, nanos=nanos).ToJsonString()
+    return value
+
+
+def _quantity(value: Any) -> Any:
+    """Kubernetes quantities: a bare string (the Go form real Armada speaks) or ``{"string": ...}``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str | int | float):
+        return {"string": str(value)}
+    return value
+
+
+_SPECIAL = {"google.protobuf.Timestamp": _timestamp, "google.protobuf.Duration": _duration}
+
+
+def request_message(request: Any, full_message_name: str) -> message.Message:
+    """A request written as real Armada's REST accepts it, as a message for a gRPC call."""
+    return parse(dict(request or {}), full_message_name)
 
 
 def as_dict(value: message.Message) -> dict[str, Any]:

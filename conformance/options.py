@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from conformance import eras
 from reference_server.flavours import NAMES as FLAVOURS
 
 
@@ -20,10 +21,11 @@ class RunOptions:
     target: str | None = None            # target TOML file; None: --grpc, else the embedded reference server
     grpc: str | None = None              # overrides the file's [target] grpc
     rest: str | None = None              # overrides the file's [target] rest
-    profile: str | None = None           # "seed" / "current"; None: the target's
+    profile: str | None = None           # an era or alias of conformance.eras; None: the target's
     only: tuple[str, ...] = ()           # check IDs, ID patterns with '*', or categories
     exclude: tuple[str, ...] = ()        # the same words: checks left out of the selection
     read_only: bool = False              # skip every check that creates, changes or deletes anything
+    intrusive: bool = False              # run intrusive checks on a real target too (always on when embedded)
     known_failures: str | None = None    # TOML file of [[known_failure]] id/reason entries
     baseline: str | None = None          # a previous report.json to compare with
     report_dir: str | None = "reports"   # where the run's folder of reports goes; None: write no files
@@ -127,15 +129,17 @@ FLAGS: tuple[Flag, ...] = (
     Flag("grpc", "gRPC address, overriding the target file's (default: the file's)", metavar="HOST:PORT"),
     Flag("rest", "REST base URL, overriding the target file's (default: the file's; none: REST checks are not "
          "configured)", metavar="URL"),
-    Flag("profile", "seed: the six mission methods; current: every method (default: the target's)",
-         choices=("seed", "current")),
+    Flag("profile", "the era judged: armada-2023 (alias seed) or armada-2026 (alias current; default: the "
+         "target's)", choices=eras.choices()),
     Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
          "check of the profile)", metavar="IDS", kind="words"),
     Flag("exclude", "leave out these check IDs, ID patterns or categories, comma-separated (e.g. THROUGHPUT; "
          "default: none)", metavar="IDS", kind="words"),
     Flag("read_only", "skip every check that creates, changes or deletes anything (default: off)", kind="flag"),
-    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons (default: none)",
-         metavar="FILE"),
+    Flag("intrusive", "also run intrusive checks (probes that can upset or crash a real server); "
+         "always on against the embedded server (default: off)", kind="flag"),
+    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
+         "(armada-2023, armada-2026) for the deviations shipped for it (default: none)", metavar="FILE|ERA"),
     Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate "
          "(default: none)", metavar="REPORT"),
     Flag("report_dir", "where the run's folder of reports is written (default: reports)", metavar="DIR"),

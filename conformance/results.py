@@ -59,7 +59,7 @@ class Figure:
 @dataclass
 class RunReport:
     target: dict[str, Any]     # description of the target, secrets redacted
-    profile: str               # "seed" or "current"
+    profile: str               # the era judged: "armada-2023" or "armada-2026" (conformance.eras)
     suite_version: str
     started: str               # RFC 3339
     finished: str

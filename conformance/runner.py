@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from conformance import eras
 from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SelectionError, Skip, catalogue, select
 from conformance.context import RunContext
 from conformance.options import RunOptions
@@ -98,7 +99,7 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
         from conformance.embedded import profile_of
 
-        profile = options.profile or profile_of(options.flavour)
+        profile = eras.canonical(options.profile or profile_of(options.flavour))
     else:
         profile = resolved.profile
     try:
@@ -234,6 +235,7 @@ def open_run(plan: RunPlan) -> Iterator[OpenRun]:
                 check_target(target)
             except TargetError as exc:
                 raise ConfigError(str(exc)) from None
+        target.intrusive = target.intrusive or plan.options.intrusive
         ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
         stack.callback(_clean_up, ctx)
         yield OpenRun(ctx, target, server_version)
@@ -299,6 +301,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     try:
         if check.mutating and ctx.read_only:
             raise Skip("mutating check skipped under --read-only")
+        if check.intrusive and not ctx.intrusive:
+            raise Skip("intrusive check (it may upset or crash a real server): run it with --intrusive")
         note = check.run(ctx)
         message = note if isinstance(note, str) else ""   # e.g. "time budget reached after ..."
     except CheckFailed as exc:

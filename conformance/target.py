@@ -11,7 +11,9 @@ Example::
     name = "staging"
     grpc = "armada.example.com:50051"
     rest = "https://armada.example.com"
-    profile = "current"              # seed: the six mission methods; current: all
+    profile = "armada-2026"          # the era judged: armada-2023 (alias seed) or armada-2026 (alias current)
+    swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
+    queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
                                      # mTLS: add cert_file = "client.pem", key_file = "client.key"
     headers = { "x-tenant" = "blue" }   # sent on every gRPC call and REST request (-H "x-tenant: blue")
@@ -30,11 +32,15 @@ Example::
     [auth.oidc]
     token_env = "ARMADA_TOKEN"       # or token_command = "get-token --audience armada"
     low_privilege_token_env = "ARMADA_GUEST_TOKEN"
+    client_id = "armada"             # the audience the server checks (AUTH-OIDC-WRONGAUD)
+    test_issuer = false              # true: the issuer is a test provider that signs chosen claims
 
     [auth.kerberos]
     service = "HTTP@armada.example.com"
     ccache = "/tmp/krb5cc_1000"      # or keytab = "...", principal = "alice@EXAMPLE.COM"
     mutual = false                   # true if the server promises a mutual-auth reply token
+    low_privilege = { ccache = "/tmp/krb5cc_guest" }   # or { keytab = "...", principal = "..." }
+    expired_token_env = "ARMADA_KRB_EXPIRED"          # a Negotiate value made with a since-expired ticket
 """
 
 from __future__ import annotations
@@ -49,10 +55,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import eras
 from conformance.transport.connection import Connection, HeaderError, check_authority, check_header, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = ("seed", "current")
+PROFILES = eras.choices()
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -94,14 +101,20 @@ class Target:
     name: str
     grpc: str
     rest: str | None
-    profile: str = "seed"
+    profile: str = "armada-2023"                      # an era of conformance.eras (aliases resolved)
     tls: TlsSettings | None = None
     timeout: float = 10.0
     prefix: str = "conformance"
     anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
     embedded: bool = False
+    intrusive: bool = False                           # intrusive checks may run (embedded, or --intrusive)
+    swagger: str | None = None                        # explicit swagger URL; None: looked for under rest
+    queue_ready_timeout: float = 15.0                 # bound on waiting for a new queue to be usable
     connection: Connection = field(default_factory=Connection)   # extra headers, authority override
+
+    def __post_init__(self) -> None:
+        self.profile = eras.canonical(self.profile)
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -119,10 +132,12 @@ class Target:
     def describe(self) -> dict[str, Any]:
         """A description for reports: no secrets, only what was configured."""
         return {"name": self.name, "grpc": self.grpc, "rest": self.rest, "profile": self.profile,
+                "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded, **self._connection_facts()}
+                "schemes": sorted(self.schemes), "embedded": self.embedded,
+                "intrusive_checks": self.intrusive, **self._connection_facts()}
 
     def _connection_facts(self) -> dict[str, Any]:
         """Only what was configured: header names (values may be keys), the authority, whether mTLS is on."""
@@ -141,14 +156,18 @@ class Target:
 _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"target", "auth"}),
-    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix", "headers", "authority"}),
+    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix", "swagger",
+                         "queue_ready_timeout", "headers", "authority"}),
     "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
     "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
     "auth.basic.low_privilege": frozenset({"username", *(f"password{s}" for s in ("", "_env", "_command"))}),
-    "auth.oidc": frozenset({"principal", *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
-    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual"}),
+    "auth.oidc": frozenset({"principal", "client_id", "test_issuer",
+                            *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
+    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual",
+                                "low_privilege", *(f"expired_token{s}" for s in ("", "_env", "_command"))}),
+    "auth.kerberos.low_privilege": frozenset({"ccache", "keytab", "principal", "expected_principal"}),
 }
 
 
@@ -186,17 +205,24 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     grpc_address = section.get("grpc")
     if not grpc_address or ":" not in str(grpc_address):
         raise TargetError(f"{source}: [target] grpc must be host:port, got {grpc_address!r}")
-    profile = section.get("profile", "seed")
+    profile = section.get("profile", "armada-2023")
     if profile not in PROFILES:
         raise TargetError(f"{source}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     rest = section.get("rest")
     if rest is not None and not str(rest).startswith(("http://", "https://")):
         raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
+    swagger = section.get("swagger")
+    if swagger is not None and not str(swagger).startswith(("http://", "https://")):
+        raise TargetError(f"{source}: [target] swagger must be an http:// or https:// URL, got {swagger!r}")
+    ready = section.get("queue_ready_timeout", 15)
+    if not isinstance(ready, int | float) or isinstance(ready, bool) or not 0 <= ready <= 600:
+        raise TargetError(f"{source}: [target] queue_ready_timeout must be seconds between 0 and 600, got {ready!r}")
     tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
     target = Target(name=str(section.get("name") or grpc_address), grpc=str(grpc_address),
                     rest=str(rest).rstrip("/") if rest else None, profile=profile,
                     tls=_tls(tls_table, source, path), timeout=float(section.get("timeout", 10)),
-                    prefix=str(section.get("prefix", "conformance")),
+                    prefix=str(section.get("prefix", "conformance")), swagger=str(swagger) if swagger else None,
+                    queue_ready_timeout=float(ready),
                     connection=_connection(data.get("target", {}), overrides or {}, source))
     _load_auth(target, data.get("auth", {}), source, path)
     return target
@@ -332,7 +358,25 @@ def _oidc(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeS
     if expired:
         settings.extras["expired_token"] = expired
         settings.secrets.append(expired)
+    if table.get("client_id"):
+        settings.extras["client_id"] = str(table["client_id"])
+    if table.get("test_issuer"):
+        settings.extras["provider"] = _test_issuer(token, table, where)
     return settings
+
+
+def _test_issuer(token: str, table: Mapping[str, Any], where: str) -> Any:
+    """The token's issuer as a test provider the suite may ask for tokens (``test_issuer = true``)."""
+    import jwt
+
+    from conformance.credentials.openid import OpenIDProvider
+
+    try:
+        issuer = str(jwt.decode(token, options={"verify_signature": False}).get("iss", ""))
+        return OpenIDProvider.attach(issuer, client_id=str(table.get("client_id") or "armada"))
+    except (jwt.PyJWTError, OSError, ValueError, KeyError) as exc:
+        raise TargetError(f"{where}: test_issuer = true but the token's issuer does not answer as a test "
+                          f"provider: {type(exc).__name__}") from None
 
 
 def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
@@ -351,5 +395,28 @@ def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> Sch
     except Exception as exc:  # gssapi's errors are long; the first line says enough
         raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
     principal = table.get("expected_principal") or initiator.principal
-    return SchemeSettings("kerberos", Identity("kerberos", principal, initiator.header),
-                          extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator})
+    settings = SchemeSettings("kerberos", Identity("kerberos", principal, initiator.header),
+                              extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator})
+    low = table.get("low_privilege")
+    if low:
+        settings.low_privilege = _kerberos_identity(service, low, f"{where} low_privilege", path)
+    expired = secret(table, "expired_token", where, required=False)
+    if expired:
+        settings.extras["expired_token"] = expired
+        settings.secrets.append(expired)
+    return settings
+
+
+def _kerberos_identity(service: str, table: Any, where: str, path: Path | str | None) -> Identity:
+    """Another Kerberos identity (e.g. the low-privilege one): its own ccache, or keytab and principal."""
+    if not isinstance(table, dict) or not (table.get("ccache") or table.get("keytab")):
+        raise TargetError(f"{where}: must be {{ ccache = \"...\" }} or {{ keytab = \"...\", principal = \"...\" }}")
+    store = {"ccache": str(_relative(table["ccache"], path))} if table.get("ccache") else \
+        {"client_keytab": str(_relative(table["keytab"], path))}
+    from conformance.credentials.spnego import SpnegoInitiator
+
+    try:
+        initiator = SpnegoInitiator(service, store=store, principal=table.get("principal"))
+    except Exception as exc:  # gssapi's errors are long; the first line says enough
+        raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
+    return Identity("kerberos", table.get("expected_principal") or initiator.principal, initiator.header)

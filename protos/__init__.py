@@ -21,7 +21,9 @@ from pathlib import Path
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message, message_factory
 
 PROTO_DIR = Path(__file__).resolve().parent
-SERVICES = ("api.Submit", "api.QueueService", "api.Event")
+# Every public service, in declaration order. api.Jobs and api.RetryPolicyService are served by
+# current (armada-2026) releases only; which era offers what is decided by the caller, not here.
+SERVICES = ("api.Submit", "api.QueueService", "api.Event", "api.Jobs", "api.RetryPolicyService")
 
 
 _PATH_PARAM = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")

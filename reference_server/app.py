@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
+import grpc
 from aiohttp import web
 
 from reference_server import grpc_server
@@ -35,10 +36,12 @@ class ReferenceServer:
         self.config.check_flavour()
         self.flavour = flavour(self.config.flavour)
         self.store = Store(self.config.faults)
+        self.store.retry_policies.duplicate_code = grpc.StatusCode[self.flavour.retry_policy_duplicate]
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
         self.chain = build_chain(self.config.auth, self.config.faults)
         self.queue_cache = QueueCache(self.store, self.config.queue_cache_s) if self.flavour.queue_cache else None
         self.services = Services(self.store, self.executor, self.flavour, self.queue_cache)
+        self.services.max_query_items = self.config.max_query_items
         self._grpc: grpc_server.grpc.aio.Server | None = None
         self._runner: web.AppRunner | None = None
         self.grpc_port = 0
@@ -54,6 +57,7 @@ class ReferenceServer:
 
     async def start(self) -> None:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
+        from reference_server.gateway.http_server import HardenedAppRunner
 
         guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
         self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes,
@@ -68,8 +72,9 @@ class ReferenceServer:
         await self._grpc.start()
         if self.queue_cache is not None:
             await self.queue_cache.start()
-        self._runner = web.AppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
-                                     access_log=None)
+        # One header limit for both transports, quiet refusals, bounded inflation (gateway/http_server.py).
+        self._runner = HardenedAppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
+                                         access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.http_port)
         try:

@@ -22,6 +22,7 @@ class Rule:
     permission: str                 # the global permission that allows the call anywhere
     verb: str | None = None         # the queue verb that allows it on one queue
     queue_field: str = "queue"      # the request field naming that queue
+    names: str = ""                 # what the request's ``name`` field names, to say it in a refusal
 
 
 RULES: dict[str, Rule] = {
@@ -40,6 +41,9 @@ RULES: dict[str, Rule] = {
     "CordonQueue": Rule("create_queue"),
     "UncordonQueue": Rule("create_queue"),
     "DeleteQueue": Rule("delete_queue"),
+    "CreateRetryPolicy": Rule("create_retry_policy", names="retry policy"),
+    "UpdateRetryPolicy": Rule("update_retry_policy", names="retry policy"),
+    "DeleteRetryPolicy": Rule("delete_retry_policy", names="retry policy"),
 }
 
 
@@ -62,7 +66,8 @@ class Authorizer:
         if queue is not None and _queue_grants(queue, principal, rule.verb):
             return
         where = f" or the {rule.verb!r} verb on queue {queue_name!r}" if rule.verb else ""
-        raise denied(f"{principal.name} may not call {method}: it needs the global permission "
+        subject = f" on {rule.names} {getattr(request, 'name', '')!r}" if rule.names else ""
+        raise denied(f"{principal.name} may not call {method}{subject}: it needs the global permission "
                      f"{rule.permission!r}{where}")
 
 

@@ -8,6 +8,7 @@ Example (every table optional)::
     http_port = 8080
     pace_ms = 0                # simulated executor: delay between job life steps
     max_message_bytes = 4194304
+    max_query_items = 1000     # api.Jobs: most job / run ids one request may name
     faults = []                # names from reference_server.faults.CATALOGUE
     flavour = "contract"       # or "armada-2023" / "armada-2026": see reference_server/flavours.py
                                # (armada-2026 refuses a config enabling kerberos: that era has none)
@@ -59,6 +60,7 @@ from reference_server.flavours import DEFAULT, DEFAULT_QUEUE_CACHE_S, flavour
 GLOBAL_PERMISSIONS = (
     "submit_any_jobs", "create_queue", "delete_queue",
     "cancel_any_jobs", "reprioritize_any_jobs", "watch_all_events",
+    "create_retry_policy", "update_retry_policy", "delete_retry_policy",
 )
 
 DEVELOPMENT_AUTH: dict[str, Any] = {"order": ["anonymous"], "anonymous": True}
@@ -76,6 +78,7 @@ class ServerConfig:
     http_port: int = 0
     pace_ms: float = 0.0
     max_message_bytes: int = 4 * 1024 * 1024
+    max_query_items: int = 1000
     faults: Faults = field(default_factory=Faults)
     cors_origins: list[str] = field(default_factory=list)
     auth: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTH))
@@ -136,6 +139,7 @@ class ServerConfig:
             http_port=int(server.get("http_port", 0)),
             pace_ms=float(server.get("pace_ms", 0.0)),
             max_message_bytes=int(server.get("max_message_bytes", 4 * 1024 * 1024)),
+            max_query_items=int(server.get("max_query_items", 1000)),
             faults=faults,
             cors_origins=list(data.get("cors", {}).get("allowed_origins", [])),
             auth=data.get("auth", {"order": [], "anonymous": False}),

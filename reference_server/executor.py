@@ -1,7 +1,10 @@
 """A simulated executor: it moves every job through an Armada job's life, in events.
 
 leased -> pending -> running -> succeeded, one step per ``pace`` seconds (0 by
-default: the whole life happens at submission, so tests are fast). Jobs of a
+default: the whole life happens at submission, so tests are fast). What a job's
+container runs decides how it ends (``exits.py``): ``false`` fails it, ``sleep N``
+keeps it running N seconds. Each lease opens a run; the run's id is the
+``kubernetes_id`` of its later events, as in Armada. Jobs of a
 cordoned queue stay queued until the queue is uncordoned, which is also how a test
 can hold jobs still (to cancel them, or to count them in GetQueueInfo). So do jobs
 that ask for more CPU than the simulated cluster has, as on a real cluster, where
@@ -11,7 +14,8 @@ they stay queued as unschedulable.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable, Iterator
+from typing import Any
 
 from reference_server.store import JobRecord, Store
 
@@ -34,40 +38,54 @@ class Executor:
                 continue
             if record.cpu > CLUSTER_CPU:
                 continue
-            if self.pace <= 0:
-                for _ in self._steps(record):
-                    pass
-            else:
-                task = asyncio.get_running_loop().create_task(self._paced(record))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            steps = self._steps(record)
+            if self.pace > 0:
+                self._spawn(self._paced(steps, 0.0))
+                continue
+            for delay in steps:   # at once, up to a step that takes time (a sleeping container)
+                if delay > 0:
+                    self._spawn(self._paced(steps, delay))
+                    break
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def release_queue(self, queue: str) -> None:
         """An uncordoned queue's waiting jobs start running."""
         self.run([r for r in self.store.jobs_of_queue(queue) if r.state == "QUEUED"])
 
-    async def _paced(self, record: JobRecord) -> None:
-        for _ in self._steps(record):
-            await asyncio.sleep(self.pace)
+    async def _paced(self, steps: Iterator[float], first: float) -> None:
+        if first > 0:
+            await asyncio.sleep(first)
+        for delay in steps:
+            await asyncio.sleep(max(delay, self.pace))
 
-    def _steps(self, record: JobRecord):
-        """One generator step per life event; stops if the job ended meanwhile (cancelled, preempted)."""
+    def _steps(self, record: JobRecord) -> Iterator[float]:
+        """One generator step per life event, yielding the seconds until the next one; stops if the
+        job ended meanwhile (cancelled, preempted)."""
         pod = f"armada-{record.id}-0"
+        if record.state != "QUEUED" or self.store.queues.get(record.queue) is None:
+            return
+        run = self.store.start_run(record)
+        on_pod = {"cluster_id": CLUSTER, "kubernetes_id": run, "pod_name": pod, "pod_namespace": record.namespace}
+        end = ("SUCCEEDED", "succeeded", {**on_pod, "node_name": NODE})
+        if record.exit_code:
+            end = ("FAILED", "failed", {**on_pod, "node_name": NODE, "exit_codes": {"main": record.exit_code},
+                                        "reason": f"a container exited with code {record.exit_code}"})
         steps = [
-            ("LEASED", "leased", {"cluster_id": CLUSTER, "pool": POOL}),
-            ("PENDING", "pending", {"cluster_id": CLUSTER, "kubernetes_id": record.id, "pod_name": pod,
-                                    "pod_namespace": record.namespace, "pool": POOL}),
-            ("RUNNING", "running", {"cluster_id": CLUSTER, "kubernetes_id": record.id, "node_name": NODE,
-                                    "pod_name": pod, "pod_namespace": record.namespace, "pool": POOL}),
-            ("SUCCEEDED", "succeeded", {"cluster_id": CLUSTER, "kubernetes_id": record.id, "node_name": NODE,
-                                        "pod_name": pod, "pod_namespace": record.namespace}),
+            ("LEASED", "leased", {"cluster_id": CLUSTER, "pool": POOL}, 0.0),
+            ("PENDING", "pending", {**on_pod, "pool": POOL}, 0.0),
+            ("RUNNING", "running", {**on_pod, "node_name": NODE, "pool": POOL}, record.runs_for),
+            (*end, 0.0),
         ]
-        for state, kind, fields in steps:
-            if record.terminal or (state == "LEASED" and self.store.queues.get(record.queue) is None):
+        for state, kind, fields, delay in steps:
+            if record.terminal:
                 return
             record.state = state
             self.store.emit(record, kind, **fields)
-            yield
+            yield delay
 
     async def stop(self) -> None:
         for task in list(self._tasks):

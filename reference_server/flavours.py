@@ -16,7 +16,7 @@ services and the auth set-up read their behaviour from here and nowhere else, so
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -67,6 +67,9 @@ class Flavour:
     delete_absent_queue_ok: bool
     queue_cache: bool                    # submit / event streams see queues only after a cache refresh
     auth_schemes: frozenset[str]         # schemes a config may enable
+    # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; armada-2026's
+    # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
+    retry_policy_duplicate: str = "ALREADY_EXISTS"
 
     def offers(self, service: str, method: str | None = None) -> bool:
         """Whether ``service`` (and ``service.method``) is served at all."""
@@ -75,26 +78,28 @@ class Flavour:
         return method is None or f"{service}.{method}" not in self.methods_absent
 
 
-_ERA_COMMON = dict(json=JsonDialect.GO, quantity_object_accepted=False, stream_error_newline=False,
-                   plain_routing_errors=True, forwards_content_type=True, swagger=SwaggerForm.ARMADA,
-                   swagger_paths=("/swagger.json", "/api/swagger.json"), delete_absent_queue_ok=True)
-
-FLAVOURS: dict[str, Flavour] = {f.name: f for f in (
-    Flavour(CONTRACT, "the published contract (proto3 JSON, published swagger), quantities as strings",
-            services_absent=frozenset(), methods_absent=frozenset(), json=JsonDialect.PROTO3,
-            timestamps=TimestampForm.PROTO3, quantity_object_accepted=True, stream_error_newline=True,
-            plain_routing_errors=False, forwards_content_type=False, swagger=SwaggerForm.CONTRACT,
-            swagger_paths=("/api/swagger.json", "/swagger.json"), swagger_missing_fields=frozenset(),
-            delete_absent_queue_ok=False, queue_cache=False, auth_schemes=ALL_SCHEMES),
-    Flavour(ARMADA_2023, "Armada 2021 to mid-2024: GetQueueInfo, Kerberos, RFC 3339 Timestamps",
-            services_absent=SERVICES_AFTER_2023, methods_absent=frozenset(),
-            timestamps=TimestampForm.GO_TIME, swagger_missing_fields=ADDED_AFTER_2023,
-            queue_cache=False, auth_schemes=ALL_SCHEMES, **_ERA_COMMON),  # type: ignore[arg-type]
-    Flavour(ARMADA_2026, "Armada from mid-2024: QueueService, no GetQueueInfo, no Kerberos, a queue cache",
-            services_absent=frozenset(), methods_absent=frozenset({"api.Submit.GetQueueInfo"}),
-            timestamps=TimestampForm.OBJECT, swagger_missing_fields=frozenset(),
-            queue_cache=True, auth_schemes=ALL_SCHEMES - {"kerberos"}, **_ERA_COMMON),  # type: ignore[arg-type]
-)}
+_CONTRACT = Flavour(
+    CONTRACT, "the published contract (proto3 JSON, published swagger), quantities as strings",
+    services_absent=frozenset(), methods_absent=frozenset(), json=JsonDialect.PROTO3,
+    timestamps=TimestampForm.PROTO3, quantity_object_accepted=True, stream_error_newline=True,
+    plain_routing_errors=False, forwards_content_type=False, swagger=SwaggerForm.CONTRACT,
+    swagger_paths=("/api/swagger.json", "/swagger.json"), swagger_missing_fields=frozenset(),
+    delete_absent_queue_ok=False, queue_cache=False, auth_schemes=ALL_SCHEMES)
+_ARMADA_2023 = Flavour(
+    ARMADA_2023, "Armada 2021 to mid-2024: GetQueueInfo, Kerberos, RFC 3339 Timestamps",
+    services_absent=SERVICES_AFTER_2023, methods_absent=frozenset(), json=JsonDialect.GO,
+    timestamps=TimestampForm.GO_TIME, quantity_object_accepted=False, stream_error_newline=False,
+    plain_routing_errors=True, forwards_content_type=True, swagger=SwaggerForm.ARMADA,
+    swagger_paths=("/swagger.json", "/api/swagger.json"), swagger_missing_fields=ADDED_AFTER_2023,
+    delete_absent_queue_ok=True, queue_cache=False, auth_schemes=ALL_SCHEMES)
+# armada-2026 is armada-2023 with these differences:
+_ARMADA_2026 = replace(
+    _ARMADA_2023, name=ARMADA_2026,
+    summary="Armada from mid-2024: QueueService, no GetQueueInfo, no Kerberos, a queue cache",
+    services_absent=frozenset(), methods_absent=frozenset({"api.Submit.GetQueueInfo"}),
+    timestamps=TimestampForm.OBJECT, swagger_missing_fields=frozenset(), queue_cache=True,
+    auth_schemes=ALL_SCHEMES - {"kerberos"}, retry_policy_duplicate="UNAVAILABLE")
+FLAVOURS: dict[str, Flavour] = {f.name: f for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)}
 NAMES = tuple(FLAVOURS)
 # How long a new queue stays invisible to submit and event streams in a queue-cache flavour:
 # Armada's is 10 s; ours is shortened (but real) so tests can watch it pass.

@@ -191,7 +191,7 @@ class _Reader:
     def _value(self, field: FD, value: Any) -> Any:
         if field.message_type is None:
             self._scalar(field, value, field.json_name)
-            return value
+            return _enum_alias(field, value)
         if _is_map(field):
             value_field = field.message_type.fields_by_name["value"]
             if isinstance(value, dict):
@@ -233,6 +233,21 @@ class _Reader:
         if problem:
             raise BadRequest(problem)
         return {"string": text}
+
+
+# Enum values Armada's own JSON readers also accept by a short name (shared/armada-api-more.md).
+ENUM_ALIASES: dict[str, dict[str, str]] = {
+    "api.RetryAction": {"Fail": "RETRY_ACTION_FAIL", "Retry": "RETRY_ACTION_RETRY"},
+}
+
+
+def _enum_alias(field: FD, value: Any) -> Any:
+    aliases = ENUM_ALIASES.get(field.enum_type.full_name, {}) if field.enum_type is not None else {}
+    if not aliases:
+        return value
+    if isinstance(value, list):
+        return [aliases.get(v, v) if isinstance(v, str) else v for v in value]
+    return aliases.get(value, value) if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from reference_server.errors import invalid, not_found
 from reference_server.events import JobSetLog
 from reference_server.executor import Executor
 from reference_server.flavours import DEFAULT, Flavour, flavour
+from reference_server.jobs import JobQueries
 from reference_server.queue_cache import QueueCache
+from reference_server.retry_policies import RetryPolicyMethods
 from reference_server.store import JobState, Store
 
 _m = protos.message_class
@@ -24,7 +26,9 @@ Empty = _m("google.protobuf.Empty")
 HealthCheckResponse = _m("api.HealthCheckResponse")
 
 
-class Services:
+class Services(JobQueries, RetryPolicyMethods):
+    """Every RPC; api.Jobs and api.RetryPolicyService come from their own modules."""
+
     def __init__(self, store: Store, executor: Executor, chosen: Flavour | None = None,
                  queue_cache: QueueCache | None = None) -> None:
         self.store = store

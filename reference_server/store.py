@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,10 @@ import grpc
 import protos
 from reference_server.errors import ApiError, invalid, not_found
 from reference_server.events import JobSetLog
+from reference_server.exits import ending
 from reference_server.faults import Faults
 from reference_server.ids import new_job_id
+from reference_server.retry_policies import RetryPolicyBook
 
 Queue = protos.message_class("api.Queue")
 Job = protos.message_class("api.Job")
@@ -50,6 +53,8 @@ class JobRecord:
     priority_class: str
     cpu: float                    # cores requested, for the simulated cluster's capacity
     state: str = "QUEUED"
+    exit_code: int = 0            # simulated container exit (``exits.py``): non-zero fails the job
+    runs_for: float = 0.0         # simulated seconds of running (``sleep N``)
 
     @property
     def terminal(self) -> bool:
@@ -68,6 +73,10 @@ class Store:
         self.queues: dict[str, Any] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.job_sets: dict[tuple[str, str], JobSet] = {}
+        self.runs: dict[str, list[str]] = {}          # job id -> its run ids, oldest first
+        self.run_jobs: dict[str, str] = {}            # run id -> job id
+        self.external_uris: dict[tuple[str, str, str], str] = {}   # (queue, job set, uri) -> job id
+        self.retry_policies = RetryPolicyBook(faults)
 
     # ---- queues -------------------------------------------------------------------
 
@@ -94,6 +103,8 @@ class Store:
             # The events stay replayable (and watchers keep their log); the jobs are forgotten.
             for job_id in self.job_sets[key].job_ids:
                 self.jobs.pop(job_id, None)
+                for run_id in self.runs.pop(job_id, ()):
+                    self.run_jobs.pop(run_id, None)
             self.job_sets[key].job_ids.clear()
 
     def require_queue(self, name: str) -> Any:
@@ -141,8 +152,12 @@ class Store:
                 target.update(source)
             job.ingress.extend(item.ingress)
             job.services.extend(item.services)
+            end = ending(job)
             record = JobRecord(job.id, job.queue, job.job_set_id, job.namespace, job.priority,
-                               _priority_class(job), cpu_request(job))
+                               _priority_class(job), cpu_request(job), exit_code=end.exit_code,
+                               runs_for=end.runs_for)
+            if item.external_job_uri:
+                self.external_uris[(job.queue, job.job_set_id, item.external_job_uri)] = job.id
             self.jobs[job.id] = record
             job_set.job_ids.append(job.id)
             if not ("events-lost-under-load" in self.faults and len(job_set.job_ids) % _LOST_EVERY == 0):
@@ -170,6 +185,16 @@ class Store:
                             f"of queue {queue!r}")
         return [self.jobs[i] for i in wanted]
 
+    def start_run(self, record: JobRecord) -> str:
+        """A new run of the job (at each lease): its id, as real Armada's, a fresh UUID."""
+        run_id = str(uuid.uuid4())
+        self.runs.setdefault(record.id, []).append(run_id)
+        self.run_jobs[run_id] = record.id
+        return run_id
+
+    def latest_run(self, job_id: str) -> str:
+        return (self.runs.get(job_id) or [""])[-1]
+
     def emit(self, record: JobRecord, kind: str, **fields: Any) -> None:
         """Append one event about ``record`` to its job set's log."""
         message = EventMessage()
@@ -179,6 +204,8 @@ class Store:
         for name, value in fields.items():
             if hasattr(value, "CopyFrom"):
                 getattr(event, name).CopyFrom(value)
+            elif isinstance(value, dict):   # a map field
+                getattr(event, name).update(value)
             else:
                 setattr(event, name, value)
         self.job_sets[(record.queue, record.job_set_id)].log.append(message.SerializeToString())
@@ -218,7 +245,7 @@ class Store:
             self.emit(record, "preempting", requestor=requestor, reason=reason)
             record.state = "PREEMPTED"
             self.emit(record, "preempted", requestor=requestor, reason=reason,
-                      cluster_id="reference-cluster")
+                      cluster_id="reference-cluster", run_id=self.latest_run(record.id))
             results[record.id] = ""
         return results
 

@@ -1,9 +1,10 @@
-"""Parse the Armada wire-facts document into data.
+"""Parse the Armada wire-facts documents into data.
 
-The facts file (``../shared/armada-api.md``) is the contract our protos must match.
-We keep a JSON copy in ``tests/data/armada_api_facts.json`` so the descriptor test
-runs for users who do not have ``../shared``; when the markdown is present, a test
-checks the copy is still faithful to it.
+The facts files (``../shared/armada-api.md``: Submit, QueueService, Event; and
+``../shared/armada-api-more.md``: Jobs, RetryPolicyService) are the contract our protos
+must match. Each has a JSON copy in ``tests/data/`` so the descriptor test runs for
+users who do not have ``../shared``; when a markdown file is present, a test checks its
+copy is still faithful to it. ``load`` merges the sources into one set of facts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 FACTS_MD = REPO.parent / "shared" / "armada-api.md"
 FACTS_JSON = REPO / "tests" / "data" / "armada_api_facts.json"
+MORE_MD = REPO.parent / "shared" / "armada-api-more.md"
+MORE_JSON = REPO / "tests" / "data" / "armada_api_more_facts.json"
+# (markdown source, committed JSON copy) of every facts document.
+SOURCES: tuple[tuple[Path, Path], ...] = ((FACTS_MD, FACTS_JSON), (MORE_MD, MORE_JSON))
 
 _HEADING = re.compile(r"^#{3,4} (?:service )?`([\w.]+)`")
 
@@ -72,13 +77,26 @@ def _declared(text: str) -> list[str]:
             and not line.startswith("### service")]
 
 
+def load_one(markdown: Path, copy: Path) -> dict[str, Any]:
+    """One document's facts: from the markdown when it is beside us, else from its JSON copy."""
+    if markdown.exists():
+        return parse_markdown(markdown.read_text())
+    return json.loads(copy.read_text())
+
+
 def load() -> dict[str, Any]:
-    """Facts from the markdown when it is beside us, else from the committed JSON copy."""
-    if FACTS_MD.exists():
-        return parse_markdown(FACTS_MD.read_text())
-    return json.loads(FACTS_JSON.read_text())
+    """Every document's facts merged; a name two documents define differently is an error."""
+    merged: dict[str, Any] = {"services": {}, "messages": {}, "enums": {}}
+    for markdown, copy in SOURCES:
+        for kind, entries in load_one(markdown, copy).items():
+            for name, value in entries.items():
+                if merged[kind].get(name, value) != value:
+                    raise ValueError(f"{markdown.name} defines {name} differently from an earlier facts file")
+                merged[kind][name] = value
+    return merged
 
 
-if __name__ == "__main__":  # regenerate the JSON copy: python tests/facts.py
-    FACTS_JSON.write_text(json.dumps(parse_markdown(FACTS_MD.read_text()), indent=1, sort_keys=True) + "\n")
-    print(f"wrote {FACTS_JSON}")
+if __name__ == "__main__":  # regenerate the JSON copies: python tests/facts.py
+    for markdown, copy in SOURCES:
+        copy.write_text(json.dumps(parse_markdown(markdown.read_text()), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {copy}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from facts import FACTS_JSON, FACTS_MD, load, parse_markdown
+from facts import SOURCES, load, parse_markdown
 from google.protobuf import descriptor
 
 import protos
@@ -83,7 +83,7 @@ def _method_params() -> list[Any]:
 
 def test_facts_are_not_empty() -> None:
     assert len(FACTS["messages"]) > 50
-    assert {"api.Submit", "api.QueueService", "api.Event"} <= set(FACTS["services"])
+    assert set(protos.SERVICES) <= set(FACTS["services"])
     assert len(FACTS["enums"]) >= 5
 
 
@@ -137,11 +137,12 @@ def test_service_offers_exactly_the_listed_methods(service_name: str) -> None:
     assert {m.name for m in protos.service(service_name).methods} == listed
 
 
-def test_json_copy_is_faithful_to_markdown() -> None:
-    if not FACTS_MD.exists():
-        pytest.skip(f"{FACTS_MD} is not present; the JSON copy is the only source")
-    assert json.loads(FACTS_JSON.read_text()) == parse_markdown(FACTS_MD.read_text()), (
-        "tests/data/armada_api_facts.json is stale: regenerate it with `python tests/facts.py`")
+@pytest.mark.parametrize(("markdown", "copy"), SOURCES, ids=[m.name for m, _ in SOURCES])
+def test_json_copy_is_faithful_to_markdown(markdown: Path, copy: Path) -> None:
+    if not markdown.exists():
+        pytest.skip(f"{markdown} is not present; the JSON copy is the only source")
+    assert json.loads(copy.read_text()) == parse_markdown(markdown.read_text()), (
+        f"tests/data/{copy.name} is stale: regenerate it with `python tests/facts.py`")
 
 
 def test_wheel_ships_every_proto_and_they_compile(tmp_path: Path) -> None:

@@ -56,7 +56,10 @@ class Check:
     transport: str = ""
     scheme: str = ""
     mutating: bool = False
-    profiles: frozenset[str] = frozenset({"seed", "current"})
+    profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})   # the eras judged (conformance.eras)
+    # Intrusive: may upset or take down a real server (e.g. armada-2026 panics on a Basic
+    # value without a colon); run only when asked (--intrusive) or against the embedded server.
+    intrusive: bool = False
 
     def run(self, ctx: Any) -> str | None:
         """Run the check; a returned string is a note the report shows for a passing check."""
@@ -81,6 +84,7 @@ def changes_state(method: str) -> bool:
 
 def family(id_template: str, category: str, requirement: str, rows: Iterable[Mapping[str, Any]] = ({},),
            *, severity: Severity = Severity.REQUIRED, mutating: bool | Callable[[Mapping[str, Any]], bool] = False,
+           intrusive: bool = False,
            profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
 
@@ -98,7 +102,8 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
                 function=function, params=tuple(row.items()), severity=severity,
                 method=str(row.get("method", "")), transport=str(row.get("transport", "")),
                 scheme=str(row.get("scheme", "")), mutating=mutating(row) if callable(mutating) else mutating,
-                profiles=frozenset(profiles(row)) if profiles else frozenset({"seed", "current"})))
+                intrusive=intrusive,
+                profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"})))
         return function
 
     return register
@@ -132,7 +137,10 @@ def select(checks: Iterable[Check], profile: str, only: Iterable[str] = (), flag
     Every word must select at least one check of the profile; otherwise ``SelectionError``
     names the words that select nothing (and says when they name checks of another profile).
     """
+    from conformance.eras import canonical
+
     checks = list(checks)
+    profile = canonical(profile)
     wanted = [w.strip() for w in only if w.strip()]
     in_profile = [c for c in checks if profile in c.profiles]
     unknown = [w for w in wanted if not any(_selects(w, c) for c in in_profile)]

@@ -9,7 +9,8 @@ table rather than hand-written functions. A scheme the target file leaves out is
 How acceptance is judged: a caller is accepted as the right principal only when a job
 it submits, into a run-created queue whose ``permissions`` grant exactly that
 principal ``submit`` and ``watch``, comes back with that principal as its ``owner``.
-A refusal is judged on a harmless read (GetQueue, or GetQueueInfo for seed targets,
+A refusal is judged on a harmless read (the era's ``auth_probe``: GetQueueInfo for armada-2023,
+GetQueue for armada-2026,
 of a queue that does not exist): anything but UNAUTHENTICATED / 401 there means the
 credentials got through. Secrets never enter evidence: it names statuses and labels.
 """
@@ -27,7 +28,8 @@ import grpc
 
 from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job, to_dict
-from conformance.credentials.malformed import malformed_authorization_values
+from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
+from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
@@ -81,7 +83,7 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
 
 def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
     """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
-    method = "Submit/GetQueue" if ctx.target.profile == "current" else "Submit/GetQueueInfo"
+    method = era(ctx.target.profile).auth_probe   # one the era has: else UNIMPLEMENTED before authentication
     return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
 
 
@@ -220,10 +222,15 @@ def expired_oidc(settings: SchemeSettings, identity: Identity) -> str:
 
 
 def expired_kerberos(settings: SchemeSettings, identity: Identity) -> str:
+    """A token made with a since-expired ticket: the suite's realm makes one, a target file may give one."""
     realm = settings.extras.get("realm")
-    if realm is None:
-        raise NotConfigured("an expired Kerberos ticket can only be made in a realm the suite runs")
-    return str(realm.expired_negotiate(identity.principal))
+    if realm is not None:
+        return str(realm.expired_negotiate(identity.principal))
+    token = settings.extras.get("expired_token")
+    if not token:
+        raise NotConfigured("an expired Kerberos token comes from the suite's own realm or the target file "
+                            "([auth.kerberos] expired_token_env)")
+    return str(token)
 
 
 @dataclass(frozen=True)
@@ -289,6 +296,8 @@ def malformed(ctx: RunContext, scheme: str, transport: str) -> None:
     word = SCHEMES[scheme].word
     wrong_answers, sent = [], 0
     for label, value in malformed_authorization_values():
+        if label in INTRUSIVE:
+            continue  # its own, intrusive check: AUTH-BASIC-NOCOLON
         if value.strip().partition(" ")[0].lower() != word.lower() or not all(" " <= ch <= "~" for ch in value):
             continue  # another scheme's, or bytes no HTTP/2 header can carry
         try:

@@ -9,20 +9,20 @@ mapping and v1 error body. REST JSON is read in either dialect (``dialects.py``)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from conformance import cases
+from conformance.cases import RICH_QUEUE, tiny_job
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
-from conformance.context import RunContext, tiny_job
+from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
+from conformance.eras import profiles_of
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 
 VOLATILE = frozenset({"name", "jobId", "id", "created", "cancelledIds", "jobSetId", "kubernetesId", "podName"})
-RICH_QUEUE = {"priorityFactor": 2, "userOwners": ["conformance-owner"], "groupOwners": ["conformance-group"],
-              "permissions": [{"subjects": [{"kind": "Group", "name": "conformance-group"}], "verbs": ["watch"]}],
-              "resourceLimits": {"cpu": 0.5}, "labels": {"team": "conformance"}}
 
 
 @dataclass
@@ -97,7 +97,12 @@ def _get_queues(ctx: RunContext) -> Pair:
     rest_result = ctx.require_rest().stream("api.Submit/GetQueues", {}, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
     ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
-    rest_ours = [r for r in rest_result.results if "end" in r or r.get("queue", {}).get("name") in mine]
+    try:  # either oneof form: {"queue": ...} or Go's {"Event": {"queue": ...}}
+        read = [as_dict(parse(r, "api.StreamingQueueMessage")) for r in rest_result.results]
+    except DialectError as exc:
+        raise CheckFailed(f"a REST GetQueues line is not valid JSON of its message: {exc}",
+                          {"rest": rest_result.results[:5]}) from None
+    rest_ours = [r for r in read if "end" in r or r.get("queue", {}).get("name") in mine]
     listed = {m.queue.name for m in ours if m.WhichOneof("event") == "queue"}
     if listed != mine:
         raise CheckFailed(f"GetQueues over gRPC lists {sorted(listed)} of the run's queues {sorted(mine)}",
@@ -147,6 +152,9 @@ def _cancel_job_set(ctx: RunContext) -> Pair:
         sets.append(job_set)
     pair = _call_both(ctx, "Submit/CancelJobSet", *({"queue": queue, "jobSetId": s} for s in sets))
     kinds = [[k for _, k, _ in ctx.events(queue, s)] for s in sets]
+    if not all("submitted" in k for k in kinds):
+        raise CheckFailed(f"the job sets' stored events are {kinds}: no submitted event to compare the "
+                          "cancellation by", {})
     if kinds[0] != kinds[1]:
         raise CheckFailed(f"CancelJobSet via gRPC left events {kinds[0]}, via REST {kinds[1]}", {})
     return pair
@@ -160,14 +168,16 @@ def _events(ctx: RunContext) -> Pair:
     grpc_result = ctx.stream("Event/GetJobSetEvents", request)
     rest_result = ctx.require_rest().stream("api.Event/GetJobSetEvents", request, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Event/GetJobSetEvents")
+    queued = sum(1 for m in grpc_result.messages if m.message.WhichOneof("events") == "queued")
+    if queued < 2:
+        raise CheckFailed(f"the job set of 2 submitted jobs shows {queued} queued events over gRPC: nothing "
+                          "stored to compare", {"messages": len(grpc_result.messages)})
     return Pair("Event/GetJobSetEvents", grpc_result.messages, rest_result.results)
 
 
 def rest_offered(method: str, rest_result: RestResult) -> None:
     """REST 501, or 404 without the gateway's JSON error body (no route), means REST does not serve the method."""
-    body = rest_result.body if isinstance(rest_result.body, dict) else {}
-    no_route = rest_result.status == 404 and not ("code" in body or "error" in body)
-    if rest_result.status == 501 or no_route:
+    if not_offered_over_rest(rest_result):
         raise NotOffered(f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
                          "REST does not serve it")
 
@@ -199,25 +209,7 @@ SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
     "Event/GetJobSetEvents": _events,
 }
 
-# A request each method must refuse, and so the code both transports must report.
-FAILURES: dict[str, Callable[[RunContext], dict]] = {
-    "Submit/SubmitJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "jobRequestItems": [tiny_job()]},
-    "Submit/CancelJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js"},
-    "Submit/CancelJobSet": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js"},
-    "Submit/ReprioritizeJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "newPriority": 1},
-    "Submit/PreemptJobs": lambda ctx: {"queue": ctx.name("absent"), "jobSetId": "js", "jobIds": ["x"]},
-    "Submit/CreateQueue": lambda ctx: {"name": "", "priorityFactor": 1},
-    "Submit/UpdateQueue": lambda ctx: {"name": ctx.name("absent"), "priorityFactor": 1},
-    "Submit/DeleteQueue": lambda ctx: {"name": ctx.name("absent")},
-    "Submit/GetQueue": lambda ctx: {"name": ctx.name("absent")},
-    "Submit/GetQueueInfo": lambda ctx: {"name": ctx.name("absent")},
-    "Event/GetJobSetEvents": lambda ctx: {"queue": ctx.name("absent"), "id": "js", "errorIfMissing": True},
-}
-
-
-def _profiles(row: dict) -> list[str]:
-    from conformance.profiles import profiles_of
-
+def _profiles(row: Mapping[str, Any]) -> list[str]:
     return profiles_of(row["method"])
 
 
@@ -249,19 +241,30 @@ def _comparable(pair: Pair) -> tuple[Any, Any]:
                           {"rest": pair.rest}) from None
 
 
+def _failure_rows() -> list[dict[str, str]]:
+    accepted = " (real Armada accepts it: then both transports must answer OK)"
+    return [{"method": m, "name": m.split("/")[1], "transport": "both",
+             "note": accepted if m in cases.MAY_ACCEPT else ""} for m in cases.REFUSING]
+
+
 @family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
-        "grpc-gateway status mapping and v1 error body {{error, code, message}}",
-        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in FAILURES], profiles=_profiles,
+        "grpc-gateway status mapping and v1 error body {{error, code, message}} (a stream refused before its "
+        "first message: one stream error line){note}", _failure_rows(), profiles=_profiles,
         mutating=lambda row: changes_state(row["method"]))
-def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> None:
+def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
-    request = FAILURES[method](ctx)
+    request = cases.refused(method, ctx.name("absent"))
     streaming = method == "Event/GetJobSetEvents"
     grpc_result = (ctx.stream if streaming else ctx.call)(method, request)
-    if grpc_result.ok:
+    if grpc_result.ok and method not in cases.MAY_ACCEPT:
         raise CheckFailed(f"{method} accepted a request it must refuse", {"request": request})
     rest_result = (rest.stream if streaming else rest.call)(f"api.{method}", request, headers=ctx.headers())
+    if grpc_result.ok:
+        if rest_result.status != 200:
+            raise CheckFailed(f"{method} accepted the request via gRPC but REST answered HTTP {rest_result.status}",
+                              {"request": request, "rest_body": rest_result.text[:500]})
+        return
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)
     evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
                 "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
@@ -270,8 +273,27 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str) -> Non
         raise CheckFailed(f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
                           f"it answered {rest_result.status}", evidence)
     body = rest_result.body if isinstance(rest_result.body, dict) else {}
-    if body.get("code") != GRPC_CODE_NUMBER[grpc_result.code]:
-        raise CheckFailed(f"the REST error body's code is {body.get('code')!r}, expected "
-                          f"{GRPC_CODE_NUMBER[grpc_result.code]} ({grpc_result.code})", evidence)
+    problem = _error_body_problem(body, grpc_result.code, expected_status, streaming)
+    if problem:
+        raise CheckFailed(problem, evidence)
+
+
+def _error_body_problem(body: dict[str, Any], code: str, status: int, streaming: bool) -> str:
+    """What is wrong with a REST error body ("" if nothing).
+
+    Unary errors carry ``{error, code, message}``. A stream refused before its first
+    message carries one line in grpc-gateway's stream error form,
+    ``{"error": {"grpc_code", "http_code", "message", "http_status"}}``
+    (``shared/real-armada.md``); the unary form is accepted there too.
+    """
+    line = body.get("error")
+    if streaming and isinstance(line, dict):
+        if line.get("grpc_code") != GRPC_CODE_NUMBER[code] or line.get("http_code") != status:
+            return (f"the REST stream error line carries grpc_code {line.get('grpc_code')!r} and http_code "
+                    f"{line.get('http_code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code}) and {status}")
+        return "" if line.get("message") else "the REST stream error line carries no message"
+    if body.get("code") != GRPC_CODE_NUMBER[code]:
+        return f"the REST error body's code is {body.get('code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code})"
     if not body.get("message") or body.get("message") != body.get("error"):
-        raise CheckFailed("the REST error body must carry the message in both `message` and `error`", evidence)
+        return "the REST error body must carry the message in both `message` and `error`"
+    return ""

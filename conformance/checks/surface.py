@@ -2,8 +2,9 @@
 
 Each method is probed with a request built to be refused or harmless (names that
 do not exist, empty batches), so the probes are safe on a real deployment and run
-under --read-only. Any definite answer passes; UNIMPLEMENTED (HTTP 501) is "not
-offered"; UNKNOWN, INTERNAL, UNAVAILABLE, a 5xx or a timeout fails.
+under --read-only. Any definite answer passes; UNIMPLEMENTED (HTTP 501, or the
+gateway's plain ``404 Not Found`` of a route it does not have) is "not offered";
+UNKNOWN, INTERNAL, UNAVAILABLE, a 5xx or a timeout fails.
 """
 
 from __future__ import annotations
@@ -11,35 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import protos
+from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
-from conformance.context import RunContext, tiny_job
+from conformance.context import RunContext
 from conformance.dialects import response_type
-from conformance.profiles import all_methods, is_streaming, profiles_of, rest_bound
+from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 
 BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS"})
-
-
-def probe_request(method: str, absent: str) -> dict[str, Any]:
-    """A request for ``method`` that names only the absent queue ``absent``."""
-    name = method.split("/")[1]
-    by_name: dict[str, dict[str, Any]] = {
-        "SubmitJobs": {"queue": absent, "jobSetId": "probe", "jobRequestItems": [tiny_job()]},
-        "CancelJobs": {"queue": absent, "jobSetId": "probe"},
-        "CancelJobSet": {"queue": absent, "jobSetId": "probe"},
-        "ReprioritizeJobs": {"queue": absent, "jobSetId": "probe", "newPriority": 1},
-        "PreemptJobs": {"queue": absent, "jobSetId": "probe", "jobIds": ["probe"]},
-        "CreateQueue": {"name": ""},
-        "CreateQueues": {"queues": []},
-        "UpdateQueue": {"name": absent, "priorityFactor": 1},
-        "UpdateQueues": {"queues": []},
-        "GetQueues": {"num": 1},
-        "GetJobSetEvents": {"queue": absent, "id": "probe"},
-        "Watch": {"queue": absent, "jobSetId": "probe"},
-        "Health": {},
-    }
-    return by_name.get(name, {"name": absent})
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -55,7 +36,7 @@ def _rows() -> list[dict[str, Any]]:
         "with a definite status (UNIMPLEMENTED is reported as not offered)", _rows(),
         profiles=lambda row: profiles_of(row["method"]), mutating=lambda row: changes_state(row["method"]))
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
-    request = probe_request(method, ctx.name("absent"))
+    request = cases.probe(method, ctx.name("absent"))
     if transport == "grpc":
         _grpc_answers(ctx, method, request)
     else:

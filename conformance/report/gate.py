@@ -128,9 +128,17 @@ def _entry(entry: object, source: str, line: int | None) -> KnownFailure:
     return KnownFailure(id=entry["id"].strip(), reason=entry["reason"].strip(), line=line)
 
 
+SHIPPED_KNOWN = Path(__file__).resolve().parent.parent / "known"
+
+
 def load_known_failures(path: Path | str) -> list[KnownFailure]:
-    """Read and validate a known-failures file."""
+    """Read and validate a known-failures file, or the one shipped for an era (``armada-2026``, ``current``)."""
+    from conformance.eras import canonical
+
     path = Path(path)
+    shipped = SHIPPED_KNOWN / f"{canonical(str(path))}.toml"
+    if not path.exists() and path.parent == Path(".") and shipped.is_file():
+        path = shipped
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import statistics
 import tempfile
 import time
@@ -31,10 +30,20 @@ from conformance.context import RunContext
 from conformance.results import Figure
 from conformance.throughput.consumer import StreamResult, StreamSpec, TaskResult
 from conformance.throughput.settings import Gates, Workload
+from conformance.throughput.verdict import (
+    aggregate_rate,
+    checked,
+    client_bound,
+    consumer_cpu,
+    environment,
+    existing_job_set,
+    percentile,
+    resume_points,
+    suite_cpu,
+    validate,
+)
 from conformance.throughput.workers import Workers, spread
 
-CLIENT_BOUND_CAPACITY = 0.8   # measured rate >= 80 % of the client's capacity: a lower bound
-CLIENT_BOUND_CPU = 0.9        # consumer running or waiting for a CPU >= 90 % of the time: a lower bound
 FILL_BATCH = 1000             # jobs per SubmitJobs when filling a replay job set
 START_MARGIN_S = 0.3          # consumers start together this long after dispatch
 PARSE_EVERY = 8               # gRPC replay and fan-out: fully parse one message in this many (ids: every one)
@@ -75,7 +84,7 @@ class Bench:
         self._failed: dict[tuple[str, str], CheckFailed] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="armada-throughput-")
         self._ready_counter = 0
-        self.existing = _existing_job_set(ctx.options.get("replay_job_set"))
+        self.existing = existing_job_set(ctx.options.get("replay_job_set"))
 
     # ---- plumbing ------------------------------------------------------------------
 
@@ -213,32 +222,32 @@ class Bench:
     def _replay(self, ctx: RunContext, transport: str) -> Measurement:
         sets = [self._count_existing(ctx, transport)] if self.existing else self.replay_sets(ctx)
         workers = self.workers(len(sets))
-        cuts = _cuts(sets[0].expected)
+        cuts = resume_points(sets[0].expected)
         rounds = 3
 
         def step() -> tuple[list[TaskResult], float, float]:
             start_at = time.monotonic() + START_MARGIN_S
             groups = [[self.spec(ctx, transport, s.queue, s.job_set, start_at=start_at, capture=True,
                                  ids_at=tuple(c for cut in cuts for c in (cut, cut + 1)))] for s in sets]
-            before = _suite_cpu()
+            before = suite_cpu()
             tasks = workers.run(groups, 600)
             for s, t in zip(sets, tasks, strict=True):
-                _validate(t.streams[0], s.expected, f"{transport} replay of job set {s.job_set!r}", s.existing)
-            return tasks, _suite_cpu() - before, time.monotonic() - start_at
+                validate(t.streams[0], s.expected, f"{transport} replay of job set {s.job_set!r}", s.existing)
+            return tasks, suite_cpu() - before, time.monotonic() - start_at
 
         rounds_out = self._timed(ctx, step, rounds)
         rates, per_round = [], []
         for tasks, _suite_cpu_s, _ in rounds_out:
             streams = [t.streams[0] for t in tasks]
-            rates.append(_aggregate_rate(streams))
+            rates.append(aggregate_rate(streams))
             per_round.append(streams)
         median_round = sorted(range(rounds), key=lambda n: rates[n])[rounds // 2]
         tasks, suite_cpu_s, wall = rounds_out[median_round]
         streams = per_round[median_round]
         rate = rates[median_round]
         capacity = sum(r.capacity_eps for r in streams)
-        cpu, waiting = max(_consumer_cpu(t) for t in tasks)
-        bound = _client_bound(rate, capacity, cpu + waiting)
+        cpu, waiting = max(consumer_cpu(t) for t in tasks)
+        bound = client_bound(rate, capacity, cpu + waiting)
         details = {
             "events_per_stream": sets[0].expected, "processes": len(sets), "rounds": rounds,
             "job_set": f"{sets[0].queue}/{sets[0].job_set}" + (" (--replay-job-set)" if sets[0].existing else ""),
@@ -246,11 +255,11 @@ class Bench:
             "consumer_cpu_fraction": round(cpu, 3),
             "consumer_waiting_for_cpu_fraction": round(waiting, 3),
             "suite_process_cpu_fraction": round(suite_cpu_s / wall, 3),
-            **_checked(transport, streams),
+            **checked(transport, streams),
             "time_to_first_event_ms": round(1000 * statistics.median(r.first_at - r.started for r in streams), 3),
             "bytes_per_event": round(sum(r.payload_bytes for r in streams) / max(1, sum(r.count for r in streams)),
                                      1),
-            **_environment(ctx),
+            **environment(ctx),
         }
         name = f"replay events/s over {transport} (watch=false, {sets[0].expected} events"
         name += f" x {len(sets)} processes)" if len(sets) > 1 else ")"
@@ -308,24 +317,24 @@ class Bench:
         window = [t for t in result.arrival_times if t >= first_sent]
         span = max(max(window) - first_sent, 1e-9)
         rate = len(window) / span
-        cpu, waiting = _consumer_cpu(task)
-        bound = _client_bound(rate, result.capacity_eps, cpu + waiting)
+        cpu, waiting = consumer_cpu(task)
+        bound = client_bound(rate, result.capacity_eps, cpu + waiting)
         details = {"jobs": w.jobs, "batch_size": w.batch_size, "submit_interval_ms": w.submit_interval_ms,
                    "events_received": len(window), "decode_capacity_eps": round(result.capacity_eps),
                    "consumer_cpu_fraction": round(cpu, 3),
             "consumer_waiting_for_cpu_fraction": round(waiting, 3), "latency_ms_max": round(latencies[-1], 3),
-                   **_environment(ctx)}
+                   **environment(ctx)}
         prefix, label = f"THROUGHPUT-Live-{transport.upper()}", f"live over {transport}"
         figures = [Figure(prefix, f"{label}: events/s while submitting", round(rate, 1), "events/s", transport,
                           bound, details)]
         for q in (50, 95, 99):
             figures.append(Figure(f"{prefix}-p{q}", f"{label}: submit-to-event latency p{q}",
-                                  round(_percentile(latencies, q), 3), "ms", transport, bound,
+                                  round(percentile(latencies, q), 3), "ms", transport, bound,
                                   {"samples": len(latencies)}))
         ttfe = (min(result.submitted[j] for j in sent_at) - first_sent) * 1000
         figures.append(Figure(f"{prefix}-first-event", f"{label}: first SubmitJobs to first event", round(ttfe, 3),
                               "ms", transport, bound, {}))
-        return Measurement(figures, {"p99_ms": _percentile(latencies, 99), "rate": rate})
+        return Measurement(figures, {"p99_ms": percentile(latencies, 99), "rate": rate})
 
     # ---- fan-out -------------------------------------------------------------------
 
@@ -345,18 +354,18 @@ class Bench:
         tasks = self._timed(ctx, step, 1)[0]
         streams = [s for t in tasks for s in t.streams]
         for n, r in enumerate(streams):
-            _validate(r, target_set.expected, f"{transport} fan-out watcher {n + 1} of {k}")
-        aggregate = _aggregate_rate(streams)
+            validate(r, target_set.expected, f"{transport} fan-out watcher {n + 1} of {k}")
+        aggregate = aggregate_rate(streams)
         per_watcher = statistics.median(r.count / r.seconds for r in streams)
         capacity = streams[0].capacity_eps * len(tasks)
-        cpu, waiting = max(_consumer_cpu(t) for t in tasks)
-        bound = _client_bound(aggregate, capacity, cpu + waiting)
+        cpu, waiting = max(consumer_cpu(t) for t in tasks)
+        bound = client_bound(aggregate, capacity, cpu + waiting)
         details = {"watchers": k, "processes": len(tasks), "events_per_watcher": target_set.expected,
                    "per_watcher_eps": round(per_watcher), "single_watcher_eps": round(single),
                    "ratio_to_single_watcher": round(aggregate / max(single, 1e-9), 3),
                    "decode_capacity_eps": round(capacity), "consumer_cpu_fraction": round(cpu, 3),
             "consumer_waiting_for_cpu_fraction": round(waiting, 3),
-                   **_checked(transport, streams), **_environment(ctx)}
+                   **checked(transport, streams), **environment(ctx)}
         prefix = f"THROUGHPUT-FanOut-{transport.upper()}"
         figures = [Figure(prefix, f"{k} concurrent watchers over {transport}: events/s together", round(aggregate, 1),
                           "events/s", transport, bound, details),
@@ -379,7 +388,7 @@ class Bench:
             for cut, spec in zip(cuts, specs, strict=True):
                 out.append(workers.run([[spec]], 600)[0].streams[0])
                 what = f"{transport} resume after message {ids[cut]!r} (position {cut + 1} of {target_set.expected})"
-                _validate(out[-1], target_set.expected - cut - 1, what)
+                validate(out[-1], target_set.expected - cut - 1, what)
             return out
 
         results = self._timed(ctx, step, 1)[0]
@@ -393,97 +402,11 @@ class Bench:
         fresh_ms = replay["ttfe_s"] * 1000
         details = {"resume_points": [cut + 1 for cut in cuts], "time_to_first_event_ms": [round(c, 3) for c in costs],
                    "fresh_stream_time_to_first_event_ms": round(fresh_ms, 3),
-                   "remainder_eps": [round(r.count / r.seconds) for r in results], **_environment(ctx)}
+                   "remainder_eps": [round(r.count / r.seconds) for r in results], **environment(ctx)}
         figure = Figure(f"THROUGHPUT-Resume-{transport.upper()}",
                         f"reconnect over {transport} with from_message_id: time to first event",
                         round(statistics.median(costs), 3), "ms", transport, False, details)
         return Measurement([figure], {})
-
-
-# ---- helpers ---------------------------------------------------------------------------
-
-
-def _cuts(expected: int) -> list[int]:
-    """0-based positions to resume after: a quarter, half and three quarters in (distinct, not the last)."""
-    if expected < 2:
-        return []
-    return sorted({min(expected - 2, max(0, expected * q // 4)) for q in (1, 2, 3)})
-
-
-def _existing_job_set(value: Any) -> tuple[str, str] | None:
-    """``QUEUE/ID`` of --replay-job-set (the job set id may itself contain slashes)."""
-    if not value:
-        return None
-    queue, _, job_set = str(value).partition("/")
-    if not queue or not job_set:
-        raise CheckFailed(f"--replay-job-set {value!r} is not QUEUE/ID (a queue name, a slash, a job set id)")
-    return queue, job_set
-
-
-def _validate(result: StreamResult, expected: int, what: str, may_grow: bool = False) -> None:
-    evidence = {"expected": expected, "received": result.count, "first_id": result.first_id,
-                "last_id": result.last_id, "error": result.error}
-    if result.error:
-        raise CheckFailed(f"{what} failed after {result.count} of {expected} events: {result.error}", evidence)
-    if may_grow and result.count >= expected:
-        pass  # someone else's job set: it may have gained events since it was counted
-    elif result.count != expected:
-        raise CheckFailed(f"{what} delivered {result.count} events; the job set holds {expected}", evidence)
-    if not result.increasing:
-        raise CheckFailed(f"{what}: message ids out of order: {result.id_problem or 'not increasing'}", evidence)
-
-
-def _checked(transport: str, streams: list[StreamResult]) -> dict[str, Any]:
-    """What the consumer verified of each message, for the figure's details."""
-    if transport != "grpc":
-        return {"verified": "every line parsed (json.loads); ids increasing; exact count"}
-    parsed, count = sum(r.parsed for r in streams), sum(r.count for r in streams)
-    return {"verified": f"every message's id; a full protobuf parse of {parsed} of {count} messages; exact count; "
-                        "final grpc-status OK",
-            "consumer": "h2reader (the suite's own HTTP/2 reader)"}
-
-
-def _aggregate_rate(streams: list[StreamResult]) -> float:
-    span = max(r.ended for r in streams) - min(r.started for r in streams)
-    return sum(r.count for r in streams) / max(span, 1e-9)
-
-
-def _consumer_cpu(task: TaskResult) -> tuple[float, float]:
-    """(CPU, waiting for a CPU) of the reading threads, as fractions of the reading time (probe excluded).
-
-    Their sum is how busy the consumer was: the rest of the time it waited for data.
-    """
-    span = max(max(r.ended for r in task.streams) - min(r.started for r in task.streams), 1e-9)
-    return (sum(r.thread_cpu_s for r in task.streams) / span, sum(r.run_delay_s for r in task.streams) / span)
-
-
-def _client_bound(rate: float, capacity: float, busy_fraction: float) -> bool:
-    """The client was the limit: at >= 80 % of its own capacity (events per CPU-second of the same
-    parsing path on the same bytes), or busy (running, or waiting for a CPU the machine's other
-    processes held) >= 90 % of the time, so it was never left waiting for the target's data."""
-    return (capacity > 0 and rate >= CLIENT_BOUND_CAPACITY * capacity) or busy_fraction >= CLIENT_BOUND_CPU
-
-
-def _percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of already sorted values."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def _suite_cpu() -> float:
-    import psutil
-
-    times = psutil.Process().cpu_times()
-    return times.user + times.system
-
-
-def _environment(ctx: RunContext) -> dict[str, Any]:
-    """What the figure depends on beyond the target: the machine's size and how busy it was."""
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return {"target": ctx.target.name, "embedded_target": ctx.target.embedded, "cpus": os.cpu_count(),
-            "load_average_1m": round(load[0], 2)}
 
 
 def gates(ctx: RunContext) -> Gates:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from google.protobuf import json_format, message
+from google.protobuf import message
 
 import protos
 from conformance.transport.connection import Connection
@@ -52,12 +52,13 @@ class TlsSettings:
 
 
 def build_request(full_method: str, request: Mapping[str, Any] | message.Message | None) -> message.Message:
-    """A request message from a dict in proto JSON form (either field-name spelling) or a message."""
+    """A request message from a dict in either JSON dialect (as real Armada's REST takes it) or a message."""
+    from conformance.dialects import request_message
+
     service, name = full_method.rsplit("/", 1)
-    request_type = protos.message_class(protos.method(service, name).input_type.full_name)
     if isinstance(request, message.Message):
         return request
-    return json_format.ParseDict(dict(request or {}), request_type(), descriptor_pool=protos.pool())
+    return request_message(request, protos.method(service, name).input_type.full_name)
 
 
 class GrpcClient:

@@ -23,8 +23,6 @@ import protos
 from conformance.transport.connection import Connection
 from conformance.transport.grpc_client import TlsSettings
 
-_TEMPLATE_FIELD = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")
-
 
 @dataclass
 class RestResult:
@@ -33,7 +31,6 @@ class RestResult:
     text: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     lines: list[Any] = field(default_factory=list)     # parsed lines of a stream
-    ends_with_newline: bool = True
     url: str = ""
 
     @property
@@ -49,14 +46,16 @@ class RestResult:
 
 
 @dataclass(frozen=True)
-class Route:
+class PlannedCall:
+    """One REST call as the HTTP rule (``protos.HttpBinding``) lays a request out: verb, URL, body, query."""
+
     verb: str
     url: str
     body: Any                        # JSON body, or None
     query: list[tuple[str, str]]
 
 
-def route(full_method: str, request: Mapping[str, Any]) -> Route:
+def plan(full_method: str, request: Mapping[str, Any]) -> PlannedCall:
     """Where and how a request travels over REST, per the method's HTTP rule."""
     service, name = full_method.rsplit("/", 1)
     binding = protos.http_binding(protos.method(service, name))
@@ -64,12 +63,12 @@ def route(full_method: str, request: Mapping[str, Any]) -> Route:
         raise ValueError(f"{full_method} has no REST binding")
     remaining = dict(request)
     path = binding.path
-    for template_field in _TEMPLATE_FIELD.findall(binding.path):
+    for template_field in binding.path_params:
         value = _pop_field(remaining, template_field)
         path = re.sub(r"\{" + re.escape(template_field) + r"(=[^}]*)?\}", quote(str(value), safe=""), path, count=1)
     if binding.body == "*":
-        return Route(binding.verb, path, remaining, [])
-    return Route(binding.verb, path, None, list(_flatten(remaining)))
+        return PlannedCall(binding.verb, path, remaining, [])
+    return PlannedCall(binding.verb, path, None, list(_flatten(remaining)))
 
 
 def _pop_field(request: dict[str, Any], proto_name: str) -> Any:
@@ -132,7 +131,7 @@ class RestClient:
 
     def call(self, full_method: str, request: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, timeout: float | None = None) -> RestResult:
-        r = route(full_method, request or {})
+        r = plan(full_method, request or {})
         return self.raw(r.verb, r.url, json_body=r.body, query=r.query, headers=headers, timeout=timeout)
 
     def raw(self, verb: str, path: str, *, json_body: Any = None, data: bytes | str | None = None,
@@ -149,7 +148,7 @@ class RestClient:
                headers: Mapping[str, str] | None = None, timeout: float | None = None,
                limit: int | None = None) -> RestResult:
         """Read a streaming method's response line by line (``limit`` results, then disconnect)."""
-        r = route(full_method, request or {})
+        r = plan(full_method, request or {})
         with self.session.request(r.verb, self.base_url + r.url, params=r.query or None,
                                   json=r.body, headers=dict(headers or {}), stream=True,
                                   timeout=timeout or self.timeout, verify=self.session.verify) as response:
@@ -165,8 +164,7 @@ class RestClient:
                 result.lines.extend(_json_or_none(line.decode()) for line in complete if line.strip())
                 if limit is not None and len(result.results) >= limit:
                     return result
-            if buffered.strip():
-                result.ends_with_newline = False
+            if buffered.strip():  # the last line (real gateways write no newline after an error line)
                 result.lines.append(_json_or_none(buffered.decode()))
             return result
 

@@ -29,7 +29,7 @@ from auth_kit import basic_header
 import protos
 from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
-from conformance.profiles import all_methods, rest_bound
+from conformance.eras import all_methods, rest_bound
 from conformance.transport.grpc_client import GrpcClient
 from conformance.transport.rest_client import RestClient
 from reference_server.authz import RULES
@@ -113,6 +113,10 @@ def request_for(name: str, queue: str) -> dict[str, Any]:
         "GetQueues": {"num": 10},
         "Watch": {"queue": queue, "jobSetId": "js"},
         "Health": {},
+        "GetJobStatus": {"jobIds": ["absent-job"]}, "GetJobDetails": {"jobIds": ["absent-job"]},
+        "GetJobErrors": {"jobIds": ["absent-job"]}, "GetJobRunDetails": {"runIds": ["absent-run"]},
+        "GetJobStatusUsingExternalJobUri": {"queue": queue, "jobset": "js", "externalJobUri": "absent"},
+        "GetActiveQueues": {}, "GetRetryPolicies": {},
     }.get(name, {"name": queue})
 
 

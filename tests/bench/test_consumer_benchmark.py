@@ -34,7 +34,8 @@ from bare_server import BareServer
 from test_replay_benchmark import JOB_SET, QUEUE, fill
 
 from conformance.throughput.consumer import StreamSpec, run_streams
-from conformance.throughput.measure import PARSE_EVERY, _client_bound
+from conformance.throughput.measure import PARSE_EVERY
+from conformance.throughput.verdict import client_bound
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
 
@@ -107,7 +108,7 @@ def test_suite_consumer_against_go_and_grpcio(benchmark: Any, servers: tuple[Pat
         benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
     median = {pair: statistics.median(values) for pair, values in rates.items()}
     run = sorted(suite_runs, key=lambda r: r["count"] / r["seconds"])[len(suite_runs) // 2]
-    bound = _client_bound(run["count"] / run["seconds"], run["capacity"], run["cpu"] + run["waiting"])
+    bound = client_bound(run["count"] / run["seconds"], run["capacity"], run["cpu"] + run["waiting"])
     lines = [f"\nconsumer benchmark: {count} events, {ROUNDS} interleaved rounds, {os.cpu_count()} CPUs, "
              f"load {os.getloadavg()[0]:.1f}; suite parses {run['parsed']} of {count} messages fully",
              f"{'server':10} {'client':8} {'events/s':>10} {'/ go client':>12} {'suite / this':>13}"]

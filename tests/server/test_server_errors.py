@@ -23,6 +23,13 @@ EMPTY_REQUEST = {
     "CordonQueue": ("INVALID_ARGUMENT", "name"), "UncordonQueue": ("INVALID_ARGUMENT", "name"),
     "PreemptOnQueue": ("INVALID_ARGUMENT", "name"), "CancelOnQueue": ("INVALID_ARGUMENT", "name"),
     "GetJobSetEvents": ("INVALID_ARGUMENT", "queue"), "Watch": ("UNIMPLEMENTED", "GetJobSetEvents"),
+    # api.Jobs: queries by id; no ids is an empty answer.
+    "GetJobStatus": ("OK", ""), "GetJobStatusUsingExternalJobUri": ("OK", ""), "GetJobDetails": ("OK", ""),
+    "GetJobErrors": ("OK", ""), "GetJobRunDetails": ("OK", ""), "GetActiveQueues": ("OK", ""),
+    # api.RetryPolicyService: every call by name needs one.
+    "CreateRetryPolicy": ("INVALID_ARGUMENT", "name"), "UpdateRetryPolicy": ("INVALID_ARGUMENT", "name"),
+    "DeleteRetryPolicy": ("INVALID_ARGUMENT", "name"), "GetRetryPolicy": ("INVALID_ARGUMENT", "name"),
+    "GetRetryPolicies": ("OK", ""),
 }
 ALL_METHODS = [(s, m.name, m.server_streaming) for s in protos.SERVICES for m in protos.service(s).methods]
 NEVER = {"UNKNOWN", "INTERNAL", "DEADLINE_EXCEEDED", "UNAVAILABLE"}

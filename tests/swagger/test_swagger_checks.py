@@ -16,19 +16,16 @@ from typing import Any
 
 import pytest
 
+from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import catalogue
-from conformance.checks.swagger import (
-    Confinement,
-    Unsafe,
-    _validator,
-    binding,
-    definitions_problems,
-    documents_problems,
-    enum_values,
-    operation,
-)
-from conformance.context import HOLD_CPU, RunContext, tiny_job
-from conformance.profiles import all_methods, rest_bound
+from conformance.checks.swagger.answers import enum_values, validator
+from conformance.checks.swagger.definitions import definitions_problems
+from conformance.checks.swagger.document import operation
+from conformance.checks.swagger.facts import binding
+from conformance.checks.swagger.fuzz import Confinement, Unsafe
+from conformance.checks.swagger.structure import documents_problems
+from conformance.context import RunContext
+from conformance.eras import all_methods, rest_bound
 from conformance.runner import run_check
 from conformance.target import Target
 from reference_server.background import BackgroundServer
@@ -106,13 +103,13 @@ def test_definitions_requires_the_api_message_response_ref(doc: dict[str, Any]) 
 
 def test_answers_are_read_closed_and_enums_may_be_numbers_there(doc: dict[str, Any]) -> None:
     queue_schema = _op(doc, "Submit/GetQueue")["responses"]["200"]["schema"]
-    assert _validator(doc, queue_schema).is_valid({"name": "q", "priorityFactor": 1})
-    errors = list(_validator(doc, queue_schema).iter_errors({"name": "q", "priority_factor": 1}))
+    assert validator(doc, queue_schema).is_valid({"name": "q", "priorityFactor": 1})
+    errors = list(validator(doc, queue_schema).iter_errors({"name": "q", "priority_factor": 1}))
     assert errors and "priority_factor" in errors[0].message  # an undocumented property is a mismatch
     line_schema = _op(doc, "Event/GetJobSetEvents")["responses"]["200"]["schema"]
     line = {"result": {"id": "1", "message": {"submitted": {"jobId": "j", "job": {
         "id": "j", "services": [{"type": 1, "ports": [8080]}]}}}}}
-    assert _validator(doc, line_schema).is_valid(line)  # numbers are SWAGGER-EnumsAsNames' finding alone
+    assert validator(doc, line_schema).is_valid(line)  # numbers are SWAGGER-EnumsAsNames' finding alone
     assert list(enum_values(doc, line, line_schema)) == [
         ("$.result.message.submitted.job.services[0].type", 1, ["NodePort", "Headless"])]
     named = copy.deepcopy(line)

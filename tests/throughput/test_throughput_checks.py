@@ -26,8 +26,8 @@ from conformance.runner import run_check
 from conformance.target import Target
 from conformance.throughput.consumer import StreamSpec, decode_capacity, id_key
 from conformance.throughput.h2reader import DATA, END_HEADERS, END_STREAM, HEADERS, frame
-from conformance.throughput.measure import _client_bound, _cuts, _percentile
 from conformance.throughput.settings import Workload
+from conformance.throughput.verdict import client_bound, percentile, resume_points
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
 from reference_server.events import JobSetLog
@@ -81,7 +81,7 @@ def test_figures_are_positive_finite_and_consistent(measured) -> None:  # type: 
         replay = by_id[f"THROUGHPUT-Replay-{transport}"]
         assert replay.details["events_per_stream"] == SMALL["events"]
         assert replay.details["decode_capacity_eps"] > 0
-        expected_bound = _client_bound(replay.value, replay.details["decode_capacity_eps"],
+        expected_bound = client_bound(replay.value, replay.details["decode_capacity_eps"],
                                        replay.details["consumer_cpu_fraction"]
                                        + replay.details["consumer_waiting_for_cpu_fraction"])
         assert replay.client_bound is expected_bound
@@ -140,9 +140,9 @@ def test_deployment_defaults_are_small_and_options_go_bigger() -> None:
 
 def test_helpers() -> None:
     assert id_key("10") > id_key("9") and id_key("1-0-12") > id_key("1-0-3")
-    assert _percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0 and _percentile([1.0, 2.0, 3.0, 4.0], 99) == 4.0
-    assert _cuts(400) == [100, 200, 300] and _cuts(2) == [0]
-    assert _client_bound(90, 100, 0.1) and _client_bound(10, 100, 0.95) and not _client_bound(10, 100, 0.2)
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0 and percentile([1.0, 2.0, 3.0, 4.0], 99) == 4.0
+    assert resume_points(400) == [100, 200, 300] and resume_points(2) == [0]
+    assert client_bound(90, 100, 0.1) and client_bound(10, 100, 0.95) and not client_bound(10, 100, 0.2)
 
 
 def test_decode_capacity_probe_reads_the_captured_bytes() -> None:

@@ -1,0 +1,153 @@
+"""SWAGGER-Definitions: the ``api<Message>`` definitions of the documented responses against the descriptors.
+
+``api.*`` messages are walked in depth (each once): every field documented under its
+JSON name with the type of the wire facts' table; Kubernetes types, whose JSON form
+the facts only sketch, need only resolve. The judged era decides which fields may be
+missing: an armada-2023 swagger predates fields our protos have (``eras.ADDED_AFTER_2023``).
+A stream's 200 response is read by the ``properties`` it carries, whatever its ``type``
+(Armada writes ``file``: SWAGGER-Valid's finding); an Empty answer may be documented
+as ``{}`` or ``{"properties": {}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import descriptor
+
+from conformance.checks import CheckFailed, family
+from conformance.checks.swagger.document import document, is_empty_object, operation, resolve
+from conformance.checks.swagger.facts import EMPTY, FD, SCALAR_FACTS, WELL_KNOWN, Binding, def_name, profile_bindings
+from conformance.context import RunContext
+from conformance.eras import era
+
+
+@dataclass
+class _DefinitionsWalk:
+    """Compares definitions with descriptors, each message once, collecting problems."""
+
+    doc: dict[str, Any]
+    missing: frozenset[str] = frozenset()           # api.* fields the era's swagger may predate
+    problems: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def message(self, desc: descriptor.Descriptor, schema: Any, where: str) -> None:
+        name, resolved = resolve(self.doc, schema)
+        label = name or where
+        if resolved is None:
+            self.problems.append(f"{where}: {schema.get('$ref') if isinstance(schema, dict) else schema} "
+                                 "names no definition")
+            return
+        if not desc.full_name.startswith("api.") or label in self.seen:
+            return  # Kubernetes types: resolving is enough (the facts only sketch them)
+        self.seen.add(label)
+        if resolved.get("type", "object") != "object":
+            self.problems.append(f"{label} ({desc.full_name}) has type {resolved.get('type')!r}, not object")
+            return
+        properties = resolved.get("properties") or {}
+        for f in desc.fields:
+            if f.json_name not in properties and f.full_name in self.missing:
+                continue  # added after the era judged
+            if f.json_name not in properties:
+                self.problems.append(f"{label}.{f.json_name} ({f.full_name}) is not documented")
+            else:
+                self.field(f, properties[f.json_name], f"{label}.{f.json_name}")
+
+    def field(self, f: FD, schema: Any, where: str) -> None:
+        if not isinstance(schema, dict):
+            self.problems.append(f"{where}: schema {schema!r} is not an object")
+            return
+        if f.message_type is not None and f.message_type.GetOptions().map_entry:
+            if schema.get("type") != "object" or "additionalProperties" not in schema:
+                self.problems.append(f"{where} is a map: type object with additionalProperties; "
+                                     f"the swagger says {_short(schema)}")
+            else:
+                self.single(f.message_type.fields_by_name["value"], schema["additionalProperties"], where + "{}")
+            return
+        if f.is_repeated:
+            if schema.get("type") != "array" or "items" not in schema:
+                self.problems.append(f"{where} is repeated: type array with items; the swagger says {_short(schema)}")
+            else:
+                self.single(f, schema["items"], where + "[]")
+            return
+        self.single(f, schema, where)
+
+    def single(self, f: FD, schema: Any, where: str) -> None:
+        if f.type in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
+            assert f.message_type is not None
+            full = f.message_type.full_name
+            if full in WELL_KNOWN:
+                self.scalar(WELL_KNOWN[full], schema, where)
+            elif full != EMPTY:
+                self.message(f.message_type, schema, where)
+            return
+        if f.type == FD.TYPE_ENUM:
+            assert f.enum_type is not None
+            self.enum(f.enum_type, schema, where)
+            return
+        self.scalar(SCALAR_FACTS[f.type], schema, where)
+
+    def scalar(self, fact: tuple[str, str | None], schema: Any, where: str) -> None:
+        _, resolved = resolve(self.doc, schema)
+        expected_type, expected_format = fact
+        if not isinstance(resolved, dict) or resolved.get("type") != expected_type or (
+                expected_format and resolved.get("format") != expected_format):
+            want = expected_type + (f"/{expected_format}" if expected_format else "")
+            self.problems.append(f"{where} should be {want}; the swagger says {_short(resolved)}")
+
+    def enum(self, desc: descriptor.EnumDescriptor, schema: Any, where: str) -> None:
+        _, resolved = resolve(self.doc, schema)
+        names = [v.name for v in desc.values]
+        if not isinstance(resolved, dict) or resolved.get("type") != "string" or \
+                sorted(resolved.get("enum") or []) != sorted(names):
+            self.problems.append(f"{where} is the enum {desc.full_name}: type string with enum {names}; "
+                                 f"the swagger says {_short(resolved)}")
+
+
+def _short(schema: Any) -> str:
+    text = json.dumps(schema, sort_keys=True) if schema is not None else "nothing"
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def definitions_problems(doc: dict[str, Any], bindings: list[Binding],
+                         missing: frozenset[str] = frozenset()) -> list[str]:
+    """Every way the documented responses' definitions differ from the facts (of an era lacking ``missing``)."""
+    walk = _DefinitionsWalk(doc, missing)
+    for b in bindings:
+        op = operation(doc, b)
+        if op is None:
+            continue  # undocumented operations are SWAGGER-Documents' finding
+        response = (op.get("responses") or {}).get("200")
+        schema = response.get("schema") if isinstance(response, dict) else None
+        where = f"{b.where} 200"
+        if b.output.full_name == EMPTY:
+            if not is_empty_object(doc, schema):
+                walk.problems.append(f"{where}: {b.name} returns Empty, so an empty schema; "
+                                     f"the swagger says {_short(schema)}")
+            continue
+        expected = {"$ref": f"#/definitions/{def_name(b.output)}"}
+        if b.streaming:
+            properties = (schema or {}).get("properties") or {} if isinstance(schema, dict) else {}
+            if "error" not in properties:
+                walk.problems.append(f"{where}: a stream result documents no 'error' property")
+            schema, where = properties.get("result"), where + " result"
+        if schema != expected:
+            walk.problems.append(f"{where}: the response schema should be {expected}; the swagger says "
+                                 f"{_short(schema)}")
+            if not isinstance(schema, dict):
+                continue
+        walk.message(b.output, schema, where)
+    return walk.problems
+
+
+@family("SWAGGER-Definitions", "SWAGGER", "the api<Message> definitions of the documented responses exist and "
+        "their properties (JSON names) and types agree with the wire facts (fields the era predates may be absent)")
+def definitions(ctx: RunContext) -> None:
+    problems = definitions_problems(document(ctx), profile_bindings(ctx), era(ctx.target.profile).missing_fields)
+    if problems:
+        raise CheckFailed(f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                          {"problems": problems[:30]})
+
+

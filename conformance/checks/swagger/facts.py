@@ -1,0 +1,75 @@
+"""What our protos say about each REST-bound method: the facts the SWAGGER checks hold the document to.
+
+Each REST-bound method as its ``google.api.http`` rule binds it (from ``protos.HttpBinding``,
+the one route type), with the path written the swagger way, and the wire facts' type table
+(proto type -> swagger type and format).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import descriptor
+
+import protos
+from conformance.eras import methods, rest_bound
+
+FD = descriptor.FieldDescriptor
+
+# The type table of the wire facts: proto type -> (swagger type, format or None: not fixed by the facts).
+SCALAR_FACTS: dict[int, tuple[str, str | None]] = {
+    FD.TYPE_DOUBLE: ("number", "double"), FD.TYPE_FLOAT: ("number", None),
+    FD.TYPE_INT64: ("integer", "int64"), FD.TYPE_SINT64: ("integer", "int64"), FD.TYPE_SFIXED64: ("integer", "int64"),
+    FD.TYPE_UINT64: ("integer", None), FD.TYPE_FIXED64: ("integer", None),
+    FD.TYPE_INT32: ("integer", "int32"), FD.TYPE_SINT32: ("integer", "int32"), FD.TYPE_SFIXED32: ("integer", "int32"),
+    FD.TYPE_UINT32: ("integer", None), FD.TYPE_FIXED32: ("integer", None),
+    FD.TYPE_BOOL: ("boolean", None), FD.TYPE_STRING: ("string", None), FD.TYPE_BYTES: ("string", "byte"),
+}
+WELL_KNOWN: dict[str, tuple[str, str | None]] = {
+    "google.protobuf.Timestamp": ("string", "date-time"), "google.protobuf.Duration": ("string", None),
+}
+EMPTY = "google.protobuf.Empty"
+
+@dataclass(frozen=True)
+class Binding:
+    """One REST-bound method as the ``google.api.http`` rule in our protos binds it."""
+
+    method: str                      # "Submit/GetQueue"
+    name: str                        # "GetQueue"
+    verb: str                        # "get"
+    path: str                        # swagger form: "/v1/queue/{name}"
+    body: str
+    path_params: tuple[str, ...]
+    input: descriptor.Descriptor
+    output: descriptor.Descriptor
+    streaming: bool
+
+    @property
+    def where(self) -> str:
+        return f"{self.verb.upper()} {self.path}"
+
+
+def binding(method: str) -> Binding:
+    service, name = method.split("/")
+    desc = protos.method(f"api.{service}", name)
+    rule = protos.http_binding(desc)
+    assert rule is not None, f"{method} has no REST binding"
+    path = rule.path
+    for param in rule.path_params:  # "{name=projects/*}" is written "{name}" in a swagger
+        path = re.sub(r"\{" + re.escape(param) + r"=[^}]*\}", "{" + param + "}", path)
+    return Binding(method, name, rule.verb.lower(), path, rule.body, tuple(rule.path_params),
+                   desc.input_type, desc.output_type, desc.server_streaming)
+
+
+def profile_bindings(ctx: Any) -> list[Binding]:
+    """The REST-bound methods of the run's era."""
+    return [binding(m) for m in methods(ctx.target.profile) if rest_bound(m)]
+
+
+def def_name(desc: descriptor.Descriptor) -> str:
+    """The definition name grpc-gateway v1 gives a top-level ``api`` message: ``api<Message>``."""
+    return "api" + desc.name
+
+
