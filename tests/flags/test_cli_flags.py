@@ -16,6 +16,7 @@ import pytest
 
 from conformance import cli
 from conformance.options import RunOptions
+from conformance.progress import RESULT_FIELDS
 from conformance.report import load_report, parse_known_failures, report_to_json
 from conformance.results import CheckResult, Outcome, RunReport, Severity
 from conformance.runner import ConfigError, prepare
@@ -46,6 +47,7 @@ def test_a_run_stops_at_the_first_failure_and_writes_fixed_paths_json_lines_and_
         "--summary", str(out / "summary.md"), "--output", "json", "--known-failures-update", str(tmp_path / "k.toml"))
     assert status == 1
     lines = [json.loads(line) for line in stdout.splitlines()]          # stdout: only JSON, one per check
+    assert all(list(line) == list(RESULT_FIELDS) for line in lines)     # docs/ci.md lists these fields
     assert [(c["id"], c["outcome"]) for c in lines] == [
         ("SEMANTICS-QueueInvalid", "passed"), ("SEMANTICS-QueueNotFound", "failed"),
         ("SEMANTICS-SubmitUnknownQueue", "skipped")]
