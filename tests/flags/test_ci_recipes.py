@@ -127,3 +127,15 @@ def test_every_option_help_names_its_default() -> None:
     silent = [f"{command} {action.option_strings[-1]}".strip() for command, action in _options()
               if action.option_strings != ["--version"] and "default" not in (action.help or "")]
     assert silent == []
+
+
+def test_documented_selections_name_checks_that_exist() -> None:
+    from conformance import eras
+    from conformance.checks import catalogue
+
+    for words in command_lines(_shell_texts()):
+        args = _parse(words)
+        for flag in ("only", "exclude"):
+            chosen = getattr(args, flag, None) or ""
+            if chosen:
+                assert cli._matching(catalogue(), list(eras.NAMES), cli._words(chosen), f"--{flag}"), words
