@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import eras
-from conformance.transport.connection import Connection, HeaderError, check_authority, check_header, parse_header
+from conformance.transport.connection import Connection, HeaderError, connection_from
 from conformance.transport.grpc_client import TlsSettings
 
 PROFILES = eras.choices()
@@ -256,20 +256,8 @@ def _with_client_certificate(tls: Any, overrides: Mapping[str, Any]) -> Any:
 
 
 def _connection(section: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> Connection:
-    """Extra headers (the file's ``headers``, then each ``-H``, later ones winning) and the authority."""
-    headers: dict[str, str] = {}
     try:
-        file_headers = section.get("headers", {})
-        if isinstance(file_headers, dict):
-            pairs = [check_header(str(k), str(v)) for k, v in file_headers.items()]
-        elif isinstance(file_headers, list):
-            pairs = [parse_header(str(h)) for h in file_headers]
-        else:
-            raise HeaderError('headers must be a table ({ "x-tenant" = "blue" }) or a list of "name: value"')
-        pairs += [parse_header(h) for h in overrides.get("headers") or ()]
-        headers.update(pairs)
-        authority = overrides.get("authority") or section.get("authority")
-        return Connection(tuple(headers.items()), check_authority(str(authority)) if authority else None)
+        return connection_from(section, overrides.get("headers") or (), overrides.get("authority"))
     except HeaderError as exc:
         raise TargetError(f"{source}: {exc}") from None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _NAME = re.compile(r"^[0-9a-z_.-]+$")
 # Lower-case header name -> why it cannot be an extra header.
@@ -95,3 +96,18 @@ def check_authority(authority: str) -> str:
     if not text or any(c in text for c in "/ @\r\n"):
         raise HeaderError(f"authority {authority!r}: expected host or host:port")
     return text
+
+
+def connection_from(table: Mapping[str, Any], flag_headers: Iterable[str] = (),
+                    flag_authority: str | None = None) -> Connection:
+    """A target file's ``headers`` and ``authority``, then the flags (-H, later ones winning; --authority)."""
+    given = table.get("headers", {})
+    if isinstance(given, dict):
+        pairs = [check_header(str(k), str(v)) for k, v in given.items()]
+    elif isinstance(given, list):
+        pairs = [parse_header(str(h)) for h in given]
+    else:
+        raise HeaderError('headers must be a table ({ "x-tenant" = "blue" }) or a list of "name: value"')
+    headers = dict(pairs + [parse_header(h) for h in flag_headers])
+    authority = flag_authority or table.get("authority")
+    return Connection(tuple(headers.items()), check_authority(str(authority)) if authority else None)
