@@ -97,8 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", metavar="DIR", help="output folder (default: beside the report)")
     report.add_argument("--baseline", metavar="REPORT",
                         help="a previous report.json: new failures and regressions exit 1 (default: none)")
-    report.add_argument("--known-failures", metavar="FILE",
-                        help="TOML list of check IDs expected to fail, applied before judging (default: none)")
+    report.add_argument("--known-failures", metavar="FILE|ERA",
+                        help="TOML list of check IDs expected to fail, or an era's shipped list, applied before "
+                             "judging (default: none)")
     report.add_argument("--known-failures-update", metavar="FILE",
                         help="write the report's failures as a known-failures file to start from (default: off)")
     for flag in ("--junit-xml", "--json", "--html", "--summary"):
@@ -119,8 +120,8 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return exc.exit_code
-    if args.known_failures_update:
-        _update_known_failures(report, args.known_failures_update)
+    if args.known_failures_update and not _update_known_failures(report, args.known_failures_update):
+        return 2
     return exit_status(report)
 
 
@@ -136,11 +137,17 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def _update_known_failures(report: Any, path: str) -> None:
+def _update_known_failures(report: Any, path: str) -> bool:
+    """Write the starting known-failures file; False (and one line on stderr) when it cannot be written."""
     from conformance.report.known_update import write_known_failures
 
-    count = write_known_failures(report, path)
+    try:
+        count = write_known_failures(report, path)
+    except OSError as exc:
+        print(f"armada-conformance: --known-failures-update {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
     print(f"armada-conformance: wrote {count} known failure(s) to {path}", file=sys.stderr)
+    return True
 
 
 def _listed(checks: list[Any], args: argparse.Namespace) -> list[Any]:
@@ -280,8 +287,8 @@ def _report(args: argparse.Namespace) -> int:
     except (ReportFormatError, KnownFailuresError, OSError) as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return 2
-    if args.known_failures_update:
-        _update_known_failures(report, args.known_failures_update)
+    if args.known_failures_update and not _update_known_failures(report, args.known_failures_update):
+        return 2
     from conformance.progress import verdict_line
     from conformance.report.gate import gate_reasons
 

@@ -152,6 +152,9 @@ def test_report_gates_against_a_baseline_and_applies_known_failures(tmp_path: Pa
     assert json.loads((tmp_path / "r2" / "report.json").read_text())["verdict"] == "pass"
     status, _, stderr = run_cli(capsys, "report", str(now), "--known-failures", str(tmp_path / "missing.toml"))
     assert status == 2 and "missing.toml" in stderr
+    status, _, stderr = run_cli(capsys, "report", str(now), "--out", str(tmp_path / "r3"),
+                                "--known-failures-update", str(tmp_path))            # a folder, not a file
+    assert status == 2 and "--known-failures-update" in stderr and "Traceback" not in stderr
 
 
 def test_schemathesis_settings_reach_the_run_context() -> None:
