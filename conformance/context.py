@@ -32,9 +32,12 @@ SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})   # what a subm
 
 
 class RunContext:
-    def __init__(self, target: Target, read_only: bool = False, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, target: Target, read_only: bool = False, options: Mapping[str, Any] | None = None,
+                 intrusive: bool | None = None) -> None:
         self.target = target
         self.read_only = read_only
+        # Intrusive checks run only when asked: by default against the embedded server alone.
+        self.intrusive = target.intrusive if intrusive is None else intrusive
         self.options = dict(options or {})
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
         self.grpc = GrpcClient(target.grpc, target.tls, target.timeout)

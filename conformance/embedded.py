@@ -6,8 +6,15 @@ users and anonymous access, and describes it as a ``Target`` like any other. Eve
 piece is stopped on exit, in reverse order, even after a failure.
 
 Identities: ``alice`` (group ``admins``, every global permission) is the main
-identity of each scheme; ``carol`` (no groups) is the low-privilege one. Anonymous
-callers are allowed, in group ``everyone`` only, which holds no permission.
+identity of each scheme, Kerberos included (principals get their groups from the
+server's ``[auth.kerberos.groups]``); ``carol`` (no groups) is the low-privilege one.
+Anonymous callers are allowed, in group ``everyone`` only, which holds no permission.
+
+Every identity the AUTH checks can use is configured, for the embedded target and in
+the target file ``serve`` writes: low-privilege and expired credentials of each
+scheme, the OpenID client id (so the audience is checked) and ``test_issuer`` (the
+provider signs tokens with chosen claims for the forgery checks). A run against
+either has no AUTH check "not configured".
 """
 
 from __future__ import annotations
@@ -80,7 +87,7 @@ class EmbeddedEnvironment:
             auth["oidc"] = self.provider.auth_table()
         if self.realm:
             auth["order"].append("kerberos")
-            auth["kerberos"] = self.realm.auth_table()
+            auth["kerberos"] = {**self.realm.auth_table(), "groups": {ADMIN: ["admins"], LOW: []}}
         auth["order"].append("anonymous")
         return ServerConfig.from_dict({
             "server": {"faults": list(self.faults), "pace_ms": self.pace_ms, "flavour": self.flavour, **server},
@@ -95,7 +102,7 @@ class EmbeddedEnvironment:
     def target(self, profile: str = "current") -> Target:
         assert self.server is not None
         target = Target(name="embedded reference server", grpc=self.server.grpc_target, rest=self.server.rest_url,
-                        profile=profile, anonymous_expect="allowed", embedded=True)
+                        profile=profile, anonymous_expect="allowed", embedded=True, intrusive=True)
         target.schemes["basic"] = SchemeSettings(
             "basic", self._basic(ADMIN, ["admins"]), self._basic(LOW, []),
             extras={"username": ADMIN, "password": self.passwords[ADMIN]}, secrets=list(self.passwords.values()))
@@ -105,7 +112,8 @@ class EmbeddedEnvironment:
             target.schemes["oidc"] = SchemeSettings(
                 "oidc", Identity("oidc", ADMIN, lambda: f"Bearer {admin_token}", ("admins",)),
                 Identity("oidc", LOW, lambda: f"Bearer {low_token}"),
-                extras={"provider": provider, "expired_token": provider.expired_token(ADMIN)},
+                extras={"provider": provider, "expired_token": provider.expired_token(ADMIN),
+                        "client_id": provider.client_id},
                 secrets=[admin_token, low_token])
         if self.realm:
             realm = self.realm
@@ -126,9 +134,13 @@ class EmbeddedEnvironment:
         lines = [f"export ARMADA_PW='{self.passwords[ADMIN]}'   # basic: {ADMIN} (admins)",
                  f"export ARMADA_GUEST_PW='{self.passwords[LOW]}'   # basic: {LOW} (no permissions)"]
         if self.provider:
-            lines.append(f"export ARMADA_TOKEN='{self.provider.id_token(ADMIN, ['admins'])}'   # oidc: {ADMIN}")
+            provider = self.provider
+            lines += [f"export ARMADA_TOKEN='{provider.id_token(ADMIN, ['admins'])}'   # oidc: {ADMIN}",
+                      f"export ARMADA_GUEST_TOKEN='{provider.id_token(LOW, [])}'   # oidc: {LOW}",
+                      f"export ARMADA_EXPIRED_TOKEN='{provider.expired_token(ADMIN)}'   # oidc: expired"]
         if self.realm:
-            lines.append(f"export KRB5_CONFIG='{self.realm.krb5_config}'   # kerberos realm {self.realm.realm_name}")
+            lines += [f"export KRB5_CONFIG='{self.realm.krb5_config}'   # kerberos realm {self.realm.realm_name}",
+                      f"export ARMADA_KRB_EXPIRED='{self.realm.expired_negotiate(ADMIN)}'   # kerberos: expired"]
         return lines
 
     def target_file(self) -> str:
@@ -139,8 +151,12 @@ class EmbeddedEnvironment:
                 f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
                 f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n')
         if self.provider:
-            text += '\n[auth.oidc]\ntoken_env = "ARMADA_TOKEN"\n'
+            text += ('\n[auth.oidc]\ntoken_env = "ARMADA_TOKEN"\nlow_privilege_token_env = "ARMADA_GUEST_TOKEN"\n'
+                     f'expired_token_env = "ARMADA_EXPIRED_TOKEN"\nclient_id = "{self.provider.client_id}"\n'
+                     'test_issuer = true\n')
         if self.realm:
             text += (f'\n[auth.kerberos]\nservice = "HTTP@{self.realm.service_host}"\n'
-                     f'ccache = "{self.realm.tmpdir}/ccache_{ADMIN}"\nmutual = true\n')
+                     f'ccache = "{self.realm.tmpdir}/ccache_{ADMIN}"\nmutual = true\n'
+                     'expired_token_env = "ARMADA_KRB_EXPIRED"\n'
+                     f'low_privilege = {{ ccache = "{self.realm.tmpdir}/ccache_{LOW}" }}\n')
         return text

@@ -24,6 +24,7 @@ class RunOptions:
     profile: str | None = None           # an era or alias of conformance.eras; None: the target's
     only: tuple[str, ...] = ()           # check IDs, ID patterns with '*', or categories
     read_only: bool = False              # skip every check that creates, changes or deletes anything
+    intrusive: bool = False              # run intrusive checks on a real target too (always on when embedded)
     known_failures: str | None = None    # TOML file of [[known_failure]] id/reason entries
     baseline: str | None = None          # a previous report.json to compare with
     report_dir: str | None = "reports"   # where the run's folder of reports goes; None: write no files
@@ -91,6 +92,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated",
          metavar="IDS", kind="words"),
     Flag("read_only", "skip every check that creates, changes or deletes anything", kind="flag"),
+    Flag("intrusive", "also run intrusive checks (probes that can upset or crash a real server); "
+         "always on against the embedded server", kind="flag"),
     Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
          "(armada-2023, armada-2026) for the deviations shipped for it", metavar="FILE|ERA"),
     Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate",

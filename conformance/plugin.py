@@ -64,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for category in CATEGORIES:
         config.addinivalue_line("markers", f"{category.lower()}: armada-conformance {category} checks")
     config.addinivalue_line("markers", "mutating: armada-conformance checks that create things")
+    config.addinivalue_line("markers", "intrusive: armada-conformance checks that may upset a real server")
     run = ArmadaRun(plan)
     config.stash[_STATE] = run
     config.pluginmanager.register(run, "armada-conformance-run")
@@ -222,6 +223,8 @@ class ArmadaSuite(pytest.Collector):
             item.add_marker(check.category.lower())
             if check.mutating:
                 item.add_marker("mutating")
+            if check.intrusive:
+                item.add_marker("intrusive")
             items.append(item)
         return items
 

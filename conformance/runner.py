@@ -210,6 +210,7 @@ def open_run(plan: RunPlan) -> Iterator[OpenRun]:
                 check_target(target)
             except TargetError as exc:
                 raise ConfigError(str(exc)) from None
+        target.intrusive = target.intrusive or plan.options.intrusive
         ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
         stack.callback(_clean_up, ctx)
         yield OpenRun(ctx, target, server_version)
@@ -273,6 +274,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     try:
         if check.mutating and ctx.read_only:
             raise Skip("mutating check skipped under --read-only")
+        if check.intrusive and not ctx.intrusive:
+            raise Skip("intrusive check (it may upset or crash a real server): run it with --intrusive")
         check.run(ctx)
     except CheckFailed as exc:
         outcome, message, evidence = Outcome.FAILED, str(exc), exc.evidence

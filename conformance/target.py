@@ -29,11 +29,15 @@ Example::
     [auth.oidc]
     token_env = "ARMADA_TOKEN"       # or token_command = "get-token --audience armada"
     low_privilege_token_env = "ARMADA_GUEST_TOKEN"
+    client_id = "armada"             # the audience the server checks (AUTH-OIDC-WRONGAUD)
+    test_issuer = false              # true: the issuer is a test provider that signs chosen claims
 
     [auth.kerberos]
     service = "HTTP@armada.example.com"
     ccache = "/tmp/krb5cc_1000"      # or keytab = "...", principal = "alice@EXAMPLE.COM"
     mutual = false                   # true if the server promises a mutual-auth reply token
+    low_privilege = { ccache = "/tmp/krb5cc_guest" }   # or { keytab = "...", principal = "..." }
+    expired_token_env = "ARMADA_KRB_EXPIRED"          # a Negotiate value made with a since-expired ticket
 """
 
 from __future__ import annotations
@@ -100,6 +104,7 @@ class Target:
     anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
     embedded: bool = False
+    intrusive: bool = False                           # intrusive checks may run (embedded, or --intrusive)
     swagger: str | None = None                        # explicit swagger URL; None: looked for under rest
     queue_ready_timeout: float = 15.0                 # bound on waiting for a new queue to be usable
 
@@ -125,7 +130,7 @@ class Target:
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded}
+                "schemes": sorted(self.schemes), "embedded": self.embedded, "intrusive_checks": self.intrusive}
 
 
 # Every key a target file may hold, per table: anything else is a typo to report, never to ignore
@@ -140,8 +145,11 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
     "auth.anonymous": frozenset({"expect"}),
     "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
     "auth.basic.low_privilege": frozenset({"username", *(f"password{s}" for s in ("", "_env", "_command"))}),
-    "auth.oidc": frozenset({"principal", *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
-    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual"}),
+    "auth.oidc": frozenset({"principal", "client_id", "test_issuer",
+                            *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
+    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual",
+                                "low_privilege", *(f"expired_token{s}" for s in ("", "_env", "_command"))}),
+    "auth.kerberos.low_privilege": frozenset({"ccache", "keytab", "principal", "expected_principal"}),
 }
 
 
@@ -298,7 +306,25 @@ def _oidc(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeS
     if expired:
         settings.extras["expired_token"] = expired
         settings.secrets.append(expired)
+    if table.get("client_id"):
+        settings.extras["client_id"] = str(table["client_id"])
+    if table.get("test_issuer"):
+        settings.extras["provider"] = _test_issuer(token, table, where)
     return settings
+
+
+def _test_issuer(token: str, table: Mapping[str, Any], where: str) -> Any:
+    """The token's issuer as a test provider the suite may ask for tokens (``test_issuer = true``)."""
+    import jwt
+
+    from conformance.credentials.openid import OpenIDProvider
+
+    try:
+        issuer = str(jwt.decode(token, options={"verify_signature": False}).get("iss", ""))
+        return OpenIDProvider.attach(issuer, client_id=str(table.get("client_id") or "armada"))
+    except (jwt.PyJWTError, OSError, ValueError, KeyError) as exc:
+        raise TargetError(f"{where}: test_issuer = true but the token's issuer does not answer as a test "
+                          f"provider: {type(exc).__name__}") from None
 
 
 def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
@@ -317,5 +343,28 @@ def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> Sch
     except Exception as exc:  # gssapi's errors are long; the first line says enough
         raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
     principal = table.get("expected_principal") or initiator.principal
-    return SchemeSettings("kerberos", Identity("kerberos", principal, initiator.header),
-                          extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator})
+    settings = SchemeSettings("kerberos", Identity("kerberos", principal, initiator.header),
+                              extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator})
+    low = table.get("low_privilege")
+    if low:
+        settings.low_privilege = _kerberos_identity(service, low, f"{where} low_privilege", path)
+    expired = secret(table, "expired_token", where, required=False)
+    if expired:
+        settings.extras["expired_token"] = expired
+        settings.secrets.append(expired)
+    return settings
+
+
+def _kerberos_identity(service: str, table: Any, where: str, path: Path | str | None) -> Identity:
+    """Another Kerberos identity (e.g. the low-privilege one): its own ccache, or keytab and principal."""
+    if not isinstance(table, dict) or not (table.get("ccache") or table.get("keytab")):
+        raise TargetError(f"{where}: must be {{ ccache = \"...\" }} or {{ keytab = \"...\", principal = \"...\" }}")
+    store = {"ccache": str(_relative(table["ccache"], path))} if table.get("ccache") else \
+        {"client_keytab": str(_relative(table["keytab"], path))}
+    from conformance.credentials.spnego import SpnegoInitiator
+
+    try:
+        initiator = SpnegoInitiator(service, store=store, principal=table.get("principal"))
+    except Exception as exc:  # gssapi's errors are long; the first line says enough
+        raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
+    return Identity("kerberos", table.get("expected_principal") or initiator.principal, initiator.header)

@@ -57,6 +57,7 @@ class ReferenceServer:
 
     async def start(self) -> None:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
+        from reference_server.gateway.http_server import HardenedAppRunner
 
         guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
         self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes,
@@ -71,8 +72,9 @@ class ReferenceServer:
         await self._grpc.start()
         if self.queue_cache is not None:
             await self.queue_cache.start()
-        self._runner = web.AppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
-                                     access_log=None)
+        # One header limit for both transports, quiet refusals, bounded inflation (gateway/http_server.py).
+        self._runner = HardenedAppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
+                                         access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.http_port)
         try:

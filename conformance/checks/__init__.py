@@ -57,6 +57,9 @@ class Check:
     scheme: str = ""
     mutating: bool = False
     profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})   # the eras judged (conformance.eras)
+    # Intrusive: may upset or take down a real server (e.g. armada-2026 panics on a Basic
+    # value without a colon); run only when asked (--intrusive) or against the embedded server.
+    intrusive: bool = False
 
     def run(self, ctx: Any) -> None:
         self.function(ctx, **dict(self.params))
@@ -80,6 +83,7 @@ def changes_state(method: str) -> bool:
 
 def family(id_template: str, category: str, requirement: str, rows: Iterable[Mapping[str, Any]] = ({},),
            *, severity: Severity = Severity.REQUIRED, mutating: bool | Callable[[Mapping[str, Any]], bool] = False,
+           intrusive: bool = False,
            profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
 
@@ -97,6 +101,7 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
                 function=function, params=tuple(row.items()), severity=severity,
                 method=str(row.get("method", "")), transport=str(row.get("transport", "")),
                 scheme=str(row.get("scheme", "")), mutating=mutating(row) if callable(mutating) else mutating,
+                intrusive=intrusive,
                 profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"})))
         return function
 

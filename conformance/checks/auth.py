@@ -28,7 +28,7 @@ import grpc
 
 from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job, to_dict
-from conformance.credentials.malformed import malformed_authorization_values
+from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
 from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
@@ -222,10 +222,15 @@ def expired_oidc(settings: SchemeSettings, identity: Identity) -> str:
 
 
 def expired_kerberos(settings: SchemeSettings, identity: Identity) -> str:
+    """A token made with a since-expired ticket: the suite's realm makes one, a target file may give one."""
     realm = settings.extras.get("realm")
-    if realm is None:
-        raise NotConfigured("an expired Kerberos ticket can only be made in a realm the suite runs")
-    return str(realm.expired_negotiate(identity.principal))
+    if realm is not None:
+        return str(realm.expired_negotiate(identity.principal))
+    token = settings.extras.get("expired_token")
+    if not token:
+        raise NotConfigured("an expired Kerberos token comes from the suite's own realm or the target file "
+                            "([auth.kerberos] expired_token_env)")
+    return str(token)
 
 
 @dataclass(frozen=True)
@@ -291,6 +296,8 @@ def malformed(ctx: RunContext, scheme: str, transport: str) -> None:
     word = SCHEMES[scheme].word
     wrong_answers, sent = [], 0
     for label, value in malformed_authorization_values():
+        if label in INTRUSIVE:
+            continue  # its own, intrusive check: AUTH-BASIC-NOCOLON
         if value.strip().partition(" ")[0].lower() != word.lower() or not all(" " <= ch <= "~" for ch in value):
             continue  # another scheme's, or bytes no HTTP/2 header can carry
         try:

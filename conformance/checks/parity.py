@@ -152,6 +152,9 @@ def _cancel_job_set(ctx: RunContext) -> Pair:
         sets.append(job_set)
     pair = _call_both(ctx, "Submit/CancelJobSet", *({"queue": queue, "jobSetId": s} for s in sets))
     kinds = [[k for _, k, _ in ctx.events(queue, s)] for s in sets]
+    if not all("submitted" in k for k in kinds):
+        raise CheckFailed(f"the job sets' stored events are {kinds}: no submitted event to compare the "
+                          "cancellation by", {})
     if kinds[0] != kinds[1]:
         raise CheckFailed(f"CancelJobSet via gRPC left events {kinds[0]}, via REST {kinds[1]}", {})
     return pair
@@ -165,6 +168,10 @@ def _events(ctx: RunContext) -> Pair:
     grpc_result = ctx.stream("Event/GetJobSetEvents", request)
     rest_result = ctx.require_rest().stream("api.Event/GetJobSetEvents", request, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Event/GetJobSetEvents")
+    queued = sum(1 for m in grpc_result.messages if m.message.WhichOneof("events") == "queued")
+    if queued < 2:
+        raise CheckFailed(f"the job set of 2 submitted jobs shows {queued} queued events over gRPC: nothing "
+                          "stored to compare", {"messages": len(grpc_result.messages)})
     return Pair("Event/GetJobSetEvents", grpc_result.messages, rest_result.results)
 
 

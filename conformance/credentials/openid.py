@@ -78,6 +78,18 @@ class OpenIDProvider:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    @classmethod
+    def attach(cls, issuer: str, client_id: str = "armada", groups_claim: str = "groups") -> OpenIDProvider:
+        """A provider already running at ``issuer`` (e.g. one ``serve`` started), to ask for tokens.
+
+        Nothing is started, so ``stop`` has nothing to end. ValueError/OSError when the
+        issuer does not answer its discovery document.
+        """
+        provider = cls(client_id=client_id, groups_claim=groups_claim)
+        provider.discovery = provider._get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        provider.issuer = provider.discovery["issuer"]
+        return provider
+
     def start(self) -> None:
         """Start the process and wait for its discovery document (retrying a lost port race)."""
         for _attempt in range(3):

@@ -12,9 +12,12 @@ most to the least certain:
 2. secret values found that way in the target description are scrubbed
    wherever else they appear verbatim (e.g. echoed back in an error message);
 3. well-known credential shapes inside strings are masked: ``Basic``/``Bearer``
-   /``Negotiate`` credentials, ``Authorization:`` header lines, JWTs, the
-   password in ``scheme://user:password@host``, ``token=...`` style pairs and
-   PEM private keys;
+   /``Negotiate`` credentials (scheme name in any case), ``Authorization:`` header
+   lines, JWTs (any three-segment token whose header decodes to JSON), SPNEGO and
+   NTLM tokens and ``user:password`` base64 even without their scheme, any long
+   base64 block (mixed case with digits or ``+/=``: random bytes, not a word, an
+   ID or a path), the password in ``scheme://user:password@host``, ``token=...``
+   style pairs and PEM private keys;
 4. the output is made JSON-safe (bytes decoded, tuples to lists) so that the
    writers never see anything they could not serialise.
 
@@ -62,7 +65,11 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _AUTH_HEADER_LINE = re.compile(
     r"(?im)^([ \t]*(?:proxy-)?authorization[ \t]*:[ \t]*)([A-Za-z][\w-]*[ \t]+)?(\S.*?)[ \t]*$")
 _COOKIE_HEADER_LINE = re.compile(r"(?im)^([ \t]*(?:set-)?cookie[ \t]*:[ \t]*)(\S.*?)[ \t]*$")
-_SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Negotiate|Basic)([ \t]+)([A-Za-z0-9._~+/-]+=*)")
+_SCHEME_CREDENTIAL = re.compile(r"(?i)\b(Bearer|Negotiate|Basic)([ \t]+)([A-Za-z0-9._~+/-]+=*)")
+# Shapes that are credentials without any scheme word in front (see _mask_blob).
+_JWT_SHAPED = re.compile(r"(?<![\w.-])([A-Za-z0-9_-]{8,})\.([A-Za-z0-9_-]{8,})\.([A-Za-z0-9_-]*)")
+_BLOB = re.compile(r"(?<![\w+/=.~-])([A-Za-z0-9+/_~-]{8,}={0,2})(?![\w+/=.~-])")
+_MIN_BLOB = 16
 _URL_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)([^\s/@]+)(@)")
 _KEY_EQUALS_VALUE = re.compile(
     r"(?i)\b([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|session[_-]?id)[\w.-]*=)"
@@ -130,11 +137,55 @@ def _mask_scheme_credential(match: re.Match[str]) -> str:
         return match.group(0)  # a challenge parameter such as realm="armada"
     if token.lower() in _AUTH_PARAM_NAMES and following == "=":
         return match.group(0)
-    if scheme == "Basic" and not _is_basic_credential(token):
+    if scheme.lower() == "basic" and not _is_basic_credential(token):
         return match.group(0)
-    if scheme != "Basic" and _looks_like_prose(token):
+    if scheme.lower() != "basic" and _looks_like_prose(token):
         return match.group(0)  # "Bearer token", "Negotiate required.": prose, not credentials
     return f"{scheme}{space}{REDACTED}"
+
+
+def _b64_bytes(token: str) -> bytes | None:
+    """``token`` decoded as base64 or base64url (padding optional), or None."""
+    text = token.rstrip("=")
+    alphabet = "-_" if ("-" in text or "_" in text) else "+/"
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=alphabet.encode(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _mask_jwt_shaped(match: re.Match[str]) -> str:
+    """Three dot-separated base64url segments whose first decodes to a JSON object: a JWT."""
+    header = _b64_bytes(match.group(1))
+    if header is not None and header.lstrip().startswith(b"{"):
+        return REDACTED
+    return match.group(0)
+
+
+def _is_credential_blob(token: str) -> bool:
+    """A scheme-less secret: SPNEGO/NTLM, ``user:password`` base64, or random-looking base64.
+
+    Random base64 of 12+ bytes almost surely mixes cases and has a digit, ``+`` or ``=``;
+    words, check IDs, queue names (lower case), job IDs (upper case), CamelCase names
+    and paths do not, so they stay readable.
+    """
+    if token.startswith("/"):
+        return False
+    raw = _b64_bytes(token)
+    if raw is not None and (raw.startswith((b"\x60", b"NTLMSSP\x00")) and len(token) >= 12):
+        return True  # SPNEGO (an ASN.1 application tag) or NTLM
+    if raw is not None and b":" in raw and raw.isascii() and raw.decode("ascii").isprintable() \
+            and not raw.startswith(b":") and len(token) % 4 == 0:
+        return True  # user:password
+    if len(token) < _MIN_BLOB:
+        return False
+    mixed_case = re.search(r"[a-z]", token) is not None and re.search(r"[A-Z]", token) is not None
+    # A digit, '+' or '=': not '/' alone, which method names carry ("Event/GetJobSetEvents").
+    return mixed_case and re.search(r"[0-9+=]", token) is not None
+
+
+def _mask_blob(match: re.Match[str]) -> str:
+    return REDACTED if _is_credential_blob(match.group(1)) else match.group(0)
 
 
 def _mask_auth_header_line(match: re.Match[str]) -> str:
@@ -150,7 +201,9 @@ def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:
     text = _AUTH_HEADER_LINE.sub(_mask_auth_header_line, text)
     text = _COOKIE_HEADER_LINE.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _JWT.sub(REDACTED, text)
+    text = _JWT_SHAPED.sub(_mask_jwt_shaped, text)
     text = _SCHEME_CREDENTIAL.sub(_mask_scheme_credential, text)
+    text = _BLOB.sub(_mask_blob, text)
     text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
     text = _JSON_KEY_VALUE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
     text = _KEY_EQUALS_VALUE.sub(lambda m: f"{m.group(1)}{REDACTED}", text)

@@ -46,6 +46,14 @@ class AuthenticationError(Exception):
         self.www_authenticate = www_authenticate
 
 
+class InternalAuthError(RuntimeError):
+    """Authentication crashed and the crash escapes as an internal error (UNKNOWN / 500).
+
+    Raised only by fault switches (a refusal turned crash, a panicking authenticator),
+    so that the checks requiring "refused, not crashed" are proven able to fail.
+    """
+
+
 @dataclass(frozen=True)
 class Credentials:
     """An ``Authorization`` value split into its scheme (lower-cased) and the rest."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reference_server.auth import settings
-from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Principal
+from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, InternalAuthError, Principal
 from reference_server.config import ConfigError
 from reference_server.faults import Faults
 
@@ -43,6 +43,9 @@ class BasicScheme:
     async def authenticate(self, credentials: Credentials | None) -> AuthOutcome | None:
         if credentials is None or credentials.scheme != "basic":
             return None
+        if "basic-no-colon-panics" in self._faults and _lacks_colon(credentials.value):
+            # The fault: armada-2026's authenticator panics here, outside its panic recovery.
+            raise InternalAuthError("the Basic authenticator panicked on a value without a colon (fault)")
         user_name, password = _decode(credentials.value)
         user = self._users.get(user_name)
         expected = user.password if user is not None else self._decoy
@@ -68,6 +71,16 @@ def _decode(value: str) -> tuple[str, bytes]:
     if not value or not colon or not user_name:
         raise AuthenticationError(_MALFORMED, www_authenticate=CHALLENGE)
     return user_name, password.encode("utf-8")
+
+
+def _lacks_colon(value: str) -> bool:
+    """A non-empty, well-formed base64 payload without ``:`` (what armada-2026 indexes past)."""
+    if not value:
+        return False
+    try:
+        return b":" not in base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeError, ValueError):
+        return False
 
 
 def build(config: dict[str, Any], faults: Faults | None = None) -> BasicScheme:

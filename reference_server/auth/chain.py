@@ -4,26 +4,39 @@ Rules (the contract's): a scheme that finds no credentials of its kind passes to
 next; wrong credentials fail at once; when no scheme accepts, the call fails; a
 failure never falls through to anonymous. Whatever goes wrong inside a scheme, the
 caller gets AuthenticationError (UNAUTHENTICATED / 401), never an internal error.
+
+Hardening (issue 13): several credentials in one call are refused rather than letting
+one of them win (which one would depend on the transport), a value over
+``MAX_AUTHORIZATION_BYTES`` is refused unparsed, and no refusal or log line repeats
+any part of the value, since even its first word may be a bare secret.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from reference_server.auth import anonymous, basic, kerberos, oidc, settings
-from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Scheme, parse_authorization
+from reference_server.auth.base import (
+    AuthenticationError,
+    AuthOutcome,
+    Credentials,
+    InternalAuthError,
+    Scheme,
+    parse_authorization,
+)
 from reference_server.config import ConfigError
 from reference_server.faults import Faults
+from reference_server.limits import MAX_AUTHORIZATION_BYTES
 
 _LOG = logging.getLogger(__name__)
 BUILDERS = {"basic": basic.build, "oidc": oidc.build, "kerberos": kerberos.build}
+WORDS = {"basic": "Basic", "oidc": "Bearer", "kerberos": "Negotiate"}  # each scheme's Authorization word
 SCHEME_NAMES = (*BUILDERS, anonymous.ANONYMOUS)
 
 
-class AuthError(RuntimeError):
-    """Only raised under the fault ``auth-errors-are-internal``: a refusal escaping as a crash."""
+AuthError = InternalAuthError  # raised under the fault ``auth-errors-are-internal``: a refusal escaping as a crash
 
 
 class AuthChain:
@@ -31,17 +44,41 @@ class AuthChain:
         self.schemes = tuple(schemes)
         self.faults = faults or Faults()
 
+    async def authenticate_values(self, values: Sequence[str]) -> AuthOutcome:
+        """The caller's principal from every ``authorization`` value the call carried.
+
+        More than one is refused: a proxy adding its own, or a client smuggling a second
+        one past a filter that read the first, must not have the server pick a winner.
+        """
+        return await self._bent_by_fault(self._authenticate_values(values))
+
     async def authenticate(self, authorization: str | None) -> AuthOutcome:
         """The caller's principal from the ``authorization`` value (None: no header at all)."""
+        return await self._bent_by_fault(self._authenticate(authorization))
+
+    async def _bent_by_fault(self, attempt: Awaitable[AuthOutcome]) -> AuthOutcome:
         try:
-            return await self._authenticate(authorization)
+            return await attempt
         except AuthenticationError as exc:
             if "auth-errors-are-internal" in self.faults:
                 # The fault: the refusal escapes the transport's handling, as an unexpected error.
                 raise AuthError(f"authentication crashed: {exc.message}") from None
             raise
 
+    async def _authenticate_values(self, values: Sequence[str]) -> AuthOutcome:
+        if "several-credentials-last-wins" in self.faults:
+            values = values[-1:]  # the fault: the last of several values decides, as a naive header map does
+        if len(values) > 1:
+            raise AuthenticationError(f"{len(values)} Authorization values given; send exactly one", self.challenge)
+        return await self._authenticate(values[0] if values else None)
+
     async def _authenticate(self, authorization: str | None) -> AuthOutcome:
+        if authorization is not None and len(authorization.encode("utf-8", "surrogateescape")) \
+                > MAX_AUTHORIZATION_BYTES:
+            if "oversize-authorization-crashes" in self.faults:
+                raise InternalAuthError("authentication crashed on an oversize Authorization value (fault)")
+            raise AuthenticationError(f"Authorization value longer than {MAX_AUTHORIZATION_BYTES} bytes",
+                                      self.challenge)
         credentials = None if authorization is None else parse_authorization(authorization)
         for scheme in self.schemes:
             outcome = await self._try(scheme, credentials)
@@ -64,12 +101,14 @@ class AuthChain:
     async def _try(self, scheme: Scheme, credentials: Credentials | None) -> AuthOutcome | None:
         try:
             return await scheme.authenticate(credentials)
-        except AuthenticationError:
+        except (AuthenticationError, InternalAuthError):
             raise
-        except Exception:
-            # A bug, not the caller's fault; still UNAUTHENTICATED, never a 500. The log has
-            # the traceback but not the header value (it may hold a password or token).
-            _LOG.exception("authentication scheme %s failed unexpectedly", scheme.name)
+        except Exception as exc:
+            # A bug, not the caller's fault; still UNAUTHENTICATED, never a 500. One line,
+            # no traceback and no exception text (either may repeat the header value, and
+            # a caller could repeat the request to flood the log): the type and where.
+            _LOG.error("authentication scheme %s failed unexpectedly: %s at %s", scheme.name,
+                       type(exc).__name__, _where(exc))
             raise AuthenticationError("authentication failed", www_authenticate=scheme.challenge) from None
 
     def _nobody_accepted(self, credentials: Credentials | None) -> AuthenticationError:
@@ -77,8 +116,19 @@ class AuthChain:
             return AuthenticationError("authentication required: no Authorization given", self.challenge)
         if not credentials.scheme:
             return AuthenticationError("empty Authorization value", self.challenge)
-        shown = credentials.scheme[:32].encode("ascii", "replace").decode("ascii")
-        return AuthenticationError(f"authorization scheme {shown!r} is not accepted by this server", self.challenge)
+        accepted = [WORDS[scheme.name] for scheme in self.schemes if scheme.name in WORDS]
+        offer = f"; this server accepts {', '.join(accepted)}" if accepted else ""
+        return AuthenticationError(f"the Authorization scheme is not one this server accepts{offer}", self.challenge)
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame of ``exc``: enough to find the bug, nothing of the input."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
 
 
 def build_chain(auth_table: dict[str, Any], faults: Faults | None = None) -> AuthChain:

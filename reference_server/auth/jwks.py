@@ -67,7 +67,9 @@ class JwksCache:
             self.fetch_count += 1
             self._keys = await self._fetch()
             self._fetched_at = time.monotonic()
-            _LOG.info("fetched %d signing key(s) from %s (wanted kid %s)", len(self._keys), self.issuer, kid)
+            # The kid is the caller's text (part of a token): the log says only why keys were fetched.
+            _LOG.info("fetched %d signing key(s) from %s (%s)", len(self._keys), self.issuer,
+                      "for an unknown key id" if kid is not None else "first use or expiry")
 
     async def _fetch(self) -> list[dict[str, Any]]:
         try:

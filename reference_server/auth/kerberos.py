@@ -26,6 +26,7 @@ from reference_server.faults import Faults
 
 _LOG = logging.getLogger(__name__)
 CHALLENGE = "Negotiate"
+_REPLAYED = "Kerberos token was already used (replay)"
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,11 @@ class KerberosScheme:
     name = "kerberos"
     challenge: str | None = CHALLENGE
 
-    def __init__(self, config: KerberosSettings, faults: Faults | None = None) -> None:
+    def __init__(self, config: KerberosSettings, faults: Faults | None = None,
+                 replays: ReplayCache | None = None) -> None:
         self.settings = config
         self._credentials = _acceptor_credentials(config)
-        self._replays = ReplayCache()
+        self._replays = replays if replays is not None else ReplayCache()
         self._faults = faults or Faults()
         self._remembered: dict[bytes, AuthOutcome] = {}  # only under the fault negotiate-replay-accepted
 
@@ -72,10 +74,17 @@ class KerberosScheme:
             raise
 
     async def _authenticate_token(self, token: bytes) -> AuthOutcome:
-        """Accept one fresh token: refuse a replay, run GSSAPI, name the principal."""
-        if not self._replays.first_use(token):
-            raise _rejected("Kerberos token was already used (replay)")
+        """Accept one fresh token: refuse a replay, run GSSAPI, name the principal.
+
+        The token enters the replay cache only once GSSAPI has accepted it, so garbage
+        cannot evict genuine entries; ``record`` after the accept also catches two
+        concurrent uses of one token (the event loop runs it for one of them first).
+        """
+        if self._replays.seen(token):
+            raise _rejected(_REPLAYED)
         accepted = await asyncio.to_thread(self._accept, token)
+        if not self._replays.record(token):
+            raise _rejected(_REPLAYED)
         keep_realm = not self.settings.strip_realm or "wrong-principal" in self._faults
         name = accepted.initiator if keep_realm else _strip_realm(accepted.initiator)
         headers = {}

@@ -5,17 +5,22 @@ neither ``none`` nor an HMAC keyed with the public key can pass); the key is one
 issuer publishes and fits ``alg``; signature, ``iss``, ``aud`` (the client id, unless
 ``skip_audience_check``), ``exp``/``nbf`` with the configured leeway; a non-empty
 ``sub``. The principal is ``sub``; groups come from the configured claim.
+
+``exp``, ``nbf`` and ``iat`` must be JSON numbers (RFC 7519 NumericDate). PyJWT reads
+them through ``int()``, so a *string* ``"9999999999"`` would pass as a far-future
+expiry and ``Infinity`` would crash it; their types are checked before anything else.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from reference_server.auth import settings
+from reference_server.auth import oidc_faults, settings
 from reference_server.auth.base import AuthenticationError, AuthOutcome, Credentials, Principal
 from reference_server.auth.jwks import JwksCache, KeysUnavailable
 from reference_server.config import ConfigError
@@ -86,10 +91,14 @@ class OidcScheme:
         except jwt.PyJWTError:
             raise _rejected("bearer token is not a JWT") from None
         algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in self.settings.algorithms:
-            raise _rejected(f"token algorithm {str(algorithm)[:20]!r} is not accepted")
         if kid is not None and not isinstance(kid, str):
             raise _rejected("token key id is not a string")
+        unverified = _check_numeric_dates(token, exp_optional="oidc-exp-optional" in self._faults)
+        if algorithm not in self.settings.algorithms:
+            forged = await oidc_faults.accept_forgery(self, token, algorithm, kid)
+            if forged is not None:
+                return self._decode(token, algorithm, None, exp_missing=unverified.get("exp") is None)
+            raise _rejected(f"token algorithm {str(algorithm)[:20]!r} is not accepted")
         try:
             candidates = await self.keys.keys(kid)
         except KeysUnavailable as exc:
@@ -98,29 +107,35 @@ class OidcScheme:
         keys = [key for key in (_usable_key(jwk, algorithm) for jwk in candidates) if key is not None]
         if not keys:
             raise _rejected("token is signed with a key the issuer does not publish")
-        return self._decode_with_any(token, algorithm, keys)
+        return self._decode_with_any(token, algorithm, keys, exp_missing=unverified.get("exp") is None)
 
-    def _decode_with_any(self, token: str, algorithm: str, keys: list[jwt.PyJWK]) -> dict[str, Any]:
+    def _decode_with_any(self, token: str, algorithm: str, keys: list[jwt.PyJWK],
+                         exp_missing: bool) -> dict[str, Any]:
         """Claims from the first key whose signature verifies (several only when no ``kid``)."""
         failure: Exception | None = None
         for key in keys:
             try:
-                return self._decode(token, algorithm, key)
+                return self._decode(token, algorithm, key, exp_missing)
             except jwt.InvalidSignatureError as exc:
                 failure = exc
             except jwt.PyJWTError as exc:
                 raise _rejected(_reason(exc)) from None
         raise _rejected(_reason(failure or jwt.InvalidSignatureError()))
 
-    def _decode(self, token: str, algorithm: str, key: jwt.PyJWK) -> dict[str, Any]:
+    def _decode(self, token: str, algorithm: str, key: jwt.PyJWK | None, exp_missing: bool) -> dict[str, Any]:
+        """Verified claims; ``key`` None only for a forgery a fault let through (signature checked there)."""
         check_audience = not self.settings.skip_audience_check
+        faults = self._faults
+        exp_optional = exp_missing and "oidc-exp-optional" in faults
         # Every verification is named explicitly: PyJWT turns the unnamed ones off when
         # verify_signature is off, and a fault must bend exactly one thing.
         options: jwt.types.Options = {
-            "require": ["exp", "iss", "sub"], "verify_aud": check_audience, "verify_iss": True,
-            "verify_nbf": True, "verify_iat": True,
-            "verify_signature": "oidc-skips-signature" not in self._faults,
-            "verify_exp": "oidc-accepts-expired" not in self._faults,
+            "require": ["iss", "sub"] if exp_optional else ["exp", "iss", "sub"],
+            "verify_aud": check_audience and "oidc-any-audience" not in faults,
+            "verify_iss": "oidc-any-issuer" not in faults,
+            "verify_nbf": "oidc-ignores-nbf" not in faults, "verify_iat": True,
+            "verify_signature": key is not None and "oidc-skips-signature" not in faults,
+            "verify_exp": "oidc-accepts-expired" not in faults and not exp_optional,
         }
         return jwt.decode(
             token, key=key, algorithms=[algorithm],
@@ -129,6 +144,28 @@ class OidcScheme:
             leeway=self.settings.leeway_seconds,
             options=options,
         )
+
+
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
+
+
+def _check_numeric_dates(token: str, exp_optional: bool = False) -> dict[str, Any]:
+    """The unverified claims, refused when a time claim is not a finite number (refusing is safe).
+
+    ``exp_optional`` is the fault ``oidc-exp-optional``: an ``exp`` of null passes as absent.
+    """
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise _rejected("bearer token is malformed") from None
+    for name in NUMERIC_DATE_CLAIMS:
+        value = claims.get(name)
+        if name == "exp" and value is None and exp_optional:
+            continue
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)
+                               or not math.isfinite(value)):
+            raise _rejected(f"token claim {name!r} is not a number")
+    return claims
 
 
 def _usable_key(jwk: dict[str, Any], algorithm: str) -> jwt.PyJWK | None:

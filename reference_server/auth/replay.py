@@ -4,6 +4,11 @@ MIT krb5's replay cache already refuses a replayed authenticator in our tests, b
 it can be switched off by the deployment (``KRB5RCACHETYPE=none``) or live on a
 file system shared oddly; this keeps the server's promise regardless. Entries expire
 once a replayed token could no longer pass Kerberos' clock-skew check anyway.
+
+Only tokens GSSAPI has *accepted* are recorded (``record`` after the accept step;
+``seen`` before it records nothing). Were every presented token recorded, anyone could
+push the real ones out with garbage (the cache is bounded) and then replay them; this
+way flushing the cache takes as many genuine tickets as it holds.
 """
 
 from __future__ import annotations
@@ -19,8 +24,13 @@ class ReplayCache:
         self._max = max_entries
         self._seen: OrderedDict[bytes, float] = OrderedDict()  # digest -> expiry, oldest first
 
-    def first_use(self, token: bytes) -> bool:
-        """Record the token; False if it was already seen and has not expired.
+    def seen(self, token: bytes) -> bool:
+        """Whether the token was recorded and has not expired; records nothing (a cheap early refusal)."""
+        self._expire(time.monotonic())
+        return hashlib.sha256(token).digest() in self._seen
+
+    def record(self, token: bytes) -> bool:
+        """Record an *accepted* token; False if it was already recorded and has not expired.
 
         Only a digest is kept, so the memory never holds usable credentials.
         """

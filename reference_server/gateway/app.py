@@ -39,8 +39,10 @@ from reference_server.gateway.errors import (
 from reference_server.gateway.metadata import incoming_headers, outgoing_metadata, request_timeout
 from reference_server.gateway.streams import LineEncoders, StreamPump, grpc_stream_path, write_lines
 from reference_server.json_codec import BadRequest, JsonCodec
+from reference_server.limits import MAX_HEADER_BYTES, clip
 
 log = logging.getLogger(__name__)
+CLIENT_CLOSED = 499  # nginx's status for a request whose client went away; never reaches anyone
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -56,10 +58,12 @@ class Gateway:
         self.encoders = LineEncoders(self.codec)
         self.channel: grpc.aio.Channel | None = None
         self.open_calls: set[Any] = set()
+        self.open_pumps: set[StreamPump] = set()  # live REST streams (tests read their buffered bytes)
 
     async def open(self, _app: web.Application) -> None:
         size = self.config.max_message_bytes
-        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size)]
+        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size),
+                   ("grpc.max_metadata_size", MAX_HEADER_BYTES), ("grpc.absolute_max_metadata_size", MAX_HEADER_BYTES)]
         self.channel = grpc.aio.insecure_channel(self.grpc_target, options=options)
 
     async def shutdown(self, _app: web.Application) -> None:
@@ -78,7 +82,7 @@ class Gateway:
         return functools.partial(self.handle_unary, route)
 
     async def handle_unary(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
-        msg = await build_request(route, request, self.codec, self.faults)
+        msg = await build_request(route, request, self.codec, self.faults, self.config.max_message_bytes)
         metadata, timeout = outgoing_metadata(request), request_timeout(request)
         response_class = protos.message_class(route.method.output_type.full_name)
         assert self.channel is not None
@@ -117,7 +121,7 @@ class Gateway:
                             content_type=JSON_TYPE, headers=headers)
 
     async def handle_stream(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
-        msg = await build_request(route, request, self.codec, self.faults)
+        msg = await build_request(route, request, self.codec, self.faults, self.config.max_message_bytes)
         metadata, timeout = outgoing_metadata(request), request_timeout(request)
         assert self.channel is not None
         path, batched = grpc_stream_path(route)
@@ -125,11 +129,13 @@ class Gateway:
                                          response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
         self.open_calls.add(call)
         pump = StreamPump(call, self.encoders.for_route(route), request, batched=batched)
+        self.open_pumps.add(pump)
         try:
             return await self._relay(route, request, pump)
         finally:
             pump.close()  # cancels the call: a no-op once finished, else frees the server-side stream
             self.open_calls.discard(call)
+            self.open_pumps.discard(pump)
 
     async def _relay(self, route: protos.HttpRoute, request: web.Request, pump: StreamPump) -> web.StreamResponse:
         lines, error = await pump.take()
@@ -168,7 +174,7 @@ def _error_middleware(faults: Faults, chosen: Flavour) -> Callable[..., Awaitabl
         try:
             return await handler(request)
         except BadRequest as exc:
-            return error_response(grpc.StatusCode.INVALID_ARGUMENT, str(exc), faults)
+            return error_response(grpc.StatusCode.INVALID_ARGUMENT, clip(str(exc)), faults)
         except (web.HTTPMethodNotAllowed, web.HTTPNotFound) as exc:
             return routing_error(exc, faults, chosen)
         except web.HTTPRequestEntityTooLarge as exc:
@@ -178,8 +184,12 @@ def _error_middleware(faults: Faults, chosen: Flavour) -> Callable[..., Awaitabl
             if exc.status < 400:
                 raise
             return error_response(grpc.StatusCode.UNKNOWN, exc.reason, faults, status=exc.status)
-        except (asyncio.CancelledError, ConnectionError):
+        except asyncio.CancelledError:
             raise
+        except ConnectionError:
+            # The client left (a watcher closing its stream early): nobody to answer, nothing to
+            # log. aiohttp drops a response it cannot write quietly; an exception it would log.
+            return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
         except Exception:
             log.exception("REST gateway: unexpected error on %s %s", request.method, request.path)
             return error_response(grpc.StatusCode.INTERNAL, "internal error in the REST gateway", faults)

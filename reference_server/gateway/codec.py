@@ -17,6 +17,7 @@ from google.protobuf import descriptor, message
 
 import protos
 from reference_server.faults import Faults
+from reference_server.gateway.body import read_body
 from reference_server.json_codec import BadRequest, JsonCodec
 
 FD = descriptor.FieldDescriptor
@@ -32,18 +33,18 @@ _BOOLS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": T
 
 
 async def build_request(route: protos.HttpRoute, request: web.Request, codec: JsonCodec,
-                        faults: Faults) -> message.Message:
+                        faults: Faults, body_limit: int) -> message.Message:
     """The request message of ``route`` from the HTTP request's body, path and query."""
     msg = protos.message_class(route.method.input_type.full_name)()
     if route.body == "*":
         try:
-            codec.parse_body(await request.read(), msg)
+            codec.parse_body(await read_body(request, body_limit), msg)
         except BadRequest:
             if "rest-500-on-bad-input" in faults:
                 raise web.HTTPInternalServerError(reason="Internal Server Error") from None
             raise
     elif route.body:
-        _parse_body_field(codec, route.body, await request.read(), msg)
+        _parse_body_field(codec, route.body, await read_body(request, body_limit), msg)
     for name in route.path_params:
         if not set_field_path(msg, name, [request.match_info[name]], f"path parameter {name}"):
             raise BadRequest(f"path parameter {name} names no field of {msg.DESCRIPTOR.full_name}")

@@ -89,6 +89,8 @@ def stream_error_body(error: Any, faults: Faults) -> dict[str, Any]:
     status = http_status(error.code(), faults)
     inner: dict[str, Any] = {"grpc_code": grpc_code_number(error.code()), "http_code": status,
                              "message": error.details() or "", "http_status": status_text(status)}
+    if "rest-error-body-no-code" in faults:
+        del inner["grpc_code"]
     details = status_details(error.trailing_metadata())
     if details:
         inner["details"] = details

@@ -28,7 +28,7 @@ def outgoing_metadata(request: web.Request) -> list[tuple[str, str | bytes]]:
     for key, value in request.headers.items():
         lower = key.lower()
         if lower == "authorization":
-            metadata.append(("authorization", _ascii_value(key, value)))
+            metadata.append(("authorization", _authorization_value(value)))
         elif lower.startswith(_METADATA_PREFIX):
             name = lower[len(_METADATA_PREFIX):]
             if not _METADATA_KEY.match(name) or name.startswith("grpc-"):
@@ -39,6 +39,19 @@ def outgoing_metadata(request: web.Request) -> list[tuple[str, str | bytes]]:
     if request.host:
         metadata.append(("x-forwarded-host", _ascii_value("Host", request.host)))
     return metadata
+
+
+def _authorization_value(value: str) -> str:
+    """The value as metadata; one gRPC cannot carry (raw non-ASCII) becomes one no scheme accepts.
+
+    The caller then gets the 401 and challenge the chain gives over gRPC, not a 400 of
+    the gateway's own: the same answer on both transports. The scheme word is kept when
+    it is one, so the refusal names the scheme that was tried.
+    """
+    if all(" " <= ch <= "~" for ch in value):
+        return value
+    word = value.strip().partition(" ")[0]
+    return f"{word if word.isascii() and word.isalnum() else 'Invalid'} !not-ascii!"
 
 
 def _ascii_value(key: str, value: str) -> str:

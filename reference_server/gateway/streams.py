@@ -32,6 +32,10 @@ _DISCONNECT_POLL_S = 0.25
 # per few dozen events during a replay, and a watcher still sees each event within ms.
 _BATCH_LINES = 64
 _COALESCE_S = 0.002
+# Backpressure: the pump stops reading gRPC while this much is queued for a writer that is
+# blocked on a slow HTTP reader, so gRPC flow control holds the rest at the server. Memory
+# per stream stays below this plus one batch of the event log (256 events).
+HIGH_WATER_BYTES = 256 * 1024
 
 
 class LineEncoders:
@@ -70,6 +74,11 @@ class StreamPump:
     each line as soon as it arrives. A timer checks every quarter second whether
     the HTTP client has gone and then cancels the gRPC call: aiohttp does not
     cancel handlers on disconnect by default, and a watching stream may be idle.
+
+    Backpressure (issue 13 item 2): once ``HIGH_WATER_BYTES`` are queued the pump
+    waits for the writer to take them; a writer blocked by a reader that stopped
+    reading therefore stops the pump, instead of the pump buffering the whole job set.
+    ``peak_bytes`` records the most it ever held (the tests' measured ceiling).
     """
 
     def __init__(self, call: grpc.aio.UnaryStreamCall, encode: LineEncoder,
@@ -79,6 +88,10 @@ class StreamPump:
         self.encode = encode
         self.request = request
         self.pending: list[bytes] = []
+        self.pending_bytes = 0
+        self.peak_bytes = 0
+        self._space = asyncio.Event()
+        self._space.set()
         self.error: grpc.aio.AioRpcError | None = None
         self.initial_metadata: Any = ()
         self.finished = False
@@ -93,13 +106,17 @@ class StreamPump:
         try:
             self.initial_metadata = await call.initial_metadata()
             async for raw in call:
-                if self.batched:
-                    pending.extend(encode(event) for number, event in wire_fields(raw) if number == 1)
-                else:
-                    pending.append(encode(raw))
+                lines = ([encode(event) for number, event in wire_fields(raw) if number == 1] if self.batched
+                         else [encode(raw)])
+                pending.extend(lines)
+                self.pending_bytes += sum(map(len, lines))
+                self.peak_bytes = max(self.peak_bytes, self.pending_bytes)
                 waiter = self._waiter
                 if waiter is not None and not waiter.done():
                     waiter.set_result(None)
+                if self.pending_bytes >= HIGH_WATER_BYTES:
+                    self._space.clear()
+                    await self._space.wait()  # the writer is behind: read no more until it catches up
         except grpc.aio.AioRpcError as exc:
             self.error = exc
             self.initial_metadata = _safe_initial_metadata(exc)
@@ -119,6 +136,7 @@ class StreamPump:
         if _client_gone(self.request):
             self.disconnected = True
             self.call.cancel()
+            self._space.set()
             self._wake()
             return
         self._timer = self._loop.call_later(_DISCONNECT_POLL_S, self._check_client)
@@ -140,6 +158,8 @@ class StreamPump:
             return [], None
         lines = self.pending[:]
         self.pending.clear()
+        self.pending_bytes = 0
+        self._space.set()
         return lines, (self.error if self.finished else None)
 
 

@@ -27,8 +27,9 @@ from reference_server.faults import CATALOGUE, Fault
 THROUGHPUT_SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
 # A plausible healthy baseline that a throttled server falls far short of (regression gate).
 SLOW_BASELINE = RunReport(target={}, profile="current", suite_version="baseline", started="2026-01-01T00:00:00Z",
-                          finished="2026-01-01T00:01:00Z", machine={}, verdict="pass", figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower())
-                                               for t in ("GRPC", "REST")])
+                          finished="2026-01-01T00:01:00Z", machine={}, verdict="pass",
+                          figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower())
+                                   for t in ("GRPC", "REST")])
 # Gate options a fault run needs beyond the small workload (the fault's checks are gates).
 OPTIONS: dict[str, dict[str, Any]] = {
     "slow-event-stream": {"min_events_per_second": 5000, "max_p99_ms": 15, "max_regression": 0.5,
@@ -57,7 +58,10 @@ def _run(environment: EmbeddedEnvironment, tmp: Path, only: tuple[str, ...] = ()
     extra = dict(options or {})
     if "baseline" in extra:
         extra["baseline"] = str(write_json(extra["baseline"], tmp / "baseline.json"))
-    return run_suite(target, RunOptions(only=only, report_dir=None, **THROUGHPUT_SMALL, **extra))
+    report = run_suite(target, RunOptions(only=only, report_dir=None, **THROUGHPUT_SMALL, **extra))
+    if report.interrupted:  # Ctrl-C: the runner cleaned up; stop the test session too
+        raise KeyboardInterrupt
+    return report
 
 
 def _outcomes(report: RunReport) -> dict[str, Outcome]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from report_samples import BASIC_HEADER, BASIC_PASSWORD, BEARER, CLIENT_SECRET, SECRETS, URL_PASSWORD, make_report
 
 from conformance.report import REDACTED, redact, redact_report, redact_text, report_to_json
@@ -112,3 +113,51 @@ def test_redact_report_does_not_modify_its_input() -> None:
     report = make_report()
     redact_report(report)
     assert report.target["auth"]["basic"]["password"] == BASIC_PASSWORD
+
+
+# ---- issue 13 item 13: case-insensitive schemes and scheme-less shapes ----------------
+
+_B64 = base64.b64encode
+_SPNEGO = _B64(b"\x60\x82\x02\x10\x06\x06\x2b\x06\x01\x05\x05\x02\xa0\x82" + bytes(range(64))).decode()
+_JWT_SPACED = (base64.urlsafe_b64encode(b'{ "alg": "RS256" }').decode().rstrip("=") + "."
+               + base64.urlsafe_b64encode(b'{"sub": "alice"}').decode().rstrip("=") + ".c2lnbmF0dXJlLWJ5dGVz")
+_RANDOM = "q8Zr3Kx0Vb7Lm2Np5Tw9Yd"  # 22 chars of random-looking base64
+
+# (text, secret that must not survive or None when the text must come back unchanged)
+SHAPES = [
+    ("negotiate " + _SPNEGO, _SPNEGO),
+    ("NEGOTIATE " + _SPNEGO, _SPNEGO),
+    ("basic " + _B64(b"alice:s3cret").decode(), _B64(b"alice:s3cret").decode()),
+    ("BASIC " + _B64(b"alice:s3cret").decode(), _B64(b"alice:s3cret").decode()),
+    ("bearer " + _RANDOM, _RANDOM),
+    ("Token " + _RANDOM, _RANDOM),                                       # any scheme word
+    ("KubernetesAuth " + _RANDOM + "==", _RANDOM),
+    ("value was " + _SPNEGO, _SPNEGO),                                   # SPNEGO without its scheme
+    ("got " + _B64(b"alice:s3cret").decode() + " back", _B64(b"alice:s3cret").decode()),  # bare Basic payload
+    ("TlRMTVNTUAABAAAAB4IIog==", "TlRMTVNTUAABAAAAB4IIog"),               # NTLM without its scheme
+    ("header " + _JWT_SPACED, _JWT_SPACED),                              # JWT whose header is not 'eyJ'
+    ("token=" + _RANDOM, _RANDOM),
+    # prose, identifiers, names and paths stay readable
+    ("Basic authentication failed for the Bearer token", None),
+    ("bearer token rejected: token has expired", None),
+    ('challenge Negotiate, Basic realm="armada"', None),
+    ("AUTH-OIDC-KEYCONFUSION-GRPC failed: expected UNAUTHENTICATED / 401, got OK", None),
+    ("queue conformance-11300a1b-q-12 does not exist", None),
+    ("job 01HZX4K7Q2M8N9P3R5T6V7W8Y9 submitted", None),
+    ("field JobSubmitRequestItem.podSpec is required", None),
+    ("GET /v1/queue/conformance-0130-q-3/info answered 404", None),
+    ("the request is not a valid api.QueueGetRequest message", None),
+    ("the REST answer of Event/GetJobSetEvents is not valid JSON", None),
+    ("QueueService/CreateQueue answered UNIMPLEMENTED", None),
+    ("sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", None),
+    ("host www.example.com.internal resolved", None),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), SHAPES)
+def test_credential_shapes_are_masked_and_prose_is_not(text: str, secret: str | None) -> None:
+    out = redact_text(text)
+    if secret is None:
+        assert out == text
+    else:
+        assert secret not in out and REDACTED in out
