@@ -49,13 +49,21 @@ ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
 
 def fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the document schemathesis can load: ``type: file`` stream responses as objects."""
+    """A copy of the document schemathesis can load: ``type: file`` stream responses as objects.
+
+    Enum definitions also take their numbers: real Armada writes enums as numbers (Go's
+    encoding/json), which is SWAGGER-EnumsAsNames' finding, not this run's.
+    """
     out = copy.deepcopy(doc)
     for item in (out.get("paths") or {}).values():
         for op in (item.values() if isinstance(item, dict) else ()):
             for response in ((op.get("responses") or {}).values() if isinstance(op, dict) else ()):
                 if isinstance(response, dict) and is_file_stream(response.get("schema")):
                     response["schema"]["type"] = "object"
+    definitions = out.get("definitions") or {}
+    for name, schema in list(definitions.items()):
+        if isinstance(schema, dict) and schema.get("type") == "string" and "enum" in schema:
+            definitions[name] = {"anyOf": [schema, {"type": "integer"}]}
     return out
 
 
