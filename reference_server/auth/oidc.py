@@ -97,7 +97,7 @@ class OidcScheme:
         if algorithm not in self.settings.algorithms:
             forged = await oidc_faults.accept_forgery(self, token, algorithm, kid)
             if forged is not None:
-                return self._decode(token, algorithm, None, exp_missing=unverified.get("exp") is None)
+                return self._decode(token, str(algorithm), None, exp_missing=unverified.get("exp") is None)
             raise _rejected(f"token algorithm {str(algorithm)[:20]!r} is not accepted")
         try:
             candidates = await self.keys.keys(kid)
@@ -138,7 +138,7 @@ class OidcScheme:
             "verify_exp": "oidc-accepts-expired" not in faults and not exp_optional,
         }
         return jwt.decode(
-            token, key=key, algorithms=[algorithm],
+            token, key=key if key is not None else "", algorithms=[algorithm],
             audience=self.settings.client_id if check_audience else None,
             issuer=self.settings.issuer,
             leeway=self.settings.leeway_seconds,

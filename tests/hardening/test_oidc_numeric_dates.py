@@ -28,7 +28,7 @@ async def test_a_genuine_token_is_accepted(chain: AuthChain, openid_provider: Op
 @pytest.mark.parametrize(("claim", "value"), [
     ("exp", "9999999999"), ("exp", True), ("exp", [9999999999]), ("exp", {"at": 1}),
     ("nbf", "0"), ("iat", str(int(time.time()))), ("exp", 1e400),
-])
+], ids=["exp-string", "exp-bool", "exp-list", "exp-object", "nbf-string", "iat-string-now", "exp-inf"])
 async def test_a_time_claim_that_is_not_a_number_is_refused(chain: AuthChain, openid_provider: OpenIDProvider,
                                                              claim: str, value: object) -> None:
     token = openid_provider.id_token("alice", [], extra_claims={claim: value})
