@@ -18,7 +18,7 @@ from conformance.cases import RICH_QUEUE, tiny_job
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
-from conformance.eras import profiles_of
+from conformance.eras import profiles_of, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 
@@ -37,7 +37,7 @@ class Pair:
 
 def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: dict | None = None) -> Pair:
     grpc_result = ctx.call(method, grpc_request)
-    rest_result = ctx.require_rest().call(f"api.{method}", rest_request if rest_request is not None else grpc_request,
+    rest_result = ctx.require_rest().call(wire(method), rest_request if rest_request is not None else grpc_request,
                                           headers=ctx.headers())
     rest_offered(method, rest_result)
     if grpc_result.code != "OK" or rest_result.status != 200:
@@ -94,7 +94,7 @@ def _batch(ctx: RunContext, method: str) -> Pair:
 def _get_queues(ctx: RunContext) -> Pair:
     mine = {ctx.create_queue(**RICH_QUEUE), ctx.create_queue()}
     grpc_result = ctx.stream("Submit/GetQueues", {})
-    rest_result = ctx.require_rest().stream("api.Submit/GetQueues", {}, headers=ctx.headers())
+    rest_result = ctx.require_rest().stream(wire("Submit/GetQueues"), {}, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
     ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
     try:  # either oneof form: {"queue": ...} or Go's {"Event": {"queue": ...}}
@@ -166,7 +166,7 @@ def _events(ctx: RunContext) -> Pair:
     ctx.wait_for(queue, job_set, lambda kinds: kinds.count("queued") >= 2, timeout=5)
     request = {"queue": queue, "id": job_set}
     grpc_result = ctx.stream("Event/GetJobSetEvents", request)
-    rest_result = ctx.require_rest().stream("api.Event/GetJobSetEvents", request, headers=ctx.headers())
+    rest_result = ctx.require_rest().stream(wire("Event/GetJobSetEvents"), request, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Event/GetJobSetEvents")
     queued = sum(1 for m in grpc_result.messages if m.message.WhichOneof("events") == "queued")
     if queued < 2:
@@ -259,7 +259,7 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: 
     grpc_result = (ctx.stream if streaming else ctx.call)(method, request)
     if grpc_result.ok and method not in cases.MAY_ACCEPT:
         raise CheckFailed(f"{method} accepted a request it must refuse", {"request": request})
-    rest_result = (rest.stream if streaming else rest.call)(f"api.{method}", request, headers=ctx.headers())
+    rest_result = (rest.stream if streaming else rest.call)(wire(method), request, headers=ctx.headers())
     if grpc_result.ok:
         _same_acceptance(ctx, method, request, grpc_result, rest_result)
         return

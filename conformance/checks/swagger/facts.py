@@ -15,7 +15,7 @@ from typing import Any
 from google.protobuf import descriptor
 
 import protos
-from conformance.eras import methods, rest_bound
+from conformance.eras import descriptor_of, methods, rest_bound
 
 FD = descriptor.FieldDescriptor
 
@@ -53,8 +53,8 @@ class Binding:
 
 
 def binding(method: str) -> Binding:
-    service, name = method.split("/")
-    desc = protos.method(f"api.{service}", name)
+    name = method.split("/")[1]
+    desc = descriptor_of(method)
     rule = protos.http_binding(desc)
     assert rule is not None, f"{method} has no REST binding"
     path = rule.path
