@@ -10,6 +10,8 @@ with a report marked interrupted).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -47,84 +49,152 @@ def _parser() -> argparse.ArgumentParser:
         prog="armada-conformance", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
         description="Check an Armada API endpoint: gRPC/REST parity, swagger truth, authentication schemes, "
                     "API semantics and event-stream throughput; write JSON, JUnit, Markdown and HTML reports.")
+    parser.add_argument("--version", action="version", version=f"armada-conformance {_version()}",
+                        help="print the suite's version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
     from conformance.options import FLAGS, FLAVOURS
 
     for flag in FLAGS:  # the same options as the pytest plugin's --armada-* ones
-        run.add_argument(flag.flag, **flag.argparse_kwargs())
-    run.add_argument("--verbose", action="store_true", help="one line per check with its message")
+        run.add_argument(*flag.cli_names, **flag.argparse_kwargs())
+    run.add_argument("--output", choices=("text", "json"), default="text",
+                     help="stdout: text (the verdict) or json (one JSON object per check as it finishes, the "
+                          "verdict on stderr) (default: text)")
+    run.add_argument("--known-failures-update", metavar="FILE",
+                     help="after the run, write its failures as a known-failures file to start from (default: off)")
+    run.add_argument("--verbose", action="store_true",
+                     help="one plain line per check with its message, no live line (default: off)")
     run.set_defaults(handler=_run)
 
     listing = commands.add_parser("list-checks", help="print the check catalogue")
-    listing.add_argument("--json", action="store_true", help="as JSON")
-    listing.add_argument("--markdown", action="store_true", help="as the Markdown table of docs/checks.md")
-    listing.add_argument("--profile", choices=eras.choices(), help="only the checks of this era")
+    listing.add_argument("--json", action="store_true",
+                         help="as JSON, with transport, scheme, method and severity (default: a text table)")
+    listing.add_argument("--markdown", action="store_true",
+                         help="as the Markdown table of docs/checks.md (default: a text table)")
+    listing.add_argument("--profile", choices=eras.choices(),
+                         help="only the checks of this era (default: every check)")
+    listing.add_argument("--only", metavar="IDS",
+                         help="only these check IDs, ID patterns or categories, comma-separated (default: all)")
+    listing.add_argument("--exclude", metavar="IDS",
+                         help="leave out these check IDs, ID patterns or categories (default: none)")
     listing.set_defaults(handler=_list_checks)
 
     serve = commands.add_parser("serve", help="run the reference server with the embedded auth set-up")
     serve.add_argument("--write-target", default="embedded-target.toml", metavar="FILE",
                        help="where to write a target file for it (default: embedded-target.toml)")
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch on a fault")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME",
+                       help="switch on a reference-server fault, repeatable (default: none)")
     serve.add_argument("--flavour", default="contract", choices=FLAVOURS,
-                       help="what the reference server is: the contract or a real Armada era")
+                       help="what the reference server is: the contract or a real Armada era (default: contract)")
     serve.set_defaults(handler=_serve)
 
-    report = commands.add_parser("report", help="re-render a stored report.json in every format")
+    report = commands.add_parser(
+        "report", help="re-render a stored report.json in every format and gate it again",
+        description="Re-render a stored report.json (known failures and a baseline applied) and exit as run "
+                    "would: 0 pass, 1 fail (e.g. new failures against --baseline), 2 unusable input.")
     report.add_argument("report_json", metavar="REPORT.json")
     report.add_argument("--out", metavar="DIR", help="output folder (default: beside the report)")
-    report.add_argument("--baseline", metavar="REPORT", help="a previous report.json to compare with")
+    report.add_argument("--baseline", metavar="REPORT",
+                        help="a previous report.json: new failures and regressions exit 1 (default: none)")
+    report.add_argument("--known-failures", metavar="FILE|ERA",
+                        help="TOML list of check IDs expected to fail, or an era's shipped list, applied before "
+                             "judging (default: none)")
+    report.add_argument("--known-failures-update", metavar="FILE",
+                        help="write the report's failures as a known-failures file to start from (default: off)")
+    for flag in ("--junit-xml", "--json", "--html", "--summary"):
+        report.add_argument(flag, metavar="PATH", help=f"also write {_FILE_OF[flag]} to this fixed path "
+                                                       "(default: only in --out)")
     report.set_defaults(handler=_report)
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
     from conformance.options import options_from
+    from conformance.progress import ConsoleListener, Progress
     from conformance.runner import ConfigError, exit_status, run_suite
 
+    listener = ConsoleListener(Progress(verbose=args.verbose), json_lines=args.output == "json")
     try:
-        report = run_suite(None, options_from(lambda name: getattr(args, name)), _verdict_listener(args.verbose))
+        report = run_suite(None, options_from(lambda name: getattr(args, name)), listener)
     except ConfigError as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return exc.exit_code
+    if args.known_failures_update and not _update_known_failures(report, args.known_failures_update):
+        return 2
     return exit_status(report)
 
 
-def _verdict_listener(verbose: bool) -> Any:
-    """Progress lines while the run goes, then THIS run's verdict (never a report read back from disk)."""
-    from conformance.progress import Progress
-    from conformance.runner import reasons
+_FILE_OF = {"--junit-xml": "junit.xml", "--json": "report.json", "--html": "report.html", "--summary": "summary.md"}
 
-    class Verdict(Progress):
-        def run_finished(self, report: Any, comparison: Any, folder: Path | None) -> None:
-            super().run_finished(report, comparison, folder)
-            for entry in report.unmatched_known_failures:
-                print(f"armada-conformance: known failure {entry!r} matches no check of this run", file=sys.stderr)
-            for problem in report.cleanup_problems:
-                print(f"armada-conformance: cleanup: {problem}", file=sys.stderr)
-            counts: dict[str, int] = {}
-            for result in report.results:
-                counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
-            word = {"pass": "✅ PASS", "fail": "❌ FAIL", "interrupted": "⚠️ INTERRUPTED"}[report.verdict]
-            tally = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no check ran"
-            print(f"## {word} — Armada conformance ({tally})")
-            for reason in reasons(report, comparison)[:20]:
-                print(f"- {reason}")
-            if folder is not None:
-                print(f"reports: {folder}")
-            sys.stdout.flush()
 
-    return Verdict(verbose=verbose)
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("armada-conformance")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _update_known_failures(report: Any, path: str) -> bool:
+    """Write the starting known-failures file; False (and one line on stderr) when it cannot be written."""
+    from conformance.report.known_update import write_known_failures
+
+    try:
+        count = write_known_failures(report, path)
+    except OSError as exc:
+        print(f"armada-conformance: --known-failures-update {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    print(f"armada-conformance: wrote {count} known failure(s) to {path}", file=sys.stderr)
+    return True
+
+
+def _listed(checks: list[Any], args: argparse.Namespace) -> list[Any]:
+    """The catalogue narrowed by --profile, --only and --exclude (words as ``run`` takes them).
+
+    Without --profile, every era's checks: a word is fine if it selects a check of any era.
+    """
+    profiles = [args.profile] if args.profile else list(eras.NAMES)
+    chosen = _matching(checks, profiles, _words(args.only), "--only")
+    excluded = _words(args.exclude)
+    dropped = _matching(checks, profiles, excluded, "--exclude") if excluded else set()
+    return [c for c in checks if c.id in chosen and c.id not in dropped]
+
+
+def _matching(checks: list[Any], profiles: list[str], words: list[str], flag: str) -> set[str]:
+    """IDs of the checks ``words`` select in any of ``profiles``; a word selecting none raises SelectionError."""
+    from conformance.checks import SelectionError, select
+
+    if not words:
+        return {c.id for profile in profiles for c in select(checks, profile)}
+    found: set[str] = set()
+    for word in words:
+        hits: set[str] = set()
+        for profile in profiles:
+            with contextlib.suppress(SelectionError):
+                hits |= {c.id for c in select(checks, profile, [word], flag=flag)}
+        if not hits:
+            select(checks, profiles[0], [word], flag=flag)   # raises, naming the word
+        found |= hits
+    return found
+
+
+def _words(text: str | None) -> list[str]:
+    return [w.strip() for w in (text or "").split(",") if w.strip()]
 
 
 def _list_checks(args: argparse.Namespace) -> int:
-    from conformance.checks import catalogue, select
+    from conformance.checks import SelectionError, catalogue
 
     checks = catalogue()
-    if args.profile:
-        checks = select(checks, args.profile)
+    try:
+        checks = _listed(checks, args)
+    except SelectionError as exc:
+        print(f"armada-conformance: {exc}", file=sys.stderr)
+        return 2
     rows = [{"id": c.id, "category": c.category, "requirement": c.requirement, "severity": c.severity.value,
+             "transport": c.transport, "scheme": c.scheme, "method": c.method,
              "profiles": sorted(c.profiles), "mutating": c.mutating, "intrusive": c.intrusive} for c in checks]
     if args.json:
         json.dump(rows, sys.stdout, indent=1)
@@ -185,20 +255,46 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    """Re-render, with known failures and a baseline applied, and gate: 0 pass, 1 fail, 2 unusable input."""
     from conformance.report import load_report
-    from conformance.report.gate import compare_to_baseline
+    from conformance.report.gate import (
+        KnownFailuresError,
+        apply_known_failures,
+        compare_to_baseline,
+        exit_code,
+        load_known_failures,
+        verdict,
+    )
     from conformance.report.json_report import ReportFormatError
-    from conformance.report.writer import render_all
+    from conformance.report.writer import render_into, write_outputs
 
     try:
-        comparison = (compare_to_baseline(load_report(args.report_json), load_report(args.baseline))
-                      if args.baseline else None)
-        folder = render_all(args.report_json, args.out or Path(args.report_json).parent, comparison)
-    except (ReportFormatError, OSError) as exc:
+        report = load_report(args.report_json)
+        if args.known_failures:
+            applied = apply_known_failures(report, load_known_failures(args.known_failures))
+            report = applied.report
+            for entry in applied.unmatched:
+                print(f"armada-conformance: known failure {entry.id!r} matches no check of the report",
+                      file=sys.stderr)
+        comparison = compare_to_baseline(report, load_report(args.baseline)) if args.baseline else None
+        report = dataclasses.replace(report, verdict=verdict(report, comparison))   # judged again, as stored
+        folder = Path(args.out or Path(args.report_json).parent)
+        folder.mkdir(parents=True, exist_ok=True)
+        render_into(report, folder, comparison)
+        write_outputs(report, {_FILE_OF[f"--{k.replace('_', '-')}"]: v for k, v in
+                               (("junit_xml", args.junit_xml), ("json", args.json), ("html", args.html),
+                                ("summary", args.summary)) if v}, comparison)
+    except (ReportFormatError, KnownFailuresError, OSError) as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return 2
+    if args.known_failures_update and not _update_known_failures(report, args.known_failures_update):
+        return 2
+    from conformance.progress import verdict_line
+    from conformance.report.gate import gate_reasons
+
+    print(verdict_line(report, gate_reasons(report, comparison)))
     print(f"rendered into {folder}")
-    return 0
+    return exit_code(report, comparison)
 
 
 if __name__ == "__main__":

@@ -40,8 +40,9 @@ class RunContext:
         self.intrusive = target.intrusive if intrusive is None else intrusive
         self.options = dict(options or {})
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
-        self.grpc = GrpcClient(target.grpc, target.tls, target.timeout)
-        self.rest = RestClient(target.rest, target.tls, target.timeout) if target.rest else None
+        self.grpc = GrpcClient(target.grpc, target.tls, target.timeout, connection=target.connection)
+        self.rest = (RestClient(target.rest, target.tls, target.timeout, connection=target.connection)
+                     if target.rest else None)
         self.created_queues: list[str] = []
         self.created_job_sets: list[tuple[str, str]] = []
         self.created_retry_policies: list[str] = []   # see conformance/retry_policies.py

@@ -32,11 +32,12 @@ _PACKAGE = Path(__file__).resolve().parent
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("armada", "Armada API conformance suite (armada-conformance)")
     for flag in FLAGS:
-        group.addoption("--armada-" + flag.flag[2:], **flag.argparse_kwargs(dest_prefix=PREFIX))
+        if flag.plugin:   # CLI-only ones (-x, --max-failures) are pytest's own -x / --maxfail here
+            group.addoption("--armada-" + flag.flag[2:], **flag.argparse_kwargs(dest_prefix=PREFIX))
 
 
 def _options(config: pytest.Config) -> RunOptions:
-    return options_from(lambda name: config.getoption(PREFIX + name))
+    return options_from(lambda name: config.getoption(PREFIX + name, None))
 
 
 def _asked_for(config: pytest.Config) -> bool:

@@ -14,12 +14,13 @@ import requests
 
 from conformance.target import Target, TargetError
 from conformance.transport.grpc_client import GrpcClient
+from conformance.transport.rest_client import RestClient
 
 
 def check_target(target: Target) -> None:
     _tcp(target.grpc, "gRPC")
     try:
-        client = GrpcClient(target.grpc, target.tls, timeout=min(target.timeout, 10))
+        client = GrpcClient(target.grpc, target.tls, timeout=min(target.timeout, 10), connection=target.connection)
     except (ssl.SSLError, OSError) as exc:  # insecure TLS fetches the certificate first: no TLS there?
         raise TargetError(f"TLS handshake with gRPC endpoint {target.grpc} failed: {_first_line(exc)} "
                           "(is it serving plaintext? then leave tls out of the target)") from None
@@ -32,13 +33,15 @@ def check_target(target: Target) -> None:
         host_port = target.rest.split("://", 1)[1].split("/", 1)[0]
         default_port = "443" if target.rest.startswith("https") else "80"
         _tcp(host_port if ":" in host_port else f"{host_port}:{default_port}", "REST")
-        verify = (target.tls.ca_file or not target.tls.insecure) if target.tls else True
+        rest = RestClient(target.rest, target.tls, min(target.timeout, 10), connection=target.connection)
         try:
-            requests.get(target.rest + "/api/swagger.json", timeout=min(target.timeout, 10), verify=verify)
+            rest.raw("GET", "/api/swagger.json")
         except requests.exceptions.SSLError as exc:
             raise TargetError(f"TLS handshake with REST endpoint {target.rest} failed: {_first_line(exc)}") from None
         except requests.RequestException as exc:
             raise TargetError(f"REST endpoint {target.rest} does not answer: {_first_line(exc)}") from None
+        finally:
+            rest.close()
 
 
 def _tcp(host_port: str, what: str) -> None:

@@ -52,7 +52,7 @@ from conformance.report.gate import (
     verdict,
 )
 from conformance.report.gate import exit_code as gate_exit_code
-from conformance.results import CheckResult, Figure, Outcome, RunReport
+from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
 from conformance.target import Target, TargetError, load_target
 
 
@@ -84,8 +84,8 @@ class RunPlan:
         return DEFAULT_TOLERANCE if given is None else given
 
     def context_options(self) -> dict[str, Any]:
-        """Workload, gates and the loaded baseline, as ``RunContext.options``."""
-        options = self.options.throughput()
+        """Workload, gates, the schemathesis settings and the loaded baseline, as ``RunContext.options``."""
+        options = {**self.options.throughput(), **self.options.fuzzing()}
         if self.baseline is not None:
             options["baseline"] = self.baseline
         return options
@@ -104,9 +104,15 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
         profile = resolved.profile
     try:
         checks = select(catalogue(), profile, options.only)
+        if options.exclude:
+            left_out = {c.id for c in select(catalogue(), profile, options.exclude, flag="--exclude")}
+            checks = [c for c in checks if c.id not in left_out]
     except SelectionError as exc:
         raise ConfigError(str(exc)) from None
+    if not checks:
+        raise ConfigError("--exclude leaves no check of the selection to run")
     _validate_workload(options, embedded or bool(resolved and resolved.embedded))
+    _validate_outputs(options)
     plan = RunPlan(options, resolved, profile, checks, started=_now())
     plan.known = _known_failures(options.known_failures)
     plan.baseline = _baseline(options.baseline)
@@ -130,7 +136,9 @@ def _resolve_target(target: Target | str | Path | None, options: RunOptions) -> 
     if isinstance(target, Target):
         return target
     overrides = {"grpc": options.grpc, "rest": options.rest, "profile": options.profile,
-                 "prefix": options.prefix, "timeout": options.call_timeout}
+                 "prefix": options.prefix, "timeout": options.call_timeout, "headers": options.headers,
+                 "authority": options.authority, "client_cert": options.client_cert,
+                 "client_key": options.client_key}
     try:
         return load_target(target or options.target, overrides)
     except TargetError as exc:
@@ -154,6 +162,23 @@ def _validate_workload(options: RunOptions, embedded: bool) -> None:
         value = getattr(options, name)
         if value is not None and not low <= value <= high:
             shown = f"{low:g}..{high:g}" if high != float("inf") else "a positive number"
+            raise ConfigError(f"--{name.replace('_', '-')} {value:g} must be {shown}")
+
+
+def _validate_outputs(options: RunOptions) -> None:
+    """Fixed output paths are writable file paths; -x/--max-failures and fuzz limits are positive."""
+    for name, path in options.outputs().items():
+        target = Path(path)
+        folder = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
+        if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            flag = {"junit.xml": "--junit-xml", "report.json": "--json", "report.html": "--html",
+                    "summary.md": "--summary"}[name]
+            raise ConfigError(f"{flag} {path}: not a file path that can be written"
+                              + (" (it is a folder)" if target.is_dir() else ""))
+    for name, low in (("max_failures", 1), ("max_examples", 1), ("fuzz_budget", 1e-9)):
+        value = getattr(options, name)
+        if value is not None and value < low:
+            shown = "a positive number" if low < 1 else "1 or more"
             raise ConfigError(f"--{name.replace('_', '-')} {value:g} must be {shown}")
 
 
@@ -262,6 +287,8 @@ class Listener:
 
     def run_started(self, checks: Sequence[Check]) -> None: ...
 
+    def check_started(self, check: Check, done: int, total: int) -> None: ...
+
     def check_finished(self, result: CheckResult, done: int, total: int) -> None: ...
 
     def run_finished(self, report: RunReport, comparison: BaselineComparison | None, folder: Path | None) -> None: ...
@@ -276,7 +303,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
             raise Skip("mutating check skipped under --read-only")
         if check.intrusive and not ctx.intrusive:
             raise Skip("intrusive check (it may upset or crash a real server): run it with --intrusive")
-        check.run(ctx)
+        note = check.run(ctx)
+        message = note if isinstance(note, str) else ""   # e.g. "time budget reached after ..."
     except CheckFailed as exc:
         outcome, message, evidence = Outcome.FAILED, str(exc), exc.evidence
     except NotOffered as exc:
@@ -298,10 +326,23 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:
     """Run the plan's checks in order, appending to ``results`` (so an interruption keeps what ran)."""
     listener.run_started(plan.checks)
+    limit, failed = plan.options.failure_limit, 0
     for check in plan.checks:
-        result = mark_known(run_check(check, ctx), plan.known)
+        if limit is not None and failed >= limit:   # -x / --max-failures: the rest are skipped, and say why
+            result = _not_run(check, f"not run: the run stopped after {failed} failed required check(s) "
+                                     f"({'-x' if plan.options.exitfirst else f'--max-failures {limit}'})")
+        else:
+            listener.check_started(check, len(results), len(plan.checks))
+            result = mark_known(run_check(check, ctx), plan.known)
+            failed += result.outcome is Outcome.FAILED and result.severity is Severity.REQUIRED
         results.append(result)
         listener.check_finished(result, len(results), len(plan.checks))
+
+
+def _not_run(check: Check, why: str) -> CheckResult:
+    return CheckResult(id=check.id, category=check.category, requirement=check.requirement,
+                       severity=check.severity, outcome=Outcome.SKIPPED, transport=check.transport,
+                       scheme=check.scheme, method=check.method, message=why)
 
 
 # ---- 4. the report and the verdict -------------------------------------------------------
@@ -331,6 +372,10 @@ def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None
 
         folder = write_reports(report, Path(plan.options.report_dir), comparison,
                                known_secrets=target.secrets() if target else ())
+    if plan.options.outputs():
+        from conformance.report.writer import write_outputs
+
+        write_outputs(report, plan.options.outputs(), comparison, known_secrets=target.secrets() if target else ())
     if listener is not None:
         listener.run_finished(report, comparison, folder)
     return report

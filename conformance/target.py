@@ -15,6 +15,9 @@ Example::
     swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
     queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
+                                     # mTLS: add cert_file = "client.pem", key_file = "client.key"
+    headers = { "x-tenant" = "blue" }   # sent on every gRPC call and REST request (-H "x-tenant: blue")
+    authority = "armada.example.com"    # :authority / Host and TLS server name (--authority)
     timeout = 10                     # seconds per call
     prefix = "conformance"           # prefix of every queue / job set the run creates
 
@@ -53,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import eras
+from conformance.transport.connection import Connection, HeaderError, connection_from
 from conformance.transport.grpc_client import TlsSettings
 
 PROFILES = eras.choices()
@@ -107,6 +111,7 @@ class Target:
     intrusive: bool = False                           # intrusive checks may run (embedded, or --intrusive)
     swagger: str | None = None                        # explicit swagger URL; None: looked for under rest
     queue_ready_timeout: float = 15.0                 # bound on waiting for a new queue to be usable
+    connection: Connection = field(default_factory=Connection)   # extra headers, authority override
 
     def __post_init__(self) -> None:
         self.profile = eras.canonical(self.profile)
@@ -121,7 +126,8 @@ class Target:
 
     def secrets(self) -> list[str]:
         """Every secret the target description holds, so reports can scrub them wherever they appear."""
-        return [secret for settings in self.schemes.values() for secret in settings.secrets if secret]
+        header_values = [value for _, value in self.connection.headers]   # may be a gateway's key
+        return [secret for settings in self.schemes.values() for secret in settings.secrets if secret] + header_values
 
     def describe(self) -> dict[str, Any]:
         """A description for reports: no secrets, only what was configured."""
@@ -130,7 +136,19 @@ class Target:
                 "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
                         else "system roots" if self.tls else "plaintext"),
                 "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded, "intrusive_checks": self.intrusive}
+                "schemes": sorted(self.schemes), "embedded": self.embedded,
+                "intrusive_checks": self.intrusive, **self._connection_facts()}
+
+    def _connection_facts(self) -> dict[str, Any]:
+        """Only what was configured: header names (values may be keys), the authority, whether mTLS is on."""
+        facts: dict[str, Any] = {}
+        if self.tls and self.tls.cert_file:
+            facts["client_certificate"] = True
+        if self.connection.headers:
+            facts["extra_headers"] = [name for name, _ in self.connection.headers]
+        if self.connection.authority:
+            facts["authority"] = self.connection.authority
+        return facts
 
 
 # Every key a target file may hold, per table: anything else is a typo to report, never to ignore
@@ -139,8 +157,8 @@ _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"target", "auth"}),
     "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix", "swagger",
-                         "queue_ready_timeout"}),
-    "target.tls": frozenset({"ca_file", "insecure"}),
+                         "queue_ready_timeout", "headers", "authority"}),
+    "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
     "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
@@ -199,11 +217,13 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     ready = section.get("queue_ready_timeout", 15)
     if not isinstance(ready, int | float) or isinstance(ready, bool) or not 0 <= ready <= 600:
         raise TargetError(f"{source}: [target] queue_ready_timeout must be seconds between 0 and 600, got {ready!r}")
+    tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
     target = Target(name=str(section.get("name") or grpc_address), grpc=str(grpc_address),
                     rest=str(rest).rstrip("/") if rest else None, profile=profile,
-                    tls=_tls(section.get("tls"), source, path), timeout=float(section.get("timeout", 10)),
+                    tls=_tls(tls_table, source, path), timeout=float(section.get("timeout", 10)),
                     prefix=str(section.get("prefix", "conformance")), swagger=str(swagger) if swagger else None,
-                    queue_ready_timeout=float(ready))
+                    queue_ready_timeout=float(ready),
+                    connection=_connection(data.get("target", {}), overrides or {}, source))
     _load_auth(target, data.get("auth", {}), source, path)
     return target
 
@@ -211,15 +231,35 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
 def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) - {"ca_file", "insecure"}:
-        raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}")
-    ca_file = value.get("ca_file")
-    if ca_file:
-        ca_path = _relative(ca_file, path)
-        if not ca_path.is_file():
-            raise TargetError(f"{source}: tls ca_file {ca_path} does not exist")
-        ca_file = str(ca_path)
-    return TlsSettings(ca_file=ca_file, insecure=bool(value.get("insecure", False)))
+    if not isinstance(value, dict) or set(value) - KNOWN_KEYS["target.tls"]:
+        raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}, "
+                          "optionally with cert_file and key_file (a client certificate)")
+    files = {}
+    for key in ("ca_file", "cert_file", "key_file"):
+        if value.get(key):
+            file = _relative(value[key], path)
+            if not file.is_file():
+                raise TargetError(f"{source}: tls {key} {file} does not exist")
+            files[key] = str(file)
+    if "key_file" in files and "cert_file" not in files:
+        raise TargetError(f"{source}: tls key_file needs cert_file (the client certificate it belongs to)")
+    return TlsSettings(insecure=bool(value.get("insecure", False)), **files)
+
+
+def _with_client_certificate(tls: Any, overrides: Mapping[str, Any]) -> Any:
+    """The file's tls table with --client-cert / --client-key applied (TLS with system roots if none)."""
+    given = {k: overrides.get(f"client_{k[:-5]}") for k in ("cert_file", "key_file")}
+    given = {k: v for k, v in given.items() if v}
+    if not given:
+        return tls
+    return {**(tls if isinstance(tls, dict) else {}), **given}
+
+
+def _connection(section: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> Connection:
+    try:
+        return connection_from(section, overrides.get("headers") or (), overrides.get("authority"))
+    except HeaderError as exc:
+        raise TargetError(f"{source}: {exc}") from None
 
 
 def _relative(value: str, path: Path | str | None) -> Path:

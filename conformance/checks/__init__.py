@@ -61,8 +61,9 @@ class Check:
     # value without a colon); run only when asked (--intrusive) or against the embedded server.
     intrusive: bool = False
 
-    def run(self, ctx: Any) -> None:
-        self.function(ctx, **dict(self.params))
+    def run(self, ctx: Any) -> str | None:
+        """Run the check; a returned string is a note the report shows for a passing check."""
+        return self.function(ctx, **dict(self.params))
 
 
 _REGISTRY: list[Check] = []
@@ -130,7 +131,7 @@ def _selects(word: str, check: Check) -> bool:
     return word.upper() == check.category or fnmatch.fnmatchcase(check.id, word)
 
 
-def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> list[Check]:
+def select(checks: Iterable[Check], profile: str, only: Iterable[str] = (), flag: str = "--only") -> list[Check]:
     """Checks of a profile, narrowed by ``--only`` (IDs, ID patterns with '*', or categories).
 
     Every word must select at least one check of the profile; otherwise ``SelectionError``
@@ -146,7 +147,7 @@ def select(checks: Iterable[Check], profile: str, only: Iterable[str] = ()) -> l
     if unknown:
         elsewhere = [w for w in unknown if any(_selects(w, c) for c in checks)]
         hint = f" ({', '.join(elsewhere)}: only in another profile)" if elsewhere else ""
-        raise SelectionError(f"--only: no check of profile {profile!r} matches {', '.join(unknown)}{hint} "
+        raise SelectionError(f"{flag}: no check of profile {profile!r} matches {', '.join(unknown)}{hint} "
                              f"(categories: {', '.join(CATEGORIES)}; IDs: armada-conformance list-checks)")
     return [c for c in in_profile if not wanted or any(_selects(w, c) for w in wanted)]
 

@@ -16,6 +16,7 @@ from typing import Any
 from conformance import cases
 from conformance.cases import RICH_QUEUE, tiny_job
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
+from conformance.checks.surface import gateway_shape_problem
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
 from conformance.eras import profiles_of
@@ -263,6 +264,10 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: 
     if grpc_result.ok:
         if rest_result.status != 200:
             raise CheckFailed(f"{method} accepted the request via gRPC but REST answered HTTP {rest_result.status}",
+                              {"request": request, "rest_body": rest_result.text[:500]})
+        shape = gateway_shape_problem(method, rest_result)
+        if shape:  # accepted on both, but REST's 200 must still be the gateway's answer
+            raise CheckFailed(f"{method} over REST answered 200, but not as Armada's gateway does: {shape}",
                               {"request": request, "rest_body": rest_result.text[:500]})
         return
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from google.protobuf import json_format
+
+import protos
 from conformance.cases import HOLD_CPU
 from conformance.checks import CheckFailed, family, parity
 from conformance.checks.jobs_api import ENDED, job, kinds_until, submit, until
@@ -107,9 +110,19 @@ def _policy_effect(method: str, make: Callable[[str], dict[str, Any]]) -> Callab
             return pair
         if codes != ["OK", "OK"]:
             raise CheckFailed(f"after {method} via both transports, GetRetryPolicy answers {codes}", {})
-        return parity.Pair(method, as_dict(got[0].response), as_dict(got[1].response), exact=False)
+        read = [as_dict(g.response) for g in got]
+        written = [_as_written(make(n)) for n in (first, second)]
+        if read != written:  # the comparison below needs the policies really stored
+            raise CheckFailed(f"after {method} the policies do not read back as written",
+                              {"written": written, "read": read})
+        return parity.Pair(method, read[0], read[1], exact=False)
 
     return scenario
+
+
+def _as_written(policy: dict[str, Any]) -> dict[str, Any]:
+    return as_dict(json_format.ParseDict(policy, protos.message_class("api.RetryPolicy")(),
+                                         descriptor_pool=protos.pool()))
 
 
 def _get_policies(ctx: RunContext) -> parity.Pair:

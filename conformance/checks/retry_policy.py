@@ -129,6 +129,9 @@ def absent_not_found(ctx: RunContext) -> None:
 def delete_absent(ctx: RunContext) -> None:
     _start(ctx)
     name = policy_name(ctx, "absent")
+    # first make sure the name is absent (a server answering OK to everything proves nothing here)
+    _expect(ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}), "NOT_FOUND", "GetRetryPolicy of an absent "
+            "policy", name=name)
     _expect(ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}), "OK", "DeleteRetryPolicy of an absent "
             "policy", name=name)
 
@@ -140,6 +143,10 @@ def delete_detaches(ctx: RunContext) -> None:
     _start(ctx)
     name = create(ctx, "detach")
     queue = ctx.create_queue(retryPolicies=[name])
+    before = ctx.call("Submit/GetQueue", {"name": queue})
+    if not before.ok or name not in before.response.retry_policies:  # nothing attached: nothing to detach
+        raise CheckFailed("the queue created naming the policy does not read back with it in retryPolicies",
+                          {"queue": queue, "code": before.code})
     _expect(ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}), "OK", "DeleteRetryPolicy", name=name)
     got = ctx.call("Submit/GetQueue", {"name": queue})
     _expect(got, "OK", "GetQueue of the run's queue", queue=queue)

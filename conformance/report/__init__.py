@@ -6,7 +6,7 @@ One module per format or idea:
 * ``json_report`` - report.json writer/reader, validated against ``schema.json``
 * ``junit``       - junit.xml for CI test tabs
 * ``markdown``    - summary.md for pull-request comments
-* ``html_report`` - report.html, one self-contained page (``svg`` draws its charts)
+* ``html_report`` - report.html, one self-contained page (``html_catalogue``: all checks, ``bars``: figures)
 * ``gate``        - known failures, baseline comparison, exit code
 * ``writer``      - all four files into ``<UTC time>-<target>/``
 """

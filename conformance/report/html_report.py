@@ -9,7 +9,7 @@ the target (messages, evidence, target description) goes through
 
 Order on the page: verdict banner, run facts, outcome counts, the method x
 transport and scheme x transport matrices, failures with evidence, baseline
-changes, throughput charts, then the whole catalogue grouped by category.
+changes, throughput figures, then the whole catalogue: one closed ``<details>`` per category.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 from html import escape
 
-from conformance.results import CheckResult, Outcome, RunReport, Severity
+from conformance.results import CheckResult, RunReport, Severity
 
+from .bars import BARS_CSS, figure_table, group_by_unit
 from .common import (
     Matrix,
     MatrixCell,
@@ -26,39 +27,29 @@ from .common import (
     duration_between,
     evidence_text,
     failed_by_severity,
-    group_by_category,
     method_matrix,
     scheme_matrix,
     target_label,
 )
-from .gate import FIXED_NOTE_PREFIX, BaselineComparison, describe_figure_change, gate_reasons
-from .svg import bar_chart, group_by_unit
+from .gate import BaselineComparison, describe_figure_change, gate_reasons
+from .html_catalogue import CATALOGUE_CSS, catalogue_section
+from .html_parts import FAIL_COLOUR, OUTCOME_COLOURS, PASS_COLOUR, anchor, badge, css_name, name_html
 
-PASS_COLOUR = "#1a7f37"
-FAIL_COLOUR = "#cf222e"
-# Cell / badge colours; distinct enough to tell apart in a screenshot, too.
-OUTCOME_COLOURS: dict[str, str] = {
-    "passed": "#4ac26b",
-    "failed": "#fa4549",
-    "warning": "#fb8f44",          # only recommended checks failed
-    "expected failure": "#d4a72c",
-    "not offered": "#8c959f",
-    "not configured": "#d0d7de",
-    "skipped": "#eaeef2",
-    "none": "#f6f8fa",
-}
+__all__ = ["FAIL_COLOUR", "OUTCOME_COLOURS", "PASS_COLOUR", "render_html"]
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def _css() -> str:
     cells = "\n".join(
-        f".o-{_css_name(name)}{{background:{colour};}}" for name, colour in OUTCOME_COLOURS.items())
+        f".o-{css_name(name)}{{background:{colour};}}" for name, colour in OUTCOME_COLOURS.items())
     return f"""
 *{{box-sizing:border-box}}
 body{{margin:0;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;
 background:#fff}}
 main{{max-width:1200px;margin:0 auto;padding:0 24px 48px}}
-.verdict{{color:#fff;padding:22px 32px;display:flex;align-items:center;gap:32px}}
+.verdict{{color:#fff;padding:22px 32px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 32px}}
+.notes,.verdict .why,.msg,.failure{{overflow-wrap:anywhere;min-width:0}}
+.notes{{border-left:4px solid {OUTCOME_COLOURS['warning']};background:#fff8f0;padding:6px 12px;margin:12px 0}}
 .verdict.pass{{background:{PASS_COLOUR}}}.verdict.fail{{background:{FAIL_COLOUR}}}
 .verdict .big{{font-size:64px;font-weight:800;letter-spacing:2px;line-height:1}}
 .verdict .why{{font-size:16px}}.verdict .why ul{{margin:4px 0 0;padding-left:20px}}
@@ -71,10 +62,11 @@ dl.facts dt{{font-weight:600}}dl.facts dd{{margin:0;word-break:break-word}}
 table{{border-collapse:collapse;margin:6px 0 12px}}
 th,td{{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}}
 th{{background:#f6f8fa}}
-table.matrix td.cell{{min-width:150px;height:34px;font-weight:600}}
+table.matrix th,table.matrix td{{padding:2px 8px;white-space:nowrap}}
+table.matrix td.cell{{min-width:120px;font-weight:600}}
 table.matrix td.cell a{{color:inherit;text-decoration:none;display:block}}
 table.matrix td.cell small{{font-weight:400}}
-.matrices{{display:flex;flex-wrap:wrap;gap:32px;align-items:flex-start}}
+.matrices{{display:flex;flex-wrap:wrap;gap:32px;align-items:flex-start}}.matrices>div{{max-width:100%}}
 .badge{{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
 white-space:nowrap}}
 .o-failed,.o-not-offered{{color:#fff}}
@@ -83,28 +75,10 @@ white-space:pre-wrap;word-break:break-word;font:12px/1.4 ui-monospace,Menlo,Cons
 .failure{{border-left:4px solid {FAIL_COLOUR};padding:4px 12px;margin:12px 0}}
 .failure.recommended{{border-left-color:{OUTCOME_COLOURS['warning']}}}
 .muted{{color:#59636e}}
-table.catalogue{{width:100%;table-layout:fixed}}
-table.catalogue td{{overflow-wrap:anywhere}}
 .msg{{white-space:pre-wrap}}
 .legend{{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 0;font-size:12px}}
-table.catalogue td.id{{font-family:ui-monospace,Menlo,monospace;font-size:12px}}
-svg.chart{{max-width:100%;height:auto;font:12px sans-serif}}
-svg .lbl{{fill:#1f2328}}svg .val{{fill:#1f2328;font-weight:600}}svg .ttl{{font-weight:700;fill:#1f2328}}
 {cells}
-"""
-
-
-def _css_name(outcome: str) -> str:
-    return outcome.replace(" ", "-")
-
-
-def _anchor(check_id: str) -> str:
-    return "check-" + "".join(c if c.isalnum() or c in "-_." else "_" for c in check_id)
-
-
-def _badge(outcome: Outcome | str, label: str | None = None) -> str:
-    name = str(outcome)
-    return f'<span class="badge o-{_css_name(name)}">{escape(label or name)}</span>'
+""" + BARS_CSS + CATALOGUE_CSS
 
 
 # --------------------------------------------------------------------------- sections
@@ -121,7 +95,8 @@ def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
         why = f"{head}<ul>{shown}{more}</ul>"
     else:
         why = f"{head}<div>Every required check passed.</div>"
-    return (f'<header class="verdict {state}" id="verdict"><div class="big">{state.upper()}</div>'
+    word = "INTERRUPTED" if report.interrupted else state.upper()
+    return (f'<header class="verdict {state}" id="verdict"><div class="big">{word}</div>'
             f'<div class="why">{why}</div></header>')
 
 
@@ -152,7 +127,7 @@ def _plain(value: object) -> str:
 
 
 def _counts(report: RunReport) -> str:
-    chips = "".join(f'<span class="chip o-{_css_name(str(o))}">{n} {escape(str(o))}</span>'
+    chips = "".join(f'<span class="chip o-{css_name(str(o))}">{n} {escape(str(o))}</span>'
                     for o, n in count_outcomes(report.results).items())
     return f'<div class="counts">{chips}<span class="chip">{len(report.results)} checks</span></div>'
 
@@ -166,8 +141,8 @@ def _cell(cell: MatrixCell) -> str:
     title = cell.summary() + ": " + ", ".join(c.id for c in cell.checks)
     target = next((c for c in cell.checks if c.outcome is outcome), cell.checks[0])
     count = len(cell.checks)
-    return (f'<td class="cell o-{_css_name(name)}" title="{escape(title)}">'
-            f'<a href="#{_anchor(target.id)}">{escape(label)} <small>({count} check'
+    return (f'<td class="cell o-{css_name(name)}" title="{escape(title)}">'
+            f'<a href="#{anchor(target.id)}">{escape(label)} <small>({count} check'
             f'{"s" if count != 1 else ""})</small></a></td>')
 
 
@@ -179,7 +154,7 @@ def _matrix(matrix: Matrix) -> str:
     rows = "".join(
         f"<tr><th>{escape(row)}</th>" + "".join(_cell(matrix.cell(row, c)) for c in matrix.columns) + "</tr>"
         for row in matrix.rows)
-    return (f'<div><h3>{escape(matrix.title)}</h3><table class="matrix" id="matrix-'
+    return (f'<div class="scroll"><h3>{escape(matrix.title)}</h3><table class="matrix" id="matrix-'
             f'{escape(matrix.row_label.lower())}"><tr><th>{escape(matrix.row_label)}</th>{head}</tr>'
             f"{rows}</table></div>")
 
@@ -187,9 +162,24 @@ def _matrix(matrix: Matrix) -> str:
 def _legend() -> str:
     """What the matrix colours mean; a cell shows the most alarming outcome of its checks."""
     labels = {"warning": "recommended failed", "none": "no check"}
-    items = "".join(_badge(name, labels.get(name, name)) for name in OUTCOME_COLOURS)
+    items = "".join(badge(name, labels.get(name, name)) for name in OUTCOME_COLOURS)
     return (f'<div class="legend"><span class="muted">A cell shows the most alarming outcome of its '
             f"checks:</span>{items}</div>")
+
+
+def _run_notes(report: RunReport) -> str:
+    """What happened to the run itself: interrupted, cleanup left things behind, unmatched known failures."""
+    notes = []
+    if report.interrupted:
+        notes.append(f"The run was stopped by {escape(report.interrupted)} after {len(report.results)} check(s); "
+                     "checks after that did not run.")
+    notes += [f"Cleanup left behind: {escape(p)}" for p in report.cleanup_problems]
+    if report.unmatched_known_failures:
+        notes.append("Known-failure entries that match no check of this run (a typo, or outside the selection): "
+                     + ", ".join(f"<code>{escape(i)}</code>" for i in report.unmatched_known_failures))
+    if not notes:
+        return ""
+    return '<div class="notes" id="run-notes">' + "".join(f"<p>{n}</p>" for n in notes) + "</div>"
 
 
 def _where(result: CheckResult) -> str:
@@ -198,13 +188,17 @@ def _where(result: CheckResult) -> str:
 
 
 def _evidence(result: CheckResult) -> str:
+    """Evidence one click away: a failure stays one screen line until someone wants the detail."""
     text = evidence_text(result.evidence)
-    return f"<pre>{escape(text)}</pre>" if text else ""
+    if not text:
+        return ""
+    lines = text.count("\n") + 1
+    return f"<details><summary>evidence ({lines} lines)</summary><pre>{escape(text)}</pre></details>"
 
 
 def _failure(result: CheckResult) -> str:
     kind = "recommended" if result.severity is Severity.RECOMMENDED else "required"
-    return (f'<div class="failure {kind}"><h3>{escape(result.id)} '
+    return (f'<div class="failure {kind}"><h3>{name_html(result.id)} '
             f'<span class="muted">({escape(result.category)}, {kind})</span></h3>'
             f"<div>{escape(result.requirement)}</div><div class=\"muted\">{_where(result)}</div>"
             f"<p class=\"msg\">{escape(result.message) or '<i>no message</i>'}</p>{_evidence(result)}</div>")
@@ -224,7 +218,7 @@ def _failures(report: RunReport) -> str:
 
 
 def _id_items(ids: list[str]) -> str:
-    return ", ".join(f'<a href="#{_anchor(i)}">{escape(i)}</a>' for i in ids) or "—"
+    return ", ".join(f'<a href="#{anchor(i)}">{escape(i)}</a>' for i in ids) or "—"
 
 
 def _comparison(comparison: BaselineComparison | None) -> str:
@@ -253,41 +247,11 @@ def _charts(report: RunReport, comparison: BaselineComparison | None) -> str:
     if not report.figures:
         return "<h2>Throughput</h2><p class=\"muted\">No figures were measured in this run.</p>"
     baselines = {f.id: f.before for f in comparison.figures} if comparison else {}
-    charts = [bar_chart(unit, figures, baselines, chart_id=f"chart{n}")
+    tables = [figure_table(unit, figures, baselines, table_id=f"figures-{n}")
               for n, (unit, figures) in enumerate(group_by_unit(report.figures).items())]
     note = ('<p class="muted">Hatched bars (≥) are close to the client\'s own decode capacity: lower '
             "bounds on the server's. Dashed marks show the baseline.</p>")
-    return "<h2>Throughput</h2>" + note + "".join(f"<div>{c}</div>" for c in charts)
-
-
-def _catalogue_row(result: CheckResult) -> str:
-    message = escape(result.message)
-    if result.message.startswith(FIXED_NOTE_PREFIX):
-        message = f"<b>{message}</b>"
-    if result.evidence:
-        message += f"<details><summary>evidence</summary>{_evidence(result)}</details>"
-    return (f'<tr id="{_anchor(result.id)}"><td class="id">{escape(result.id)}</td>'
-            f"<td>{escape(result.requirement)}</td><td>{escape(str(result.severity))}</td>"
-            f"<td>{escape(result.transport)}</td><td>{escape(result.scheme)}</td>"
-            f"<td>{escape(result.method)}</td><td>{_badge(result.outcome)}</td>"
-            f'<td>{result.duration_s:.2f}s</td><td class="msg">{message}</td></tr>')
-
-
-_CATALOGUE_COLS = "<colgroup>" + "".join(
-    f'<col style="width:{w}%">' for w in (19, 21, 9, 7, 8, 10, 9, 5, 22)) + "</colgroup>"
-
-
-def _catalogue(report: RunReport) -> str:
-    parts = ["<h2>All checks</h2>"]
-    head = (_CATALOGUE_COLS + "<tr><th>ID</th><th>Requirement</th><th>Severity</th><th>Transport</th><th>Scheme</th>"
-            "<th>Method</th><th>Outcome</th><th>Time</th><th>Message</th></tr>")
-    for category, results in group_by_category(report.results).items():
-        counts = ", ".join(f"{n} {o}" for o, n in count_outcomes(results).items() if n)
-        parts.append(f"<h3>{escape(category)} <span class=\"muted\">({escape(counts)})</span></h3>")
-        parts.append(f'<table class="catalogue">{head}{"".join(_catalogue_row(r) for r in results)}</table>')
-    if not report.results:
-        parts.append('<p class="muted">The run produced no check results.</p>')
-    return "".join(parts)
+    return "<h2>Throughput</h2>" + note + "".join(tables)
 
 
 def render_html(report: RunReport, comparison: BaselineComparison | None = None) -> str:
@@ -297,6 +261,7 @@ def render_html(report: RunReport, comparison: BaselineComparison | None = None)
         _verdict(report, comparison),
         "<main>",
         _facts(report),
+        _run_notes(report),
         _counts(report),
         '<h2>Coverage</h2><div class="matrices">',
         _matrix(method_matrix(report)),
@@ -306,7 +271,7 @@ def render_html(report: RunReport, comparison: BaselineComparison | None = None)
         _failures(report),
         _comparison(comparison),
         _charts(report, comparison),
-        _catalogue(report),
+        catalogue_section(report),
         "</main>",
     ])
     return (

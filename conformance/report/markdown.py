@@ -44,6 +44,9 @@ def _verdict_lines(report: RunReport, comparison: BaselineComparison | None) -> 
         where += f" · server {md_escape(report.server_version)}"
     if not reasons:
         return ["## ✅ PASS — Armada conformance", "", where]
+    if report.interrupted:
+        return ["## ⚠️ INTERRUPTED — Armada conformance", "",
+                f"**stopped by {md_escape(report.interrupted)} after {len(report.results)} check(s)** · {where}"]
     return ["## ❌ FAIL — Armada conformance", "", f"**{_fail_detail(report, comparison, reasons)}** · {where}"]
 
 
@@ -137,6 +140,10 @@ def _known_failure_notes(report: RunReport) -> list[str]:
         lines.append(f"- Known failures (accepted): {_id_list(expected)}")
     if fixed:
         lines.append(f"- Listed as known failures but now pass, remove them from the list: {_id_list(fixed)}")
+    if report.unmatched_known_failures:
+        lines.append("- Known-failure entries that match no check of this run: "
+                     + _id_list(report.unmatched_known_failures))
+    lines += [f"- Cleanup left behind: {md_escape(one_line(p))}" for p in report.cleanup_problems[:MAX_LISTED]]
     return ["", *lines] if lines else []
 
 

@@ -7,7 +7,7 @@ once, here, before any format sees it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from conformance.results import RunReport
@@ -43,15 +43,36 @@ def render_into(report: RunReport, folder: Path, comparison: BaselineComparison 
                 known_secrets: Iterable[str] = ()) -> Path:
     """Write the four files into an existing ``folder``; returns it."""
     safe = redact_report(report, known_secrets)
-    outputs = {
-        "report.json": report_to_json(safe),
-        "junit.xml": render_junit(safe),
-        "summary.md": render_summary(safe, comparison),
-        "report.html": render_html(safe, comparison),
-    }
-    for name, text in outputs.items():
-        (folder / name).write_text(text, encoding="utf-8")
+    for name in REPORT_FILES:
+        (folder / name).write_text(render_format(name, safe, comparison), encoding="utf-8")
     return folder
+
+
+def render_format(name: str, safe: RunReport, comparison: BaselineComparison | None = None) -> str:
+    """One format (named by its file name in the run's folder) of an already redacted report."""
+    renderers = {
+        "report.json": lambda: report_to_json(safe),
+        "junit.xml": lambda: render_junit(safe),
+        "summary.md": lambda: render_summary(safe, comparison),
+        "report.html": lambda: render_html(safe, comparison),
+    }
+    return renderers[name]()
+
+
+def write_outputs(report: RunReport, outputs: Mapping[str, str | Path], comparison: BaselineComparison | None = None,
+                  known_secrets: Iterable[str] = ()) -> list[Path]:
+    """Write formats to fixed paths (``{"junit.xml": "out/junit.xml"}``), parents created; returns the paths.
+
+    For CI that uploads ``out/junit.xml`` rather than globbing ``reports/*/junit.xml``.
+    """
+    safe = redact_report(report, known_secrets)
+    written = []
+    for name, path in outputs.items():
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render_format(name, safe, comparison), encoding="utf-8")
+        written.append(target)
+    return written
 
 
 def write_reports(report: RunReport, report_dir: Path, comparison: BaselineComparison | None = None,

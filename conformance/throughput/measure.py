@@ -116,7 +116,7 @@ class Bench:
         tls = ctx.target.tls
         work = work or self.workload.events
         return StreamSpec(transport, self._address(ctx, transport), queue, job_set,
-                          metadata=tuple(ctx.metadata()),
+                          metadata=tuple(ctx.target.connection.merged(ctx.metadata())),   # -H headers too
                           timeout=3 * ctx.target.timeout + work / MIN_RATE_EPS,
                           idle_timeout=max(2.0, 2 * ctx.target.timeout),
                           consecutive_ids=ctx.target.embedded, parse_every=PARSE_EVERY,

@@ -16,7 +16,7 @@ from typing import Any
 # (the reference server streams ~10-20k events/s over grpc.aio); go bigger with the options.
 # Live: one job per SubmitJobs every 2 ms (two events each in the cordoned queue), so each latency
 # sample is one job's, not the last of a batch waiting behind the others' per-message writes.
-EMBEDDED_DEFAULTS = {"events": 6000, "jobs": 400, "watchers": 8, "batch_size": 1, "processes": 1,
+EMBEDDED_DEFAULTS = {"events": 4000, "jobs": 400, "watchers": 8, "batch_size": 1, "processes": 1,
                      "submit_interval_ms": 2.0}
 DEPLOYMENT_DEFAULTS = {"events": 2000, "jobs": 50, "watchers": 4, "batch_size": 10, "processes": 1,
                        "submit_interval_ms": 20.0}

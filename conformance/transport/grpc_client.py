@@ -8,6 +8,7 @@ outcome, success or error, comes back as a ``GrpcResult`` the checks can inspect
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import grpc
 from google.protobuf import message
 
 import protos
+from conformance.transport.connection import Connection
 
 
 @dataclass
@@ -39,10 +41,14 @@ class TlsSettings:
     grpcio cannot switch certificate verification off, so ``insecure`` pins whatever
     certificate the server presents at first contact: the channel is encrypted but
     the server is not authenticated, which is what ``insecure`` promises.
+    ``cert_file`` and ``key_file`` (PEM) are a client certificate, for servers that
+    require mutual TLS.
     """
 
     ca_file: str | None = None
     insecure: bool = False
+    cert_file: str | None = None
+    key_file: str | None = None
 
 
 def build_request(full_method: str, request: Mapping[str, Any] | message.Message | None) -> message.Message:
@@ -57,11 +63,18 @@ def build_request(full_method: str, request: Mapping[str, Any] | message.Message
 
 class GrpcClient:
     def __init__(self, target: str, tls: TlsSettings | None = None, timeout: float = 10.0,
-                 max_message_bytes: int = 64 * 1024 * 1024) -> None:
-        options = [("grpc.max_receive_message_length", max_message_bytes),
-                   ("grpc.max_send_message_length", max_message_bytes)]
+                 max_message_bytes: int = 64 * 1024 * 1024, connection: Connection | None = None) -> None:
+        self.connection = connection or Connection()
+        options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", max_message_bytes),
+                                          ("grpc.max_send_message_length", max_message_bytes)]
+        if self.connection.authority:
+            options.append(("grpc.default_authority", self.connection.authority))
         if tls is not None:
-            credentials = grpc.ssl_channel_credentials(root_certificates=_root_certificates(target, tls))
+            if self.connection.server_name:
+                options.append(("grpc.ssl_target_name_override", self.connection.server_name))
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=_root_certificates(target, tls, self.connection.server_name),
+                private_key=_read(tls.key_file or tls.cert_file), certificate_chain=_read(tls.cert_file))
             self.channel = grpc.secure_channel(target, credentials, options=options)
         else:
             self.channel = grpc.insecure_channel(target, options=options)
@@ -91,7 +104,8 @@ class GrpcClient:
         """One unary call, e.g. ``call("api.Submit/GetQueue", {"name": "q"})``."""
         rpc = self._callable(full_method, streaming=False)
         try:
-            response, call = rpc.with_call(build_request(full_method, request), metadata=tuple(metadata),
+            response, call = rpc.with_call(build_request(full_method, request),
+                                           metadata=tuple(self.connection.merged(metadata)),
                                            timeout=timeout or self.timeout)
         except grpc.RpcError as error:
             return _error_result(error)
@@ -121,21 +135,43 @@ class GrpcClient:
                     metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> Any:
         """The raw stream call (an iterator of messages with ``cancel()``), for watchers."""
         rpc = self._callable(full_method, streaming=True)
-        return rpc(build_request(full_method, request), metadata=tuple(metadata), timeout=timeout or self.timeout)
+        return rpc(build_request(full_method, request), metadata=tuple(self.connection.merged(metadata)),
+                   timeout=timeout or self.timeout)
 
     def iter_stream(self, full_method: str, request: Mapping[str, Any] | None = None,
                     metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> Iterator[Any]:
         yield from self.open_stream(full_method, request, metadata, timeout)
 
 
-def _root_certificates(target: str, tls: TlsSettings) -> bytes | None:
+def _read(path: str | None) -> bytes | None:
+    if not path:
+        return None
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _root_certificates(target: str, tls: TlsSettings, server_name: str | None = None) -> bytes | None:
     if tls.ca_file:
-        with open(tls.ca_file, "rb") as handle:
-            return handle.read()
+        return _read(tls.ca_file)
     if tls.insecure:
         host, _, port = target.rpartition(":")
-        return ssl.get_server_certificate((host.strip("[]"), int(port)), timeout=10).encode()
+        return _presented_certificate(host.strip("[]"), int(port), server_name or host.strip("[]"), tls)
     return None  # the system's trusted roots
+
+
+def _presented_certificate(host: str, port: int, server_name: str, tls: TlsSettings) -> bytes:
+    """The certificate the server presents (asked for ``server_name``), unverified: what ``insecure`` pins."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if tls.cert_file:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    with socket.create_connection((host, port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=server_name) as wrapped:
+        der = wrapped.getpeercert(binary_form=True)
+    if der is None:
+        raise ssl.SSLError(f"{host}:{port} presented no certificate")
+    return ssl.DER_cert_to_PEM_cert(der).encode()
 
 
 def _metadata(call: Any) -> dict[str, str]:

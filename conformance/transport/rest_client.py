@@ -17,8 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 
 import protos
+from conformance.transport.connection import Connection
 from conformance.transport.grpc_client import TlsSettings
 
 
@@ -95,13 +97,34 @@ def _scalar(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+class _ServerNameAdapter(HTTPAdapter):
+    """HTTPS asking for (SNI) and verifying the certificate against ``server_name``, not the URL's host."""
+
+    def __init__(self, server_name: str) -> None:
+        self.server_name = server_name
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(server_hostname=self.server_name, assert_hostname=self.server_name)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class RestClient:
-    def __init__(self, base_url: str, tls: TlsSettings | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, tls: TlsSettings | None = None, timeout: float = 10.0,
+                 connection: Connection | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
         if tls is not None:
+            # Passed again on every request: a session's own verify loses to REQUESTS_CA_BUNDLE otherwise.
             self.session.verify = tls.ca_file or not tls.insecure
+            if tls.cert_file:
+                self.session.cert = (tls.cert_file, tls.key_file) if tls.key_file else tls.cert_file
+        connection = connection or Connection()
+        self.session.headers.update(dict(connection.headers))   # a call's own headers win (requests merges)
+        if connection.authority:
+            self.session.headers["Host"] = connection.authority
+            self.session.mount("https://", _ServerNameAdapter(connection.server_name or connection.authority))
 
     def close(self) -> None:
         self.session.close()
@@ -118,7 +141,7 @@ class RestClient:
         response = self.session.request(
             verb, self.base_url + path, params=query or None, headers=dict(headers or {}),
             json=json_body if data is None and json_body is not None else None, data=data,
-            timeout=timeout or self.timeout)
+            timeout=timeout or self.timeout, verify=self.session.verify)
         return _unary_result(response)
 
     def stream(self, full_method: str, request: Mapping[str, Any] | None = None,
@@ -128,7 +151,7 @@ class RestClient:
         r = plan(full_method, request or {})
         with self.session.request(r.verb, self.base_url + r.url, params=r.query or None,
                                   json=r.body, headers=dict(headers or {}), stream=True,
-                                  timeout=timeout or self.timeout) as response:
+                                  timeout=timeout or self.timeout, verify=self.session.verify) as response:
             result = RestResult(response.status_code, headers=dict(response.headers), url=response.url)
             if response.status_code != 200:
                 result.text = response.text

@@ -30,7 +30,8 @@ PROOF = {
     "armada-2026": ("armada-2026", "armada-2026"),
 }
 # What each shipped reason says, as the failure message shows it ("fails for the listed reason").
-SHOWN_BY = {"SWAGGER-Valid": "type: file", "SWAGGER-EnumsAsNames": "writes the enum"}
+SHOWN_BY = {"SWAGGER-Valid": "type: file", "SWAGGER-EnumsAsNames": "writes the enum",
+            "SEMANTICS-RetryPolicyDuplicate": "UNAVAILABLE"}
 SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
 ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}   # deprecated: every flavour answers UNIMPLEMENTED
 # The checks of the methods an era lacks (eras.Era.lacks): "not offered", never failed.

@@ -36,6 +36,8 @@ ALLOWED: dict[str, str] = {
                       "to several probes (DeleteQueue of an absent queue, empty batches). Streams and Health, "
                       "which Armada never answers empty, are failed; what each answer says is judged by "
                       "SEMANTICS, PARITY and AUTH, which all fail or are not offered here.",
+    "SURFACE-Jobs.GetActiveQueues-REST": "its probe is the empty request {}, and an echo of {} is exactly the "
+                                         "gateway's answer when no queue is active: no server could tell them apart",
 }
 
 

@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 from report_samples import HOSTILE, check, make_report
 
 from conformance.report import compare_to_baseline, redact_report, render_html
+from conformance.report.html_catalogue import requirement_template
+from conformance.report.html_parts import name_html
 from conformance.results import Figure, Outcome, RunReport
 
 
@@ -111,25 +113,55 @@ def test_page_is_self_contained() -> None:
     assert text.count("<style>") == 1 and "<script" not in text
 
 
-def test_catalogue_lists_every_check_by_category() -> None:
+def test_catalogue_lists_every_check_in_closed_category_blocks() -> None:
     report = make_report()
     text = render_html(report)
     for result in report.results:
-        assert f'<tr id="check-{result.id}"><td class="id">{result.id}</td>' in text
-    headings = re.findall(r"<h3>([A-Z]+) <span class=\"muted\">", text)
-    assert headings == ["SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT"]
+        assert f'<tr id="check-{result.id}"><td class="id">' in text
+    blocks = re.findall(r'<details class="category" id="category-([A-Z]+)"><summary><b>', text)
+    assert blocks == ["SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT"]
+    assert "<details open" not in text
     # Matrix cells link to checks that exist on the page.
     anchors = {attrs["id"] for _, attrs in Page(text).tags if "id" in attrs}
     links = {attrs["href"][1:] for tag, attrs in Page(text).tags if tag == "a"}
     assert links and links <= anchors
 
 
-def test_charts_one_svg_per_unit_with_escaped_labels() -> None:
+def test_a_shared_requirement_is_written_once_per_category() -> None:
+    results = [check(f"AUTH-BASIC-BADPW-{t.upper()}", Outcome.PASSED, category="AUTH", transport=t, scheme=s)
+               for s in ("basic", "oidc") for t in ("grpc", "rest")]
+    for r in results:
+        r.requirement = f"a wrong {r.scheme} password is refused over {r.transport} (grpc-gateway maps it to 401)"
+    text = render_html(make_report(results=results))
+    assert text.count("is refused over") == 1
+    assert ('a wrong <span class="ph">scheme</span> password is refused over <span class="ph">transport</span> '
+            '(grpc-gateway maps it to 401) <span class="muted">(4 checks)</span>') in text
+    table = Page(text).tables["catalogue-AUTH"]
+    assert [cell for _, cell in table[0]] == ["ID", "Transport", "Scheme", "Outcome", "Time", "Message"]
+
+
+def test_requirement_template_keeps_what_is_not_the_checks_own() -> None:
+    result = check("SWAGGER-Documents-CancelJobs", Outcome.PASSED, category="SWAGGER", transport="rest",
+                   method="Submit/CancelJobs")
+    result.requirement = ("the swagger documents Submit/CancelJobs as its rule says: operationId CancelJobs, "
+                          "not CancelJobSet")
+    assert requirement_template(result) == ("the swagger documents \x00method\x00 as its rule says: operationId "
+                                            "\x00method\x00, not CancelJobSet")
+
+
+def test_names_wrap_only_after_separators() -> None:
+    assert name_html("SURFACE-Event.Watch-GRPC") == "SURFACE-<wbr>Event.<wbr>Watch-<wbr>GRPC"
+    assert name_html("Event/Watch<x>") == "Event/<wbr>Watch&lt;x&gt;"
+
+
+def test_figures_one_table_per_unit_with_whole_escaped_labels() -> None:
     text = render_html(make_report())
-    assert text.count("<svg ") == 3          # events/s, jobs/s, ms
-    assert "Job submission &lt;fast&gt;" in text
+    assert re.findall(r'<table class="figures" id="figures-\d"><caption>([^<]+)</caption>', text) == [
+        "events/s (higher is better)", "jobs/s (higher is better)", "ms (lower is better)"]
+    assert "Job submission &lt;fast&gt;</th>" not in text and "Job submission &lt;fast&gt;<div" in text
     assert "≥ 48\u202f000 events/s" in text   # client-bound figure marked as a lower bound
-    assert 'fill="url(#chart0-hatch)"' in text
+    assert '<span class="bar bound" style="width:100.0%">' in text
+    assert "…" not in "".join(re.findall(r'<th class="flabel">([^<]*)', text))
 
 
 def test_no_figures_no_checks_still_renders() -> None:
@@ -144,5 +176,15 @@ def test_baseline_comparison_section_and_marks(passing_report: RunReport) -> Non
     text = render_html(current, compare_to_baseline(current, passing_report))
     assert "Compared with the baseline" in text
     assert "THROUGHPUT-REPLAY-REST: dropped from 12500 to 6000 events/s (52% worse)" in text
-    assert 'stroke-dasharray="3 2"' in text    # baseline marks on the chart
+    assert '<i class="mark" style="left:' in text    # baseline marks on the bars
     assert '<div class="big">FAIL</div>' in text
+
+
+def test_run_notes_interruption_cleanup_and_unmatched_known_failures() -> None:
+    report = make_report(interrupted="SIGINT", cleanup_problems=["queue conformance-1 <kept>"],
+                         unmatched_known_failures=["AUTH-TYPO-*"])
+    text = render_html(report)
+    assert '<div class="big">INTERRUPTED</div>' in text
+    assert "stopped by SIGINT" in text and "queue conformance-1 &lt;kept&gt;" in text
+    assert "<code>AUTH-TYPO-*</code>" in text
+    assert 'id="run-notes"' not in render_html(make_report())

@@ -80,3 +80,10 @@ def test_baseline_section_lists_changes() -> None:
 def test_md_helpers() -> None:
     assert md_escape("a_b*c") == "a\\_b\\*c"
     assert md_code("a`b") == "``a`b``"
+
+
+def test_summary_says_interrupted_and_lists_cleanup_and_unmatched_entries() -> None:
+    text = render_summary(make_report(interrupted="SIGTERM", cleanup_problems=["queue q1 not deleted"],
+                                      unmatched_known_failures=["AUTH-TYPO"]))
+    assert text.startswith("## ⚠️ INTERRUPTED — Armada conformance")
+    assert "stopped by SIGTERM" in text and "queue q1 not deleted" in text and "`AUTH-TYPO`" in text

@@ -24,6 +24,8 @@ Safety of the run on a real deployment. It is ``mutating`` (skipped under
 5. Every call has the target's per-call timeout; examples are capped per operation
    (fewer for SubmitJobs, whose pod-spec schemas are slow to generate), no shrinking,
    derandomized, and the run stops starting operations after ``FUZZ_BUDGET_S``.
+   ``--max-examples``, ``--seed`` and ``--fuzz-budget`` change those three; a run the
+   budget cut short still passes on what it sent, and its message says what was left.
 """
 
 from __future__ import annotations
@@ -47,13 +49,21 @@ ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
 
 def fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the document schemathesis can load: ``type: file`` stream responses as objects."""
+    """A copy of the document schemathesis can load: ``type: file`` stream responses as objects.
+
+    Enum definitions also take their numbers: real Armada writes enums as numbers (Go's
+    encoding/json), which is SWAGGER-EnumsAsNames' finding, not this run's.
+    """
     out = copy.deepcopy(doc)
     for item in (out.get("paths") or {}).values():
         for op in (item.values() if isinstance(item, dict) else ()):
             for response in ((op.get("responses") or {}).values() if isinstance(op, dict) else ()):
                 if isinstance(response, dict) and is_file_stream(response.get("schema")):
                     response["schema"]["type"] = "object"
+    definitions = out.get("definitions") or {}
+    for name, schema in list(definitions.items()):
+        if isinstance(schema, dict) and schema.get("type") == "string" and "enum" in schema:
+            definitions[name] = {"anyOf": [schema, {"type": "integer"}]}
     return out
 
 
@@ -123,6 +133,24 @@ def _nothing_to_negate(op: dict[str, Any]) -> bool:
     return all(p.get("in") == "path" and p.get("type") == "string" for p in params)
 
 
+@dataclass(frozen=True)
+class FuzzSettings:
+    """The run's --max-examples / --seed / --fuzz-budget (``RunContext.options``), defaults above."""
+
+    max_examples: int | None = None
+    seed: int | None = None
+    budget_s: float = FUZZ_BUDGET_S
+
+    @classmethod
+    def of(cls, ctx: RunContext) -> FuzzSettings:
+        given = ctx.options
+        return cls(given.get("max_examples"), given.get("seed"), float(given.get("fuzz_budget", FUZZ_BUDGET_S)))
+
+    def examples(self, mode: str, op_id: str) -> int:
+        """Cases per operation and mode: as asked, else the default caps."""
+        return self.max_examples or min(FUZZ_EXAMPLES[mode], FUZZ_HEAVY.get(op_id, FUZZ_EXAMPLES[mode]))
+
+
 @dataclass
 class FuzzStats:
     """What one schemathesis run did (kept per run for the project's own tests)."""
@@ -131,13 +159,14 @@ class FuzzStats:
     not_sent: int = 0                      # confinement could not prove the case run-owned
     over_budget: int = 0                   # generated after FUZZ_BUDGET_S: not sent
     operations: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)       # operation/mode runs the budget left unstarted
     addressed: set[str] = field(default_factory=set)   # every queue name a sent case addressed
 
 
 @family("SWAGGER-Schemathesis", "SWAGGER", "a bounded schemathesis run over the documented unary operations "
         "(names confined to the run's prefix): conforming answers, no 5xx, invalid input refused with 4xx",
         mutating=True)
-def schemathesis_run(ctx: RunContext) -> None:
+def schemathesis_run(ctx: RunContext) -> str | None:
     import schemathesis
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
@@ -163,7 +192,8 @@ def schemathesis_run(ctx: RunContext) -> None:
     if missing and unloadable:
         raise CheckFailed(f"schemathesis cannot load the operations {', '.join(missing)}: "
                           f"{next(iter(unloadable.values()))}", {"errors": list(unloadable.values())[:5]})
-    fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + FUZZ_BUDGET_S)
+    settings = FuzzSettings.of(ctx)
+    fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + settings.budget_s, settings)
     ctx.swagger_fuzz_stats = fuzz.stats
     modes = [(GenerationMode.POSITIVE, [not_a_server_error, response_schema_conformance]),
              (GenerationMode.NEGATIVE, [not_a_server_error, negative_data_rejection])]
@@ -172,8 +202,10 @@ def schemathesis_run(ctx: RunContext) -> None:
             if op_id not in loaded:
                 continue
             for mode, checks in modes:
-                if time.monotonic() > fuzz.deadline or (
-                        mode == GenerationMode.NEGATIVE and _nothing_to_negate(loaded[op_id].definition.raw)):
+                if mode == GenerationMode.NEGATIVE and _nothing_to_negate(loaded[op_id].definition.raw):
+                    continue
+                if time.monotonic() > fuzz.deadline:
+                    fuzz.stats.cut.append(f"{op_id} {mode.value}")
                     continue
                 fuzz.stats.operations.append(f"{op_id} {mode.value}")
                 try:
@@ -182,12 +214,24 @@ def schemathesis_run(ctx: RunContext) -> None:
                     continue
                 except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
                     text = str(exc).strip()
-                    raise CheckFailed(f"schemathesis: {op_id} ({mode.value} cases): {_headline(text)}",
+                    seeded = f", seed {settings.seed}" if settings.seed is not None else ""
+                    raise CheckFailed(f"schemathesis: {op_id} ({mode.value} cases{seeded}): {_headline(text)}",
                                       {"operation": op_id, "mode": mode.value, "failure": text[:3000],
-                                       "sent": fuzz.stats.sent}) from None
+                                       "sent": fuzz.stats.sent, "seed": settings.seed}) from None
     finally:  # whatever a 2xx answer may have created is the run's own: its cleanup removes it
         ctx.created_queues += sorted(q for q in fuzz.confinement.queues if q not in ctx.created_queues)
         ctx.created_job_sets += sorted(fuzz.confinement.job_sets)
+    return budget_note(fuzz.stats, settings)
+
+
+def budget_note(stats: FuzzStats, settings: FuzzSettings) -> str | None:
+    """What the time budget left out, for the check's message (None: it covered everything)."""
+    if not stats.cut and not stats.over_budget:
+        return None
+    runs = len(stats.cut) + len(stats.operations)
+    return (f"the time budget of {settings.budget_s:g} s cut the run short: {len(stats.cut)} of {runs} "
+            f"operation/mode runs not started, {stats.over_budget} generated case(s) not sent; it passed on the "
+            f"{stats.sent} case(s) it sent (--fuzz-budget raises the budget)")
 
 
 def _headline(text: str) -> str:
@@ -208,18 +252,20 @@ class _Fuzz:
     ctx: RunContext
     confinement: Confinement
     deadline: float
+    settings: FuzzSettings = field(default_factory=FuzzSettings)
     stats: FuzzStats = field(default_factory=FuzzStats)
 
     def test(self, api_op: Any, index: int, mode: Any, checks: list[Any]) -> Callable[[], None]:
         """The hypothesis test of one operation and mode: confine, send, record, validate."""
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+        from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
         op_id = api_op.definition.raw.get("operationId")
-        examples = min(FUZZ_EXAMPLES[mode.value], FUZZ_HEAVY.get(op_id, FUZZ_EXAMPLES[mode.value]))
+        examples = self.settings.examples(mode.value, op_id)
         rest = self.ctx.require_rest()
+        seeded = self.settings.seed is not None
 
         @given(case=api_op.as_strategy(generation_mode=mode))
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=examples, deadline=None, database=None, derandomize=not seeded,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
                   verbosity=Verbosity.quiet, report_multiple_bugs=False)
         def run(case: Any) -> None:
@@ -240,5 +286,5 @@ class _Fuzz:
                 self.confinement.record(case, names)
             case.validate_response(response, checks=checks)
 
-        return run
+        return seed(self.settings.seed)(run) if seeded else run
 
