@@ -62,7 +62,8 @@ def histories(store: Store, records: Iterable[JobRecord]) -> dict[str, JobHistor
     for key, wanted in by_set.items():
         job_set = store.job_sets.get(key)
         for raw in job_set.log.events if job_set else ():
-            message = StreamMessage.FromString(raw).message
+            message: Any = StreamMessage.FromString(raw)
+            message = message.message
             kind = message.WhichOneof("events")
             event = getattr(message, kind)
             if event.job_id in wanted:
@@ -131,7 +132,7 @@ class JobQueries:
         return _m("api.JobStatusResponse")(job_states=states)
 
     async def GetJobDetails(self, request: Any, principal: Any) -> Any:
-        response = _m("api.JobDetailsResponse")()
+        response: Any = _m("api.JobDetailsResponse")()
         for job_id, history in histories(self.store, self._known(request.job_ids)).items():
             self._fill_details(response.job_details[job_id], history, request)
         return response
@@ -174,7 +175,7 @@ class JobQueries:
         self._limit(run_ids, "run ids")
         owners = {r: self.store.run_jobs[r] for r in run_ids if r in self.store.run_jobs}
         records = [self.store.jobs[j] for j in dict.fromkeys(owners.values()) if j in self.store.jobs]
-        response = _m("api.JobRunDetailsResponse")()
+        response: Any = _m("api.JobRunDetailsResponse")()
         for history in histories(self.store, records).values():
             for run in self._runs(history):
                 if run.run_id in owners:
@@ -183,7 +184,7 @@ class JobQueries:
 
     async def GetActiveQueues(self, request: Any, principal: Any) -> Any:
         active = sorted({r.queue for r in self.store.jobs.values() if r.state in ACTIVE})
-        response = _m("api.GetActiveQueuesResponse")()
+        response: Any = _m("api.GetActiveQueuesResponse")()
         if active:
             response.active_queues_by_pool[POOL].queues.extend(active)
         return response

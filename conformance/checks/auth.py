@@ -20,104 +20,27 @@ from __future__ import annotations
 import base64
 import secrets
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 
-from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
-from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job, to_dict
+from conformance.checks import CheckFailed, NotConfigured, Skip, family
+from conformance.checks.auth_wire import (
+    Unsendable,
+    exercised,
+    expect_refused,
+    let_in,
+    probe,
+    send,
+)
+from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job
 from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
-from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
 ANONYMOUS = "anonymous"
-
-
-# ---- talking to the target with an exact Authorization value -------------------------
-
-
-@dataclass
-class Reply:
-    """One call's outcome, the same shape for both transports."""
-
-    transport: str
-    status: str                      # gRPC code name, or "HTTP <n>"
-    ok: bool
-    unauthenticated: bool            # UNAUTHENTICATED / 401
-    denied: bool                     # PERMISSION_DENIED / 403
-    message: str
-    headers: dict[str, str]          # lower-cased names
-    body: dict[str, Any] = field(default_factory=dict)   # the response in proto JSON form
-
-    def evidence(self) -> dict[str, Any]:
-        return {"transport": self.transport, "status": self.status, "message": self.message[:300]}
-
-
-class Unsendable(Exception):
-    """The client library refuses to send this header value at all (e.g. control characters)."""
-
-
-def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any],
-         authorization: str | None) -> Reply:
-    """A unary call with exactly ``authorization`` (None: no header), over ``transport``."""
-    if transport == "grpc":
-        metadata = [] if authorization is None else [("authorization", authorization)]
-        result = ctx.grpc.call(f"api.{method}", request, metadata=metadata)
-        return Reply("grpc", result.code, result.ok, result.code == "UNAUTHENTICATED",
-                     result.code == "PERMISSION_DENIED", result.details, dict(result.headers),
-                     to_dict(result.response) if result.ok else {})
-    rest = ctx.require_rest()
-    headers = {} if authorization is None else {"Authorization": authorization}
-    try:
-        answer = rest.call(f"api.{method}", request, headers=headers)
-    except ValueError as exc:  # requests' header validation; nothing reached the target
-        raise Unsendable(str(exc)) from None
-    body = answer.body if isinstance(answer.body, dict) else {}
-    message = str(body.get("message") or body.get("error") or answer.text[:300])
-    return Reply("rest", f"HTTP {answer.status}", answer.status == 200, answer.status == 401, answer.status == 403,
-                 message, {k.lower(): v for k, v in answer.headers.items()}, body)
-
-
-def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
-    """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
-    method = era(ctx.target.profile).auth_probe   # one the era has: else UNIMPLEMENTED before authentication
-    return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
-
-
-def exercised(reply: Reply) -> None:
-    """Raise ``NotOffered`` when the probe never reached authentication, so nothing can be judged.
-
-    UNIMPLEMENTED (real Armada answers it before authenticating), HTTP 501, and a 404
-    without the gateway's JSON error body (no route: not an Armada gateway path) say
-    nothing about credentials; an AUTH check must not pass, or fail, on them.
-    """
-    no_route = reply.status == "HTTP 404" and not isinstance(reply.body.get("code"), int)
-    if reply.status in ("UNIMPLEMENTED", "HTTP 501") or no_route:
-        raise NotOffered(f"the probe answered {reply.status} over {reply.transport}: it never reached "
-                         "authentication, so the credentials could not be judged")
-
-
-def let_in(reply: Reply) -> bool:
-    """The probe (a read of an absent queue) got past authentication: NOT_FOUND, or the gateway's 404 for it.
-
-    An OK answer to the read of a queue that does not exist is not Armada's: it cannot
-    show that the caller was let in.
-    """
-    return reply.status == "NOT_FOUND" or (reply.status == "HTTP 404" and reply.body.get("code") == 5)
-
-
-def expect_refused(reply: Reply, what: str) -> None:
-    """UNAUTHENTICATED / 401 and nothing else: not accepted, not a crash, not a 403."""
-    exercised(reply)
-    if not reply.unauthenticated:
-        crashed = reply.status.startswith(("HTTP 5", "INTERNAL", "UNKNOWN"))
-        let_in = reply.status in ("OK", "NOT_FOUND", "HTTP 200", "HTTP 404")
-        verdict = "a server error" if crashed else "let in" if let_in else "refused with another status"
-        raise CheckFailed(f"{what}: expected UNAUTHENTICATED / 401, got {reply.status} ({verdict})",
-                          reply.evidence())
 
 
 # ---- who the target says the caller is ------------------------------------------------

@@ -20,7 +20,8 @@ import ssl
 import urllib3
 
 from conformance.checks import CheckFailed, NotConfigured, family
-from conformance.checks.auth import SCHEMES, TRANSPORTS, Reply, configured, expect_refused, probe
+from conformance.checks.auth import SCHEMES, TRANSPORTS, configured
+from conformance.checks.auth_wire import Reply, expect_refused, probe
 from conformance.context import RunContext
 from conformance.eras import era
 from conformance.transport.rest_client import plan

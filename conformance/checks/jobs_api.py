@@ -11,6 +11,7 @@ run-created queue, and cancelled at the end like every other job the run submits
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -174,6 +175,10 @@ def _details_problem(ctx: RunContext, queue: str, job_set: str, job_id: str, kin
     return _run_problem(ctx, latest, run_state)
 
 
+def _empty(problem: str) -> bool:
+    return not problem
+
+
 def _run_problem(ctx: RunContext, run: Any, state: str) -> str:
     result = ctx.call("Jobs/GetJobRunDetails", {"runIds": [run.run_id]})
     if not result.ok:
@@ -199,8 +204,7 @@ def details_agree(ctx: RunContext) -> None:
     ctx.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [long], "reason": "conformance"})
     for job_id in (ran, long):
         kinds = kinds_until(ctx, queue, job_set, job_id, ENDED)
-        problem = until(ctx, lambda j=job_id, k=kinds: _details_problem(ctx, queue, job_set, j, k),
-                        lambda p: not p)
+        problem = until(ctx, functools.partial(_details_problem, ctx, queue, job_set, job_id, kinds), _empty)
         if problem:
             raise CheckFailed(f"the details of job {job_id} disagree with its events: {problem}",
                               {"job_id": job_id, "events": kinds})

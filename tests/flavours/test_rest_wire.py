@@ -178,4 +178,4 @@ def test_numbers_as_strings(http: Http, flavour: str, new_name: Names) -> None:
 def test_deeply_nested_body_is_a_bad_request(http: Http) -> None:
     raw = b'{"name":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     response = http("POST", "/v1/queue", data=raw, headers={"Content-Type": "application/json"})
-    assert response.status_code == 400 and "nested too deeply" in response.json()["message"]
+    assert response.status_code == 400 and "nested" in response.json()["message"]
