@@ -53,7 +53,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from conformance import eras
 from conformance.transport.connection import Connection, HeaderError, connection_from
@@ -279,6 +279,14 @@ def _load_auth(target: Target, auth: dict[str, Any], source: str, path: Path | s
     for scheme, loader in (("basic", _basic), ("oidc", _oidc), ("kerberos", _kerberos)):
         if scheme in auth:
             target.schemes[scheme] = loader(auth[scheme], f"{source}: [auth.{scheme}]", path)
+
+
+@overload
+def secret(table: Mapping[str, Any], key: str, where: str, required: Literal[True] = True) -> str: ...
+
+
+@overload
+def secret(table: Mapping[str, Any], key: str, where: str, required: bool) -> str | None: ...
 
 
 def secret(table: Mapping[str, Any], key: str, where: str, required: bool = True) -> str | None:

@@ -20,7 +20,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,7 +169,7 @@ class Decoder:
         return False
 
 
-def _rest_items(spec: StreamSpec, holder: list[Any]) -> Iterator[bytes]:
+def _rest_items(spec: StreamSpec, holder: list[Any]) -> Generator[bytes, None, None]:
     import requests
 
     headers = {("Authorization" if k == "authorization" else k): v for k, v in spec.metadata}
