@@ -168,7 +168,9 @@ class ArmadaRun:
         self.close()
         config = session.config
         if _is_xdist_worker(config):
-            config.workeroutput["armada"] = json.dumps({  # type: ignore[attr-defined]
+            # pytest-xdist sets workeroutput on a worker's config; pytest's Config does not declare it.
+            output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
+            output["armada"] = json.dumps({
                 "cleanup_problems": self.cleanup_problems, "target": self.target_description,
                 "server_version": self.server_version})
             return
