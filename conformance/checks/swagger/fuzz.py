@@ -156,7 +156,6 @@ class FuzzStats:
     """What one schemathesis run did (kept per run for the project's own tests)."""
 
     sent: int = 0
-    not_sent: int = 0                      # confinement could not prove the case run-owned
     over_budget: int = 0                   # generated after FUZZ_BUDGET_S: not sent
     operations: list[str] = field(default_factory=list)
     cut: list[str] = field(default_factory=list)       # operation/mode runs the budget left unstarted
@@ -274,8 +273,7 @@ class _Fuzz:
                 return
             try:
                 names = self.confinement.confine(case, index)
-            except Unsafe:
-                self.stats.not_sent += 1
+            except Unsafe:  # confinement could not prove the case run-owned: not sent
                 return
             _ = case.meta  # re-judge the case's positive/negative label after the rewrite
             self.stats.sent += 1
