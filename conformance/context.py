@@ -17,7 +17,7 @@ import protos
 from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip
 from conformance.dialects import as_dict
-from conformance.eras import era
+from conformance.eras import descriptor_of, era, wire
 from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcClient, GrpcResult
 from conformance.transport.rest_client import RestClient
@@ -73,11 +73,11 @@ class RunContext:
     def call(self, method: str, request: Mapping[str, Any] | None = None,
              identity: Identity | object | None = DEFAULT, **kwargs: Any) -> GrpcResult:
         """A unary gRPC call as ``identity``; ``method`` is ``"Service/Method"`` without ``api.``."""
-        return self.grpc.call(f"api.{method}", request, metadata=self.metadata(identity), **kwargs)
+        return self.grpc.call(wire(method), request, metadata=self.metadata(identity), **kwargs)
 
     def stream(self, method: str, request: Mapping[str, Any] | None = None,
                identity: Identity | object | None = DEFAULT, **kwargs: Any) -> GrpcResult:
-        return self.grpc.stream(f"api.{method}", request, metadata=self.metadata(identity), **kwargs)
+        return self.grpc.stream(wire(method), request, metadata=self.metadata(identity), **kwargs)
 
     def require_rest(self) -> RestClient:
         if self.rest is None:
@@ -91,11 +91,10 @@ class RunContext:
     def offered(self, method: str) -> bool:
         """Whether the target serves a method at all (UNIMPLEMENTED means it does not)."""
         if method not in self._offered:
-            service, name = method.split("/")
-            request_type = protos.message_class(protos.method(f"api.{service}", name).input_type.full_name)
-            desc = protos.method(f"api.{service}", name)
+            desc = descriptor_of(method)
+            request_type = protos.message_class(desc.input_type.full_name)
             probe = self.grpc.stream if desc.server_streaming else self.grpc.call
-            result = probe(f"api.{method}", request_type(), metadata=self.metadata(), timeout=self.target.timeout)
+            result = probe(wire(method), request_type(), metadata=self.metadata(), timeout=self.target.timeout)
             self._offered[method] = result.code != "UNIMPLEMENTED"
         return self._offered[method]
 
@@ -189,7 +188,7 @@ class RunContext:
         """Read the job set until ``done(kinds)`` holds or ``timeout`` passes (then return what came)."""
         deadline = time.monotonic() + min(timeout or self.target.timeout, self.target.timeout)
         seen: list[tuple[str, str, dict[str, Any]]] = []
-        call = self.grpc.open_stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": True},
+        call = self.grpc.open_stream(wire("Event/GetJobSetEvents"), {"queue": queue, "id": job_set, "watch": True},
                                      metadata=self.metadata(), timeout=max(0.1, deadline - time.monotonic()))
         try:
             for message in call:

@@ -23,6 +23,7 @@ from typing import Any
 from google.protobuf import descriptor, duration_pb2, json_format, message, timestamp_pb2
 
 import protos
+from conformance.eras import descriptor_of
 
 # The gateway's mapping of gRPC codes to HTTP statuses (grpc-gateway v1), from the facts file.
 HTTP_STATUS = {
@@ -158,5 +159,4 @@ def masked(value: Any, volatile: frozenset[str]) -> Any:
 
 
 def response_type(method: str) -> str:
-    service, name = method.split("/")
-    return protos.method(f"api.{service}", name).output_type.full_name
+    return str(descriptor_of(method).output_type.full_name)

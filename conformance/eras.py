@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import protos
 
@@ -104,11 +105,20 @@ def profiles_of(method: str) -> list[str]:
     return [name for name in NAMES if era(name).has(method)]
 
 
-def rest_bound(method: str) -> bool:
+def wire(method: str) -> str:
+    """``Submit/GetQueue`` (the suite's one spelling of a method) as the transports name it: ``api.Submit/GetQueue``."""
+    return f"api.{method}"
+
+
+def descriptor_of(method: str) -> Any:
+    """The method's descriptor in our protos."""
     service, name = method.split("/")
-    return protos.http_binding(protos.method(f"api.{service}", name)) is not None
+    return protos.method(f"api.{service}", name)
+
+
+def rest_bound(method: str) -> bool:
+    return protos.http_binding(descriptor_of(method)) is not None
 
 
 def is_streaming(method: str) -> bool:
-    service, name = method.split("/")
-    return protos.method(f"api.{service}", name).server_streaming
+    return bool(descriptor_of(method).server_streaming)

@@ -16,10 +16,9 @@ from typing import Any
 from conformance import cases
 from conformance.cases import RICH_QUEUE, tiny_job
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
-from conformance.checks.surface import gateway_shape_problem
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
-from conformance.eras import profiles_of
+from conformance.eras import profiles_of, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 
@@ -38,7 +37,7 @@ class Pair:
 
 def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: dict | None = None) -> Pair:
     grpc_result = ctx.call(method, grpc_request)
-    rest_result = ctx.require_rest().call(f"api.{method}", rest_request if rest_request is not None else grpc_request,
+    rest_result = ctx.require_rest().call(wire(method), rest_request if rest_request is not None else grpc_request,
                                           headers=ctx.headers())
     rest_offered(method, rest_result)
     if grpc_result.code != "OK" or rest_result.status != 200:
@@ -95,7 +94,7 @@ def _batch(ctx: RunContext, method: str) -> Pair:
 def _get_queues(ctx: RunContext) -> Pair:
     mine = {ctx.create_queue(**RICH_QUEUE), ctx.create_queue()}
     grpc_result = ctx.stream("Submit/GetQueues", {})
-    rest_result = ctx.require_rest().stream("api.Submit/GetQueues", {}, headers=ctx.headers())
+    rest_result = ctx.require_rest().stream(wire("Submit/GetQueues"), {}, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Submit/GetQueues")
     ours = [m for m in grpc_result.messages if m.WhichOneof("event") == "end" or m.queue.name in mine]
     try:  # either oneof form: {"queue": ...} or Go's {"Event": {"queue": ...}}
@@ -167,7 +166,7 @@ def _events(ctx: RunContext) -> Pair:
     ctx.wait_for(queue, job_set, lambda kinds: kinds.count("queued") >= 2, timeout=5)
     request = {"queue": queue, "id": job_set}
     grpc_result = ctx.stream("Event/GetJobSetEvents", request)
-    rest_result = ctx.require_rest().stream("api.Event/GetJobSetEvents", request, headers=ctx.headers())
+    rest_result = ctx.require_rest().stream(wire("Event/GetJobSetEvents"), request, headers=ctx.headers())
     _stream_ok(grpc_result, rest_result, "Event/GetJobSetEvents")
     queued = sum(1 for m in grpc_result.messages if m.message.WhichOneof("events") == "queued")
     if queued < 2:
@@ -260,15 +259,9 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: 
     grpc_result = (ctx.stream if streaming else ctx.call)(method, request)
     if grpc_result.ok and method not in cases.MAY_ACCEPT:
         raise CheckFailed(f"{method} accepted a request it must refuse", {"request": request})
-    rest_result = (rest.stream if streaming else rest.call)(f"api.{method}", request, headers=ctx.headers())
+    rest_result = (rest.stream if streaming else rest.call)(wire(method), request, headers=ctx.headers())
     if grpc_result.ok:
-        if rest_result.status != 200:
-            raise CheckFailed(f"{method} accepted the request via gRPC but REST answered HTTP {rest_result.status}",
-                              {"request": request, "rest_body": rest_result.text[:500]})
-        shape = gateway_shape_problem(method, rest_result)
-        if shape:  # accepted on both, but REST's 200 must still be the gateway's answer
-            raise CheckFailed(f"{method} over REST answered 200, but not as Armada's gateway does: {shape}",
-                              {"request": request, "rest_body": rest_result.text[:500]})
+        _same_acceptance(ctx, method, request, grpc_result, rest_result)
         return
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)
     evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
@@ -281,6 +274,22 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: 
     problem = _error_body_problem(body, grpc_result.code, expected_status, streaming)
     if problem:
         raise CheckFailed(problem, evidence)
+
+
+def _same_acceptance(ctx: RunContext, method: str, request: dict[str, Any], grpc_result: GrpcResult,
+                     rest_result: RestResult) -> None:
+    """Armada accepts the request (DeleteQueue of an absent queue): both transports answer an empty OK, and
+    nothing came into being (GetQueue still answers NOT_FOUND)."""
+    evidence = {"request": request, "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
+    if grpc_result.response is None or grpc_result.response.ByteSize() != 0:
+        raise CheckFailed(f"{method} answered OK via gRPC with a non-empty answer", evidence)
+    if rest_result.status != 200 or rest_result.body != {}:
+        raise CheckFailed(f"{method} answered OK via gRPC but REST answered HTTP {rest_result.status} "
+                          f"{rest_result.text[:80]!r}, not 200 {{}}", evidence)
+    after = ctx.call(ctx.queue_service("GetQueue"), {"name": request.get("name", "")})
+    if after.code != "NOT_FOUND":
+        raise CheckFailed(f"after {method} of an absent queue, GetQueue answers {after.code}, not NOT_FOUND",
+                          {**evidence, "details": after.details})
 
 
 def _error_body_problem(body: dict[str, Any], code: str, status: int, streaming: bool) -> str:

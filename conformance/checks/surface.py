@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import protos
 from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext
 from conformance.dialects import response_type
-from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound
+from conformance.eras import all_methods, descriptor_of, is_streaming, profiles_of, rest_bound, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 
@@ -69,7 +68,7 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
     send = rest.stream if is_streaming(method) else rest.call
     kwargs = {"limit": 2} if is_streaming(method) else {}
     try:
-        result = send(f"api.{method}", request, headers=ctx.headers(), **kwargs)
+        result = send(wire(method), request, headers=ctx.headers(), **kwargs)
     except Exception as exc:  # connection reset, timeout: the endpoint did not answer
         raise CheckFailed(f"{method} over REST did not answer: {exc}", {"request": request}) from None
     if result.status == 501:
@@ -113,8 +112,7 @@ def gateway_shape_problem(method: str, result: RestResult) -> str:
 
 def response_keys(method: str) -> set[str]:
     """Every key a response of ``method`` may have in either JSON dialect (Go oneofs included)."""
-    service, name = method.split("/")
-    output = protos.method(f"api.{service}", name).output_type
+    output = descriptor_of(method).output_type
     keys = {f.name for f in output.fields} | {f.json_name for f in output.fields}
     keys |= {o.name for o in output.oneofs} | {o.name[:1].upper() + o.name[1:] for o in output.oneofs}
     return keys

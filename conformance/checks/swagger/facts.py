@@ -7,6 +7,7 @@ the one route type), with the path written the swagger way, and the wire facts' 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from google.protobuf import descriptor
 
 import protos
-from conformance.eras import methods, rest_bound
+from conformance.eras import descriptor_of, methods, rest_bound
 
 FD = descriptor.FieldDescriptor
 
@@ -52,8 +53,8 @@ class Binding:
 
 
 def binding(method: str) -> Binding:
-    service, name = method.split("/")
-    desc = protos.method(f"api.{service}", name)
+    name = method.split("/")[1]
+    desc = descriptor_of(method)
     rule = protos.http_binding(desc)
     assert rule is not None, f"{method} has no REST binding"
     path = rule.path
@@ -73,3 +74,28 @@ def def_name(desc: descriptor.Descriptor) -> str:
     return "api" + desc.name
 
 
+
+
+@functools.cache
+def _enums_by_names() -> dict[frozenset[str], tuple[int, ...]]:
+    """Every enum of our protos: its value names -> its value numbers."""
+    found: dict[frozenset[str], tuple[int, ...]] = {}
+
+    def add(enums: Any) -> None:
+        for enum in enums:
+            found[frozenset(v.name for v in enum.value)] = tuple(v.number for v in enum.value)
+
+    def walk(messages: Any) -> None:
+        for message in messages:
+            add(message.enum_type)
+            walk(message.nested_type)
+
+    for file_proto in protos.file_descriptor_set().file:
+        add(file_proto.enum_type)
+        walk(file_proto.message_type)
+    return found
+
+
+def enum_numbers(names: list[str]) -> tuple[int, ...]:
+    """The numbers of the enum whose names a swagger lists (empty if no enum of ours has exactly these)."""
+    return _enums_by_names().get(frozenset(names), ())

@@ -38,7 +38,7 @@ from typing import Any
 
 from conformance.checks import CheckFailed, family
 from conformance.checks.swagger.document import document, is_file_stream, operation
-from conformance.checks.swagger.facts import profile_bindings
+from conformance.checks.swagger.facts import enum_numbers, profile_bindings
 from conformance.context import RunContext
 
 # The schemathesis run: examples per operation and mode, and a wall-clock budget.
@@ -49,10 +49,15 @@ ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
 
 def fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the document schemathesis can load: ``type: file`` stream responses as objects.
+    """A copy of the document schemathesis can load and judge by what Armada's JSON really is.
 
-    Enum definitions also take their numbers: real Armada writes enums as numbers (Go's
-    encoding/json), which is SWAGGER-EnumsAsNames' finding, not this run's.
+    ``type: file`` stream responses become objects. Values real Armada writes in Go's
+    dialect (``shared/real-armada.md``) are let through as its gateway also reads them:
+    an enum as its name or its number, a date-time as a string or ``{"seconds", "nanos"}``
+    (SWAGGER-EnumsAsNames' and SWAGGER-ResponsesMatch's business, not schemathesis').
+    What both dialects accept although the swagger cannot say it is not a violation
+    either: ``null`` for any field (proto3 JSON reads it as unset, Go's decoder as a
+    no-op), and any JSON number for a double.
     """
     out = copy.deepcopy(doc)
     for item in (out.get("paths") or {}).values():
@@ -60,11 +65,37 @@ def fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
             for response in ((op.get("responses") or {}).values() if isinstance(op, dict) else ()):
                 if isinstance(response, dict) and is_file_stream(response.get("schema")):
                     response["schema"]["type"] = "object"
-    definitions = out.get("definitions") or {}
-    for name, schema in list(definitions.items()):
-        if isinstance(schema, dict) and schema.get("type") == "string" and "enum" in schema:
-            definitions[name] = {"anyOf": [schema, {"type": "integer"}]}
+    out["definitions"] = {name: _nullable(_either_dialect(schema))
+                          for name, schema in (out.get("definitions") or {}).items()}
     return out
+
+
+def _nullable(schema: Any) -> Any:
+    """Every typed schema (and every definition) also takes ``null``."""
+    if isinstance(schema, list):
+        return [_nullable(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: (_nullable(v) if k in ("items", "additionalProperties") else v) for k, v in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        out["properties"] = {k: _nullable(v) for k, v in schema["properties"].items()}
+    return {**out, "x-nullable": True} if "$ref" not in out else out
+
+
+def _either_dialect(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_either_dialect(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "string" and isinstance(schema.get("enum"), list):
+        names = list(schema["enum"])
+        return {k: v for k, v in schema.items() if k not in ("type", "enum", "default")} | \
+            {"enum": [*names, *enum_numbers(names)]}
+    if schema.get("type") == "string" and schema.get("format") == "date-time":
+        return {k: v for k, v in schema.items() if k not in ("type", "format")}
+    if schema.get("type") == "number":
+        return {k: v for k, v in schema.items() if k != "format"}
+    return {k: (_either_dialect(v) if isinstance(v, dict | list) else v) for k, v in schema.items()}
 
 
 class Unsafe(Exception):

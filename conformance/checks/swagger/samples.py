@@ -18,7 +18,7 @@ from conformance.checks import CheckFailed
 from conformance.checks.swagger.document import operation
 from conformance.checks.swagger.facts import binding
 from conformance.context import RunContext, not_offered_over_rest
-from conformance.eras import era
+from conformance.eras import era, wire
 
 
 @dataclass
@@ -54,7 +54,7 @@ def _gather(ctx: RunContext) -> list[Sample]:
 
     def unary(label: str, method: str, request: dict[str, Any], expect_ok: bool) -> Any:
         """One answer; an error is expected as any 4xx/5xx (which status is PARITY's business)."""
-        result = rest.call(f"api.{method}", request, headers=ctx.headers())
+        result = rest.call(wire(method), request, headers=ctx.headers())
         if not_offered_over_rest(result):
             return None  # not offered: SURFACE says so
         if (result.status == 200) != expect_ok or result.status < 200:
@@ -76,14 +76,14 @@ def _gather(ctx: RunContext) -> list[Sample]:
     if "Submit/GetQueueInfo" in wanted:
         unary("GetQueueInfo of the queue", "Submit/GetQueueInfo", {"name": queue}, True)
     # read as many lines as gRPC showed events: a stream that fails to end is SEMANTICS' finding, not ours
-    events = rest.stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": False},
+    events = rest.stream(wire("Event/GetJobSetEvents"), {"queue": queue, "id": job_set, "watch": False},
                          headers=ctx.headers(), limit=max(1, len(seen)))
     if events.status != 200 or not events.lines:
         raise CheckFailed(f"could not gather a sample answer: GetJobSetEvents answered HTTP {events.status} "
                           f"with {len(events.lines)} lines", {"body": events.text[:500]})
     out += [Sample(f"GetJobSetEvents line {n + 1}", "Event/GetJobSetEvents", 200, line)
             for n, line in enumerate(events.lines)]
-    missing = rest.stream("api.Event/GetJobSetEvents", cases.refused("Event/GetJobSetEvents", ctx.name("absent")),
+    missing = rest.stream(wire("Event/GetJobSetEvents"), cases.refused("Event/GetJobSetEvents", ctx.name("absent")),
                           headers=ctx.headers())
     if missing.status != 200:
         out.append(Sample("GetJobSetEvents of an absent job set (error body)", "Event/GetJobSetEvents",

@@ -20,7 +20,7 @@ from conformance.checks import CheckFailed, NotOffered, family
 from conformance.checks.swagger.document import document, fetch, is_file_stream, operation, resolve
 from conformance.checks.swagger.facts import FD, SCALAR_FACTS, Binding, binding, def_name
 from conformance.context import RunContext, not_offered_over_rest
-from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound
+from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound, wire
 
 
 @family("SWAGGER-Served", "SWAGGER", "GET <rest>/swagger.json (else <rest>/api/swagger.json, or [target] swagger) "
@@ -83,7 +83,7 @@ def _served(ctx: RunContext, method: str) -> bool:
     request = cases.probe(method, ctx.name("absent"))
     send = rest.stream if is_streaming(method) else rest.call
     kwargs = {"limit": 1} if is_streaming(method) else {}
-    return not not_offered_over_rest(send(f"api.{method}", request, headers=ctx.headers(), **kwargs))
+    return not not_offered_over_rest(send(wire(method), request, headers=ctx.headers(), **kwargs))
 
 
 # ---- SWAGGER-Documents-<Method> -----------------------------------------------------------
