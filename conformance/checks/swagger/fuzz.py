@@ -130,7 +130,9 @@ class Confinement:
         names = [v for k, v in (case.path_parameters or {}).items() if k in ("name", "queue")]
         if isinstance(body, dict):
             names += [body[k] for k in ("name", "queue") if isinstance(body.get(k), str)]
-            names += [q["name"] for q in body.get("queues") or [] if isinstance(q, dict) and "name" in q]
+            queues = body.get("queues")  # a negative case may make it anything: only a list names queues
+            if isinstance(queues, list):
+                names += [q["name"] for q in queues if isinstance(q, dict) and "name" in q]
         return names
 
     def _owned(self, space: str, value: Any, key: str) -> Any:
