@@ -42,8 +42,12 @@ def profile_of(flavour: str | None) -> str:
 class EmbeddedEnvironment:
     def __init__(self, faults: tuple[str, ...] = (), pace_ms: float = 0.0, kerberos: bool = True,
                  oidc: bool = True, realm: KerberosRealm | None = None,
-                 provider: OpenIDProvider | None = None, flavour: str = DEFAULT_FLAVOUR) -> None:
+                 provider: OpenIDProvider | None = None, flavour: str = DEFAULT_FLAVOUR,
+                 server: dict[str, Any] | None = None) -> None:
         """``realm`` / ``provider``: already running ones to share (their owner stops them).
+
+        ``server``: further ``[server]`` settings of the reference server (e.g. a shorter
+        ``queue_cache_s`` for tests that create many queues in the armada-2026 flavour).
 
         ``flavour``: what the server is (reference_server.flavours); an era without
         Kerberos (armada-2026) gets no KDC and no kerberos scheme.
@@ -51,6 +55,7 @@ class EmbeddedEnvironment:
         self.faults = faults
         self.pace_ms = pace_ms
         self.flavour = flavour
+        self.server_settings = dict(server or {})
         offered = "kerberos" in server_flavour(flavour).auth_schemes
         kerberos, realm = kerberos and offered, realm if offered else None
         self.with_kerberos = kerberos and realm is None
@@ -67,7 +72,7 @@ class EmbeddedEnvironment:
                 self.realm = self._stack.enter_context(KerberosRealm(users=(ADMIN, LOW)))
             if self.with_oidc:
                 self.provider = self._stack.enter_context(OpenIDProvider())
-            self.server = self._stack.enter_context(BackgroundServer(self.server_config()))
+            self.server = self._stack.enter_context(BackgroundServer(self.server_config(**self.server_settings)))
         except BaseException:
             self._stack.close()
             raise
