@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, TypeVar
 
 from reference_server.app import ReferenceServer
 from reference_server.config import ServerConfig
-
-T = TypeVar("T")
 
 
 class BackgroundServer:
@@ -51,10 +47,6 @@ class BackgroundServer:
             self._thread.join(timeout=30)
         if not self._loop.is_closed() and not self._loop.is_running():
             self._loop.close()
-
-    def call_soon(self, coroutine_function: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        """Run ``coroutine_function(*args)`` on the server's loop and return its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine_function(*args), self._loop).result(timeout=30)
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
