@@ -1,4 +1,5 @@
-"""Entry points: ``nox -s conformance`` (the main job) and ``nox -s tests`` (the project's tests).
+"""Entry points: ``nox -s conformance`` (the main job) and ``nox -s tests`` (lint, types, then the
+project's tests; ``nox -s lint`` is the first half alone).
 
 Each session installs what it needs, system packages included when run as root on
 Debian (the MIT Kerberos KDC and headers for gssapi, Chromium for the HTML report
