@@ -155,11 +155,16 @@ def _listed(checks: list[Any], args: argparse.Namespace) -> list[Any]:
 
     Without --profile, every era's checks: a word is fine if it selects a check of any era.
     """
+    from conformance.checks import SelectionError
+
     profiles = [args.profile] if args.profile else list(eras.NAMES)
     chosen = _matching(checks, profiles, _words(args.only), "--only")
     excluded = _words(args.exclude)
     dropped = _matching(checks, profiles, excluded, "--exclude") if excluded else set()
-    return [c for c in checks if c.id in chosen and c.id not in dropped]
+    listed = [c for c in checks if c.id in chosen and c.id not in dropped]
+    if not listed:  # as `run` refuses it: an empty list would read as "no such checks exist"
+        raise SelectionError("--exclude leaves no check of the selection to list")
+    return listed
 
 
 def _matching(checks: list[Any], profiles: list[str], words: list[str], flag: str) -> set[str]:
