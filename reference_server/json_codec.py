@@ -124,7 +124,7 @@ class JsonCodec:
 
     def parse_body(self, raw: bytes, msg: message.Message) -> None:
         """Merge a JSON request body into ``msg``; an empty body is an empty message."""
-        if not raw.strip():
+        if is_blank(raw):
             return
         try:
             data = json.loads(raw)
@@ -290,6 +290,15 @@ def _refuse_bool(field: FD, value: Any, where: str) -> None:
     items = value if isinstance(value, list) else [value]
     if any(isinstance(item, bool) for item in items):
         raise BadRequest(f"field {where}: expected a number, got a JSON boolean")
+
+
+def is_blank(raw: bytes) -> bool:
+    """No body for grpc-gateway: nothing but JSON whitespace (RFC 8259: space, tab, CR, LF).
+
+    Its handlers accept the decoder's io.EOF and send the empty request; any other byte
+    (a form feed, a vertical tab, which ``bytes.strip`` would also drop) is invalid JSON.
+    """
+    return not raw.strip(b" \t\r\n")
 
 
 def _is_map(field: FD) -> bool:

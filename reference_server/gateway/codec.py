@@ -18,7 +18,7 @@ from google.protobuf import descriptor, message
 import protos
 from reference_server.faults import Faults
 from reference_server.gateway.body import read_body
-from reference_server.json_codec import BadRequest, JsonCodec
+from reference_server.json_codec import BadRequest, JsonCodec, is_blank
 
 FD = descriptor.FieldDescriptor
 
@@ -58,7 +58,7 @@ async def build_request(route: protos.HttpRoute, request: web.Request, codec: Js
 
 def _parse_body_field(codec: JsonCodec, field_name: str, raw: bytes, msg: message.Message) -> None:
     try:
-        value = json.loads(raw) if raw.strip() else None
+        value = None if is_blank(raw) else json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     except RecursionError:
