@@ -1,4 +1,5 @@
-"""Entry points: ``nox -s conformance`` (the main job) and ``nox -s tests`` (the project's tests).
+"""Entry points: ``nox -s conformance`` (the main job) and ``nox -s tests`` (lint, types, then the
+project's tests; ``nox -s lint`` is the first half alone).
 
 Each session installs what it needs, system packages included when run as root on
 Debian (the MIT Kerberos KDC and headers for gssapi, Chromium for the HTML report
@@ -49,10 +50,24 @@ def conformance(session: nox.Session) -> None:
     session.run("armada-conformance", "run", *session.posargs)
 
 
+# What `lint` checks (mypy reads its files and settings from pyproject.toml's [tool.mypy]).
+LINT_STEPS = (("ruff", "check", "."), ("ruff", "format", "--check", "."), ("mypy",))
+
+
+def run_lint(session: nox.Session) -> None:
+    for step in LINT_STEPS:
+        session.run(*step)
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The project's own tests on two workers (pytest-xdist; pass pytest options after `--`)."""
+    """Lint and types first (as `lint`), then the project's own tests on two workers.
+
+    pytest-xdist; pass pytest options after `--`. Lint runs first because it takes
+    seconds and a type error is cheaper to read than the test failures it causes.
+    """
     install(session, browser=True)
+    run_lint(session)
     session.run("pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *(session.posargs or ["tests"]))
 
 
@@ -98,6 +113,6 @@ def benchmark(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over everything."""
-    session.install("-q", "ruff>=0.5")
-    session.run("ruff", "check", ".")
+    """ruff check, ruff format --check and mypy over conformance, reference_server and protos."""
+    session.install("-q", "-e", ".[test]")
+    run_lint(session)

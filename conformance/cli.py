@@ -102,9 +102,9 @@ def _parser() -> argparse.ArgumentParser:
                              "judging (default: none)")
     report.add_argument("--known-failures-update", metavar="FILE",
                         help="write the report's failures as a known-failures file to start from (default: off)")
-    for flag in ("--junit-xml", "--json", "--html", "--summary"):
-        report.add_argument(flag, metavar="PATH", help=f"also write {_FILE_OF[flag]} to this fixed path "
-                                                       "(default: only in --out)")
+    for path_flag in ("--junit-xml", "--json", "--html", "--summary"):
+        report.add_argument(path_flag, metavar="PATH",
+                            help=f"also write {_FILE_OF[path_flag]} to this fixed path (default: only in --out)")
     report.set_defaults(handler=_report)
     return parser
 
@@ -155,11 +155,16 @@ def _listed(checks: list[Any], args: argparse.Namespace) -> list[Any]:
 
     Without --profile, every era's checks: a word is fine if it selects a check of any era.
     """
+    from conformance.checks import SelectionError
+
     profiles = [args.profile] if args.profile else list(eras.NAMES)
     chosen = _matching(checks, profiles, _words(args.only), "--only")
     excluded = _words(args.exclude)
     dropped = _matching(checks, profiles, excluded, "--exclude") if excluded else set()
-    return [c for c in checks if c.id in chosen and c.id not in dropped]
+    listed = [c for c in checks if c.id in chosen and c.id not in dropped]
+    if not listed:  # as `run` refuses it: an empty list would read as "no such checks exist"
+        raise SelectionError("--exclude leaves no check of the selection to list")
+    return listed
 
 
 def _matching(checks: list[Any], profiles: list[str], words: list[str], flag: str) -> set[str]:
@@ -202,7 +207,7 @@ def _list_checks(args: argparse.Namespace) -> int:
     elif args.markdown:
         print(catalogue_markdown(rows), end="")
     else:
-        width = max(len(r["id"]) for r in rows)
+        width = max(len(c.id) for c in checks)
         for r in rows:
             print(f"{r['id']:{width}}  {r['severity']:11}  {r['requirement']}")
     return 0
@@ -246,8 +251,9 @@ def _serve(args: argparse.Namespace) -> int:
         for line in environment.credentials_lines():
             print(line)
         print(f"target file: {args.write_target} (the exports above provide its secrets)")
-        print(f"ready: gRPC {environment.server.grpc_target}, REST {environment.server.rest_url}; Ctrl-C stops",
-              flush=True)
+        server = environment.server
+        assert server is not None  # started by __enter__
+        print(f"ready: gRPC {server.grpc_target}, REST {server.rest_url}; Ctrl-C stops", flush=True)
         stop.wait()
     finally:
         environment.__exit__(None, None, None)

@@ -168,7 +168,9 @@ class ArmadaRun:
         self.close()
         config = session.config
         if _is_xdist_worker(config):
-            config.workeroutput["armada"] = json.dumps({  # type: ignore[attr-defined]
+            # pytest-xdist sets workeroutput on a worker's config; pytest's Config does not declare it.
+            output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
+            output["armada"] = json.dumps({
                 "cleanup_problems": self.cleanup_problems, "target": self.target_description,
                 "server_version": self.server_version})
             return
@@ -204,6 +206,8 @@ class ArmadaRun:
     # ---- the runner's Listener interface (conclude tells us the report) -------------------
 
     def run_started(self, checks: Any) -> None: ...
+
+    def check_started(self, check: Check, done: int, total: int) -> None: ...
 
     def check_finished(self, result: CheckResult, done: int, total: int) -> None: ...
 

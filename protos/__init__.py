@@ -17,14 +17,20 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
-from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message, message_factory
+from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message_factory
 
 PROTO_DIR = Path(__file__).resolve().parent
 # Every public service, in declaration order. api.Jobs and api.RetryPolicyService are served by
 # current (armada-2026) releases only; which era offers what is decided by the caller, not here.
 SERVICES = ("api.Submit", "api.QueueService", "api.Event", "api.Jobs", "api.RetryPolicyService")
 
+
+# A message of a class built at run time from the private pool (``message_class``): its
+# fields exist only in the descriptors, so a type checker cannot see them and the value
+# is typed Any rather than ``google.protobuf.message.Message``.
+DynamicMessage: TypeAlias = Any
 
 _PATH_PARAM = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")
 
@@ -101,7 +107,7 @@ def pool() -> descriptor_pool.DescriptorPool:
 
 
 @functools.cache
-def message_class(full_name: str) -> type[message.Message]:
+def message_class(full_name: str) -> type[DynamicMessage]:
     """The Python class of a message, e.g. ``message_class("api.Queue")``."""
     return message_factory.GetMessageClass(pool().FindMessageTypeByName(full_name))
 
@@ -109,14 +115,33 @@ def message_class(full_name: str) -> type[message.Message]:
 def field_by_path(desc: descriptor.Descriptor, dotted: str) -> descriptor.FieldDescriptor | None:
     """The field a dotted path names (``"a.b"``: field ``b`` of message field ``a``), or None."""
     found: descriptor.FieldDescriptor | None = None
+    current: descriptor.Descriptor | None = desc
     for part in dotted.split("."):
-        if desc is None:
+        if current is None:
             return None
-        found = desc.fields_by_name.get(part)
+        found = current.fields_by_name.get(part)
         if found is None:
             return None
-        desc = found.message_type
+        current = found.message_type
     return found
+
+
+def message_type_of(field: descriptor.FieldDescriptor) -> descriptor.Descriptor:
+    """The message type of a message (or map) field: a TypeError for a field of any other type.
+
+    Protobuf's ``message_type`` is None on scalar fields, so callers that already know the
+    field holds a message ask here instead of checking for None at every use.
+    """
+    if field.message_type is None:
+        raise TypeError(f"field {field.full_name} is not a message field")
+    return field.message_type
+
+
+def enum_type_of(field: descriptor.FieldDescriptor) -> descriptor.EnumDescriptor:
+    """The enum type of an enum field: a TypeError for a field of any other type."""
+    if field.enum_type is None:
+        raise TypeError(f"field {field.full_name} is not an enum field")
+    return field.enum_type
 
 
 def service(full_name: str) -> descriptor.ServiceDescriptor:
@@ -128,7 +153,7 @@ def method(service_name: str, method_name: str) -> descriptor.MethodDescriptor:
 
 
 @functools.cache
-def _method_options_class() -> type[message.Message]:
+def _method_options_class() -> type[DynamicMessage]:
     return message_class("google.protobuf.MethodOptions")
 
 

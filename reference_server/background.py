@@ -48,10 +48,6 @@ class BackgroundServer:
         if not self._loop.is_closed() and not self._loop.is_running():
             self._loop.close()
 
-    def call_soon(self, coroutine_function, *args):  # type: ignore[no-untyped-def]
-        """Run ``coroutine_function(*args)`` on the server's loop and return its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine_function(*args), self._loop).result(timeout=30)
-
     def __enter__(self) -> BackgroundServer:
         return self.start()
 

@@ -9,17 +9,14 @@ so the browser refuses the response.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 ALLOWED_HEADERS = ("Content-Type", "Accept", "Authorization")
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-
-def cors_middleware(allowed_origins: list[str]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def cors_middleware(allowed_origins: list[str]) -> Middleware:
     """A middleware applying Armada's CORS policy for ``allowed_origins``."""
     allowed = frozenset(allowed_origins)
 

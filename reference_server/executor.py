@@ -70,7 +70,7 @@ class Executor:
             return
         run = self.store.start_run(record)
         on_pod = {"cluster_id": CLUSTER, "kubernetes_id": run, "pod_name": pod, "pod_namespace": record.namespace}
-        end = ("SUCCEEDED", "succeeded", {**on_pod, "node_name": NODE})
+        end: tuple[str, str, dict[str, Any]] = ("SUCCEEDED", "succeeded", {**on_pod, "node_name": NODE})
         if record.exit_code:
             end = ("FAILED", "failed", {**on_pod, "node_name": NODE, "exit_codes": {"main": record.exit_code},
                                         "reason": f"a container exited with code {record.exit_code}"})

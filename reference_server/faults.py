@@ -11,7 +11,7 @@ bends it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 
@@ -193,7 +193,7 @@ class Faults:
             raise KeyError(f"fault {name!r} is not in the catalogue")
         return name in self._names
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._names))
 
     def __bool__(self) -> bool:

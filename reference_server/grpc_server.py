@@ -50,7 +50,9 @@ class Guard:
     async def admit(self, method: str, raw: bytes, request_type: Any,
                     context: grpc.aio.ServicerContext) -> tuple[Any, Any]:
         """The caller's principal and the decoded request, or abort the call with the right status."""
-        values = [value for key, value in context.invocation_metadata() or () if key == "authorization"]
+        # gRPC hands bytes only for "-bin" keys: an authorization value is always a str.
+        values = [value for key, value in context.invocation_metadata() or ()
+                  if key == "authorization" and isinstance(value, str)]
         try:
             outcome = await self.chain.authenticate_values(values)
         except AuthenticationError as exc:

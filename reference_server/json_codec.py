@@ -22,6 +22,7 @@ from typing import Any
 
 from google.protobuf import descriptor, json_format, message
 
+import protos
 from reference_server import go_json
 from reference_server.flavours import Flavour, JsonDialect, TimestampForm
 from reference_server.quantities import FORMAT_WRONG, QUANTITY, go_quantity_text, quantity_problem
@@ -94,7 +95,7 @@ class JsonCodec:
 
     def _field_value(self, field: FD, value: Any) -> Any:
         if _is_map(field):
-            value_field = field.message_type.fields_by_name["value"]
+            value_field = protos.message_type_of(field).fields_by_name["value"]
             items = sorted(value.items()) if self.go else value.items()
             return {_map_key(k): self._single(value_field, v) for k, v in items}
         if field.is_repeated:
@@ -116,14 +117,14 @@ class JsonCodec:
     def _enum(self, field: FD, number: int) -> Any:
         if self.enums_as_numbers:
             return number
-        value = field.enum_type.values_by_number.get(number)
+        value = protos.enum_type_of(field).values_by_number.get(number)
         return value.name if value is not None else number
 
     # ---- decoding -------------------------------------------------------------
 
     def parse_body(self, raw: bytes, msg: message.Message) -> None:
         """Merge a JSON request body into ``msg``; an empty body is an empty message."""
-        if not raw.strip():
+        if is_blank(raw):
             return
         try:
             data = json.loads(raw)
@@ -291,9 +292,18 @@ def _refuse_bool(field: FD, value: Any, where: str) -> None:
         raise BadRequest(f"field {where}: expected a number, got a JSON boolean")
 
 
+def is_blank(raw: bytes) -> bool:
+    """No body for grpc-gateway: nothing but JSON whitespace (RFC 8259: space, tab, CR, LF).
+
+    Its handlers accept the decoder's io.EOF and send the empty request; any other byte
+    (a form feed, a vertical tab, which ``bytes.strip`` would also drop) is invalid JSON.
+    """
+    return not raw.strip(b" \t\r\n")
+
+
 def _is_map(field: FD) -> bool:
     return (field.type == FD.TYPE_MESSAGE and field.is_repeated
-            and field.message_type.GetOptions().map_entry)
+            and protos.message_type_of(field).GetOptions().map_entry)
 
 
 def _map_key(key: Any) -> str:

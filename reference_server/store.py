@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 import grpc
 
@@ -166,7 +166,14 @@ class Store:
             records.append(record)
         return records
 
+    @overload
+    def job_set(self, queue: str, job_set_id: str, create: Literal[True]) -> JobSet: ...
+
+    @overload
+    def job_set(self, queue: str, job_set_id: str, create: bool = False) -> JobSet | None: ...
+
     def job_set(self, queue: str, job_set_id: str, create: bool = False) -> JobSet | None:
+        """The job set, or None when the server holds none of that name (``create`` makes an empty one)."""
         key = (queue, job_set_id)
         if create and key not in self.job_sets:
             self.job_sets[key] = JobSet(JobSetLog(queue, job_set_id))

@@ -211,9 +211,9 @@ class _Builder:
 
     def single_schema(self, field: FD) -> dict[str, Any]:
         if field.type in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
-            return self.message_ref(field.message_type)
+            return self.message_ref(protos.message_type_of(field))
         if field.type == FD.TYPE_ENUM:
-            return self.enum_ref(field.enum_type)
+            return self.enum_ref(protos.enum_type_of(field))
         return dict(_SCALARS[field.type])
 
     # ---- operations -------------------------------------------------------------
@@ -278,18 +278,20 @@ class _Builder:
             if name in bound or depth > 4:
                 continue
             if field.type == FD.TYPE_MESSAGE:
-                if field.is_repeated or field.message_type.full_name.startswith("google.protobuf."):
+                nested = protos.message_type_of(field)
+                if field.is_repeated or nested.full_name.startswith("google.protobuf."):
                     continue  # maps and repeated messages cannot travel in a query
-                params.extend(self._query_parameters(field.message_type, bound, name + ".", depth + 1))
+                params.extend(self._query_parameters(nested, bound, name + ".", depth + 1))
                 continue
             params.append(self._query_parameter(field, name))
         return params
 
     def _query_parameter(self, field: FD, name: str) -> dict[str, Any]:
         if field.type == FD.TYPE_ENUM:
-            single: dict[str, Any] = {"type": "string", "enum": [v.name for v in field.enum_type.values]}
+            values = protos.enum_type_of(field).values
+            single: dict[str, Any] = {"type": "string", "enum": [v.name for v in values]}
             if not field.is_repeated:
-                single["default"] = field.enum_type.values[0].name
+                single["default"] = values[0].name
         else:
             single = dict(_SCALARS[field.type])
         param: dict[str, Any] = {"name": name, "in": "query", "required": False}

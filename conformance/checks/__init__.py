@@ -49,7 +49,7 @@ class Check:
     id: str
     category: str
     requirement: str
-    function: Callable[..., None] = field(repr=False, compare=False)
+    function: Callable[..., str | None] = field(repr=False, compare=False)
     params: tuple[tuple[str, Any], ...] = ()
     severity: Severity = Severity.REQUIRED
     method: str = ""

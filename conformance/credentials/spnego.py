@@ -20,7 +20,9 @@ class SpnegoInitiator:
         self._gssapi = gssapi
         self.service = service
         name = gssapi.Name(principal, gssapi.NameType.kerberos_principal) if principal else None
-        self.credentials = gssapi.Credentials(name=name, usage="initiate", store=store or None)
+        # gssapi's credential store takes str or bytes keys and values: a copy typed so.
+        gss_store: dict[bytes | str, bytes | str] | None = {k: v for k, v in store.items()} if store else None
+        self.credentials = gssapi.Credentials(name=name, usage="initiate", store=gss_store)
         self.principal = str(self.credentials.name).split("@", 1)[0]
         self.last_context: Any = None
 

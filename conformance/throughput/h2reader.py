@@ -64,7 +64,6 @@ class Call:
     window: int = DEFAULT_WINDOW
     messages: list[bytes] = field(default_factory=list)   # complete gRPC messages not yet taken
     headers: list[tuple[str, str]] = field(default_factory=list)
-    trailers: list[tuple[str, str]] = field(default_factory=list)
     status: str = ""                       # "OK" or a status name once the call ended
     status_message: str = ""
     done: bool = False
@@ -180,7 +179,6 @@ class Call:
                 elif not values.get("content-type", "").startswith("application/grpc"):
                     self._end("UNKNOWN", f"content-type {values.get('content-type')!r} is not application/grpc")
                 return
-        self.trailers = fields
         self._cut_messages()
         code = values.get("grpc-status")
         if code is None:

@@ -407,7 +407,3 @@ class Bench:
                         f"reconnect over {transport} with from_message_id: time to first event",
                         round(statistics.median(costs), 3), "ms", transport, False, details)
         return Measurement([figure], {})
-
-
-def gates(ctx: RunContext) -> Gates:
-    return bench(ctx).gates

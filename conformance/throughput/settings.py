@@ -65,6 +65,3 @@ class Gates:
         return cls(number("min_events_per_second"), number("max_p99_ms"), number("max_regression"),
                    options.get("baseline"))
 
-
-OPTION_NAMES = ("events", "jobs", "watchers", "batch_size", "processes", "submit_interval_ms",
-                "min_events_per_second", "max_p99_ms", "max_regression")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,10 +137,6 @@ class GrpcClient:
         rpc = self._callable(full_method, streaming=True)
         return rpc(build_request(full_method, request), metadata=tuple(self.connection.merged(metadata)),
                    timeout=timeout or self.timeout)
-
-    def iter_stream(self, full_method: str, request: Mapping[str, Any] | None = None,
-                    metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> Iterator[Any]:
-        yield from self.open_stream(full_method, request, metadata, timeout)
 
 
 def _read(path: str | None) -> bytes | None:

@@ -14,7 +14,7 @@ any part of the value, since even its first word may be a bare secret.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from reference_server.auth import anonymous, basic, kerberos, oidc, settings
@@ -31,7 +31,9 @@ from reference_server.faults import Faults
 from reference_server.limits import MAX_AUTHORIZATION_BYTES
 
 _LOG = logging.getLogger(__name__)
-BUILDERS = {"basic": basic.build, "oidc": oidc.build, "kerberos": kerberos.build}
+# A configurable scheme from its ``[auth.<name>]`` table and the server's faults.
+Builder = Callable[[dict[str, Any], Faults | None], Scheme]
+BUILDERS: dict[str, Builder] = {"basic": basic.build, "oidc": oidc.build, "kerberos": kerberos.build}
 WORDS = {"basic": "Basic", "oidc": "Bearer", "kerberos": "Negotiate"}  # each scheme's Authorization word
 SCHEME_NAMES = (*BUILDERS, anonymous.ANONYMOUS)
 

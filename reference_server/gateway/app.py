@@ -13,11 +13,11 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from google.protobuf import message
 
 import protos
@@ -43,7 +43,6 @@ from reference_server.limits import MAX_HEADER_BYTES, clip
 
 log = logging.getLogger(__name__)
 CLIENT_CLOSED = 499  # nginx's status for a request whose client went away; never reaches anyone
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Gateway:
@@ -125,8 +124,9 @@ class Gateway:
         metadata, timeout = outgoing_metadata(request), request_timeout(request)
         assert self.channel is not None
         path, batched = grpc_stream_path(route)
-        call = self.channel.unary_stream(path, request_serializer=_serialize,
-                                         response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
+        # No deserializer: the pump re-encodes raw bytes (``LineEncoders``), so messages arrive as bytes.
+        call: grpc.aio.UnaryStreamCall[Any, bytes] = self.channel.unary_stream(
+            path, request_serializer=_serialize, response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
         self.open_calls.add(call)
         pump = StreamPump(call, self.encoders.for_route(route), request, batched=batched)
         self.open_pumps.add(pump)
@@ -166,7 +166,7 @@ def _serialize(msg: message.Message) -> bytes:
     return msg.SerializeToString()
 
 
-def _error_middleware(faults: Faults, chosen: Flavour) -> Callable[..., Awaitable[web.StreamResponse]]:
+def _error_middleware(faults: Faults, chosen: Flavour) -> Middleware:
     """Every failure leaves as a grpc-gateway error answer; never a traceback, never a bare 500."""
 
     @web.middleware

@@ -18,7 +18,7 @@ from google.protobuf import descriptor, message
 import protos
 from reference_server.faults import Faults
 from reference_server.gateway.body import read_body
-from reference_server.json_codec import BadRequest, JsonCodec
+from reference_server.json_codec import BadRequest, JsonCodec, is_blank
 
 FD = descriptor.FieldDescriptor
 
@@ -58,7 +58,7 @@ async def build_request(route: protos.HttpRoute, request: web.Request, codec: Js
 
 def _parse_body_field(codec: JsonCodec, field_name: str, raw: bytes, msg: message.Message) -> None:
     try:
-        value = json.loads(raw) if raw.strip() else None
+        value = None if is_blank(raw) else json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -68,7 +68,7 @@ def _parse_body_field(codec: JsonCodec, field_name: str, raw: bytes, msg: messag
         codec.merge_dict({field.json_name: value}, msg)
 
 
-def set_field_path(msg: message.Message, dotted: str, values: list[str], where: str) -> bool:
+def set_field_path(msg: protos.DynamicMessage, dotted: str, values: list[str], where: str) -> bool:
     """Set ``a.b.c`` of ``msg`` from strings; False when the path names no field (ignored, as v1)."""
     parts = dotted.split(".")
     target = msg
@@ -97,7 +97,7 @@ def _scalar(field: FD, text: str, where: str) -> Any:
     try:
         return _convert(field, text)
     except (ValueError, OverflowError, binascii.Error):
-        kind = field.enum_type.full_name if field.type == FD.TYPE_ENUM else _type_name(field)
+        kind = protos.enum_type_of(field).full_name if field.type == FD.TYPE_ENUM else _type_name(field)
         raise BadRequest(f"{where}: {text!r} is not a valid {kind} for field {field.name}") from None
 
 
@@ -125,9 +125,10 @@ def _convert(field: FD, text: str) -> Any:
 
 
 def _enum_number(field: FD, text: str) -> int:
-    value_desc = field.enum_type.values_by_name.get(text)
+    enum = protos.enum_type_of(field)
+    value_desc = enum.values_by_name.get(text)
     if value_desc is None and text.lstrip("-").isdigit():
-        value_desc = field.enum_type.values_by_number.get(int(text))
+        value_desc = enum.values_by_number.get(int(text))
     if value_desc is None:
         raise ValueError("unknown enum value")
     return value_desc.number

@@ -29,7 +29,6 @@ class Sample:
     method: str
     status: int
     body: Any
-    stream_line: bool = False
 
 
 
@@ -82,7 +81,7 @@ def _gather(ctx: RunContext) -> list[Sample]:
     if events.status != 200 or not events.lines:
         raise CheckFailed(f"could not gather a sample answer: GetJobSetEvents answered HTTP {events.status} "
                           f"with {len(events.lines)} lines", {"body": events.text[:500]})
-    out += [Sample(f"GetJobSetEvents line {n + 1}", "Event/GetJobSetEvents", 200, line, stream_line=True)
+    out += [Sample(f"GetJobSetEvents line {n + 1}", "Event/GetJobSetEvents", 200, line)
             for n, line in enumerate(events.lines)]
     missing = rest.stream(wire("Event/GetJobSetEvents"), cases.refused("Event/GetJobSetEvents", ctx.name("absent")),
                           headers=ctx.headers())
