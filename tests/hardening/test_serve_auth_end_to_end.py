@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _start_serve(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # only what serve exports may be judged a secret below, not the caller's own ARMADA_* settings
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ARMADA_")}, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
                                cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stdout is not None
