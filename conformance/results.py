@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class Outcome(StrEnum):
@@ -41,6 +41,7 @@ class CheckResult:
     message: str = ""          # why it failed / was skipped, one paragraph at most
     evidence: dict[str, Any] = field(default_factory=dict)   # request/response excerpts, secrets redacted
     duration_s: float = 0.0
+    intrusive: bool = False    # a probe that could upset a real server (runs only with --intrusive there)
 
 
 @dataclass

@@ -322,7 +322,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     return CheckResult(id=check.id, category=check.category, requirement=check.requirement,
                        severity=check.severity, outcome=outcome, transport=check.transport, scheme=check.scheme,
                        method=check.method, message=message, evidence=evidence,
-                       duration_s=round(time.perf_counter() - started, 4))
+                       duration_s=round(time.perf_counter() - started, 4), intrusive=check.intrusive)
 
 
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:

@@ -85,6 +85,8 @@ def _message(result: CheckResult) -> str:
 
 def _row(result: CheckResult, dimensions: list[tuple[str, str, str]]) -> str:
     tag = '<span class="tag">recommended</span>' if result.severity is Severity.RECOMMENDED else ""
+    if result.intrusive:
+        tag += '<span class="tag" title="may upset a real server: runs there only with --intrusive">intrusive</span>'
     cells = "".join(f'<td class="{cls}">{name_html(getattr(result, attr))}</td>' for _, attr, cls in dimensions)
     return (f'<tr id="{anchor(result.id)}"><td class="id">{name_html(result.id)}{tag}</td>{cells}'
             f'<td class="short">{badge(result.outcome)}</td><td class="short">{result.duration_s:.2f} s</td>'

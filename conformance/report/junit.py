@@ -33,6 +33,9 @@ def _testcase(result: CheckResult) -> ET.Element:
         "name": xml_safe(result.id),
         "time": f"{max(result.duration_s, 0.0):.3f}",
     })
+    if result.intrusive:  # the probe could upset a real server: CI readers should see it was one
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", {"name": "intrusive", "value": "true"})
     if result.outcome is Outcome.FAILED:
         failure = ET.SubElement(case, "failure", {
             "message": xml_safe(result.message or "failed"),

@@ -144,6 +144,12 @@ def _known_failure_notes(report: RunReport) -> list[str]:
         lines.append("- Known-failure entries that match no check of this run: "
                      + _id_list(report.unmatched_known_failures))
     lines += [f"- Cleanup left behind: {md_escape(one_line(p))}" for p in report.cleanup_problems[:MAX_LISTED]]
+    intrusive = [r for r in report.results if r.intrusive]
+    if intrusive:
+        ran = [r.id for r in intrusive if r.outcome is not Outcome.SKIPPED]
+        skipped = [r.id for r in intrusive if r.outcome is Outcome.SKIPPED]
+        lines.append(f"- Intrusive probes: {_id_list(ran) if ran else 'none'} ran"
+                     + (f"; {_id_list(skipped)} skipped (they run only with `--intrusive`)" if skipped else ""))
     return ["", *lines] if lines else []
 
 
