@@ -69,7 +69,7 @@ def tests(session: nox.Session) -> None:
     install(session, browser=True)
     run_lint(session)
     # tests/bench runs here as a smoke test of the benchmark code (small, one round); `benchmark` measures.
-    session.run("pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *(session.posargs or ["tests"]),
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "worksteal", *(session.posargs or ["tests"]),
                 env={"ARMADA_BENCH_EVENTS": "2000", "ARMADA_BENCH_ROUNDS": "1"})
 
 
