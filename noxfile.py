@@ -20,15 +20,22 @@ nox.options.default_venv_backend = "venv"
 PYTHON = "3.11"
 EXTRAS = ".[kerberos,test]"
 # Debian packages and a command that shows each is installed.
-SYSTEM_PACKAGES = {"krb5-kdc": "krb5kdc", "krb5-admin-server": "kadmind", "libkrb5-dev": "krb5-config",
-                   "krb5-user": "kinit"}
+SYSTEM_PACKAGES = {
+    "krb5-kdc": "krb5kdc",
+    "krb5-admin-server": "kadmind",
+    "libkrb5-dev": "krb5-config",
+    "krb5-user": "kinit",
+}
 BROWSER_PACKAGES = {"chromium": "chromium"}
 
 
 def ensure_system_packages(session: nox.Session, packages: dict[str, str]) -> None:
     """apt-get install what is missing (as root), or say exactly what to install."""
-    missing = [pkg for pkg, command in packages.items()
-               if not (shutil.which(command) or os.path.exists(f"/usr/sbin/{command}"))]
+    missing = [
+        pkg
+        for pkg, command in packages.items()
+        if not (shutil.which(command) or os.path.exists(f"/usr/sbin/{command}"))
+    ]
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -69,8 +76,18 @@ def tests(session: nox.Session) -> None:
     install(session, browser=True)
     run_lint(session)
     # tests/bench runs here as a smoke test of the benchmark code (small, one round); `benchmark` measures.
-    session.run("pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist", "worksteal", *(session.posargs or ["tests"]),
-                env={"ARMADA_BENCH_EVENTS": "2000", "ARMADA_BENCH_ROUNDS": "1"})
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "--dist",
+        "worksteal",
+        *(session.posargs or ["tests"]),
+        env={"ARMADA_BENCH_EVENTS": "2000", "ARMADA_BENCH_ROUNDS": "1"},
+    )
 
 
 @nox.session(python=PYTHON)
@@ -90,8 +107,11 @@ def report(session: nox.Session) -> None:
 
 
 # The Go yardstick of the benchmark session (tests/bench/yardstick): Go, gRPC and protobuf 1.3 sources.
-GO_PACKAGES = {"golang-go": "/usr/bin/go", "golang-google-grpc-dev": "/usr/share/gocode/src/google.golang.org/grpc",
-               "golang-github-golang-protobuf-1-3-dev": "/usr/share/gocode/src/github.com/golang/protobuf"}
+GO_PACKAGES = {
+    "golang-go": "/usr/bin/go",
+    "golang-google-grpc-dev": "/usr/share/gocode/src/google.golang.org/grpc",
+    "golang-github-golang-protobuf-1-3-dev": "/usr/share/gocode/src/github.com/golang/protobuf",
+}
 
 
 @nox.session(python=PYTHON)
@@ -109,8 +129,17 @@ def benchmark(session: nox.Session) -> None:
         session.run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, external=True, env=env)
     elif missing:
         session.warn(f"missing {' '.join(missing)}: the Go yardstick comparisons will skip")
-    session.run("pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/bench", "--benchmark-only", *session.posargs,
-                env={"ARMADA_BENCH_EVENTS": "100000", "ARMADA_BENCH_YARDSTICK": "1"})
+    session.run(
+        "pytest",
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "tests/bench",
+        "--benchmark-only",
+        *session.posargs,
+        env={"ARMADA_BENCH_EVENTS": "100000", "ARMADA_BENCH_YARDSTICK": "1"},
+    )
 
 
 @nox.session(python=PYTHON)

@@ -25,23 +25,40 @@ def tiny_job(cpu: str = "100m") -> Request:
     (``{"string": ...}`` is refused with 400); the gRPC client reads the same form.
     """
     resources = {"cpu": cpu, "memory": "64Mi"}
-    return {"priority": 1, "namespace": "default",
-            "podSpec": {"containers": [{"name": "main", "image": "busybox:1.36", "command": ["true"],
-                                        "resources": {"requests": resources, "limits": resources}}]}}
+    return {
+        "priority": 1,
+        "namespace": "default",
+        "podSpec": {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox:1.36",
+                    "command": ["true"],
+                    "resources": {"requests": resources, "limits": resources},
+                }
+            ]
+        },
+    }
 
 
 def sample_job() -> Request:
     """A job that stays queued and carries a non-zero enum (ServiceType Headless) into its events."""
-    return {**tiny_job(HOLD_CPU), "labels": {"team": "conformance"},
-            "services": [{"type": "Headless", "ports": [8080]}]}
+    return {
+        **tiny_job(HOLD_CPU),
+        "labels": {"team": "conformance"},
+        "services": [{"type": "Headless", "ports": [8080]}],
+    }
 
 
 # A queue with every kind of field set (owners, permissions, limits, labels): what PARITY
 # compares across transports and the SWAGGER samples validate.
 RICH_QUEUE: Request = {
-    "priorityFactor": 2, "userOwners": ["conformance-owner"], "groupOwners": ["conformance-group"],
+    "priorityFactor": 2,
+    "userOwners": ["conformance-owner"],
+    "groupOwners": ["conformance-group"],
     "permissions": [{"subjects": [{"kind": "Group", "name": "conformance-group"}], "verbs": ["watch"]}],
-    "resourceLimits": {"cpu": 0.5}, "labels": {"team": "conformance"},
+    "resourceLimits": {"cpu": 0.5},
+    "labels": {"team": "conformance"},
 }
 
 # Requests that name only the queue ``absent`` (which does not exist), by method name:
@@ -59,9 +76,14 @@ ABSENT: dict[str, Callable[[str], Request]] = {
 
 # SURFACE probes where the absent-queue request is not the harmless one.
 _PROBE_ONLY: dict[str, Request] = {
-    "CreateQueue": {"name": ""}, "CreateQueues": {"queues": []}, "UpdateQueues": {"queues": []},
-    "GetQueues": {"num": 1}, "Health": {},
-    "GetActiveQueues": {}, "CreateRetryPolicy": {"name": ""}, "GetRetryPolicies": {},
+    "CreateQueue": {"name": ""},
+    "CreateQueues": {"queues": []},
+    "UpdateQueues": {"queues": []},
+    "GetQueues": {"num": 1},
+    "Health": {},
+    "GetActiveQueues": {},
+    "CreateRetryPolicy": {"name": ""},
+    "GetRetryPolicies": {},
 }
 # SURFACE probes of api.Jobs and api.RetryPolicyService that name only ids / a policy that do not exist.
 _PROBE_ABSENT: dict[str, Callable[[str], Request]] = {
@@ -82,11 +104,22 @@ _REFUSED_ONLY: dict[str, Callable[[str], Request]] = {
 }
 
 # Methods whose refusal PARITY compares across transports (each needs a request it must refuse).
-REFUSING = ("Submit/SubmitJobs", "Submit/CancelJobs", "Submit/CancelJobSet", "Submit/ReprioritizeJobs",
-            "Submit/PreemptJobs", "Submit/CreateQueue", "Submit/UpdateQueue", "Submit/DeleteQueue",
-            "Submit/GetQueue", "Submit/GetQueueInfo", "Event/GetJobSetEvents",
-            "RetryPolicyService/CreateRetryPolicy", "RetryPolicyService/UpdateRetryPolicy",
-            "RetryPolicyService/GetRetryPolicy")
+REFUSING = (
+    "Submit/SubmitJobs",
+    "Submit/CancelJobs",
+    "Submit/CancelJobSet",
+    "Submit/ReprioritizeJobs",
+    "Submit/PreemptJobs",
+    "Submit/CreateQueue",
+    "Submit/UpdateQueue",
+    "Submit/DeleteQueue",
+    "Submit/GetQueue",
+    "Submit/GetQueueInfo",
+    "Event/GetJobSetEvents",
+    "RetryPolicyService/CreateRetryPolicy",
+    "RetryPolicyService/UpdateRetryPolicy",
+    "RetryPolicyService/GetRetryPolicy",
+)
 
 # The codes a refusal may carry, where Armada's contract allows more than one.
 REFUSAL_CODES: dict[str, frozenset[str]] = {

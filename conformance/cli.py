@@ -46,11 +46,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="armada-conformance", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="armada-conformance",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
         description="Check an Armada API endpoint: gRPC/REST parity, swagger truth, authentication schemes, "
-                    "API semantics and event-stream throughput; write JSON, JUnit, Markdown and HTML reports.")
-    parser.add_argument("--version", action="version", version=f"armada-conformance {_version()}",
-                        help="print the suite's version and exit")
+        "API semantics and event-stream throughput; write JSON, JUnit, Markdown and HTML reports.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"armada-conformance {_version()}",
+        help="print the suite's version and exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
@@ -58,53 +65,93 @@ def _parser() -> argparse.ArgumentParser:
 
     for flag in FLAGS:  # the same options as the pytest plugin's --armada-* ones
         run.add_argument(*flag.cli_names, **flag.argparse_kwargs())
-    run.add_argument("--output", choices=("text", "json"), default="text",
-                     help="stdout: text (the verdict) or json (one JSON object per check as it finishes, the "
-                          "verdict on stderr) (default: text)")
-    run.add_argument("--known-failures-update", metavar="FILE",
-                     help="after the run, write its failures as a known-failures file to start from (default: off)")
-    run.add_argument("--verbose", action="store_true",
-                     help="one plain line per check with its message, no live line (default: off)")
+    run.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="stdout: text (the verdict) or json (one JSON object per check as it finishes, the "
+        "verdict on stderr) (default: text)",
+    )
+    run.add_argument(
+        "--known-failures-update",
+        metavar="FILE",
+        help="after the run, write its failures as a known-failures file to start from (default: off)",
+    )
+    run.add_argument(
+        "--verbose", action="store_true", help="one plain line per check with its message, no live line (default: off)"
+    )
     run.set_defaults(handler=_run)
 
     listing = commands.add_parser("list-checks", help="print the check catalogue")
-    listing.add_argument("--json", action="store_true",
-                         help="as JSON, with transport, scheme, method and severity (default: a text table)")
-    listing.add_argument("--markdown", action="store_true",
-                         help="as the Markdown table of docs/checks.md (default: a text table)")
-    listing.add_argument("--profile", choices=eras.choices(),
-                         help="only the checks of this era (default: every check)")
-    listing.add_argument("--only", metavar="IDS",
-                         help="only these check IDs, ID patterns or categories, comma-separated (default: all)")
-    listing.add_argument("--exclude", metavar="IDS",
-                         help="leave out these check IDs, ID patterns or categories (default: none)")
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help="as JSON, with transport, scheme, method and severity (default: a text table)",
+    )
+    listing.add_argument(
+        "--markdown", action="store_true", help="as the Markdown table of docs/checks.md (default: a text table)"
+    )
+    listing.add_argument("--profile", choices=eras.choices(), help="only the checks of this era (default: every check)")
+    listing.add_argument(
+        "--only", metavar="IDS", help="only these check IDs, ID patterns or categories, comma-separated (default: all)"
+    )
+    listing.add_argument(
+        "--exclude", metavar="IDS", help="leave out these check IDs, ID patterns or categories (default: none)"
+    )
     listing.set_defaults(handler=_list_checks)
 
     serve = commands.add_parser("serve", help="run the reference server with the embedded auth set-up")
-    serve.add_argument("--write-target", default="embedded-target.toml", metavar="FILE",
-                       help="where to write a target file for it (default: embedded-target.toml)")
-    serve.add_argument("--fault", action="append", default=[], metavar="NAME",
-                       help="switch on a reference-server fault, repeatable (default: none)")
-    serve.add_argument("--flavour", default="contract", choices=FLAVOURS,
-                       help="what the reference server is: the contract or a real Armada era (default: contract)")
+    serve.add_argument(
+        "--write-target",
+        default="embedded-target.toml",
+        metavar="FILE",
+        help="where to write a target file for it (default: embedded-target.toml)",
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a reference-server fault, repeatable (default: none)",
+    )
+    serve.add_argument(
+        "--flavour",
+        default="contract",
+        choices=FLAVOURS,
+        help="what the reference server is: the contract or a real Armada era (default: contract)",
+    )
     serve.set_defaults(handler=_serve)
 
     report = commands.add_parser(
-        "report", help="re-render a stored report.json in every format and gate it again",
+        "report",
+        help="re-render a stored report.json in every format and gate it again",
         description="Re-render a stored report.json (known failures and a baseline applied) and exit as run "
-                    "would: 0 pass, 1 fail (e.g. new failures against --baseline), 2 unusable input.")
+        "would: 0 pass, 1 fail (e.g. new failures against --baseline), 2 unusable input.",
+    )
     report.add_argument("report_json", metavar="REPORT.json")
     report.add_argument("--out", metavar="DIR", help="output folder (default: beside the report)")
-    report.add_argument("--baseline", metavar="REPORT",
-                        help="a previous report.json: new failures and regressions exit 1 (default: none)")
-    report.add_argument("--known-failures", metavar="FILE|ERA",
-                        help="TOML list of check IDs expected to fail, or an era's shipped list, applied before "
-                             "judging (default: none)")
-    report.add_argument("--known-failures-update", metavar="FILE",
-                        help="write the report's failures as a known-failures file to start from (default: off)")
+    report.add_argument(
+        "--baseline",
+        metavar="REPORT",
+        help="a previous report.json: new failures and regressions exit 1 (default: none)",
+    )
+    report.add_argument(
+        "--known-failures",
+        metavar="FILE|ERA",
+        help="TOML list of check IDs expected to fail, or an era's shipped list, applied before "
+        "judging (default: none)",
+    )
+    report.add_argument(
+        "--known-failures-update",
+        metavar="FILE",
+        help="write the report's failures as a known-failures file to start from (default: off)",
+    )
     for path_flag in ("--junit-xml", "--json", "--html", "--summary"):
-        report.add_argument(path_flag, metavar="PATH",
-                            help=f"also write {_FILE_OF[path_flag]} to this fixed path (default: only in --out)")
+        report.add_argument(
+            path_flag,
+            metavar="PATH",
+            help=f"also write {_FILE_OF[path_flag]} to this fixed path (default: only in --out)",
+        )
     report.set_defaults(handler=_report)
     return parser
 
@@ -180,7 +227,7 @@ def _matching(checks: list[Any], profiles: list[str], words: list[str], flag: st
             with contextlib.suppress(SelectionError):
                 hits |= {c.id for c in select(checks, profile, [word], flag=flag)}
         if not hits:
-            select(checks, profiles[0], [word], flag=flag)   # raises, naming the word
+            select(checks, profiles[0], [word], flag=flag)  # raises, naming the word
         found |= hits
     return found
 
@@ -198,9 +245,21 @@ def _list_checks(args: argparse.Namespace) -> int:
     except SelectionError as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return 2
-    rows = [{"id": c.id, "category": c.category, "requirement": c.requirement, "severity": c.severity.value,
-             "transport": c.transport, "scheme": c.scheme, "method": c.method,
-             "profiles": sorted(c.profiles), "mutating": c.mutating, "intrusive": c.intrusive} for c in checks]
+    rows = [
+        {
+            "id": c.id,
+            "category": c.category,
+            "requirement": c.requirement,
+            "severity": c.severity.value,
+            "transport": c.transport,
+            "scheme": c.scheme,
+            "method": c.method,
+            "profiles": sorted(c.profiles),
+            "mutating": c.mutating,
+            "intrusive": c.intrusive,
+        }
+        for c in checks
+    ]
     if args.json:
         json.dump(rows, sys.stdout, indent=1)
         print()
@@ -215,23 +274,35 @@ def _list_checks(args: argparse.Namespace) -> int:
 
 def catalogue_markdown(rows: list[dict]) -> str:
     """docs/checks.md: generated from the catalogue, so the documentation cannot drift from the code."""
-    lines = ["# Check catalogue", "",
-             "Generated by `armada-conformance list-checks --markdown`; a test keeps it in step with the code.", "",
-             f"{len(rows)} checks. *Profiles* are eras of Armada: `armada-2023` (alias `seed`: the six mission "
-             "methods) and `armada-2026` (alias `current`: every method; GetQueueInfo, gone from the era, is "
-             "reported not offered by a stock server). "
-             "*Mutating* checks create things (their own, cleaned up) and are skipped under `--read-only`.",
-             "*Intrusive* checks may upset or crash a real server: they run against the embedded server, and "
-             "against a real target only with `--intrusive`.", ""]
+    lines = [
+        "# Check catalogue",
+        "",
+        "Generated by `armada-conformance list-checks --markdown`; a test keeps it in step with the code.",
+        "",
+        f"{len(rows)} checks. *Profiles* are eras of Armada: `armada-2023` (alias `seed`: the six mission "
+        "methods) and `armada-2026` (alias `current`: every method; GetQueueInfo, gone from the era, is "
+        "reported not offered by a stock server). "
+        "*Mutating* checks create things (their own, cleaned up) and are skipped under `--read-only`.",
+        "*Intrusive* checks may upset or crash a real server: they run against the embedded server, and "
+        "against a real target only with `--intrusive`.",
+        "",
+    ]
     category = None
     for row in rows:
         if row["category"] != category:
             category = row["category"]
-            lines += ["", f"## {category}", "", "| ID | severity | profiles | mutating | intrusive | requirement |",
-                      "|---|---|---|---|---|---|"]
-        lines.append(f"| `{row['id']}` | {row['severity']} | {', '.join(row['profiles'])} | "
-                     f"{'yes' if row['mutating'] else ''} | {'yes' if row.get('intrusive') else ''} | "
-                     f"{row['requirement'].replace('|', '/')} |")
+            lines += [
+                "",
+                f"## {category}",
+                "",
+                "| ID | severity | profiles | mutating | intrusive | requirement |",
+                "|---|---|---|---|---|---|",
+            ]
+        lines.append(
+            f"| `{row['id']}` | {row['severity']} | {', '.join(row['profiles'])} | "
+            f"{'yes' if row['mutating'] else ''} | {'yes' if row.get('intrusive') else ''} | "
+            f"{row['requirement'].replace('|', '/')} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -281,16 +352,26 @@ def _report(args: argparse.Namespace) -> int:
             applied = apply_known_failures(report, load_known_failures(args.known_failures))
             report = applied.report
             for entry in applied.unmatched:
-                print(f"armada-conformance: known failure {entry.id!r} matches no check of the report",
-                      file=sys.stderr)
+                print(f"armada-conformance: known failure {entry.id!r} matches no check of the report", file=sys.stderr)
         comparison = compare_to_baseline(report, load_report(args.baseline)) if args.baseline else None
-        report = dataclasses.replace(report, verdict=verdict(report, comparison))   # judged again, as stored
+        report = dataclasses.replace(report, verdict=verdict(report, comparison))  # judged again, as stored
         folder = Path(args.out or Path(args.report_json).parent)
         folder.mkdir(parents=True, exist_ok=True)
         render_into(report, folder, comparison)
-        write_outputs(report, {_FILE_OF[f"--{k.replace('_', '-')}"]: v for k, v in
-                               (("junit_xml", args.junit_xml), ("json", args.json), ("html", args.html),
-                                ("summary", args.summary)) if v}, comparison)
+        write_outputs(
+            report,
+            {
+                _FILE_OF[f"--{k.replace('_', '-')}"]: v
+                for k, v in (
+                    ("junit_xml", args.junit_xml),
+                    ("json", args.json),
+                    ("html", args.html),
+                    ("summary", args.summary),
+                )
+                if v
+            },
+            comparison,
+        )
     except (ReportFormatError, KnownFailuresError, OSError) as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return 2

@@ -22,18 +22,23 @@ from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcClient, GrpcResult
 from conformance.transport.rest_client import RestClient
 
-DEFAULT = object()   # "the target's main identity", as opposed to None: no credentials at all
+DEFAULT = object()  # "the target's main identity", as opposed to None: no credentials at all
 __all__ = ["HOLD_CPU", "RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
 
 
-to_dict = as_dict   # a message as canonical proto3 JSON (one definition: conformance.dialects)
-READY_STILL = frozenset({"NOT_FOUND"})        # what an event stream of a not-yet-cached queue answers
-SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})   # what a submit to one answers
+to_dict = as_dict  # a message as canonical proto3 JSON (one definition: conformance.dialects)
+READY_STILL = frozenset({"NOT_FOUND"})  # what an event stream of a not-yet-cached queue answers
+SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})  # what a submit to one answers
 
 
 class RunContext:
-    def __init__(self, target: Target, read_only: bool = False, options: Mapping[str, Any] | None = None,
-                 intrusive: bool | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        read_only: bool = False,
+        options: Mapping[str, Any] | None = None,
+        intrusive: bool | None = None,
+    ) -> None:
         self.target = target
         self.read_only = read_only
         # Intrusive checks run only when asked: by default against the embedded server alone.
@@ -41,24 +46,25 @@ class RunContext:
         self.options = dict(options or {})
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
         self.grpc = GrpcClient(target.grpc, target.tls, target.timeout, connection=target.connection)
-        self.rest = (RestClient(target.rest, target.tls, target.timeout, connection=target.connection)
-                     if target.rest else None)
+        self.rest = (
+            RestClient(target.rest, target.tls, target.timeout, connection=target.connection) if target.rest else None
+        )
         self.created_queues: list[str] = []
         self.created_job_sets: list[tuple[str, str]] = []
-        self.created_retry_policies: list[str] = []   # see conformance/retry_policies.py
+        self.created_retry_policies: list[str] = []  # see conformance/retry_policies.py
         self._counter = 0
         self._offered: dict[str, bool] = {}
-        self._created_at: dict[str, float] = {}   # queue -> when this run created it (queue-cache waits)
-        self._ready_probe_hangs = False           # an event stream did not end: no use waiting on one
-        self.figures: list[Any] = []   # throughput figures (conformance.results.Figure) for the report
-        self.closers: list[Callable[[], None]] = []   # run by close(): e.g. the throughput consumer processes
+        self._created_at: dict[str, float] = {}  # queue -> when this run created it (queue-cache waits)
+        self._ready_probe_hangs = False  # an event stream did not end: no use waiting on one
+        self.figures: list[Any] = []  # throughput figures (conformance.results.Figure) for the report
+        self.closers: list[Callable[[], None]] = []  # run by close(): e.g. the throughput consumer processes
         # Per-run state of the checks and the runner: declared here, never attached with setattr.
-        self.cleanup_problems: list[str] = []   # what cleanup() could not remove; the report lists them
-        self.benchmark: Any = None              # pytest-benchmark fixture timing the running check, if any
-        self.throughput_bench: Any = None       # conformance.throughput.measure.Bench, made on first use
-        self.swagger_fetched: Any = None        # SWAGGER checks: the document as fetched once per run,
-        self.swagger_samples: Any = None        # the real answers gathered once (or the error that stopped it)
-        self.swagger_fuzz_stats: Any = None     # and what the schemathesis run sent
+        self.cleanup_problems: list[str] = []  # what cleanup() could not remove; the report lists them
+        self.benchmark: Any = None  # pytest-benchmark fixture timing the running check, if any
+        self.throughput_bench: Any = None  # conformance.throughput.measure.Bench, made on first use
+        self.swagger_fetched: Any = None  # SWAGGER checks: the document as fetched once per run,
+        self.swagger_samples: Any = None  # the real answers gathered once (or the error that stopped it)
+        self.swagger_fuzz_stats: Any = None  # and what the schemathesis run sent
 
     # ---- identities and calls ---------------------------------------------------------
 
@@ -70,13 +76,23 @@ class RunContext:
     def headers(self, identity: Identity | object | None = DEFAULT) -> dict[str, str]:
         return {("Authorization" if k == "authorization" else k): v for k, v in self.metadata(identity)}
 
-    def call(self, method: str, request: Mapping[str, Any] | None = None,
-             identity: Identity | object | None = DEFAULT, **kwargs: Any) -> GrpcResult:
+    def call(
+        self,
+        method: str,
+        request: Mapping[str, Any] | None = None,
+        identity: Identity | object | None = DEFAULT,
+        **kwargs: Any,
+    ) -> GrpcResult:
         """A unary gRPC call as ``identity``; ``method`` is ``"Service/Method"`` without ``api.``."""
         return self.grpc.call(wire(method), request, metadata=self.metadata(identity), **kwargs)
 
-    def stream(self, method: str, request: Mapping[str, Any] | None = None,
-               identity: Identity | object | None = DEFAULT, **kwargs: Any) -> GrpcResult:
+    def stream(
+        self,
+        method: str,
+        request: Mapping[str, Any] | None = None,
+        identity: Identity | object | None = DEFAULT,
+        **kwargs: Any,
+    ) -> GrpcResult:
         return self.grpc.stream(wire(method), request, metadata=self.metadata(identity), **kwargs)
 
     def require_rest(self) -> RestClient:
@@ -135,39 +151,44 @@ class RunContext:
         era without the cache answers at once. A stream that does not end (watch=false
         hanging) is SEMANTICS' finding, not a reason to wait.
         """
-        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0 \
-                or self._ready_probe_hangs:
+        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
             return
         deadline = time.monotonic() + self.target.queue_ready_timeout
         pause, probe = 0.1, {"queue": queue, "id": self.name("ready"), "watch": False}
         while True:
             result = self.stream("Event/GetJobSetEvents", probe, timeout=min(1.0, self.target.timeout))
             if result.code == "DEADLINE_EXCEEDED":
-                self._ready_probe_hangs = True   # once per run: the submit retry still covers the cache
+                self._ready_probe_hangs = True  # once per run: the submit retry still covers the cache
                 return
             if result.code not in READY_STILL:
                 return
             if time.monotonic() + pause > deadline:
-                raise RuntimeError(f"queue {queue} was still refused ({result.code}: {result.details}) "
-                                   f"{self.target.queue_ready_timeout:g} s after it was created "
-                                   "(queue_ready_timeout)")
+                raise RuntimeError(
+                    f"queue {queue} was still refused ({result.code}: {result.details}) "
+                    f"{self.target.queue_ready_timeout:g} s after it was created "
+                    "(queue_ready_timeout)"
+                )
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
 
     def still_caching(self, queue: str) -> bool:
         """Whether ``queue`` was created by this run recently enough that a queue cache may not know it."""
         created = self._created_at.get(queue)
-        return (created is not None and era(self.target.profile).queue_cache
-                and time.monotonic() - created < self.target.queue_ready_timeout)
+        return (
+            created is not None
+            and era(self.target.profile).queue_cache
+            and time.monotonic() - created < self.target.queue_ready_timeout
+        )
 
-    def submit(self, queue: str, job_set: str, count: int = 1, hold: bool = False,
-               identity: Identity | object | None = DEFAULT) -> list[str]:
+    def submit(
+        self, queue: str, job_set: str, count: int = 1, hold: bool = False, identity: Identity | object | None = DEFAULT
+    ) -> list[str]:
         """Submit ``count`` tiny jobs; with ``hold`` they stay queued (unschedulable requests)."""
         items = [tiny_job(HOLD_CPU if hold else "100m") for _ in range(count)]
         request = {"queue": queue, "jobSetId": job_set, "jobRequestItems": items}
         result = self.call("Submit/SubmitJobs", request, identity=identity)
         while result.code in SUBMIT_NOT_READY and self.still_caching(queue):
-            time.sleep(0.25)   # the queue cache has not refreshed yet (see wait_until_usable)
+            time.sleep(0.25)  # the queue cache has not refreshed yet (see wait_until_usable)
             result = self.call("Submit/SubmitJobs", request, identity=identity)
         if result.code == "UNIMPLEMENTED":
             raise NotOffered(f"SubmitJobs answered UNIMPLEMENTED: {result.details}")
@@ -183,13 +204,18 @@ class RunContext:
             raise RuntimeError(f"could not read job set events: {result.code} {result.details}")
         return [event_tuple(m) for m in result.messages]
 
-    def wait_for(self, queue: str, job_set: str, done: Callable[[list[str]], bool],
-                 timeout: float | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    def wait_for(
+        self, queue: str, job_set: str, done: Callable[[list[str]], bool], timeout: float | None = None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
         """Read the job set until ``done(kinds)`` holds or ``timeout`` passes (then return what came)."""
         deadline = time.monotonic() + min(timeout or self.target.timeout, self.target.timeout)
         seen: list[tuple[str, str, dict[str, Any]]] = []
-        call = self.grpc.open_stream(wire("Event/GetJobSetEvents"), {"queue": queue, "id": job_set, "watch": True},
-                                     metadata=self.metadata(), timeout=max(0.1, deadline - time.monotonic()))
+        call = self.grpc.open_stream(
+            wire("Event/GetJobSetEvents"),
+            {"queue": queue, "id": job_set, "watch": True},
+            metadata=self.metadata(),
+            timeout=max(0.1, deadline - time.monotonic()),
+        )
         try:
             for message in call:
                 seen.append(event_tuple(message))
@@ -205,8 +231,9 @@ class RunContext:
         """Cancel and delete what this run created; return problems (never raise)."""
         problems = []
         for queue, job_set in dict.fromkeys(self.created_job_sets):
-            cancelled = self.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set,
-                                                        "reason": "conformance cleanup"})
+            cancelled = self.call(
+                "Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "reason": "conformance cleanup"}
+            )
             if not cancelled.ok and cancelled.code != "NOT_FOUND":
                 problems.append(f"job set {queue}/{job_set}: {cancelled.code} {cancelled.details}")
         self.created_job_sets.clear()

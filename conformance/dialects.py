@@ -27,15 +27,48 @@ from conformance.eras import descriptor_of
 
 # The gateway's mapping of gRPC codes to HTTP statuses (grpc-gateway v1), from the facts file.
 HTTP_STATUS = {
-    "OK": 200, "CANCELLED": 408, "UNKNOWN": 500, "INVALID_ARGUMENT": 400, "DEADLINE_EXCEEDED": 504,
-    "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "PERMISSION_DENIED": 403, "UNAUTHENTICATED": 401,
-    "RESOURCE_EXHAUSTED": 429, "FAILED_PRECONDITION": 400, "ABORTED": 409, "OUT_OF_RANGE": 400,
-    "UNIMPLEMENTED": 501, "INTERNAL": 500, "UNAVAILABLE": 503, "DATA_LOSS": 500,
+    "OK": 200,
+    "CANCELLED": 408,
+    "UNKNOWN": 500,
+    "INVALID_ARGUMENT": 400,
+    "DEADLINE_EXCEEDED": 504,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "PERMISSION_DENIED": 403,
+    "UNAUTHENTICATED": 401,
+    "RESOURCE_EXHAUSTED": 429,
+    "FAILED_PRECONDITION": 400,
+    "ABORTED": 409,
+    "OUT_OF_RANGE": 400,
+    "UNIMPLEMENTED": 501,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "DATA_LOSS": 500,
 }
-GRPC_CODE_NUMBER = {name: n for n, name in enumerate(
-    ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-     "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"])}
+GRPC_CODE_NUMBER = {
+    name: n
+    for n, name in enumerate(
+        [
+            "OK",
+            "CANCELLED",
+            "UNKNOWN",
+            "INVALID_ARGUMENT",
+            "DEADLINE_EXCEEDED",
+            "NOT_FOUND",
+            "ALREADY_EXISTS",
+            "PERMISSION_DENIED",
+            "RESOURCE_EXHAUSTED",
+            "FAILED_PRECONDITION",
+            "ABORTED",
+            "OUT_OF_RANGE",
+            "UNIMPLEMENTED",
+            "INTERNAL",
+            "UNAVAILABLE",
+            "DATA_LOSS",
+            "UNAUTHENTICATED",
+        ]
+    )
+}
 
 
 class DialectError(ValueError):
@@ -48,8 +81,9 @@ def parse(json_value: Any, full_message_name: str) -> message.Message:
         raise DialectError(f"expected a JSON object for {full_message_name}, got {type(json_value).__name__}")
     desc = protos.pool().FindMessageTypeByName(full_message_name)
     try:
-        return json_format.ParseDict(to_proto_json(json_value, desc), protos.message_class(full_message_name)(),
-                                     descriptor_pool=protos.pool())
+        return json_format.ParseDict(
+            to_proto_json(json_value, desc), protos.message_class(full_message_name)(), descriptor_pool=protos.pool()
+        )
     except (json_format.ParseError, ValueError, TypeError, OverflowError) as exc:
         raise DialectError(f"not valid {full_message_name} JSON: {exc}") from None
 

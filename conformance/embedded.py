@@ -40,10 +40,17 @@ def profile_of(flavour: str | None) -> str:
 
 
 class EmbeddedEnvironment:
-    def __init__(self, faults: tuple[str, ...] = (), pace_ms: float = 0.0, kerberos: bool = True,
-                 oidc: bool = True, realm: KerberosRealm | None = None,
-                 provider: OpenIDProvider | None = None, flavour: str = DEFAULT_FLAVOUR,
-                 server: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        faults: tuple[str, ...] = (),
+        pace_ms: float = 0.0,
+        kerberos: bool = True,
+        oidc: bool = True,
+        realm: KerberosRealm | None = None,
+        provider: OpenIDProvider | None = None,
+        flavour: str = DEFAULT_FLAVOUR,
+        server: dict[str, Any] | None = None,
+    ) -> None:
         """``realm`` / ``provider``: already running ones to share (their owner stops them).
 
         ``server``: further ``[server]`` settings of the reference server (e.g. a shorter
@@ -83,9 +90,14 @@ class EmbeddedEnvironment:
 
     def server_config(self, **server: Any) -> ServerConfig:
         auth: dict[str, Any] = {
-            "order": ["basic"], "anonymous": True,
-            "basic": {"users": {ADMIN: {"password": self.passwords[ADMIN], "groups": ["admins"]},
-                                LOW: {"password": self.passwords[LOW], "groups": []}}},
+            "order": ["basic"],
+            "anonymous": True,
+            "basic": {
+                "users": {
+                    ADMIN: {"password": self.passwords[ADMIN], "groups": ["admins"]},
+                    LOW: {"password": self.passwords[LOW], "groups": []},
+                }
+            },
         }
         if self.provider:
             auth["order"].append("oidc")
@@ -94,11 +106,14 @@ class EmbeddedEnvironment:
             auth["order"].append("kerberos")
             auth["kerberos"] = {**self.realm.auth_table(), "groups": {ADMIN: ["admins"], LOW: []}}
         auth["order"].append("anonymous")
-        return ServerConfig.from_dict({
-            "server": {"faults": list(self.faults), "pace_ms": self.pace_ms, "flavour": self.flavour, **server},
-            "auth": auth,
-            "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}},
-        }, source="embedded")
+        return ServerConfig.from_dict(
+            {
+                "server": {"faults": list(self.faults), "pace_ms": self.pace_ms, "flavour": self.flavour, **server},
+                "auth": auth,
+                "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}},
+            },
+            source="embedded",
+        )
 
     @property
     def profile(self) -> str:
@@ -106,26 +121,44 @@ class EmbeddedEnvironment:
 
     def target(self, profile: str = "current") -> Target:
         assert self.server is not None
-        target = Target(name="embedded reference server", grpc=self.server.grpc_target, rest=self.server.rest_url,
-                        profile=profile, anonymous_expect="allowed", embedded=True, intrusive=True)
+        target = Target(
+            name="embedded reference server",
+            grpc=self.server.grpc_target,
+            rest=self.server.rest_url,
+            profile=profile,
+            anonymous_expect="allowed",
+            embedded=True,
+            intrusive=True,
+        )
         target.schemes["basic"] = SchemeSettings(
-            "basic", self._basic(ADMIN, ["admins"]), self._basic(LOW, []),
-            extras={"username": ADMIN, "password": self.passwords[ADMIN]}, secrets=list(self.passwords.values()))
+            "basic",
+            self._basic(ADMIN, ["admins"]),
+            self._basic(LOW, []),
+            extras={"username": ADMIN, "password": self.passwords[ADMIN]},
+            secrets=list(self.passwords.values()),
+        )
         if self.provider:
             provider = self.provider
             admin_token, low_token = provider.id_token(ADMIN, ["admins"]), provider.id_token(LOW, [])
             target.schemes["oidc"] = SchemeSettings(
-                "oidc", Identity("oidc", ADMIN, lambda: f"Bearer {admin_token}", ("admins",)),
+                "oidc",
+                Identity("oidc", ADMIN, lambda: f"Bearer {admin_token}", ("admins",)),
                 Identity("oidc", LOW, lambda: f"Bearer {low_token}"),
-                extras={"provider": provider, "expired_token": provider.expired_token(ADMIN),
-                        "client_id": provider.client_id},
-                secrets=[admin_token, low_token])
+                extras={
+                    "provider": provider,
+                    "expired_token": provider.expired_token(ADMIN),
+                    "client_id": provider.client_id,
+                },
+                secrets=[admin_token, low_token],
+            )
         if self.realm:
             realm = self.realm
             target.schemes["kerberos"] = SchemeSettings(
-                "kerberos", Identity("kerberos", ADMIN, lambda: realm.negotiate(ADMIN)),
+                "kerberos",
+                Identity("kerberos", ADMIN, lambda: realm.negotiate(ADMIN)),
                 Identity("kerberos", LOW, lambda: realm.negotiate(LOW)),
-                extras={"realm": realm, "mutual": True})
+                extras={"realm": realm, "mutual": True},
+            )
         return target
 
     def _basic(self, user: str, groups: list[str]) -> Identity:
@@ -136,32 +169,44 @@ class EmbeddedEnvironment:
 
     def credentials_lines(self) -> list[str]:
         """Shell lines exporting the secrets the target file refers to."""
-        lines = [f"export ARMADA_PW='{self.passwords[ADMIN]}'   # basic: {ADMIN} (admins)",
-                 f"export ARMADA_GUEST_PW='{self.passwords[LOW]}'   # basic: {LOW} (no permissions)"]
+        lines = [
+            f"export ARMADA_PW='{self.passwords[ADMIN]}'   # basic: {ADMIN} (admins)",
+            f"export ARMADA_GUEST_PW='{self.passwords[LOW]}'   # basic: {LOW} (no permissions)",
+        ]
         if self.provider:
             provider = self.provider
-            lines += [f"export ARMADA_TOKEN='{provider.id_token(ADMIN, ['admins'])}'   # oidc: {ADMIN}",
-                      f"export ARMADA_GUEST_TOKEN='{provider.id_token(LOW, [])}'   # oidc: {LOW}",
-                      f"export ARMADA_EXPIRED_TOKEN='{provider.expired_token(ADMIN)}'   # oidc: expired"]
+            lines += [
+                f"export ARMADA_TOKEN='{provider.id_token(ADMIN, ['admins'])}'   # oidc: {ADMIN}",
+                f"export ARMADA_GUEST_TOKEN='{provider.id_token(LOW, [])}'   # oidc: {LOW}",
+                f"export ARMADA_EXPIRED_TOKEN='{provider.expired_token(ADMIN)}'   # oidc: expired",
+            ]
         if self.realm:
-            lines += [f"export KRB5_CONFIG='{self.realm.krb5_config}'   # kerberos realm {self.realm.realm_name}",
-                      f"export ARMADA_KRB_EXPIRED='{self.realm.expired_negotiate(ADMIN)}'   # kerberos: expired"]
+            lines += [
+                f"export KRB5_CONFIG='{self.realm.krb5_config}'   # kerberos realm {self.realm.realm_name}",
+                f"export ARMADA_KRB_EXPIRED='{self.realm.expired_negotiate(ADMIN)}'   # kerberos: expired",
+            ]
         return lines
 
     def target_file(self) -> str:
         assert self.server is not None
-        text = (f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
-                f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n\n'
-                '[auth.anonymous]\nexpect = "allowed"\n\n'
-                f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
-                f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n')
+        text = (
+            f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
+            f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n\n'
+            '[auth.anonymous]\nexpect = "allowed"\n\n'
+            f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
+            f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n'
+        )
         if self.provider:
-            text += ('\n[auth.oidc]\ntoken_env = "ARMADA_TOKEN"\nlow_privilege_token_env = "ARMADA_GUEST_TOKEN"\n'
-                     f'expired_token_env = "ARMADA_EXPIRED_TOKEN"\nclient_id = "{self.provider.client_id}"\n'
-                     'test_issuer = true\n')
+            text += (
+                '\n[auth.oidc]\ntoken_env = "ARMADA_TOKEN"\nlow_privilege_token_env = "ARMADA_GUEST_TOKEN"\n'
+                f'expired_token_env = "ARMADA_EXPIRED_TOKEN"\nclient_id = "{self.provider.client_id}"\n'
+                "test_issuer = true\n"
+            )
         if self.realm:
-            text += (f'\n[auth.kerberos]\nservice = "HTTP@{self.realm.service_host}"\n'
-                     f'ccache = "{self.realm.tmpdir}/ccache_{ADMIN}"\nmutual = true\n'
-                     'expired_token_env = "ARMADA_KRB_EXPIRED"\n'
-                     f'low_privilege = {{ ccache = "{self.realm.tmpdir}/ccache_{LOW}" }}\n')
+            text += (
+                f'\n[auth.kerberos]\nservice = "HTTP@{self.realm.service_host}"\n'
+                f'ccache = "{self.realm.tmpdir}/ccache_{ADMIN}"\nmutual = true\n'
+                'expired_token_env = "ARMADA_KRB_EXPIRED"\n'
+                f'low_privilege = {{ ccache = "{self.realm.tmpdir}/ccache_{LOW}" }}\n'
+            )
         return text

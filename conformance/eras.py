@@ -25,21 +25,31 @@ from typing import Any
 import protos
 
 SEED_METHODS = (
-    "Submit/SubmitJobs", "Submit/CancelJobs", "Submit/CreateQueue",
-    "Submit/DeleteQueue", "Submit/GetQueueInfo", "Event/GetJobSetEvents",
+    "Submit/SubmitJobs",
+    "Submit/CancelJobs",
+    "Submit/CreateQueue",
+    "Submit/DeleteQueue",
+    "Submit/GetQueueInfo",
+    "Event/GetJobSetEvents",
 )
 # Methods our protos have that the current era no longer serves (its checks report "not offered").
 GONE_BY_2026 = frozenset({"Submit/GetQueueInfo"})
 # Fields of api.* messages our protos have that an armada-2023 swagger does not document yet.
-ADDED_AFTER_2023 = frozenset({
-    "api.ServiceConfig.name", "api.Queue.cordoned", "api.Queue.labels", "api.Queue.retry_policies",
-})
+ADDED_AFTER_2023 = frozenset(
+    {
+        "api.ServiceConfig.name",
+        "api.Queue.cordoned",
+        "api.Queue.labels",
+        "api.Queue.retry_policies",
+    }
+)
 
 
 def all_methods() -> list[str]:
     """``Service/Method`` for every method in the protos, services in declaration order."""
-    return [f"{service.split('.')[-1]}/{m.name}" for service in protos.SERVICES
-            for m in protos.service(service).methods]
+    return [
+        f"{service.split('.')[-1]}/{m.name}" for service in protos.SERVICES for m in protos.service(service).methods
+    ]
 
 
 @functools.cache
@@ -51,11 +61,11 @@ def _current_methods() -> tuple[str, ...]:
 class Era:
     name: str
     alias: str
-    methods_of: Callable[[], tuple[str, ...]]   # the methods judged (read lazily: protos)
-    lacks: frozenset[str]             # judged methods a stock server of the era does not have: "not offered"
-    auth_probe: str                   # a harmless read every server of the era has, for refusal checks
-    missing_fields: frozenset[str]    # api.* fields the era's swagger predates
-    queue_cache: bool                 # a new queue is refused for a while (submit, event streams)
+    methods_of: Callable[[], tuple[str, ...]]  # the methods judged (read lazily: protos)
+    lacks: frozenset[str]  # judged methods a stock server of the era does not have: "not offered"
+    auth_probe: str  # a harmless read every server of the era has, for refusal checks
+    missing_fields: frozenset[str]  # api.* fields the era's swagger predates
+    queue_cache: bool  # a new queue is refused for a while (submit, event streams)
     summary: str
 
     @property
@@ -66,14 +76,31 @@ class Era:
         return method in self.methods
 
 
-ERAS: dict[str, Era] = {e.name: e for e in (
-    Era("armada-2023", "seed", lambda: SEED_METHODS, frozenset(),
-        "Submit/GetQueueInfo", ADDED_AFTER_2023, False,
-        "armada-2023: GetQueueInfo and Kerberos, RFC 3339 Timestamps; the six mission methods"),
-    Era("armada-2026", "current", _current_methods, GONE_BY_2026,
-        "Submit/GetQueue", frozenset(), True,
-        "armada-2026: QueueService, no GetQueueInfo, no Kerberos, a 10 s queue cache"),
-)}
+ERAS: dict[str, Era] = {
+    e.name: e
+    for e in (
+        Era(
+            "armada-2023",
+            "seed",
+            lambda: SEED_METHODS,
+            frozenset(),
+            "Submit/GetQueueInfo",
+            ADDED_AFTER_2023,
+            False,
+            "armada-2023: GetQueueInfo and Kerberos, RFC 3339 Timestamps; the six mission methods",
+        ),
+        Era(
+            "armada-2026",
+            "current",
+            _current_methods,
+            GONE_BY_2026,
+            "Submit/GetQueue",
+            frozenset(),
+            True,
+            "armada-2026: QueueService, no GetQueueInfo, no Kerberos, a 10 s queue cache",
+        ),
+    )
+}
 ALIASES = {e.alias: e.name for e in ERAS.values()}
 NAMES = tuple(ERAS)
 

@@ -18,20 +18,20 @@ from reference_server.flavours import NAMES as FLAVOURS
 
 @dataclass
 class RunOptions:
-    target: str | None = None            # target TOML file; None: --grpc, else the embedded reference server
-    grpc: str | None = None              # overrides the file's [target] grpc
-    rest: str | None = None              # overrides the file's [target] rest
-    profile: str | None = None           # an era or alias of conformance.eras; None: the target's
-    only: tuple[str, ...] = ()           # check IDs, ID patterns with '*', or categories
-    exclude: tuple[str, ...] = ()        # the same words: checks left out of the selection
-    read_only: bool = False              # skip every check that creates, changes or deletes anything
-    intrusive: bool = False              # run intrusive checks on a real target too (always on when embedded)
-    known_failures: str | None = None    # TOML file of [[known_failure]] id/reason entries
-    baseline: str | None = None          # a previous report.json to compare with
-    report_dir: str | None = "reports"   # where the run's folder of reports goes; None: write no files
-    prefix: str | None = None            # prefix of every queue and job set the run creates
-    call_timeout: float | None = None    # deadline of each call, seconds
-    faults: tuple[str, ...] = ()         # embedded target only: reference-server faults to switch on
+    target: str | None = None  # target TOML file; None: --grpc, else the embedded reference server
+    grpc: str | None = None  # overrides the file's [target] grpc
+    rest: str | None = None  # overrides the file's [target] rest
+    profile: str | None = None  # an era or alias of conformance.eras; None: the target's
+    only: tuple[str, ...] = ()  # check IDs, ID patterns with '*', or categories
+    exclude: tuple[str, ...] = ()  # the same words: checks left out of the selection
+    read_only: bool = False  # skip every check that creates, changes or deletes anything
+    intrusive: bool = False  # run intrusive checks on a real target too (always on when embedded)
+    known_failures: str | None = None  # TOML file of [[known_failure]] id/reason entries
+    baseline: str | None = None  # a previous report.json to compare with
+    report_dir: str | None = "reports"  # where the run's folder of reports goes; None: write no files
+    prefix: str | None = None  # prefix of every queue and job set the run creates
+    call_timeout: float | None = None  # deadline of each call, seconds
+    faults: tuple[str, ...] = ()  # embedded target only: reference-server faults to switch on
     # The schemathesis check (SWAGGER-Schemathesis): examples per operation and mode, seed, time budget.
     max_examples: int | None = None
     seed: int | None = None
@@ -49,10 +49,10 @@ class RunOptions:
     authority: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
-    flavour: str | None = None           # embedded target only: contract / armada-2023 / armada-2026
+    flavour: str | None = None  # embedded target only: contract / armada-2023 / armada-2026
     # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
     events: int | None = None
-    replay_job_set: str | None = None    # QUEUE/ID: replay measures this existing job set and creates nothing
+    replay_job_set: str | None = None  # QUEUE/ID: replay measures this existing job set and creates nothing
     jobs: int | None = None
     watchers: int | None = None
     batch_size: int | None = None
@@ -64,8 +64,12 @@ class RunOptions:
 
     def outputs(self) -> dict[str, str]:
         """Report format -> the fixed path it was asked for (``--junit-xml`` ...)."""
-        paths = {"junit.xml": self.junit_xml, "report.json": self.json, "report.html": self.html,
-                 "summary.md": self.summary}
+        paths = {
+            "junit.xml": self.junit_xml,
+            "report.json": self.json,
+            "report.html": self.html,
+            "summary.md": self.summary,
+        }
         return {name: path for name, path in paths.items() if path}
 
     @property
@@ -84,24 +88,34 @@ class RunOptions:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
-THROUGHPUT_FIELDS = ("events", "replay_job_set", "jobs", "watchers", "batch_size", "processes",
-                     "submit_interval_ms", "min_events_per_second", "max_p99_ms", "max_regression")
+THROUGHPUT_FIELDS = (
+    "events",
+    "replay_job_set",
+    "jobs",
+    "watchers",
+    "batch_size",
+    "processes",
+    "submit_interval_ms",
+    "min_events_per_second",
+    "max_p99_ms",
+    "max_regression",
+)
 
 
 @dataclass(frozen=True)
 class Flag:
     """One command-line option of ``run`` (and, prefixed ``--armada-``, of the pytest plugin)."""
 
-    name: str                             # the RunOptions field
+    name: str  # the RunOptions field
     help: str
     type: Callable[[str], Any] | None = str
     metavar: str | None = None
     choices: tuple[str, ...] | None = None
-    kind: str = "value"                   # "value", "flag" (store_true), "list" (append), "words" (comma list)
+    kind: str = "value"  # "value", "flag" (store_true), "list" (append), "words" (comma list)
     extra: dict[str, Any] = field(default_factory=dict)
-    long: str | None = None               # the long option when it is not --<name> (--header for headers)
-    short: str | None = None              # a one-letter alias of the CLI (-H, -x); never for the plugin
-    plugin: bool = True                   # False: CLI only (pytest's own -x/--maxfail do that job there)
+    long: str | None = None  # the long option when it is not --<name> (--header for headers)
+    short: str | None = None  # a one-letter alias of the CLI (-H, -x); never for the plugin
+    plugin: bool = True  # False: CLI only (pytest's own -x/--maxfail do that job there)
 
     @property
     def flag(self) -> str:
@@ -124,71 +138,168 @@ class Flag:
 
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("target", "target TOML file (default: none: with no --grpc either, the embedded reference server is "
-         "checked)", metavar="FILE"),
+    Flag(
+        "target",
+        "target TOML file (default: none: with no --grpc either, the embedded reference server is checked)",
+        metavar="FILE",
+    ),
     Flag("grpc", "gRPC address, overriding the target file's (default: the file's)", metavar="HOST:PORT"),
-    Flag("rest", "REST base URL, overriding the target file's (default: the file's; none: REST checks are not "
-         "configured)", metavar="URL"),
-    Flag("profile", "the era judged: armada-2023 (alias seed) or armada-2026 (alias current; default: the "
-         "target's)", choices=eras.choices()),
-    Flag("only", "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
-         "check of the profile)", metavar="IDS", kind="words"),
-    Flag("exclude", "leave out these check IDs, ID patterns or categories, comma-separated (e.g. THROUGHPUT; "
-         "default: none)", metavar="IDS", kind="words"),
+    Flag(
+        "rest",
+        "REST base URL, overriding the target file's (default: the file's; none: REST checks are not configured)",
+        metavar="URL",
+    ),
+    Flag(
+        "profile",
+        "the era judged: armada-2023 (alias seed) or armada-2026 (alias current; default: the target's)",
+        choices=eras.choices(),
+    ),
+    Flag(
+        "only",
+        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
+        "check of the profile)",
+        metavar="IDS",
+        kind="words",
+    ),
+    Flag(
+        "exclude",
+        "leave out these check IDs, ID patterns or categories, comma-separated (e.g. THROUGHPUT; default: none)",
+        metavar="IDS",
+        kind="words",
+    ),
     Flag("read_only", "skip every check that creates, changes or deletes anything (default: off)", kind="flag"),
-    Flag("intrusive", "also run intrusive checks (probes that can upset or crash a real server); "
-         "always on against the embedded server (default: off)", kind="flag"),
-    Flag("known_failures", "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
-         "(armada-2023, armada-2026) for the deviations shipped for it (default: none)", metavar="FILE|ERA"),
-    Flag("baseline", "a previous report.json: new failures and throughput regressions fail the gate "
-         "(default: none)", metavar="REPORT"),
+    Flag(
+        "intrusive",
+        "also run intrusive checks (probes that can upset or crash a real server); "
+        "always on against the embedded server (default: off)",
+        kind="flag",
+    ),
+    Flag(
+        "known_failures",
+        "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
+        "(armada-2023, armada-2026) for the deviations shipped for it (default: none)",
+        metavar="FILE|ERA",
+    ),
+    Flag(
+        "baseline",
+        "a previous report.json: new failures and throughput regressions fail the gate (default: none)",
+        metavar="REPORT",
+    ),
     Flag("report_dir", "where the run's folder of reports is written (default: reports)", metavar="DIR"),
-    Flag("max_examples", "schemathesis: generated cases per operation and mode (default: 5 positive, 4 negative, "
-         "2 for SubmitJobs)", int, "N"),
-    Flag("seed", "schemathesis: random seed, to vary or reproduce the cases (default: none: the same "
-         "derandomized cases every run)", int, "N"),
-    Flag("fuzz_budget", "schemathesis: seconds before it stops starting operations; the check's message says "
-         "when the budget cut it short (default: 20)", float, "SECONDS"),
+    Flag(
+        "max_examples",
+        "schemathesis: generated cases per operation and mode (default: 5 positive, 4 negative, 2 for SubmitJobs)",
+        int,
+        "N",
+    ),
+    Flag(
+        "seed",
+        "schemathesis: random seed, to vary or reproduce the cases (default: none: the same "
+        "derandomized cases every run)",
+        int,
+        "N",
+    ),
+    Flag(
+        "fuzz_budget",
+        "schemathesis: seconds before it stops starting operations; the check's message says "
+        "when the budget cut it short (default: 20)",
+        float,
+        "SECONDS",
+    ),
     Flag("junit_xml", "also write junit.xml to this fixed path (default: only in the run's folder)", metavar="PATH"),
     Flag("json", "also write report.json to this fixed path (default: only in the run's folder)", metavar="PATH"),
     Flag("html", "also write report.html to this fixed path (default: only in the run's folder)", metavar="PATH"),
-    Flag("summary", "also write summary.md to this fixed path, e.g. $GITHUB_STEP_SUMMARY (default: only in the "
-         "run's folder)", metavar="PATH"),
-    Flag("exitfirst", "stop after the first failed required check; the rest are reported skipped (default: run "
-         "all)", kind="flag", short="-x", plugin=False),
-    Flag("max_failures", "stop after N failed required checks; the rest are reported skipped (default: run all)",
-         int, "N", plugin=False),
-    Flag("headers", "extra header sent on every gRPC call and REST request, repeatable, e.g. 'x-tenant: blue' "
-         "(default: none)", metavar="'NAME: VALUE'", kind="list", long="--header", short="-H"),
-    Flag("authority", "the :authority / Host and TLS server name to ask for (default: the address's host)",
-         metavar="HOST[:PORT]"),
-    Flag("client_cert", "client certificate (PEM) for mutual TLS; overrides the target file's tls cert_file "
-         "(default: none)", metavar="FILE"),
-    Flag("client_key", "private key (PEM) of --client-cert (default: none, or inside the certificate file)",
-         metavar="FILE"),
+    Flag(
+        "summary",
+        "also write summary.md to this fixed path, e.g. $GITHUB_STEP_SUMMARY (default: only in the run's folder)",
+        metavar="PATH",
+    ),
+    Flag(
+        "exitfirst",
+        "stop after the first failed required check; the rest are reported skipped (default: run all)",
+        kind="flag",
+        short="-x",
+        plugin=False,
+    ),
+    Flag(
+        "max_failures",
+        "stop after N failed required checks; the rest are reported skipped (default: run all)",
+        int,
+        "N",
+        plugin=False,
+    ),
+    Flag(
+        "headers",
+        "extra header sent on every gRPC call and REST request, repeatable, e.g. 'x-tenant: blue' (default: none)",
+        metavar="'NAME: VALUE'",
+        kind="list",
+        long="--header",
+        short="-H",
+    ),
+    Flag(
+        "authority",
+        "the :authority / Host and TLS server name to ask for (default: the address's host)",
+        metavar="HOST[:PORT]",
+    ),
+    Flag(
+        "client_cert",
+        "client certificate (PEM) for mutual TLS; overrides the target file's tls cert_file (default: none)",
+        metavar="FILE",
+    ),
+    Flag(
+        "client_key",
+        "private key (PEM) of --client-cert (default: none, or inside the certificate file)",
+        metavar="FILE",
+    ),
     Flag("prefix", "prefix of the queues and job sets the run creates (default: conformance)", metavar="NAME"),
-    Flag("call_timeout", "deadline of each call (default: the target file's timeout, else 10)", type=float,
-         metavar="SECONDS"),
-    Flag("faults", "embedded target only: switch on a reference-server fault to watch checks fail, repeatable "
-         "(default: none)", metavar="NAME", kind="list"),
-    Flag("flavour", "embedded target only: what the reference server is (default contract; see "
-         "armada-reference-server --help)", choices=FLAVOURS),
+    Flag(
+        "call_timeout",
+        "deadline of each call (default: the target file's timeout, else 10)",
+        type=float,
+        metavar="SECONDS",
+    ),
+    Flag(
+        "faults",
+        "embedded target only: switch on a reference-server fault to watch checks fail, repeatable (default: none)",
+        metavar="NAME",
+        kind="list",
+    ),
+    Flag(
+        "flavour",
+        "embedded target only: what the reference server is (default contract; see armada-reference-server --help)",
+        choices=FLAVOURS,
+    ),
     Flag("events", "replay: events per job set (default 4000 embedded, 2000 against a deployment)", int, "N"),
-    Flag("replay_job_set", "replay: measure this existing job set instead of creating one; creates nothing, so "
-         "it runs under --read-only too (default: none)", str, "QUEUE/ID"),
-    Flag("jobs", "live: tiny jobs submitted while watching (default 400 embedded, 50 against a deployment)",
-         int, "N"),
+    Flag(
+        "replay_job_set",
+        "replay: measure this existing job set instead of creating one; creates nothing, so "
+        "it runs under --read-only too (default: none)",
+        str,
+        "QUEUE/ID",
+    ),
+    Flag("jobs", "live: tiny jobs submitted while watching (default 400 embedded, 50 against a deployment)", int, "N"),
     Flag("watchers", "fan-out: concurrent watchers of one job set (default 8 embedded, 4 deployment)", int, "N"),
     Flag("batch_size", "live: jobs per SubmitJobs call (default 1 embedded, 10 deployment)", int, "N"),
     Flag("processes", "consumer processes; replay reads one job set per process (default 1)", int, "N"),
-    Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 2 embedded, 20 deployment)",
-         float, "MS"),
-    Flag("min_events_per_second", "gate: replay and fan-out events/s must reach this (default: no such gate)",
-         float, "RATE"),
-    Flag("max_p99_ms", "gate: live submit-to-event latency p99 must stay within this (default: no such gate)",
-         float, "MS"),
-    Flag("max_regression", "gate: no figure may be this fraction worse than in --baseline (default 0.2: 20%%)",
-         float, "FRACTION"),
+    Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 2 embedded, 20 deployment)", float, "MS"),
+    Flag(
+        "min_events_per_second",
+        "gate: replay and fan-out events/s must reach this (default: no such gate)",
+        float,
+        "RATE",
+    ),
+    Flag(
+        "max_p99_ms",
+        "gate: live submit-to-event latency p99 must stay within this (default: no such gate)",
+        float,
+        "MS",
+    ),
+    Flag(
+        "max_regression",
+        "gate: no figure may be this fraction worse than in --baseline (default 0.2: 20%%)",
+        float,
+        "FRACTION",
+    ),
 )
 
 

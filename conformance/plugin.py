@@ -32,7 +32,7 @@ _PACKAGE = Path(__file__).resolve().parent
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("armada", "Armada API conformance suite (armada-conformance)")
     for flag in FLAGS:
-        if flag.plugin:   # CLI-only ones (-x, --max-failures) are pytest's own -x / --maxfail here
+        if flag.plugin:  # CLI-only ones (-x, --max-failures) are pytest's own -x / --maxfail here
             group.addoption("--armada-" + flag.flag[2:], **flag.argparse_kwargs(dest_prefix=PREFIX))
 
 
@@ -91,8 +91,8 @@ class ArmadaRun:
         self.results: list[CheckResult] = []
         self.figures: list[Figure] = []
         self.cleanup_problems: list[str] = []
-        self.target: Any = None                                   # the Target, once opened in this process
-        self.target_description: dict[str, Any] | None = None     # its description (xdist: a worker's)
+        self.target: Any = None  # the Target, once opened in this process
+        self.target_description: dict[str, Any] | None = None  # its description (xdist: a worker's)
         self.server_version = ""
         self.report: RunReport | None = None
         self.folder: Path | None = None
@@ -117,7 +117,7 @@ class ArmadaRun:
         return self._opened.ctx
 
     def new_figures(self) -> list[Figure]:
-        figures = self._opened.ctx.figures[self._figures_sent:]
+        figures = self._opened.ctx.figures[self._figures_sent :]
         self._figures_sent += len(figures)
         return list(figures)
 
@@ -150,8 +150,9 @@ class ArmadaRun:
         if report.when != "call" or "armada_result" not in properties:
             return
         data = json.loads(str(properties["armada_result"]))
-        self.results.append(CheckResult(**{**data, "severity": Severity(data["severity"]),
-                                           "outcome": Outcome(data["outcome"])}))
+        self.results.append(
+            CheckResult(**{**data, "severity": Severity(data["severity"]), "outcome": Outcome(data["outcome"])})
+        )
         self.figures += [Figure(**f) for f in json.loads(str(properties.get("armada_figures", "[]")))]
 
     @pytest.hookimpl(optionalhook=True)
@@ -170,9 +171,13 @@ class ArmadaRun:
         if _is_xdist_worker(config):
             # pytest-xdist sets workeroutput on a worker's config; pytest's Config does not declare it.
             output: dict[str, Any] = config.workeroutput  # type: ignore[attr-defined]
-            output["armada"] = json.dumps({
-                "cleanup_problems": self.cleanup_problems, "target": self.target_description,
-                "server_version": self.server_version})
+            output["armada"] = json.dumps(
+                {
+                    "cleanup_problems": self.cleanup_problems,
+                    "target": self.target_description,
+                    "server_version": self.server_version,
+                }
+            )
             return
         if not config.option.collectonly:
             self._conclude(session, exitstatus)
@@ -183,12 +188,19 @@ class ArmadaRun:
         interrupted = "SIGINT" if exitstatus == pytest.ExitCode.INTERRUPTED else ""
         order = {c.id: n for n, c in enumerate(self.plan.checks)}
         results = sorted(self.results, key=lambda r: order.get(r.id, len(order)))
-        conclude(self.plan, results, target=self.target or self.plan.target, description=self.target_description,
-                 figures=self.figures,
-                 cleanup_problems=self.cleanup_problems, interrupted=interrupted,
-                 server_version=self.server_version, listener=self)
+        conclude(
+            self.plan,
+            results,
+            target=self.target or self.plan.target,
+            description=self.target_description,
+            figures=self.figures,
+            cleanup_problems=self.cleanup_problems,
+            interrupted=interrupted,
+            server_version=self.server_version,
+            listener=self,
+        )
         if self.report is not None and self.report.verdict == "fail" and session.exitstatus == 0:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED   # e.g. a regression against the baseline
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # e.g. a regression against the baseline
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is None:
@@ -250,8 +262,7 @@ class CheckItem(pytest.Item):
         run = self.config.stash[_STATE]
         result = mark_known(run_check(self.check, run.context()), run.plan.known)
         self.user_properties.append(("armada_result", json.dumps(_result_data(result))))
-        self.user_properties.append(("armada_figures", json.dumps([dataclasses.asdict(f)
-                                                                   for f in run.new_figures()])))
+        self.user_properties.append(("armada_figures", json.dumps([dataclasses.asdict(f) for f in run.new_figures()])))
         if result.outcome is Outcome.FAILED:
             raise CheckFailure(f"{result.id}: {result.message}")
         if result.outcome is Outcome.EXPECTED_FAILURE:

@@ -22,8 +22,10 @@ def check_target(target: Target) -> None:
     try:
         client = GrpcClient(target.grpc, target.tls, timeout=min(target.timeout, 10), connection=target.connection)
     except (ssl.SSLError, OSError) as exc:  # insecure TLS fetches the certificate first: no TLS there?
-        raise TargetError(f"TLS handshake with gRPC endpoint {target.grpc} failed: {_first_line(exc)} "
-                          "(is it serving plaintext? then leave tls out of the target)") from None
+        raise TargetError(
+            f"TLS handshake with gRPC endpoint {target.grpc} failed: {_first_line(exc)} "
+            "(is it serving plaintext? then leave tls out of the target)"
+        ) from None
     with client:
         result = client.call("api.Submit/Health", {})
     if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):

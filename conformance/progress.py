@@ -29,9 +29,18 @@ from conformance.results import CheckResult, RunReport
 from conformance.runner import Listener
 
 # Outcome word -> ANSI colour (SGR code); words not listed are printed plain.
-COLOURS: Mapping[str, str] = {"passed": "32", "failed": "31", "FAIL": "1;31", "PASS": "1;32", "INTERRUPTED": "1;33",
-                              "expected failure": "33", "not offered": "90", "not configured": "90",
-                              "skipped": "90", "running": "36"}
+COLOURS: Mapping[str, str] = {
+    "passed": "32",
+    "failed": "31",
+    "FAIL": "1;31",
+    "PASS": "1;32",
+    "INTERRUPTED": "1;33",
+    "expected failure": "33",
+    "not offered": "90",
+    "not configured": "90",
+    "skipped": "90",
+    "running": "36",
+}
 REFRESH_S = 0.5
 
 
@@ -58,11 +67,18 @@ def _isatty(stream: TextIO) -> bool:
 class Progress:
     """The console view of one run; thread-safe (a timer thread refreshes the live line)."""
 
-    def __init__(self, stream: TextIO | None = None, *, live: bool | None = None, colour: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic, refresh_s: float = REFRESH_S,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        live: bool | None = None,
+        colour: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        refresh_s: float = REFRESH_S,
+        verbose: bool = False,
+    ) -> None:
         self.stream = stream or sys.stderr
-        self.verbose = verbose          # plain lines, each with its check's message
+        self.verbose = verbose  # plain lines, each with its check's message
         self.live = (wants_live_line(self.stream) if live is None else live) and not verbose
         self.colour = (wants_colour(self.stream) if colour is None else colour) and self.live
         self.clock = clock
@@ -101,7 +117,7 @@ class Progress:
                 self.failed.append(check_id)
             if not self.live:
                 self._write(f"[{self.done}/{self.total}] {check_id}: {outcome}{took}{reason}\n")
-            elif outcome == "failed":      # a permanent line above the live one
+            elif outcome == "failed":  # a permanent line above the live one
                 self._clear()
                 self._write(f"{self._paint('failed', 'FAILED')} {check_id}{took}{reason}\n")
             self._draw()
@@ -123,8 +139,14 @@ class Progress:
             self.running = None
             self._clear()
 
-    def close(self, report: RunReport | None = None, folder: str | None = None, *,
-              verdict: str | None = None, stream: TextIO | None = None) -> None:
+    def close(
+        self,
+        report: RunReport | None = None,
+        folder: str | None = None,
+        *,
+        verdict: str | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
         """Stop the live line, then print the plain verdict line and where the reports are.
 
         ``stream`` (default: the progress stream) lets a caller put the verdict on stdout.
@@ -152,8 +174,11 @@ class Progress:
 
     def _status(self) -> str:
         counts = ", ".join(f"{self._paint(k, str(n) + ' ' + k)}" for k, n in sorted(self.tally.items()))
-        now = (f"{self._paint('running', 'running')} {self.running} {self.clock() - self._since:.1f} s"
-               if self.running else "")
+        now = (
+            f"{self._paint('running', 'running')} {self.running} {self.clock() - self._since:.1f} s"
+            if self.running
+            else ""
+        )
         return " · ".join(p for p in (f"[{self.done}/{self.total}]", now, counts) if p)
 
     def _draw(self) -> None:
@@ -201,10 +226,14 @@ def verdict_line(report: RunReport, reasons: list[str] | None = None) -> str:
 
     reasons = gate_reasons(report) if reasons is None else reasons
     counts = ", ".join(f"{n} {o}" for o, n in count_outcomes(report.results).items() if n)
-    head = {"pass": "PASS", "fail": "FAIL", "interrupted": "INTERRUPTED"}.get(report.verdict) or \
-        ("INTERRUPTED" if report.interrupted else "FAIL" if reasons else "PASS")
-    why = reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else "") if reasons else \
-        "every required check passed"
+    head = {"pass": "PASS", "fail": "FAIL", "interrupted": "INTERRUPTED"}.get(report.verdict) or (
+        "INTERRUPTED" if report.interrupted else "FAIL" if reasons else "PASS"
+    )
+    why = (
+        reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else "")
+        if reasons
+        else "every required check passed"
+    )
     return f"{head}: {why} — {counts or 'no checks'}"
 
 
@@ -215,12 +244,17 @@ class ConsoleListener(Listener):
     to ``out`` (stdout), so ``run ... | tail -3`` shows the outcome.
     """
 
-    def __init__(self, progress: Progress | None = None, out: TextIO | None = None, max_reasons: int = 20,
-                 json_lines: bool = False) -> None:
+    def __init__(
+        self,
+        progress: Progress | None = None,
+        out: TextIO | None = None,
+        max_reasons: int = 20,
+        json_lines: bool = False,
+    ) -> None:
         self.progress = progress or Progress()
         self.out = out or sys.stdout
         self.max_reasons = max_reasons
-        self.json_lines = json_lines    # stdout: one JSON object per check; the verdict goes to stderr
+        self.json_lines = json_lines  # stdout: one JSON object per check; the verdict goes to stderr
         self.verdict_out = self.progress.stream if json_lines else self.out
 
     def run_started(self, checks: Sequence[Any]) -> None:
@@ -244,7 +278,7 @@ class ConsoleListener(Listener):
         reasons = gate_reasons(report, comparison)
         out = self.verdict_out
         self.progress.close(verdict=verdict_line(report, reasons), stream=out)
-        for reason in reasons[1:self.max_reasons]:
+        for reason in reasons[1 : self.max_reasons]:
             out.write(f"  - {reason}\n")
         if folder is not None:
             out.write(f"reports: {folder}\n")
@@ -252,8 +286,18 @@ class ConsoleListener(Listener):
 
 
 # The fields of a check on stdout under --output json; evidence stays in report.json (it can be large).
-RESULT_FIELDS = ("id", "category", "requirement", "severity", "outcome", "transport", "scheme", "method",
-                 "message", "duration_s")
+RESULT_FIELDS = (
+    "id",
+    "category",
+    "requirement",
+    "severity",
+    "outcome",
+    "transport",
+    "scheme",
+    "method",
+    "message",
+    "duration_s",
+)
 
 
 def result_line(result: CheckResult) -> dict[str, Any]:

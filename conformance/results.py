@@ -17,10 +17,10 @@ SCHEMA_VERSION = "1.2"
 class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
-    EXPECTED_FAILURE = "expected failure"   # listed in a known-failures file and did fail
-    NOT_OFFERED = "not offered"             # the target answered UNIMPLEMENTED
-    NOT_CONFIGURED = "not configured"       # e.g. an auth scheme the target file leaves out
-    SKIPPED = "skipped"                     # e.g. a mutating check under --read-only
+    EXPECTED_FAILURE = "expected failure"  # listed in a known-failures file and did fail
+    NOT_OFFERED = "not offered"  # the target answered UNIMPLEMENTED
+    NOT_CONFIGURED = "not configured"  # e.g. an auth scheme the target file leaves out
+    SKIPPED = "skipped"  # e.g. a mutating check under --read-only
 
 
 class Severity(StrEnum):
@@ -30,28 +30,28 @@ class Severity(StrEnum):
 
 @dataclass
 class CheckResult:
-    id: str                    # stable, e.g. "PARITY-SubmitJobs" or "AUTH-BASIC-BADPW-REST"
-    category: str              # SURFACE, SEMANTICS, PARITY, SWAGGER, AUTH, THROUGHPUT
-    requirement: str           # one line: what the check verifies
+    id: str  # stable, e.g. "PARITY-SubmitJobs" or "AUTH-BASIC-BADPW-REST"
+    category: str  # SURFACE, SEMANTICS, PARITY, SWAGGER, AUTH, THROUGHPUT
+    requirement: str  # one line: what the check verifies
     severity: Severity
     outcome: Outcome
-    transport: str = ""        # "grpc", "rest", "both" or ""
-    scheme: str = ""           # auth scheme: anonymous, basic, oidc, kerberos, or ""
-    method: str = ""           # API method the check is about, when there is one
-    message: str = ""          # why it failed / was skipped, one paragraph at most
-    evidence: dict[str, Any] = field(default_factory=dict)   # request/response excerpts, secrets redacted
+    transport: str = ""  # "grpc", "rest", "both" or ""
+    scheme: str = ""  # auth scheme: anonymous, basic, oidc, kerberos, or ""
+    method: str = ""  # API method the check is about, when there is one
+    message: str = ""  # why it failed / was skipped, one paragraph at most
+    evidence: dict[str, Any] = field(default_factory=dict)  # request/response excerpts, secrets redacted
     duration_s: float = 0.0
-    intrusive: bool = False    # a probe that could upset a real server (runs only with --intrusive there)
+    intrusive: bool = False  # a probe that could upset a real server (runs only with --intrusive there)
 
 
 @dataclass
 class Figure:
     """One throughput or latency measurement."""
 
-    id: str                    # e.g. "THROUGHPUT-REPLAY-GRPC"
-    name: str                  # human label
+    id: str  # e.g. "THROUGHPUT-REPLAY-GRPC"
+    name: str  # human label
     value: float
-    unit: str                  # "events/s", "ms"
+    unit: str  # "events/s", "ms"
     transport: str = ""
     client_bound: bool = False  # close to the client's own decode capacity: a lower bound
     details: dict[str, Any] = field(default_factory=dict)
@@ -59,10 +59,10 @@ class Figure:
 
 @dataclass
 class RunReport:
-    target: dict[str, Any]     # description of the target, secrets redacted
-    profile: str               # the era judged: "armada-2023" or "armada-2026" (conformance.eras)
+    target: dict[str, Any]  # description of the target, secrets redacted
+    profile: str  # the era judged: "armada-2023" or "armada-2026" (conformance.eras)
     suite_version: str
-    started: str               # RFC 3339
+    started: str  # RFC 3339
     finished: str
     machine: dict[str, Any]
     server_version: str = ""
@@ -70,9 +70,9 @@ class RunReport:
     figures: list[Figure] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
     # What happened to the run itself (schema 1.1): a verdict is only as good as the run behind it.
-    verdict: str = ""          # "pass", "fail" or "interrupted"; empty until the gate has judged the run
-    interrupted: str = ""      # the signal that stopped the run ("SIGINT", "SIGTERM"), empty when it ran through
-    cleanup_problems: list[str] = field(default_factory=list)          # what the run could not remove
+    verdict: str = ""  # "pass", "fail" or "interrupted"; empty until the gate has judged the run
+    interrupted: str = ""  # the signal that stopped the run ("SIGINT", "SIGTERM"), empty when it ran through
+    cleanup_problems: list[str] = field(default_factory=list)  # what the run could not remove
     unmatched_known_failures: list[str] = field(default_factory=list)  # listed IDs matching no selected check
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,12 +81,13 @@ class RunReport:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunReport:
         data = dict(data)
-        results = [CheckResult(**{**r, "severity": Severity(r["severity"]), "outcome": Outcome(r["outcome"])})
-                   for r in data.pop("results", [])]
+        results = [
+            CheckResult(**{**r, "severity": Severity(r["severity"]), "outcome": Outcome(r["outcome"])})
+            for r in data.pop("results", [])
+        ]
         figures = [Figure(**f) for f in data.pop("figures", [])]
         return cls(**data, results=results, figures=figures)
 
     def failures(self) -> list[CheckResult]:
         """Required checks that failed: what makes the gate red."""
-        return [r for r in self.results
-                if r.outcome is Outcome.FAILED and r.severity is Severity.REQUIRED]
+        return [r for r in self.results if r.outcome is Outcome.FAILED and r.severity is Severity.REQUIRED]

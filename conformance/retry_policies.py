@@ -30,15 +30,25 @@ def policy_name(ctx: Any, what: str) -> str:
     ctx._counter += 1
     tail = f"-{ctx._counter}"
     what = _INVALID.sub("-", what.lower()).strip("-")
-    name = f"{run_base(ctx)}-{what}"[:MAX_NAME - len(tail)].rstrip("-")
+    name = f"{run_base(ctx)}-{what}"[: MAX_NAME - len(tail)].rstrip("-")
     return name + tail
 
 
 def valid_policy(name: str, **fields: Any) -> dict[str, Any]:
     """A policy every Armada accepts: fail by default, retry OOMs with 1.5x memory."""
-    return {"name": name, "retryLimit": 2, "defaultAction": "RETRY_ACTION_FAIL",
-            "rules": [{"action": "RETRY_ACTION_RETRY", "onCategory": "conformance-oom",
-                       "mutate": {"resources": {"memory": {"factor": 1.5}}}}], **fields}
+    return {
+        "name": name,
+        "retryLimit": 2,
+        "defaultAction": "RETRY_ACTION_FAIL",
+        "rules": [
+            {
+                "action": "RETRY_ACTION_RETRY",
+                "onCategory": "conformance-oom",
+                "mutate": {"resources": {"memory": {"factor": 1.5}}},
+            }
+        ],
+        **fields,
+    }
 
 
 def create(ctx: Any, what: str = "rp", **fields: Any) -> str:
@@ -60,10 +70,9 @@ def remove_run_policies(ctx: Any) -> list[str]:
     listed = ctx.call("RetryPolicyService/GetRetryPolicies", {})
     if listed.ok:
         base = run_base(ctx) + "-"
-        owned += [p.name for p in listed.response.retry_policies
-                  if p.name.startswith(base) and p.name not in owned]
+        owned += [p.name for p in listed.response.retry_policies if p.name.startswith(base) and p.name not in owned]
     elif not owned:
-        return []   # the target has no RetryPolicyService (or refuses the read) and the run made none
+        return []  # the target has no RetryPolicyService (or refuses the read) and the run made none
     problems = []
     for name in owned:
         result = ctx.call("RetryPolicyService/DeleteRetryPolicy", {"name": name})

@@ -70,7 +70,7 @@ class RunPlan:
     """A validated run: what to check, against what, judged how."""
 
     options: RunOptions
-    target: Target | None           # None: the embedded reference server, started by open_run
+    target: Target | None  # None: the embedded reference server, started by open_run
     profile: str
     checks: list[Check]
     known: list[KnownFailure] = field(default_factory=list)
@@ -128,17 +128,25 @@ def _validate_faults(options: RunOptions, embedded: bool) -> None:
     if unknown:
         raise ConfigError(f"unknown fault(s) {', '.join(unknown)} (armada-reference-server --list-faults)")
     if not embedded:
-        raise ConfigError("--fault switches faults of the embedded reference server; it cannot be used with "
-                          "--target or --grpc")
+        raise ConfigError(
+            "--fault switches faults of the embedded reference server; it cannot be used with --target or --grpc"
+        )
 
 
 def _resolve_target(target: Target | str | Path | None, options: RunOptions) -> Target:
     if isinstance(target, Target):
         return target
-    overrides = {"grpc": options.grpc, "rest": options.rest, "profile": options.profile,
-                 "prefix": options.prefix, "timeout": options.call_timeout, "headers": options.headers,
-                 "authority": options.authority, "client_cert": options.client_cert,
-                 "client_key": options.client_key}
+    overrides = {
+        "grpc": options.grpc,
+        "rest": options.rest,
+        "profile": options.profile,
+        "prefix": options.prefix,
+        "timeout": options.call_timeout,
+        "headers": options.headers,
+        "authority": options.authority,
+        "client_cert": options.client_cert,
+        "client_key": options.client_key,
+    }
     try:
         return load_target(target or options.target, overrides)
     except TargetError as exc:
@@ -147,7 +155,9 @@ def _resolve_target(target: Target | str | Path | None, options: RunOptions) -> 
 
 # Gates must be positive numbers; the regression tolerance a fraction (0 allowed: no regression at all).
 _GATE_RANGES: dict[str, tuple[float, float]] = {
-    "min_events_per_second": (1e-9, float("inf")), "max_p99_ms": (1e-9, float("inf")), "max_regression": (0.0, 10.0),
+    "min_events_per_second": (1e-9, float("inf")),
+    "max_p99_ms": (1e-9, float("inf")),
+    "max_regression": (0.0, 10.0),
 }
 
 
@@ -171,10 +181,15 @@ def _validate_outputs(options: RunOptions) -> None:
         target = Path(path)
         folder = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
         if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
-            flag = {"junit.xml": "--junit-xml", "report.json": "--json", "report.html": "--html",
-                    "summary.md": "--summary"}[name]
-            raise ConfigError(f"{flag} {path}: not a file path that can be written"
-                              + (" (it is a folder)" if target.is_dir() else ""))
+            flag = {
+                "junit.xml": "--junit-xml",
+                "report.json": "--json",
+                "report.html": "--html",
+                "summary.md": "--summary",
+            }[name]
+            raise ConfigError(
+                f"{flag} {path}: not a file path that can be written" + (" (it is a folder)" if target.is_dir() else "")
+            )
     for name, low in (("max_failures", 1), ("max_examples", 1), ("fuzz_budget", 1e-9)):
         value = getattr(options, name)
         if value is not None and value < low:
@@ -247,8 +262,11 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
 
     auth = any(c.category == "AUTH" for c in plan.checks)
     try:
-        environment = stack.enter_context(EmbeddedEnvironment(faults=plan.options.faults, kerberos=auth, oidc=auth,
-                                                              flavour=plan.options.flavour or "contract"))
+        environment = stack.enter_context(
+            EmbeddedEnvironment(
+                faults=plan.options.faults, kerberos=auth, oidc=auth, flavour=plan.options.flavour or "contract"
+            )
+        )
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
     target = environment.target(plan.profile)
@@ -306,7 +324,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
         if check.intrusive and not ctx.intrusive:
             raise Skip("intrusive check (it may upset or crash a real server): run it with --intrusive")
         note = check.run(ctx)
-        message = note if isinstance(note, str) else ""   # e.g. "time budget reached after ..."
+        message = note if isinstance(note, str) else ""  # e.g. "time budget reached after ..."
     except CheckFailed as exc:
         outcome, message, evidence = Outcome.FAILED, str(exc), exc.evidence
     except NotOffered as exc:
@@ -319,10 +337,20 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
         outcome, message = Outcome.FAILED, str(exc) or "assertion failed"
     except Exception as exc:
         outcome, message = Outcome.FAILED, f"the check could not complete: {type(exc).__name__}: {exc}"
-    return CheckResult(id=check.id, category=check.category, requirement=check.requirement,
-                       severity=check.severity, outcome=outcome, transport=check.transport, scheme=check.scheme,
-                       method=check.method, message=message, evidence=evidence,
-                       duration_s=round(time.perf_counter() - started, 4), intrusive=check.intrusive)
+    return CheckResult(
+        id=check.id,
+        category=check.category,
+        requirement=check.requirement,
+        severity=check.severity,
+        outcome=outcome,
+        transport=check.transport,
+        scheme=check.scheme,
+        method=check.method,
+        message=message,
+        evidence=evidence,
+        duration_s=round(time.perf_counter() - started, 4),
+        intrusive=check.intrusive,
+    )
 
 
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:
@@ -330,9 +358,12 @@ def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: l
     listener.run_started(plan.checks)
     limit, failed = plan.options.failure_limit, 0
     for check in plan.checks:
-        if limit is not None and failed >= limit:   # -x / --max-failures: the rest are skipped, and say why
-            result = _not_run(check, f"not run: the run stopped after {failed} failed required check(s) "
-                                     f"({'-x' if plan.options.exitfirst else f'--max-failures {limit}'})")
+        if limit is not None and failed >= limit:  # -x / --max-failures: the rest are skipped, and say why
+            result = _not_run(
+                check,
+                f"not run: the run stopped after {failed} failed required check(s) "
+                f"({'-x' if plan.options.exitfirst else f'--max-failures {limit}'})",
+            )
         else:
             listener.check_started(check, len(results), len(plan.checks))
             result = mark_known(run_check(check, ctx), plan.known)
@@ -342,38 +373,65 @@ def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: l
 
 
 def _not_run(check: Check, why: str) -> CheckResult:
-    return CheckResult(id=check.id, category=check.category, requirement=check.requirement,
-                       severity=check.severity, outcome=Outcome.SKIPPED, transport=check.transport,
-                       scheme=check.scheme, method=check.method, message=why)
+    return CheckResult(
+        id=check.id,
+        category=check.category,
+        requirement=check.requirement,
+        severity=check.severity,
+        outcome=Outcome.SKIPPED,
+        transport=check.transport,
+        scheme=check.scheme,
+        method=check.method,
+        message=why,
+    )
 
 
 # ---- 4. the report and the verdict -------------------------------------------------------
 
 
-def conclude(plan: RunPlan, results: list[CheckResult], *, target: Target | None,
-             description: dict[str, Any] | None = None, figures: Sequence[Figure] = (),
-             cleanup_problems: Sequence[str] = (), interrupted: str = "", server_version: str = "",
-             listener: RunListener | None = None) -> RunReport:
+def conclude(
+    plan: RunPlan,
+    results: list[CheckResult],
+    *,
+    target: Target | None,
+    description: dict[str, Any] | None = None,
+    figures: Sequence[Figure] = (),
+    cleanup_problems: Sequence[str] = (),
+    interrupted: str = "",
+    server_version: str = "",
+    listener: RunListener | None = None,
+) -> RunReport:
     """Judge the run and write its reports (unless ``report_dir`` is None); returns the report.
 
     ``description`` describes the target when this process has no ``Target`` (an xdist controller).
     """
     unmatched = unmatched_known(plan.known, (r.id for r in results))
     description = target.describe() if target else description or {"name": "embedded reference server"}
-    report = RunReport(target=description,
-                       profile=plan.profile, suite_version=_version(), started=plan.started, finished=_now(),
-                       machine=_machine(), server_version=server_version, results=list(results),
-                       figures=list(figures), interrupted=interrupted, cleanup_problems=list(cleanup_problems),
-                       unmatched_known_failures=[k.id for k in unmatched])
-    comparison = (compare_to_baseline(report, plan.baseline, tolerance=plan.tolerance)
-                  if plan.baseline is not None else None)
+    report = RunReport(
+        target=description,
+        profile=plan.profile,
+        suite_version=_version(),
+        started=plan.started,
+        finished=_now(),
+        machine=_machine(),
+        server_version=server_version,
+        results=list(results),
+        figures=list(figures),
+        interrupted=interrupted,
+        cleanup_problems=list(cleanup_problems),
+        unmatched_known_failures=[k.id for k in unmatched],
+    )
+    comparison = (
+        compare_to_baseline(report, plan.baseline, tolerance=plan.tolerance) if plan.baseline is not None else None
+    )
     report = dataclasses.replace(report, verdict=verdict(report, comparison))
     folder = None
     if plan.options.report_dir is not None:
         from conformance.report.writer import write_reports
 
-        folder = write_reports(report, Path(plan.options.report_dir), comparison,
-                               known_secrets=target.secrets() if target else ())
+        folder = write_reports(
+            report, Path(plan.options.report_dir), comparison, known_secrets=target.secrets() if target else ()
+        )
     if plan.options.outputs():
         from conformance.report.writer import write_outputs
 
@@ -437,8 +495,9 @@ class SignalGuard:
             signal.signal(sig, handler)
 
 
-def run_suite(target: Target | str | Path | None, options: RunOptions,
-              listener: RunListener | None = None) -> RunReport:
+def run_suite(
+    target: Target | str | Path | None, options: RunOptions, listener: RunListener | None = None
+) -> RunReport:
     """Validate, run, clean up, judge and write one conformance run (see the module docstring).
 
     Raises ``ConfigError`` (exit 2) when the target, configuration or selection is
@@ -454,15 +513,21 @@ def run_suite(target: Target | str | Path | None, options: RunOptions,
                 try:
                     run_checks(plan, opened.ctx, listener, results)
                 finally:
-                    guard.shield()   # from here on a signal only marks the run: cleanup must finish
+                    guard.shield()  # from here on a signal only marks the run: cleanup must finish
         except Interrupted:
             pass
         interrupted = guard.received
     ctx = opened.ctx if opened else None
-    return conclude(plan, results, target=opened.target if opened else plan.target,
-                    figures=ctx.figures if ctx else (), cleanup_problems=ctx.cleanup_problems if ctx else (),
-                    interrupted=interrupted, server_version=opened.server_version if opened else "",
-                    listener=listener)
+    return conclude(
+        plan,
+        results,
+        target=opened.target if opened else plan.target,
+        figures=ctx.figures if ctx else (),
+        cleanup_problems=ctx.cleanup_problems if ctx else (),
+        interrupted=interrupted,
+        server_version=opened.server_version if opened else "",
+        listener=listener,
+    )
 
 
 # ---- small facts ------------------------------------------------------------------------
@@ -479,6 +544,9 @@ def _version() -> str:
 
 
 def _machine() -> dict[str, Any]:
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "hostname": platform.node()}
-
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "hostname": platform.node(),
+    }

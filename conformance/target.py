@@ -76,7 +76,7 @@ class Identity:
     """
 
     scheme: str
-    principal: str                                     # expected principal (owner of jobs it submits)
+    principal: str  # expected principal (owner of jobs it submits)
     header: Callable[[], str | None] = field(repr=False)
     groups: tuple[str, ...] = ()
 
@@ -93,7 +93,7 @@ class SchemeSettings:
     identity: Identity | None = None
     low_privilege: Identity | None = None
     extras: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. expired token, mutual flag
-    secrets: list[str] = field(default_factory=list, repr=False)      # scrubbed from every report
+    secrets: list[str] = field(default_factory=list, repr=False)  # scrubbed from every report
 
 
 @dataclass
@@ -101,17 +101,17 @@ class Target:
     name: str
     grpc: str
     rest: str | None
-    profile: str = "armada-2023"                      # an era of conformance.eras (aliases resolved)
+    profile: str = "armada-2023"  # an era of conformance.eras (aliases resolved)
     tls: TlsSettings | None = None
     timeout: float = 10.0
     prefix: str = "conformance"
-    anonymous_expect: str | None = None               # "allowed" / "refused" / None: not configured
+    anonymous_expect: str | None = None  # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
     embedded: bool = False
-    intrusive: bool = False                           # intrusive checks may run (embedded, or --intrusive)
-    swagger: str | None = None                        # explicit swagger URL; None: looked for under rest
-    queue_ready_timeout: float = 15.0                 # bound on waiting for a new queue to be usable
-    connection: Connection = field(default_factory=Connection)   # extra headers, authority override
+    intrusive: bool = False  # intrusive checks may run (embedded, or --intrusive)
+    swagger: str | None = None  # explicit swagger URL; None: looked for under rest
+    queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
+    connection: Connection = field(default_factory=Connection)  # extra headers, authority override
 
     def __post_init__(self) -> None:
         self.profile = eras.canonical(self.profile)
@@ -126,18 +126,32 @@ class Target:
 
     def secrets(self) -> list[str]:
         """Every secret the target description holds, so reports can scrub them wherever they appear."""
-        header_values = [value for _, value in self.connection.headers]   # may be a gateway's key
+        header_values = [value for _, value in self.connection.headers]  # may be a gateway's key
         return [secret for settings in self.schemes.values() for secret in settings.secrets if secret] + header_values
 
     def describe(self) -> dict[str, Any]:
         """A description for reports: no secrets, only what was configured."""
-        return {"name": self.name, "grpc": self.grpc, "rest": self.rest, "profile": self.profile,
-                "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
-                "tls": ("ca_file" if self.tls and self.tls.ca_file else "insecure" if self.tls and self.tls.insecure
-                        else "system roots" if self.tls else "plaintext"),
-                "anonymous": self.anonymous_expect or "not configured",
-                "schemes": sorted(self.schemes), "embedded": self.embedded,
-                "intrusive_checks": self.intrusive, **self._connection_facts()}
+        return {
+            "name": self.name,
+            "grpc": self.grpc,
+            "rest": self.rest,
+            "profile": self.profile,
+            "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
+            "tls": (
+                "ca_file"
+                if self.tls and self.tls.ca_file
+                else "insecure"
+                if self.tls and self.tls.insecure
+                else "system roots"
+                if self.tls
+                else "plaintext"
+            ),
+            "anonymous": self.anonymous_expect or "not configured",
+            "schemes": sorted(self.schemes),
+            "embedded": self.embedded,
+            "intrusive_checks": self.intrusive,
+            **self._connection_facts(),
+        }
 
     def _connection_facts(self) -> dict[str, Any]:
         """Only what was configured: header names (values may be keys), the authority, whether mTLS is on."""
@@ -156,17 +170,41 @@ class Target:
 _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"target", "auth"}),
-    "target": frozenset({"name", "grpc", "rest", "profile", "tls", "timeout", "prefix", "swagger",
-                         "queue_ready_timeout", "headers", "authority"}),
+    "target": frozenset(
+        {
+            "name",
+            "grpc",
+            "rest",
+            "profile",
+            "tls",
+            "timeout",
+            "prefix",
+            "swagger",
+            "queue_ready_timeout",
+            "headers",
+            "authority",
+        }
+    ),
     "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
     "auth.basic": frozenset({"username", "low_privilege", *(f"password{s}" for s in ("", "_env", "_command"))}),
     "auth.basic.low_privilege": frozenset({"username", *(f"password{s}" for s in ("", "_env", "_command"))}),
-    "auth.oidc": frozenset({"principal", "client_id", "test_issuer",
-                            *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}),
-    "auth.kerberos": frozenset({"service", "ccache", "keytab", "principal", "expected_principal", "mutual",
-                                "low_privilege", *(f"expired_token{s}" for s in ("", "_env", "_command"))}),
+    "auth.oidc": frozenset(
+        {"principal", "client_id", "test_issuer", *(f"{k}{s}" for k in _SECRETS[1:] for s in ("", "_env", "_command"))}
+    ),
+    "auth.kerberos": frozenset(
+        {
+            "service",
+            "ccache",
+            "keytab",
+            "principal",
+            "expected_principal",
+            "mutual",
+            "low_privilege",
+            *(f"expired_token{s}" for s in ("", "_env", "_command")),
+        }
+    ),
     "auth.kerberos.low_privilege": frozenset({"ccache", "keytab", "principal", "expected_principal"}),
 }
 
@@ -218,12 +256,18 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     if not isinstance(ready, int | float) or isinstance(ready, bool) or not 0 <= ready <= 600:
         raise TargetError(f"{source}: [target] queue_ready_timeout must be seconds between 0 and 600, got {ready!r}")
     tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
-    target = Target(name=str(section.get("name") or grpc_address), grpc=str(grpc_address),
-                    rest=str(rest).rstrip("/") if rest else None, profile=profile,
-                    tls=_tls(tls_table, source, path), timeout=float(section.get("timeout", 10)),
-                    prefix=str(section.get("prefix", "conformance")), swagger=str(swagger) if swagger else None,
-                    queue_ready_timeout=float(ready),
-                    connection=_connection(data.get("target", {}), overrides or {}, source))
+    target = Target(
+        name=str(section.get("name") or grpc_address),
+        grpc=str(grpc_address),
+        rest=str(rest).rstrip("/") if rest else None,
+        profile=profile,
+        tls=_tls(tls_table, source, path),
+        timeout=float(section.get("timeout", 10)),
+        prefix=str(section.get("prefix", "conformance")),
+        swagger=str(swagger) if swagger else None,
+        queue_ready_timeout=float(ready),
+        connection=_connection(data.get("target", {}), overrides or {}, source),
+    )
     _load_auth(target, data.get("auth", {}), source, path)
     return target
 
@@ -232,8 +276,10 @@ def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None
     if value is None:
         return None
     if not isinstance(value, dict) or set(value) - KNOWN_KEYS["target.tls"]:
-        raise TargetError(f"{source}: tls must be {{ ca_file = \"ca.pem\" }} or {{ insecure = true }}, "
-                          "optionally with cert_file and key_file (a client certificate)")
+        raise TargetError(
+            f'{source}: tls must be {{ ca_file = "ca.pem" }} or {{ insecure = true }}, '
+            "optionally with cert_file and key_file (a client certificate)"
+        )
     files = {}
     for key in ("ca_file", "cert_file", "key_file"):
         if value.get(key):
@@ -274,7 +320,7 @@ def _load_auth(target: Target, auth: dict[str, Any], source: str, path: Path | s
     if "anonymous" in auth:
         expect = auth["anonymous"].get("expect")
         if expect not in ("allowed", "refused"):
-            raise TargetError(f"{source}: [auth.anonymous] expect must be \"allowed\" or \"refused\"")
+            raise TargetError(f'{source}: [auth.anonymous] expect must be "allowed" or "refused"')
         target.anonymous_expect = expect
     for scheme, loader in (("basic", _basic), ("oidc", _oidc), ("kerberos", _kerberos)):
         if scheme in auth:
@@ -320,8 +366,12 @@ def _basic(table: dict[str, Any], where: str, path: Path | str | None) -> Scheme
     if not username:
         raise TargetError(f"{where}: username is required")
     password = secret(table, "password", where)
-    settings = SchemeSettings("basic", Identity("basic", username, lambda: basic_header(username, password)),
-                              extras={"username": username, "password": password}, secrets=[password])
+    settings = SchemeSettings(
+        "basic",
+        Identity("basic", username, lambda: basic_header(username, password)),
+        extras={"username": username, "password": password},
+        secrets=[password],
+    )
     low = table.get("low_privilege")
     if low:
         low_user, low_password = low.get("username"), secret(low, "password", f"{where} low_privilege")
@@ -371,14 +421,16 @@ def _test_issuer(token: str, table: Mapping[str, Any], where: str) -> Any:
         issuer = str(jwt.decode(token, options={"verify_signature": False}).get("iss", ""))
         return OpenIDProvider.attach(issuer, client_id=str(table.get("client_id") or "armada"))
     except (jwt.PyJWTError, OSError, ValueError, KeyError) as exc:
-        raise TargetError(f"{where}: test_issuer = true but the token's issuer does not answer as a test "
-                          f"provider: {type(exc).__name__}") from None
+        raise TargetError(
+            f"{where}: test_issuer = true but the token's issuer does not answer as a test "
+            f"provider: {type(exc).__name__}"
+        ) from None
 
 
 def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> SchemeSettings:
     service = table.get("service")
     if not service or "@" not in service:
-        raise TargetError(f"{where}: service must be a host-based name like \"HTTP@armada.example.com\"")
+        raise TargetError(f'{where}: service must be a host-based name like "HTTP@armada.example.com"')
     store: dict[str, str] = {}
     if table.get("ccache"):
         store["ccache"] = str(_relative(table["ccache"], path))
@@ -391,8 +443,11 @@ def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> Sch
     except Exception as exc:  # gssapi's errors are long; the first line says enough
         raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
     principal = table.get("expected_principal") or initiator.principal
-    settings = SchemeSettings("kerberos", Identity("kerberos", principal, initiator.header),
-                              extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator})
+    settings = SchemeSettings(
+        "kerberos",
+        Identity("kerberos", principal, initiator.header),
+        extras={"mutual": bool(table.get("mutual", False)), "initiator": initiator},
+    )
     low = table.get("low_privilege")
     if low:
         settings.low_privilege = _kerberos_identity(service, low, f"{where} low_privilege", path)
@@ -406,9 +461,12 @@ def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> Sch
 def _kerberos_identity(service: str, table: Any, where: str, path: Path | str | None) -> Identity:
     """Another Kerberos identity (e.g. the low-privilege one): its own ccache, or keytab and principal."""
     if not isinstance(table, dict) or not (table.get("ccache") or table.get("keytab")):
-        raise TargetError(f"{where}: must be {{ ccache = \"...\" }} or {{ keytab = \"...\", principal = \"...\" }}")
-    store = {"ccache": str(_relative(table["ccache"], path))} if table.get("ccache") else \
-        {"client_keytab": str(_relative(table["keytab"], path))}
+        raise TargetError(f'{where}: must be {{ ccache = "..." }} or {{ keytab = "...", principal = "..." }}')
+    store = (
+        {"ccache": str(_relative(table["ccache"], path))}
+        if table.get("ccache")
+        else {"client_keytab": str(_relative(table["keytab"], path))}
+    )
     from conformance.credentials.spnego import SpnegoInitiator
 
     try:

@@ -90,8 +90,15 @@ def file_descriptor_set() -> descriptor_pb2.FileDescriptorSet:
     well_known = Path(protoc.__file__).resolve().parent / "_proto"
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "api.pb")
-        args = ["protoc", f"-I{PROTO_DIR}", f"-I{well_known}", "--include_imports",
-                "--include_source_info", f"--descriptor_set_out={out}", *_proto_files()]
+        args = [
+            "protoc",
+            f"-I{PROTO_DIR}",
+            f"-I{well_known}",
+            "--include_imports",
+            "--include_source_info",
+            f"--descriptor_set_out={out}",
+            *_proto_files(),
+        ]
         if protoc.main(args) != 0:
             raise RuntimeError(f"protoc failed to compile the protos in {PROTO_DIR}")
         return descriptor_pb2.FileDescriptorSet.FromString(Path(out).read_bytes())

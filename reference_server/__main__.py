@@ -24,36 +24,62 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="armada-reference-server",
         description="A minimal but real Armada API server: gRPC (api.Submit, api.QueueService, api.Event), "
-                    "a grpc-gateway v1 style REST gateway, its swagger and four auth schemes, "
-                    "over an in-memory store with a simulated executor.")
-    parser.add_argument("--config", metavar="FILE", help="TOML config file (auth, permissions, CORS, faults). "
-                        "Without one, anonymous callers are allowed and granted everything.")
+        "a grpc-gateway v1 style REST gateway, its swagger and four auth schemes, "
+        "over an in-memory store with a simulated executor.",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (auth, permissions, CORS, faults). "
+        "Without one, anonymous callers are allowed and granted everything.",
+    )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--grpc-port", type=int, help="gRPC port (default 50051; 0 picks a free port)")
     parser.add_argument("--http-port", type=int, help="REST port (default 8080; 0 picks a free port)")
-    parser.add_argument("--pace-ms", type=float, help="simulated executor: milliseconds between job life "
-                        "steps (default 0: instant)")
-    parser.add_argument("--flavour", choices=NAMES, help="what the server is: the published contract "
-                        "(default) or a real Armada era, wire quirks included; "
-                        + "; ".join(f"{f.name}: {f.summary}" for f in FLAVOURS.values()))
-    parser.add_argument("--queue-cache-s", type=float, metavar="SECONDS",
-                        help="armada-2026: how long a new queue stays invisible to submit and event streams "
-                        "(default 2; real Armada: 10)")
-    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
-                        help="switch on a deliberate fault (repeatable); see --list-faults")
+    parser.add_argument(
+        "--pace-ms", type=float, help="simulated executor: milliseconds between job life steps (default 0: instant)"
+    )
+    parser.add_argument(
+        "--flavour",
+        choices=NAMES,
+        help="what the server is: the published contract "
+        "(default) or a real Armada era, wire quirks included; "
+        + "; ".join(f"{f.name}: {f.summary}" for f in FLAVOURS.values()),
+    )
+    parser.add_argument(
+        "--queue-cache-s",
+        type=float,
+        metavar="SECONDS",
+        help="armada-2026: how long a new queue stays invisible to submit and event streams "
+        "(default 2; real Armada: 10)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a deliberate fault (repeatable); see --list-faults",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list the fault switches and exit")
-    parser.add_argument("--print-swagger", action="store_true",
-                        help="print the swagger (OpenAPI 2.0) document generated from the protos and exit")
+    parser.add_argument(
+        "--print-swagger",
+        action="store_true",
+        help="print the swagger (OpenAPI 2.0) document generated from the protos and exit",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser.parse_args(argv)
 
 
 def build_config(args: argparse.Namespace) -> ServerConfig:
-    config = ServerConfig.from_toml(args.config) if args.config else ServerConfig(grpc_port=50051,
-                                                                                   http_port=8080)
-    for name, value in (("host", args.host), ("grpc_port", args.grpc_port), ("http_port", args.http_port),
-                        ("pace_ms", args.pace_ms), ("flavour", args.flavour),
-                        ("queue_cache_s", args.queue_cache_s)):
+    config = ServerConfig.from_toml(args.config) if args.config else ServerConfig(grpc_port=50051, http_port=8080)
+    for name, value in (
+        ("host", args.host),
+        ("grpc_port", args.grpc_port),
+        ("http_port", args.http_port),
+        ("pace_ms", args.pace_ms),
+        ("flavour", args.flavour),
+        ("queue_cache_s", args.queue_cache_s),
+    ):
         if value is not None:
             setattr(config, name, value)
     if args.fault:

@@ -60,29 +60,32 @@ class ReferenceServer:
         from reference_server.gateway.http_server import HardenedAppRunner
 
         guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
-        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes,
-                                               self.flavour)
+        self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes, self.flavour)
         try:
             self.grpc_port = self._grpc.add_insecure_port(f"{self.config.host}:{self.config.grpc_port}")
         except RuntimeError:
             self.grpc_port = 0
         if not self.grpc_port:
-            raise OSError(f"cannot listen for gRPC on {self.config.host}:{self.config.grpc_port} "
-                          "(port in use or address not available)")
+            raise OSError(
+                f"cannot listen for gRPC on {self.config.host}:{self.config.grpc_port} "
+                "(port in use or address not available)"
+            )
         await self._grpc.start()
         if self.queue_cache is not None:
             await self.queue_cache.start()
         # One header limit for both transports, quiet refusals, bounded inflation (gateway/http_server.py).
-        self._runner = HardenedAppRunner(create_app(self.grpc_target, self.config), handle_signals=False,
-                                         access_log=None)
+        self._runner = HardenedAppRunner(
+            create_app(self.grpc_target, self.config), handle_signals=False, access_log=None
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.http_port)
         try:
             await site.start()
         except OSError as exc:
             await self.stop()
-            raise OSError(f"cannot listen for REST on {self.config.host}:{self.config.http_port}: "
-                          f"{exc.strerror or exc}") from None
+            raise OSError(
+                f"cannot listen for REST on {self.config.host}:{self.config.http_port}: {exc.strerror or exc}"
+            ) from None
         self.http_port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
@@ -100,6 +103,8 @@ class ReferenceServer:
         mode = " (development mode: no config file)" if self.config.development_mode else ""
         faults = f"; FAULTS ON: {', '.join(self.config.faults)}" if self.config.faults else ""
         cache = f", queue cache {self.config.queue_cache_s:g} s" if self.queue_cache is not None else ""
-        return (f"armada-reference-server {version()} ready ({self.flavour.name} flavour{cache}): "
-                f"gRPC {self.grpc_target}, REST {self.rest_url}; "
-                f"auth: {self.chain.describe()}{mode}{faults}")
+        return (
+            f"armada-reference-server {version()} ready ({self.flavour.name} flavour{cache}): "
+            f"gRPC {self.grpc_target}, REST {self.rest_url}; "
+            f"auth: {self.chain.describe()}{mode}{faults}"
+        )

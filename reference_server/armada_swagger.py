@@ -31,8 +31,13 @@ from reference_server.swagger import build_swagger, definition_names
 EmptyForm = Literal["{}", "properties"]
 ERAS = (ARMADA_2023, ARMADA_2026)
 NDJSON_STREAM = "application/ndjson-stream"
-_STREAM_ERROR_CAMEL = {"grpc_code": "grpcCode", "http_code": "httpCode", "message": "message",
-                       "http_status": "httpStatus", "details": "details"}
+_STREAM_ERROR_CAMEL = {
+    "grpc_code": "grpcCode",
+    "http_code": "httpCode",
+    "message": "message",
+    "http_status": "httpStatus",
+    "details": "details",
+}
 
 
 def swagger_for(flavour_name: str, faults: Faults | None = None) -> dict[str, Any]:
@@ -61,8 +66,9 @@ def armada_form(document: dict[str, Any], era: str, empty: EmptyForm = "{}") -> 
             continue
         answer = operation["responses"]["200"]
         if route.method.server_streaming:
-            answer["schema"] = _file_stream(names[route.method.output_type.full_name],
-                                            answer["schema"]["properties"]["result"])
+            answer["schema"] = _file_stream(
+                names[route.method.output_type.full_name], answer["schema"]["properties"]["result"]
+            )
             operation["produces"] = [NDJSON_STREAM]
         elif route.method.output_type.full_name == "google.protobuf.Empty":
             answer["schema"] = {} if empty == "{}" else {"properties": {}}
@@ -73,8 +79,11 @@ def armada_form(document: dict[str, Any], era: str, empty: EmptyForm = "{}") -> 
 
 
 def _file_stream(definition: str, result: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "file", "title": f"Stream result of {definition}",
-            "properties": {"result": result, "error": {"$ref": "#/definitions/runtimeStreamError"}}}
+    return {
+        "type": "file",
+        "title": f"Stream result of {definition}",
+        "properties": {"result": result, "error": {"$ref": "#/definitions/runtimeStreamError"}},
+    }
 
 
 def _drop_fields(definitions: dict[str, Any], names: dict[str, str], missing: frozenset[str]) -> None:

@@ -19,10 +19,10 @@ from reference_server.faults import Faults
 
 @dataclass(frozen=True)
 class Rule:
-    permission: str                 # the global permission that allows the call anywhere
-    verb: str | None = None         # the queue verb that allows it on one queue
-    queue_field: str = "queue"      # the request field naming that queue
-    names: str = ""                 # what the request's ``name`` field names, to say it in a refusal
+    permission: str  # the global permission that allows the call anywhere
+    verb: str | None = None  # the queue verb that allows it on one queue
+    queue_field: str = "queue"  # the request field naming that queue
+    names: str = ""  # what the request's ``name`` field names, to say it in a refusal
 
 
 RULES: dict[str, Rule] = {
@@ -67,8 +67,10 @@ class Authorizer:
             return
         where = f" or the {rule.verb!r} verb on queue {queue_name!r}" if rule.verb else ""
         subject = f" on {rule.names} {getattr(request, 'name', '')!r}" if rule.names else ""
-        raise denied(f"{principal.name} may not call {method}{subject}: it needs the global permission "
-                     f"{rule.permission!r}{where}")
+        raise denied(
+            f"{principal.name} may not call {method}{subject}: it needs the global permission "
+            f"{rule.permission!r}{where}"
+        )
 
 
 def _queue_grants(queue: Any, principal: Any, verb: str | None) -> bool:
@@ -79,6 +81,7 @@ def _queue_grants(queue: Any, principal: Any, verb: str | None) -> bool:
             continue
         for subject in permission.subjects:
             if (subject.kind == "User" and subject.name == principal.name) or (
-                    subject.kind == "Group" and subject.name in principal.groups):
+                subject.kind == "Group" and subject.name in principal.groups
+            ):
                 return True
     return False

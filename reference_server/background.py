@@ -20,8 +20,7 @@ class BackgroundServer:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.server = ReferenceServer(config)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="armada-reference-server",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="armada-reference-server", daemon=True)
 
     @property
     def grpc_target(self) -> str:
@@ -51,6 +50,7 @@ class BackgroundServer:
     def __enter__(self) -> BackgroundServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

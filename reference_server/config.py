@@ -58,9 +58,15 @@ from reference_server.faults import Faults
 from reference_server.flavours import DEFAULT, DEFAULT_QUEUE_CACHE_S, flavour
 
 GLOBAL_PERMISSIONS = (
-    "submit_any_jobs", "create_queue", "delete_queue",
-    "cancel_any_jobs", "reprioritize_any_jobs", "watch_all_events",
-    "create_retry_policy", "update_retry_policy", "delete_retry_policy",
+    "submit_any_jobs",
+    "create_queue",
+    "delete_queue",
+    "cancel_any_jobs",
+    "reprioritize_any_jobs",
+    "watch_all_events",
+    "create_retry_policy",
+    "update_retry_policy",
+    "delete_retry_policy",
 )
 
 DEVELOPMENT_AUTH: dict[str, Any] = {"order": ["anonymous"], "anonymous": True}
@@ -74,7 +80,7 @@ class ConfigError(ValueError):
 @dataclass
 class ServerConfig:
     host: str = "127.0.0.1"
-    grpc_port: int = 0              # 0: pick a free port
+    grpc_port: int = 0  # 0: pick a free port
     http_port: int = 0
     pace_ms: float = 0.0
     max_message_bytes: int = 4 * 1024 * 1024
@@ -83,8 +89,8 @@ class ServerConfig:
     cors_origins: list[str] = field(default_factory=list)
     auth: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTH))
     authorization: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTHORIZATION))
-    development_mode: bool = True   # no config file: anonymous allowed, all granted
-    flavour: str = DEFAULT          # contract, armada-2023 or armada-2026 (reference_server.flavours)
+    development_mode: bool = True  # no config file: anonymous allowed, all granted
+    flavour: str = DEFAULT  # contract, armada-2023 or armada-2026 (reference_server.flavours)
     queue_cache_s: float = DEFAULT_QUEUE_CACHE_S
 
     def check_flavour(self, source: str = "<config>") -> None:
@@ -103,9 +109,11 @@ class ServerConfig:
         asked |= {name for name in ("basic", "oidc", "kerberos") if name in self.auth}
         refused = sorted(asked - chosen.auth_schemes)
         if refused:
-            raise ConfigError(f"{source}: [auth] {', '.join(refused)} is not offered by flavour {chosen.name} "
-                              f"(offered: {', '.join(sorted(chosen.auth_schemes))}); "
-                              "use flavour armada-2023 or contract for Kerberos")
+            raise ConfigError(
+                f"{source}: [auth] {', '.join(refused)} is not offered by flavour {chosen.name} "
+                f"(offered: {', '.join(sorted(chosen.auth_schemes))}); "
+                "use flavour armada-2023 or contract for Kerberos"
+            )
 
     @classmethod
     def from_toml(cls, path: str | Path) -> ServerConfig:
@@ -131,8 +139,10 @@ class ServerConfig:
         permissions = data.get("authorization", {}).get("permissions", {})
         bad = sorted(set(permissions) - set(GLOBAL_PERMISSIONS))
         if bad:
-            raise ConfigError(f"{source}: [authorization.permissions] unknown permission(s) {', '.join(bad)}; "
-                              f"known: {', '.join(GLOBAL_PERMISSIONS)}")
+            raise ConfigError(
+                f"{source}: [authorization.permissions] unknown permission(s) {', '.join(bad)}; "
+                f"known: {', '.join(GLOBAL_PERMISSIONS)}"
+            )
         config = cls(
             host=str(server.get("host", "127.0.0.1")),
             grpc_port=int(server.get("grpc_port", 0)),

@@ -25,8 +25,7 @@ def cors_middleware(allowed_origins: list[str]) -> Middleware:
         origin = request.headers.get("Origin", "")
         if not origin or origin not in allowed:
             return await handler(request)
-        headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
-                   "Vary": "Origin"}
+        headers = {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             headers["Access-Control-Allow-Headers"] = ",".join(ALLOWED_HEADERS)
             headers["Access-Control-Allow-Methods"] = ",".join(ALLOWED_METHODS)
@@ -47,6 +46,5 @@ def cors_headers(request: web.Request, allowed_origins: list[str]) -> dict[str, 
     """The CORS headers a streaming response must carry before it is prepared."""
     origin = request.headers.get("Origin", "")
     if origin and origin in allowed_origins:
-        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true",
-                "Vary": "Origin"}
+        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Credentials": "true", "Vary": "Origin"}
     return {}

@@ -36,8 +36,14 @@ class JobSetLog:
         message_id = str(len(self.events) + 1).encode()
         # EventStreamMessage{id=1 (string), message=2 (EventMessage)}, written by hand:
         # both fields are length-delimited, so this is exactly what protobuf would emit.
-        self.events.append(b"\x0a" + varint(len(message_id)) + message_id
-                           + b"\x12" + varint(len(serialized_event_message)) + serialized_event_message)
+        self.events.append(
+            b"\x0a"
+            + varint(len(message_id))
+            + message_id
+            + b"\x12"
+            + varint(len(serialized_event_message))
+            + serialized_event_message
+        )
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -49,8 +55,10 @@ class JobSetLog:
         if not from_message_id:
             return 0
         if not _MESSAGE_ID.fullmatch(from_message_id) or int(from_message_id) > len(self.events):
-            raise invalid(f"from_message_id {from_message_id!r} is not a message id of job set "
-                          f"{self.job_set_id!r} in queue {self.queue!r} (it has {len(self.events)} messages)")
+            raise invalid(
+                f"from_message_id {from_message_id!r} is not a message id of job set "
+                f"{self.job_set_id!r} in queue {self.queue!r} (it has {len(self.events)} messages)"
+            )
         position = int(from_message_id)
         if "resume-duplicates-event" in faults:
             position -= 1
@@ -70,7 +78,7 @@ class JobSetLog:
         size = _SLOW_CHUNK if slow else _CHUNK
         while True:
             while position < (limit := len(self.events) if stop is None else stop):
-                chunk = self.events[position:min(position + size, limit)]
+                chunk = self.events[position : min(position + size, limit)]
                 position += len(chunk)
                 if slow:
                     await asyncio.sleep(_SLOW_DELAY_S)

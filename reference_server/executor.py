@@ -20,7 +20,7 @@ from typing import Any
 from reference_server.store import JobRecord, Store
 
 CLUSTER = "reference-cluster"
-CLUSTER_CPU = 1024.0      # cores; a job asking for more is never leased
+CLUSTER_CPU = 1024.0  # cores; a job asking for more is never leased
 NODE = "reference-node"
 POOL = "default"
 
@@ -42,7 +42,7 @@ class Executor:
             if self.pace > 0:
                 self._spawn(self._paced(steps, 0.0))
                 continue
-            for delay in steps:   # at once, up to a step that takes time (a sleeping container)
+            for delay in steps:  # at once, up to a step that takes time (a sleeping container)
                 if delay > 0:
                     self._spawn(self._paced(steps, delay))
                     break
@@ -72,8 +72,16 @@ class Executor:
         on_pod = {"cluster_id": CLUSTER, "kubernetes_id": run, "pod_name": pod, "pod_namespace": record.namespace}
         end: tuple[str, str, dict[str, Any]] = ("SUCCEEDED", "succeeded", {**on_pod, "node_name": NODE})
         if record.exit_code:
-            end = ("FAILED", "failed", {**on_pod, "node_name": NODE, "exit_codes": {"main": record.exit_code},
-                                        "reason": f"a container exited with code {record.exit_code}"})
+            end = (
+                "FAILED",
+                "failed",
+                {
+                    **on_pod,
+                    "node_name": NODE,
+                    "exit_codes": {"main": record.exit_code},
+                    "reason": f"a container exited with code {record.exit_code}",
+                },
+            )
         steps = [
             ("LEASED", "leased", {"cluster_id": CLUSTER, "pool": POOL}, 0.0),
             ("PENDING", "pending", {**on_pod, "pool": POOL}, 0.0),
@@ -91,4 +99,3 @@ class Executor:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-

@@ -17,13 +17,13 @@ from typing import Any
 
 _EXIT = re.compile(r"^\s*exit\s+(\d{1,3})\s*$")
 _SLEEP = re.compile(r"^\s*sleep\s+(\d+(?:\.\d+)?)\s*$")
-LONG_RUNNING_S = 60.0   # a sleep at least this long keeps the simulated job running
+LONG_RUNNING_S = 60.0  # a sleep at least this long keeps the simulated job running
 
 
 @dataclass(frozen=True)
 class Ending:
-    exit_code: int = 0        # non-zero: the job fails with this code
-    runs_for: float = 0.0     # seconds the container keeps running before it ends
+    exit_code: int = 0  # non-zero: the job fails with this code
+    runs_for: float = 0.0  # seconds the container keeps running before it ends
 
 
 def _script(container: Any) -> str:

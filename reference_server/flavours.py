@@ -27,24 +27,25 @@ DEFAULT = CONTRACT
 SERVICES_AFTER_2023 = frozenset({"api.QueueService", "api.Jobs", "api.RetryPolicyService"})
 ALL_SCHEMES = frozenset({"basic", "oidc", "kerberos", "anonymous"})
 # Fields of api.* messages our protos have that a 2023 swagger does not document yet.
-ADDED_AFTER_2023 = frozenset({"api.ServiceConfig.name", "api.Queue.cordoned", "api.Queue.labels",
-                              "api.Queue.retry_policies"})
+ADDED_AFTER_2023 = frozenset(
+    {"api.ServiceConfig.name", "api.Queue.cordoned", "api.Queue.labels", "api.Queue.retry_policies"}
+)
 
 
 class JsonDialect(Enum):
-    PROTO3 = "proto3"   # the contract: enums as names, proto3 oneofs
-    GO = "go"           # Go encoding/json over the generated structs
+    PROTO3 = "proto3"  # the contract: enums as names, proto3 oneofs
+    GO = "go"  # Go encoding/json over the generated structs
 
 
 class TimestampForm(Enum):
-    PROTO3 = "proto3"        # protobuf's RFC 3339 (0, 3, 6 or 9 fraction digits)
-    GO_TIME = "go-time"      # Go time.Time: RFC 3339 with nanoseconds, trailing zeros trimmed
-    OBJECT = "object"        # a plain struct: {"seconds": n, "nanos": n}, zero members left out
+    PROTO3 = "proto3"  # protobuf's RFC 3339 (0, 3, 6 or 9 fraction digits)
+    GO_TIME = "go-time"  # Go time.Time: RFC 3339 with nanoseconds, trailing zeros trimmed
+    OBJECT = "object"  # a plain struct: {"seconds": n, "nanos": n}, zero members left out
 
 
 class SwaggerForm(Enum):
-    CONTRACT = "contract"    # the published contract, generated from our protos
-    ARMADA = "armada"        # protoc-gen-swagger v1 as post-processed by Armada's build
+    CONTRACT = "contract"  # the published contract, generated from our protos
+    ARMADA = "armada"  # protoc-gen-swagger v1 as post-processed by Armada's build
 
 
 @dataclass(frozen=True)
@@ -53,20 +54,20 @@ class Flavour:
 
     name: str
     summary: str
-    services_absent: frozenset[str]      # gRPC services not served (UNIMPLEMENTED "unknown service", no routes)
-    methods_absent: frozenset[str]       # "api.Submit.GetQueueInfo": UNIMPLEMENTED before auth, no REST route
+    services_absent: frozenset[str]  # gRPC services not served (UNIMPLEMENTED "unknown service", no routes)
+    methods_absent: frozenset[str]  # "api.Submit.GetQueueInfo": UNIMPLEMENTED before auth, no REST route
     json: JsonDialect
     timestamps: TimestampForm
-    quantity_object_accepted: bool       # also read the proto-JSON form {"string": "100m"} of a Quantity
-    stream_error_newline: bool           # a newline after the stream error line
-    plain_routing_errors: bool           # 404/405 as text/plain without Allow (Go's http.Error)
-    forwards_content_type: bool          # Grpc-Metadata-Content-Type: application/grpc on gRPC answers
+    quantity_object_accepted: bool  # also read the proto-JSON form {"string": "100m"} of a Quantity
+    stream_error_newline: bool  # a newline after the stream error line
+    plain_routing_errors: bool  # 404/405 as text/plain without Allow (Go's http.Error)
+    forwards_content_type: bool  # Grpc-Metadata-Content-Type: application/grpc on gRPC answers
     swagger: SwaggerForm
     swagger_paths: tuple[str, ...]
     swagger_missing_fields: frozenset[str]
     delete_absent_queue_ok: bool
-    queue_cache: bool                    # submit / event streams see queues only after a cache refresh
-    auth_schemes: frozenset[str]         # schemes a config may enable
+    queue_cache: bool  # submit / event streams see queues only after a cache refresh
+    auth_schemes: frozenset[str]  # schemes a config may enable
     # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; armada-2026's
     # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
     retry_policy_duplicate: str = "ALREADY_EXISTS"
@@ -79,26 +80,54 @@ class Flavour:
 
 
 _CONTRACT = Flavour(
-    CONTRACT, "the published contract (proto3 JSON, published swagger), quantities as strings",
-    services_absent=frozenset(), methods_absent=frozenset(), json=JsonDialect.PROTO3,
-    timestamps=TimestampForm.PROTO3, quantity_object_accepted=True, stream_error_newline=True,
-    plain_routing_errors=False, forwards_content_type=False, swagger=SwaggerForm.CONTRACT,
-    swagger_paths=("/api/swagger.json", "/swagger.json"), swagger_missing_fields=frozenset(),
-    delete_absent_queue_ok=False, queue_cache=False, auth_schemes=ALL_SCHEMES)
+    CONTRACT,
+    "the published contract (proto3 JSON, published swagger), quantities as strings",
+    services_absent=frozenset(),
+    methods_absent=frozenset(),
+    json=JsonDialect.PROTO3,
+    timestamps=TimestampForm.PROTO3,
+    quantity_object_accepted=True,
+    stream_error_newline=True,
+    plain_routing_errors=False,
+    forwards_content_type=False,
+    swagger=SwaggerForm.CONTRACT,
+    swagger_paths=("/api/swagger.json", "/swagger.json"),
+    swagger_missing_fields=frozenset(),
+    delete_absent_queue_ok=False,
+    queue_cache=False,
+    auth_schemes=ALL_SCHEMES,
+)
 _ARMADA_2023 = Flavour(
-    ARMADA_2023, "Armada 2021 to mid-2024: GetQueueInfo, Kerberos, RFC 3339 Timestamps",
-    services_absent=SERVICES_AFTER_2023, methods_absent=frozenset(), json=JsonDialect.GO,
-    timestamps=TimestampForm.GO_TIME, quantity_object_accepted=False, stream_error_newline=False,
-    plain_routing_errors=True, forwards_content_type=True, swagger=SwaggerForm.ARMADA,
-    swagger_paths=("/swagger.json", "/api/swagger.json"), swagger_missing_fields=ADDED_AFTER_2023,
-    delete_absent_queue_ok=True, queue_cache=False, auth_schemes=ALL_SCHEMES)
+    ARMADA_2023,
+    "Armada 2021 to mid-2024: GetQueueInfo, Kerberos, RFC 3339 Timestamps",
+    services_absent=SERVICES_AFTER_2023,
+    methods_absent=frozenset(),
+    json=JsonDialect.GO,
+    timestamps=TimestampForm.GO_TIME,
+    quantity_object_accepted=False,
+    stream_error_newline=False,
+    plain_routing_errors=True,
+    forwards_content_type=True,
+    swagger=SwaggerForm.ARMADA,
+    swagger_paths=("/swagger.json", "/api/swagger.json"),
+    swagger_missing_fields=ADDED_AFTER_2023,
+    delete_absent_queue_ok=True,
+    queue_cache=False,
+    auth_schemes=ALL_SCHEMES,
+)
 # armada-2026 is armada-2023 with these differences:
 _ARMADA_2026 = replace(
-    _ARMADA_2023, name=ARMADA_2026,
+    _ARMADA_2023,
+    name=ARMADA_2026,
     summary="Armada from mid-2024: QueueService, no GetQueueInfo, no Kerberos, a queue cache",
-    services_absent=frozenset(), methods_absent=frozenset({"api.Submit.GetQueueInfo"}),
-    timestamps=TimestampForm.OBJECT, swagger_missing_fields=frozenset(), queue_cache=True,
-    auth_schemes=ALL_SCHEMES - {"kerberos"}, retry_policy_duplicate="UNAVAILABLE")
+    services_absent=frozenset(),
+    methods_absent=frozenset({"api.Submit.GetQueueInfo"}),
+    timestamps=TimestampForm.OBJECT,
+    swagger_missing_fields=frozenset(),
+    queue_cache=True,
+    auth_schemes=ALL_SCHEMES - {"kerberos"},
+    retry_policy_duplicate="UNAVAILABLE",
+)
 FLAVOURS: dict[str, Flavour] = {f.name: f for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)}
 NAMES = tuple(FLAVOURS)
 # How long a new queue stays invisible to submit and event streams in a queue-cache flavour:
@@ -118,5 +147,4 @@ def offered_routes(chosen: Flavour) -> list[Any]:
     """The REST routes (``protos.HttpRoute``) a flavour serves: its services' bound methods, minus absent ones."""
     import protos  # late: the table itself needs no compiled protos
 
-    return [route for route in protos.http_routes()
-            if chosen.offers(route.service.full_name, route.method.name)]
+    return [route for route in protos.http_routes() if chosen.offers(route.service.full_name, route.method.name)]

@@ -40,8 +40,11 @@ def go_time(seconds: int, nanos: int) -> str:
     """A UTC ``time.Time`` as Go's ``MarshalJSON`` writes it (RFC 3339, nanoseconds, zeros trimmed)."""
     t = time.gmtime(seconds)
     fraction = f"{nanos:09d}".rstrip("0")
-    return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-            + (f".{fraction}" if fraction else "") + "Z")
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        + (f".{fraction}" if fraction else "")
+        + "Z"
+    )
 
 
 def go_string(text: str) -> str:

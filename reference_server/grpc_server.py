@@ -47,12 +47,16 @@ class Guard:
         self.authorizer = authorizer
         self.services = services
 
-    async def admit(self, method: str, raw: bytes, request_type: Any,
-                    context: grpc.aio.ServicerContext) -> tuple[Any, Any]:
+    async def admit(
+        self, method: str, raw: bytes, request_type: Any, context: grpc.aio.ServicerContext
+    ) -> tuple[Any, Any]:
         """The caller's principal and the decoded request, or abort the call with the right status."""
         # gRPC hands bytes only for "-bin" keys: an authorization value is always a str.
-        values = [value for key, value in context.invocation_metadata() or ()
-                  if key == "authorization" and isinstance(value, str)]
+        values = [
+            value
+            for key, value in context.invocation_metadata() or ()
+            if key == "authorization" and isinstance(value, str)
+        ]
         try:
             outcome = await self.chain.authenticate_values(values)
         except AuthenticationError as exc:
@@ -80,8 +84,7 @@ class Guard:
 
         return call
 
-    def stream(self, method: str, handler: Callable[..., Any], request_type: Any,
-               chunked: bool) -> Callable[..., Any]:
+    def stream(self, method: str, handler: Callable[..., Any], request_type: Any, chunked: bool) -> Callable[..., Any]:
         async def call(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             principal, request = await self.admit(method, raw, request_type, context)
             try:
@@ -102,8 +105,9 @@ async def _decode(request_type: Any, raw: bytes, context: grpc.aio.ServicerConte
     try:
         return request_type.FromString(raw)
     except (DecodeError, RuntimeWarning, ValueError):
-        await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                            f"the request is not a valid {request_type.DESCRIPTOR.full_name} message")
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT, f"the request is not a valid {request_type.DESCRIPTOR.full_name} message"
+        )
 
 
 def _unimplemented(service: str, method: str, message: str | None = None) -> Callable[..., Any]:
@@ -135,10 +139,10 @@ def _batched(chunks: Any) -> Any:
 def _gateway_events_handler(guard: Guard) -> grpc.GenericRpcHandler:
     """``reference.GatewayEvents``: GetJobSetEvents in batches, for the REST gateway (see its .proto)."""
     request_type = protos.message_class("api.JobSetRequest")
-    behaviour = guard.stream("GetJobSetEvents", _batched(guard.services.GetJobSetEvents), request_type,
-                             chunked=False)
-    handler = grpc.unary_stream_rpc_method_handler(behaviour, request_deserializer=_identity,
-                                                   response_serializer=_identity)
+    behaviour = guard.stream("GetJobSetEvents", _batched(guard.services.GetJobSetEvents), request_type, chunked=False)
+    handler = grpc.unary_stream_rpc_method_handler(
+        behaviour, request_deserializer=_identity, response_serializer=_identity
+    )
     return grpc.method_handlers_generic_handler("reference.GatewayEvents", {"GetJobSetEvents": handler})
 
 
@@ -162,8 +166,9 @@ def _absent(chosen: Flavour, service_name: str, method_name: str) -> str | None:
     return None
 
 
-def _method_handler(guard: Guard, faults: Faults, service_name: str,
-                    method: Any, chosen: Flavour) -> grpc.RpcMethodHandler:
+def _method_handler(
+    guard: Guard, faults: Faults, service_name: str, method: Any, chosen: Flavour
+) -> grpc.RpcMethodHandler:
     request_type = protos.message_class(method.input_type.full_name)
     response_type = protos.message_class(method.output_type.full_name)
     handler = getattr(guard.services, method.name, None)
@@ -174,31 +179,39 @@ def _method_handler(guard: Guard, faults: Faults, service_name: str,
         behaviour = _unimplemented(service_name, method.name, absent)
         if method.server_streaming:
             return grpc.unary_stream_rpc_method_handler(
-                behaviour, request_deserializer=_identity, response_serializer=response_type.SerializeToString)
+                behaviour, request_deserializer=_identity, response_serializer=response_type.SerializeToString
+            )
         return grpc.unary_unary_rpc_method_handler(
-            behaviour, request_deserializer=_identity, response_serializer=response_type.SerializeToString)
+            behaviour, request_deserializer=_identity, response_serializer=response_type.SerializeToString
+        )
     if method.server_streaming:
         chunked = method.name in PRESERIALIZED_STREAMS
         return grpc.unary_stream_rpc_method_handler(
             guard.stream(method.name, handler, request_type, chunked),
             request_deserializer=_identity,
-            response_serializer=_identity if chunked else response_type.SerializeToString)
+            response_serializer=_identity if chunked else response_type.SerializeToString,
+        )
     return grpc.unary_unary_rpc_method_handler(
-        guard.unary(method.name, handler, request_type), request_deserializer=_identity,
-        response_serializer=response_type.SerializeToString)
+        guard.unary(method.name, handler, request_type),
+        request_deserializer=_identity,
+        response_serializer=response_type.SerializeToString,
+    )
 
 
-def create_server(guard: Guard, faults: Faults, max_message_bytes: int,
-                  chosen: Flavour | None = None) -> grpc.aio.Server:
-    server = grpc.aio.server(options=[
-        ("grpc.max_receive_message_length", max_message_bytes),
-        ("grpc.max_send_message_length", max_message_bytes),
-        ("grpc.so_reuseport", 0),
-        # One limit for all metadata, the same as the gateway's for HTTP headers; the soft
-        # limit equals the hard one, since between the two gRPC refuses at random.
-        ("grpc.max_metadata_size", MAX_HEADER_BYTES),
-        ("grpc.absolute_max_metadata_size", MAX_HEADER_BYTES),
-    ])
+def create_server(
+    guard: Guard, faults: Faults, max_message_bytes: int, chosen: Flavour | None = None
+) -> grpc.aio.Server:
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.so_reuseport", 0),
+            # One limit for all metadata, the same as the gateway's for HTTP headers; the soft
+            # limit equals the hard one, since between the two gRPC refuses at random.
+            ("grpc.max_metadata_size", MAX_HEADER_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_HEADER_BYTES),
+        ]
+    )
     server.add_generic_rpc_handlers(generic_handlers(guard, faults, chosen))
     return server
 

@@ -103,8 +103,10 @@ class JobQueries:
 
     def _limit(self, ids: list[str], what: str) -> None:
         if len(ids) > self.max_query_items:
-            raise ApiError(grpc.StatusCode.UNKNOWN, f"too many {what}: {len(ids)} asked for, at most "
-                                                    f"{self.max_query_items} per request")
+            raise ApiError(
+                grpc.StatusCode.UNKNOWN,
+                f"too many {what}: {len(ids)} asked for, at most {self.max_query_items} per request",
+            )
 
     def _known(self, ids: Iterable[str]) -> list[JobRecord]:
         """The records of the ids the server knows (the rest left out), within the query limit."""
@@ -121,8 +123,10 @@ class JobQueries:
         unknown = [i for i in request.job_ids if i not in known]
         if unknown and "unknown-job-not-found" in self.store.faults:
             raise not_found(f"job {unknown[0]!r} does not exist")
-        states = {i: self._state(known[i]) if i in known else JobState.values_by_name["UNKNOWN"].number
-                  for i in request.job_ids}
+        states = {
+            i: self._state(known[i]) if i in known else JobState.values_by_name["UNKNOWN"].number
+            for i in request.job_ids
+        }
         return _m("api.JobStatusResponse")(job_states=states)
 
     async def GetJobStatusUsingExternalJobUri(self, request: Any, principal: Any) -> Any:
@@ -158,8 +162,9 @@ class JobQueries:
             details.job_runs.extend(self._runs(history))
 
     def _runs(self, history: JobHistory) -> list[Any]:
-        return runs_of(history, self.store.runs.get(history.record.id, []),
-                       wrong_state="job-runs-wrong-state" in self.store.faults)
+        return runs_of(
+            history, self.store.runs.get(history.record.id, []), wrong_state="job-runs-wrong-state" in self.store.faults
+        )
 
     async def GetJobErrors(self, request: Any, principal: Any) -> Any:
         errors = {}

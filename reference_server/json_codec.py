@@ -46,8 +46,13 @@ class JsonCodec:
     dialect's enums; the GO dialect always writes numbers.
     """
 
-    def __init__(self, enums_as_numbers: bool = False, dialect: JsonDialect = JsonDialect.PROTO3,
-                 timestamps: TimestampForm = TimestampForm.PROTO3, quantity_object_accepted: bool = True) -> None:
+    def __init__(
+        self,
+        enums_as_numbers: bool = False,
+        dialect: JsonDialect = JsonDialect.PROTO3,
+        timestamps: TimestampForm = TimestampForm.PROTO3,
+        quantity_object_accepted: bool = True,
+    ) -> None:
         self.go = dialect is JsonDialect.GO
         self.enums_as_numbers = enums_as_numbers or self.go
         self.timestamps = timestamps
@@ -137,8 +142,7 @@ class JsonCodec:
     def merge_dict(self, data: Any, msg: message.Message) -> None:
         """Merge a parsed JSON object into ``msg``, ignoring keys the message lacks."""
         if not isinstance(data, dict):
-            raise BadRequest(f"request body must be a JSON object ({msg.DESCRIPTOR.name}), "
-                             f"not {type(data).__name__}")
+            raise BadRequest(f"request body must be a JSON object ({msg.DESCRIPTOR.name}), not {type(data).__name__}")
         cleaned = _Reader(self).message(data, msg.DESCRIPTOR)
         try:
             json_format.ParseDict(cleaned, msg)
@@ -216,8 +220,10 @@ class _Reader:
         if self.go and field.cpp_type in _GO_NO_STRINGS:
             items = value if isinstance(value, list) else [value]
             if any(isinstance(item, str) for item in items):  # Go: "cannot unmarshal string into ... float64"
-                raise BadRequest(f"json: cannot unmarshal string into Go struct field {where} of type "
-                                 f"{_GO_TYPES.get(field.cpp_type, 'number')}")
+                raise BadRequest(
+                    f"json: cannot unmarshal string into Go struct field {where} of type "
+                    f"{_GO_TYPES.get(field.cpp_type, 'number')}"
+                )
 
     def _quantity(self, value: Any, where: str) -> Any:
         """A quantity: a string (or, as Go reads it, a number); the object form only in PROTO3."""
@@ -227,7 +233,7 @@ class _Reader:
             return self.message(value, _quantity_descriptor(value))
         if not self.go:
             if not isinstance(value, str):
-                raise BadRequest(f"field {where}: a quantity is a JSON string such as \"100m\"")
+                raise BadRequest(f'field {where}: a quantity is a JSON string such as "100m"')
             return {"string": value}
         text = go_quantity_text(value)
         problem = FORMAT_WRONG if text is None else quantity_problem(text)
@@ -262,8 +268,9 @@ class _FieldNames:
 def _field_names(desc: descriptor.Descriptor) -> _FieldNames:
     """A message's fields by JSON name, proto name and case-folded JSON name (Go's fallback)."""
     fields = list(desc.fields)
-    return _FieldNames({f.json_name: f for f in fields}, {f.name: f for f in fields},
-                       {f.json_name.casefold(): f for f in fields})
+    return _FieldNames(
+        {f.json_name: f for f in fields}, {f.name: f for f in fields}, {f.json_name.casefold(): f for f in fields}
+    )
 
 
 def _quantity_descriptor(_value: Any) -> descriptor.Descriptor:
@@ -272,14 +279,21 @@ def _quantity_descriptor(_value: Any) -> descriptor.Descriptor:
     return protos.pool().FindMessageTypeByName(QUANTITY)
 
 
-_NUMERIC = frozenset({FD.CPPTYPE_DOUBLE, FD.CPPTYPE_FLOAT, FD.CPPTYPE_INT32, FD.CPPTYPE_INT64,
-                      FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT64})
+_NUMERIC = frozenset(
+    {FD.CPPTYPE_DOUBLE, FD.CPPTYPE_FLOAT, FD.CPPTYPE_INT32, FD.CPPTYPE_INT64, FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT64}
+)
 
 
 # Go reads numbers and booleans only from JSON numbers and booleans (enums also take names).
-_GO_TYPES = {FD.CPPTYPE_DOUBLE: "float64", FD.CPPTYPE_FLOAT: "float32", FD.CPPTYPE_INT32: "int32",
-             FD.CPPTYPE_INT64: "int64", FD.CPPTYPE_UINT32: "uint32", FD.CPPTYPE_UINT64: "uint64",
-             FD.CPPTYPE_BOOL: "bool"}
+_GO_TYPES = {
+    FD.CPPTYPE_DOUBLE: "float64",
+    FD.CPPTYPE_FLOAT: "float32",
+    FD.CPPTYPE_INT32: "int32",
+    FD.CPPTYPE_INT64: "int64",
+    FD.CPPTYPE_UINT32: "uint32",
+    FD.CPPTYPE_UINT64: "uint64",
+    FD.CPPTYPE_BOOL: "bool",
+}
 _GO_NO_STRINGS = frozenset(_GO_TYPES)
 
 
@@ -302,8 +316,7 @@ def is_blank(raw: bytes) -> bool:
 
 
 def _is_map(field: FD) -> bool:
-    return (field.type == FD.TYPE_MESSAGE and field.is_repeated
-            and protos.message_type_of(field).GetOptions().map_entry)
+    return field.type == FD.TYPE_MESSAGE and field.is_repeated and protos.message_type_of(field).GetOptions().map_entry
 
 
 def _map_key(key: Any) -> str:
@@ -318,4 +331,3 @@ def _float(value: float) -> Any:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
-

@@ -47,9 +47,11 @@ class QueueCache:
 
     def require_for_submit(self, name: str) -> None:
         if name and name not in self.known:
-            raise ApiError(grpc.StatusCode.PERMISSION_DENIED,
-                           f"[SubmitJobs] could not load queue {name!r}: not in the queue cache "
-                           f"(refreshed every {self.refresh_s:g} s; a new queue needs one refresh)")
+            raise ApiError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"[SubmitJobs] could not load queue {name!r}: not in the queue cache "
+                f"(refreshed every {self.refresh_s:g} s; a new queue needs one refresh)",
+            )
 
     def require_for_events(self, name: str) -> None:
         if name and name not in self.known:

@@ -24,8 +24,9 @@ from reference_server.faults import Faults
 
 RetryPolicy = protos.message_class("api.RetryPolicy")
 RetryAction = protos.pool().FindEnumTypeByName("api.RetryAction")
-ACTIONS = frozenset({RetryAction.values_by_name["RETRY_ACTION_FAIL"].number,
-                     RetryAction.values_by_name["RETRY_ACTION_RETRY"].number})
+ACTIONS = frozenset(
+    {RetryAction.values_by_name["RETRY_ACTION_FAIL"].number, RetryAction.values_by_name["RETRY_ACTION_RETRY"].number}
+)
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _QUANTITY = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
 _Empty = protos.message_class("google.protobuf.Empty")
@@ -38,8 +39,10 @@ def name_problem(name: str) -> str:
     if len(name) > 63:
         return f"name {name[:20]!r}... is {len(name)} characters; at most 63 are allowed"
     if not _NAME.match(name):
-        return (f"name {name!r} is invalid: use lowercase letters, digits and '-', "
-                "starting and ending with a letter or digit")
+        return (
+            f"name {name!r} is invalid: use lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
     return ""
 
 

@@ -29,8 +29,9 @@ HealthCheckResponse = _m("api.HealthCheckResponse")
 class Services(JobQueries, RetryPolicyMethods):
     """Every RPC; api.Jobs and api.RetryPolicyService come from their own modules."""
 
-    def __init__(self, store: Store, executor: Executor, chosen: Flavour | None = None,
-                 queue_cache: QueueCache | None = None) -> None:
+    def __init__(
+        self, store: Store, executor: Executor, chosen: Flavour | None = None, queue_cache: QueueCache | None = None
+    ) -> None:
         self.store = store
         self.executor = executor
         self.flavour = chosen or flavour(DEFAULT)
@@ -76,7 +77,7 @@ class Services(JobQueries, RetryPolicyMethods):
         message = _m("api.StreamingQueueMessage")
         queues = list(self.store.queues.values())
         if request.num:
-            queues = queues[:request.num]
+            queues = queues[: request.num]
         for queue in queues:
             yield message(queue=queue)
         yield message(end=_m("api.EndMarker")())
@@ -111,8 +112,11 @@ class Services(JobQueries, RetryPolicyMethods):
         """Jobs of the named queue, narrowed by priority class and pool when given."""
         self.store.require_queue(request.name)
         classes, pools = set(request.priorityClasses), set(request.pools)
-        return [r for r in self.store.jobs_of_queue(request.name)
-                if (not classes or r.priority_class in classes) and (not pools or "default" in pools)]
+        return [
+            r
+            for r in self.store.jobs_of_queue(request.name)
+            if (not classes or r.priority_class in classes) and (not pools or "default" in pools)
+        ]
 
     # ---- jobs ---------------------------------------------------------------------
 
@@ -135,8 +139,7 @@ class Services(JobQueries, RetryPolicyMethods):
     async def CancelJobSet(self, request: Any, principal: Any) -> Any:
         states = {JobState.values_by_number[s].name for s in request.filter.states}
         records = self.store.jobs_in_set(request.queue, request.job_set_id)
-        self.store.cancel([r for r in records if not states or r.state in states],
-                          principal.name, request.reason)
+        self.store.cancel([r for r in records if not states or r.state in states], principal.name, request.reason)
         return Empty()
 
     async def ReprioritizeJobs(self, request: Any, principal: Any) -> Any:
@@ -175,4 +178,3 @@ class Services(JobQueries, RetryPolicyMethods):
 
     async def Health(self, request: Any, principal: Any) -> Any:
         return HealthCheckResponse(status=HealthCheckResponse.ServingStatus.Value("SERVING"))
-

@@ -51,10 +51,10 @@ class JobRecord:
     namespace: str
     priority: float
     priority_class: str
-    cpu: float                    # cores requested, for the simulated cluster's capacity
+    cpu: float  # cores requested, for the simulated cluster's capacity
     state: str = "QUEUED"
-    exit_code: int = 0            # simulated container exit (``exits.py``): non-zero fails the job
-    runs_for: float = 0.0         # simulated seconds of running (``sleep N``)
+    exit_code: int = 0  # simulated container exit (``exits.py``): non-zero fails the job
+    runs_for: float = 0.0  # simulated seconds of running (``sleep N``)
 
     @property
     def terminal(self) -> bool:
@@ -73,9 +73,9 @@ class Store:
         self.queues: dict[str, Any] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.job_sets: dict[tuple[str, str], JobSet] = {}
-        self.runs: dict[str, list[str]] = {}          # job id -> its run ids, oldest first
-        self.run_jobs: dict[str, str] = {}            # run id -> job id
-        self.external_uris: dict[tuple[str, str, str], str] = {}   # (queue, job set, uri) -> job id
+        self.runs: dict[str, list[str]] = {}  # job id -> its run ids, oldest first
+        self.run_jobs: dict[str, str] = {}  # run id -> job id
+        self.external_uris: dict[tuple[str, str, str], str] = {}  # (queue, job set, uri) -> job id
         self.retry_policies = RetryPolicyBook(faults)
 
     # ---- queues -------------------------------------------------------------------
@@ -96,8 +96,10 @@ class Store:
         self.require_queue(name)
         active = [r for r in self.jobs_of_queue(name) if not r.terminal]
         if active:
-            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION,
-                           f"queue {name!r} still has {len(active)} active job(s); cancel them first")
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"queue {name!r} still has {len(active)} active job(s); cancel them first",
+            )
         del self.queues[name]
         for key in [k for k in self.job_sets if k[0] == name]:
             # The events stay replayable (and watchers keep their log); the jobs are forgotten.
@@ -132,30 +134,50 @@ class Store:
         _require_name(request.job_set_id, "job_set_id")
         if not request.job_request_items:
             raise invalid("job_request_items is empty: submit at least one job")
-        problems = [f"item {i}: {p}" for i, item in enumerate(request.job_request_items)
-                    if (p := _item_problem(item, lenient="accept-empty-podspec" in self.faults))]
+        problems = [
+            f"item {i}: {p}"
+            for i, item in enumerate(request.job_request_items)
+            if (p := _item_problem(item, lenient="accept-empty-podspec" in self.faults))
+        ]
         if problems:
             raise invalid("; ".join(problems))
         job_set = self.job_set(queue.name, request.job_set_id, create=True)
         records = []
         for item in request.job_request_items:
-            job = Job(id=new_job_id(), job_set_id=request.job_set_id, queue=queue.name,
-                      priority=item.priority, namespace=item.namespace or "default",
-                      owner="nobody" if "wrong-owner" in self.faults else owner,
-                      client_id=item.client_id, scheduler=item.scheduler)
+            job = Job(
+                id=new_job_id(),
+                job_set_id=request.job_set_id,
+                queue=queue.name,
+                priority=item.priority,
+                namespace=item.namespace or "default",
+                owner="nobody" if "wrong-owner" in self.faults else owner,
+                client_id=item.client_id,
+                scheduler=item.scheduler,
+            )
             job.created.GetCurrentTime()
             if item.HasField("pod_spec"):
                 job.pod_spec.CopyFrom(item.pod_spec)
             job.pod_specs.extend(item.pod_specs)
-            for target, source in ((job.labels, item.labels), (job.annotations, item.annotations),
-                                   (job.required_node_labels, item.required_node_labels)):
+            for target, source in (
+                (job.labels, item.labels),
+                (job.annotations, item.annotations),
+                (job.required_node_labels, item.required_node_labels),
+            ):
                 target.update(source)
             job.ingress.extend(item.ingress)
             job.services.extend(item.services)
             end = ending(job)
-            record = JobRecord(job.id, job.queue, job.job_set_id, job.namespace, job.priority,
-                               _priority_class(job), cpu_request(job), exit_code=end.exit_code,
-                               runs_for=end.runs_for)
+            record = JobRecord(
+                job.id,
+                job.queue,
+                job.job_set_id,
+                job.namespace,
+                job.priority,
+                _priority_class(job),
+                cpu_request(job),
+                exit_code=end.exit_code,
+                runs_for=end.runs_for,
+            )
             if item.external_job_uri:
                 self.external_uris[(job.queue, job.job_set_id, item.external_job_uri)] = job.id
             self.jobs[job.id] = record
@@ -188,8 +210,7 @@ class Store:
         wanted = list(dict.fromkeys(job_ids)) or members
         missing = [i for i in wanted if i not in members]
         if missing:
-            raise not_found(f"job(s) {', '.join(missing)} not found in job set {job_set_id!r} "
-                            f"of queue {queue!r}")
+            raise not_found(f"job(s) {', '.join(missing)} not found in job set {job_set_id!r} of queue {queue!r}")
         return [self.jobs[i] for i in wanted]
 
     def start_run(self, record: JobRecord) -> str:
@@ -211,7 +232,7 @@ class Store:
         for name, value in fields.items():
             if hasattr(value, "CopyFrom"):
                 getattr(event, name).CopyFrom(value)
-            elif isinstance(value, dict):   # a map field
+            elif isinstance(value, dict):  # a map field
                 getattr(event, name).update(value)
             else:
                 setattr(event, name, value)
@@ -251,8 +272,14 @@ class Store:
                 continue
             self.emit(record, "preempting", requestor=requestor, reason=reason)
             record.state = "PREEMPTED"
-            self.emit(record, "preempted", requestor=requestor, reason=reason,
-                      cluster_id="reference-cluster", run_id=self.latest_run(record.id))
+            self.emit(
+                record,
+                "preempted",
+                requestor=requestor,
+                reason=reason,
+                cluster_id="reference-cluster",
+                run_id=self.latest_run(record.id),
+            )
             results[record.id] = ""
         return results
 
@@ -281,8 +308,10 @@ def _require_name(value: str, what: str) -> None:
 def _validate_queue(queue: Any) -> None:
     _require_name(queue.name, "queue name")
     if not _QUEUE_NAME.match(queue.name):
-        raise invalid(f"queue name {queue.name!r} is invalid: use 1-63 letters, digits, '.', '_' or '-', "
-                      "starting with a letter or digit")
+        raise invalid(
+            f"queue name {queue.name!r} is invalid: use 1-63 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
     if not math.isfinite(queue.priority_factor) or queue.priority_factor < 0:
         raise invalid(f"priority_factor must be a positive number, got {queue.priority_factor}")
     for n, permission in enumerate(queue.permissions):
@@ -292,8 +321,9 @@ def _validate_queue(queue: Any) -> None:
             _require_name(subject.name, f"permissions[{n}] subject name")
         unknown = sorted(set(permission.verbs) - QUEUE_VERBS)
         if unknown:
-            raise invalid(f"permissions[{n}]: unknown verb(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(sorted(QUEUE_VERBS))}")
+            raise invalid(
+                f"permissions[{n}]: unknown verb(s) {', '.join(unknown)}; known: {', '.join(sorted(QUEUE_VERBS))}"
+            )
 
 
 def _normalised(queue: Any) -> Any:
@@ -343,7 +373,7 @@ def cpu_request(job: Any) -> float:
 
 
 def parse_cpu(quantity: str) -> float:
-    """"250m" -> 0.25, "2" -> 2.0; an unparsable quantity counts as zero."""
+    """ "250m" -> 0.25, "2" -> 2.0; an unparsable quantity counts as zero."""
     try:
         return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
     except ValueError:

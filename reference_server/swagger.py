@@ -73,8 +73,13 @@ def _comments() -> dict[str, str]:
     return found
 
 
-def _message_comments(found: dict[str, str], by_path: dict[tuple[int, ...], str], path: tuple[int, ...],
-                      name: str, msg: descriptor_pb2.DescriptorProto) -> None:
+def _message_comments(
+    found: dict[str, str],
+    by_path: dict[tuple[int, ...], str],
+    path: tuple[int, ...],
+    name: str,
+    msg: descriptor_pb2.DescriptorProto,
+) -> None:
     _put(found, name, by_path.get(path))
     for k, field in enumerate(msg.field):
         _put(found, f"{name}.{field.name}", by_path.get((*path, 2, k)))
@@ -139,14 +144,14 @@ def definition_names(full_names: list[str] | None = None) -> dict[str, str]:
     suffix_counts: dict[tuple[str, ...], int] = {}
     for h in parts.values():
         for depth in range(1, len(h)):
-            key = tuple(h[len(h) - depth:])
+            key = tuple(h[len(h) - depth :])
             suffix_counts[key] = suffix_counts.get(key, 0) + 1
     result = {}
     for name, h in parts.items():
         chosen = "".join(h)
         for depth in range(1, len(h) - 1):
-            if suffix_counts[tuple(h[len(h) - depth:])] == 1:
-                chosen = "".join(h[len(h) - depth - 1:])
+            if suffix_counts[tuple(h[len(h) - depth :])] == 1:
+                chosen = "".join(h[len(h) - depth - 1 :])
                 break
         result[name] = chosen
     return result
@@ -229,8 +234,10 @@ class _Builder:
             op["description"] = description.strip()
         op["responses"] = {
             "200": {"description": "A successful response.", "schema": self._response_schema(method)},
-            "default": {"description": "An unexpected error response.",
-                        "schema": {"$ref": "#/definitions/runtimeError"}},
+            "default": {
+                "description": "An unexpected error response.",
+                "schema": {"$ref": "#/definitions/runtimeError"},
+            },
         }
         params = self._path_parameters(route)
         if route.body:
@@ -247,9 +254,11 @@ class _Builder:
         if not method.server_streaming:
             return result
         name = self.names[method.output_type.full_name]
-        return {"type": "object",
-                "properties": {"result": result, "error": {"$ref": "#/definitions/runtimeStreamError"}},
-                "title": f"Stream result of {name}"}
+        return {
+            "type": "object",
+            "properties": {"result": result, "error": {"$ref": "#/definitions/runtimeStreamError"}},
+            "title": f"Stream result of {name}",
+        }
 
     def _path_parameters(self, route: Route) -> list[dict[str, Any]]:
         params = []
@@ -257,8 +266,9 @@ class _Builder:
             field = protos.field_by_path(route.method.input_type, name)
             scalar = self.single_schema(field) if field is not None else {"type": "string"}
             if "$ref" in scalar:  # an enum in the path: inline its values
-                scalar = {k: v for k, v in self.definitions[scalar["$ref"].rsplit("/", 1)[1]].items()
-                          if k in ("type", "enum")}
+                scalar = {
+                    k: v for k, v in self.definitions[scalar["$ref"].rsplit("/", 1)[1]].items() if k in ("type", "enum")
+                }
             params.append({"name": name, "in": "path", "required": True, **scalar})
         return params
 
@@ -270,8 +280,9 @@ class _Builder:
             schema = self.field_schema(input_type.fields_by_name[route.body])
         return {"name": "body", "in": "body", "required": True, "schema": schema}
 
-    def _query_parameters(self, desc: descriptor.Descriptor, bound: set[str], prefix: str,
-                          depth: int = 0) -> list[dict[str, Any]]:
+    def _query_parameters(
+        self, desc: descriptor.Descriptor, bound: set[str], prefix: str, depth: int = 0
+    ) -> list[dict[str, Any]]:
         params: list[dict[str, Any]] = []
         for field in desc.fields:
             name = prefix + field.name
@@ -306,18 +317,32 @@ class _Builder:
 
 
 def _error_definitions() -> dict[str, Any]:
-    any_schema = {"type": "object", "properties": {
-        "type_url": {"type": "string"}, "value": {"type": "string", "format": "byte"}}}
+    any_schema = {
+        "type": "object",
+        "properties": {"type_url": {"type": "string"}, "value": {"type": "string", "format": "byte"}},
+    }
     details = {"type": "array", "items": {"$ref": "#/definitions/protobufAny"}}
     return {
         "protobufAny": any_schema,
-        "runtimeError": {"type": "object", "properties": {
-            "error": {"type": "string"}, "code": {"type": "integer", "format": "int32"},
-            "message": {"type": "string"}, "details": details}},
-        "runtimeStreamError": {"type": "object", "properties": {
-            "grpc_code": {"type": "integer", "format": "int32"},
-            "http_code": {"type": "integer", "format": "int32"},
-            "message": {"type": "string"}, "http_status": {"type": "string"}, "details": details}},
+        "runtimeError": {
+            "type": "object",
+            "properties": {
+                "error": {"type": "string"},
+                "code": {"type": "integer", "format": "int32"},
+                "message": {"type": "string"},
+                "details": details,
+            },
+        },
+        "runtimeStreamError": {
+            "type": "object",
+            "properties": {
+                "grpc_code": {"type": "integer", "format": "int32"},
+                "http_code": {"type": "integer", "format": "int32"},
+                "message": {"type": "string"},
+                "http_status": {"type": "string"},
+                "details": details,
+            },
+        },
     }
 
 

@@ -64,8 +64,14 @@ def parse_markdown(text: str) -> dict[str, Any]:
         elif "#" in header:
             name = current if current != "seed" else row.pop("message")
             messages.setdefault(name, []).append(
-                {"number": int(row["#"]), "name": row["field"], "json": row["json"],
-                 "label": row["label"], "type": row["type"]})
+                {
+                    "number": int(row["#"]),
+                    "name": row["field"],
+                    "json": row["json"],
+                    "label": row["label"],
+                    "type": row["type"],
+                }
+            )
     for name in [n for n in list(_declared(text)) if n not in messages and n not in enums]:
         messages[name] = []
     return {"services": services, "messages": messages, "enums": enums}
@@ -73,8 +79,9 @@ def parse_markdown(text: str) -> dict[str, Any]:
 
 def _declared(text: str) -> list[str]:
     """Message headings with an empty table (e.g. ``api.EndMarker``)."""
-    return [m.group(1) for line in text.splitlines() if (m := _HEADING.match(line))
-            and not line.startswith("### service")]
+    return [
+        m.group(1) for line in text.splitlines() if (m := _HEADING.match(line)) and not line.startswith("### service")
+    ]
 
 
 def load_one(markdown: Path, copy: Path) -> dict[str, Any]:

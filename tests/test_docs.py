@@ -14,13 +14,23 @@ REPO = Path(__file__).resolve().parent.parent
 def test_docs_checks_md_is_the_generated_catalogue(capsys) -> None:  # type: ignore[no-untyped-def]
     main(["list-checks", "--markdown"])
     generated = capsys.readouterr().out
-    assert (REPO / "docs" / "checks.md").read_text() == generated, \
+    assert (REPO / "docs" / "checks.md").read_text() == generated, (
         "docs/checks.md is stale: run `armada-conformance list-checks --markdown > docs/checks.md`"
+    )
 
 
 def test_catalogue_markdown_lists_every_check_once() -> None:
-    rows = [{"id": c.id, "category": c.category, "requirement": c.requirement, "severity": c.severity.value,
-             "profiles": sorted(c.profiles), "mutating": c.mutating} for c in catalogue()]
+    rows = [
+        {
+            "id": c.id,
+            "category": c.category,
+            "requirement": c.requirement,
+            "severity": c.severity.value,
+            "profiles": sorted(c.profiles),
+            "mutating": c.mutating,
+        }
+        for c in catalogue()
+    ]
     text = catalogue_markdown(rows)
     for row in rows:
         assert text.count(f"`{row['id']}`") == 1

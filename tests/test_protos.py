@@ -28,20 +28,26 @@ FACTS = load()
 REPO = Path(__file__).resolve().parent.parent
 
 _SCALARS = {
-    descriptor.FieldDescriptor.TYPE_DOUBLE: "double", descriptor.FieldDescriptor.TYPE_FLOAT: "float",
-    descriptor.FieldDescriptor.TYPE_INT64: "int64", descriptor.FieldDescriptor.TYPE_UINT64: "uint64",
-    descriptor.FieldDescriptor.TYPE_INT32: "int32", descriptor.FieldDescriptor.TYPE_UINT32: "uint32",
-    descriptor.FieldDescriptor.TYPE_FIXED64: "fixed64", descriptor.FieldDescriptor.TYPE_FIXED32: "fixed32",
-    descriptor.FieldDescriptor.TYPE_SFIXED64: "sfixed64", descriptor.FieldDescriptor.TYPE_SFIXED32: "sfixed32",
-    descriptor.FieldDescriptor.TYPE_SINT64: "sint64", descriptor.FieldDescriptor.TYPE_SINT32: "sint32",
-    descriptor.FieldDescriptor.TYPE_BOOL: "bool", descriptor.FieldDescriptor.TYPE_STRING: "string",
+    descriptor.FieldDescriptor.TYPE_DOUBLE: "double",
+    descriptor.FieldDescriptor.TYPE_FLOAT: "float",
+    descriptor.FieldDescriptor.TYPE_INT64: "int64",
+    descriptor.FieldDescriptor.TYPE_UINT64: "uint64",
+    descriptor.FieldDescriptor.TYPE_INT32: "int32",
+    descriptor.FieldDescriptor.TYPE_UINT32: "uint32",
+    descriptor.FieldDescriptor.TYPE_FIXED64: "fixed64",
+    descriptor.FieldDescriptor.TYPE_FIXED32: "fixed32",
+    descriptor.FieldDescriptor.TYPE_SFIXED64: "sfixed64",
+    descriptor.FieldDescriptor.TYPE_SFIXED32: "sfixed32",
+    descriptor.FieldDescriptor.TYPE_SINT64: "sint64",
+    descriptor.FieldDescriptor.TYPE_SINT32: "sint32",
+    descriptor.FieldDescriptor.TYPE_BOOL: "bool",
+    descriptor.FieldDescriptor.TYPE_STRING: "string",
     descriptor.FieldDescriptor.TYPE_BYTES: "bytes",
 }
 
 
 def _is_map(field: descriptor.FieldDescriptor) -> bool:
-    return (field.type == descriptor.FieldDescriptor.TYPE_MESSAGE
-            and field.message_type.GetOptions().map_entry)
+    return field.type == descriptor.FieldDescriptor.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
 
 
 def type_name(field: descriptor.FieldDescriptor) -> str:
@@ -72,13 +78,19 @@ def _message_params() -> list[Any]:
 
 
 def _field_params() -> list[Any]:
-    return [pytest.param(name, fact, id=f"{name}.{fact['name']}")
-            for name, fields in sorted(FACTS["messages"].items()) for fact in fields]
+    return [
+        pytest.param(name, fact, id=f"{name}.{fact['name']}")
+        for name, fields in sorted(FACTS["messages"].items())
+        for fact in fields
+    ]
 
 
 def _method_params() -> list[Any]:
-    return [pytest.param(service, row, id=f"{service}/{row['method']}")
-            for service, rows in sorted(FACTS["services"].items()) for row in rows]
+    return [
+        pytest.param(service, row, id=f"{service}/{row['method']}")
+        for service, rows in sorted(FACTS["services"].items())
+        for row in rows
+    ]
 
 
 def test_facts_are_not_empty() -> None:
@@ -92,8 +104,13 @@ def test_field_matches_facts(message_name: str, fact: dict[str, Any]) -> None:
     msg = protos.pool().FindMessageTypeByName(message_name)
     field = msg.fields_by_number.get(fact["number"])
     assert field is not None, f"{message_name} has no field number {fact['number']} ({fact['name']})"
-    actual = {"name": field.name, "number": field.number, "type": type_name(field), "label": label(field),
-              "json": field.json_name}
+    actual = {
+        "name": field.name,
+        "number": field.number,
+        "type": type_name(field),
+        "label": label(field),
+        "json": field.json_name,
+    }
     assert actual == fact
 
 
@@ -142,19 +159,41 @@ def test_json_copy_is_faithful_to_markdown(markdown: Path, copy: Path) -> None:
     if not markdown.exists():
         pytest.skip(f"{markdown} is not present; the JSON copy is the only source")
     assert json.loads(copy.read_text()) == parse_markdown(markdown.read_text()), (
-        f"tests/data/{copy.name} is stale: regenerate it with `python tests/facts.py`")
+        f"tests/data/{copy.name} is stale: regenerate it with `python tests/facts.py`"
+    )
 
 
 def test_wheel_ships_every_proto_and_they_compile(tmp_path: Path) -> None:
     """A built wheel holds every ``.proto``, and ``protos`` compiles from the unpacked wheel alone."""
     source = tmp_path / "src"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", "tests", "reports", "build", "dist", "*.egg-info", "__pycache__", ".*cache"))
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", "tests", "reports", "build", "dist", "*.egg-info", "__pycache__", ".*cache"
+        ),
+    )
     (source / "README.md").touch()
     started = time.monotonic()
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", ".", "-w",
-         str(tmp_path / "wheel")], cwd=source, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            ".",
+            "-w",
+            str(tmp_path / "wheel"),
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if built.returncode != 0:
         pytest.fail(f"pip wheel failed:\n{built.stderr[-2000:]}")
     if time.monotonic() - started > 60:
@@ -165,11 +204,14 @@ def test_wheel_ships_every_proto_and_they_compile(tmp_path: Path) -> None:
         names = set(archive.namelist())
         assert expected <= names, f"missing from the wheel: {sorted(expected - names)}"
         archive.extractall(tmp_path / "site")
-    code = ("import protos; protos.pool().FindMessageTypeByName('api.Queue'); "
-            "protos.service('api.Event'); print(protos.__file__)")
+    code = (
+        "import protos; protos.pool().FindMessageTypeByName('api.Queue'); "
+        "protos.service('api.Event'); print(protos.__file__)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(tmp_path / "site")
-    ran = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=60, check=False)
+    ran = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip().startswith(str(tmp_path / "site")), ran.stdout

@@ -30,10 +30,13 @@ def problem(options: RunOptions, target: str | None = None) -> str:
     return message
 
 
-@pytest.mark.parametrize(("only", "named"), [
-    (("AUHT",), "AUHT"),
-    (("SEMANTICS", "SEMANTICS-NoSuchCheck", "PARITY-Nope*"), "SEMANTICS-NoSuchCheck, PARITY-Nope*"),
-])
+@pytest.mark.parametrize(
+    ("only", "named"),
+    [
+        (("AUHT",), "AUHT"),
+        (("SEMANTICS", "SEMANTICS-NoSuchCheck", "PARITY-Nope*"), "SEMANTICS-NoSuchCheck, PARITY-Nope*"),
+    ],
+)
 def test_a_selection_matching_nothing_is_a_configuration_error(only: tuple[str, ...], named: str) -> None:
     assert named in problem(RunOptions(only=only))
 
@@ -63,21 +66,26 @@ def test_unknown_keys_in_a_known_failures_file_are_named(tmp_path: Path) -> None
     assert "ticket" in message and str(path) in message
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (None, "does not exist"), ("{}", "baseline"), ("not json", "not valid JSON")])
-def test_an_unusable_baseline_is_one_line_before_anything_runs(tmp_path: Path, content: str | None,
-                                                               words: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "words"), [(None, "does not exist"), ("{}", "baseline"), ("not json", "not valid JSON")]
+)
+def test_an_unusable_baseline_is_one_line_before_anything_runs(tmp_path: Path, content: str | None, words: str) -> None:
     path = tmp_path / "baseline.json"
     if content is not None:
         path.write_text(content)
     assert words in problem(RunOptions(baseline=str(path)))
 
 
-@pytest.mark.parametrize(("options", "words"), [
-    (RunOptions(events=1), "--events"), (RunOptions(watchers=0), "--watchers"),
-    (RunOptions(max_regression=-0.1), "--max-regression"), (RunOptions(max_p99_ms=0), "--max-p99-ms"),
-    (RunOptions(faults=("no-such-fault",)), "no-such-fault"),
-])
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (RunOptions(events=1), "--events"),
+        (RunOptions(watchers=0), "--watchers"),
+        (RunOptions(max_regression=-0.1), "--max-regression"),
+        (RunOptions(max_p99_ms=0), "--max-p99-ms"),
+        (RunOptions(faults=("no-such-fault",)), "no-such-fault"),
+    ],
+)
 def test_workload_gate_and_fault_options_are_checked_up_front(options: RunOptions, words: str) -> None:
     assert words in problem(options)
 
@@ -87,31 +95,54 @@ def test_a_fault_needs_the_embedded_server() -> None:
 
 
 def _baseline(tmp_path: Path, value: float) -> str:
-    report = RunReport(target={}, profile="current", suite_version="0", started="2026-01-01T00:00:00Z",
-                       finished="2026-01-01T00:01:00Z", machine={}, verdict="pass",
-                       figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", value, "events/s", "grpc")])
+    report = RunReport(
+        target={},
+        profile="current",
+        suite_version="0",
+        started="2026-01-01T00:00:00Z",
+        finished="2026-01-01T00:01:00Z",
+        machine={},
+        verdict="pass",
+        figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", value, "events/s", "grpc")],
+    )
     return str(write_json(report, tmp_path / "baseline.json"))
 
 
 @pytest.mark.parametrize(("tolerance", "verdict"), [(None, "fail"), (0.5, "pass")])
-def test_the_gate_uses_the_runs_own_regression_tolerance(tmp_path: Path, tolerance: float | None,
-                                                         verdict: str) -> None:
+def test_the_gate_uses_the_runs_own_regression_tolerance(tmp_path: Path, tolerance: float | None, verdict: str) -> None:
     """40 % slower than the baseline: a regression at the default 20 %, not with --max-regression 0.5."""
-    plan = prepare(None, RunOptions(only=("SEMANTICS-QueueNotFound",), baseline=_baseline(tmp_path, 1000.0),
-                                    max_regression=tolerance, report_dir=None))
+    plan = prepare(
+        None,
+        RunOptions(
+            only=("SEMANTICS-QueueNotFound",),
+            baseline=_baseline(tmp_path, 1000.0),
+            max_regression=tolerance,
+            report_dir=None,
+        ),
+    )
     passed = CheckResult("SEMANTICS-QueueNotFound", "SEMANTICS", "r", Severity.REQUIRED, Outcome.PASSED)
-    report = conclude(plan, [passed], target=None,
-                      figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", 600.0, "events/s", "grpc")])
+    report = conclude(
+        plan, [passed], target=None, figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", 600.0, "events/s", "grpc")]
+    )
     assert report.verdict == verdict
 
 
 def test_known_failures_take_patterns_and_unmatched_entries_are_reported(tmp_path: Path) -> None:
     known = tmp_path / "known.toml"
-    known.write_text('[[known_failure]]\nid = "SEMANTICS-Cancel*"\nreason = "tracked"\n\n'
-                     '[[known_failure]]\nid = "AUTH-NOSUCH-*"\nreason = "typo"\n')
-    report = run_suite(None, RunOptions(only=("SEMANTICS-CancelJobs",), faults=("no-cancelled-event",),
-                                        known_failures=str(known), report_dir=str(tmp_path / "r"),
-                                        call_timeout=3))
+    known.write_text(
+        '[[known_failure]]\nid = "SEMANTICS-Cancel*"\nreason = "tracked"\n\n'
+        '[[known_failure]]\nid = "AUTH-NOSUCH-*"\nreason = "typo"\n'
+    )
+    report = run_suite(
+        None,
+        RunOptions(
+            only=("SEMANTICS-CancelJobs",),
+            faults=("no-cancelled-event",),
+            known_failures=str(known),
+            report_dir=str(tmp_path / "r"),
+            call_timeout=3,
+        ),
+    )
     assert [r.outcome for r in report.results] == [Outcome.EXPECTED_FAILURE]
     assert report.unmatched_known_failures == ["AUTH-NOSUCH-*"]
     assert report.verdict == "pass" and exit_status(report) == 0
@@ -124,8 +155,13 @@ def test_cleanup_problems_are_in_the_report() -> None:
     permissions = {p: ["everyone"] for p in GLOBAL_PERMISSIONS if p != "delete_queue"}
     config = ServerConfig.from_dict({"auth": DEVELOPMENT_AUTH, "authorization": {"permissions": permissions}})
     with BackgroundServer(config) as server:
-        target = Target(name="no-delete", grpc=server.grpc_target, rest=server.rest_url, profile="current",
-                        anonymous_expect="allowed")
+        target = Target(
+            name="no-delete",
+            grpc=server.grpc_target,
+            rest=server.rest_url,
+            profile="current",
+            anonymous_expect="allowed",
+        )
         report = run_suite(target, RunOptions(only=("SEMANTICS-CancelJobs",), report_dir=None))
     assert len(report.cleanup_problems) == 1 and "PERMISSION_DENIED" in report.cleanup_problems[0]
 

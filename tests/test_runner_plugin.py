@@ -18,8 +18,14 @@ FAST = "SEMANTICS-QueueNotFound,SEMANTICS-CancelJobs,PARITY-GetQueue,SURFACE-Sub
 
 
 def pytest_run(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, "CI": "true"})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "CI": "true"},
+    )
 
 
 def test_every_option_is_prefixed() -> None:
@@ -46,7 +52,8 @@ def test_every_option_is_prefixed() -> None:
 def test_an_unrelated_session_sees_nothing_but_the_options(tmp_path: Path) -> None:
     """A project's own tests, with a conftest adding --profile (as pytest-profiling does), run unaffected."""
     (tmp_path / "conftest.py").write_text(
-        "def pytest_addoption(parser):\n    parser.addoption('--profile', action='store_true')\n")
+        "def pytest_addoption(parser):\n    parser.addoption('--profile', action='store_true')\n"
+    )
     (tmp_path / "test_mine.py").write_text("def test_one():\n    assert True\n")
     with_plugin = pytest_run("-q", "--fixtures", "--markers", cwd=tmp_path)
     without = pytest_run("-q", "-p", "no:conformance", "--fixtures", "--markers", cwd=tmp_path)
@@ -58,14 +65,15 @@ def test_an_unrelated_session_sees_nothing_but_the_options(tmp_path: Path) -> No
 
 
 def test_checks_are_items_named_by_id_with_category_markers(tmp_path: Path) -> None:
-    listed = pytest_run("--pyargs", "conformance", "--collect-only", "-q", "-m", "semantics", "-k", "Queue",
-                        cwd=tmp_path)
+    listed = pytest_run(
+        "--pyargs", "conformance", "--collect-only", "-q", "-m", "semantics", "-k", "Queue", cwd=tmp_path
+    )
     names = [line.rsplit("::", 1)[-1] for line in listed.stdout.splitlines() if "::" in line]
     assert names and all(n.startswith("SEMANTICS-") and "Queue" in n for n in names), listed.stdout
     assert "armada-conformance::SEMANTICS-QueueNotFound" in listed.stdout
     auth = pytest_run("--armada-only", "AUTH", "--collect-only", "-q", "-m", "auth", cwd=tmp_path)
     assert "AUTH-BASIC-BADPW-GRPC" in auth.stdout and "SEMANTICS-" not in auth.stdout
-    assert not (tmp_path / "reports").exists()   # collecting runs nothing and writes nothing
+    assert not (tmp_path / "reports").exists()  # collecting runs nothing and writes nothing
 
 
 def test_a_target_file_runs_the_suite_into_one_report(tmp_path: Path) -> None:
@@ -74,10 +82,13 @@ def test_a_target_file_runs_the_suite_into_one_report(tmp_path: Path) -> None:
 
     with BackgroundServer(ServerConfig()) as server:
         target = tmp_path / "t.toml"
-        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
-                          'profile = "current"\n[auth.anonymous]\nexpect = "allowed"\n')
-        done = pytest_run("--armada-target", str(target), "--armada-only", FAST, "--armada-report-dir", "r",
-                          cwd=tmp_path)
+        target.write_text(
+            f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
+            'profile = "current"\n[auth.anonymous]\nexpect = "allowed"\n'
+        )
+        done = pytest_run(
+            "--armada-target", str(target), "--armada-only", FAST, "--armada-report-dir", "r", cwd=tmp_path
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "armada conformance: PASS" in done.stdout
     [report] = [json.loads(p.read_text()) for p in (tmp_path / "r").glob("*/report.json")]
@@ -94,8 +105,19 @@ def test_a_configuration_error_is_a_usage_error(tmp_path: Path) -> None:
 def test_xdist_workers_merge_into_one_report(tmp_path: Path) -> None:
     known = tmp_path / "known.toml"
     known.write_text('[[known_failure]]\nid = "SEMANTICS-CancelJobs"\nreason = "the fault"\n')
-    done = pytest_run("-n", "2", "--armada-only", FAST, "--armada-fault", "no-cancelled-event",
-                      "--armada-known-failures", str(known), "--armada-report-dir", "r", cwd=tmp_path)
+    done = pytest_run(
+        "-n",
+        "2",
+        "--armada-only",
+        FAST,
+        "--armada-fault",
+        "no-cancelled-event",
+        "--armada-known-failures",
+        str(known),
+        "--armada-report-dir",
+        "r",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     reports = list((tmp_path / "r").glob("*/report.json"))
     assert len(reports) == 1

@@ -38,6 +38,7 @@ class RecordingServices:
         async def call(*args: Any) -> Any:
             self.calls.append(name)
             return await target(*args)
+
         return call
 
     def _stream(self, name: str, target: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
@@ -45,6 +46,7 @@ class RecordingServices:
             self.calls.append(name)
             async for item in target(*args):
                 yield item
+
         return call
 
 

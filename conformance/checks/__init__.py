@@ -56,7 +56,7 @@ class Check:
     transport: str = ""
     scheme: str = ""
     mutating: bool = False
-    profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})   # the eras judged (conformance.eras)
+    profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})  # the eras judged (conformance.eras)
     # Intrusive: may upset or take down a real server (e.g. armada-2026 panics on a Basic
     # value without a colon); run only when asked (--intrusive) or against the embedded server.
     intrusive: bool = False
@@ -82,10 +82,17 @@ def changes_state(method: str) -> bool:
     return not method.rpartition("/")[2].startswith(READ_ONLY_PREFIXES)
 
 
-def family(id_template: str, category: str, requirement: str, rows: Iterable[Mapping[str, Any]] = ({},),
-           *, severity: Severity = Severity.REQUIRED, mutating: bool | Callable[[Mapping[str, Any]], bool] = False,
-           intrusive: bool = False,
-           profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> Callable[..., Any]:
+def family(
+    id_template: str,
+    category: str,
+    requirement: str,
+    rows: Iterable[Mapping[str, Any]] = ({},),
+    *,
+    severity: Severity = Severity.REQUIRED,
+    mutating: bool | Callable[[Mapping[str, Any]], bool] = False,
+    intrusive: bool = False,
+    profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None,
+) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
 
     Row keys named ``method``, ``transport`` and ``scheme`` also fill the check's
@@ -97,13 +104,22 @@ def family(id_template: str, category: str, requirement: str, rows: Iterable[Map
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
         for row in rows:
-            _REGISTRY.append(Check(
-                id=id_template.format(**row), category=category, requirement=requirement.format(**row),
-                function=function, params=tuple(row.items()), severity=severity,
-                method=str(row.get("method", "")), transport=str(row.get("transport", "")),
-                scheme=str(row.get("scheme", "")), mutating=mutating(row) if callable(mutating) else mutating,
-                intrusive=intrusive,
-                profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"})))
+            _REGISTRY.append(
+                Check(
+                    id=id_template.format(**row),
+                    category=category,
+                    requirement=requirement.format(**row),
+                    function=function,
+                    params=tuple(row.items()),
+                    severity=severity,
+                    method=str(row.get("method", "")),
+                    transport=str(row.get("transport", "")),
+                    scheme=str(row.get("scheme", "")),
+                    mutating=mutating(row) if callable(mutating) else mutating,
+                    intrusive=intrusive,
+                    profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"}),
+                )
+            )
         return function
 
     return register
@@ -147,8 +163,10 @@ def select(checks: Iterable[Check], profile: str, only: Iterable[str] = (), flag
     if unknown:
         elsewhere = [w for w in unknown if any(_selects(w, c) for c in checks)]
         hint = f" ({', '.join(elsewhere)}: only in another profile)" if elsewhere else ""
-        raise SelectionError(f"{flag}: no check of profile {profile!r} matches {', '.join(unknown)}{hint} "
-                             f"(categories: {', '.join(CATEGORIES)}; IDs: armada-conformance list-checks)")
+        raise SelectionError(
+            f"{flag}: no check of profile {profile!r} matches {', '.join(unknown)}{hint} "
+            f"(categories: {', '.join(CATEGORIES)}; IDs: armada-conformance list-checks)"
+        )
     return [c for c in in_profile if not wanted or any(_selects(w, c) for w in wanted)]
 
 

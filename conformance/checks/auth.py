@@ -46,8 +46,9 @@ ANONYMOUS = "anonymous"
 # ---- who the target says the caller is ------------------------------------------------
 
 
-def expect_principal(ctx: RunContext, transport: str, header: Callable[[], str | None], principal: str,
-                     what: str) -> None:
+def expect_principal(
+    ctx: RunContext, transport: str, header: Callable[[], str | None], principal: str, what: str
+) -> None:
     """Submit as ``header`` into a queue granting only ``principal``; the job's owner must be it."""
     grant = [{"subjects": [{"kind": "User", "name": principal}], "verbs": ["submit", "watch"]}]
     queue, job_set = ctx.create_queue(permissions=grant), ctx.name("js")
@@ -55,22 +56,29 @@ def expect_principal(ctx: RunContext, transport: str, header: Callable[[], str |
     reply = send(ctx, transport, "Submit/SubmitJobs", request, header())
     if not reply.ok:
         hint = " (the target may know the caller by another name)" if reply.denied else ""
-        raise CheckFailed(f"{what} could not submit into a queue granting {principal!r} submit: {reply.status}{hint}",
-                          {**reply.evidence(), "queue": queue})
+        raise CheckFailed(
+            f"{what} could not submit into a queue granting {principal!r} submit: {reply.status}{hint}",
+            {**reply.evidence(), "queue": queue},
+        )
     ctx.created_job_sets.append((queue, job_set))
     items = reply.body.get("jobResponseItems") or [{}]
     job_id = items[0].get("jobId", "")
     owner = submitted_owner(ctx, queue, job_set, job_id, header)
     if owner is None:
-        raise CheckFailed(f"the submitted event of the job {what} submitted did not come back within "
-                          f"{ctx.target.timeout:g} s", {"transport": transport, "queue": queue, "job_id": job_id})
+        raise CheckFailed(
+            f"the submitted event of the job {what} submitted did not come back within {ctx.target.timeout:g} s",
+            {"transport": transport, "queue": queue, "job_id": job_id},
+        )
     if owner != principal:
-        raise CheckFailed(f"{what} was accepted as {owner!r}, expected principal {principal!r}",
-                          {"transport": transport, "queue": queue, "job_id": job_id, "owner": owner})
+        raise CheckFailed(
+            f"{what} was accepted as {owner!r}, expected principal {principal!r}",
+            {"transport": transport, "queue": queue, "job_id": job_id, "owner": owner},
+        )
 
 
-def submitted_owner(ctx: RunContext, queue: str, job_set: str, job_id: str,
-                    header: Callable[[], str | None]) -> str | None:
+def submitted_owner(
+    ctx: RunContext, queue: str, job_set: str, job_id: str, header: Callable[[], str | None]
+) -> str | None:
     """The ``owner`` in the job's submitted event, read (over gRPC) as the same caller.
 
     Read with watch=true and stopped at the event, so it neither waits for the end of
@@ -79,8 +87,12 @@ def submitted_owner(ctx: RunContext, queue: str, job_set: str, job_id: str,
     value = header()
     metadata = [] if value is None else [("authorization", value)]
     deadline = time.monotonic() + ctx.target.timeout
-    call = ctx.grpc.open_stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": True},
-                                metadata=metadata, timeout=ctx.target.timeout)
+    call = ctx.grpc.open_stream(
+        "api.Event/GetJobSetEvents",
+        {"queue": queue, "id": job_set, "watch": True},
+        metadata=metadata,
+        timeout=ctx.target.timeout,
+    )
     try:
         for message in call:
             _, kind, event = event_tuple(message)
@@ -91,8 +103,10 @@ def submitted_owner(ctx: RunContext, queue: str, job_set: str, job_id: str,
     except grpc.RpcError as exc:  # refused, or the deadline passed: no owner to show
         if exc.code() is grpc.StatusCode.DEADLINE_EXCEEDED:
             return None
-        raise CheckFailed(f"could not read the submitted event back: {exc.code().name} {exc.details()}",
-                          {"queue": queue, "job_id": job_id}) from None
+        raise CheckFailed(
+            f"could not read the submitted event back: {exc.code().name} {exc.details()}",
+            {"queue": queue, "job_id": job_id},
+        ) from None
     finally:
         call.cancel()
     return None
@@ -124,7 +138,7 @@ def wrong_oidc(ctx: RunContext, settings: SchemeSettings, identity: Identity, tr
     header, payload, signature = token.split(".")
     middle = len(signature) // 2
     swapped = "A" if signature[middle] != "A" else "B"
-    return f"Bearer {header}.{payload}.{signature[:middle]}{swapped}{signature[middle + 1:]}"
+    return f"Bearer {header}.{payload}.{signature[:middle]}{swapped}{signature[middle + 1 :]}"
 
 
 def wrong_kerberos(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
@@ -151,8 +165,10 @@ def expired_kerberos(settings: SchemeSettings, identity: Identity) -> str:
         return str(realm.expired_negotiate(identity.principal))
     token = settings.extras.get("expired_token")
     if not token:
-        raise NotConfigured("an expired Kerberos token comes from the suite's own realm or the target file "
-                            "([auth.kerberos] expired_token_env)")
+        raise NotConfigured(
+            "an expired Kerberos token comes from the suite's own realm or the target file "
+            "([auth.kerberos] expired_token_env)"
+        )
     return str(token)
 
 
@@ -160,8 +176,8 @@ def expired_kerberos(settings: SchemeSettings, identity: Identity) -> str:
 class SchemeCases:
     """How one scheme makes bad credentials, and the words its checks use."""
 
-    word: str                        # the Authorization scheme word
-    wrong_name: str                  # ID part of its wrong-credentials check
+    word: str  # the Authorization scheme word
+    wrong_name: str  # ID part of its wrong-credentials check
     wrong_what: str
     wrong: Callable[[RunContext, SchemeSettings, Identity, str], str]
     expired: Callable[[SchemeSettings, Identity], str] | None = None
@@ -169,11 +185,14 @@ class SchemeCases:
 
 SCHEMES: dict[str, SchemeCases] = {
     "basic": SchemeCases("Basic", "BADPW", "the right user name with a wrong password", wrong_basic),
-    "oidc": SchemeCases("Bearer", "BADSIG", "a genuine token with a tampered signature", wrong_oidc,
-                        expired_oidc),
-    "kerberos": SchemeCases("Negotiate", "BADTOKEN",
-                            "a genuine SPNEGO token for another service (or, outside the suite's realm, a replayed "
-                            "one)", wrong_kerberos, expired_kerberos),
+    "oidc": SchemeCases("Bearer", "BADSIG", "a genuine token with a tampered signature", wrong_oidc, expired_oidc),
+    "kerberos": SchemeCases(
+        "Negotiate",
+        "BADTOKEN",
+        "a genuine SPNEGO token for another service (or, outside the suite's realm, a replayed one)",
+        wrong_kerberos,
+        expired_kerberos,
+    ),
 }
 
 
@@ -207,8 +226,11 @@ def anonymous(ctx: RunContext, transport: str, required: bool = True) -> None:
         reply = probe(ctx, transport, None)
         exercised(reply)
         if not let_in(reply):
-            raise CheckFailed(f"a call without credentials answered {reply.status}, but anonymous access is "
-                              "expected (OK or NOT_FOUND for the read of an absent queue)", reply.evidence())
+            raise CheckFailed(
+                f"a call without credentials answered {reply.status}, but anonymous access is "
+                "expected (OK or NOT_FOUND for the read of an absent queue)",
+                reply.evidence(),
+            )
     else:
         expect_principal(ctx, transport, lambda: None, ANONYMOUS, "a call without credentials")
 
@@ -234,8 +256,10 @@ def malformed(ctx: RunContext, scheme: str, transport: str) -> None:
     if not sent:
         raise Skip(f"no malformed {word} value could be sent over {transport}: nothing was judged")
     if wrong_answers:
-        raise CheckFailed(f"{len(wrong_answers)} of {sent} malformed {word} values were not refused with "
-                          f"UNAUTHENTICATED / 401", {"transport": transport, "answers": wrong_answers})
+        raise CheckFailed(
+            f"{len(wrong_answers)} of {sent} malformed {word} values were not refused with UNAUTHENTICATED / 401",
+            {"transport": transport, "answers": wrong_answers},
+        )
 
 
 def expired(ctx: RunContext, scheme: str, transport: str) -> None:
@@ -258,8 +282,10 @@ def low_privilege(ctx: RunContext, scheme: str, transport: str) -> None:
     if reply.ok:
         ctx.created_queues.append(name)
     if not reply.denied:
-        raise CheckFailed(f"CreateQueue as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, "
-                          f"got {reply.status}", reply.evidence())
+        raise CheckFailed(
+            f"CreateQueue as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, got {reply.status}",
+            reply.evidence(),
+        )
     if "create_queue" not in reply.message.lower():
         raise CheckFailed("the refusal does not name the missing permission 'create_queue'", reply.evidence())
 
@@ -286,13 +312,16 @@ def mutual(ctx: RunContext, scheme: str, transport: str) -> None:
     answer = reply.headers.get("www-authenticate", "")
     scheme_word, _, token = answer.partition(" ")
     if scheme_word.lower() != "negotiate" or not token.strip():
-        raise CheckFailed("no mutual-auth reply token (WWW-Authenticate: Negotiate <token>) came back",
-                          {**reply.evidence(), "www-authenticate": answer[:60]})
+        raise CheckFailed(
+            "no mutual-auth reply token (WWW-Authenticate: Negotiate <token>) came back",
+            {**reply.evidence(), "www-authenticate": answer[:60]},
+        )
     try:
         verify(answer)
     except Exception as exc:  # GSSError, bad base64: the reply is not the service's
-        raise CheckFailed(f"the reply token does not complete mutual authentication: {str(exc).splitlines()[0]}",
-                          reply.evidence()) from None
+        raise CheckFailed(
+            f"the reply token does not complete mutual authentication: {str(exc).splitlines()[0]}", reply.evidence()
+        ) from None
 
 
 def negotiate_attempt(settings: SchemeSettings, identity: Identity) -> tuple[str, Callable[[str], None]]:
@@ -323,8 +352,10 @@ def challenge(ctx: RunContext, scheme: str, transport: str) -> None:
     expect_refused(reply, "a garbage Negotiate token")
     offered = reply.headers.get("www-authenticate", "")
     if not any(part.strip().lower().startswith("negotiate") for part in offered.split(",")):
-        raise CheckFailed("the refusal carries no WWW-Authenticate: Negotiate challenge",
-                          {**reply.evidence(), "www-authenticate": offered[:120]})
+        raise CheckFailed(
+            "the refusal carries no WWW-Authenticate: Negotiate challenge",
+            {**reply.evidence(), "www-authenticate": offered[:120]},
+        )
 
 
 # ---- the table ------------------------------------------------------------------------
@@ -332,7 +363,7 @@ def challenge(ctx: RunContext, scheme: str, transport: str) -> None:
 
 @dataclass(frozen=True)
 class Case:
-    name: str                        # ID part; "{wrong}" is the scheme's own name for it
+    name: str  # ID part; "{wrong}" is the scheme's own name for it
     requirement: str
     check: Callable[[RunContext, str, str], None]
     schemes: tuple[str, ...] = ("basic", "oidc", "kerberos")
@@ -340,30 +371,75 @@ class Case:
 
 
 CASES: tuple[Case, ...] = (
-    Case("VALID", "valid {scheme} credentials are accepted over {transport} as the right principal (the owner of "
-         "a job they submit into a queue granting that principal submit and watch)", valid, mutating=True),
+    Case(
+        "VALID",
+        "valid {scheme} credentials are accepted over {transport} as the right principal (the owner of "
+        "a job they submit into a queue granting that principal submit and watch)",
+        valid,
+        mutating=True,
+    ),
     Case("{wrong}", "{wrong_what} is refused over {transport} with UNAUTHENTICATED / 401", wrong),
-    Case("MISSING", "with {scheme} configured, a call over {transport} without Authorization is refused with "
-         "UNAUTHENTICATED / 401, or accepted as 'anonymous' when the target allows anonymous access", missing),
-    Case("MALFORMED", "malformed {word} Authorization values are refused over {transport} with UNAUTHENTICATED / "
-         "401, never a 5xx", malformed),
-    Case("EXPIRED", "expired {scheme} credentials are refused over {transport} with UNAUTHENTICATED / 401",
-         expired, schemes=("oidc", "kerberos")),
-    Case("LOWPRIV", "CreateQueue over {transport} by the low-privilege {scheme} identity is refused with "
-         "PERMISSION_DENIED / 403 naming the missing permission create_queue", low_privilege, mutating=True),
-    Case("REPLAY", "a replayed SPNEGO token is refused over {transport} with UNAUTHENTICATED / 401", replay,
-         schemes=("kerberos",)),
-    Case("MUTUAL", "when promised, the mutual-auth reply token (WWW-Authenticate: Negotiate <token>; gRPC "
-         "metadata www-authenticate) comes back over {transport} and verifies", mutual, schemes=("kerberos",)),
-    Case("CHALLENGE", "a refused Negotiate token is answered over {transport} with UNAUTHENTICATED / 401 and a "
-         "WWW-Authenticate: Negotiate challenge", challenge, schemes=("kerberos",)),
+    Case(
+        "MISSING",
+        "with {scheme} configured, a call over {transport} without Authorization is refused with "
+        "UNAUTHENTICATED / 401, or accepted as 'anonymous' when the target allows anonymous access",
+        missing,
+    ),
+    Case(
+        "MALFORMED",
+        "malformed {word} Authorization values are refused over {transport} with UNAUTHENTICATED / 401, never a 5xx",
+        malformed,
+    ),
+    Case(
+        "EXPIRED",
+        "expired {scheme} credentials are refused over {transport} with UNAUTHENTICATED / 401",
+        expired,
+        schemes=("oidc", "kerberos"),
+    ),
+    Case(
+        "LOWPRIV",
+        "CreateQueue over {transport} by the low-privilege {scheme} identity is refused with "
+        "PERMISSION_DENIED / 403 naming the missing permission create_queue",
+        low_privilege,
+        mutating=True,
+    ),
+    Case(
+        "REPLAY",
+        "a replayed SPNEGO token is refused over {transport} with UNAUTHENTICATED / 401",
+        replay,
+        schemes=("kerberos",),
+    ),
+    Case(
+        "MUTUAL",
+        "when promised, the mutual-auth reply token (WWW-Authenticate: Negotiate <token>; gRPC "
+        "metadata www-authenticate) comes back over {transport} and verifies",
+        mutual,
+        schemes=("kerberos",),
+    ),
+    Case(
+        "CHALLENGE",
+        "a refused Negotiate token is answered over {transport} with UNAUTHENTICATED / 401 and a "
+        "WWW-Authenticate: Negotiate challenge",
+        challenge,
+        schemes=("kerberos",),
+    ),
 )
 
 
 def _rows(schemes: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"scheme": scheme, "S": scheme.upper(), "transport": transport, "T": t, "word": SCHEMES[scheme].word,
-             "wrong": SCHEMES[scheme].wrong_name, "wrong_what": SCHEMES[scheme].wrong_what}
-            for scheme in schemes for transport, t in TRANSPORTS]
+    return [
+        {
+            "scheme": scheme,
+            "S": scheme.upper(),
+            "transport": transport,
+            "T": t,
+            "word": SCHEMES[scheme].word,
+            "wrong": SCHEMES[scheme].wrong_name,
+            "wrong_what": SCHEMES[scheme].wrong_what,
+        }
+        for scheme in schemes
+        for transport, t in TRANSPORTS
+    ]
 
 
 def _register(case: Case) -> None:
@@ -380,8 +456,12 @@ for _case in CASES:
     _register(_case)
 
 
-@family("AUTH-ANONYMOUS-{T}", "AUTH", "a call over {transport} without Authorization is accepted as 'anonymous' "
-        "or refused with UNAUTHENTICATED / 401, exactly as the target file's [auth.anonymous] expect says",
-        [{"scheme": ANONYMOUS, "transport": transport, "T": t} for transport, t in TRANSPORTS])
+@family(
+    "AUTH-ANONYMOUS-{T}",
+    "AUTH",
+    "a call over {transport} without Authorization is accepted as 'anonymous' "
+    "or refused with UNAUTHENTICATED / 401, exactly as the target file's [auth.anonymous] expect says",
+    [{"scheme": ANONYMOUS, "transport": transport, "T": t} for transport, t in TRANSPORTS],
+)
 def anonymous_as_promised(ctx: RunContext, scheme: str, transport: str, T: str) -> None:
     anonymous(ctx, transport)

@@ -31,7 +31,7 @@ from conformance.context import RunContext
 from conformance.credentials import forgery
 from conformance.target import Identity, SchemeSettings
 
-NOT_YET_SECONDS = 3600   # well beyond go-oidc's 5 minutes of nbf skew
+NOT_YET_SECONDS = 3600  # well beyond go-oidc's 5 minutes of nbf skew
 
 
 def _genuine(identity: Identity) -> str:
@@ -41,8 +41,10 @@ def _genuine(identity: Identity) -> str:
 def _signer(settings: SchemeSettings) -> Any:
     provider = settings.extras.get("provider")
     if provider is None:
-        raise NotConfigured("needs a token the issuer signs with a chosen claim: only with the suite's own "
-                            "provider or a test issuer ([auth.oidc] test_issuer = true)")
+        raise NotConfigured(
+            "needs a token the issuer signs with a chosen claim: only with the suite's own "
+            "provider or a test issuer ([auth.oidc] test_issuer = true)"
+        )
     return provider
 
 
@@ -53,8 +55,9 @@ def _signed(settings: SchemeSettings, identity: Identity, **claims: Any) -> str:
 def _wrong_audience(settings: SchemeSettings, identity: Identity) -> str:
     client_id = settings.extras.get("client_id")
     if not client_id:
-        raise NotConfigured("the target file names no client_id its server checks the audience against "
-                            "([auth.oidc] client_id)")
+        raise NotConfigured(
+            "the target file names no client_id its server checks the audience against ([auth.oidc] client_id)"
+        )
     provider = _signer(settings)
     return str(provider.id_token(identity.principal, list(identity.groups), client_id=f"not-{client_id}"))
 
@@ -77,19 +80,33 @@ class Forgery:
 
 
 FORGERIES = (
-    Forgery("ALGNONE", "a token with alg none and no signature, carrying the genuine token's claims",
-            _made(forgery.alg_none)),
-    Forgery("KEYCONFUSION", "a token signed HS256 with the issuer's public key (PEM) as the HMAC secret",
-            _made(forgery.key_confusion)),
+    Forgery(
+        "ALGNONE",
+        "a token with alg none and no signature, carrying the genuine token's claims",
+        _made(forgery.alg_none),
+    ),
+    Forgery(
+        "KEYCONFUSION",
+        "a token signed HS256 with the issuer's public key (PEM) as the HMAC secret",
+        _made(forgery.key_confusion),
+    ),
     Forgery("FOREIGNKEY", "a token signed by another key under the issuer key's kid", _made(forgery.foreign_key)),
-    Forgery("WRONGISS", "a token the issuer's key signed with another iss",
-            lambda settings, identity: _signed(settings, identity, iss="https://issuer.invalid")),
-    Forgery("WRONGAUD", "a token the issuer signed for an audience other than the target's client_id",
-            _wrong_audience),
-    Forgery("NOTYET", f"a token the issuer signed with nbf {NOT_YET_SECONDS} s ahead",
-            lambda settings, identity: _signed(settings, identity, nbf=_now() + NOT_YET_SECONDS)),
-    Forgery("NOEXP", "a token the issuer signed without an expiry (exp null)",
-            lambda settings, identity: _signed(settings, identity, exp=None)),
+    Forgery(
+        "WRONGISS",
+        "a token the issuer's key signed with another iss",
+        lambda settings, identity: _signed(settings, identity, iss="https://issuer.invalid"),
+    ),
+    Forgery("WRONGAUD", "a token the issuer signed for an audience other than the target's client_id", _wrong_audience),
+    Forgery(
+        "NOTYET",
+        f"a token the issuer signed with nbf {NOT_YET_SECONDS} s ahead",
+        lambda settings, identity: _signed(settings, identity, nbf=_now() + NOT_YET_SECONDS),
+    ),
+    Forgery(
+        "NOEXP",
+        "a token the issuer signed without an expiry (exp null)",
+        lambda settings, identity: _signed(settings, identity, exp=None),
+    ),
 )
 
 
@@ -106,8 +123,12 @@ def _register(case: Forgery) -> None:
 
     run.__doc__ = f"{case.what[0].upper()}{case.what[1:]} is refused."
     rows = [{"scheme": "oidc", "transport": transport, "T": t} for transport, t in TRANSPORTS]
-    family(f"AUTH-OIDC-{case.name}-{{T}}", "AUTH",
-           f"{case.what} is refused over {{transport}} with UNAUTHENTICATED / 401", rows)(run)
+    family(
+        f"AUTH-OIDC-{case.name}-{{T}}",
+        "AUTH",
+        f"{case.what} is refused over {{transport}} with UNAUTHENTICATED / 401",
+        rows,
+    )(run)
 
 
 for _forgery in FORGERIES:

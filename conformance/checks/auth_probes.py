@@ -26,10 +26,12 @@ from conformance.context import RunContext
 from conformance.eras import era
 from conformance.transport.rest_client import plan
 
-OVERSIZE_BYTES = 24 * 1024   # past common 8-16 KiB header limits, far below Go's 1 MB default
+OVERSIZE_BYTES = 24 * 1024  # past common 8-16 KiB header limits, far below Go's 1 MB default
 # Refusals of an oversize header that are not crashes, per transport.
-OVERSIZE_REFUSALS = {"grpc": {"UNAUTHENTICATED", "RESOURCE_EXHAUSTED", "INVALID_ARGUMENT"},
-                     "rest": {"HTTP 401", "HTTP 400", "HTTP 413", "HTTP 431"}}
+OVERSIZE_REFUSALS = {
+    "grpc": {"UNAUTHENTICATED", "RESOURCE_EXHAUSTED", "INVALID_ARGUMENT"},
+    "rest": {"HTTP 401", "HTTP 400", "HTTP 413", "HTTP 431"},
+}
 
 
 # Answers that mean no server answered at all (any other status, even INTERNAL, is an answer).
@@ -41,19 +43,28 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
     name, method = ctx.name("absent"), f"api.{era(ctx.target.profile).auth_probe}"
     if transport == "grpc":
         result = ctx.grpc.call(method, {"name": name}, metadata=[("authorization", value) for value in values])
-        return Reply("grpc", result.code, result.ok, result.code == "UNAUTHENTICATED",
-                     result.code == "PERMISSION_DENIED", result.details, dict(result.headers))
+        return Reply(
+            "grpc",
+            result.code,
+            result.ok,
+            result.code == "UNAUTHENTICATED",
+            result.code == "PERMISSION_DENIED",
+            result.details,
+            dict(result.headers),
+        )
     rest = ctx.require_rest()
     where = plan(method, {"name": name})
     headers = urllib3.HTTPHeaderDict()
     for value in values:
         headers.add("Authorization", value)  # separate header lines, which requests would merge
     verify = rest.session.verify
-    pool = urllib3.PoolManager(cert_reqs=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE,
-                               ca_certs=verify if isinstance(verify, str) else None)
+    pool = urllib3.PoolManager(
+        cert_reqs=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE, ca_certs=verify if isinstance(verify, str) else None
+    )
     try:
-        answer = pool.request(where.verb, rest.base_url + where.url, headers=headers, timeout=ctx.target.timeout,
-                              retries=False)
+        answer = pool.request(
+            where.verb, rest.base_url + where.url, headers=headers, timeout=ctx.target.timeout, retries=False
+        )
     finally:
         pool.clear()
     text = answer.data.decode("utf-8", "replace")
@@ -63,17 +74,30 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
         body = None
     body = body if isinstance(body, dict) else {}
     message = str(body.get("message") or body.get("error") or text[:300])
-    return Reply("rest", f"HTTP {answer.status}", answer.status == 200, answer.status == 401, answer.status == 403,
-                 message, {k.lower(): v for k, v in answer.headers.items()}, body)
+    return Reply(
+        "rest",
+        f"HTTP {answer.status}",
+        answer.status == 200,
+        answer.status == 401,
+        answer.status == 403,
+        message,
+        {k.lower(): v for k, v in answer.headers.items()},
+        body,
+    )
 
 
 def _rows() -> list[dict[str, str]]:
     return [{"transport": transport, "T": t} for transport, t in TRANSPORTS]
 
 
-@family("AUTH-MULTIPLE-{T}", "AUTH", "a call over {transport} carrying a wrong credential and then a valid one "
-        "(gRPC: two authorization metadata values; REST: two Authorization headers) is refused with "
-        "UNAUTHENTICATED / 401: a later value never admits the caller", _rows())
+@family(
+    "AUTH-MULTIPLE-{T}",
+    "AUTH",
+    "a call over {transport} carrying a wrong credential and then a valid one "
+    "(gRPC: two authorization metadata values; REST: two Authorization headers) is refused with "
+    "UNAUTHENTICATED / 401: a later value never admits the caller",
+    _rows(),
+)
 def several_credentials(ctx: RunContext, transport: str, T: str) -> None:
     identity = ctx.target.identity()
     if identity is None:
@@ -82,10 +106,12 @@ def several_credentials(ctx: RunContext, transport: str, T: str) -> None:
     wrong = SCHEMES[identity.scheme].wrong(ctx, settings, identity, transport)
     alone = probe(ctx, transport, identity.header())
     if alone.unauthenticated:
-        raise CheckFailed("the valid credentials alone were refused, so several values cannot be judged",
-                          alone.evidence())
-    expect_refused(probe_values(ctx, transport, [wrong, identity.header() or ""]),
-                   "a wrong credential followed by a valid one")
+        raise CheckFailed(
+            "the valid credentials alone were refused, so several values cannot be judged", alone.evidence()
+        )
+    expect_refused(
+        probe_values(ctx, transport, [wrong, identity.header() or ""]), "a wrong credential followed by a valid one"
+    )
 
 
 def _survives(ctx: RunContext, transport: str, value: str, allowed: set[str], what: str) -> None:
@@ -93,16 +119,25 @@ def _survives(ctx: RunContext, transport: str, value: str, allowed: set[str], wh
     reply = probe(ctx, transport, value)
     if reply.status not in allowed:
         crashed = reply.status.startswith(("HTTP 5", "INTERNAL", "UNKNOWN", "UNAVAILABLE"))
-        raise CheckFailed(f"{what}: expected {' or '.join(sorted(allowed))}, got {reply.status}"
-                          f"{' (a server error)' if crashed else ''}", reply.evidence())
+        raise CheckFailed(
+            f"{what}: expected {' or '.join(sorted(allowed))}, got {reply.status}"
+            f"{' (a server error)' if crashed else ''}",
+            reply.evidence(),
+        )
     after = probe(ctx, transport, None)
     if after.status in GONE:
         raise CheckFailed(f"after {what}, the server no longer answers: {after.status}", after.evidence())
 
 
-@family("AUTH-BASIC-NOCOLON-{T}", "AUTH", "a Basic value whose payload has no colon is refused over {transport} "
-        "with UNAUTHENTICATED / 401, not a crash, and the server keeps answering (intrusive: armada-2026 "
-        "panics here)", [{"scheme": "basic", **row} for row in _rows()], intrusive=True)
+@family(
+    "AUTH-BASIC-NOCOLON-{T}",
+    "AUTH",
+    "a Basic value whose payload has no colon is refused over {transport} "
+    "with UNAUTHENTICATED / 401, not a crash, and the server keeps answering (intrusive: armada-2026 "
+    "panics here)",
+    [{"scheme": "basic", **row} for row in _rows()],
+    intrusive=True,
+)
 def basic_without_colon(ctx: RunContext, scheme: str, transport: str, T: str) -> None:
     configured(ctx, "basic")
     value = "Basic " + base64.b64encode(b"conformance-user-without-colon").decode()
@@ -110,9 +145,15 @@ def basic_without_colon(ctx: RunContext, scheme: str, transport: str, T: str) ->
     _survives(ctx, transport, value, allowed, "a Basic value without a colon")
 
 
-@family("AUTH-OVERSIZE-{T}", "AUTH", f"an Authorization value of {OVERSIZE_BYTES // 1024} KiB is refused over "
-        "{transport} (401 / UNAUTHENTICATED, or the transport's header-size refusal), not a crash, and the server "
-        "keeps answering (intrusive)", _rows(), intrusive=True)
+@family(
+    "AUTH-OVERSIZE-{T}",
+    "AUTH",
+    f"an Authorization value of {OVERSIZE_BYTES // 1024} KiB is refused over "
+    "{transport} (401 / UNAUTHENTICATED, or the transport's header-size refusal), not a crash, and the server "
+    "keeps answering (intrusive)",
+    _rows(),
+    intrusive=True,
+)
 def oversize_authorization(ctx: RunContext, transport: str, T: str) -> None:
     value = "Basic " + "A" * OVERSIZE_BYTES
     _survives(ctx, transport, value, OVERSIZE_REFUSALS[transport], "an oversize Authorization value")

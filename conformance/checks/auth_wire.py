@@ -22,13 +22,13 @@ class Reply:
     """One call's outcome, the same shape for both transports."""
 
     transport: str
-    status: str                      # gRPC code name, or "HTTP <n>"
+    status: str  # gRPC code name, or "HTTP <n>"
     ok: bool
-    unauthenticated: bool            # UNAUTHENTICATED / 401
-    denied: bool                     # PERMISSION_DENIED / 403
+    unauthenticated: bool  # UNAUTHENTICATED / 401
+    denied: bool  # PERMISSION_DENIED / 403
     message: str
-    headers: dict[str, str]          # lower-cased names
-    body: dict[str, Any] = field(default_factory=dict)   # the response in proto JSON form
+    headers: dict[str, str]  # lower-cased names
+    body: dict[str, Any] = field(default_factory=dict)  # the response in proto JSON form
 
     def evidence(self) -> dict[str, Any]:
         return {"transport": self.transport, "status": self.status, "message": self.message[:300]}
@@ -38,15 +38,21 @@ class Unsendable(Exception):
     """The client library refuses to send this header value at all (e.g. control characters)."""
 
 
-def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any],
-         authorization: str | None) -> Reply:
+def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any], authorization: str | None) -> Reply:
     """A unary call with exactly ``authorization`` (None: no header), over ``transport``."""
     if transport == "grpc":
         metadata = [] if authorization is None else [("authorization", authorization)]
         result = ctx.grpc.call(f"api.{method}", request, metadata=metadata)
-        return Reply("grpc", result.code, result.ok, result.code == "UNAUTHENTICATED",
-                     result.code == "PERMISSION_DENIED", result.details, dict(result.headers),
-                     to_dict(result.response) if result.ok else {})
+        return Reply(
+            "grpc",
+            result.code,
+            result.ok,
+            result.code == "UNAUTHENTICATED",
+            result.code == "PERMISSION_DENIED",
+            result.details,
+            dict(result.headers),
+            to_dict(result.response) if result.ok else {},
+        )
     rest = ctx.require_rest()
     headers = {} if authorization is None else {"Authorization": authorization}
     try:
@@ -55,13 +61,21 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
         raise Unsendable(str(exc)) from None
     body = answer.body if isinstance(answer.body, dict) else {}
     message = str(body.get("message") or body.get("error") or answer.text[:300])
-    return Reply("rest", f"HTTP {answer.status}", answer.status == 200, answer.status == 401, answer.status == 403,
-                 message, {k.lower(): v for k, v in answer.headers.items()}, body)
+    return Reply(
+        "rest",
+        f"HTTP {answer.status}",
+        answer.status == 200,
+        answer.status == 401,
+        answer.status == 403,
+        message,
+        {k.lower(): v for k, v in answer.headers.items()},
+        body,
+    )
 
 
 def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
     """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
-    method = era(ctx.target.profile).auth_probe   # one the era has: else UNIMPLEMENTED before authentication
+    method = era(ctx.target.profile).auth_probe  # one the era has: else UNIMPLEMENTED before authentication
     return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
 
 
@@ -74,8 +88,10 @@ def exercised(reply: Reply) -> None:
     """
     no_route = reply.status == "HTTP 404" and not isinstance(reply.body.get("code"), int)
     if reply.status in ("UNIMPLEMENTED", "HTTP 501") or no_route:
-        raise NotOffered(f"the probe answered {reply.status} over {reply.transport}: it never reached "
-                         "authentication, so the credentials could not be judged")
+        raise NotOffered(
+            f"the probe answered {reply.status} over {reply.transport}: it never reached "
+            "authentication, so the credentials could not be judged"
+        )
 
 
 def let_in(reply: Reply) -> bool:
@@ -94,5 +110,4 @@ def expect_refused(reply: Reply, what: str) -> None:
         crashed = reply.status.startswith(("HTTP 5", "INTERNAL", "UNKNOWN"))
         let_in = reply.status in ("OK", "NOT_FOUND", "HTTP 200", "HTTP 404")
         verdict = "a server error" if crashed else "let in" if let_in else "refused with another status"
-        raise CheckFailed(f"{what}: expected UNAUTHENTICATED / 401, got {reply.status} ({verdict})",
-                          reply.evidence())
+        raise CheckFailed(f"{what}: expected UNAUTHENTICATED / 401, got {reply.status} ({verdict})", reply.evidence())

@@ -23,15 +23,40 @@ from conformance.context import RunContext, kinds_of
 from conformance.eras import profiles_of
 
 # Event kind -> the job state it puts the job in (submitted: Armada reports SUBMITTED or QUEUED).
-STATE_OF = {"submitted": "SUBMITTED", "queued": "QUEUED", "leased": "LEASED", "pending": "PENDING",
-            "running": "RUNNING", "succeeded": "SUCCEEDED", "failed": "FAILED", "cancelled": "CANCELLED",
-            "preempted": "PREEMPTED", "rejected": "REJECTED"}
-RANK = {"SUBMITTED": 0, "QUEUED": 1, "LEASED": 2, "PENDING": 3, "RUNNING": 4, "SUCCEEDED": 5, "FAILED": 5,
-        "CANCELLED": 5, "PREEMPTED": 5, "REJECTED": 5}
+STATE_OF = {
+    "submitted": "SUBMITTED",
+    "queued": "QUEUED",
+    "leased": "LEASED",
+    "pending": "PENDING",
+    "running": "RUNNING",
+    "succeeded": "SUCCEEDED",
+    "failed": "FAILED",
+    "cancelled": "CANCELLED",
+    "preempted": "PREEMPTED",
+    "rejected": "REJECTED",
+}
+RANK = {
+    "SUBMITTED": 0,
+    "QUEUED": 1,
+    "LEASED": 2,
+    "PENDING": 3,
+    "RUNNING": 4,
+    "SUCCEEDED": 5,
+    "FAILED": 5,
+    "CANCELLED": 5,
+    "PREEMPTED": 5,
+    "REJECTED": 5,
+}
 # Event kind -> the state it puts the job's open run in.
-RUN_STATE_OF = {"leased": "RUN_STATE_LEASED", "pending": "RUN_STATE_PENDING", "running": "RUN_STATE_RUNNING",
-                "succeeded": "RUN_STATE_SUCCEEDED", "failed": "RUN_STATE_FAILED",
-                "cancelled": "RUN_STATE_CANCELLED", "preempted": "RUN_STATE_PREEMPTED"}
+RUN_STATE_OF = {
+    "leased": "RUN_STATE_LEASED",
+    "pending": "RUN_STATE_PENDING",
+    "running": "RUN_STATE_RUNNING",
+    "succeeded": "RUN_STATE_SUCCEEDED",
+    "failed": "RUN_STATE_FAILED",
+    "cancelled": "RUN_STATE_CANCELLED",
+    "preempted": "RUN_STATE_PREEMPTED",
+}
 ENDED = frozenset({"succeeded", "failed", "cancelled", "preempted", "rejected"})
 POLL_S = 0.2
 JOBS = "Jobs/GetJobStatus"
@@ -84,10 +109,14 @@ def kinds_until(ctx: RunContext, queue: str, job_set: str, job_id: str, wanted: 
     return until(ctx, lambda: kinds_of(ctx.events(queue, job_set), job_id), lambda kinds: bool(wanted & set(kinds)))
 
 
-@family("SEMANTICS-JobStatusFollowsEvents", "SEMANTICS",
-        "GetJobStatus of a job moves through the states its events show, in life order, and ends in the state "
-        "of its last event (a job that ran: SUCCEEDED; a queued job cancelled: QUEUED then CANCELLED)",
-        mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-JobStatusFollowsEvents",
+    "SEMANTICS",
+    "GetJobStatus of a job moves through the states its events show, in life order, and ends in the state "
+    "of its last event (a job that ran: SUCCEEDED; a queued job cancelled: QUEUED then CANCELLED)",
+    mutating=True,
+    profiles=_profiles,
+)
 def status_follows_events(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
     queue, job_set = ctx.create_queue(), ctx.name("js")
@@ -102,8 +131,9 @@ def status_follows_events(ctx: RunContext) -> None:
         return now
 
     until(ctx, observe, lambda now: now.get(ran) in ("SUCCEEDED", "FAILED") and now.get(held) == "QUEUED")
-    cancelled = ctx.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [held],
-                                               "reason": "conformance"})
+    cancelled = ctx.call(
+        "Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [held], "reason": "conformance"}
+    )
     if not cancelled.ok:
         raise CheckFailed(f"CancelJobs of the queued job answered {cancelled.code}", {"details": cancelled.details})
     until(ctx, observe, lambda now: now.get(held) == "CANCELLED")
@@ -114,34 +144,41 @@ def status_follows_events(ctx: RunContext) -> None:
 
 def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
     evidence = {"job_id": job_id, "statuses": observed, "events": kinds}
-    while observed[:1] == ["UNKNOWN"]:   # the query API may not have ingested a brand-new job yet
+    while observed[:1] == ["UNKNOWN"]:  # the query API may not have ingested a brand-new job yet
         observed = observed[1:]
     shown = {STATE_OF[k] for k in kinds if k in STATE_OF}
     strangers = [s for s in observed if s not in shown and not (s == "QUEUED" and "submitted" in kinds)]
     if strangers:
-        raise CheckFailed(f"GetJobStatus reported {strangers} for a job whose events never show that state",
-                          evidence)
+        raise CheckFailed(f"GetJobStatus reported {strangers} for a job whose events never show that state", evidence)
     if [RANK.get(s, 9) for s in observed] != sorted(RANK.get(s, 9) for s in observed):
         raise CheckFailed(f"GetJobStatus went back in the job's life: {observed}", evidence)
     last = next((STATE_OF[k] for k in reversed(kinds) if k in STATE_OF), None)
     if not observed or observed[-1] != last:
-        raise CheckFailed(f"GetJobStatus ends at {observed[-1] if observed else None}; the job's last event says "
-                          f"{last}", evidence)
+        raise CheckFailed(
+            f"GetJobStatus ends at {observed[-1] if observed else None}; the job's last event says {last}", evidence
+        )
 
 
-@family("SEMANTICS-JobStatusUnknownId", "SEMANTICS",
-        "GetJobStatus of a job id the server never issued answers OK, mapping that id to UNKNOWN", profiles=_profiles)
+@family(
+    "SEMANTICS-JobStatusUnknownId",
+    "SEMANTICS",
+    "GetJobStatus of a job id the server never issued answers OK, mapping that id to UNKNOWN",
+    profiles=_profiles,
+)
 def status_unknown_id(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
     absent = ctx.name("absent-job")
     result = ctx.call(JOBS, {"jobIds": [absent]})
     if not result.ok:
-        raise CheckFailed(f"GetJobStatus of an unknown id answered {result.code}; expected OK with UNKNOWN",
-                          {"job_id": absent, "details": result.details})
+        raise CheckFailed(
+            f"GetJobStatus of an unknown id answered {result.code}; expected OK with UNKNOWN",
+            {"job_id": absent, "details": result.details},
+        )
     got = statuses(ctx, absent)
     if got != {absent: "UNKNOWN"}:
-        raise CheckFailed(f"GetJobStatus of an unknown id answered {got}; expected {{{absent!r}: 'UNKNOWN'}}",
-                          {"job_id": absent})
+        raise CheckFailed(
+            f"GetJobStatus of an unknown id answered {got}; expected {{{absent!r}: 'UNKNOWN'}}", {"job_id": absent}
+        )
 
 
 def _details_problem(ctx: RunContext, queue: str, job_set: str, job_id: str, kinds: list[str]) -> str:
@@ -167,7 +204,7 @@ def _details_problem(ctx: RunContext, queue: str, job_set: str, job_id: str, kin
     latest = next((r for r in found.job_runs if r.run_id == found.latest_run_id), None)
     if latest is None:
         return f"latestRunId {found.latest_run_id!r} is none of its runs {run_ids}"
-    since_lease = kinds[len(kinds) - 1 - kinds[::-1].index("leased"):]
+    since_lease = kinds[len(kinds) - 1 - kinds[::-1].index("leased") :]
     expected = next(RUN_STATE_OF[k] for k in reversed(since_lease) if k in RUN_STATE_OF)
     run_state = _name("api.JobRunState", latest.state)
     if run_state != expected:
@@ -187,15 +224,22 @@ def _run_problem(ctx: RunContext, run: Any, state: str) -> str:
     if found is None:
         return f"GetJobRunDetails left out run {run.run_id!r}"
     if found.job_id != run.job_id or _name("api.JobRunState", found.state) != state:
-        return (f"GetJobRunDetails says run {run.run_id!r} is {_name('api.JobRunState', found.state)} of job "
-                f"{found.job_id!r}; GetJobDetails says {state} of {run.job_id!r}")
+        return (
+            f"GetJobRunDetails says run {run.run_id!r} is {_name('api.JobRunState', found.state)} of job "
+            f"{found.job_id!r}; GetJobDetails says {state} of {run.job_id!r}"
+        )
     return ""
 
 
-@family("SEMANTICS-JobDetailsAgree", "SEMANTICS",
-        "GetJobDetails and GetJobRunDetails agree with a job's events: queue and job set, the job's state, one "
-        "run per lease, the latest run's id and state (a job that ran: succeeded; a running job cancelled: "
-        "cancelled)", mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-JobDetailsAgree",
+    "SEMANTICS",
+    "GetJobDetails and GetJobRunDetails agree with a job's events: queue and job set, the job's state, one "
+    "run per lease, the latest run's id and state (a job that ran: succeeded; a running job cancelled: "
+    "cancelled)",
+    mutating=True,
+    profiles=_profiles,
+)
 def details_agree(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobDetails")
     queue, job_set = ctx.create_queue(), ctx.name("js")
@@ -206,21 +250,28 @@ def details_agree(ctx: RunContext) -> None:
         kinds = kinds_until(ctx, queue, job_set, job_id, ENDED)
         problem = until(ctx, functools.partial(_details_problem, ctx, queue, job_set, job_id, kinds), _empty)
         if problem:
-            raise CheckFailed(f"the details of job {job_id} disagree with its events: {problem}",
-                              {"job_id": job_id, "events": kinds})
+            raise CheckFailed(
+                f"the details of job {job_id} disagree with its events: {problem}", {"job_id": job_id, "events": kinds}
+            )
 
 
-@family("SEMANTICS-JobErrors", "SEMANTICS",
-        "GetJobErrors reports the error of a job that failed (its container ran `false`) and leaves unknown ids "
-        "out", mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-JobErrors",
+    "SEMANTICS",
+    "GetJobErrors reports the error of a job that failed (its container ran `false`) and leaves unknown ids out",
+    mutating=True,
+    profiles=_profiles,
+)
 def job_errors(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobErrors")
     queue, job_set = ctx.create_queue(), ctx.name("js")
     [failing] = submit(ctx, queue, job_set, job(["false"]))
     kinds = kinds_until(ctx, queue, job_set, failing, ENDED)
     if "failed" not in kinds:
-        raise CheckFailed(f"a job whose container runs `false` did not fail within {ctx.target.timeout:g} s",
-                          {"job_id": failing, "events": kinds})
+        raise CheckFailed(
+            f"a job whose container runs `false` did not fail within {ctx.target.timeout:g} s",
+            {"job_id": failing, "events": kinds},
+        )
     absent = ctx.name("absent-job")
 
     def errors() -> Any:
@@ -231,7 +282,8 @@ def job_errors(ctx: RunContext) -> None:
     if hasattr(got, "code"):
         raise CheckFailed(f"GetJobErrors answered {got.code}: {got.details}", {"job_id": failing})
     if not got.get(failing):
-        raise CheckFailed("GetJobErrors does not report the error of the failed job", {"job_id": failing,
-                                                                                      "answer": dict(got)})
+        raise CheckFailed(
+            "GetJobErrors does not report the error of the failed job", {"job_id": failing, "answer": dict(got)}
+        )
     if absent in got:
         raise CheckFailed("GetJobErrors reports an error for a job id the server never issued", {"job_id": absent})

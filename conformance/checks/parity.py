@@ -30,20 +30,23 @@ class Pair:
     """What one scenario produced over each transport, and how to compare it."""
 
     method: str
-    grpc: Any        # a message, or a list of messages (streams), or a GrpcResult on failure
-    rest: Any        # the REST JSON (object or list of stream results), or a RestResult on failure
+    grpc: Any  # a message, or a list of messages (streams), or a GrpcResult on failure
+    rest: Any  # the REST JSON (object or list of stream results), or a RestResult on failure
     exact: bool = True
 
 
 def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: dict | None = None) -> Pair:
     grpc_result = ctx.call(method, grpc_request)
-    rest_result = ctx.require_rest().call(wire(method), rest_request if rest_request is not None else grpc_request,
-                                          headers=ctx.headers())
+    rest_result = ctx.require_rest().call(
+        wire(method), rest_request if rest_request is not None else grpc_request, headers=ctx.headers()
+    )
     rest_offered(method, rest_result)
     if grpc_result.code != "OK" or rest_result.status != 200:
-        raise CheckFailed(f"{method} should succeed on both transports: gRPC {grpc_result.code} "
-                          f"({grpc_result.details}), REST HTTP {rest_result.status}",
-                          {"grpc": grpc_result.details, "rest": rest_result.text[:500]})
+        raise CheckFailed(
+            f"{method} should succeed on both transports: gRPC {grpc_result.code} "
+            f"({grpc_result.details}), REST HTTP {rest_result.status}",
+            {"grpc": grpc_result.details, "rest": rest_result.text[:500]},
+        )
     return Pair(method, grpc_result.response, rest_result.body, exact=rest_request is None)
 
 
@@ -74,8 +77,10 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
         raise CheckFailed(f"after {method} via both transports, GetQueue answers {[g.code for g in got]}", {})
     written = [(g.response.name, g.response.priority_factor) for g in got]
     if written != [(first, RICH_QUEUE["priorityFactor"]), (second, RICH_QUEUE["priorityFactor"])]:
-        raise CheckFailed(f"after {method} the queues read back as (name, priorityFactor) {written}, not as written",
-                          {"expected_priority_factor": RICH_QUEUE["priorityFactor"]})
+        raise CheckFailed(
+            f"after {method} the queues read back as (name, priorityFactor) {written}, not as written",
+            {"expected_priority_factor": RICH_QUEUE["priorityFactor"]},
+        )
     return Pair(method, as_dict(got[0].response), as_dict(got[1].response), exact=False)
 
 
@@ -100,13 +105,15 @@ def _get_queues(ctx: RunContext) -> Pair:
     try:  # either oneof form: {"queue": ...} or Go's {"Event": {"queue": ...}}
         read = [as_dict(parse(r, "api.StreamingQueueMessage")) for r in rest_result.results]
     except DialectError as exc:
-        raise CheckFailed(f"a REST GetQueues line is not valid JSON of its message: {exc}",
-                          {"rest": rest_result.results[:5]}) from None
+        raise CheckFailed(
+            f"a REST GetQueues line is not valid JSON of its message: {exc}", {"rest": rest_result.results[:5]}
+        ) from None
     rest_ours = [r for r in read if "end" in r or r.get("queue", {}).get("name") in mine]
     listed = {m.queue.name for m in ours if m.WhichOneof("event") == "queue"}
     if listed != mine:
-        raise CheckFailed(f"GetQueues over gRPC lists {sorted(listed)} of the run's queues {sorted(mine)}",
-                          {"listed": sorted(listed)})
+        raise CheckFailed(
+            f"GetQueues over gRPC lists {sorted(listed)} of the run's queues {sorted(mine)}", {"listed": sorted(listed)}
+        )
     return Pair("Submit/GetQueues", ours, rest_ours)
 
 
@@ -119,8 +126,9 @@ def _submit(ctx: RunContext) -> Pair:
     queue = ctx.create_queue()
     sets = ctx.name("js"), ctx.name("js")
     ctx.created_job_sets += [(queue, s) for s in sets]
-    return _call_both(ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]}
-                                                  for s in sets))
+    return _call_both(
+        ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]} for s in sets)
+    )
 
 
 def _on_two_jobs(method: str, extra: dict) -> Callable[[RunContext], Pair]:
@@ -153,8 +161,9 @@ def _cancel_job_set(ctx: RunContext) -> Pair:
     pair = _call_both(ctx, "Submit/CancelJobSet", *({"queue": queue, "jobSetId": s} for s in sets))
     kinds = [[k for _, k, _ in ctx.events(queue, s)] for s in sets]
     if not all("submitted" in k for k in kinds):
-        raise CheckFailed(f"the job sets' stored events are {kinds}: no submitted event to compare the "
-                          "cancellation by", {})
+        raise CheckFailed(
+            f"the job sets' stored events are {kinds}: no submitted event to compare the cancellation by", {}
+        )
     if kinds[0] != kinds[1]:
         raise CheckFailed(f"CancelJobSet via gRPC left events {kinds[0]}, via REST {kinds[1]}", {})
     return pair
@@ -170,26 +179,34 @@ def _events(ctx: RunContext) -> Pair:
     _stream_ok(grpc_result, rest_result, "Event/GetJobSetEvents")
     queued = sum(1 for m in grpc_result.messages if m.message.WhichOneof("events") == "queued")
     if queued < 2:
-        raise CheckFailed(f"the job set of 2 submitted jobs shows {queued} queued events over gRPC: nothing "
-                          "stored to compare", {"messages": len(grpc_result.messages)})
+        raise CheckFailed(
+            f"the job set of 2 submitted jobs shows {queued} queued events over gRPC: nothing stored to compare",
+            {"messages": len(grpc_result.messages)},
+        )
     return Pair("Event/GetJobSetEvents", grpc_result.messages, rest_result.results)
 
 
 def rest_offered(method: str, rest_result: RestResult) -> None:
     """REST 501, or 404 without the gateway's JSON error body (no route), means REST does not serve the method."""
     if not_offered_over_rest(rest_result):
-        raise NotOffered(f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
-                         "REST does not serve it")
+        raise NotOffered(
+            f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
+            "REST does not serve it"
+        )
 
 
 def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:
     rest_offered(method, rest_result)
     if not grpc_result.ok or rest_result.status != 200:
-        raise CheckFailed(f"{method} should stream on both transports: gRPC {grpc_result.code}, "
-                          f"REST HTTP {rest_result.status}", {"rest": rest_result.text[:500]})
+        raise CheckFailed(
+            f"{method} should stream on both transports: gRPC {grpc_result.code}, REST HTTP {rest_result.status}",
+            {"rest": rest_result.text[:500]},
+        )
     if rest_result.stream_error is not None:
-        raise CheckFailed(f"the REST stream of {method} ended with an error line under HTTP 200: "
-                          f"{rest_result.stream_error}", {"error_line": rest_result.stream_error})
+        raise CheckFailed(
+            f"the REST stream of {method} ended with an error line under HTTP 200: {rest_result.stream_error}",
+            {"error_line": rest_result.stream_error},
+        )
 
 
 SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
@@ -209,13 +226,19 @@ SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
     "Event/GetJobSetEvents": _events,
 }
 
+
 def _profiles(row: Mapping[str, Any]) -> list[str]:
     return profiles_of(row["method"])
 
 
-@family("PARITY-{name}", "PARITY", "{method} gives the same result via gRPC and REST (either JSON dialect)",
-        [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
-        mutating=True, profiles=_profiles)
+@family(
+    "PARITY-{name}",
+    "PARITY",
+    "{method} gives the same result via gRPC and REST (either JSON dialect)",
+    [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
+    mutating=True,
+    profiles=_profiles,
+)
 def same_result(ctx: RunContext, method: str, name: str, transport: str) -> None:
     ctx.require_rest()
     ctx.require_offered(method)
@@ -237,20 +260,29 @@ def _comparable(pair: Pair) -> tuple[Any, Any]:
             return [as_dict(m) for m in pair.grpc], [as_dict(parse(r, message_type)) for r in pair.rest]
         return as_dict(pair.grpc), as_dict(parse(pair.rest, response_type(pair.method)))
     except DialectError as exc:
-        raise CheckFailed(f"the REST answer of {pair.method} is not valid JSON of its message: {exc}",
-                          {"rest": pair.rest}) from None
+        raise CheckFailed(
+            f"the REST answer of {pair.method} is not valid JSON of its message: {exc}", {"rest": pair.rest}
+        ) from None
 
 
 def _failure_rows() -> list[dict[str, str]]:
     accepted = " (real Armada accepts it: then both transports must answer OK)"
-    return [{"method": m, "name": m.split("/")[1], "transport": "both",
-             "note": accepted if m in cases.MAY_ACCEPT else ""} for m in cases.REFUSING]
+    return [
+        {"method": m, "name": m.split("/")[1], "transport": "both", "note": accepted if m in cases.MAY_ACCEPT else ""}
+        for m in cases.REFUSING
+    ]
 
 
-@family("PARITY-{name}-ERROR", "PARITY", "a refused {method} gives the same code via gRPC and REST: the "
-        "grpc-gateway status mapping and v1 error body {{error, code, message}} (a stream refused before its "
-        "first message: one stream error line){note}", _failure_rows(), profiles=_profiles,
-        mutating=lambda row: changes_state(row["method"]))
+@family(
+    "PARITY-{name}-ERROR",
+    "PARITY",
+    "a refused {method} gives the same code via gRPC and REST: the "
+    "grpc-gateway status mapping and v1 error body {{error, code, message}} (a stream refused before its "
+    "first message: one stream error line){note}",
+    _failure_rows(),
+    profiles=_profiles,
+    mutating=lambda row: changes_state(row["method"]),
+)
 def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
@@ -264,32 +296,46 @@ def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: 
         _same_acceptance(ctx, method, request, grpc_result, rest_result)
         return
     expected_status = HTTP_STATUS.get(grpc_result.code, 500)
-    evidence = {"request": request, "grpc_code": grpc_result.code, "grpc_details": grpc_result.details,
-                "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
+    evidence = {
+        "request": request,
+        "grpc_code": grpc_result.code,
+        "grpc_details": grpc_result.details,
+        "rest_status": rest_result.status,
+        "rest_body": rest_result.text[:500],
+    }
     rest_offered(method, rest_result)
     if rest_result.status != expected_status:
-        raise CheckFailed(f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
-                          f"it answered {rest_result.status}", evidence)
+        raise CheckFailed(
+            f"gRPC answered {grpc_result.code}, so REST must answer HTTP {expected_status}; "
+            f"it answered {rest_result.status}",
+            evidence,
+        )
     body = rest_result.body if isinstance(rest_result.body, dict) else {}
     problem = _error_body_problem(body, grpc_result.code, expected_status, streaming)
     if problem:
         raise CheckFailed(problem, evidence)
 
 
-def _same_acceptance(ctx: RunContext, method: str, request: dict[str, Any], grpc_result: GrpcResult,
-                     rest_result: RestResult) -> None:
+def _same_acceptance(
+    ctx: RunContext, method: str, request: dict[str, Any], grpc_result: GrpcResult, rest_result: RestResult
+) -> None:
     """Armada accepts the request (DeleteQueue of an absent queue): both transports answer an empty OK, and
     nothing came into being (GetQueue still answers NOT_FOUND)."""
     evidence = {"request": request, "rest_status": rest_result.status, "rest_body": rest_result.text[:500]}
     if grpc_result.response is None or grpc_result.response.ByteSize() != 0:
         raise CheckFailed(f"{method} answered OK via gRPC with a non-empty answer", evidence)
     if rest_result.status != 200 or rest_result.body != {}:
-        raise CheckFailed(f"{method} answered OK via gRPC but REST answered HTTP {rest_result.status} "
-                          f"{rest_result.text[:80]!r}, not 200 {{}}", evidence)
+        raise CheckFailed(
+            f"{method} answered OK via gRPC but REST answered HTTP {rest_result.status} "
+            f"{rest_result.text[:80]!r}, not 200 {{}}",
+            evidence,
+        )
     after = ctx.call(ctx.queue_service("GetQueue"), {"name": request.get("name", "")})
     if after.code != "NOT_FOUND":
-        raise CheckFailed(f"after {method} of an absent queue, GetQueue answers {after.code}, not NOT_FOUND",
-                          {**evidence, "details": after.details})
+        raise CheckFailed(
+            f"after {method} of an absent queue, GetQueue answers {after.code}, not NOT_FOUND",
+            {**evidence, "details": after.details},
+        )
 
 
 def _error_body_problem(body: dict[str, Any], code: str, status: int, streaming: bool) -> str:
@@ -303,8 +349,10 @@ def _error_body_problem(body: dict[str, Any], code: str, status: int, streaming:
     line = body.get("error")
     if streaming and isinstance(line, dict):
         if line.get("grpc_code") != GRPC_CODE_NUMBER[code] or line.get("http_code") != status:
-            return (f"the REST stream error line carries grpc_code {line.get('grpc_code')!r} and http_code "
-                    f"{line.get('http_code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code}) and {status}")
+            return (
+                f"the REST stream error line carries grpc_code {line.get('grpc_code')!r} and http_code "
+                f"{line.get('http_code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code}) and {status}"
+            )
         return "" if line.get("message") else "the REST stream error line carries no message"
     if body.get("code") != GRPC_CODE_NUMBER[code]:
         return f"the REST error body's code is {body.get('code')!r}, expected {GRPC_CODE_NUMBER[code]} ({code})"

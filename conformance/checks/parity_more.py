@@ -40,14 +40,16 @@ def _status(ctx: RunContext) -> parity.Pair:
 def _status_by_uri(ctx: RunContext) -> parity.Pair:
     uri = f"https://conformance.invalid/{ctx.name('uri')}"
     queue, job_set, _ = _held(ctx, externalJobUri=uri)
-    return parity._call_both(ctx, "Jobs/GetJobStatusUsingExternalJobUri",
-                             {"queue": queue, "jobset": job_set, "externalJobUri": uri})
+    return parity._call_both(
+        ctx, "Jobs/GetJobStatusUsingExternalJobUri", {"queue": queue, "jobset": job_set, "externalJobUri": uri}
+    )
 
 
 def _details(ctx: RunContext) -> parity.Pair:
     _, _, job_id = _held(ctx)
-    return parity._call_both(ctx, "Jobs/GetJobDetails", {"jobIds": [job_id], "expandJobSpec": True,
-                                                         "expandJobRun": True})
+    return parity._call_both(
+        ctx, "Jobs/GetJobDetails", {"jobIds": [job_id], "expandJobSpec": True, "expandJobRun": True}
+    )
 
 
 def _ended_job(ctx: RunContext, command: list[str] | None = None) -> str:
@@ -66,12 +68,17 @@ def _errors(ctx: RunContext) -> parity.Pair:
 
 def _run_details(ctx: RunContext) -> parity.Pair:
     job_id = _ended_job(ctx)
-    details = until(ctx, lambda: ctx.call("Jobs/GetJobDetails", {"jobIds": [job_id]}),
-                    lambda r: not r.ok or bool(r.response.job_details[job_id].latest_run_id))
+    details = until(
+        ctx,
+        lambda: ctx.call("Jobs/GetJobDetails", {"jobIds": [job_id]}),
+        lambda r: not r.ok or bool(r.response.job_details[job_id].latest_run_id),
+    )
     run_id = details.response.job_details[job_id].latest_run_id if details.ok else ""
     if not run_id:
-        raise CheckFailed("the job that ran has no latestRunId to ask GetJobRunDetails about",
-                          {"job_id": job_id, "code": details.code})
+        raise CheckFailed(
+            "the job that ran has no latestRunId to ask GetJobRunDetails about",
+            {"job_id": job_id, "code": details.code},
+        )
     return parity._call_both(ctx, "Jobs/GetJobRunDetails", {"runIds": [run_id]})
 
 
@@ -82,12 +89,16 @@ def _active_queues(ctx: RunContext) -> parity.Pair:
     try:
         rest = parse(pair.rest, "api.GetActiveQueuesResponse")
     except DialectError as exc:
-        raise CheckFailed(f"the REST answer of GetActiveQueues is not valid JSON of its message: {exc}",
-                          {"rest": pair.rest}) from None
+        raise CheckFailed(
+            f"the REST answer of GetActiveQueues is not valid JSON of its message: {exc}", {"rest": pair.rest}
+        ) from None
 
     def ours(response: Any) -> dict[str, list[str]]:
-        return {pool: [q for q in active.queues if q == queue]
-                for pool, active in response.active_queues_by_pool.items() if queue in active.queues}
+        return {
+            pool: [q for q in active.queues if q == queue]
+            for pool, active in response.active_queues_by_pool.items()
+            if queue in active.queues
+        }
 
     return parity.Pair(pair.method, ours(pair.grpc), ours(rest))
 
@@ -113,16 +124,18 @@ def _policy_effect(method: str, make: Callable[[str], dict[str, Any]]) -> Callab
         read = [as_dict(g.response) for g in got]
         written = [_as_written(make(n)) for n in (first, second)]
         if read != written:  # the comparison below needs the policies really stored
-            raise CheckFailed(f"after {method} the policies do not read back as written",
-                              {"written": written, "read": read})
+            raise CheckFailed(
+                f"after {method} the policies do not read back as written", {"written": written, "read": read}
+            )
         return parity.Pair(method, read[0], read[1], exact=False)
 
     return scenario
 
 
 def _as_written(policy: dict[str, Any]) -> dict[str, Any]:
-    return as_dict(json_format.ParseDict(policy, protos.message_class("api.RetryPolicy")(),
-                                         descriptor_pool=protos.pool()))
+    return as_dict(
+        json_format.ParseDict(policy, protos.message_class("api.RetryPolicy")(), descriptor_pool=protos.pool())
+    )
 
 
 def _get_policies(ctx: RunContext) -> parity.Pair:
@@ -153,6 +166,11 @@ SUCCESS: dict[str, Callable[[RunContext], parity.Pair]] = {
 }
 
 parity.SUCCESS.update(SUCCESS)
-family("PARITY-{name}", "PARITY", "{method} gives the same result via gRPC and REST (either JSON dialect)",
-       [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
-       mutating=True, profiles=parity._profiles)(parity.same_result)
+family(
+    "PARITY-{name}",
+    "PARITY",
+    "{method} gives the same result via gRPC and REST (either JSON dialect)",
+    [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
+    mutating=True,
+    profiles=parity._profiles,
+)(parity.same_result)

@@ -29,8 +29,9 @@ def _profiles(_row: Any) -> list[str]:
 
 
 def _canonical(policy: dict[str, Any]) -> dict[str, Any]:
-    return as_dict(json_format.ParseDict(policy, protos.message_class("api.RetryPolicy")(),
-                                         descriptor_pool=protos.pool()))
+    return as_dict(
+        json_format.ParseDict(policy, protos.message_class("api.RetryPolicy")(), descriptor_pool=protos.pool())
+    )
 
 
 def _expect(result: Any, code: str, what: str, **evidence: Any) -> None:
@@ -43,32 +44,47 @@ def _start(ctx: RunContext) -> None:
     ctx.require_offered(f"{SERVICE}/GetRetryPolicies")
 
 
-@family("SEMANTICS-RetryPolicyRoundTrip", "SEMANTICS",
-        "a created retry policy reads back as written (GetRetryPolicy), UpdateRetryPolicy changes it, "
-        "GetRetryPolicies lists it, and after DeleteRetryPolicy GetRetryPolicy answers NOT_FOUND",
-        mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-RetryPolicyRoundTrip",
+    "SEMANTICS",
+    "a created retry policy reads back as written (GetRetryPolicy), UpdateRetryPolicy changes it, "
+    "GetRetryPolicies lists it, and after DeleteRetryPolicy GetRetryPolicy answers NOT_FOUND",
+    mutating=True,
+    profiles=_profiles,
+)
 def round_trip(ctx: RunContext) -> None:
     _start(ctx)
     name = create(ctx, "rt")
     got = ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name})
     _expect(got, "OK", "GetRetryPolicy of a created policy", name=name)
     if as_dict(got.response) != _canonical(valid_policy(name)):
-        raise CheckFailed("GetRetryPolicy does not return the policy as created",
-                          {"written": _canonical(valid_policy(name)), "read": as_dict(got.response)})
+        raise CheckFailed(
+            "GetRetryPolicy does not return the policy as created",
+            {"written": _canonical(valid_policy(name)), "read": as_dict(got.response)},
+        )
     changed = valid_policy(name, retryLimit=5, defaultAction="RETRY_ACTION_RETRY")
     _expect(ctx.call(f"{SERVICE}/UpdateRetryPolicy", changed), "OK", "UpdateRetryPolicy", name=name)
     got = ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name})
     if not got.ok or as_dict(got.response) != _canonical(changed):
-        raise CheckFailed("GetRetryPolicy after UpdateRetryPolicy does not show the update",
-                          {"code": got.code, "written": _canonical(changed),
-                           "read": as_dict(got.response) if got.ok else got.details})
+        raise CheckFailed(
+            "GetRetryPolicy after UpdateRetryPolicy does not show the update",
+            {
+                "code": got.code,
+                "written": _canonical(changed),
+                "read": as_dict(got.response) if got.ok else got.details,
+            },
+        )
     listed = ctx.call(f"{SERVICE}/GetRetryPolicies", {})
     _expect(listed, "OK", "GetRetryPolicies")
     if name not in [p.name for p in listed.response.retry_policies]:
         raise CheckFailed("GetRetryPolicies does not list the created policy", {"name": name})
     _expect(ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}), "OK", "DeleteRetryPolicy", name=name)
-    _expect(ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}), "NOT_FOUND", "GetRetryPolicy of a deleted "
-            "policy", name=name)
+    _expect(
+        ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}),
+        "NOT_FOUND",
+        "GetRetryPolicy of a deleted policy",
+        name=name,
+    )
 
 
 def _rule(**fields: Any) -> dict[str, Any]:
@@ -88,76 +104,117 @@ INVALID: list[tuple[str, str, Any]] = [
     ("NoDefaultAction", "defaultAction unspecified", lambda n: {"defaultAction": "RETRY_ACTION_UNSPECIFIED"}),
     ("RuleWithoutAction", "a rule without an action", lambda n: {"rules": [_rule(action="RETRY_ACTION_UNSPECIFIED")]}),
     ("RuleWithoutCategory", "a rule without onCategory", lambda n: {"rules": [_rule(onCategory="")]}),
-    ("BumpStaticAndFactor", "a resource bump setting both static and factor",
-     lambda n: {"rules": _bump(static="1Gi", factor=2.0)}),
+    (
+        "BumpStaticAndFactor",
+        "a resource bump setting both static and factor",
+        lambda n: {"rules": _bump(static="1Gi", factor=2.0)},
+    ),
     ("BumpNeither", "a resource bump setting neither static nor factor", lambda n: {"rules": _bump()}),
     ("FactorNotAboveOne", "a resource bump factor of 1.0", lambda n: {"rules": _bump(factor=1.0)}),
     ("StaticNotPositive", "a resource bump static of 0Mi", lambda n: {"rules": _bump(static="0Mi")}),
 ]
 
 
-@family("SEMANTICS-RetryPolicyInvalid-{rule}", "SEMANTICS",
-        "CreateRetryPolicy of a policy with {what} is refused with INVALID_ARGUMENT",
-        [{"rule": r, "what": w} for r, w, _ in INVALID], mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-RetryPolicyInvalid-{rule}",
+    "SEMANTICS",
+    "CreateRetryPolicy of a policy with {what} is refused with INVALID_ARGUMENT",
+    [{"rule": r, "what": w} for r, w, _ in INVALID],
+    mutating=True,
+    profiles=_profiles,
+)
 def invalid_refused(ctx: RunContext, rule: str, what: str) -> None:
     _start(ctx)
     change = next(c for r, _, c in INVALID if r == rule)
     request = {**valid_policy(policy_name(ctx, "inv")), **change(policy_name(ctx, "inv"))}
     result = ctx.call(f"{SERVICE}/CreateRetryPolicy", request)
     if result.ok and request["name"]:
-        ctx.created_retry_policies.append(request["name"])   # accepted by mistake: still the run's to delete
+        ctx.created_retry_policies.append(request["name"])  # accepted by mistake: still the run's to delete
     _expect(result, "INVALID_ARGUMENT", f"CreateRetryPolicy of a policy with {what}", request=request)
 
 
-@family("SEMANTICS-RetryPolicyAbsent", "SEMANTICS",
-        "GetRetryPolicy and UpdateRetryPolicy of a policy that does not exist answer NOT_FOUND",
-        mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-RetryPolicyAbsent",
+    "SEMANTICS",
+    "GetRetryPolicy and UpdateRetryPolicy of a policy that does not exist answer NOT_FOUND",
+    mutating=True,
+    profiles=_profiles,
+)
 def absent_not_found(ctx: RunContext) -> None:
     _start(ctx)
     name = policy_name(ctx, "absent")
-    _expect(ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}), "NOT_FOUND", "GetRetryPolicy of an absent "
-            "policy", name=name)
+    _expect(
+        ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}),
+        "NOT_FOUND",
+        "GetRetryPolicy of an absent policy",
+        name=name,
+    )
     updated = ctx.call(f"{SERVICE}/UpdateRetryPolicy", valid_policy(name))
     if updated.ok:
-        ctx.created_retry_policies.append(name)   # an update that created it: the run's to delete
+        ctx.created_retry_policies.append(name)  # an update that created it: the run's to delete
     _expect(updated, "NOT_FOUND", "UpdateRetryPolicy of an absent policy", name=name)
 
 
-@family("SEMANTICS-RetryPolicyDeleteAbsent", "SEMANTICS",
-        "DeleteRetryPolicy of a policy that does not exist answers OK (Armada's delete is idempotent)",
-        mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-RetryPolicyDeleteAbsent",
+    "SEMANTICS",
+    "DeleteRetryPolicy of a policy that does not exist answers OK (Armada's delete is idempotent)",
+    mutating=True,
+    profiles=_profiles,
+)
 def delete_absent(ctx: RunContext) -> None:
     _start(ctx)
     name = policy_name(ctx, "absent")
     # first make sure the name is absent (a server answering OK to everything proves nothing here)
-    _expect(ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}), "NOT_FOUND", "GetRetryPolicy of an absent "
-            "policy", name=name)
-    _expect(ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}), "OK", "DeleteRetryPolicy of an absent "
-            "policy", name=name)
+    _expect(
+        ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}),
+        "NOT_FOUND",
+        "GetRetryPolicy of an absent policy",
+        name=name,
+    )
+    _expect(
+        ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}),
+        "OK",
+        "DeleteRetryPolicy of an absent policy",
+        name=name,
+    )
 
 
-@family("SEMANTICS-RetryPolicyDetach", "SEMANTICS",
-        "DeleteRetryPolicy detaches the policy from a queue naming it in retryPolicies", mutating=True,
-        profiles=_profiles)
+@family(
+    "SEMANTICS-RetryPolicyDetach",
+    "SEMANTICS",
+    "DeleteRetryPolicy detaches the policy from a queue naming it in retryPolicies",
+    mutating=True,
+    profiles=_profiles,
+)
 def delete_detaches(ctx: RunContext) -> None:
     _start(ctx)
     name = create(ctx, "detach")
     queue = ctx.create_queue(retryPolicies=[name])
     before = ctx.call("Submit/GetQueue", {"name": queue})
     if not before.ok or name not in before.response.retry_policies:  # nothing attached: nothing to detach
-        raise CheckFailed("the queue created naming the policy does not read back with it in retryPolicies",
-                          {"queue": queue, "code": before.code})
+        raise CheckFailed(
+            "the queue created naming the policy does not read back with it in retryPolicies",
+            {"queue": queue, "code": before.code},
+        )
     _expect(ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}), "OK", "DeleteRetryPolicy", name=name)
     got = ctx.call("Submit/GetQueue", {"name": queue})
     _expect(got, "OK", "GetQueue of the run's queue", queue=queue)
     if name in got.response.retry_policies:
-        raise CheckFailed("the queue still names the deleted retry policy",
-                          {"queue": queue, "retryPolicies": list(got.response.retry_policies)})
+        raise CheckFailed(
+            "the queue still names the deleted retry policy",
+            {"queue": queue, "retryPolicies": list(got.response.retry_policies)},
+        )
 
 
-@family("SEMANTICS-RetryPolicyDuplicate", "SEMANTICS",
-        "CreateRetryPolicy of a name that exists is refused with ALREADY_EXISTS, the contract's code (current "
-        "Armada answers UNAVAILABLE: a known deviation of armada-2026)", mutating=True, profiles=_profiles)
+@family(
+    "SEMANTICS-RetryPolicyDuplicate",
+    "SEMANTICS",
+    "CreateRetryPolicy of a name that exists is refused with ALREADY_EXISTS, the contract's code (current "
+    "Armada answers UNAVAILABLE: a known deviation of armada-2026)",
+    mutating=True,
+    profiles=_profiles,
+)
 def duplicate_refused(ctx: RunContext) -> None:
     _start(ctx)
     name = create(ctx, "dup")
@@ -166,8 +223,13 @@ def duplicate_refused(ctx: RunContext) -> None:
         return
     got = ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name})
     replaced = got.ok and got.response.retry_limit == 7
-    which = ("UNAVAILABLE, as current Armada does (its store's error surfaces as is)"
-             if again.code == "UNAVAILABLE" else again.code)
-    raise CheckFailed(f"a duplicate CreateRetryPolicy answered {which}; the contract's code is ALREADY_EXISTS"
-                      + ("; and the existing policy was replaced" if replaced else ""),
-                      {"name": name, "code": again.code, "details": again.details})
+    which = (
+        "UNAVAILABLE, as current Armada does (its store's error surfaces as is)"
+        if again.code == "UNAVAILABLE"
+        else again.code
+    )
+    raise CheckFailed(
+        f"a duplicate CreateRetryPolicy answered {which}; the contract's code is ALREADY_EXISTS"
+        + ("; and the existing policy was replaced" if replaced else ""),
+        {"name": name, "code": again.code, "details": again.details},
+    )

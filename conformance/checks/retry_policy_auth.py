@@ -19,22 +19,43 @@ from conformance.context import RunContext
 from conformance.eras import profiles_of
 from conformance.retry_policies import create, policy_name, valid_policy
 
-METHODS = (("CreateRetryPolicy", "create_retry_policy"), ("UpdateRetryPolicy", "update_retry_policy"),
-           ("DeleteRetryPolicy", "delete_retry_policy"))
-SCHEMES = ("basic", "oidc")   # the schemes of the era that has this service (armada-2026) the suite speaks
+METHODS = (
+    ("CreateRetryPolicy", "create_retry_policy"),
+    ("UpdateRetryPolicy", "update_retry_policy"),
+    ("DeleteRetryPolicy", "delete_retry_policy"),
+)
+SCHEMES = ("basic", "oidc")  # the schemes of the era that has this service (armada-2026) the suite speaks
 
 
 def _rows() -> list[dict[str, Any]]:
-    return [{"scheme": scheme, "S": scheme.upper(), "transport": transport, "T": t, "method": f"RetryPolicyService/{m}",
-             "name": m, "verb": verb}
-            for scheme in SCHEMES for m, verb in METHODS for transport, t in TRANSPORTS]
+    return [
+        {
+            "scheme": scheme,
+            "S": scheme.upper(),
+            "transport": transport,
+            "T": t,
+            "method": f"RetryPolicyService/{m}",
+            "name": m,
+            "verb": verb,
+        }
+        for scheme in SCHEMES
+        for m, verb in METHODS
+        for transport, t in TRANSPORTS
+    ]
 
 
-@family("AUTH-{S}-LOWPRIV-{name}-{T}", "AUTH", "{name} over {transport} by the low-privilege {scheme} identity is "
-        "refused with PERMISSION_DENIED / 403 naming the missing permission {verb}", _rows(), mutating=True,
-        profiles=lambda row: profiles_of(row["method"]))
-def low_privilege_refused(ctx: RunContext, scheme: str, S: str, transport: str, T: str, method: str, name: str,
-                          verb: str) -> None:
+@family(
+    "AUTH-{S}-LOWPRIV-{name}-{T}",
+    "AUTH",
+    "{name} over {transport} by the low-privilege {scheme} identity is "
+    "refused with PERMISSION_DENIED / 403 naming the missing permission {verb}",
+    _rows(),
+    mutating=True,
+    profiles=lambda row: profiles_of(row["method"]),
+)
+def low_privilege_refused(
+    ctx: RunContext, scheme: str, S: str, transport: str, T: str, method: str, name: str, verb: str
+) -> None:
     settings, _ = configured(ctx, scheme)
     low = settings.low_privilege
     if low is None:
@@ -47,7 +68,9 @@ def low_privilege_refused(ctx: RunContext, scheme: str, S: str, transport: str, 
     if reply.ok and name == "CreateRetryPolicy":
         ctx.created_retry_policies.append(policy)
     if not reply.denied:
-        raise CheckFailed(f"{name} as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, "
-                          f"got {reply.status}", reply.evidence())
+        raise CheckFailed(
+            f"{name} as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, got {reply.status}",
+            reply.evidence(),
+        )
     if verb not in reply.message.lower():
         raise CheckFailed(f"the refusal does not name the missing permission {verb!r}", reply.evidence())

@@ -31,9 +31,15 @@ def _rows() -> list[dict[str, Any]]:
     return rows
 
 
-@family("SURFACE-{M}-{T}", "SURFACE", "{method} answers a well-formed request over {transport} "
-        "with a definite status (UNIMPLEMENTED is reported as not offered)", _rows(),
-        profiles=lambda row: profiles_of(row["method"]), mutating=lambda row: changes_state(row["method"]))
+@family(
+    "SURFACE-{M}-{T}",
+    "SURFACE",
+    "{method} answers a well-formed request over {transport} "
+    "with a definite status (UNIMPLEMENTED is reported as not offered)",
+    _rows(),
+    profiles=lambda row: profiles_of(row["method"]),
+    mutating=lambda row: changes_state(row["method"]),
+)
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
     request = cases.probe(method, ctx.name("absent"))
     if transport == "grpc":
@@ -49,11 +55,15 @@ def _grpc_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
     if result.code == "UNIMPLEMENTED":
         raise NotOffered(f"{method} answered UNIMPLEMENTED: {result.details}")
     if result.code in BROKEN_CODES:
-        raise CheckFailed(f"{method} answered {result.code}: {result.details}",
-                          {"request": request, "code": result.code, "details": result.details})
+        raise CheckFailed(
+            f"{method} answered {result.code}: {result.details}",
+            {"request": request, "code": result.code, "details": result.details},
+        )
     if result.ok and _empty_where_armada_never_is(method, result):
-        raise CheckFailed(f"{method} answered OK with an empty message, which Armada never sends for it",
-                          {"request": request, "messages": len(result.messages)})
+        raise CheckFailed(
+            f"{method} answered OK with an empty message, which Armada never sends for it",
+            {"request": request, "messages": len(result.messages)},
+        )
 
 
 def _empty_where_armada_never_is(method: str, result: GrpcResult) -> bool:
@@ -80,8 +90,9 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
     if problem and result.status == 404:  # no route at all (text/plain "Not Found"): the method is not served
         raise NotOffered(f"{method} over REST answered 404 without a gateway error body: no route")
     if problem:
-        raise CheckFailed(f"{method} over REST answered HTTP {result.status}, but not as Armada's gateway does: "
-                          f"{problem}", evidence)
+        raise CheckFailed(
+            f"{method} over REST answered HTTP {result.status}, but not as Armada's gateway does: {problem}", evidence
+        )
 
 
 def gateway_shape_problem(method: str, result: RestResult) -> str:
@@ -92,9 +103,10 @@ def gateway_shape_problem(method: str, result: RestResult) -> str:
     unary body ``{"error", "code", "message"}`` or the stream error line.
     """
     if result.status == 200 and is_streaming(method):
-        if not result.lines or not all(isinstance(line, dict) and line and set(line) <= {"result", "error"}
-                                       for line in result.lines):
-            return "the body is not newline-delimited {\"result\": ...} lines"
+        if not result.lines or not all(
+            isinstance(line, dict) and line and set(line) <= {"result", "error"} for line in result.lines
+        ):
+            return 'the body is not newline-delimited {"result": ...} lines'
         return ""
     body = result.body
     if not isinstance(body, dict):

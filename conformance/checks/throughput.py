@@ -27,9 +27,13 @@ from conformance.throughput.measure import TRANSPORTS, bench
 ROWS = [{"transport": t, "T": t.upper()} for t in TRANSPORTS]
 
 
-@family("THROUGHPUT-Replay-{T}", "THROUGHPUT",
-        "reading a stored job set with watch=false over {transport} delivers every event in increasing order; "
-        "events/s is reported (creates its job set, unless --replay-job-set names an existing one)", ROWS)
+@family(
+    "THROUGHPUT-Replay-{T}",
+    "THROUGHPUT",
+    "reading a stored job set with watch=false over {transport} delivers every event in increasing order; "
+    "events/s is reported (creates its job set, unless --replay-job-set names an existing one)",
+    ROWS,
+)
 def replay(ctx: RunContext, transport: str, T: str) -> None:
     # Not marked mutating: with --replay-job-set it creates nothing and runs under --read-only too.
     if not bench(ctx).existing:
@@ -37,23 +41,38 @@ def replay(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "replay", transport)
 
 
-@family("THROUGHPUT-Live-{T}", "THROUGHPUT",
-        "a watcher over {transport} sees every job submitted while it watches; events/s, submit-to-event "
-        "latency (p50, p95, p99) and time to first event are reported", ROWS, mutating=True)
+@family(
+    "THROUGHPUT-Live-{T}",
+    "THROUGHPUT",
+    "a watcher over {transport} sees every job submitted while it watches; events/s, submit-to-event "
+    "latency (p50, p95, p99) and time to first event are reported",
+    ROWS,
+    mutating=True,
+)
 def live(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "live", transport)
 
 
-@family("THROUGHPUT-FanOut-{T}", "THROUGHPUT",
-        "concurrent watchers of one job set over {transport} each receive every event; aggregate and "
-        "per-watcher events/s are reported", ROWS, mutating=True)
+@family(
+    "THROUGHPUT-FanOut-{T}",
+    "THROUGHPUT",
+    "concurrent watchers of one job set over {transport} each receive every event; aggregate and "
+    "per-watcher events/s are reported",
+    ROWS,
+    mutating=True,
+)
 def fan_out(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "fanout", transport)
 
 
-@family("THROUGHPUT-Resume-{T}", "THROUGHPUT",
-        "reconnecting over {transport} with from_message_id mid-stream resumes at the next event and delivers "
-        "the rest; the reconnection's time to first event is reported", ROWS, mutating=True)
+@family(
+    "THROUGHPUT-Resume-{T}",
+    "THROUGHPUT",
+    "reconnecting over {transport} with from_message_id mid-stream resumes at the next event and delivers "
+    "the rest; the reconnection's time to first event is reported",
+    ROWS,
+    mutating=True,
+)
 def resume(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "resume", transport)
 
@@ -69,8 +88,12 @@ def _measured(ctx: RunContext, kinds: tuple[str, ...]) -> list[Figure]:
     return figures
 
 
-@family("THROUGHPUT-Threshold-MinEventsPerSecond", "THROUGHPUT",
-        "replay and fan-out events/s reach --min-events-per-second (not configured without it)", mutating=True)
+@family(
+    "THROUGHPUT-Threshold-MinEventsPerSecond",
+    "THROUGHPUT",
+    "replay and fan-out events/s reach --min-events-per-second (not configured without it)",
+    mutating=True,
+)
 def min_events_per_second(ctx: RunContext) -> None:
     minimum = bench(ctx).gates.min_events_per_second
     if minimum is None:
@@ -78,14 +101,22 @@ def min_events_per_second(ctx: RunContext) -> None:
     figures = [f for f in _measured(ctx, ("replay", "fanout")) if f.unit == "events/s"]
     slow = [f for f in figures if f.value < minimum]
     if slow:
-        lines = "; ".join(f"{f.id} {f.value:,.0f} events/s" + (" (client-bound: a lower bound)" if f.client_bound
-                                                                 else "") for f in slow)
-        raise CheckFailed(f"below the minimum of {minimum:,.0f} events/s: {lines}",
-                          {"minimum": minimum, "figures": {f.id: f.value for f in figures}})
+        lines = "; ".join(
+            f"{f.id} {f.value:,.0f} events/s" + (" (client-bound: a lower bound)" if f.client_bound else "")
+            for f in slow
+        )
+        raise CheckFailed(
+            f"below the minimum of {minimum:,.0f} events/s: {lines}",
+            {"minimum": minimum, "figures": {f.id: f.value for f in figures}},
+        )
 
 
-@family("THROUGHPUT-Threshold-MaxP99Latency", "THROUGHPUT",
-        "live submit-to-event latency p99 stays within --max-p99-ms (not configured without it)", mutating=True)
+@family(
+    "THROUGHPUT-Threshold-MaxP99Latency",
+    "THROUGHPUT",
+    "live submit-to-event latency p99 stays within --max-p99-ms (not configured without it)",
+    mutating=True,
+)
 def max_p99_latency(ctx: RunContext) -> None:
     maximum = bench(ctx).gates.max_p99_ms
     if maximum is None:
@@ -93,14 +124,20 @@ def max_p99_latency(ctx: RunContext) -> None:
     figures = [f for f in _measured(ctx, ("live",)) if f.id.endswith("-p99")]
     late = [f for f in figures if f.value > maximum]
     if late:
-        raise CheckFailed("submit-to-event p99 above the maximum of "
-                          f"{maximum:g} ms: " + "; ".join(f"{f.id} {f.value:.1f} ms" for f in late),
-                          {"maximum_ms": maximum, "figures": {f.id: f.value for f in figures}})
+        raise CheckFailed(
+            "submit-to-event p99 above the maximum of "
+            f"{maximum:g} ms: " + "; ".join(f"{f.id} {f.value:.1f} ms" for f in late),
+            {"maximum_ms": maximum, "figures": {f.id: f.value for f in figures}},
+        )
 
 
-@family("THROUGHPUT-Threshold-MaxRegression", "THROUGHPUT",
-        "no figure is worse than in the --baseline report by more than --max-regression (a fraction; not "
-        "configured without both)", mutating=True)
+@family(
+    "THROUGHPUT-Threshold-MaxRegression",
+    "THROUGHPUT",
+    "no figure is worse than in the --baseline report by more than --max-regression (a fraction; not "
+    "configured without both)",
+    mutating=True,
+)
 def max_regression(ctx: RunContext) -> None:
     from conformance.report.gate import compare_to_baseline, describe_figure_change
 
@@ -112,15 +149,22 @@ def max_regression(ctx: RunContext) -> None:
     now = RunReport(target={}, profile="", suite_version="", started="", finished="", machine={}, figures=figures)
     comparison = compare_to_baseline(now, baseline, tolerance=gates.max_regression)
     if not comparison.figures:
-        raise CheckFailed("the baseline report has none of this run's figures to compare with",
-                          {"baseline_figures": [f.id for f in baseline.figures][:20]})
+        raise CheckFailed(
+            "the baseline report has none of this run's figures to compare with",
+            {"baseline_figures": [f.id for f in baseline.figures][:20]},
+        )
     worse = comparison.throughput_regressions
     inconclusive = [f.id for f in comparison.inconclusive_figures]
     if worse:
-        raise CheckFailed(f"worse than the baseline by more than {gates.max_regression:.0%}: "
-                          + "; ".join(f"{f.id} {describe_figure_change(f)}" for f in worse),
-                          {"baseline_started": comparison.baseline_started, "inconclusive_client_bound": inconclusive,
-                           "compared": len(comparison.figures)})
+        raise CheckFailed(
+            f"worse than the baseline by more than {gates.max_regression:.0%}: "
+            + "; ".join(f"{f.id} {describe_figure_change(f)}" for f in worse),
+            {
+                "baseline_started": comparison.baseline_started,
+                "inconclusive_client_bound": inconclusive,
+                "compared": len(comparison.figures),
+            },
+        )
 
 
 def _baseline(value: Any) -> RunReport:

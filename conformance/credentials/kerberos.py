@@ -55,8 +55,13 @@ class NegotiateAttempt:
 class KerberosRealm:
     """A running KDC with user principals and ``HTTP/<service_host>``; a context manager."""
 
-    def __init__(self, users: tuple[str, ...] = DEFAULT_USERS, realm: str = "KRBTEST.COM",
-                 service_host: str = "localhost", clockskew_seconds: int = 2) -> None:
+    def __init__(
+        self,
+        users: tuple[str, ...] = DEFAULT_USERS,
+        realm: str = "KRBTEST.COM",
+        service_host: str = "localhost",
+        clockskew_seconds: int = 2,
+    ) -> None:
         self.users = users
         self.realm_name = realm
         self.service_host = service_host
@@ -82,8 +87,14 @@ class KerberosRealm:
 
         port = _free_port()
         self._realm = k5test.K5Realm(
-            realm=self.realm_name, portbase=port, create_user=False, create_host=False, get_creds=False,
-            krb5_conf=self._krb5_conf(), kdc_conf=self._kdc_conf())
+            realm=self.realm_name,
+            portbase=port,
+            create_user=False,
+            create_host=False,
+            get_creds=False,
+            krb5_conf=self._krb5_conf(),
+            kdc_conf=self._kdc_conf(),
+        )
         try:
             self._set_env()
             self._populate()
@@ -107,18 +118,32 @@ class KerberosRealm:
 
     def _krb5_conf(self) -> dict[str, Any]:
         return {
-            "libdefaults": {"rdns": "false", "dns_canonicalize_hostname": "false", "dns_lookup_realm": "false",
-                            "clockskew": str(self.clockskew_seconds), "udp_preference_limit": "1"},
+            "libdefaults": {
+                "rdns": "false",
+                "dns_canonicalize_hostname": "false",
+                "dns_lookup_realm": "false",
+                "clockskew": str(self.clockskew_seconds),
+                "udp_preference_limit": "1",
+            },
             "realms": {"$realm": {"kdc": "127.0.0.1:$port0", "admin_server": None, "kpasswd_server": None}},
         }
 
     @staticmethod
     def _kdc_conf() -> dict[str, Any]:
         # Listen on loopback only; no kadmind, kpasswd or iprop ports.
-        return {"realms": {"$realm": {
-            "kdc_ports": None, "kdc_tcp_ports": None, "kadmind_port": None, "kpasswd_port": None,
-            "iprop_port": None, "kdc_listen": "127.0.0.1:$port0", "kdc_tcp_listen": "127.0.0.1:$port0",
-        }}}
+        return {
+            "realms": {
+                "$realm": {
+                    "kdc_ports": None,
+                    "kdc_tcp_ports": None,
+                    "kadmind_port": None,
+                    "kpasswd_port": None,
+                    "iprop_port": None,
+                    "kdc_listen": "127.0.0.1:$port0",
+                    "kdc_tcp_listen": "127.0.0.1:$port0",
+                }
+            }
+        }
 
     def _set_env(self) -> None:
         wanted = {"KRB5_CONFIG": self._realm.env["KRB5_CONFIG"], "KRB5RCACHEDIR": self._realm.tmpdir}
@@ -155,8 +180,12 @@ class KerberosRealm:
 
     def auth_table(self, *, strip_realm: bool = True, send_reply_token: bool = True) -> dict[str, Any]:
         """An ``[auth.kerberos]`` table for this realm's service."""
-        return {"keytab": self.keytab, "service_principal": self.service_principal,
-                "strip_realm": strip_realm, "send_reply_token": send_reply_token}
+        return {
+            "keytab": self.keytab,
+            "service_principal": self.service_principal,
+            "strip_realm": strip_realm,
+            "send_reply_token": send_reply_token,
+        }
 
     def _ccache(self, user: str) -> str:
         return os.path.join(self.tmpdir, f"ccache_{user}")
@@ -175,8 +204,9 @@ class KerberosRealm:
         creds = gssapi.Credentials(usage="initiate", store={"ccache": f"FILE:{ccache or self._ccache(user)}"})
         target = gssapi.Name(service_principal or self.service_principal, gssapi.NameType.kerberos_principal)
         flags = gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.out_of_sequence_detection
-        context = gssapi.SecurityContext(name=target, creds=creds, usage="initiate",
-                                         mech=gssapi.OID.from_int_seq(SPNEGO_OID), flags=flags)
+        context = gssapi.SecurityContext(
+            name=target, creds=creds, usage="initiate", mech=gssapi.OID.from_int_seq(SPNEGO_OID), flags=flags
+        )
         token = context.step()
         return NegotiateAttempt(header=f"Negotiate {base64.b64encode(token).decode('ascii')}", context=context)
 

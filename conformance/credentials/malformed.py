@@ -19,7 +19,7 @@ def malformed_authorization_values() -> list[tuple[str, str]]:
     return [
         ("empty", ""),
         ("blank", "   "),
-        ("unknown scheme", "Digest username=\"alice\""),
+        ("unknown scheme", 'Digest username="alice"'),
         ("unknown scheme, no payload", "Token"),
         ("basic without payload", "Basic"),
         ("basic with blank payload", "Basic    "),

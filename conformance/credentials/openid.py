@@ -126,9 +126,21 @@ class OpenIDProvider:
             self._log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log", delete=False)  # noqa: SIM115
         env = {**os.environ, "NO_COLOR": "1"}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port),
-             "--no-refresh-token"],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "oidc_provider_mock",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-refresh-token",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
 
     def _wait_ready(self, base: str) -> bool:
         deadline = time.monotonic() + self.start_timeout
@@ -148,8 +160,14 @@ class OpenIDProvider:
 
     def auth_table(self, **overrides: Any) -> dict[str, Any]:
         """An ``[auth.oidc]`` table trusting this provider."""
-        return {"issuer": self.issuer, "client_id": self.client_id, "groups_claim": self.groups_claim,
-                "algorithms": ["RS256"], "leeway_seconds": 0, **overrides}
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "groups_claim": self.groups_claim,
+            "algorithms": ["RS256"],
+            "leeway_seconds": 0,
+            **overrides,
+        }
 
     @property
     def public_jwks(self) -> dict[str, Any]:
@@ -157,8 +175,14 @@ class OpenIDProvider:
 
     # -- genuine tokens ---------------------------------------------------------------
 
-    def id_token(self, sub: str, groups: list[str] | None = None, *, client_id: str | None = None,
-                 extra_claims: dict[str, Any] | None = None) -> str:
+    def id_token(
+        self,
+        sub: str,
+        groups: list[str] | None = None,
+        *,
+        client_id: str | None = None,
+        extra_claims: dict[str, Any] | None = None,
+    ) -> str:
         """An ID token signed by the provider for ``sub`` through the authorization-code flow."""
         claims: dict[str, Any] = dict(extra_claims or {})
         if groups is not None:
@@ -174,8 +198,11 @@ class OpenIDProvider:
 
     def expired_token(self, sub: str, seconds_ago: int = 3600) -> str:
         now = int(time.time())
-        return self.id_token(sub, [], extra_claims={"exp": now - seconds_ago, "iat": now - seconds_ago - 60,
-                                                     "auth_time": now - seconds_ago - 60})
+        return self.id_token(
+            sub,
+            [],
+            extra_claims={"exp": now - seconds_ago, "iat": now - seconds_ago - 60, "auth_time": now - seconds_ago - 60},
+        )
 
     def not_yet_valid_token(self, sub: str, seconds_ahead: int = 3600) -> str:
         return self.id_token(sub, [], extra_claims={"nbf": int(time.time()) + seconds_ahead})
@@ -191,8 +218,14 @@ class OpenIDProvider:
     def genuine_claims(self, sub: str, groups: list[str] | None = None) -> dict[str, Any]:
         """Claims a genuine token for ``sub`` would carry, for forging variants of it."""
         now = int(time.time())
-        return {"iss": self.issuer, "aud": [self.client_id], "sub": sub, "iat": now, "exp": now + 600,
-                self.groups_claim: groups or []}
+        return {
+            "iss": self.issuer,
+            "aud": [self.client_id],
+            "sub": sub,
+            "iat": now,
+            "exp": now + 600,
+            self.groups_claim: groups or [],
+        }
 
     def other_key_token(self, sub: str, kid: str | None = None) -> str:
         """Right claims, signed by a key the provider never published (optionally claiming ``kid``)."""
@@ -225,14 +258,18 @@ class OpenIDProvider:
 
     def _set_user(self, sub: str, claims: dict[str, Any]) -> None:
         request = urllib.request.Request(
-            f"{self.issuer}/users/{urllib.parse.quote(sub, safe='')}", data=json.dumps(claims).encode(),
-            method="PUT", headers={"content-type": "application/json"})
+            f"{self.issuer}/users/{urllib.parse.quote(sub, safe='')}",
+            data=json.dumps(claims).encode(),
+            method="PUT",
+            headers={"content-type": "application/json"},
+        )
         with self._opener.open(request, timeout=10):
             pass
 
     def _authorize(self, sub: str, client_id: str) -> str:
-        query = urllib.parse.urlencode({"client_id": client_id, "redirect_uri": REDIRECT_URI,
-                                        "response_type": "code", "scope": "openid"})
+        query = urllib.parse.urlencode(
+            {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid"}
+        )
         form = urllib.parse.urlencode({"sub": sub}).encode()
         try:
             with self._opener.open(f"{self.discovery['authorization_endpoint']}?{query}", data=form, timeout=10):
@@ -249,9 +286,15 @@ class OpenIDProvider:
         return params["code"][0]
 
     def _exchange(self, code: str, client_id: str) -> str:
-        form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
-                                       "redirect_uri": REDIRECT_URI, "client_id": client_id,
-                                       "client_secret": "unused"}).encode()
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": client_id,
+                "client_secret": "unused",
+            }
+        ).encode()
         with self._opener.open(self.discovery["token_endpoint"], data=form, timeout=10) as response:
             return json.load(response)["id_token"]
 

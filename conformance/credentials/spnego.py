@@ -30,8 +30,12 @@ class SpnegoInitiator:
         gssapi = self._gssapi
         flags = gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.out_of_sequence_detection
         context = gssapi.SecurityContext(
-            name=gssapi.Name(self.service, gssapi.NameType.hostbased_service), creds=self.credentials,
-            usage="initiate", mech=gssapi.OID.from_int_seq(SPNEGO_OID), flags=flags)
+            name=gssapi.Name(self.service, gssapi.NameType.hostbased_service),
+            creds=self.credentials,
+            usage="initiate",
+            mech=gssapi.OID.from_int_seq(SPNEGO_OID),
+            flags=flags,
+        )
         token = context.step()
         self.last_context = context
         return "Negotiate " + base64.b64encode(token).decode("ascii")

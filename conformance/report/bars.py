@@ -55,13 +55,16 @@ def _row(figure: Figure, peak: float, baseline: float | None) -> str:
     bar = f'<span class="bar{" bound" if figure.client_bound else ""}" style="width:{width:.1f}%"></span>'
     if baseline is not None and baseline > 0 and peak > 0:
         bar += f'<i class="mark" style="left:{100 * baseline / peak:.1f}%"></i>'
-    return (f'<tr title="{escape(tip)}"><th class="flabel">{escape(figure.name or figure.id)}'
-            f'<div class="fid">{name_html(figure.id)}</div></th>'
-            f'<td class="fbar"><div class="track">{bar}</div></td><td class="fval">{escape(_value(figure))}</td></tr>')
+    return (
+        f'<tr title="{escape(tip)}"><th class="flabel">{escape(figure.name or figure.id)}'
+        f'<div class="fid">{name_html(figure.id)}</div></th>'
+        f'<td class="fbar"><div class="track">{bar}</div></td><td class="fval">{escape(_value(figure))}</td></tr>'
+    )
 
 
-def figure_table(unit: str, figures: list[Figure], baselines: dict[str, float] | None = None,
-                 table_id: str = "figures") -> str:
+def figure_table(
+    unit: str, figures: list[Figure], baselines: dict[str, float] | None = None, table_id: str = "figures"
+) -> str:
     """One table of figures sharing ``unit``; ``baselines`` maps figure IDs to the baseline's value."""
     baselines = baselines or {}
     peak = max([f.value for f in figures] + [baselines.get(f.id, 0.0) for f in figures] + [0.0])

@@ -14,13 +14,21 @@ from urllib.parse import urlsplit
 from conformance.results import CheckResult, Outcome, RunReport, Severity
 
 OUTCOME_ORDER: tuple[Outcome, ...] = (
-    Outcome.PASSED, Outcome.FAILED, Outcome.EXPECTED_FAILURE,
-    Outcome.NOT_OFFERED, Outcome.NOT_CONFIGURED, Outcome.SKIPPED,
+    Outcome.PASSED,
+    Outcome.FAILED,
+    Outcome.EXPECTED_FAILURE,
+    Outcome.NOT_OFFERED,
+    Outcome.NOT_CONFIGURED,
+    Outcome.SKIPPED,
 )
 # Which outcome a matrix cell shows when its checks disagree: the most alarming.
 _SEVERITY_RANK: dict[Outcome, int] = {
-    Outcome.FAILED: 0, Outcome.EXPECTED_FAILURE: 1, Outcome.NOT_OFFERED: 2,
-    Outcome.PASSED: 3, Outcome.NOT_CONFIGURED: 4, Outcome.SKIPPED: 5,
+    Outcome.FAILED: 0,
+    Outcome.EXPECTED_FAILURE: 1,
+    Outcome.NOT_OFFERED: 2,
+    Outcome.PASSED: 3,
+    Outcome.NOT_CONFIGURED: 4,
+    Outcome.SKIPPED: 5,
 }
 CATEGORY_ORDER = ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT")
 TRANSPORT_ORDER = ("grpc", "rest", "both")
@@ -56,8 +64,7 @@ def category_key(category: str) -> tuple[int, str]:
 
 
 def transport_key(transport: str) -> tuple[int, str]:
-    return (TRANSPORT_ORDER.index(transport) if transport in TRANSPORT_ORDER else len(TRANSPORT_ORDER),
-            transport)
+    return (TRANSPORT_ORDER.index(transport) if transport in TRANSPORT_ORDER else len(TRANSPORT_ORDER), transport)
 
 
 def group_by_category(results: Iterable[CheckResult]) -> dict[str, list[CheckResult]]:
@@ -151,8 +158,7 @@ class MatrixCell:
         """The most alarming outcome among a cell's checks (what its colour shows)."""
         if not self.checks:
             return None
-        failed_required = [c for c in self.checks if c.outcome is Outcome.FAILED
-                           and c.severity is Severity.REQUIRED]
+        failed_required = [c for c in self.checks if c.outcome is Outcome.FAILED and c.severity is Severity.REQUIRED]
         if failed_required:
             return Outcome.FAILED
         return min((c.outcome for c in self.checks), key=lambda o: _SEVERITY_RANK[o])
@@ -161,7 +167,8 @@ class MatrixCell:
     def recommended_only_failure(self) -> bool:
         """Failed, but only recommended checks failed: shown as a warning, not red."""
         return self.outcome is Outcome.FAILED and not any(
-            c.outcome is Outcome.FAILED and c.severity is Severity.REQUIRED for c in self.checks)
+            c.outcome is Outcome.FAILED and c.severity is Severity.REQUIRED for c in self.checks
+        )
 
     def summary(self) -> str:
         counts = count_outcomes(self.checks)
@@ -182,8 +189,9 @@ class Matrix:
         return self.cells.get((row, column), MatrixCell())
 
 
-def build_matrix(results: Iterable[CheckResult], attribute: str, title: str, row_label: str,
-                 require_transport: bool) -> Matrix:
+def build_matrix(
+    results: Iterable[CheckResult], attribute: str, title: str, row_label: str, require_transport: bool
+) -> Matrix:
     """Group checks by ``attribute`` (method or scheme) and transport."""
     cells: dict[tuple[str, str], MatrixCell] = {}
     for result in results:
@@ -198,10 +206,10 @@ def build_matrix(results: Iterable[CheckResult], attribute: str, title: str, row
 
 
 def method_matrix(report: RunReport) -> Matrix:
-    return build_matrix(report.results, "method", "API methods by transport", "Method",
-                        require_transport=True)
+    return build_matrix(report.results, "method", "API methods by transport", "Method", require_transport=True)
 
 
 def scheme_matrix(report: RunReport) -> Matrix:
-    return build_matrix(report.results, "scheme", "Authentication schemes by transport", "Scheme",
-                        require_transport=False)
+    return build_matrix(
+        report.results, "scheme", "Authentication schemes by transport", "Scheme", require_transport=False
+    )

@@ -29,14 +29,16 @@ from conformance.results import CheckResult, Figure, Outcome, RunReport, Severit
 # A check that was failing before; its failing again is not news.
 _FAILING = frozenset({Outcome.FAILED, Outcome.EXPECTED_FAILURE})
 _VERDICTS = frozenset({Outcome.PASSED, Outcome.FAILED, Outcome.EXPECTED_FAILURE})
-_LOWER_IS_BETTER_UNITS = frozenset({"ns", "us", "µs", "ms", "s", "sec", "secs", "seconds",
-                                    "milliseconds", "microseconds", "nanoseconds"})
+_LOWER_IS_BETTER_UNITS = frozenset(
+    {"ns", "us", "µs", "ms", "s", "sec", "secs", "seconds", "milliseconds", "microseconds", "nanoseconds"}
+)
 DEFAULT_TOLERANCE = 0.2
 # Starts the message of a listed check that passed, so every format can point it out.
 FIXED_NOTE_PREFIX = "Fixed: listed as a known failure"
 
 
 # --------------------------------------------------------------------------- known failures
+
 
 class KnownFailuresError(ValueError):
     """A known-failures file that cannot be used; the message names the file and line."""
@@ -55,7 +57,7 @@ class KnownFailure:
 
     id: str
     reason: str
-    line: int | None = None   # where the entry starts, for messages about it
+    line: int | None = None  # where the entry starts, for messages about it
 
 
 @dataclass
@@ -63,8 +65,8 @@ class KnownFailuresApplied:
     """What applying a known-failures list did to a report."""
 
     report: RunReport
-    expected: list[str] = field(default_factory=list)           # FAILED -> EXPECTED_FAILURE
-    fixed: list[KnownFailure] = field(default_factory=list)     # listed but passed: remove from the list
+    expected: list[str] = field(default_factory=list)  # FAILED -> EXPECTED_FAILURE
+    fixed: list[KnownFailure] = field(default_factory=list)  # listed but passed: remove from the list
     unmatched: list[KnownFailure] = field(default_factory=list)  # listed, no such check in this run
 
 
@@ -78,7 +80,7 @@ def _table_lines(text: str) -> list[int]:
 
 
 def _decode_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    line = getattr(exc, "lineno", None)   # Python 3.14+
+    line = getattr(exc, "lineno", None)  # Python 3.14+
     if line:
         return int(line)
     match = re.search(r"at line (\d+)", str(exc))
@@ -94,8 +96,9 @@ def parse_known_failures(text: str, source: str = "<known failures>") -> list[Kn
         raise KnownFailuresError(source, _decode_error_line(exc), f"not valid TOML: {problem}") from exc
     unknown = sorted(set(data) - {"known_failure"})
     if unknown:
-        raise KnownFailuresError(source, None, f"unexpected top-level key(s) {unknown}; "
-                                               "expected only [[known_failure]] tables")
+        raise KnownFailuresError(
+            source, None, f"unexpected top-level key(s) {unknown}; expected only [[known_failure]] tables"
+        )
     entries = data.get("known_failure", [])
     if not isinstance(entries, list):
         raise KnownFailuresError(source, None, "'known_failure' must be an array of tables ([[known_failure]])")
@@ -119,8 +122,7 @@ def _entry(entry: object, source: str, line: int | None) -> KnownFailure:
         raise KnownFailuresError(source, line, "each known_failure must be a table")
     extra = sorted(set(entry) - _ALLOWED_ENTRY_KEYS)
     if extra:
-        raise KnownFailuresError(source, line, f"unknown key(s) {extra} in [[known_failure]]; "
-                                               "allowed: 'id', 'reason'")
+        raise KnownFailuresError(source, line, f"unknown key(s) {extra} in [[known_failure]]; allowed: 'id', 'reason'")
     for key in ("id", "reason"):
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():
@@ -199,12 +201,14 @@ def apply_known_failures(report: RunReport, known: Iterable[KnownFailure]) -> Kn
             applied.fixed.append(next(k for k in entries if matches(k, result.id)))
         results.append(marked)
     applied.unmatched = unmatched_known(entries, (r.id for r in report.results))
-    applied.report = dataclasses.replace(report, results=results,
-                                         unmatched_known_failures=[k.id for k in applied.unmatched])
+    applied.report = dataclasses.replace(
+        report, results=results, unmatched_known_failures=[k.id for k in applied.unmatched]
+    )
     return applied
 
 
 # --------------------------------------------------------------------------- baseline
+
 
 @dataclass(frozen=True)
 class CheckChange:
@@ -212,7 +216,7 @@ class CheckChange:
 
     id: str
     severity: Severity
-    before: Outcome | None     # None: the check did not exist in the baseline
+    before: Outcome | None  # None: the check did not exist in the baseline
     after: Outcome
     message: str = ""
 
@@ -226,9 +230,9 @@ class FigureChange:
     unit: str
     before: float
     after: float
-    change: float          # relative change in the *good* direction: -0.3 means 30 % worse
-    client_bound: bool     # this run's figure is a lower bound: a drop is inconclusive
-    regressed: bool        # worse than the tolerance and conclusive: fails the gate
+    change: float  # relative change in the *good* direction: -0.3 means 30 % worse
+    client_bound: bool  # this run's figure is a lower bound: a drop is inconclusive
+    regressed: bool  # worse than the tolerance and conclusive: fails the gate
 
 
 @dataclass
@@ -241,7 +245,7 @@ class BaselineComparison:
     new_failures: list[CheckChange] = field(default_factory=list)
     no_longer_offered: list[CheckChange] = field(default_factory=list)
     fixed: list[CheckChange] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)    # in the baseline, absent from this run
+    missing: list[str] = field(default_factory=list)  # in the baseline, absent from this run
     figures: list[FigureChange] = field(default_factory=list)
 
     @property
@@ -256,14 +260,18 @@ class BaselineComparison:
     @property
     def regressed_checks(self) -> list[CheckChange]:
         """Required checks that passed in the baseline and now fail or are no longer offered."""
-        return [c for c in self.new_failures + self.no_longer_offered
-                if c.severity is Severity.REQUIRED and c.before is Outcome.PASSED]
+        return [
+            c
+            for c in self.new_failures + self.no_longer_offered
+            if c.severity is Severity.REQUIRED and c.before is Outcome.PASSED
+        ]
 
     def regression_reasons(self, skip_ids: Iterable[str] = ()) -> list[str]:
         """Why the comparison fails the gate; empty when it does not."""
         skip = set(skip_ids)
-        reasons = [f"{c.id} passed in the baseline and now is {c.after}"
-                   for c in self.regressed_checks if c.id not in skip]
+        reasons = [
+            f"{c.id} passed in the baseline and now is {c.after}" for c in self.regressed_checks if c.id not in skip
+        ]
         reasons += [f"{f.id} {_describe_change(f)}" for f in self.throughput_regressions]
         return reasons
 
@@ -280,8 +288,7 @@ def lower_is_better(unit: str) -> bool:
 
 def _describe_change(f: FigureChange) -> str:
     direction = "rose" if lower_is_better(f.unit) else "dropped"
-    return (f"{direction} from {f.before:g} to {f.after:g} {f.unit} "
-            f"({abs(f.change):.0%} worse)")
+    return f"{direction} from {f.before:g} to {f.after:g} {f.unit} ({abs(f.change):.0%} worse)"
 
 
 def describe_figure_change(change: FigureChange) -> str:
@@ -298,13 +305,21 @@ def _compare_figure(now: Figure, before: Figure, tolerance: float) -> FigureChan
     else:
         change = (now.value - before.value) / before.value
     worse = change < -tolerance
-    return FigureChange(id=now.id, name=now.name, unit=now.unit, before=before.value, after=now.value,
-                        change=change, client_bound=now.client_bound,
-                        regressed=worse and not now.client_bound)
+    return FigureChange(
+        id=now.id,
+        name=now.name,
+        unit=now.unit,
+        before=before.value,
+        after=now.value,
+        change=change,
+        client_bound=now.client_bound,
+        regressed=worse and not now.client_bound,
+    )
 
 
-def compare_to_baseline(report: RunReport, baseline: RunReport,
-                        tolerance: float = DEFAULT_TOLERANCE) -> BaselineComparison:
+def compare_to_baseline(
+    report: RunReport, baseline: RunReport, tolerance: float = DEFAULT_TOLERANCE
+) -> BaselineComparison:
     """Compare check outcomes and figures with ``baseline``, matched by ID.
 
     ``tolerance`` is the fraction by which a figure may get worse before it is
@@ -312,8 +327,9 @@ def compare_to_baseline(report: RunReport, baseline: RunReport,
     """
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0")
-    comparison = BaselineComparison(baseline_started=baseline.started,
-                                    baseline_suite_version=baseline.suite_version, tolerance=tolerance)
+    comparison = BaselineComparison(
+        baseline_started=baseline.started, baseline_suite_version=baseline.suite_version, tolerance=tolerance
+    )
     before = {r.id: r for r in baseline.results}
     for result in report.results:
         _classify(comparison, result, before.get(result.id))
@@ -330,8 +346,9 @@ def compare_to_baseline(report: RunReport, baseline: RunReport,
 
 def _classify(comparison: BaselineComparison, result: CheckResult, old: CheckResult | None) -> None:
     old_outcome = old.outcome if old else None
-    change = CheckChange(id=result.id, severity=result.severity, before=old_outcome,
-                         after=result.outcome, message=result.message)
+    change = CheckChange(
+        id=result.id, severity=result.severity, before=old_outcome, after=result.outcome, message=result.message
+    )
     if result.outcome is Outcome.FAILED and old_outcome not in _FAILING:
         comparison.new_failures.append(change)
     elif result.outcome is Outcome.NOT_OFFERED and old_outcome is Outcome.PASSED:
@@ -342,14 +359,21 @@ def _classify(comparison: BaselineComparison, result: CheckResult, old: CheckRes
 
 # --------------------------------------------------------------------------- verdict
 
+
 def gate_reasons(report: RunReport, comparison: BaselineComparison | None = None) -> list[str]:
     """Everything that makes the gate red, one line each; empty means green."""
-    reasons = [f"the run was interrupted by {report.interrupted}: {len(report.results)} check(s) ran"] \
-        if report.interrupted else []
+    reasons = (
+        [f"the run was interrupted by {report.interrupted}: {len(report.results)} check(s) ran"]
+        if report.interrupted
+        else []
+    )
     reasons += [f"{r.id} failed (required)" for r in report.failures()]
     if not any(r.outcome in _VERDICTS for r in report.results):
-        reasons.append("no check reached a verdict: nothing passed or failed"
-                       if report.results else "the run produced no check results")
+        reasons.append(
+            "no check reached a verdict: nothing passed or failed"
+            if report.results
+            else "the run produced no check results"
+        )
     if comparison is not None:
         reasons += comparison.regression_reasons(skip_ids={r.id for r in report.failures()})
     return reasons

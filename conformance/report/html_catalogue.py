@@ -88,9 +88,11 @@ def _row(result: CheckResult, dimensions: list[tuple[str, str, str]]) -> str:
     if result.intrusive:
         tag += '<span class="tag" title="may upset a real server: runs there only with --intrusive">intrusive</span>'
     cells = "".join(f'<td class="{cls}">{name_html(getattr(result, attr))}</td>' for _, attr, cls in dimensions)
-    return (f'<tr id="{anchor(result.id)}"><td class="id">{name_html(result.id)}{tag}</td>{cells}'
-            f'<td class="short">{badge(result.outcome)}</td><td class="short">{result.duration_s:.2f} s</td>'
-            f'<td class="msg">{_message(result)}</td></tr>')
+    return (
+        f'<tr id="{anchor(result.id)}"><td class="id">{name_html(result.id)}{tag}</td>{cells}'
+        f'<td class="short">{badge(result.outcome)}</td><td class="short">{result.duration_s:.2f} s</td>'
+        f'<td class="msg">{_message(result)}</td></tr>'
+    )
 
 
 def _group(template: str, results: list[CheckResult], dimensions: list[tuple[str, str, str]]) -> str:
@@ -108,17 +110,24 @@ def _summary(category: str, results: list[CheckResult]) -> str:
 def category_table(category: str, results: list[CheckResult]) -> str:
     """One category as a closed ``<details>`` holding its table."""
     dimensions = [d for d in _DIMENSIONS if any(getattr(r, d[1]) for r in results)]
-    head = ("<thead><tr><th>ID</th>" + "".join(f"<th>{h}</th>" for h, _, _ in dimensions)
-            + "<th>Outcome</th><th>Time</th><th>Message</th></tr></thead>")
+    head = (
+        "<thead><tr><th>ID</th>"
+        + "".join(f"<th>{h}</th>" for h, _, _ in dimensions)
+        + "<th>Outcome</th><th>Time</th><th>Message</th></tr></thead>"
+    )
     body = "".join(_group(t, rs, dimensions) for t, rs in group_by_requirement(results).items())
-    return (f'<details class="category" id="category-{escape(category)}">{_summary(category, results)}'
-            f'<div class="scroll"><table class="catalogue" id="catalogue-{escape(category)}">{head}'
-            f"<tbody>{body}</tbody></table></div></details>")
+    return (
+        f'<details class="category" id="category-{escape(category)}">{_summary(category, results)}'
+        f'<div class="scroll"><table class="catalogue" id="catalogue-{escape(category)}">{head}'
+        f"<tbody>{body}</tbody></table></div></details>"
+    )
 
 
 def catalogue_section(report: RunReport) -> str:
-    parts = ['<h2>All checks</h2><p class="muted">One block per category; open one to see its checks. '
-             "Checks that share a requirement are listed under it once.</p>"]
+    parts = [
+        '<h2>All checks</h2><p class="muted">One block per category; open one to see its checks. '
+        "Checks that share a requirement are listed under it once.</p>"
+    ]
     parts += [category_table(c, rs) for c, rs in group_by_category(report.results).items()]
     if not report.results:
         parts.append('<p class="muted">The run produced no check results.</p>')

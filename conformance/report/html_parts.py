@@ -17,7 +17,7 @@ FAIL_COLOUR = "#cf222e"
 OUTCOME_COLOURS: dict[str, str] = {
     "passed": "#4ac26b",
     "failed": "#fa4549",
-    "warning": "#fb8f44",          # only recommended checks failed
+    "warning": "#fb8f44",  # only recommended checks failed
     "expected failure": "#d4a72c",
     "not offered": "#8c959f",
     "not configured": "#d0d7de",
@@ -43,5 +43,6 @@ def badge(outcome: Outcome | str, label: str | None = None) -> str:
 
 def name_html(text: str) -> str:
     """An identifier (check ID, method) that wraps only after ``/ . _ -``, never mid-word."""
-    return "".join(escape(part) + ("<wbr>" if _BREAK_AFTER.fullmatch(part) else "")
-                   for part in _BREAK_AFTER.split(text) if part)
+    return "".join(
+        escape(part) + ("<wbr>" if _BREAK_AFTER.fullmatch(part) else "") for part in _BREAK_AFTER.split(text) if part
+    )

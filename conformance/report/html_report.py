@@ -40,16 +40,16 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def _css() -> str:
-    cells = "\n".join(
-        f".o-{css_name(name)}{{background:{colour};}}" for name, colour in OUTCOME_COLOURS.items())
-    return f"""
+    cells = "\n".join(f".o-{css_name(name)}{{background:{colour};}}" for name, colour in OUTCOME_COLOURS.items())
+    return (
+        f"""
 *{{box-sizing:border-box}}
 body{{margin:0;font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;
 background:#fff}}
 main{{max-width:1200px;margin:0 auto;padding:0 24px 48px}}
 .verdict{{color:#fff;padding:22px 32px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 32px}}
 .notes,.verdict .why,.msg,.failure{{overflow-wrap:anywhere;min-width:0}}
-.notes{{border-left:4px solid {OUTCOME_COLOURS['warning']};background:#fff8f0;padding:6px 12px;margin:12px 0}}
+.notes{{border-left:4px solid {OUTCOME_COLOURS["warning"]};background:#fff8f0;padding:6px 12px;margin:12px 0}}
 .verdict.pass{{background:{PASS_COLOUR}}}.verdict.fail{{background:{FAIL_COLOUR}}}
 .verdict .big{{font-size:64px;font-weight:800;letter-spacing:2px;line-height:1}}
 .verdict .why{{font-size:16px}}.verdict .why ul{{margin:4px 0 0;padding-left:20px}}
@@ -73,22 +73,29 @@ white-space:nowrap}}
 pre{{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;max-height:420px;
 white-space:pre-wrap;word-break:break-word;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}}
 .failure{{border-left:4px solid {FAIL_COLOUR};padding:4px 12px;margin:12px 0}}
-.failure.recommended{{border-left-color:{OUTCOME_COLOURS['warning']}}}
+.failure.recommended{{border-left-color:{OUTCOME_COLOURS["warning"]}}}
 .muted{{color:#59636e}}
 .msg{{white-space:pre-wrap}}
 .legend{{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 0;font-size:12px}}
 {cells}
-""" + BARS_CSS + CATALOGUE_CSS
+"""
+        + BARS_CSS
+        + CATALOGUE_CSS
+    )
 
 
 # --------------------------------------------------------------------------- sections
 
+
 def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
     reasons = gate_reasons(report, comparison)
     state = "fail" if reasons else "pass"
-    head = (f"<h1>Armada conformance — {escape(target_label(report.target))}</h1>"
-            f"<div>profile {escape(report.profile)} · suite {escape(report.suite_version)}"
-            + (f" · server {escape(report.server_version)}" if report.server_version else "") + "</div>")
+    head = (
+        f"<h1>Armada conformance — {escape(target_label(report.target))}</h1>"
+        f"<div>profile {escape(report.profile)} · suite {escape(report.suite_version)}"
+        + (f" · server {escape(report.server_version)}" if report.server_version else "")
+        + "</div>"
+    )
     if reasons:
         shown = "".join(f"<li>{escape(r)}</li>" for r in reasons[:5])
         more = f"<li>…and {len(reasons) - 5} more</li>" if len(reasons) > 5 else ""
@@ -96,8 +103,10 @@ def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
     else:
         why = f"{head}<div>Every required check passed.</div>"
     word = "INTERRUPTED" if report.interrupted else state.upper()
-    return (f'<header class="verdict {state}" id="verdict"><div class="big">{word}</div>'
-            f'<div class="why">{why}</div></header>')
+    return (
+        f'<header class="verdict {state}" id="verdict"><div class="big">{word}</div>'
+        f'<div class="why">{why}</div></header>'
+    )
 
 
 def _facts(report: RunReport) -> str:
@@ -127,8 +136,10 @@ def _plain(value: object) -> str:
 
 
 def _counts(report: RunReport) -> str:
-    chips = "".join(f'<span class="chip o-{css_name(str(o))}">{n} {escape(str(o))}</span>'
-                    for o, n in count_outcomes(report.results).items())
+    chips = "".join(
+        f'<span class="chip o-{css_name(str(o))}">{n} {escape(str(o))}</span>'
+        for o, n in count_outcomes(report.results).items()
+    )
     return f'<div class="counts">{chips}<span class="chip">{len(report.results)} checks</span></div>'
 
 
@@ -141,42 +152,55 @@ def _cell(cell: MatrixCell) -> str:
     title = cell.summary() + ": " + ", ".join(c.id for c in cell.checks)
     target = next((c for c in cell.checks if c.outcome is outcome), cell.checks[0])
     count = len(cell.checks)
-    return (f'<td class="cell o-{css_name(name)}" title="{escape(title)}">'
-            f'<a href="#{anchor(target.id)}">{escape(label)} <small>({count} check'
-            f'{"s" if count != 1 else ""})</small></a></td>')
+    return (
+        f'<td class="cell o-{css_name(name)}" title="{escape(title)}">'
+        f'<a href="#{anchor(target.id)}">{escape(label)} <small>({count} check'
+        f"{'s' if count != 1 else ''})</small></a></td>"
+    )
 
 
 def _matrix(matrix: Matrix) -> str:
     if not matrix.rows:
-        return (f'<div><h3>{escape(matrix.title)}</h3><p class="muted">No check in this run names '
-                f'a {escape(matrix.row_label.lower())}.</p></div>')
+        return (
+            f'<div><h3>{escape(matrix.title)}</h3><p class="muted">No check in this run names '
+            f"a {escape(matrix.row_label.lower())}.</p></div>"
+        )
     head = "".join(f"<th>{escape(c)}</th>" for c in matrix.columns)
     rows = "".join(
         f"<tr><th>{escape(row)}</th>" + "".join(_cell(matrix.cell(row, c)) for c in matrix.columns) + "</tr>"
-        for row in matrix.rows)
-    return (f'<div class="scroll"><h3>{escape(matrix.title)}</h3><table class="matrix" id="matrix-'
-            f'{escape(matrix.row_label.lower())}"><tr><th>{escape(matrix.row_label)}</th>{head}</tr>'
-            f"{rows}</table></div>")
+        for row in matrix.rows
+    )
+    return (
+        f'<div class="scroll"><h3>{escape(matrix.title)}</h3><table class="matrix" id="matrix-'
+        f'{escape(matrix.row_label.lower())}"><tr><th>{escape(matrix.row_label)}</th>{head}</tr>'
+        f"{rows}</table></div>"
+    )
 
 
 def _legend() -> str:
     """What the matrix colours mean; a cell shows the most alarming outcome of its checks."""
     labels = {"warning": "recommended failed", "none": "no check"}
     items = "".join(badge(name, labels.get(name, name)) for name in OUTCOME_COLOURS)
-    return (f'<div class="legend"><span class="muted">A cell shows the most alarming outcome of its '
-            f"checks:</span>{items}</div>")
+    return (
+        f'<div class="legend"><span class="muted">A cell shows the most alarming outcome of its '
+        f"checks:</span>{items}</div>"
+    )
 
 
 def _run_notes(report: RunReport) -> str:
     """What happened to the run itself: interrupted, cleanup left things behind, unmatched known failures."""
     notes = []
     if report.interrupted:
-        notes.append(f"The run was stopped by {escape(report.interrupted)} after {len(report.results)} check(s); "
-                     "checks after that did not run.")
+        notes.append(
+            f"The run was stopped by {escape(report.interrupted)} after {len(report.results)} check(s); "
+            "checks after that did not run."
+        )
     notes += [f"Cleanup left behind: {escape(p)}" for p in report.cleanup_problems]
     if report.unmatched_known_failures:
-        notes.append("Known-failure entries that match no check of this run (a typo, or outside the selection): "
-                     + ", ".join(f"<code>{escape(i)}</code>" for i in report.unmatched_known_failures))
+        notes.append(
+            "Known-failure entries that match no check of this run (a typo, or outside the selection): "
+            + ", ".join(f"<code>{escape(i)}</code>" for i in report.unmatched_known_failures)
+        )
     if not notes:
         return ""
     return '<div class="notes" id="run-notes">' + "".join(f"<p>{n}</p>" for n in notes) + "</div>"
@@ -198,10 +222,12 @@ def _evidence(result: CheckResult) -> str:
 
 def _failure(result: CheckResult) -> str:
     kind = "recommended" if result.severity is Severity.RECOMMENDED else "required"
-    return (f'<div class="failure {kind}"><h3>{name_html(result.id)} '
-            f'<span class="muted">({escape(result.category)}, {kind})</span></h3>'
-            f"<div>{escape(result.requirement)}</div><div class=\"muted\">{_where(result)}</div>"
-            f"<p class=\"msg\">{escape(result.message) or '<i>no message</i>'}</p>{_evidence(result)}</div>")
+    return (
+        f'<div class="failure {kind}"><h3>{name_html(result.id)} '
+        f'<span class="muted">({escape(result.category)}, {kind})</span></h3>'
+        f'<div>{escape(result.requirement)}</div><div class="muted">{_where(result)}</div>'
+        f'<p class="msg">{escape(result.message) or "<i>no message</i>"}</p>{_evidence(result)}</div>'
+    )
 
 
 def _failures(report: RunReport) -> str:
@@ -229,53 +255,67 @@ def _comparison(comparison: BaselineComparison | None) -> str:
         ("No longer offered", _id_items([c.id for c in comparison.no_longer_offered])),
         ("Fixed", _id_items([c.id for c in comparison.fixed])),
         ("Missing from this run", escape(", ".join(comparison.missing)) or "—"),
-        ("Throughput regressions", "<br>".join(
-            f"{escape(f.id)}: {escape(describe_figure_change(f))}"
-            for f in comparison.throughput_regressions) or "—"),
-        ("Inconclusive (client-bound)", "<br>".join(
-            f"{escape(f.id)}: {escape(describe_figure_change(f))}"
-            for f in comparison.inconclusive_figures) or "—"),
+        (
+            "Throughput regressions",
+            "<br>".join(
+                f"{escape(f.id)}: {escape(describe_figure_change(f))}" for f in comparison.throughput_regressions
+            )
+            or "—",
+        ),
+        (
+            "Inconclusive (client-bound)",
+            "<br>".join(f"{escape(f.id)}: {escape(describe_figure_change(f))}" for f in comparison.inconclusive_figures)
+            or "—",
+        ),
     ]
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return (f"<h2>Compared with the baseline</h2><p class=\"muted\">Baseline run started "
-            f"{escape(comparison.baseline_started)} (suite {escape(comparison.baseline_suite_version)}); "
-            f"figures may get {comparison.tolerance:.0%} worse before they count as a regression.</p>"
-            f"<table>{body}</table>")
+    return (
+        f'<h2>Compared with the baseline</h2><p class="muted">Baseline run started '
+        f"{escape(comparison.baseline_started)} (suite {escape(comparison.baseline_suite_version)}); "
+        f"figures may get {comparison.tolerance:.0%} worse before they count as a regression.</p>"
+        f"<table>{body}</table>"
+    )
 
 
 def _charts(report: RunReport, comparison: BaselineComparison | None) -> str:
     if not report.figures:
-        return "<h2>Throughput</h2><p class=\"muted\">No figures were measured in this run.</p>"
+        return '<h2>Throughput</h2><p class="muted">No figures were measured in this run.</p>'
     baselines = {f.id: f.before for f in comparison.figures} if comparison else {}
-    tables = [figure_table(unit, figures, baselines, table_id=f"figures-{n}")
-              for n, (unit, figures) in enumerate(group_by_unit(report.figures).items())]
-    note = ('<p class="muted">Hatched bars (≥) are close to the client\'s own decode capacity: lower '
-            "bounds on the server's. Dashed marks show the baseline.</p>")
+    tables = [
+        figure_table(unit, figures, baselines, table_id=f"figures-{n}")
+        for n, (unit, figures) in enumerate(group_by_unit(report.figures).items())
+    ]
+    note = (
+        '<p class="muted">Hatched bars (≥) are close to the client\'s own decode capacity: lower '
+        "bounds on the server's. Dashed marks show the baseline.</p>"
+    )
     return "<h2>Throughput</h2>" + note + "".join(tables)
 
 
 def render_html(report: RunReport, comparison: BaselineComparison | None = None) -> str:
     """The whole report page (expects a redacted report)."""
     title = f"Armada conformance — {target_label(report.target)} — {report.started}"
-    body = "".join([
-        _verdict(report, comparison),
-        "<main>",
-        _facts(report),
-        _run_notes(report),
-        _counts(report),
-        '<h2>Coverage</h2><div class="matrices">',
-        _matrix(method_matrix(report)),
-        _matrix(scheme_matrix(report)),
-        "</div>",
-        _legend(),
-        _failures(report),
-        _comparison(comparison),
-        _charts(report, comparison),
-        catalogue_section(report),
-        "</main>",
-    ])
+    body = "".join(
+        [
+            _verdict(report, comparison),
+            "<main>",
+            _facts(report),
+            _run_notes(report),
+            _counts(report),
+            '<h2>Coverage</h2><div class="matrices">',
+            _matrix(method_matrix(report)),
+            _matrix(scheme_matrix(report)),
+            "</div>",
+            _legend(),
+            _failures(report),
+            _comparison(comparison),
+            _charts(report, comparison),
+            catalogue_section(report),
+            "</main>",
+        ]
+    )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_css()}</style></head>"

@@ -52,9 +52,22 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     for figure in report.figures:
         if not math.isfinite(figure.value):
             raise ValueError(f"figure {figure.id!r} has non-finite value {figure.value!r}; JSON cannot hold it")
-    order = ["schema_version", "target", "profile", "suite_version", "server_version",
-             "started", "finished", "machine", "results", "figures",
-             "verdict", "interrupted", "cleanup_problems", "unmatched_known_failures"]
+    order = [
+        "schema_version",
+        "target",
+        "profile",
+        "suite_version",
+        "server_version",
+        "started",
+        "finished",
+        "machine",
+        "results",
+        "figures",
+        "verdict",
+        "interrupted",
+        "cleanup_problems",
+        "unmatched_known_failures",
+    ]
     return {key: data[key] for key in order}
 
 
@@ -86,8 +99,8 @@ def report_from_dict(data: Any, source: str = "<data>") -> RunReport:
     version = str(data.get("schema_version", ""))
     if _major(version) != _major(SCHEMA_VERSION):
         raise ReportFormatError(
-            f"{source}: schema_version {version!r} is not readable by this suite "
-            f"(reads {_major(SCHEMA_VERSION)}.x)")
+            f"{source}: schema_version {version!r} is not readable by this suite (reads {_major(SCHEMA_VERSION)}.x)"
+        )
     if version == SCHEMA_VERSION:
         errors = schema_errors(data)
         if errors:

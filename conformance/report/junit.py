@@ -28,23 +28,32 @@ def xml_safe(text: str) -> str:
 
 
 def _testcase(result: CheckResult) -> ET.Element:
-    case = ET.Element("testcase", {
-        "classname": xml_safe(result.category or "OTHER"),
-        "name": xml_safe(result.id),
-        "time": f"{max(result.duration_s, 0.0):.3f}",
-    })
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": xml_safe(result.category or "OTHER"),
+            "name": xml_safe(result.id),
+            "time": f"{max(result.duration_s, 0.0):.3f}",
+        },
+    )
     if result.intrusive:  # the probe could upset a real server: CI readers should see it was one
         properties = ET.SubElement(case, "properties")
         ET.SubElement(properties, "property", {"name": "intrusive", "value": "true"})
     if result.outcome is Outcome.FAILED:
-        failure = ET.SubElement(case, "failure", {
-            "message": xml_safe(result.message or "failed"),
-            "type": str(result.severity),
-        })
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {
+                "message": xml_safe(result.message or "failed"),
+                "type": str(result.severity),
+            },
+        )
         body = [f"Requirement: {result.requirement}", f"Severity: {result.severity}"]
-        body += [f"{label}: {value}" for label, value in
-                 (("Transport", result.transport), ("Scheme", result.scheme), ("Method", result.method))
-                 if value]
+        body += [
+            f"{label}: {value}"
+            for label, value in (("Transport", result.transport), ("Scheme", result.scheme), ("Method", result.method))
+            if value
+        ]
         if result.message:
             body.append(f"\n{result.message}")
         if result.evidence:
@@ -58,9 +67,13 @@ def _testcase(result: CheckResult) -> ET.Element:
 
 def _properties(report: RunReport) -> ET.Element:
     properties = ET.Element("properties")
-    for name, value in (("target", target_label(report.target)), ("profile", report.profile),
-                        ("suite_version", report.suite_version), ("server_version", report.server_version),
-                        ("schema_version", report.schema_version)):
+    for name, value in (
+        ("target", target_label(report.target)),
+        ("profile", report.profile),
+        ("suite_version", report.suite_version),
+        ("server_version", report.server_version),
+        ("schema_version", report.schema_version),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": xml_safe(value)})
     return properties
 
@@ -77,13 +90,17 @@ def render_junit(report: RunReport) -> str:
         "time": f"{total_time:.3f}",
     }
     root = ET.Element("testsuites", {"name": SUITE_NAME, **stats})
-    suite = ET.SubElement(root, "testsuite", {
-        "name": xml_safe(f"{SUITE_NAME} {report.profile} @ {target_label(report.target)}"),
-        **stats,
-        "timestamp": xml_safe(report.started),
-        "hostname": xml_safe(str(report.machine.get("hostname", ""))),
-        "id": utc_stamp(report.started),
-    })
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": xml_safe(f"{SUITE_NAME} {report.profile} @ {target_label(report.target)}"),
+            **stats,
+            "timestamp": xml_safe(report.started),
+            "hostname": xml_safe(str(report.machine.get("hostname", ""))),
+            "id": utc_stamp(report.started),
+        },
+    )
     suite.append(_properties(report))
     for result in report.results:
         suite.append(_testcase(result))

@@ -28,19 +28,26 @@ def _quote(text: str) -> str:
 
 def _reason(message: str, outcome: Outcome) -> str:
     if outcome is Outcome.EXPECTED_FAILURE and message.startswith(KNOWN_PREFIX):
-        return one_line(message[len(KNOWN_PREFIX):].partition(" | ")[0], 300)   # gate: "<reason> | <message>"
+        return one_line(message[len(KNOWN_PREFIX) :].partition(" | ")[0], 300)  # gate: "<reason> | <message>"
     return TODO + (one_line(redact_text(message), 200) or "no message")
 
 
 def known_failures_toml(report: RunReport) -> str:
     """The known-failures file for ``report``'s failures (empty list: a comment saying so)."""
-    lines = [f"# Known failures of {target_label(report.target)}, written by armada-conformance "
-             f"--known-failures-update from the run started {report.started}.",
-             "# Replace each TODO reason with why the failure is accepted; remove entries once fixed.", ""]
+    lines = [
+        f"# Known failures of {target_label(report.target)}, written by armada-conformance "
+        f"--known-failures-update from the run started {report.started}.",
+        "# Replace each TODO reason with why the failure is accepted; remove entries once fixed.",
+        "",
+    ]
     failing = [r for r in report.results if r.outcome in (Outcome.FAILED, Outcome.EXPECTED_FAILURE)]
     for result in failing:
-        lines += ["[[known_failure]]", f"id = {_quote(result.id)}",
-                  f"reason = {_quote(_reason(result.message, result.outcome))}", ""]
+        lines += [
+            "[[known_failure]]",
+            f"id = {_quote(result.id)}",
+            f"reason = {_quote(_reason(result.message, result.outcome))}",
+            "",
+        ]
     if not failing:
         lines.append("# No check failed in that run: nothing to list.")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -38,15 +38,20 @@ def md_code(text: str) -> str:
 
 def _verdict_lines(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
     reasons = gate_reasons(report, comparison)
-    where = (f"{md_code(target_label(report.target))} · profile {md_code(report.profile)} · "
-             f"suite {md_escape(report.suite_version)}")
+    where = (
+        f"{md_code(target_label(report.target))} · profile {md_code(report.profile)} · "
+        f"suite {md_escape(report.suite_version)}"
+    )
     if report.server_version:
         where += f" · server {md_escape(report.server_version)}"
     if not reasons:
         return ["## ✅ PASS — Armada conformance", "", where]
     if report.interrupted:
-        return ["## ⚠️ INTERRUPTED — Armada conformance", "",
-                f"**stopped by {md_escape(report.interrupted)} after {len(report.results)} check(s)** · {where}"]
+        return [
+            "## ⚠️ INTERRUPTED — Armada conformance",
+            "",
+            f"**stopped by {md_escape(report.interrupted)} after {len(report.results)} check(s)** · {where}",
+        ]
     return ["## ❌ FAIL — Armada conformance", "", f"**{_fail_detail(report, comparison, reasons)}** · {where}"]
 
 
@@ -79,15 +84,17 @@ def _failures_section(report: RunReport, limit: int) -> list[str]:
     failed = failed_by_severity(report, Severity.REQUIRED)
     lines: list[str] = []
     if failed:
-        lines += ["", "### Failed required checks", "",
-                  "| Check | Category | Where | Reason |", "|---|---|---|---|"]
+        lines += ["", "### Failed required checks", "", "| Check | Category | Where | Reason |", "|---|---|---|---|"]
         lines += [_failure_row(r) for r in failed[:limit]]
         if len(failed) > limit:
             lines += ["", f"…and {len(failed) - limit} more (see report.html)."]
     recommended = failed_by_severity(report, Severity.RECOMMENDED)
     if recommended:
-        lines += ["", f"{len(recommended)} recommended check(s) failed (these never fail the gate): "
-                  + _id_list([r.id for r in recommended])]
+        lines += [
+            "",
+            f"{len(recommended)} recommended check(s) failed (these never fail the gate): "
+            + _id_list([r.id for r in recommended]),
+        ]
     return lines
 
 
@@ -107,10 +114,14 @@ def _comparison_section(comparison: BaselineComparison | None) -> list[str]:
         ("Missing from this run", comparison.missing),
     ]
     lines += [f"- {label}: {_id_list(ids)}" for label, ids in items if ids]
-    lines += [f"- Throughput regression: {md_code(f.id)} {md_escape(describe_figure_change(f))}"
-              for f in comparison.throughput_regressions]
-    lines += [f"- Inconclusive (client-bound): {md_code(f.id)} {md_escape(describe_figure_change(f))}"
-              for f in comparison.inconclusive_figures]
+    lines += [
+        f"- Throughput regression: {md_code(f.id)} {md_escape(describe_figure_change(f))}"
+        for f in comparison.throughput_regressions
+    ]
+    lines += [
+        f"- Inconclusive (client-bound): {md_code(f.id)} {md_escape(describe_figure_change(f))}"
+        for f in comparison.inconclusive_figures
+    ]
     if len(lines) == 3:
         lines.append("- No changes.")
     return lines
@@ -133,28 +144,34 @@ def _figures_section(report: RunReport, limit: int) -> list[str]:
 
 def _known_failure_notes(report: RunReport) -> list[str]:
     expected = [r.id for r in report.results if r.outcome is Outcome.EXPECTED_FAILURE]
-    fixed = [r.id for r in report.results
-             if r.outcome is Outcome.PASSED and r.message.startswith(FIXED_NOTE_PREFIX)]
+    fixed = [r.id for r in report.results if r.outcome is Outcome.PASSED and r.message.startswith(FIXED_NOTE_PREFIX)]
     lines = []
     if expected:
         lines.append(f"- Known failures (accepted): {_id_list(expected)}")
     if fixed:
         lines.append(f"- Listed as known failures but now pass, remove them from the list: {_id_list(fixed)}")
     if report.unmatched_known_failures:
-        lines.append("- Known-failure entries that match no check of this run: "
-                     + _id_list(report.unmatched_known_failures))
+        lines.append(
+            "- Known-failure entries that match no check of this run: " + _id_list(report.unmatched_known_failures)
+        )
     lines += [f"- Cleanup left behind: {md_escape(one_line(p))}" for p in report.cleanup_problems[:MAX_LISTED]]
     intrusive = [r for r in report.results if r.intrusive]
     if intrusive:
         ran = [r.id for r in intrusive if r.outcome is not Outcome.SKIPPED]
         skipped = [r.id for r in intrusive if r.outcome is Outcome.SKIPPED]
-        lines.append(f"- Intrusive probes: {_id_list(ran) if ran else 'none'} ran"
-                     + (f"; {_id_list(skipped)} skipped (they run only with `--intrusive`)" if skipped else ""))
+        lines.append(
+            f"- Intrusive probes: {_id_list(ran) if ran else 'none'} ran"
+            + (f"; {_id_list(skipped)} skipped (they run only with `--intrusive`)" if skipped else "")
+        )
     return ["", *lines] if lines else []
 
 
-def render_summary(report: RunReport, comparison: BaselineComparison | None = None,
-                   max_failures: int = MAX_FAILURES, max_figures: int = MAX_FIGURES) -> str:
+def render_summary(
+    report: RunReport,
+    comparison: BaselineComparison | None = None,
+    max_failures: int = MAX_FAILURES,
+    max_figures: int = MAX_FIGURES,
+) -> str:
     """The Markdown summary for ``report`` (expects a redacted report)."""
     lines = _verdict_lines(report, comparison)
     lines += ["", *_counts_table(report)]

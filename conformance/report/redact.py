@@ -41,29 +41,65 @@ REDACTED = "<redacted>"
 
 # Normalised (lower-case, alphanumerics only) fragments that make a key sensitive.
 _SENSITIVE_KEY_PARTS = (
-    "password", "passwd", "passphrase", "secret", "token", "authorization", "cookie",
-    "apikey", "privatekey", "credential", "keytab", "sessionid",
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "authorization",
+    "cookie",
+    "apikey",
+    "privatekey",
+    "credential",
+    "keytab",
+    "sessionid",
 )
 # Keys that name *where* or *what kind of* secret, not the secret itself:
 # ``token_endpoint``, ``keytab_path``, ``token_type``, ``password_env`` (the name of
 # an environment variable) stay readable. ``*_command`` does not: a command line
 # such as ``echo s3cret`` can hold the secret itself.
 _HARMLESS_KEY_SUFFIXES = (
-    "endpoint", "url", "uri", "path", "file", "env", "type", "count", "ttl", "expiry", "expiresin",
-    "expiresat", "length", "name", "hint",
+    "endpoint",
+    "url",
+    "uri",
+    "path",
+    "file",
+    "env",
+    "type",
+    "count",
+    "ttl",
+    "expiry",
+    "expiresin",
+    "expiresat",
+    "length",
+    "name",
+    "hint",
 )
 # Auth-params that may follow a scheme name in a WWW-Authenticate challenge.
-_AUTH_PARAM_NAMES = frozenset({
-    "realm", "scope", "error", "error_description", "error_uri", "charset", "algorithm",
-    "nonce", "opaque", "qop", "stale", "domain", "resource_metadata",
-})
+_AUTH_PARAM_NAMES = frozenset(
+    {
+        "realm",
+        "scope",
+        "error",
+        "error_description",
+        "error_uri",
+        "charset",
+        "algorithm",
+        "nonce",
+        "opaque",
+        "qop",
+        "stale",
+        "domain",
+        "resource_metadata",
+    }
+)
 _MIN_LITERAL_SECRET = 4
 
-_PEM_PRIVATE_KEY = re.compile(
-    r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
+_PEM_PRIVATE_KEY = re.compile(r"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _AUTH_HEADER_LINE = re.compile(
-    r"(?im)^([ \t]*(?:proxy-)?authorization[ \t]*:[ \t]*)([A-Za-z][\w-]*[ \t]+)?(\S.*?)[ \t]*$")
+    r"(?im)^([ \t]*(?:proxy-)?authorization[ \t]*:[ \t]*)([A-Za-z][\w-]*[ \t]+)?(\S.*?)[ \t]*$"
+)
 _COOKIE_HEADER_LINE = re.compile(r"(?im)^([ \t]*(?:set-)?cookie[ \t]*:[ \t]*)(\S.*?)[ \t]*$")
 _SCHEME_CREDENTIAL = re.compile(r"(?i)\b(Bearer|Negotiate|Basic)([ \t]+)([A-Za-z0-9._~+/-]+=*)")
 # Shapes that are credentials without any scheme word in front (see _mask_blob).
@@ -73,10 +109,12 @@ _MIN_BLOB = 16
 _URL_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:)([^\s/@]+)(@)")
 _KEY_EQUALS_VALUE = re.compile(
     r"(?i)\b([\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|session[_-]?id)[\w.-]*=)"
-    r"([^\s&\"',;]+)")
+    r"([^\s&\"',;]+)"
+)
 _JSON_KEY_VALUE = re.compile(
     r"(?i)(\"[\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|authorization)[\w.-]*\""
-    r"\s*:\s*\")((?:[^\"\\]|\\.)*)(\")")
+    r"\s*:\s*\")((?:[^\"\\]|\\.)*)(\")"
+)
 
 
 def is_sensitive_key(key: str) -> bool:
@@ -93,8 +131,12 @@ def _is_authorization_key(key: str) -> bool:
 
 def _looks_like_path(value: str) -> bool:
     """A keytab given as a path is harmless; its contents are not."""
-    return (len(value) < 1024 and "\n" not in value and ("/" in value or "\\" in value)
-            and re.fullmatch(r"[\w.~/\\: -]+", value) is not None)
+    return (
+        len(value) < 1024
+        and "\n" not in value
+        and ("/" in value or "\\" in value)
+        and re.fullmatch(r"[\w.~/\\: -]+", value) is not None
+    )
 
 
 def _redact_authorization_value(value: str) -> str:
@@ -132,7 +174,7 @@ def _looks_like_prose(token: str) -> bool:
 
 def _mask_scheme_credential(match: re.Match[str]) -> str:
     scheme, space, token = match.group(1), match.group(2), match.group(3)
-    following = match.string[match.end():match.end() + 1]
+    following = match.string[match.end() : match.end() + 1]
     if token.endswith("=") and token.rstrip("=").lower() in _AUTH_PARAM_NAMES:
         return match.group(0)  # a challenge parameter such as realm="armada"
     if token.lower() in _AUTH_PARAM_NAMES and following == "=":
@@ -174,8 +216,14 @@ def _is_credential_blob(token: str) -> bool:
     raw = _b64_bytes(token)
     if raw is not None and (raw.startswith((b"\x60", b"NTLMSSP\x00")) and len(token) >= 12):
         return True  # SPNEGO (an ASN.1 application tag) or NTLM
-    if raw is not None and b":" in raw and raw.isascii() and raw.decode("ascii").isprintable() \
-            and not raw.startswith(b":") and len(token) % 4 == 0:
+    if (
+        raw is not None
+        and b":" in raw
+        and raw.isascii()
+        and raw.decode("ascii").isprintable()
+        and not raw.startswith(b":")
+        and len(token) % 4 == 0
+    ):
         return True  # user:password
     if len(token) < _MIN_BLOB:
         return False
@@ -250,8 +298,13 @@ def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
 
 def _redact_item(item: Any, secrets: tuple[str, ...]) -> Any:
     """List items; a ``(name, value)`` pair is a header or gRPC metadata entry, keyed by its name."""
-    if (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
-            and is_sensitive_key(item[0]) and not isinstance(item[1], Mapping | list | tuple)):
+    if (
+        isinstance(item, list | tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and is_sensitive_key(item[0])
+        and not isinstance(item[1], Mapping | list | tuple)
+    ):
         return [item[0], _redact_sensitive_value(item[0], item[1])]
     return _redact(item, secrets)
 
@@ -267,8 +320,12 @@ def collect_secrets(value: Any) -> set[str]:
                 found |= collect_secrets(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            if isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str) \
-                    and is_sensitive_key(item[0]):
+            if (
+                isinstance(item, list | tuple)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and is_sensitive_key(item[0])
+            ):
                 found |= _all_strings(item[1])
             else:
                 found |= collect_secrets(item)
@@ -299,11 +356,14 @@ def redact_report(report: RunReport, known_secrets: Iterable[str] = ()) -> RunRe
     IDs, requirements and enums are left alone: they come from the suite, not the target.
     """
     secrets = tuple(set(known_secrets) | collect_secrets(report.target) | collect_secrets(report.machine))
-    results = [dataclasses.replace(r, message=redact_text(r.message, secrets),
-                                   evidence=_redact(r.evidence, secrets))
-               for r in report.results]
-    figures = [dataclasses.replace(f, name=redact_text(f.name, secrets), details=_redact(f.details, secrets))
-               for f in report.figures]
+    results = [
+        dataclasses.replace(r, message=redact_text(r.message, secrets), evidence=_redact(r.evidence, secrets))
+        for r in report.results
+    ]
+    figures = [
+        dataclasses.replace(f, name=redact_text(f.name, secrets), details=_redact(f.details, secrets))
+        for f in report.figures
+    ]
     return dataclasses.replace(
         report,
         target=_redact(report.target, secrets),

@@ -39,8 +39,9 @@ def _fresh_folder(parent: Path, name: str) -> Path:
             candidate = parent / f"{name}-{n}"
 
 
-def render_into(report: RunReport, folder: Path, comparison: BaselineComparison | None = None,
-                known_secrets: Iterable[str] = ()) -> Path:
+def render_into(
+    report: RunReport, folder: Path, comparison: BaselineComparison | None = None, known_secrets: Iterable[str] = ()
+) -> Path:
     """Write the four files into an existing ``folder``; returns it."""
     safe = redact_report(report, known_secrets)
     for name in REPORT_FILES:
@@ -59,8 +60,12 @@ def render_format(name: str, safe: RunReport, comparison: BaselineComparison | N
     return renderers[name]()
 
 
-def write_outputs(report: RunReport, outputs: Mapping[str, str | Path], comparison: BaselineComparison | None = None,
-                  known_secrets: Iterable[str] = ()) -> list[Path]:
+def write_outputs(
+    report: RunReport,
+    outputs: Mapping[str, str | Path],
+    comparison: BaselineComparison | None = None,
+    known_secrets: Iterable[str] = (),
+) -> list[Path]:
     """Write formats to fixed paths (``{"junit.xml": "out/junit.xml"}``), parents created; returns the paths.
 
     For CI that uploads ``out/junit.xml`` rather than globbing ``reports/*/junit.xml``.
@@ -75,8 +80,9 @@ def write_outputs(report: RunReport, outputs: Mapping[str, str | Path], comparis
     return written
 
 
-def write_reports(report: RunReport, report_dir: Path, comparison: BaselineComparison | None = None,
-                  known_secrets: Iterable[str] = ()) -> Path:
+def write_reports(
+    report: RunReport, report_dir: Path, comparison: BaselineComparison | None = None, known_secrets: Iterable[str] = ()
+) -> Path:
     """Write report.json, junit.xml, summary.md and report.html into a new run folder.
 
     ``known_secrets`` are literal values (configured passwords, tokens) to scrub
@@ -87,8 +93,7 @@ def write_reports(report: RunReport, report_dir: Path, comparison: BaselineCompa
     return render_into(report, folder, comparison, known_secrets)
 
 
-def render_all(report_json_path: Path | str, out_dir: Path | str,
-               comparison: BaselineComparison | None = None) -> Path:
+def render_all(report_json_path: Path | str, out_dir: Path | str, comparison: BaselineComparison | None = None) -> Path:
     """Re-render a stored report.json (e.g. with a newer suite) into ``out_dir``; returns it.
 
     ``out_dir`` is used as given (created if needed), not a timestamped subfolder:

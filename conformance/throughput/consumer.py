@@ -32,24 +32,24 @@ _DIGITS = re.compile(r"\d+")
 class StreamSpec:
     """One GetJobSetEvents stream to read: where, what, and when to stop."""
 
-    transport: str                        # "grpc" or "rest"
-    address: str                          # host:port for gRPC, base URL for REST
+    transport: str  # "grpc" or "rest"
+    address: str  # host:port for gRPC, base URL for REST
     queue: str
     job_set: str
-    metadata: tuple[tuple[str, str], ...] = ()   # gRPC metadata (REST: sent as headers)
+    metadata: tuple[tuple[str, str], ...] = ()  # gRPC metadata (REST: sent as headers)
     watch: bool = False
     from_message_id: str = ""
-    expect: int = 0                       # stop after this many events (0: read to the end)
-    stop_after_submitted: int = 0         # live: stop once this many `submitted` events came
-    timeout: float = 60.0                 # deadline of the whole stream
-    idle_timeout: float = 0.0             # fail after this long without a byte (0: only the deadline)
-    consecutive_ids: bool = False         # ids are 1, 2, 3, ... (the reference server); else only increasing
-    parse_every: int = 1                  # gRPC: fully parse one message in this many (every one with arrivals)
-    start_at: float = 0.0                 # time.monotonic() to start at: a shared start line
-    ready_path: str = ""                  # created when the first message has arrived
-    capture: bool = False                 # keep the raw bytes, then run the decode-capacity probe
-    arrivals: bool = False                # keep each event's arrival time and submitted job ids
-    ids_at: tuple[int, ...] = ()          # return the ids of these positions (0-based)
+    expect: int = 0  # stop after this many events (0: read to the end)
+    stop_after_submitted: int = 0  # live: stop once this many `submitted` events came
+    timeout: float = 60.0  # deadline of the whole stream
+    idle_timeout: float = 0.0  # fail after this long without a byte (0: only the deadline)
+    consecutive_ids: bool = False  # ids are 1, 2, 3, ... (the reference server); else only increasing
+    parse_every: int = 1  # gRPC: fully parse one message in this many (every one with arrivals)
+    start_at: float = 0.0  # time.monotonic() to start at: a shared start line
+    ready_path: str = ""  # created when the first message has arrived
+    capture: bool = False  # keep the raw bytes, then run the decode-capacity probe
+    arrivals: bool = False  # keep each event's arrival time and submitted job ids
+    ids_at: tuple[int, ...] = ()  # return the ids of these positions (0-based)
     tls_ca_file: str | None = None
     tls_insecure: bool = False
     tls: bool = False
@@ -62,19 +62,19 @@ class StreamResult:
     count: int = 0
     first_id: str = ""
     last_id: str = ""
-    increasing: bool = True               # every id greater than the one before (no duplicate)
-    id_problem: str = ""                  # the first id out of order, in words
-    parsed: int = 0                       # messages fully parsed (gRPC: every one or a stated sample)
-    started: float = 0.0                  # the stream was opened
-    first_at: float = 0.0                 # its first message arrived
-    ended: float = 0.0                    # its last message arrived (or it ended)
-    thread_cpu_s: float = 0.0             # CPU of the consuming thread while it read (its share of it)
-    run_delay_s: float = 0.0              # time that thread waited for a CPU (another process had it)
-    error: str = ""                       # how the stream failed, if it did
+    increasing: bool = True  # every id greater than the one before (no duplicate)
+    id_problem: str = ""  # the first id out of order, in words
+    parsed: int = 0  # messages fully parsed (gRPC: every one or a stated sample)
+    started: float = 0.0  # the stream was opened
+    first_at: float = 0.0  # its first message arrived
+    ended: float = 0.0  # its last message arrived (or it ended)
+    thread_cpu_s: float = 0.0  # CPU of the consuming thread while it read (its share of it)
+    run_delay_s: float = 0.0  # time that thread waited for a CPU (another process had it)
+    error: str = ""  # how the stream failed, if it did
     ids_at: dict[int, str] = field(default_factory=dict)
     arrival_times: list[float] = field(default_factory=list)
-    submitted: dict[str, float] = field(default_factory=dict)   # job id -> arrival of its `submitted`
-    capacity_eps: float = 0.0             # decode capacity on the same bytes, events/s (0: not probed)
+    submitted: dict[str, float] = field(default_factory=dict)  # job id -> arrival of its `submitted`
+    capacity_eps: float = 0.0  # decode capacity on the same bytes, events/s (0: not probed)
     payload_bytes: int = 0
 
     @property
@@ -175,8 +175,10 @@ def _rest_items(spec: StreamSpec, holder: list[Any]) -> Generator[bytes, None, N
         body["fromMessageId"] = spec.from_message_id
     url = f"{spec.address.rstrip('/')}/v1/job-set/{spec.queue}/{spec.job_set}"
     verify: Any = spec.tls_ca_file or not spec.tls_insecure
-    with requests.Session() as session, session.post(url, json=body, headers=headers, stream=True,
-                                                     timeout=spec.timeout, verify=verify) as response:
+    with (
+        requests.Session() as session,
+        session.post(url, json=body, headers=headers, stream=True, timeout=spec.timeout, verify=verify) as response,
+    ):
         holder.append(response.close)
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
@@ -282,8 +284,7 @@ def run_streams(specs: Iterable[StreamSpec]) -> TaskResult:
     def one(index: int) -> None:
         results[index] = read_stream(specs[index])
 
-    jobs = ([grpc_group] if grpc_specs else []) + [lambda n=n: one(n) for n in range(len(specs))
-                                                    if n not in grpc_specs]
+    jobs = ([grpc_group] if grpc_specs else []) + [lambda n=n: one(n) for n in range(len(specs)) if n not in grpc_specs]
     if len(jobs) == 1:
         jobs[0]()
     else:

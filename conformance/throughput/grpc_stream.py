@@ -48,8 +48,8 @@ class Tally:
         count, every, previous = result.count, self._every, self._previous
         consecutive = spec.consecutive_ids
         for raw in messages:
-            if len(raw) > 2 and raw[0] == 0x0A and raw[1] < 0x80:   # field 1 (id) first, short: read it in place
-                message_id = raw[2:2 + raw[1]].decode()
+            if len(raw) > 2 and raw[0] == 0x0A and raw[1] < 0x80:  # field 1 (id) first, short: read it in place
+                message_id = raw[2 : 2 + raw[1]].decode()
             else:
                 message_id = self._parse(raw).id
             if count % every == 0 and not self._full(raw, message_id, now):
@@ -62,8 +62,9 @@ class Tally:
                 fine = previous is None or key > previous
             if not fine and not result.id_problem:
                 result.increasing = False
-                result.id_problem = (f"message {count + 1} has id {message_id!r} after {result.last_id!r}"
-                                     + (" (ids of this server are consecutive)" if consecutive else ""))
+                result.id_problem = f"message {count + 1} has id {message_id!r} after {result.last_id!r}" + (
+                    " (ids of this server are consecutive)" if consecutive else ""
+                )
             if count == 0:
                 result.first_id = message_id
             if count in self._ids_at:
@@ -93,8 +94,9 @@ class Tally:
 def _call(spec: StreamSpec) -> Call:
     import protos
 
-    request = protos.message_class("api.JobSetRequest")(queue=spec.queue, id=spec.job_set, watch=spec.watch,
-                                                         from_message_id=spec.from_message_id)
+    request = protos.message_class("api.JobSetRequest")(
+        queue=spec.queue, id=spec.job_set, watch=spec.watch, from_message_id=spec.from_message_id
+    )
     return Call(spec.address, GRPC_METHOD, request.SerializeToString(), spec.metadata, spec.tls)
 
 
@@ -110,8 +112,13 @@ class _Stream:
 
     def open(self, now: float) -> None:
         self.result.started = self.last_data = now
-        self.sock = connect(self.spec.address, self.spec.tls, self.spec.tls_ca_file, self.spec.tls_insecure,
-                            timeout=max(self.spec.idle_timeout, 1.0))
+        self.sock = connect(
+            self.spec.address,
+            self.spec.tls,
+            self.spec.tls_ca_file,
+            self.spec.tls_insecure,
+            timeout=max(self.spec.idle_timeout, 1.0),
+        )
         self.sock.sendall(self.call.opening())
 
     def readable(self, now: float) -> bool:
@@ -197,10 +204,15 @@ def _loop(selector: selectors.BaseSelector) -> None:
         now = time.monotonic()
         for stream in [key.data for key in selector.get_map().values()]:
             if _time_left(stream, now) <= 0:
-                stream.result.error = ("DEADLINE_EXCEEDED: " + (
-                    f"no data for {stream.spec.idle_timeout:g} s" if now - stream.last_data >= stream.spec.idle_timeout
-                    else f"the stream took longer than its deadline of {stream.spec.timeout:g} s")
-                    + f" after {stream.result.count} events")
+                stream.result.error = (
+                    "DEADLINE_EXCEEDED: "
+                    + (
+                        f"no data for {stream.spec.idle_timeout:g} s"
+                        if now - stream.last_data >= stream.spec.idle_timeout
+                        else f"the stream took longer than its deadline of {stream.spec.timeout:g} s"
+                    )
+                    + f" after {stream.result.count} events"
+                )
                 selector.unregister(stream.sock)
                 stream.finish(now)
 

@@ -30,16 +30,45 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
 END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
 SETTINGS_HEADER_TABLE_SIZE, SETTINGS_ENABLE_PUSH, SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_FRAME_SIZE = 1, 2, 4, 5
-STREAM = 1                                 # the call's stream: the first a client opens
-DEFAULT_WINDOW = 16 * 1024 * 1024          # bytes the server may send ahead of us, per stream and connection
-MAX_FRAME = 1024 * 1024                    # largest frame we accept (the server may send up to this)
-STATUS_NAMES = ("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-                "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
-                "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED")
-H2_ERRORS = ("NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT",
-             "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR",
-             "CONNECT_ERROR", "ENHANCE_YOUR_CALM", "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED")
-_FRAME_HEAD = struct.Struct(">IBI")         # 24-bit length + type in the first word, then flags, stream id
+STREAM = 1  # the call's stream: the first a client opens
+DEFAULT_WINDOW = 16 * 1024 * 1024  # bytes the server may send ahead of us, per stream and connection
+MAX_FRAME = 1024 * 1024  # largest frame we accept (the server may send up to this)
+STATUS_NAMES = (
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+)
+H2_ERRORS = (
+    "NO_ERROR",
+    "PROTOCOL_ERROR",
+    "INTERNAL_ERROR",
+    "FLOW_CONTROL_ERROR",
+    "SETTINGS_TIMEOUT",
+    "STREAM_CLOSED",
+    "FRAME_SIZE_ERROR",
+    "REFUSED_STREAM",
+    "CANCEL",
+    "COMPRESSION_ERROR",
+    "CONNECT_ERROR",
+    "ENHANCE_YOUR_CALM",
+    "INADEQUATE_SECURITY",
+    "HTTP_1_1_REQUIRED",
+)
+_FRAME_HEAD = struct.Struct(">IBI")  # 24-bit length + type in the first word, then flags, stream id
 _U32 = struct.Struct(">I")
 
 
@@ -58,43 +87,62 @@ class Call:
 
     authority: str
     path: str
-    request: bytes                         # the serialized request message
+    request: bytes  # the serialized request message
     metadata: tuple[tuple[str, str], ...] = ()
     tls: bool = False
     window: int = DEFAULT_WINDOW
-    messages: list[bytes] = field(default_factory=list)   # complete gRPC messages not yet taken
+    messages: list[bytes] = field(default_factory=list)  # complete gRPC messages not yet taken
     headers: list[tuple[str, str]] = field(default_factory=list)
-    status: str = ""                       # "OK" or a status name once the call ended
+    status: str = ""  # "OK" or a status name once the call ended
     status_message: str = ""
     done: bool = False
 
     def __post_init__(self) -> None:
-        self._frames = bytearray()         # received bytes not yet walked as frames
-        self._body = bytearray()           # DATA payload not yet cut into gRPC messages
-        self._block = bytearray()          # a header block waiting for its CONTINUATION
+        self._frames = bytearray()  # received bytes not yet walked as frames
+        self._body = bytearray()  # DATA payload not yet cut into gRPC messages
+        self._block = bytearray()  # a header block waiting for its CONTINUATION
         self._block_ends_stream = False
         self._decoder = hpack.Decoder()
         self._decoder.max_allowed_table_size = 1 << 16
         self._encoder = hpack.Encoder()
-        self._unacked_stream = 0           # bytes received since our last WINDOW_UPDATE
+        self._unacked_stream = 0  # bytes received since our last WINDOW_UPDATE
         self._unacked_connection = 0
-        self._handlers = {DATA: self._data, HEADERS: self._headers, CONTINUATION: self._continuation,
-                          RST_STREAM: self._reset, SETTINGS: self._settings, PING: self._ping,
-                          GOAWAY: self._goaway, PUSH_PROMISE: self._push}
+        self._handlers = {
+            DATA: self._data,
+            HEADERS: self._headers,
+            CONTINUATION: self._continuation,
+            RST_STREAM: self._reset,
+            SETTINGS: self._settings,
+            PING: self._ping,
+            GOAWAY: self._goaway,
+            PUSH_PROMISE: self._push,
+        }
 
     # ---- what we send ----------------------------------------------------------------
 
     def opening(self) -> bytes:
         """The connection preface, our SETTINGS and window, and the whole request (one DATA, END_STREAM)."""
-        settings = b"".join(struct.pack(">HI", key, value) for key, value in (
-            (SETTINGS_ENABLE_PUSH, 0), (SETTINGS_INITIAL_WINDOW_SIZE, self.window),
-            (SETTINGS_MAX_FRAME_SIZE, MAX_FRAME)))
+        settings = b"".join(
+            struct.pack(">HI", key, value)
+            for key, value in (
+                (SETTINGS_ENABLE_PUSH, 0),
+                (SETTINGS_INITIAL_WINDOW_SIZE, self.window),
+                (SETTINGS_MAX_FRAME_SIZE, MAX_FRAME),
+            )
+        )
         out = [PREFACE, frame(SETTINGS, 0, 0, settings)]
         if self.window > 65535:
             out.append(frame(WINDOW_UPDATE, 0, 0, _U32.pack(self.window - 65535)))
-        fields = [(":method", "POST"), (":scheme", "https" if self.tls else "http"), (":path", self.path),
-                  (":authority", self.authority), ("content-type", "application/grpc"), ("te", "trailers"),
-                  ("grpc-accept-encoding", "identity"), ("user-agent", "armada-conformance-h2reader")]
+        fields = [
+            (":method", "POST"),
+            (":scheme", "https" if self.tls else "http"),
+            (":path", self.path),
+            (":authority", self.authority),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+            ("grpc-accept-encoding", "identity"),
+            ("user-agent", "armada-conformance-h2reader"),
+        ]
         fields += [(k.lower(), v) for k, v in self.metadata]
         out.append(frame(HEADERS, END_HEADERS, STREAM, self._encoder.encode(fields)))
         body = b"\x00" + _U32.pack(len(self.request)) + self.request
@@ -118,13 +166,13 @@ class Call:
             if end - position - 9 < length:
                 break
             kind = word & 0xFF
-            payload = memoryview(frames)[position + 9:position + 9 + length]
+            payload = memoryview(frames)[position + 9 : position + 9 + length]
             position += 9 + length
-            if kind == DATA:               # the hot path, without the table lookup
+            if kind == DATA:  # the hot path, without the table lookup
                 self._data(flags, stream & 0x7FFFFFFF, payload, out)
             else:
                 handler = self._handlers.get(kind)
-                if handler is not None:    # PRIORITY, WINDOW_UPDATE, unknown types: nothing to do
+                if handler is not None:  # PRIORITY, WINDOW_UPDATE, unknown types: nothing to do
                     handler(flags, stream & 0x7FFFFFFF, payload, out)
             payload.release()
         del frames[:position]
@@ -137,7 +185,7 @@ class Call:
         if stream == STREAM:
             self._unacked_stream += size
             if flags & PADDED:
-                payload = payload[1:size - payload[0]]
+                payload = payload[1 : size - payload[0]]
             self._body += payload
         if self._unacked_connection >= self.window // 2:
             out.append(frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._unacked_connection)))
@@ -173,7 +221,7 @@ class Call:
         values = dict(fields)
         if not self.headers:
             self.headers = fields
-            if not (self._block_ends_stream or "grpc-status" in values):   # not trailers-only
+            if not (self._block_ends_stream or "grpc-status" in values):  # not trailers-only
                 if values.get(":status") != "200":
                     self._end("UNAVAILABLE", f"HTTP status {values.get(':status')} without a grpc-status")
                 elif not values.get("content-type", "").startswith("application/grpc"):
@@ -189,8 +237,10 @@ class Call:
 
     def _reset(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
         if stream == STREAM:
-            self._end("CANCELLED" if _U32.unpack_from(payload)[0] == 8 else "INTERNAL",
-                      f"the server reset the stream ({_h2_error(payload)})")
+            self._end(
+                "CANCELLED" if _U32.unpack_from(payload)[0] == 8 else "INTERNAL",
+                f"the server reset the stream ({_h2_error(payload)})",
+            )
 
     def _settings(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
         if flags & ACK:
@@ -207,7 +257,7 @@ class Call:
 
     def _goaway(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
         last_stream = _U32.unpack_from(payload)[0] & 0x7FFFFFFF
-        if last_stream < STREAM:           # our call was never taken up; otherwise it runs to its end
+        if last_stream < STREAM:  # our call was never taken up; otherwise it runs to its end
             self._end("UNAVAILABLE", f"the server went away before the call ({_h2_error(payload[4:])})")
 
     def _push(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
@@ -228,7 +278,7 @@ class Call:
                 break
             if data[position]:
                 raise CallError("INTERNAL", "a compressed message although we accept only identity")
-            append(data[position + 5:position + 5 + size])
+            append(data[position + 5 : position + 5 + size])
             position += 5 + size
         del body[:position]
 
@@ -258,8 +308,9 @@ def _h2_error(payload: memoryview) -> str:
     return H2_ERRORS[code] if code < len(H2_ERRORS) else f"error {code}"
 
 
-def connect(address: str, tls: bool, ca_file: str | None = None, insecure: bool = False,
-            timeout: float = 10.0) -> socket.socket:
+def connect(
+    address: str, tls: bool, ca_file: str | None = None, insecure: bool = False, timeout: float = 10.0
+) -> socket.socket:
     """A TCP connection to ``host:port``, wrapped in TLS with ALPN h2 when asked; refuses without h2."""
     host, _, port = address.rpartition(":")
     host = host.strip("[]")
@@ -280,6 +331,7 @@ def connect(address: str, tls: bool, ca_file: str | None = None, insecure: bool 
         raise
     if wrapped.selected_alpn_protocol() != "h2":
         wrapped.close()
-        raise CallError("UNAVAILABLE", f"the server did not agree to HTTP/2 over TLS (ALPN "
-                                       f"{wrapped.selected_alpn_protocol()!r})")
+        raise CallError(
+            "UNAVAILABLE", f"the server did not agree to HTTP/2 over TLS (ALPN {wrapped.selected_alpn_protocol()!r})"
+        )
     return wrapped

@@ -44,10 +44,10 @@ from conformance.throughput.verdict import (
 )
 from conformance.throughput.workers import Workers, spread
 
-FILL_BATCH = 1000             # jobs per SubmitJobs when filling a replay job set
-START_MARGIN_S = 0.3          # consumers start together this long after dispatch
-PARSE_EVERY = 8               # gRPC replay and fan-out: fully parse one message in this many (ids: every one)
-MIN_RATE_EPS = 300            # overall stream deadlines assume at least this many events/s per process
+FILL_BATCH = 1000  # jobs per SubmitJobs when filling a replay job set
+START_MARGIN_S = 0.3  # consumers start together this long after dispatch
+PARSE_EVERY = 8  # gRPC replay and fan-out: fully parse one message in this many (ids: every one)
+MIN_RATE_EPS = 300  # overall stream deadlines assume at least this many events/s per process
 TRANSPORTS = ("grpc", "rest")
 
 
@@ -56,7 +56,7 @@ class ReplaySet:
     queue: str
     job_set: str
     expected: int
-    existing: bool = False    # named with --replay-job-set: not ours, may still grow, never touched
+    existing: bool = False  # named with --replay-job-set: not ours, may still grow, never touched
 
 
 @dataclass
@@ -104,8 +104,9 @@ class Bench:
     def _address(self, ctx: RunContext, transport: str) -> str:
         return ctx.target.grpc if transport == "grpc" else ctx.require_rest().base_url
 
-    def spec(self, ctx: RunContext, transport: str, queue: str, job_set: str, work: int = 0,
-             **fields: Any) -> StreamSpec:
+    def spec(
+        self, ctx: RunContext, transport: str, queue: str, job_set: str, work: int = 0, **fields: Any
+    ) -> StreamSpec:
         """A stream of this run's target; ``work``: events its consumer process reads in all.
 
         A stream fails when no byte came for twice the call timeout (an idle timeout,
@@ -115,13 +116,21 @@ class Bench:
         """
         tls = ctx.target.tls
         work = work or self.workload.events
-        return StreamSpec(transport, self._address(ctx, transport), queue, job_set,
-                          metadata=tuple(ctx.target.connection.merged(ctx.metadata())),   # -H headers too
-                          timeout=3 * ctx.target.timeout + work / MIN_RATE_EPS,
-                          idle_timeout=max(2.0, 2 * ctx.target.timeout),
-                          consecutive_ids=ctx.target.embedded, parse_every=PARSE_EVERY,
-                          tls=tls is not None, tls_ca_file=tls.ca_file if tls else None,
-                          tls_insecure=bool(tls and tls.insecure), **fields)
+        return StreamSpec(
+            transport,
+            self._address(ctx, transport),
+            queue,
+            job_set,
+            metadata=tuple(ctx.target.connection.merged(ctx.metadata())),  # -H headers too
+            timeout=3 * ctx.target.timeout + work / MIN_RATE_EPS,
+            idle_timeout=max(2.0, 2 * ctx.target.timeout),
+            consecutive_ids=ctx.target.embedded,
+            parse_every=PARSE_EVERY,
+            tls=tls is not None,
+            tls_ca_file=tls.ca_file if tls else None,
+            tls_insecure=bool(tls and tls.insecure),
+            **fields,
+        )
 
     def measure(self, ctx: RunContext, kind: str, transport: str) -> Measurement:
         """The memoised measurement ``kind`` over ``transport``; its figures go to ``ctx.figures``."""
@@ -133,8 +142,7 @@ class Bench:
                 ctx.require_rest()
             if not (kind == "replay" and self.existing):
                 ctx.require_mutation()
-            method = {"replay": self._replay, "live": self._live, "fanout": self._fanout,
-                      "resume": self._resume}[kind]
+            method = {"replay": self._replay, "live": self._live, "fanout": self._fanout, "resume": self._resume}[kind]
             try:
                 measurement = method(ctx, transport)
             except CheckFailed as exc:  # a gate or a later workload asking again gets the same verdict
@@ -193,17 +201,20 @@ class Bench:
         deadline = time.monotonic() + 3 * ctx.target.timeout
         workers = self.workers(1)
         while True:
-            results = [workers.run([[self.spec(ctx, "grpc", s.queue, s.job_set, expect=s.expected)]],
-                                   300)[0].streams[0]
-                       for s in sets]
+            results = [
+                workers.run([[self.spec(ctx, "grpc", s.queue, s.job_set, expect=s.expected)]], 300)[0].streams[0]
+                for s in sets
+            ]
             short = [(s, r) for s, r in zip(sets, results, strict=True) if r.count < s.expected]
             if not short:
                 return
             if time.monotonic() > deadline:
                 s, r = short[0]
-                raise CheckFailed(f"job set {s.job_set!r} holds {r.count} events after its {s.expected // 2} jobs "
-                                  f"were accepted; expected {s.expected} (submitted and queued per job)",
-                                  {"error": r.error, "expected": s.expected, "received": r.count})
+                raise CheckFailed(
+                    f"job set {s.job_set!r} holds {r.count} events after its {s.expected // 2} jobs "
+                    f"were accepted; expected {s.expected} (submitted and queued per job)",
+                    {"error": r.error, "expected": s.expected, "received": r.count},
+                )
             time.sleep(0.5)
 
     def _count_existing(self, ctx: RunContext, transport: str) -> ReplaySet:
@@ -212,9 +223,11 @@ class Bench:
         queue, job_set = self.existing
         result = self.workers(1).run([[self.spec(ctx, transport, queue, job_set)]], 3600)[0].streams[0]
         if result.error or not result.count:
-            raise CheckFailed(f"cannot replay job set {job_set!r} of queue {queue!r} (--replay-job-set) over "
-                              f"{transport}: " + (result.error or "it holds no events"),
-                              {"error": result.error, "received": result.count})
+            raise CheckFailed(
+                f"cannot replay job set {job_set!r} of queue {queue!r} (--replay-job-set) over "
+                f"{transport}: " + (result.error or "it holds no events"),
+                {"error": result.error, "received": result.count},
+            )
         return ReplaySet(queue, job_set, result.count, existing=True)
 
     # ---- replay --------------------------------------------------------------------
@@ -227,8 +240,20 @@ class Bench:
 
         def step() -> tuple[list[TaskResult], float, float]:
             start_at = time.monotonic() + START_MARGIN_S
-            groups = [[self.spec(ctx, transport, s.queue, s.job_set, start_at=start_at, capture=True,
-                                 ids_at=tuple(c for cut in cuts for c in (cut, cut + 1)))] for s in sets]
+            groups = [
+                [
+                    self.spec(
+                        ctx,
+                        transport,
+                        s.queue,
+                        s.job_set,
+                        start_at=start_at,
+                        capture=True,
+                        ids_at=tuple(c for cut in cuts for c in (cut, cut + 1)),
+                    )
+                ]
+                for s in sets
+            ]
             before = suite_cpu()
             tasks = workers.run(groups, 600)
             for s, t in zip(sets, tasks, strict=True):
@@ -249,24 +274,29 @@ class Bench:
         cpu, waiting = max(consumer_cpu(t) for t in tasks)
         bound = client_bound(rate, capacity, cpu + waiting)
         details = {
-            "events_per_stream": sets[0].expected, "processes": len(sets), "rounds": rounds,
+            "events_per_stream": sets[0].expected,
+            "processes": len(sets),
+            "rounds": rounds,
             "job_set": f"{sets[0].queue}/{sets[0].job_set}" + (" (--replay-job-set)" if sets[0].existing else ""),
-            "rates_per_round": [round(r) for r in rates], "decode_capacity_eps": round(capacity),
+            "rates_per_round": [round(r) for r in rates],
+            "decode_capacity_eps": round(capacity),
             "consumer_cpu_fraction": round(cpu, 3),
             "consumer_waiting_for_cpu_fraction": round(waiting, 3),
             "suite_process_cpu_fraction": round(suite_cpu_s / wall, 3),
             **checked(transport, streams),
             "time_to_first_event_ms": round(1000 * statistics.median(r.first_at - r.started for r in streams), 3),
-            "bytes_per_event": round(sum(r.payload_bytes for r in streams) / max(1, sum(r.count for r in streams)),
-                                     1),
+            "bytes_per_event": round(sum(r.payload_bytes for r in streams) / max(1, sum(r.count for r in streams)), 1),
             **environment(ctx),
         }
         name = f"replay events/s over {transport} (watch=false, {sets[0].expected} events"
         name += f" x {len(sets)} processes)" if len(sets) > 1 else ")"
-        figure = Figure(f"THROUGHPUT-Replay-{transport.upper()}", name, round(rate, 1), "events/s", transport,
-                        bound, details)
-        return Measurement([figure], {"rate": rate, "ids": streams[0].ids_at, "cuts": cuts,
-                                      "ttfe_s": streams[0].first_at - streams[0].started})
+        figure = Figure(
+            f"THROUGHPUT-Replay-{transport.upper()}", name, round(rate, 1), "events/s", transport, bound, details
+        )
+        return Measurement(
+            [figure],
+            {"rate": rate, "ids": streams[0].ids_at, "cuts": cuts, "ttfe_s": streams[0].first_at - streams[0].started},
+        )
 
     # ---- live ----------------------------------------------------------------------
 
@@ -278,9 +308,20 @@ class Bench:
         self._ready_counter += 1
         ready = Path(self._tmp.name) / f"ready-{self._ready_counter}"
         spec = dataclasses.replace(
-            self.spec(ctx, transport, queue, job_set, work=2 * w.jobs, watch=True, arrivals=True, capture=True,
-                      ready_path=str(ready), stop_after_submitted=w.jobs + len(primer)),
-            timeout=3 * ctx.target.timeout + w.jobs * w.submit_interval_ms / 1000 / w.batch_size)
+            self.spec(
+                ctx,
+                transport,
+                queue,
+                job_set,
+                work=2 * w.jobs,
+                watch=True,
+                arrivals=True,
+                capture=True,
+                ready_path=str(ready),
+                stop_after_submitted=w.jobs + len(primer),
+            ),
+            timeout=3 * ctx.target.timeout + w.jobs * w.submit_interval_ms / 1000 / w.batch_size,
+        )
         workers = self.workers(1)
         batches: list[tuple[float, list[str]]] = []
 
@@ -290,8 +331,10 @@ class Bench:
             while not ready.exists():
                 if future.done() or time.monotonic() > deadline:
                     outcome = future.result(timeout=30).streams[0]
-                    raise CheckFailed(f"the {transport} watcher never saw the primer job's events",
-                                      {"error": outcome.error, "received": outcome.count})
+                    raise CheckFailed(
+                        f"the {transport} watcher never saw the primer job's events",
+                        {"error": outcome.error, "received": outcome.count},
+                    )
                 time.sleep(0.002)
             interval = w.submit_interval_ms / 1000
             next_at = time.monotonic()
@@ -309,9 +352,11 @@ class Bench:
         if result.error or missing or not result.increasing:
             raise CheckFailed(
                 f"live {transport} watch: {len(missing)} of {len(sent_at)} submitted jobs never showed a submitted "
-                f"event" + (f"; the stream failed: {result.error}" if result.error else "")
+                f"event"
+                + (f"; the stream failed: {result.error}" if result.error else "")
                 + ("" if result.increasing else "; ids did not increase"),
-                {"missing_jobs": missing[:10], "received": result.count, "error": result.error})
+                {"missing_jobs": missing[:10], "received": result.count, "error": result.error},
+            )
         latencies = sorted((result.submitted[j] - at) * 1000 for j, at in sent_at.items())
         first_sent = batches[0][0]
         window = [t for t in result.arrival_times if t >= first_sent]
@@ -319,21 +364,45 @@ class Bench:
         rate = len(window) / span
         cpu, waiting = consumer_cpu(task)
         bound = client_bound(rate, result.capacity_eps, cpu + waiting)
-        details = {"jobs": w.jobs, "batch_size": w.batch_size, "submit_interval_ms": w.submit_interval_ms,
-                   "events_received": len(window), "decode_capacity_eps": round(result.capacity_eps),
-                   "consumer_cpu_fraction": round(cpu, 3),
-            "consumer_waiting_for_cpu_fraction": round(waiting, 3), "latency_ms_max": round(latencies[-1], 3),
-                   **environment(ctx)}
+        details = {
+            "jobs": w.jobs,
+            "batch_size": w.batch_size,
+            "submit_interval_ms": w.submit_interval_ms,
+            "events_received": len(window),
+            "decode_capacity_eps": round(result.capacity_eps),
+            "consumer_cpu_fraction": round(cpu, 3),
+            "consumer_waiting_for_cpu_fraction": round(waiting, 3),
+            "latency_ms_max": round(latencies[-1], 3),
+            **environment(ctx),
+        }
         prefix, label = f"THROUGHPUT-Live-{transport.upper()}", f"live over {transport}"
-        figures = [Figure(prefix, f"{label}: events/s while submitting", round(rate, 1), "events/s", transport,
-                          bound, details)]
+        figures = [
+            Figure(prefix, f"{label}: events/s while submitting", round(rate, 1), "events/s", transport, bound, details)
+        ]
         for q in (50, 95, 99):
-            figures.append(Figure(f"{prefix}-p{q}", f"{label}: submit-to-event latency p{q}",
-                                  round(percentile(latencies, q), 3), "ms", transport, bound,
-                                  {"samples": len(latencies)}))
+            figures.append(
+                Figure(
+                    f"{prefix}-p{q}",
+                    f"{label}: submit-to-event latency p{q}",
+                    round(percentile(latencies, q), 3),
+                    "ms",
+                    transport,
+                    bound,
+                    {"samples": len(latencies)},
+                )
+            )
         ttfe = (min(result.submitted[j] for j in sent_at) - first_sent) * 1000
-        figures.append(Figure(f"{prefix}-first-event", f"{label}: first SubmitJobs to first event", round(ttfe, 3),
-                              "ms", transport, bound, {}))
+        figures.append(
+            Figure(
+                f"{prefix}-first-event",
+                f"{label}: first SubmitJobs to first event",
+                round(ttfe, 3),
+                "ms",
+                transport,
+                bound,
+                {},
+            )
+        )
         return Measurement(figures, {"p99_ms": percentile(latencies, 99), "rate": rate})
 
     # ---- fan-out -------------------------------------------------------------------
@@ -347,8 +416,18 @@ class Bench:
         def step() -> list[TaskResult]:
             start_at = time.monotonic() + START_MARGIN_S + 0.02 * k
             per_process = math.ceil(k / processes) * target_set.expected
-            specs = [self.spec(ctx, transport, target_set.queue, target_set.job_set, work=per_process,
-                               start_at=start_at, capture=n == 0) for n in range(k)]
+            specs = [
+                self.spec(
+                    ctx,
+                    transport,
+                    target_set.queue,
+                    target_set.job_set,
+                    work=per_process,
+                    start_at=start_at,
+                    capture=n == 0,
+                )
+                for n in range(k)
+            ]
             return workers.run(spread(specs, processes), 900)
 
         tasks = self._timed(ctx, step, 1)[0]
@@ -360,17 +439,40 @@ class Bench:
         capacity = streams[0].capacity_eps * len(tasks)
         cpu, waiting = max(consumer_cpu(t) for t in tasks)
         bound = client_bound(aggregate, capacity, cpu + waiting)
-        details = {"watchers": k, "processes": len(tasks), "events_per_watcher": target_set.expected,
-                   "per_watcher_eps": round(per_watcher), "single_watcher_eps": round(single),
-                   "ratio_to_single_watcher": round(aggregate / max(single, 1e-9), 3),
-                   "decode_capacity_eps": round(capacity), "consumer_cpu_fraction": round(cpu, 3),
+        details = {
+            "watchers": k,
+            "processes": len(tasks),
+            "events_per_watcher": target_set.expected,
+            "per_watcher_eps": round(per_watcher),
+            "single_watcher_eps": round(single),
+            "ratio_to_single_watcher": round(aggregate / max(single, 1e-9), 3),
+            "decode_capacity_eps": round(capacity),
+            "consumer_cpu_fraction": round(cpu, 3),
             "consumer_waiting_for_cpu_fraction": round(waiting, 3),
-                   **checked(transport, streams), **environment(ctx)}
+            **checked(transport, streams),
+            **environment(ctx),
+        }
         prefix = f"THROUGHPUT-FanOut-{transport.upper()}"
-        figures = [Figure(prefix, f"{k} concurrent watchers over {transport}: events/s together", round(aggregate, 1),
-                          "events/s", transport, bound, details),
-                   Figure(f"{prefix}-per-watcher", f"{k} concurrent watchers over {transport}: events/s each",
-                          round(per_watcher, 1), "events/s", transport, bound, {})]
+        figures = [
+            Figure(
+                prefix,
+                f"{k} concurrent watchers over {transport}: events/s together",
+                round(aggregate, 1),
+                "events/s",
+                transport,
+                bound,
+                details,
+            ),
+            Figure(
+                f"{prefix}-per-watcher",
+                f"{k} concurrent watchers over {transport}: events/s each",
+                round(per_watcher, 1),
+                "events/s",
+                transport,
+                bound,
+                {},
+            ),
+        ]
         return Measurement(figures, {"rate": aggregate})
 
     # ---- resume --------------------------------------------------------------------
@@ -382,8 +484,10 @@ class Bench:
         workers = self.workers(1)
 
         def step() -> list[StreamResult]:
-            specs = [self.spec(ctx, transport, target_set.queue, target_set.job_set, from_message_id=ids[cut])
-                     for cut in cuts]
+            specs = [
+                self.spec(ctx, transport, target_set.queue, target_set.job_set, from_message_id=ids[cut])
+                for cut in cuts
+            ]
             out = []
             for cut, spec in zip(cuts, specs, strict=True):
                 out.append(workers.run([[spec]], 600)[0].streams[0])
@@ -396,14 +500,26 @@ class Bench:
         for cut, r in zip(cuts, results, strict=True):
             what = f"{transport} resume after message {ids[cut]!r}"
             if r.first_id != ids.get(cut + 1):
-                raise CheckFailed(f"{what} began at {r.first_id!r}, expected the next message {ids.get(cut + 1)!r}",
-                                  {"first_id": r.first_id, "expected": ids.get(cut + 1)})
+                raise CheckFailed(
+                    f"{what} began at {r.first_id!r}, expected the next message {ids.get(cut + 1)!r}",
+                    {"first_id": r.first_id, "expected": ids.get(cut + 1)},
+                )
             costs.append((r.first_at - r.started) * 1000)
         fresh_ms = replay["ttfe_s"] * 1000
-        details = {"resume_points": [cut + 1 for cut in cuts], "time_to_first_event_ms": [round(c, 3) for c in costs],
-                   "fresh_stream_time_to_first_event_ms": round(fresh_ms, 3),
-                   "remainder_eps": [round(r.count / r.seconds) for r in results], **environment(ctx)}
-        figure = Figure(f"THROUGHPUT-Resume-{transport.upper()}",
-                        f"reconnect over {transport} with from_message_id: time to first event",
-                        round(statistics.median(costs), 3), "ms", transport, False, details)
+        details = {
+            "resume_points": [cut + 1 for cut in cuts],
+            "time_to_first_event_ms": [round(c, 3) for c in costs],
+            "fresh_stream_time_to_first_event_ms": round(fresh_ms, 3),
+            "remainder_eps": [round(r.count / r.seconds) for r in results],
+            **environment(ctx),
+        }
+        figure = Figure(
+            f"THROUGHPUT-Resume-{transport.upper()}",
+            f"reconnect over {transport} with from_message_id: time to first event",
+            round(statistics.median(costs), 3),
+            "ms",
+            transport,
+            False,
+            details,
+        )
         return Measurement([figure], {})

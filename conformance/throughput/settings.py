@@ -16,21 +16,39 @@ from typing import Any
 # (the reference server streams ~10-20k events/s over grpc.aio); go bigger with the options.
 # Live: one job per SubmitJobs every 2 ms (two events each in the cordoned queue), so each latency
 # sample is one job's, not the last of a batch waiting behind the others' per-message writes.
-EMBEDDED_DEFAULTS = {"events": 4000, "jobs": 400, "watchers": 8, "batch_size": 1, "processes": 1,
-                     "submit_interval_ms": 2.0}
-DEPLOYMENT_DEFAULTS = {"events": 2000, "jobs": 50, "watchers": 4, "batch_size": 10, "processes": 1,
-                       "submit_interval_ms": 20.0}
-LIMITS = {"events": (2, 10_000_000), "jobs": (1, 1_000_000), "watchers": (1, 1024), "batch_size": (1, 10_000),
-          "processes": (1, 64), "submit_interval_ms": (0.0, 60_000.0)}
+EMBEDDED_DEFAULTS = {
+    "events": 4000,
+    "jobs": 400,
+    "watchers": 8,
+    "batch_size": 1,
+    "processes": 1,
+    "submit_interval_ms": 2.0,
+}
+DEPLOYMENT_DEFAULTS = {
+    "events": 2000,
+    "jobs": 50,
+    "watchers": 4,
+    "batch_size": 10,
+    "processes": 1,
+    "submit_interval_ms": 20.0,
+}
+LIMITS = {
+    "events": (2, 10_000_000),
+    "jobs": (1, 1_000_000),
+    "watchers": (1, 1024),
+    "batch_size": (1, 10_000),
+    "processes": (1, 64),
+    "submit_interval_ms": (0.0, 60_000.0),
+}
 
 
 @dataclass(frozen=True)
 class Workload:
-    events: int              # replay: events stored in each replayed job set
-    jobs: int                # live: tiny jobs submitted while watching
-    watchers: int            # fan-out: concurrent watchers of one job set
-    batch_size: int          # live: jobs per SubmitJobs call
-    processes: int           # consumer processes (replay: one job set each)
+    events: int  # replay: events stored in each replayed job set
+    jobs: int  # live: tiny jobs submitted while watching
+    watchers: int  # fan-out: concurrent watchers of one job set
+    batch_size: int  # live: jobs per SubmitJobs call
+    processes: int  # consumer processes (replay: one job set each)
     submit_interval_ms: float  # live: pause between two SubmitJobs calls (the pace)
 
     @classmethod
@@ -53,8 +71,8 @@ class Gates:
 
     min_events_per_second: float | None = None
     max_p99_ms: float | None = None
-    max_regression: float | None = None   # a figure may be this fraction worse than the baseline (0.2: 20 %)
-    baseline: Any = None                  # path of a report.json, or a loaded RunReport
+    max_regression: float | None = None  # a figure may be this fraction worse than the baseline (0.2: 20 %)
+    baseline: Any = None  # path of a report.json, or a loaded RunReport
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Gates:
@@ -62,6 +80,6 @@ class Gates:
             raw = options.get(name)
             return float(raw) if raw is not None else None
 
-        return cls(number("min_events_per_second"), number("max_p99_ms"), number("max_regression"),
-                   options.get("baseline"))
-
+        return cls(
+            number("min_events_per_second"), number("max_p99_ms"), number("max_regression"), options.get("baseline")
+        )

@@ -17,9 +17,8 @@ from conformance.checks import CheckFailed
 from conformance.context import RunContext
 from conformance.throughput.consumer import StreamResult, TaskResult
 
-CLIENT_BOUND_CAPACITY = 0.8   # measured rate >= 80 % of the client's capacity: a lower bound
-CLIENT_BOUND_CPU = 0.9        # consumer running or waiting for a CPU >= 90 % of the time: a lower bound
-
+CLIENT_BOUND_CAPACITY = 0.8  # measured rate >= 80 % of the client's capacity: a lower bound
+CLIENT_BOUND_CPU = 0.9  # consumer running or waiting for a CPU >= 90 % of the time: a lower bound
 
 
 def resume_points(expected: int) -> list[int]:
@@ -40,8 +39,13 @@ def existing_job_set(value: Any) -> tuple[str, str] | None:
 
 
 def validate(result: StreamResult, expected: int, what: str, may_grow: bool = False) -> None:
-    evidence = {"expected": expected, "received": result.count, "first_id": result.first_id,
-                "last_id": result.last_id, "error": result.error}
+    evidence = {
+        "expected": expected,
+        "received": result.count,
+        "first_id": result.first_id,
+        "last_id": result.last_id,
+        "error": result.error,
+    }
     if result.error:
         raise CheckFailed(f"{what} failed after {result.count} of {expected} events: {result.error}", evidence)
     if may_grow and result.count >= expected:
@@ -57,9 +61,11 @@ def checked(transport: str, streams: list[StreamResult]) -> dict[str, Any]:
     if transport != "grpc":
         return {"verified": "every line parsed (json.loads); ids increasing; exact count"}
     parsed, count = sum(r.parsed for r in streams), sum(r.count for r in streams)
-    return {"verified": f"every message's id; a full protobuf parse of {parsed} of {count} messages; exact count; "
-                        "final grpc-status OK",
-            "consumer": "h2reader (the suite's own HTTP/2 reader)"}
+    return {
+        "verified": f"every message's id; a full protobuf parse of {parsed} of {count} messages; exact count; "
+        "final grpc-status OK",
+        "consumer": "h2reader (the suite's own HTTP/2 reader)",
+    }
 
 
 def aggregate_rate(streams: list[StreamResult]) -> float:
@@ -101,5 +107,9 @@ def suite_cpu() -> float:
 def environment(ctx: RunContext) -> dict[str, Any]:
     """What the figure depends on beyond the target: the machine's size and how busy it was."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return {"target": ctx.target.name, "embedded_target": ctx.target.embedded, "cpus": os.cpu_count(),
-            "load_average_1m": round(load[0], 2)}
+    return {
+        "target": ctx.target.name,
+        "embedded_target": ctx.target.embedded,
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(load[0], 2),
+    }

@@ -58,7 +58,7 @@ class Connection:
 def host_of(authority: str) -> str:
     """``armada.example.com`` of ``armada.example.com:443`` (and ``::1`` of ``[::1]:443``)."""
     if authority.startswith("["):
-        return authority[1:authority.index("]")]
+        return authority[1 : authority.index("]")]
     return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
 
 
@@ -82,11 +82,11 @@ def check_header(name: str, value: str) -> tuple[str, str]:
 
 def parse_header(text: str) -> tuple[str, str]:
     """``"x-tenant: blue"`` (curl's ``-H`` form) -> ``("x-tenant", "blue")``."""
-    lead = ":" if text.startswith(":") else ""        # a pseudo-header's own colon is part of its name
-    name, colon, value = text[len(lead):].partition(":")
+    lead = ":" if text.startswith(":") else ""  # a pseudo-header's own colon is part of its name
+    name, colon, value = text[len(lead) :].partition(":")
     name = lead + name
     if not colon:
-        raise HeaderError(f"header {text!r}: expected \"name: value\"")
+        raise HeaderError(f'header {text!r}: expected "name: value"')
     return check_header(name, value)
 
 
@@ -98,8 +98,9 @@ def check_authority(authority: str) -> str:
     return text
 
 
-def connection_from(table: Mapping[str, Any], flag_headers: Iterable[str] = (),
-                    flag_authority: str | None = None) -> Connection:
+def connection_from(
+    table: Mapping[str, Any], flag_headers: Iterable[str] = (), flag_authority: str | None = None
+) -> Connection:
     """A target file's ``headers`` and ``authority``, then the flags (-H, later ones winning; --authority)."""
     given = table.get("headers", {})
     if isinstance(given, dict):

@@ -23,10 +23,10 @@ from conformance.transport.connection import Connection
 
 @dataclass
 class GrpcResult:
-    code: str                               # "OK", "NOT_FOUND", ...
+    code: str  # "OK", "NOT_FOUND", ...
     details: str = ""
-    response: Any = None                    # the response message of a unary call
-    messages: list[Any] = field(default_factory=list)   # the messages of a stream
+    response: Any = None  # the response message of a unary call
+    messages: list[Any] = field(default_factory=list)  # the messages of a stream
     headers: dict[str, str] = field(default_factory=dict)  # initial and trailing metadata
 
     @property
@@ -62,11 +62,19 @@ def build_request(full_method: str, request: Mapping[str, Any] | message.Message
 
 
 class GrpcClient:
-    def __init__(self, target: str, tls: TlsSettings | None = None, timeout: float = 10.0,
-                 max_message_bytes: int = 64 * 1024 * 1024, connection: Connection | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        tls: TlsSettings | None = None,
+        timeout: float = 10.0,
+        max_message_bytes: int = 64 * 1024 * 1024,
+        connection: Connection | None = None,
+    ) -> None:
         self.connection = connection or Connection()
-        options: list[tuple[str, Any]] = [("grpc.max_receive_message_length", max_message_bytes),
-                                          ("grpc.max_send_message_length", max_message_bytes)]
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
         if self.connection.authority:
             options.append(("grpc.default_authority", self.connection.authority))
         if tls is not None:
@@ -74,7 +82,9 @@ class GrpcClient:
                 options.append(("grpc.ssl_target_name_override", self.connection.server_name))
             credentials = grpc.ssl_channel_credentials(
                 root_certificates=_root_certificates(target, tls, self.connection.server_name),
-                private_key=_read(tls.key_file or tls.cert_file), certificate_chain=_read(tls.cert_file))
+                private_key=_read(tls.key_file or tls.cert_file),
+                certificate_chain=_read(tls.cert_file),
+            )
             self.channel = grpc.secure_channel(target, credentials, options=options)
         else:
             self.channel = grpc.insecure_channel(target, options=options)
@@ -96,24 +106,39 @@ class GrpcClient:
         request_type = protos.message_class(desc.input_type.full_name)
         response_type = protos.message_class(desc.output_type.full_name)
         make = self.channel.unary_stream if streaming else self.channel.unary_unary
-        return make(f"/{full_method}", request_serializer=request_type.SerializeToString,
-                    response_deserializer=response_type.FromString)
+        return make(
+            f"/{full_method}",
+            request_serializer=request_type.SerializeToString,
+            response_deserializer=response_type.FromString,
+        )
 
-    def call(self, full_method: str, request: Mapping[str, Any] | message.Message | None = None,
-             metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> GrpcResult:
+    def call(
+        self,
+        full_method: str,
+        request: Mapping[str, Any] | message.Message | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+        timeout: float | None = None,
+    ) -> GrpcResult:
         """One unary call, e.g. ``call("api.Submit/GetQueue", {"name": "q"})``."""
         rpc = self._callable(full_method, streaming=False)
         try:
-            response, call = rpc.with_call(build_request(full_method, request),
-                                           metadata=tuple(self.connection.merged(metadata)),
-                                           timeout=timeout or self.timeout)
+            response, call = rpc.with_call(
+                build_request(full_method, request),
+                metadata=tuple(self.connection.merged(metadata)),
+                timeout=timeout or self.timeout,
+            )
         except grpc.RpcError as error:
             return _error_result(error)
         return GrpcResult("OK", response=response, headers=_metadata(call))
 
-    def stream(self, full_method: str, request: Mapping[str, Any] | message.Message | None = None,
-               metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None,
-               limit: int | None = None) -> GrpcResult:
+    def stream(
+        self,
+        full_method: str,
+        request: Mapping[str, Any] | message.Message | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+        timeout: float | None = None,
+        limit: int | None = None,
+    ) -> GrpcResult:
         """A server stream read to its end (or ``limit`` messages, then cancelled)."""
         result = GrpcResult("OK")
         call = self.open_stream(full_method, request, metadata, timeout)
@@ -131,12 +156,20 @@ class GrpcClient:
         result.headers = _metadata(call)
         return result
 
-    def open_stream(self, full_method: str, request: Mapping[str, Any] | message.Message | None = None,
-                    metadata: Sequence[tuple[str, str]] = (), timeout: float | None = None) -> Any:
+    def open_stream(
+        self,
+        full_method: str,
+        request: Mapping[str, Any] | message.Message | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+        timeout: float | None = None,
+    ) -> Any:
         """The raw stream call (an iterator of messages with ``cancel()``), for watchers."""
         rpc = self._callable(full_method, streaming=True)
-        return rpc(build_request(full_method, request), metadata=tuple(self.connection.merged(metadata)),
-                   timeout=timeout or self.timeout)
+        return rpc(
+            build_request(full_method, request),
+            metadata=tuple(self.connection.merged(metadata)),
+            timeout=timeout or self.timeout,
+        )
 
 
 def _read(path: str | None) -> bytes | None:
@@ -162,8 +195,10 @@ def _presented_certificate(host: str, port: int, server_name: str, tls: TlsSetti
     context.verify_mode = ssl.CERT_NONE
     if tls.cert_file:
         context.load_cert_chain(tls.cert_file, tls.key_file)
-    with socket.create_connection((host, port), timeout=10) as raw, \
-            context.wrap_socket(raw, server_hostname=server_name) as wrapped:
+    with (
+        socket.create_connection((host, port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as wrapped,
+    ):
         der = wrapped.getpeercert(binary_form=True)
     if der is None:
         raise ssl.SSLError(f"{host}:{port} presented no certificate")

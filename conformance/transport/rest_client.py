@@ -27,10 +27,10 @@ from conformance.transport.grpc_client import TlsSettings
 @dataclass
 class RestResult:
     status: int
-    body: Any = None                 # parsed JSON of a unary response (None if not JSON)
+    body: Any = None  # parsed JSON of a unary response (None if not JSON)
     text: str = ""
     headers: dict[str, str] = field(default_factory=dict)
-    lines: list[Any] = field(default_factory=list)     # parsed lines of a stream
+    lines: list[Any] = field(default_factory=list)  # parsed lines of a stream
     url: str = ""
 
     @property
@@ -51,7 +51,7 @@ class PlannedCall:
 
     verb: str
     url: str
-    body: Any                        # JSON body, or None
+    body: Any  # JSON body, or None
     query: list[tuple[str, str]]
 
 
@@ -110,8 +110,9 @@ class _ServerNameAdapter(HTTPAdapter):
 
 
 class RestClient:
-    def __init__(self, base_url: str, tls: TlsSettings | None = None, timeout: float = 10.0,
-                 connection: Connection | None = None) -> None:
+    def __init__(
+        self, base_url: str, tls: TlsSettings | None = None, timeout: float = 10.0, connection: Connection | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
@@ -121,7 +122,7 @@ class RestClient:
             if tls.cert_file:
                 self.session.cert = (tls.cert_file, tls.key_file) if tls.key_file else tls.cert_file
         connection = connection or Connection()
-        self.session.headers.update(dict(connection.headers))   # a call's own headers win (requests merges)
+        self.session.headers.update(dict(connection.headers))  # a call's own headers win (requests merges)
         if connection.authority:
             self.session.headers["Host"] = connection.authority
             self.session.mount("https://", _ServerNameAdapter(connection.server_name or connection.authority))
@@ -129,29 +130,60 @@ class RestClient:
     def close(self) -> None:
         self.session.close()
 
-    def call(self, full_method: str, request: Mapping[str, Any] | None = None,
-             headers: Mapping[str, str] | None = None, timeout: float | None = None) -> RestResult:
+    def call(
+        self,
+        full_method: str,
+        request: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> RestResult:
         r = plan(full_method, request or {})
         return self.raw(r.verb, r.url, json_body=r.body, query=r.query, headers=headers, timeout=timeout)
 
-    def raw(self, verb: str, path: str, *, json_body: Any = None, data: bytes | str | None = None,
-            query: list[tuple[str, str]] | None = None, headers: Mapping[str, str] | None = None,
-            timeout: float | None = None) -> RestResult:
+    def raw(
+        self,
+        verb: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | str | None = None,
+        query: list[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> RestResult:
         """Any HTTP request to the gateway (checks also send malformed ones on purpose)."""
         response = self.session.request(
-            verb, self.base_url + path, params=query or None, headers=dict(headers or {}),
-            json=json_body if data is None and json_body is not None else None, data=data,
-            timeout=timeout or self.timeout, verify=self.session.verify)
+            verb,
+            self.base_url + path,
+            params=query or None,
+            headers=dict(headers or {}),
+            json=json_body if data is None and json_body is not None else None,
+            data=data,
+            timeout=timeout or self.timeout,
+            verify=self.session.verify,
+        )
         return _unary_result(response)
 
-    def stream(self, full_method: str, request: Mapping[str, Any] | None = None,
-               headers: Mapping[str, str] | None = None, timeout: float | None = None,
-               limit: int | None = None) -> RestResult:
+    def stream(
+        self,
+        full_method: str,
+        request: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        limit: int | None = None,
+    ) -> RestResult:
         """Read a streaming method's response line by line (``limit`` results, then disconnect)."""
         r = plan(full_method, request or {})
-        with self.session.request(r.verb, self.base_url + r.url, params=r.query or None,
-                                  json=r.body, headers=dict(headers or {}), stream=True,
-                                  timeout=timeout or self.timeout, verify=self.session.verify) as response:
+        with self.session.request(
+            r.verb,
+            self.base_url + r.url,
+            params=r.query or None,
+            json=r.body,
+            headers=dict(headers or {}),
+            stream=True,
+            timeout=timeout or self.timeout,
+            verify=self.session.verify,
+        ) as response:
             result = RestResult(response.status_code, headers=dict(response.headers), url=response.url)
             if response.status_code != 200:
                 result.text = response.text
@@ -170,8 +202,13 @@ class RestClient:
 
 
 def _unary_result(response: requests.Response) -> RestResult:
-    return RestResult(response.status_code, body=_json_or_none(response.text), text=response.text,
-                      headers=dict(response.headers), url=response.url)
+    return RestResult(
+        response.status_code,
+        body=_json_or_none(response.text),
+        text=response.text,
+        headers=dict(response.headers),
+        url=response.url,
+    )
 
 
 def _json_or_none(text: str) -> Any:

@@ -12,5 +12,13 @@ HTTP ``Authorization`` header), and turns AuthenticationError into UNAUTHENTICAT
 from reference_server.auth.base import EVERYONE, AuthenticationError, AuthOutcome, Credentials, Principal, Scheme
 from reference_server.auth.chain import AuthChain, build_chain
 
-__all__ = ["EVERYONE", "AuthChain", "AuthOutcome", "AuthenticationError", "Credentials", "Principal", "Scheme",
-           "build_chain"]
+__all__ = [
+    "EVERYONE",
+    "AuthChain",
+    "AuthOutcome",
+    "AuthenticationError",
+    "Credentials",
+    "Principal",
+    "Scheme",
+    "build_chain",
+]

@@ -75,12 +75,15 @@ class AuthChain:
         return await self._authenticate(values[0] if values else None)
 
     async def _authenticate(self, authorization: str | None) -> AuthOutcome:
-        if authorization is not None and len(authorization.encode("utf-8", "surrogateescape")) \
-                > MAX_AUTHORIZATION_BYTES:
+        if (
+            authorization is not None
+            and len(authorization.encode("utf-8", "surrogateescape")) > MAX_AUTHORIZATION_BYTES
+        ):
             if "oversize-authorization-crashes" in self.faults:
                 raise InternalAuthError("authentication crashed on an oversize Authorization value (fault)")
-            raise AuthenticationError(f"Authorization value longer than {MAX_AUTHORIZATION_BYTES} bytes",
-                                      self.challenge)
+            raise AuthenticationError(
+                f"Authorization value longer than {MAX_AUTHORIZATION_BYTES} bytes", self.challenge
+            )
         credentials = None if authorization is None else parse_authorization(authorization)
         for scheme in self.schemes:
             outcome = await self._try(scheme, credentials)
@@ -109,8 +112,9 @@ class AuthChain:
             # A bug, not the caller's fault; still UNAUTHENTICATED, never a 500. One line,
             # no traceback and no exception text (either may repeat the header value, and
             # a caller could repeat the request to flood the log): the type and where.
-            _LOG.error("authentication scheme %s failed unexpectedly: %s at %s", scheme.name,
-                       type(exc).__name__, _where(exc))
+            _LOG.error(
+                "authentication scheme %s failed unexpectedly: %s at %s", scheme.name, type(exc).__name__, _where(exc)
+            )
             raise AuthenticationError("authentication failed", www_authenticate=scheme.challenge) from None
 
     def _nobody_accepted(self, credentials: Credentials | None) -> AuthenticationError:
@@ -163,8 +167,9 @@ def _order(auth_table: dict[str, Any], allow_anonymous: bool) -> list[str]:
     order = [name.lower() for name in settings.string_list(auth_table, "order", "auth")]
     unknown = [name for name in order if name not in SCHEME_NAMES]
     if unknown:
-        raise ConfigError(f"[auth] order names unknown scheme(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(SCHEME_NAMES)}")
+        raise ConfigError(
+            f"[auth] order names unknown scheme(s) {', '.join(unknown)}; known: {', '.join(SCHEME_NAMES)}"
+        )
     if len(set(order)) != len(order):
         raise ConfigError("[auth] order lists a scheme more than once")
     for name in order:

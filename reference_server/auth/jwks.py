@@ -24,8 +24,14 @@ class KeysUnavailable(Exception):
 
 
 class JwksCache:
-    def __init__(self, issuer: str, *, min_refetch_seconds: float = 10.0, max_age_seconds: float = 3600.0,
-                 timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        min_refetch_seconds: float = 10.0,
+        max_age_seconds: float = 3600.0,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self.issuer = issuer
         self.min_refetch_seconds = min_refetch_seconds
         self._max_age = max_age_seconds
@@ -68,16 +74,22 @@ class JwksCache:
             self._keys = await self._fetch()
             self._fetched_at = time.monotonic()
             # The kid is the caller's text (part of a token): the log says only why keys were fetched.
-            _LOG.info("fetched %d signing key(s) from %s (%s)", len(self._keys), self.issuer,
-                      "for an unknown key id" if kid is not None else "first use or expiry")
+            _LOG.info(
+                "fetched %d signing key(s) from %s (%s)",
+                len(self._keys),
+                self.issuer,
+                "for an unknown key id" if kid is not None else "first use or expiry",
+            )
 
     async def _fetch(self) -> list[dict[str, Any]]:
         try:
             async with aiohttp.ClientSession(timeout=self._timeout) as session:
                 discovery = await _get_json(session, self.issuer.rstrip("/") + DISCOVERY_PATH)
                 if discovery.get("issuer") != self.issuer:
-                    raise KeysUnavailable(f"discovery document names issuer {discovery.get('issuer')!r}, "
-                                          f"configured issuer is {self.issuer!r}")
+                    raise KeysUnavailable(
+                        f"discovery document names issuer {discovery.get('issuer')!r}, "
+                        f"configured issuer is {self.issuer!r}"
+                    )
                 jwks_uri = discovery.get("jwks_uri")
                 if not isinstance(jwks_uri, str):
                     raise KeysUnavailable("discovery document has no jwks_uri")

@@ -48,8 +48,9 @@ class KerberosScheme:
     name = "kerberos"
     challenge: str | None = CHALLENGE
 
-    def __init__(self, config: KerberosSettings, faults: Faults | None = None,
-                 replays: ReplayCache | None = None) -> None:
+    def __init__(
+        self, config: KerberosSettings, faults: Faults | None = None, replays: ReplayCache | None = None
+    ) -> None:
         self.settings = config
         self._credentials = _acceptor_credentials(config)
         self._replays = replays if replays is not None else ReplayCache()
@@ -150,14 +151,17 @@ def _acceptor_credentials(config: KerberosSettings) -> Any:
     try:
         import gssapi
     except ImportError:
-        raise ConfigError("[auth.kerberos] needs the gssapi package: pip install 'armada-conformance[kerberos]' "
-                          "(it builds against libkrb5-dev)") from None
+        raise ConfigError(
+            "[auth.kerberos] needs the gssapi package: pip install 'armada-conformance[kerberos]' "
+            "(it builds against libkrb5-dev)"
+        ) from None
     name = gssapi.Name(config.service_principal, gssapi.NameType.kerberos_principal)
     try:
         return gssapi.Credentials(name=name, usage="accept", store={"keytab": config.keytab})
     except gssapi.exceptions.GSSError as exc:
-        raise ConfigError(f"[auth.kerberos] cannot use {config.service_principal} from keytab {config.keytab}: "
-                          f"{_gss_reason(exc)}") from None
+        raise ConfigError(
+            f"[auth.kerberos] cannot use {config.service_principal} from keytab {config.keytab}: {_gss_reason(exc)}"
+        ) from None
 
 
 def build(config: dict[str, Any], faults: Faults | None = None) -> KerberosScheme:
@@ -172,12 +176,17 @@ def build(config: dict[str, Any], faults: Faults | None = None) -> KerberosSchem
     if not os.path.isfile(keytab) or not os.access(keytab, os.R_OK):
         raise ConfigError(f"[{where}] keytab {keytab} does not exist or is not readable by this process")
     groups_table = settings.table(config, "groups", where)
-    groups = {principal: frozenset(settings.string_list(groups_table, principal, f"{where}.groups"))
-              for principal in groups_table}
-    return KerberosScheme(KerberosSettings(
-        keytab=keytab,
-        service_principal=settings.string(config, "service_principal", where),
-        strip_realm=settings.boolean(config, "strip_realm", where, default=True),
-        send_reply_token=settings.boolean(config, "send_reply_token", where, default=True),
-        groups=groups,
-    ), faults)
+    groups = {
+        principal: frozenset(settings.string_list(groups_table, principal, f"{where}.groups"))
+        for principal in groups_table
+    }
+    return KerberosScheme(
+        KerberosSettings(
+            keytab=keytab,
+            service_principal=settings.string(config, "service_principal", where),
+            strip_realm=settings.boolean(config, "strip_realm", where, default=True),
+            send_reply_token=settings.boolean(config, "send_reply_token", where, default=True),
+            groups=groups,
+        ),
+        faults,
+    )

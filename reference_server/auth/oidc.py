@@ -109,8 +109,7 @@ class OidcScheme:
             raise _rejected("token is signed with a key the issuer does not publish")
         return self._decode_with_any(token, algorithm, keys, exp_missing=unverified.get("exp") is None)
 
-    def _decode_with_any(self, token: str, algorithm: str, keys: list[jwt.PyJWK],
-                         exp_missing: bool) -> dict[str, Any]:
+    def _decode_with_any(self, token: str, algorithm: str, keys: list[jwt.PyJWK], exp_missing: bool) -> dict[str, Any]:
         """Claims from the first key whose signature verifies (several only when no ``kid``)."""
         failure: Exception | None = None
         for key in keys:
@@ -133,12 +132,15 @@ class OidcScheme:
             "require": ["iss", "sub"] if exp_optional else ["exp", "iss", "sub"],
             "verify_aud": check_audience and "oidc-any-audience" not in faults,
             "verify_iss": "oidc-any-issuer" not in faults,
-            "verify_nbf": "oidc-ignores-nbf" not in faults, "verify_iat": True,
+            "verify_nbf": "oidc-ignores-nbf" not in faults,
+            "verify_iat": True,
             "verify_signature": key is not None and "oidc-skips-signature" not in faults,
             "verify_exp": "oidc-accepts-expired" not in faults and not exp_optional,
         }
         return jwt.decode(
-            token, key=key if key is not None else "", algorithms=[algorithm],
+            token,
+            key=key if key is not None else "",
+            algorithms=[algorithm],
             audience=self.settings.client_id if check_audience else None,
             issuer=self.settings.issuer,
             leeway=self.settings.leeway_seconds,
@@ -162,8 +164,9 @@ def _check_numeric_dates(token: str, exp_optional: bool = False) -> dict[str, An
         value = claims.get(name)
         if name == "exp" and value is None and exp_optional:
             continue
-        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)
-                               or not math.isfinite(value)):
+        if name in claims and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+        ):
             raise _rejected(f"token claim {name!r} is not a number")
     return claims
 
@@ -210,8 +213,9 @@ def _rejected(reason: str) -> AuthenticationError:
 def build(config: dict[str, Any], faults: Faults | None = None) -> OidcScheme:
     """The scheme from ``[auth.oidc]``."""
     where = "auth.oidc"
-    settings.check_keys(config, {"issuer", "client_id", "skip_audience_check", "groups_claim", "algorithms",
-                                 "leeway_seconds"}, where)
+    settings.check_keys(
+        config, {"issuer", "client_id", "skip_audience_check", "groups_claim", "algorithms", "leeway_seconds"}, where
+    )
     issuer = settings.string(config, "issuer", where)
     if not issuer.startswith(("https://", "http://")):
         raise ConfigError(f"[{where}] issuer must be an http(s) URL, got {issuer!r}")
@@ -222,13 +226,18 @@ def build(config: dict[str, Any], faults: Faults | None = None) -> OidcScheme:
     algorithms = settings.string_list(config, "algorithms", where, default=["RS256"])
     bad = [alg for alg in algorithms if alg not in KEY_TYPE_OF_ALGORITHM]
     if bad or not algorithms:
-        raise ConfigError(f"[{where}] algorithms {bad or '[]'} not allowed; choose from "
-                          f"{', '.join(KEY_TYPE_OF_ALGORITHM)} (never 'none' nor HMAC for public keys)")
-    return OidcScheme(OidcSettings(
-        issuer=issuer,
-        client_id=client_id,
-        skip_audience_check=skip_audience,
-        groups_claim=settings.string(config, "groups_claim", where, default="groups"),
-        algorithms=tuple(algorithms),
-        leeway_seconds=settings.number(config, "leeway_seconds", where, default=0),
-    ), faults=faults)
+        raise ConfigError(
+            f"[{where}] algorithms {bad or '[]'} not allowed; choose from "
+            f"{', '.join(KEY_TYPE_OF_ALGORITHM)} (never 'none' nor HMAC for public keys)"
+        )
+    return OidcScheme(
+        OidcSettings(
+            issuer=issuer,
+            client_id=client_id,
+            skip_audience_check=skip_audience,
+            groups_claim=settings.string(config, "groups_claim", where, default="groups"),
+            algorithms=tuple(algorithms),
+            leeway_seconds=settings.number(config, "leeway_seconds", where, default=0),
+        ),
+        faults=faults,
+    )

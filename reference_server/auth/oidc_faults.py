@@ -52,8 +52,7 @@ def _public_pems(jwks: list[dict[str, Any]]) -> list[bytes]:
     for jwk in jwks:
         try:
             key = jwt.PyJWK(jwk).key
-            pems.append(key.public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+            pems.append(key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         except (jwt.PyJWTError, AttributeError, ValueError):
             continue
     return pems

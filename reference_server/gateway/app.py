@@ -61,8 +61,12 @@ class Gateway:
 
     async def open(self, _app: web.Application) -> None:
         size = self.config.max_message_bytes
-        options = [("grpc.max_receive_message_length", size), ("grpc.max_send_message_length", size),
-                   ("grpc.max_metadata_size", MAX_HEADER_BYTES), ("grpc.absolute_max_metadata_size", MAX_HEADER_BYTES)]
+        options = [
+            ("grpc.max_receive_message_length", size),
+            ("grpc.max_send_message_length", size),
+            ("grpc.max_metadata_size", MAX_HEADER_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_HEADER_BYTES),
+        ]
         self.channel = grpc.aio.insecure_channel(self.grpc_target, options=options)
 
     async def shutdown(self, _app: web.Application) -> None:
@@ -85,9 +89,9 @@ class Gateway:
         metadata, timeout = outgoing_metadata(request), request_timeout(request)
         response_class = protos.message_class(route.method.output_type.full_name)
         assert self.channel is not None
-        call = self.channel.unary_unary(route.grpc_path, request_serializer=_serialize,
-                                        response_deserializer=response_class.FromString)(
-            msg, metadata=metadata, timeout=timeout)
+        call = self.channel.unary_unary(
+            route.grpc_path, request_serializer=_serialize, response_deserializer=response_class.FromString
+        )(msg, metadata=metadata, timeout=timeout)
         try:
             reply = await call
         except grpc.aio.AioRpcError as exc:
@@ -96,8 +100,9 @@ class Gateway:
         body = self.codec.to_dict(reply)
         if route.method.name == "GetQueue" and "rest-grpc-differ" in self.faults:
             body["priorityFactor"] = float(body.get("priorityFactor", 0)) + 1.0
-        return web.Response(status=200, body=self.codec.dumps_value(body).encode(), content_type=JSON_TYPE,
-                            headers=headers)
+        return web.Response(
+            status=200, body=self.codec.dumps_value(body).encode(), content_type=JSON_TYPE, headers=headers
+        )
 
     def answer_headers(self, *metadata: Any) -> dict[str, str]:
         """Headers for a gRPC answer; Armada's gateway also forwards the gRPC content type."""
@@ -109,15 +114,20 @@ class Gateway:
     def rpc_error_response(self, exc: Any) -> web.Response:
         """The error answer for a failed unary call (``AioRpcError`` or a synchronous ``RpcError``)."""
         headers = self.answer_headers(exc.initial_metadata(), exc.trailing_metadata())
-        return error_response(exc.code(), exc.details() or "", self.faults, headers,
-                              status_details(exc.trailing_metadata()))
+        return error_response(
+            exc.code(), exc.details() or "", self.faults, headers, status_details(exc.trailing_metadata())
+        )
 
     def stream_failed_response(self, exc: Any, request: web.Request) -> web.Response:
         """A stream that failed before its first message: the mapped status and one stream error line."""
         headers = self.answer_headers(exc.initial_metadata(), exc.trailing_metadata())
         headers.update(cors_headers(request, self.config.cors_origins))
-        return web.Response(status=http_status(exc.code(), self.faults), body=self.stream_error_line(exc),
-                            content_type=JSON_TYPE, headers=headers)
+        return web.Response(
+            status=http_status(exc.code(), self.faults),
+            body=self.stream_error_line(exc),
+            content_type=JSON_TYPE,
+            headers=headers,
+        )
 
     async def handle_stream(self, route: protos.HttpRoute, request: web.Request) -> web.StreamResponse:
         msg = await build_request(route, request, self.codec, self.faults, self.config.max_message_bytes)
@@ -126,7 +136,8 @@ class Gateway:
         path, batched = grpc_stream_path(route)
         # No deserializer: the pump re-encodes raw bytes (``LineEncoders``), so messages arrive as bytes.
         call: grpc.aio.UnaryStreamCall[Any, bytes] = self.channel.unary_stream(
-            path, request_serializer=_serialize, response_deserializer=None)(msg, metadata=metadata, timeout=timeout)
+            path, request_serializer=_serialize, response_deserializer=None
+        )(msg, metadata=metadata, timeout=timeout)
         self.open_calls.add(call)
         pump = StreamPump(call, self.encoders.for_route(route), request, batched=batched)
         self.open_pumps.add(pump)
@@ -149,8 +160,7 @@ class Gateway:
         response.content_type = JSON_TYPE
         await response.prepare(request)
         inject = route.method.name == "GetJobSetEvents" and "rest-stream-error-line" in self.faults
-        await write_lines(response, pump, lines, error, self.stream_error_line,
-                          InjectedStreamError if inject else None)
+        await write_lines(response, pump, lines, error, self.stream_error_line, InjectedStreamError if inject else None)
         return response
 
     def stream_error_line(self, error: Any) -> bytes:
@@ -178,8 +188,9 @@ def _error_middleware(faults: Faults, chosen: Flavour) -> Middleware:
         except (web.HTTPMethodNotAllowed, web.HTTPNotFound) as exc:
             return routing_error(exc, faults, chosen)
         except web.HTTPRequestEntityTooLarge as exc:
-            return error_response(grpc.StatusCode.RESOURCE_EXHAUSTED, exc.text or "request body too large",
-                                  faults, status=413)
+            return error_response(
+                grpc.StatusCode.RESOURCE_EXHAUSTED, exc.text or "request body too large", faults, status=413
+            )
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
@@ -203,9 +214,10 @@ GATEWAY_KEY = web.AppKey("gateway", Gateway)
 def create_app(grpc_target: str, config: ServerConfig) -> web.Application:
     """The aiohttp application serving the REST API and the swagger (where the flavour serves it)."""
     gateway = Gateway(grpc_target, config)
-    app = web.Application(middlewares=[cors_middleware(config.cors_origins),
-                                       _error_middleware(config.faults, gateway.flavour)],
-                          client_max_size=config.max_message_bytes)
+    app = web.Application(
+        middlewares=[cors_middleware(config.cors_origins), _error_middleware(config.faults, gateway.flavour)],
+        client_max_size=config.max_message_bytes,
+    )
     for route in offered_routes(gateway.flavour):
         app.router.add_route(route.verb, route.path, gateway.handler(route), name=route.method.full_name)
     swagger_body = json.dumps(swagger_for(gateway.flavour.name, config.faults), indent=1).encode()

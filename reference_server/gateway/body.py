@@ -39,9 +39,10 @@ def inflate(raw: bytes, encoding: str, limit: int) -> bytes:
     """``raw`` decoded per ``encoding``; 413 as soon as the output passes ``limit``, 415/400 when undecodable."""
     wbits = _WBITS.get(encoding)
     if wbits is None:
-        raise web.HTTPUnsupportedMediaType(reason="Unsupported Content-Encoding",
-                                           text=f"Content-Encoding {encoding[:40]!r} is not supported "
-                                                f"(use gzip, deflate or none)")
+        raise web.HTTPUnsupportedMediaType(
+            reason="Unsupported Content-Encoding",
+            text=f"Content-Encoding {encoding[:40]!r} is not supported (use gzip, deflate or none)",
+        )
     inflater = zlib.decompressobj(wbits)
     out = bytearray()
     data = raw
@@ -59,8 +60,9 @@ def inflate(raw: bytes, encoding: str, limit: int) -> bytes:
 
 def _refuse_above(size: int, limit: int) -> None:
     if size > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size,
-                                            text=f"request body inflates to more than {limit} bytes")
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit, actual_size=size, text=f"request body inflates to more than {limit} bytes"
+        )
 
 
 def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:

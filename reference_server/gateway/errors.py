@@ -62,8 +62,9 @@ def status_text(status: int) -> str:
         return "Unknown"
 
 
-def error_body(code: grpc.StatusCode, message_text: str, faults: Faults,
-               details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: grpc.StatusCode, message_text: str, faults: Faults, details: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     """grpc-gateway v1's error body: ``{"error", "code", "message"[, "details"]}``."""
     body: dict[str, Any] = {"error": message_text, "code": grpc_code_number(code), "message": message_text}
     if "rest-error-body-no-code" in faults:
@@ -78,17 +79,26 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return web.Response(status=status, body=text.encode(), content_type=JSON_TYPE, headers=headers)
 
 
-def error_response(code: grpc.StatusCode, message_text: str, faults: Faults, headers: dict[str, str] | None = None,
-                   details: list[dict[str, str]] | None = None, status: int | None = None) -> web.Response:
-    return json_response(status or http_status(code, faults), error_body(code, message_text, faults, details),
-                         headers)
+def error_response(
+    code: grpc.StatusCode,
+    message_text: str,
+    faults: Faults,
+    headers: dict[str, str] | None = None,
+    details: list[dict[str, str]] | None = None,
+    status: int | None = None,
+) -> web.Response:
+    return json_response(status or http_status(code, faults), error_body(code, message_text, faults, details), headers)
 
 
 def stream_error_body(error: Any, faults: Faults) -> dict[str, Any]:
     """The stream error object of a failed gRPC call (``AioRpcError`` or alike)."""
     status = http_status(error.code(), faults)
-    inner: dict[str, Any] = {"grpc_code": grpc_code_number(error.code()), "http_code": status,
-                             "message": error.details() or "", "http_status": status_text(status)}
+    inner: dict[str, Any] = {
+        "grpc_code": grpc_code_number(error.code()),
+        "http_code": status,
+        "message": error.details() or "",
+        "http_status": status_text(status),
+    }
     if "rest-error-body-no-code" in faults:
         del inner["grpc_code"]
     details = status_details(error.trailing_metadata())
@@ -113,8 +123,13 @@ def _any_to_json(raw: bytes) -> dict[str, str]:
 
 def plain_text_error(status: int, text: str) -> web.Response:
     """Go's ``http.Error``: what grpc-gateway v1's mux answers for a path or verb it has no route for."""
-    return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        status=status,
+        text=text + "\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 def routing_error(exc: web.HTTPException, faults: Faults, chosen: Flavour) -> web.Response:
@@ -122,8 +137,13 @@ def routing_error(exc: web.HTTPException, faults: Faults, chosen: Flavour) -> we
     if isinstance(exc, web.HTTPMethodNotAllowed):
         if chosen.plain_routing_errors:
             return plain_text_error(405, "Method Not Allowed")
-        return error_response(grpc.StatusCode.UNIMPLEMENTED, "Method Not Allowed", faults, status=405,
-                              headers={"Allow": ",".join(sorted(exc.allowed_methods))})
+        return error_response(
+            grpc.StatusCode.UNIMPLEMENTED,
+            "Method Not Allowed",
+            faults,
+            status=405,
+            headers={"Allow": ",".join(sorted(exc.allowed_methods))},
+        )
     if chosen.plain_routing_errors:
         return plain_text_error(404, "Not Found")
     return error_response(grpc.StatusCode.NOT_FOUND, "Not Found", faults, status=404)

@@ -56,16 +56,18 @@ def refusal(exc: BaseException, status: int) -> tuple[int, str]:
 
 
 class _QuietRequestHandler(RequestHandler):
-    def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
-                     message: str | None = None) -> web.StreamResponse:
+    def handle_error(
+        self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
         if status >= 500 or not isinstance(exc, HttpProcessingError):
             return super().handle_error(request, status, exc, message)
         status, reason = refusal(exc, status)
         log.info("refused a malformed HTTP request from %s: %s", request.remote, reason)
         if request.writer.output_size > 0:
             raise ConnectionError("the response had started; the connection is closed instead")
-        response = web.Response(status=status, text=f"{status} {http.HTTPStatus(status).phrase}: {reason}\n",
-                                content_type="text/plain")
+        response = web.Response(
+            status=status, text=f"{status} {http.HTTPStatus(status).phrase}: {reason}\n", content_type="text/plain"
+        )
         response.force_close()
         return response
 

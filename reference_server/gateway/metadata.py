@@ -30,7 +30,7 @@ def outgoing_metadata(request: web.Request) -> list[tuple[str, str | bytes]]:
         if lower == "authorization":
             metadata.append(("authorization", _authorization_value(value)))
         elif lower.startswith(_METADATA_PREFIX):
-            name = lower[len(_METADATA_PREFIX):]
+            name = lower[len(_METADATA_PREFIX) :]
             if not _METADATA_KEY.match(name) or name.startswith("grpc-"):
                 raise BadRequest(f"header {key}: {name!r} is not a valid gRPC metadata key")
             metadata.append((name, _binary_value(key, value) if name.endswith("-bin") else _ascii_value(key, value)))

@@ -81,8 +81,9 @@ class StreamPump:
     ``peak_bytes`` records the most it ever held (the tests' measured ceiling).
     """
 
-    def __init__(self, call: grpc.aio.UnaryStreamCall, encode: LineEncoder,
-                 request: web.Request, batched: bool = False) -> None:
+    def __init__(
+        self, call: grpc.aio.UnaryStreamCall, encode: LineEncoder, request: web.Request, batched: bool = False
+    ) -> None:
         self.batched = batched  # each gRPC message is a reference.EventBatch of many events
         self.call = call
         self.encode = encode
@@ -106,8 +107,11 @@ class StreamPump:
         try:
             self.initial_metadata = await call.initial_metadata()
             async for raw in call:
-                lines = ([encode(event) for number, event in wire_fields(raw) if number == 1] if self.batched
-                         else [encode(raw)])
+                lines = (
+                    [encode(event) for number, event in wire_fields(raw) if number == 1]
+                    if self.batched
+                    else [encode(raw)]
+                )
                 pending.extend(lines)
                 self.pending_bytes += sum(map(len, lines))
                 self.peak_bytes = max(self.peak_bytes, self.pending_bytes)
@@ -163,8 +167,14 @@ class StreamPump:
         return lines, (self.error if self.finished else None)
 
 
-async def write_lines(response: web.StreamResponse, pump: StreamPump, lines: list[bytes], error: Any,
-                      error_line: Callable[[Any], bytes], inject: Callable[[], Any] | None = None) -> None:
+async def write_lines(
+    response: web.StreamResponse,
+    pump: StreamPump,
+    lines: list[bytes],
+    error: Any,
+    error_line: Callable[[Any], bytes],
+    inject: Callable[[], Any] | None = None,
+) -> None:
     """Write the queued lines as they come, then the error line if the stream failed.
 
     ``inject`` (a fault) ends the stream with its error right after the first write.

@@ -18,7 +18,7 @@ def wire_fields(data: bytes) -> list[tuple[int, bytes]]:
             _, pos = read_varint(data, pos)
         elif wire_type == 2:
             length, pos = read_varint(data, pos)
-            out.append((number, data[pos:pos + length]))
+            out.append((number, data[pos : pos + length]))
             pos += length
         elif wire_type in (1, 5):
             pos += 8 if wire_type == 1 else 4

@@ -28,8 +28,9 @@ def server() -> Iterator[BackgroundServer]:
 
 
 def context(server: BackgroundServer, prefix: str = "conformance", read_only: bool = False) -> RunContext:
-    return RunContext(Target("t", server.grpc_target, server.rest_url, profile="current", prefix=prefix),
-                      read_only=read_only)
+    return RunContext(
+        Target("t", server.grpc_target, server.rest_url, profile="current", prefix=prefix), read_only=read_only
+    )
 
 
 @pytest.mark.parametrize("prefix", ["conformance", "Team_A.ci", "x" * 80, "--", "ünïcode"])
@@ -47,9 +48,9 @@ def test_cleanup_deletes_only_what_the_run_owns(server: BackgroundServer) -> Non
     ctx, other = context(server), context(server)
     mine = create(ctx, "mine")
     theirs = create(other, "theirs")
-    lookalike = f"conformance-{other.run_id}-x-1"   # same prefix, another run
+    lookalike = f"conformance-{other.run_id}-x-1"  # same prefix, another run
     assert ctx.call("RetryPolicyService/CreateRetryPolicy", valid_policy(lookalike)).ok
-    stray = policy_name(ctx, "fz")   # e.g. made by a confined schemathesis case, not recorded
+    stray = policy_name(ctx, "fz")  # e.g. made by a confined schemathesis case, not recorded
     assert ctx.call("RetryPolicyService/CreateRetryPolicy", valid_policy(stray)).ok
     assert remove_run_policies(ctx) == []
     listed = {p.name for p in ctx.call("RetryPolicyService/GetRetryPolicies", {}).response.retry_policies}

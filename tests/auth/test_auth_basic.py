@@ -50,9 +50,17 @@ async def test_wrong_case_password_refused(chain) -> None:
     await refusal(chain, basic_header("alice", "ALICE-PASSWORD"))
 
 
-@pytest.mark.parametrize("payload", ["", "!!!", base64.b64encode(b"alice").decode(),
-                                     base64.b64encode(b":alice-password").decode(),
-                                     base64.b64encode(b"\xff:\xfe").decode(), "YWxpY2U6"[:-1]])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "!!!",
+        base64.b64encode(b"alice").decode(),
+        base64.b64encode(b":alice-password").decode(),
+        base64.b64encode(b"\xff:\xfe").decode(),
+        "YWxpY2U6"[:-1],
+    ],
+)
 async def test_malformed_payload_refused(chain, payload: str) -> None:
     error = await refusal(chain, f"Basic {payload}".strip())
     assert "malformed" in str(error)
@@ -63,15 +71,18 @@ async def test_missing_header_refused_without_anonymous(chain) -> None:
     assert error.www_authenticate == 'Basic realm="armada"'
 
 
-@pytest.mark.parametrize("table, needle", [
-    ({}, "no users"),
-    ({"users": {"a:b": {"password": "s3cr3t-value"}}}, "cannot contain ':'"),
-    ({"users": {"alice": {"groups": []}}}, "password is required"),
-    ({"users": {"alice": {"password": "s3cr3t-value", "groups": "admins"}}}, "list of non-empty strings"),
-    ({"users": {"alice": {"password": "s3cr3t-value", "passwrd": "s3cr3t-value"}}}, "unknown key(s) passwrd"),
-    ({"users": {"alice": "s3cr3t-value"}}, "must be a table"),
-    ({"users": {"alice": {"password": ""}}}, "password must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "table, needle",
+    [
+        ({}, "no users"),
+        ({"users": {"a:b": {"password": "s3cr3t-value"}}}, "cannot contain ':'"),
+        ({"users": {"alice": {"groups": []}}}, "password is required"),
+        ({"users": {"alice": {"password": "s3cr3t-value", "groups": "admins"}}}, "list of non-empty strings"),
+        ({"users": {"alice": {"password": "s3cr3t-value", "passwrd": "s3cr3t-value"}}}, "unknown key(s) passwrd"),
+        ({"users": {"alice": "s3cr3t-value"}}, "must be a table"),
+        ({"users": {"alice": {"password": ""}}}, "password must be a non-empty string"),
+    ],
+)
 def test_bad_config_is_config_error(table: dict[str, Any], needle: str) -> None:
     with pytest.raises(ConfigError) as raised:
         build_chain({"basic": table})

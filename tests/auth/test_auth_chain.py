@@ -48,9 +48,14 @@ async def test_no_scheme_refuses_everything() -> None:
 
 
 async def test_each_scheme_passes_foreign_credentials_on(
-        basic_table: dict[str, Any], openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm) -> None:
-    table = {"order": ["kerberos", "oidc", "basic"], "basic": basic_table,
-             "oidc": openid_provider.auth_table(), "kerberos": kerberos_realm.auth_table()}
+    basic_table: dict[str, Any], openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm
+) -> None:
+    table = {
+        "order": ["kerberos", "oidc", "basic"],
+        "basic": basic_table,
+        "oidc": openid_provider.auth_table(),
+        "kerberos": kerberos_realm.auth_table(),
+    }
     chain = build_chain(table)
     assert (await chain.authenticate(basic_header("alice", "alice-password"))).principal.scheme == "basic"
     assert (await chain.authenticate(openid_provider.bearer("dave"))).principal.scheme == "oidc"
@@ -59,27 +64,46 @@ async def test_each_scheme_passes_foreign_credentials_on(
 
 async def test_failure_stops_the_chain(basic_table: dict[str, Any], openid_provider: OpenIDProvider) -> None:
     """A wrong bearer token is refused by oidc even though basic comes later."""
-    chain = build_chain({"order": ["oidc", "basic", "anonymous"], "anonymous": True,
-                         "basic": basic_table, "oidc": openid_provider.auth_table()})
+    chain = build_chain(
+        {
+            "order": ["oidc", "basic", "anonymous"],
+            "anonymous": True,
+            "basic": basic_table,
+            "oidc": openid_provider.auth_table(),
+        }
+    )
     error = await refusal(chain, "Bearer " + openid_provider.wrong_audience_token("dave"))
     assert "audience" in str(error)
 
 
 async def test_unrecognised_header_lists_every_challenge(
-        basic_table: dict[str, Any], openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm) -> None:
-    chain = build_chain({"order": ["basic", "oidc", "kerberos"], "basic": basic_table,
-                         "oidc": openid_provider.auth_table(), "kerberos": kerberos_realm.auth_table()})
+    basic_table: dict[str, Any], openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm
+) -> None:
+    chain = build_chain(
+        {
+            "order": ["basic", "oidc", "kerberos"],
+            "basic": basic_table,
+            "oidc": openid_provider.auth_table(),
+            "kerberos": kerberos_realm.auth_table(),
+        }
+    )
     error = await refusal(chain, "Digest username=alice")
     assert error.www_authenticate == 'Basic realm="armada", Bearer realm="armada", Negotiate'
 
 
 @pytest.mark.parametrize("label, value", malformed_authorization_values())
 async def test_malformed_values_refused_by_full_chain(
-        label: str, value: str, basic_table: dict[str, Any],
-        openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm) -> None:
-    chain = build_chain({"order": ["basic", "oidc", "kerberos", "anonymous"], "anonymous": True,
-                         "basic": basic_table, "oidc": openid_provider.auth_table(),
-                         "kerberos": kerberos_realm.auth_table()})
+    label: str, value: str, basic_table: dict[str, Any], openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm
+) -> None:
+    chain = build_chain(
+        {
+            "order": ["basic", "oidc", "kerberos", "anonymous"],
+            "anonymous": True,
+            "basic": basic_table,
+            "oidc": openid_provider.auth_table(),
+            "kerberos": kerberos_realm.auth_table(),
+        }
+    )
     error = await refusal(chain, value)
     assert error.www_authenticate, label
 
@@ -94,16 +118,19 @@ def test_order_names_are_case_insensitive(basic_table: dict[str, Any]) -> None:
     assert [scheme.name for scheme in chain.schemes] == ["basic", "anonymous"]
 
 
-@pytest.mark.parametrize("table, needle", [
-    ({"order": ["ldap"]}, "unknown scheme(s) ldap"),
-    ({"order": ["basic"]}, "no [auth.basic] table"),
-    ({"order": ["anonymous"], "anonymous": False}, "anonymous = false"),
-    ({"order": ["anonymous", "anonymous"], "anonymous": True}, "more than once"),
-    ({"order": [], "basic": {"users": {"a": {"password": "p"}}}}, "not in [auth] order"),
-    ({"anonymous": "yes"}, "true or false"),
-    ({"oauth": {}}, "unknown key(s) oauth"),
-    ({"order": "basic"}, "list of non-empty strings"),
-])
+@pytest.mark.parametrize(
+    "table, needle",
+    [
+        ({"order": ["ldap"]}, "unknown scheme(s) ldap"),
+        ({"order": ["basic"]}, "no [auth.basic] table"),
+        ({"order": ["anonymous"], "anonymous": False}, "anonymous = false"),
+        ({"order": ["anonymous", "anonymous"], "anonymous": True}, "more than once"),
+        ({"order": [], "basic": {"users": {"a": {"password": "p"}}}}, "not in [auth] order"),
+        ({"anonymous": "yes"}, "true or false"),
+        ({"oauth": {}}, "unknown key(s) oauth"),
+        ({"order": "basic"}, "list of non-empty strings"),
+    ],
+)
 def test_bad_chain_config(table: dict[str, Any], needle: str) -> None:
     with pytest.raises(ConfigError) as raised:
         build_chain(table)

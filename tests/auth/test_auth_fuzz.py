@@ -36,17 +36,22 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 @pytest.fixture(scope="module")
 def full_chain(openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm) -> AuthChain:
     table: dict[str, Any] = {
-        "order": ["basic", "oidc", "kerberos", "anonymous"], "anonymous": True,
+        "order": ["basic", "oidc", "kerberos", "anonymous"],
+        "anonymous": True,
         "basic": {"users": {"alice": {"password": "alice-password", "groups": []}}},
-        "oidc": openid_provider.auth_table(), "kerberos": kerberos_realm.auth_table(),
+        "oidc": openid_provider.auth_table(),
+        "kerberos": kerberos_realm.auth_table(),
     }
     return build_chain(table)
 
 
 @pytest.fixture(scope="module")
 def genuine_values(openid_provider: OpenIDProvider, kerberos_realm: KerberosRealm) -> list[str]:
-    return [basic_header("alice", "alice-password"), openid_provider.bearer("alice", ["g"]),
-            kerberos_realm.negotiate("alice")]
+    return [
+        basic_header("alice", "alice-password"),
+        openid_provider.bearer("alice", ["g"]),
+        kerberos_realm.negotiate("alice"),
+    ]
 
 
 def _outcome(loop: asyncio.AbstractEventLoop, chain: AuthChain, value: str) -> str:
@@ -65,15 +70,17 @@ def _assert_no_bug_logged(caplog: pytest.LogCaptureFixture) -> None:
 _payloads = st.one_of(
     st.text(max_size=120),
     st.binary(max_size=200).map(lambda raw: base64.b64encode(raw).decode()),
-    st.lists(st.binary(max_size=60).map(lambda r: base64.urlsafe_b64encode(r).decode().rstrip("=")),
-             min_size=1, max_size=4).map(".".join),
+    st.lists(
+        st.binary(max_size=60).map(lambda r: base64.urlsafe_b64encode(r).decode().rstrip("=")), min_size=1, max_size=4
+    ).map(".".join),
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(scheme=st.sampled_from(SCHEMES), payload=_payloads)
-def test_random_values(loop: asyncio.AbstractEventLoop, full_chain: AuthChain, caplog: pytest.LogCaptureFixture,
-                       scheme: str, payload: str) -> None:
+def test_random_values(
+    loop: asyncio.AbstractEventLoop, full_chain: AuthChain, caplog: pytest.LogCaptureFixture, scheme: str, payload: str
+) -> None:
     with caplog.at_level(logging.ERROR):
         assert _outcome(loop, full_chain, f"{scheme} {payload}") in {"refused", "anonymous"}
     _assert_no_bug_logged(caplog)
@@ -81,13 +88,17 @@ def test_random_values(loop: asyncio.AbstractEventLoop, full_chain: AuthChain, c
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_truncated_and_flipped_genuine_values(loop: asyncio.AbstractEventLoop, full_chain: AuthChain,
-                                              genuine_values: list[str], caplog: pytest.LogCaptureFixture,
-                                              data: st.DataObject) -> None:
+def test_truncated_and_flipped_genuine_values(
+    loop: asyncio.AbstractEventLoop,
+    full_chain: AuthChain,
+    genuine_values: list[str],
+    caplog: pytest.LogCaptureFixture,
+    data: st.DataObject,
+) -> None:
     value = data.draw(st.sampled_from(genuine_values))
     cut = data.draw(st.integers(min_value=0, max_value=len(value) - 1))
     flip = data.draw(st.integers(min_value=0, max_value=len(value) - 1))
-    mutated = value[:flip] + chr((ord(value[flip]) + 1) % 128) + value[flip + 1:]
+    mutated = value[:flip] + chr((ord(value[flip]) + 1) % 128) + value[flip + 1 :]
     with caplog.at_level(logging.ERROR):
         for candidate in (value[:cut], mutated):
             assert _outcome(loop, full_chain, candidate) in {"refused", "alice", "anonymous"}

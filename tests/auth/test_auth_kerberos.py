@@ -30,8 +30,7 @@ async def test_valid_token_realm_stripped_and_reply_verifies(kerberos_realm: Ker
 
 
 async def test_reply_token_not_sent_when_disabled(kerberos_realm: KerberosRealm) -> None:
-    outcome = await kerberos_chain(kerberos_realm, send_reply_token=False).authenticate(
-        kerberos_realm.negotiate("bob"))
+    outcome = await kerberos_chain(kerberos_realm, send_reply_token=False).authenticate(kerberos_realm.negotiate("bob"))
     assert outcome.principal.name == "bob"
     assert outcome.response_headers == {}
 
@@ -78,10 +77,15 @@ async def test_replay_refused_by_mit_replay_cache(kerberos_realm: KerberosRealm)
     assert error.message == "Kerberos authentication failed"
 
 
-@pytest.mark.parametrize("value", [
-    "Negotiate", "Negotiate !!!", "Negotiate " + base64.b64encode(b"garbage").decode(),
-    "Negotiate " + base64.b64encode(b"\x60\x06\x06\x06\x2b\x06\x01\x05\x05\x02").decode(),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Negotiate",
+        "Negotiate !!!",
+        "Negotiate " + base64.b64encode(b"garbage").decode(),
+        "Negotiate " + base64.b64encode(b"\x60\x06\x06\x06\x2b\x06\x01\x05\x05\x02").decode(),
+    ],
+)
 async def test_malformed_token_refused_with_challenge(kerberos_realm: KerberosRealm, value: str) -> None:
     error = await refusal(kerberos_chain(kerberos_realm), value)
     assert error.www_authenticate == "Negotiate"

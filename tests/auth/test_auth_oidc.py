@@ -48,16 +48,19 @@ async def test_malformed_groups_claim_refused(openid_provider: OpenIDProvider) -
     assert "not a list of group names" in str(error)
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda p: p.expired_token("alice"), "expired"),
-    (lambda p: p.not_yet_valid_token("alice"), "not yet valid"),
-    (lambda p: p.wrong_audience_token("alice"), "another audience"),
-    (lambda p: p.wrong_issuer_token("alice"), "another issuer"),
-    (lambda p: p.other_key_token("alice"), "signature does not verify"),
-    (lambda p: p.tampered_token("alice"), "signature does not verify"),
-    (lambda p: p.alg_none_token("alice"), "algorithm 'none'"),
-    (lambda p: p.hmac_with_public_key_token("alice"), "algorithm 'HS256'"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda p: p.expired_token("alice"), "expired"),
+        (lambda p: p.not_yet_valid_token("alice"), "not yet valid"),
+        (lambda p: p.wrong_audience_token("alice"), "another audience"),
+        (lambda p: p.wrong_issuer_token("alice"), "another issuer"),
+        (lambda p: p.other_key_token("alice"), "signature does not verify"),
+        (lambda p: p.tampered_token("alice"), "signature does not verify"),
+        (lambda p: p.alg_none_token("alice"), "algorithm 'none'"),
+        (lambda p: p.hmac_with_public_key_token("alice"), "algorithm 'HS256'"),
+    ],
+)
 async def test_bad_tokens_refused(openid_provider: OpenIDProvider, make: Any, reason: str) -> None:
     token = make(openid_provider)
     error = await refusal(oidc_chain(openid_provider), f"Bearer {token}")
@@ -111,21 +114,25 @@ async def test_unreachable_provider_is_unauthenticated_not_a_crash(openid_provid
 
 async def test_issuer_mismatch_with_discovery_refused(openid_provider: OpenIDProvider) -> None:
     """Configured with the issuer spelled differently from what discovery announces."""
-    chain = build_chain({"oidc": {"issuer": openid_provider.issuer.replace("127.0.0.1", "localhost"),
-                                  "client_id": "armada"}})
+    chain = build_chain(
+        {"oidc": {"issuer": openid_provider.issuer.replace("127.0.0.1", "localhost"), "client_id": "armada"}}
+    )
     await refusal(chain, openid_provider.bearer("alice"))
 
 
-@pytest.mark.parametrize("table, needle", [
-    ({}, "issuer is required"),
-    ({"issuer": "ftp://x"}, "http(s) URL"),
-    ({"issuer": "http://x"}, "client_id is required"),
-    ({"issuer": "http://x", "client_id": "a", "algorithms": ["none"]}, "not allowed"),
-    ({"issuer": "http://x", "client_id": "a", "algorithms": ["HS256"]}, "not allowed"),
-    ({"issuer": "http://x", "client_id": "a", "algorithms": []}, "not allowed"),
-    ({"issuer": "http://x", "client_id": "a", "leeway_seconds": -1}, "number >= 0"),
-    ({"issuer": "http://x", "client_id": "a", "audience": "b"}, "unknown key(s) audience"),
-])
+@pytest.mark.parametrize(
+    "table, needle",
+    [
+        ({}, "issuer is required"),
+        ({"issuer": "ftp://x"}, "http(s) URL"),
+        ({"issuer": "http://x"}, "client_id is required"),
+        ({"issuer": "http://x", "client_id": "a", "algorithms": ["none"]}, "not allowed"),
+        ({"issuer": "http://x", "client_id": "a", "algorithms": ["HS256"]}, "not allowed"),
+        ({"issuer": "http://x", "client_id": "a", "algorithms": []}, "not allowed"),
+        ({"issuer": "http://x", "client_id": "a", "leeway_seconds": -1}, "number >= 0"),
+        ({"issuer": "http://x", "client_id": "a", "audience": "b"}, "unknown key(s) audience"),
+    ],
+)
 def test_bad_oidc_config(table: dict[str, Any], needle: str) -> None:
     with pytest.raises(ConfigError) as raised:
         build_chain({"oidc": table})

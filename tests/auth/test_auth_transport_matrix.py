@@ -23,36 +23,51 @@ from reference_server.config import GLOBAL_PERMISSIONS, ServerConfig
 
 ADMIN = basic_header("alice", "alice-password")
 POD: dict[str, Any] = {
-    "containers": [{
-        "name": "main", "image": "busybox:1.36", "command": ["true"],
-        "resources": {"requests": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
-                      "limits": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}}},
-    }],
+    "containers": [
+        {
+            "name": "main",
+            "image": "busybox:1.36",
+            "command": ["true"],
+            "resources": {
+                "requests": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
+                "limits": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
+            },
+        }
+    ],
     "restartPolicy": "Never",
 }
 
 
 @dataclass(frozen=True)
 class Case:
-    header: Callable[[], str | None]   # built at call time: Kerberos tokens are single-use
-    principal: str | None               # the expected owner when accepted, None when refused
-    challenge: str | None = None        # a challenge the refusal must carry
+    header: Callable[[], str | None]  # built at call time: Kerberos tokens are single-use
+    principal: str | None  # the expected owner when accepted, None when refused
+    challenge: str | None = None  # a challenge the refusal must carry
 
 
 @dataclass
 class Reply:
     accepted: bool
-    status: str                          # gRPC code name, or HTTP status as text
+    status: str  # gRPC code name, or HTTP status as text
     headers: dict[str, str]
 
 
 @pytest.fixture(scope="module")
 def server(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider) -> Iterator[BackgroundServer]:
-    auth = {"order": ["basic", "oidc", "kerberos"], "anonymous": False,
-            "basic": {"users": BASIC_USERS}, "oidc": openid_provider.auth_table(),
-            "kerberos": kerberos_realm.auth_table()}
-    config = ServerConfig(grpc_port=0, http_port=0, auth=auth, development_mode=False,
-                          authorization={"permissions": {name: ["everyone"] for name in GLOBAL_PERMISSIONS}})
+    auth = {
+        "order": ["basic", "oidc", "kerberos"],
+        "anonymous": False,
+        "basic": {"users": BASIC_USERS},
+        "oidc": openid_provider.auth_table(),
+        "kerberos": kerberos_realm.auth_table(),
+    }
+    config = ServerConfig(
+        grpc_port=0,
+        http_port=0,
+        auth=auth,
+        development_mode=False,
+        authorization={"permissions": {name: ["everyone"] for name in GLOBAL_PERMISSIONS}},
+    )
     with BackgroundServer(config) as running:
         yield running
 
@@ -73,8 +88,9 @@ def rest_client(server: BackgroundServer) -> Iterator[RestClient]:
 @pytest.fixture(scope="module")
 def queue(grpc_client: GrpcClient) -> str:
     name = f"auth-{uuid.uuid4().hex[:10]}"
-    result = grpc_client.call("api.Submit/CreateQueue", {"name": name, "priorityFactor": 1.0},
-                              metadata=[("authorization", ADMIN)])
+    result = grpc_client.call(
+        "api.Submit/CreateQueue", {"name": name, "priorityFactor": 1.0}, metadata=[("authorization", ADMIN)]
+    )
     assert result.ok, result.details
     return name
 
@@ -111,13 +127,19 @@ def submit_rest(client: RestClient, header: str | None, queue: str, job_set: str
 
 
 def submit_request(queue: str, job_set: str) -> dict[str, Any]:
-    return {"queue": queue, "jobSetId": job_set,
-            "jobRequestItems": [{"priority": 1, "namespace": "default", "podSpec": POD}]}
+    return {
+        "queue": queue,
+        "jobSetId": job_set,
+        "jobRequestItems": [{"priority": 1, "namespace": "default", "podSpec": POD}],
+    }
 
 
 def submitted_owner(client: GrpcClient, queue: str, job_set: str) -> str:
-    result = client.stream("api.Event/GetJobSetEvents", {"queue": queue, "id": job_set, "watch": False},
-                           metadata=[("authorization", ADMIN)])
+    result = client.stream(
+        "api.Event/GetJobSetEvents",
+        {"queue": queue, "id": job_set, "watch": False},
+        metadata=[("authorization", ADMIN)],
+    )
     assert result.ok, result.details
     submitted = [m.message.submitted for m in result.messages if m.message.WhichOneof("events") == "submitted"]
     assert len(submitted) == 1, result.messages
@@ -127,8 +149,16 @@ def submitted_owner(client: GrpcClient, queue: str, job_set: str) -> str:
 @pytest.mark.parametrize("transport", ["grpc", "rest"])
 @pytest.mark.parametrize("scheme", ["basic", "oidc", "kerberos"])
 @pytest.mark.parametrize("situation", ["valid", "wrong", "missing", "malformed"])
-def test_matrix(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider, grpc_client: GrpcClient,
-                rest_client: RestClient, queue: str, transport: str, scheme: str, situation: str) -> None:
+def test_matrix(
+    kerberos_realm: KerberosRealm,
+    openid_provider: OpenIDProvider,
+    grpc_client: GrpcClient,
+    rest_client: RestClient,
+    queue: str,
+    transport: str,
+    scheme: str,
+    situation: str,
+) -> None:
     case = cases(kerberos_realm, openid_provider)[(scheme, situation)]
     job_set = f"set-{uuid.uuid4().hex[:10]}"
     header = case.header()
@@ -148,9 +178,12 @@ def test_matrix(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider, 
 
 
 def test_kerberos_reply_token_verifies_over_both_transports(
-        kerberos_realm: KerberosRealm, grpc_client: GrpcClient, rest_client: RestClient, queue: str) -> None:
-    for submit in (lambda h: submit_grpc(grpc_client, h, queue, "mutual"),
-                   lambda h: submit_rest(rest_client, h, queue, "mutual")):
+    kerberos_realm: KerberosRealm, grpc_client: GrpcClient, rest_client: RestClient, queue: str
+) -> None:
+    for submit in (
+        lambda h: submit_grpc(grpc_client, h, queue, "mutual"),
+        lambda h: submit_rest(rest_client, h, queue, "mutual"),
+    ):
         attempt = kerberos_realm.initiate("alice")
         reply = submit(attempt.header)
         assert reply.accepted

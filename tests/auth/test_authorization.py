@@ -36,29 +36,57 @@ from reference_server.authz import RULES
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
 
-PASSWORDS = {"alice": "alice-Pw-7f3e9c21", "bob": "bob-Pw-2d8a6b10", "carol": "carol-Pw-c4e1f952",
-             "dave": "dave-Pw-9b0d7e34"}
+PASSWORDS = {
+    "alice": "alice-Pw-7f3e9c21",
+    "bob": "bob-Pw-2d8a6b10",
+    "carol": "carol-Pw-c4e1f952",
+    "dave": "dave-Pw-9b0d7e34",
+}
 GROUPS = {"alice": ["admins"], "bob": ["submitters"], "carol": [], "dave": ["team"]}
 # Global permissions by group; carol holds none, bob only submit_any_jobs.
-PERMISSIONS = {"submit_any_jobs": ["admins", "submitters"], "create_queue": ["admins"], "delete_queue": ["admins"],
-               "cancel_any_jobs": ["admins"], "reprioritize_any_jobs": ["admins"], "watch_all_events": ["admins"]}
+PERMISSIONS = {
+    "submit_any_jobs": ["admins", "submitters"],
+    "create_queue": ["admins"],
+    "delete_queue": ["admins"],
+    "cancel_any_jobs": ["admins"],
+    "reprioritize_any_jobs": ["admins"],
+    "watch_all_events": ["admins"],
+}
 TRANSPORTS = ("grpc", "rest")
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
-_JOB: dict[str, Any] = {"priority": 1, "namespace": "default", "podSpec": {"containers": [{
-    "name": "main", "image": "busybox:1.36", "command": ["true"],
-    "resources": {"requests": {"cpu": {"string": "100000"}, "memory": {"string": "64Mi"}},
-                  "limits": {"cpu": {"string": "100000"}, "memory": {"string": "64Mi"}}}}]}}  # never scheduled
+_JOB: dict[str, Any] = {
+    "priority": 1,
+    "namespace": "default",
+    "podSpec": {
+        "containers": [
+            {
+                "name": "main",
+                "image": "busybox:1.36",
+                "command": ["true"],
+                "resources": {
+                    "requests": {"cpu": {"string": "100000"}, "memory": {"string": "64Mi"}},
+                    "limits": {"cpu": {"string": "100000"}, "memory": {"string": "64Mi"}},
+                },
+            }
+        ]
+    },
+}  # never scheduled
 
 
 def _server_config(permissions: dict[str, list[str]], **auth: Any) -> ServerConfig:
     users = {name: {"password": PASSWORDS[name], "groups": GROUPS[name]} for name in PASSWORDS}
-    return ServerConfig.from_dict({"auth": {"anonymous": False, "basic": {"users": users}, **auth},
-                                   "authorization": {"permissions": permissions}}, source="test")
+    return ServerConfig.from_dict(
+        {
+            "auth": {"anonymous": False, "basic": {"users": users}, **auth},
+            "authorization": {"permissions": permissions},
+        },
+        source="test",
+    )
 
 
 @dataclass
 class Answer:
-    code: str          # gRPC code name; over REST read from the error body's numeric code
+    code: str  # gRPC code name; over REST read from the error body's numeric code
     message: str
     www_authenticate: str = ""
 
@@ -74,8 +102,14 @@ class Api:
         self.grpc.close()
         self.rest.close()
 
-    def call(self, transport: str, method: str, request: dict[str, Any], user: str | None = None,
-             authorization: str | None = None) -> Answer:
+    def call(
+        self,
+        transport: str,
+        method: str,
+        request: dict[str, Any],
+        user: str | None = None,
+        authorization: str | None = None,
+    ) -> Answer:
         """``method`` is ``"Service/Method"``; ``authorization`` overrides the user's header."""
         header = authorization or (basic_header(user, PASSWORDS[user]) if user else None)
         service, name = method.split("/")
@@ -113,10 +147,13 @@ def request_for(name: str, queue: str) -> dict[str, Any]:
         "GetQueues": {"num": 10},
         "Watch": {"queue": queue, "jobSetId": "js"},
         "Health": {},
-        "GetJobStatus": {"jobIds": ["absent-job"]}, "GetJobDetails": {"jobIds": ["absent-job"]},
-        "GetJobErrors": {"jobIds": ["absent-job"]}, "GetJobRunDetails": {"runIds": ["absent-run"]},
+        "GetJobStatus": {"jobIds": ["absent-job"]},
+        "GetJobDetails": {"jobIds": ["absent-job"]},
+        "GetJobErrors": {"jobIds": ["absent-job"]},
+        "GetJobRunDetails": {"runIds": ["absent-run"]},
         "GetJobStatusUsingExternalJobUri": {"queue": queue, "jobset": "js", "externalJobUri": "absent"},
-        "GetActiveQueues": {}, "GetRetryPolicies": {},
+        "GetActiveQueues": {},
+        "GetRetryPolicies": {},
     }.get(name, {"name": queue})
 
 
@@ -161,7 +198,7 @@ class Grant:
     why: str
     user: str
     method: str
-    queue: str            # a key of QUEUES
+    queue: str  # a key of QUEUES
     allowed: bool
 
 
@@ -177,13 +214,23 @@ GRANTS = [
     Grant("a Group subject admits the group's members", "dave", "Submit/SubmitJobs", "group-perm", True),
     Grant("a Group subject's watch verb allows reading events", "dave", "Event/GetJobSetEvents", "group-perm", True),
     Grant("a Group subject excludes non-members", "carol", "Submit/SubmitJobs", "group-perm", False),
-    Grant("the implicit group everyone admits anyone authenticated", "carol", "Event/GetJobSetEvents",
-          "everyone-perm", True),
+    Grant(
+        "the implicit group everyone admits anyone authenticated",
+        "carol",
+        "Event/GetJobSetEvents",
+        "everyone-perm",
+        True,
+    ),
     Grant("everyone's verbs on a queue are only the listed ones", "carol", "Submit/SubmitJobs", "everyone-perm", False),
     Grant("a user owner may use every queue verb", "carol", "Submit/ReprioritizeJobs", "user-owned", True),
     Grant("a user owner may preempt", "carol", "Submit/PreemptJobs", "user-owned", True),
-    Grant("owning a queue does not grant deleting it (a global permission)", "carol", "Submit/DeleteQueue",
-          "user-owned", False),
+    Grant(
+        "owning a queue does not grant deleting it (a global permission)",
+        "carol",
+        "Submit/DeleteQueue",
+        "user-owned",
+        False,
+    ),
     Grant("a group owner's members may use the queue", "dave", "Submit/CancelJobSet", "group-owned", True),
     Grant("a grant on one queue does not extend to another", "carol", "Submit/SubmitJobs", "group-owned", False),
 ]
@@ -225,15 +272,26 @@ def test_a_global_permission_granted_to_everyone_admits_every_principal(everyone
 
 # ---- every rule refuses, every read admits ----------------------------------------------
 
-RULED = [(method, transport) for method in all_methods() if method.split("/")[1] in RULES
-         for transport in TRANSPORTS if transport == "grpc" or rest_bound(method)]
-READS = [(method, transport) for method in all_methods() if method.split("/")[1] not in RULES
-         for transport in TRANSPORTS if transport == "grpc" or rest_bound(method)]
+RULED = [
+    (method, transport)
+    for method in all_methods()
+    if method.split("/")[1] in RULES
+    for transport in TRANSPORTS
+    if transport == "grpc" or rest_bound(method)
+]
+READS = [
+    (method, transport)
+    for method in all_methods()
+    if method.split("/")[1] not in RULES
+    for transport in TRANSPORTS
+    if transport == "grpc" or rest_bound(method)
+]
 
 
 @pytest.mark.parametrize(("method", "transport"), RULED, ids=[f"{m}-{t}" for m, t in RULED])
-def test_every_ruled_method_refuses_without_permission(api: Api, queues: dict[str, str], method: str,
-                                                       transport: str) -> None:
+def test_every_ruled_method_refuses_without_permission(
+    api: Api, queues: dict[str, str], method: str, transport: str
+) -> None:
     rule = RULES[method.split("/")[1]]
     answer = api.call(transport, method, request_for(method.split("/")[1], queues["plain"]), "carol")
     assert answer.code == "PERMISSION_DENIED", answer
@@ -247,8 +305,9 @@ def test_every_rule_is_exercised_over_grpc() -> None:
 
 
 @pytest.mark.parametrize(("method", "transport"), READS, ids=[f"{m}-{t}" for m, t in READS])
-def test_reads_are_allowed_to_any_authenticated_principal(api: Api, queues: dict[str, str], method: str,
-                                                          transport: str) -> None:
+def test_reads_are_allowed_to_any_authenticated_principal(
+    api: Api, queues: dict[str, str], method: str, transport: str
+) -> None:
     request = request_for(method.split("/")[1], queues["plain"])
     answer = api.call(transport, method, request, "carol")
     assert answer.code not in ("PERMISSION_DENIED", "UNAUTHENTICATED"), answer
@@ -262,8 +321,12 @@ def test_reads_are_allowed_to_any_authenticated_principal(api: Api, queues: dict
 @pytest.fixture(scope="module")
 def full_api(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider) -> Iterator[Api]:
     """Basic, OpenID Connect and Kerberos all enabled."""
-    config = _server_config(PERMISSIONS, order=["basic", "oidc", "kerberos"], oidc=openid_provider.auth_table(),
-                            kerberos=kerberos_realm.auth_table())
+    config = _server_config(
+        PERMISSIONS,
+        order=["basic", "oidc", "kerberos"],
+        oidc=openid_provider.auth_table(),
+        kerberos=kerberos_realm.auth_table(),
+    )
     with BackgroundServer(config) as server:
         client = Api(server)
         yield client
@@ -273,40 +336,53 @@ def full_api(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider) -> 
 def _tampered(token: str) -> str:
     header, payload, signature = token.split(".")
     middle = len(signature) // 2
-    return f"{header}.{payload}.{signature[:middle]}{'A' if signature[middle] != 'A' else 'B'}{signature[middle + 1:]}"
+    return f"{header}.{payload}.{signature[:middle]}{'A' if signature[middle] != 'A' else 'B'}{signature[middle + 1 :]}"
 
 
 def _fragments(secret: str) -> list[str]:
     """The secret and long pieces of it: a log that truncates a token still leaks its head or tail."""
     pieces = [secret]
     if len(secret) > 40:
-        pieces += [secret[:24], secret[-24:], secret[len(secret) // 2 - 12:len(secret) // 2 + 12]]
+        pieces += [secret[:24], secret[-24:], secret[len(secret) // 2 - 12 : len(secret) // 2 + 12]]
     return pieces
 
 
-def test_no_secret_reaches_a_log_or_an_error_message(full_api: Api, kerberos_realm: KerberosRealm,
-                                                     openid_provider: OpenIDProvider, expired_negotiate: str,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_no_secret_reaches_a_log_or_an_error_message(
+    full_api: Api,
+    kerberos_realm: KerberosRealm,
+    openid_provider: OpenIDProvider,
+    expired_negotiate: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     good_token = openid_provider.id_token("alice", ["admins"])
     expired_token = openid_provider.expired_token("alice")
     replayed = kerberos_realm.negotiate("alice")
     wrong_service = kerberos_realm.negotiate_for_wrong_service("alice")
     wrong_password = "Wrong-Pw-5e7a1c0d"
-    sends = [(transport, label, value) for transport in TRANSPORTS for label, value in [
-        ("basic good", basic_header("alice", PASSWORDS["alice"])),
-        ("basic wrong password", basic_header("alice", wrong_password)),
-        ("basic unknown user", basic_header("mallory", wrong_password)),
-        ("basic another user's password", basic_header("bob", PASSWORDS["alice"])),
-        ("bearer good", f"Bearer {good_token}"),
-        ("bearer tampered", f"Bearer {_tampered(good_token)}"),
-        ("bearer expired", f"Bearer {expired_token}"),
-        ("negotiate good", kerberos_realm.negotiate("alice")),  # Kerberos tokens are single-use: one per send
-        ("negotiate replayed", replayed),
-        ("negotiate wrong service", wrong_service),
-        ("negotiate expired", expired_negotiate),
-    ]]
-    secrets = [PASSWORDS["alice"], wrong_password, good_token.split(".")[2], expired_token.split(".")[2],
-               *(value.partition(" ")[2] for _, _, value in sends)]
+    sends = [
+        (transport, label, value)
+        for transport in TRANSPORTS
+        for label, value in [
+            ("basic good", basic_header("alice", PASSWORDS["alice"])),
+            ("basic wrong password", basic_header("alice", wrong_password)),
+            ("basic unknown user", basic_header("mallory", wrong_password)),
+            ("basic another user's password", basic_header("bob", PASSWORDS["alice"])),
+            ("bearer good", f"Bearer {good_token}"),
+            ("bearer tampered", f"Bearer {_tampered(good_token)}"),
+            ("bearer expired", f"Bearer {expired_token}"),
+            ("negotiate good", kerberos_realm.negotiate("alice")),  # Kerberos tokens are single-use: one per send
+            ("negotiate replayed", replayed),
+            ("negotiate wrong service", wrong_service),
+            ("negotiate expired", expired_negotiate),
+        ]
+    ]
+    secrets = [
+        PASSWORDS["alice"],
+        wrong_password,
+        good_token.split(".")[2],
+        expired_token.split(".")[2],
+        *(value.partition(" ")[2] for _, _, value in sends),
+    ]
     full_api.call("grpc", "Submit/GetQueue", {"name": "absent"}, authorization=replayed)  # its first use
     messages = []
     with caplog.at_level(logging.DEBUG):
@@ -326,10 +402,18 @@ def test_no_secret_reaches_a_log_or_an_error_message(full_api: Api, kerberos_rea
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_wrong_password_and_unknown_user_answer_alike(api: Api, transport: str) -> None:
-    wrong = api.call(transport, "Submit/GetQueue", {"name": "absent"},
-                     authorization=basic_header("alice", "not-her-password"))
-    unknown = api.call(transport, "Submit/GetQueue", {"name": "absent"},
-                       authorization=basic_header("nobody-by-this-name", "not-her-password"))
+    wrong = api.call(
+        transport, "Submit/GetQueue", {"name": "absent"}, authorization=basic_header("alice", "not-her-password")
+    )
+    unknown = api.call(
+        transport,
+        "Submit/GetQueue",
+        {"name": "absent"},
+        authorization=basic_header("nobody-by-this-name", "not-her-password"),
+    )
     assert wrong.code == "UNAUTHENTICATED"
-    assert (wrong.code, wrong.message, wrong.www_authenticate) == (unknown.code, unknown.message,
-                                                                   unknown.www_authenticate)
+    assert (wrong.code, wrong.message, wrong.www_authenticate) == (
+        unknown.code,
+        unknown.message,
+        unknown.www_authenticate,
+    )

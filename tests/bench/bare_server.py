@@ -36,9 +36,11 @@ class BareServer:
     async def _start(self) -> None:
         self._server = grpc.aio.server()
         handler = grpc.unary_stream_rpc_method_handler(
-            self._replay, request_deserializer=JobSetRequest.FromString, response_serializer=lambda b: b)
+            self._replay, request_deserializer=JobSetRequest.FromString, response_serializer=lambda b: b
+        )
         self._server.add_generic_rpc_handlers(
-            [grpc.method_handlers_generic_handler("api.Event", {"GetJobSetEvents": handler})])
+            [grpc.method_handlers_generic_handler("api.Event", {"GetJobSetEvents": handler})]
+        )
         self.port = self._server.add_insecure_port("127.0.0.1:0")
         await self._server.start()
 

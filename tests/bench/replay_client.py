@@ -18,8 +18,9 @@ def replay(target: str, queue: str, job_set: str) -> tuple[int, str, bool, float
     response_type = protos.message_class("api.EventStreamMessage")
     with grpc.insecure_channel(target, options=_OPTIONS) as channel:
         grpc.channel_ready_future(channel).result(timeout=30)
-        call = channel.unary_stream(METHOD, request_serializer=request_type.SerializeToString,
-                                    response_deserializer=response_type.FromString)
+        call = channel.unary_stream(
+            METHOD, request_serializer=request_type.SerializeToString, response_deserializer=response_type.FromString
+        )
         count, previous, increasing = 0, 0, True
         started = time.perf_counter()
         for message in call(request_type(queue=queue, id=job_set), timeout=300):

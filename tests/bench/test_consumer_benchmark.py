@@ -41,23 +41,45 @@ from reference_server.config import ServerConfig
 
 EVENTS = int(os.environ.get("ARMADA_BENCH_EVENTS", "20000"))
 ROUNDS = int(os.environ.get("ARMADA_BENCH_ROUNDS", "3" if EVENTS <= 20000 else "5"))
-PAIRS = [("go", "suite"), ("go", "go"), ("go", "grpcio"), ("reference", "suite"), ("reference", "go"),
-         ("reference", "grpcio"), ("bare", "go")]
+PAIRS = [
+    ("go", "suite"),
+    ("go", "go"),
+    ("go", "grpcio"),
+    ("reference", "suite"),
+    ("reference", "go"),
+    ("reference", "grpcio"),
+    ("bare", "go"),
+]
 
-pytestmark = pytest.mark.skipif(os.environ.get("ARMADA_BENCH_YARDSTICK") != "1" or bool(yardstick.missing()),
-                                reason=yardstick.missing() or "the Go yardstick runs in `nox -s benchmark` "
-                                                              "(ARMADA_BENCH_YARDSTICK=1)")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("ARMADA_BENCH_YARDSTICK") != "1" or bool(yardstick.missing()),
+    reason=yardstick.missing() or "the Go yardstick runs in `nox -s benchmark` (ARMADA_BENCH_YARDSTICK=1)",
+)
 
 
 def suite_read(address: str) -> dict[str, Any]:
     """The THROUGHPUT consumer, exactly as a replay measurement configures it (in a worker process)."""
-    spec = StreamSpec("grpc", address, QUEUE, JOB_SET, timeout=600, idle_timeout=30, consecutive_ids=True,
-                      parse_every=PARSE_EVERY, capture=True)
+    spec = StreamSpec(
+        "grpc",
+        address,
+        QUEUE,
+        JOB_SET,
+        timeout=600,
+        idle_timeout=30,
+        consecutive_ids=True,
+        parse_every=PARSE_EVERY,
+        capture=True,
+    )
     result = run_streams([spec]).streams[0]
     assert not result.error and result.increasing, result.error or result.id_problem
-    return {"count": result.count, "seconds": result.seconds, "capacity": result.capacity_eps,
-            "cpu": result.thread_cpu_s / result.seconds, "waiting": result.run_delay_s / result.seconds,
-            "parsed": result.parsed}
+    return {
+        "count": result.count,
+        "seconds": result.seconds,
+        "capacity": result.capacity_eps,
+        "cpu": result.thread_cpu_s / result.seconds,
+        "waiting": result.run_delay_s / result.seconds,
+        "parsed": result.parsed,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +89,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     with BackgroundServer(ServerConfig(grpc_port=0, http_port=0)) as reference:
         payload = fill(reference, EVENTS)
         with BareServer(payload) as bare, yardstick.GoServer(binary, payload, work) as go:
-            yield binary, {"go": f"127.0.0.1:{go.port}", "reference": reference.grpc_target,
-                           "bare": f"127.0.0.1:{bare.port}"}, len(payload)
+            yield (
+                binary,
+                {"go": f"127.0.0.1:{go.port}", "reference": reference.grpc_target, "bare": f"127.0.0.1:{bare.port}"},
+                len(payload),
+            )
 
 
 @pytest.mark.timeout(3600)
@@ -91,8 +116,9 @@ def test_suite_consumer_against_go_and_grpcio(benchmark: Any, servers: tuple[Pat
                 assert outcome["increasing"], outcome
                 received, seconds = outcome["count"], outcome["seconds"]
             else:
-                received, _, increasing, seconds = pool.submit(replay_client.replay, address, QUEUE,
-                                                               JOB_SET).result(timeout=600)
+                received, _, increasing, seconds = pool.submit(replay_client.replay, address, QUEUE, JOB_SET).result(
+                    timeout=600
+                )
                 assert increasing
             assert received == count, (server, client, received)
             return received / seconds
@@ -109,16 +135,20 @@ def test_suite_consumer_against_go_and_grpcio(benchmark: Any, servers: tuple[Pat
     median = {pair: statistics.median(values) for pair, values in rates.items()}
     run = sorted(suite_runs, key=lambda r: r["count"] / r["seconds"])[len(suite_runs) // 2]
     bound = client_bound(run["count"] / run["seconds"], run["capacity"], run["cpu"] + run["waiting"])
-    lines = [f"\nconsumer benchmark: {count} events, {ROUNDS} interleaved rounds, {os.cpu_count()} CPUs, "
-             f"load {os.getloadavg()[0]:.1f}; suite parses {run['parsed']} of {count} messages fully",
-             f"{'server':10} {'client':8} {'events/s':>10} {'/ go client':>12} {'suite / this':>13}"]
+    lines = [
+        f"\nconsumer benchmark: {count} events, {ROUNDS} interleaved rounds, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}; suite parses {run['parsed']} of {count} messages fully",
+        f"{'server':10} {'client':8} {'events/s':>10} {'/ go client':>12} {'suite / this':>13}",
+    ]
     extra: dict[str, Any] = {"events": count, "rounds": ROUNDS}
     for server, client in PAIRS:
         value = median[(server, client)]
         go_client = median[(server, "go")]
         suite = median.get((server, "suite"))
-        lines.append(f"{server:10} {client:8} {value:10,.0f} {value / go_client:12.3f} "
-                     + (f"{suite / value:13.3f}" if suite else f"{'':>13}"))
+        lines.append(
+            f"{server:10} {client:8} {value:10,.0f} {value / go_client:12.3f} "
+            + (f"{suite / value:13.3f}" if suite else f"{'':>13}")
+        )
         extra[f"{server}/{client}"] = round(value)
     ratios = {
         "suite / go client (Go server)": median[("go", "suite")] / median[("go", "go")],
@@ -128,9 +158,11 @@ def test_suite_consumer_against_go_and_grpcio(benchmark: Any, servers: tuple[Pat
         "reference server / bare grpc.aio (go client)": median[("reference", "go")] / median[("bare", "go")],
     }
     lines += [f"{label:48} {ratio:7.3f}" for label, ratio in ratios.items()]
-    lines.append(f"suite on the Go server: capacity {run['capacity']:,.0f} events per CPU-second, consumer CPU "
-                 f"{run['cpu']:.0%}, waiting for a CPU {run['waiting']:.0%}, "
-                 f"client-bound: {'yes (a lower bound)' if bound else 'no'}")
+    lines.append(
+        f"suite on the Go server: capacity {run['capacity']:,.0f} events per CPU-second, consumer CPU "
+        f"{run['cpu']:.0%}, waiting for a CPU {run['waiting']:.0%}, "
+        f"client-bound: {'yes (a lower bound)' if bound else 'no'}"
+    )
     print("\n".join(lines))
     extra.update({label: round(ratio, 3) for label, ratio in ratios.items()})
     extra["suite_client_bound_on_go_server"] = bound

@@ -45,8 +45,14 @@ WATCHERS = 16
 @pytest.fixture(scope="module")
 def context() -> Iterator[tuple[BackgroundServer, RunContext]]:
     with BackgroundServer(ServerConfig(grpc_port=0, http_port=0)) as server:
-        target = Target(name="reference server (bench)", grpc=server.grpc_target, rest=server.rest_url,
-                        profile="current", anonymous_expect="allowed", embedded=True)
+        target = Target(
+            name="reference server (bench)",
+            grpc=server.grpc_target,
+            rest=server.rest_url,
+            profile="current",
+            anonymous_expect="allowed",
+            embedded=True,
+        )
         ctx = RunContext(target, options={"events": EVENTS, "watchers": WATCHERS, "processes": 2})
         try:
             yield server, ctx
@@ -109,8 +115,11 @@ def test_reference_targets(benchmark: Any, context: tuple[BackgroundServer, RunC
 
     rates: dict[str, list[float]] = {"bare": [], "grpc": [], "rest": [], "fan": []}
     with BareServer(payload) as bare:
-        sides = {"bare": spec("grpc", f"127.0.0.1:{bare.port}"), "grpc": spec("grpc", server.grpc_target),
-                 "rest": spec("rest", server.rest_url)}
+        sides = {
+            "bare": spec("grpc", f"127.0.0.1:{bare.port}"),
+            "grpc": spec("grpc", server.grpc_target),
+            "rest": spec("rest", server.rest_url),
+        }
         for side in sides.values():  # warm up every path (channels, caches) before timing
             workers.run([[side]], 600)
 
@@ -118,8 +127,12 @@ def test_reference_targets(benchmark: Any, context: tuple[BackgroundServer, RunC
             for name, side in sides.items():
                 rates[name].append(_rate(workers.run([[side]], 600)[0].streams, expected))
             start_at = time.monotonic() + 0.5
-            fan = [StreamSpec("grpc", server.grpc_target, replay_set.queue, replay_set.job_set, timeout=600,
-                              start_at=start_at) for _ in range(WATCHERS)]
+            fan = [
+                StreamSpec(
+                    "grpc", server.grpc_target, replay_set.queue, replay_set.job_set, timeout=600, start_at=start_at
+                )
+                for _ in range(WATCHERS)
+            ]
             tasks = workers.run([fan[0::2], fan[1::2]], 900)
             rates["fan"].append(_rate([s for t in tasks for s in t.streams], expected))
 
@@ -132,9 +145,11 @@ def test_reference_targets(benchmark: Any, context: tuple[BackgroundServer, RunC
         ("REST replay / reference gRPC replay", median["rest"], median["grpc"], 1.0),
         (f"{WATCHERS} watchers together / one watcher", median["fan"], median["grpc"], 0.8),
     ]
-    lines = [f"\nreference-server targets: {expected} events, {ROUNDS} interleaved rounds, {os.cpu_count()} CPUs, "
-             f"load {os.getloadavg()[0]:.1f}",
-             f"{'target':44} {'measured':>12} {'against':>12} {'ratio':>7} {'goal':>6}  met"]
+    lines = [
+        f"\nreference-server targets: {expected} events, {ROUNDS} interleaved rounds, {os.cpu_count()} CPUs, "
+        f"load {os.getloadavg()[0]:.1f}",
+        f"{'target':44} {'measured':>12} {'against':>12} {'ratio':>7} {'goal':>6}  met",
+    ]
     extra: dict[str, Any] = {"events": expected, "rounds": ROUNDS}
     for label, value, against, goal in rows:
         ratio = value / against
@@ -142,13 +157,22 @@ def test_reference_targets(benchmark: Any, context: tuple[BackgroundServer, RunC
         lines.append(f"{label:44} {value:12,.0f} {against:12,.0f} {ratio:7.3f} {goal:>6}  {met}")
         extra[label] = round(ratio, 3)
     met = "yes" if max(traced_per_event, rss_per_event) <= 1024 else "NO"
-    lines.append(f"{'memory per stored event (tracemalloc / RSS)':44} {traced_per_event:11,.0f}B "
-                 f"{rss_per_event:11,.0f}B {'':7} {'1024':>6}  {met}")
-    lines.append(f"{'live submit-to-event p99 (ms)':44} {p99.value:12.2f} {'':12} {'':7} {'<50':>6}  "
-                 f"{'yes' if p99.value < 50 else 'NO'}")
+    lines.append(
+        f"{'memory per stored event (tracemalloc / RSS)':44} {traced_per_event:11,.0f}B "
+        f"{rss_per_event:11,.0f}B {'':7} {'1024':>6}  {met}"
+    )
+    lines.append(
+        f"{'live submit-to-event p99 (ms)':44} {p99.value:12.2f} {'':12} {'':7} {'<50':>6}  "
+        f"{'yes' if p99.value < 50 else 'NO'}"
+    )
     print("\n".join(lines))
-    extra.update({"events_per_s": {k: round(v) for k, v in median.items()},
-                  "memory_traced_bytes_per_event": round(traced_per_event),
-                  "memory_rss_bytes_per_event": round(rss_per_event), "live_p99_ms": p99.value})
+    extra.update(
+        {
+            "events_per_s": {k: round(v) for k, v in median.items()},
+            "memory_traced_bytes_per_event": round(traced_per_event),
+            "memory_rss_bytes_per_event": round(rss_per_event),
+            "live_p99_ms": p99.value,
+        }
+    )
     benchmark.extra_info.update(extra)
     assert all(v > 0 for v in median.values()) and p99.value > 0

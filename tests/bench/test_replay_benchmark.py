@@ -50,12 +50,15 @@ def fill(server: BackgroundServer, events: int) -> list[bytes]:
     container = pod.containers.add(name="main", image="busybox:1.36", command=["sleep", "10"])
     container.resources.requests["cpu"].string = "100m"
     with grpc.insecure_channel(server.grpc_target) as channel:
-        create = channel.unary_unary("/api.Submit/CreateQueue",
-                                     request_serializer=protos.message_class("api.Queue").SerializeToString,
-                                     response_deserializer=lambda b: b)
+        create = channel.unary_unary(
+            "/api.Submit/CreateQueue",
+            request_serializer=protos.message_class("api.Queue").SerializeToString,
+            response_deserializer=lambda b: b,
+        )
         create(protos.message_class("api.Queue")(name=QUEUE, cordoned=True), timeout=30)
-        send = channel.unary_unary("/api.Submit/SubmitJobs", request_serializer=submit.SerializeToString,
-                                   response_deserializer=lambda b: b)
+        send = channel.unary_unary(
+            "/api.Submit/SubmitJobs", request_serializer=submit.SerializeToString, response_deserializer=lambda b: b
+        )
         jobs = events // 2  # a cordoned queue holds jobs: submitted + queued, two events each
         for start in range(0, jobs, BATCH):
             request = submit(queue=QUEUE, job_set_id=JOB_SET)
@@ -81,8 +84,9 @@ def worker() -> Iterator[ProcessPoolExecutor]:
 
 
 @pytest.mark.benchmark(group="replay")
-def test_replay_rate_against_bare_grpc(benchmark: Any, servers: tuple[BackgroundServer, BareServer],
-                                       worker: ProcessPoolExecutor) -> None:
+def test_replay_rate_against_bare_grpc(
+    benchmark: Any, servers: tuple[BackgroundServer, BareServer], worker: ProcessPoolExecutor
+) -> None:
     reference, bare = servers
     count = len(reference.server.store.job_set(QUEUE, JOB_SET).log.events)
     assert count == EVENTS - EVENTS % 2
@@ -110,11 +114,17 @@ def test_replay_rate_against_bare_grpc(benchmark: Any, servers: tuple[Background
     assert result == (count, str(count), True)
     bare_rate = count / statistics.median(bare_times)
     ref_rate = count / statistics.median(ref_times)
-    benchmark.extra_info.update({
-        "events": count, "rounds": ROUNDS,
-        "reference_events_per_s": round(ref_rate), "bare_events_per_s": round(bare_rate),
-        "ratio": round(ref_rate / bare_rate, 3),
-    })
-    print(f"\nreplay of {count} events: reference {ref_rate:,.0f}/s, bare gRPC {bare_rate:,.0f}/s, "
-          f"ratio {ref_rate / bare_rate:.3f}")
+    benchmark.extra_info.update(
+        {
+            "events": count,
+            "rounds": ROUNDS,
+            "reference_events_per_s": round(ref_rate),
+            "bare_events_per_s": round(bare_rate),
+            "ratio": round(ref_rate / bare_rate, 3),
+        }
+    )
+    print(
+        f"\nreplay of {count} events: reference {ref_rate:,.0f}/s, bare gRPC {bare_rate:,.0f}/s, "
+        f"ratio {ref_rate / bare_rate:.3f}"
+    )
     assert bare_rate > 0 and ref_rate > 0

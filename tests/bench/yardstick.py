@@ -30,10 +30,12 @@ GO_PACKAGES = {
     "k8s.io/api/networking/v1": ("k8s.io/api/networking/v1/generated.proto",),
     "k8s.io/apimachinery/pkg/api/resource": ("k8s.io/apimachinery/pkg/api/resource/generated.proto",),
 }
-WELL_KNOWN = {"google/api/annotations.proto": "google.golang.org/genproto/googleapis/api/annotations",
-              "google/api/http.proto": "google.golang.org/genproto/googleapis/api/annotations",
-              "google/protobuf/empty.proto": "github.com/golang/protobuf/ptypes/empty",
-              "google/protobuf/timestamp.proto": "github.com/golang/protobuf/ptypes/timestamp"}
+WELL_KNOWN = {
+    "google/api/annotations.proto": "google.golang.org/genproto/googleapis/api/annotations",
+    "google/api/http.proto": "google.golang.org/genproto/googleapis/api/annotations",
+    "google/protobuf/empty.proto": "github.com/golang/protobuf/ptypes/empty",
+    "google/protobuf/timestamp.proto": "github.com/golang/protobuf/ptypes/timestamp",
+}
 
 
 def missing() -> str:
@@ -51,8 +53,13 @@ def build(out_dir: Path) -> Path:
     import grpc_tools
 
     gopath = out_dir / "gopath"
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": f"{gopath}:{GOPATH}", "GOFLAGS": "",
-           "GOCACHE": str(out_dir / "go-cache")}
+    env = {
+        **os.environ,
+        "GO111MODULE": "off",
+        "GOPATH": f"{gopath}:{GOPATH}",
+        "GOFLAGS": "",
+        "GOCACHE": str(out_dir / "go-cache"),
+    }
 
     def run(*command: str, cwd: Path = out_dir) -> None:
         subprocess.run(command, cwd=cwd, env=env, check=True, timeout=600, capture_output=True)
@@ -63,8 +70,16 @@ def build(out_dir: Path) -> Path:
     (gopath / "src" / "yardstick").mkdir(parents=True, exist_ok=True)
     includes = Path(grpc_tools.__file__).parent / "_proto"
     for files in GO_PACKAGES.values():
-        run(sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTOS}", f"-I{includes}",
-            f"--plugin=protoc-gen-go={out_dir / 'protoc-gen-go'}", f"--go_out={options}:{gopath / 'src'}", *files)
+        run(
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{PROTOS}",
+            f"-I{includes}",
+            f"--plugin=protoc-gen-go={out_dir / 'protoc-gen-go'}",
+            f"--go_out={options}:{gopath / 'src'}",
+            *files,
+        )
     shutil.copy(SOURCE / "main.go", gopath / "src" / "yardstick" / "main.go")
     binary = out_dir / "yardstick"
     run("go", "build", "-o", str(binary), "yardstick")
@@ -82,8 +97,9 @@ class GoServer:
         self._process: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> GoServer:
-        self._process = subprocess.Popen([str(self.binary), "serve", str(self.events_file)], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, text=True)
+        self._process = subprocess.Popen(
+            [str(self.binary), "serve", str(self.events_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         assert self._process.stdout is not None
         line = self._process.stdout.readline().split()
         if len(line) != 2 or line[0] != "PORT":
@@ -105,6 +121,7 @@ class GoServer:
 
 def go_read(binary: Path, address: str, queue: str, job_set: str) -> dict[str, Any]:
     """``yardstick read``: count, seconds, cpu_seconds, last_id, increasing."""
-    done = subprocess.run([str(binary), "read", address, queue, job_set], capture_output=True, text=True,
-                          timeout=600, check=True)
+    done = subprocess.run(
+        [str(binary), "read", address, queue, job_set], capture_output=True, text=True, timeout=600, check=True
+    )
     return json.loads(done.stdout)

@@ -27,8 +27,14 @@ FAST = "SEMANTICS-QueueCreateDelete,SEMANTICS-CancelJobs,PARITY-GetQueue"
 
 
 def cli(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, "CI": "true"})
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "CI": "true"},
+    )
 
 
 def only_report(report_dir: Path) -> dict:
@@ -47,14 +53,25 @@ def test_run_on_the_embedded_server_passes_and_writes_every_format(tmp_path: Pat
 
 
 def test_a_fault_fails_the_gate_and_a_known_failure_file_turns_it_green(tmp_path: Path) -> None:
-    failing = cli("run", "--only", FAST, "--fault", "no-cancelled-event", "--report-dir", str(tmp_path / "a"),
-                  cwd=tmp_path)
+    failing = cli(
+        "run", "--only", FAST, "--fault", "no-cancelled-event", "--report-dir", str(tmp_path / "a"), cwd=tmp_path
+    )
     assert failing.returncode == 1
     assert "SEMANTICS-CancelJobs" in failing.stdout + failing.stderr
     known = tmp_path / "known.toml"
     known.write_text('[[known_failure]]\nid = "SEMANTICS-CancelJobs"\nreason = "tracked in TICKET-1"\n')
-    tolerated = cli("run", "--only", FAST, "--fault", "no-cancelled-event", "--known-failures", str(known),
-                    "--report-dir", str(tmp_path / "b"), cwd=tmp_path)
+    tolerated = cli(
+        "run",
+        "--only",
+        FAST,
+        "--fault",
+        "no-cancelled-event",
+        "--known-failures",
+        str(known),
+        "--report-dir",
+        str(tmp_path / "b"),
+        cwd=tmp_path,
+    )
     assert tolerated.returncode == 0, tolerated.stdout + tolerated.stderr
     outcomes = {r["id"]: r["outcome"] for r in only_report(tmp_path / "b")["results"]}
     assert outcomes["SEMANTICS-CancelJobs"] == "expected failure"
@@ -65,25 +82,42 @@ def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> Non
     [baseline] = list((tmp_path / "base").glob("*/report.json"))
     known = tmp_path / "known.toml"
     known.write_text('[[known_failure]]\nid = "SEMANTICS-QueueCreateDelete"\nreason = "listed"\n')
-    done = cli("run", "--only", FAST, "--fault", "duplicate-queue-accepted", "--baseline", str(baseline),
-               "--report-dir", str(tmp_path / "now"), cwd=tmp_path)
+    done = cli(
+        "run",
+        "--only",
+        FAST,
+        "--fault",
+        "duplicate-queue-accepted",
+        "--baseline",
+        str(baseline),
+        "--report-dir",
+        str(tmp_path / "now"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 1
     summary = next((tmp_path / "now").glob("*/summary.md")).read_text()
     assert "SEMANTICS-QueueCreateDelete" in summary
 
 
-@pytest.mark.parametrize(("target_text", "expected"), [
-    ('[target]\ngrpc = "127.0.0.1:1"\n', "cannot reach the gRPC endpoint 127.0.0.1:1"),
-    ('[target]\ngrpc = "nonsense"\n', "grpc must be host:port"),
-    ('[target\n', "is not valid TOML"),
-    ('[target]\ngrpc = "127.0.0.1:1"\ntls = { ca_file = "missing.pem" }\n', "ca_file"),
-    ('[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword = "inline"\n',
-     "put secrets in password_env"),
-    ('[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword_env = "NO_SUCH_VARIABLE_X"\n',
-     "NO_SUCH_VARIABLE_X"),
-    ('[target]\ngrpc = "127.0.0.1:1"\nprofil = "current"\n', "unknown key 'profil' in [target]"),
-    ('[target]\ngrpc = "127.0.0.1:1"\ntimout = 3\n', "unknown key 'timout' in [target]"),
-])
+@pytest.mark.parametrize(
+    ("target_text", "expected"),
+    [
+        ('[target]\ngrpc = "127.0.0.1:1"\n', "cannot reach the gRPC endpoint 127.0.0.1:1"),
+        ('[target]\ngrpc = "nonsense"\n', "grpc must be host:port"),
+        ("[target\n", "is not valid TOML"),
+        ('[target]\ngrpc = "127.0.0.1:1"\ntls = { ca_file = "missing.pem" }\n', "ca_file"),
+        (
+            '[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword = "inline"\n',
+            "put secrets in password_env",
+        ),
+        (
+            '[target]\ngrpc = "127.0.0.1:1"\n[auth.basic]\nusername = "a"\npassword_env = "NO_SUCH_VARIABLE_X"\n',
+            "NO_SUCH_VARIABLE_X",
+        ),
+        ('[target]\ngrpc = "127.0.0.1:1"\nprofil = "current"\n', "unknown key 'profil' in [target]"),
+        ('[target]\ngrpc = "127.0.0.1:1"\ntimout = 3\n', "unknown key 'timout' in [target]"),
+    ],
+)
 def test_an_unusable_target_gives_one_line_and_exit_2(tmp_path: Path, target_text: str, expected: str) -> None:
     target = tmp_path / "target.toml"
     target.write_text(target_text)
@@ -110,22 +144,39 @@ def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
 
     with BackgroundServer(ServerConfig()) as server, GrpcClient(server.grpc_target) as client:
         assert client.call("api.Submit/CreateQueue", {"name": "precious", "priorityFactor": 1}).ok
-        item = {"podSpec": {"containers": [{"name": "c", "image": "x", "resources": {
-            "requests": {"cpu": {"string": "100000"}}}}]}}
-        assert client.call("api.Submit/SubmitJobs", {"queue": "precious", "jobSetId": "theirs",
-                                                     "jobRequestItems": [item]}).ok
-        before = [m.id for m in client.stream("api.Event/GetJobSetEvents", {"queue": "precious", "id": "theirs"})
-                  .messages]
+        item = {
+            "podSpec": {
+                "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": {"string": "100000"}}}}]
+            }
+        }
+        assert client.call(
+            "api.Submit/SubmitJobs", {"queue": "precious", "jobSetId": "theirs", "jobRequestItems": [item]}
+        ).ok
+        before = [
+            m.id for m in client.stream("api.Event/GetJobSetEvents", {"queue": "precious", "id": "theirs"}).messages
+        ]
         target = tmp_path / "target.toml"
-        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
-                          'profile = "current"\nprefix = "ci-check"\n')
-        done = cli("run", "--target", str(target), "--only", "SEMANTICS,PARITY", "--report-dir",
-                   str(tmp_path / "r"), cwd=tmp_path)
+        target.write_text(
+            f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
+            'profile = "current"\nprefix = "ci-check"\n'
+        )
+        done = cli(
+            "run",
+            "--target",
+            str(target),
+            "--only",
+            "SEMANTICS,PARITY",
+            "--report-dir",
+            str(tmp_path / "r"),
+            cwd=tmp_path,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
-        queues = [m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages
-                  if m.WhichOneof("event") == "queue"]
-        after = [m.id for m in client.stream("api.Event/GetJobSetEvents", {"queue": "precious", "id": "theirs"})
-                 .messages]
+        queues = [
+            m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages if m.WhichOneof("event") == "queue"
+        ]
+        after = [
+            m.id for m in client.stream("api.Event/GetJobSetEvents", {"queue": "precious", "id": "theirs"}).messages
+        ]
     assert queues == ["precious"]
     assert after == before
 
@@ -142,16 +193,27 @@ class Served:
         return str(self.folder / "t.toml")
 
     def run(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", self.target, *args],
-                              cwd=cwd, capture_output=True, text=True, timeout=180, env={**self.env, "CI": "true"})
+        return subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--target", self.target, *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**self.env, "CI": "true"},
+        )
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Started once; stopping it with SIGTERM must be clean (exit 0, "stopped"), checked at the end."""
     folder = tmp_path_factory.mktemp("serve")
-    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
-                               cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 60
@@ -164,7 +226,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         env = dict(os.environ)
         for line in lines:
             if line.startswith("export "):
-                key, value = line.split("#")[0].strip()[len("export "):].split("=", 1)
+                key, value = line.split("#")[0].strip()[len("export ") :].split("=", 1)
                 env[key] = value.strip("'")
         yield Served(folder, env)
     finally:
@@ -174,8 +236,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def test_serve_prints_credentials_and_writes_a_target_the_run_uses(served: Served, tmp_path: Path) -> None:
-    done = served.run("--only", "SEMANTICS-QueueCreateDelete,AUTH-BASIC-*,AUTH-OIDC-VALID-*,AUTH-KERBEROS-VALID-*",
-                      "--report-dir", "r", cwd=tmp_path)
+    done = served.run(
+        "--only",
+        "SEMANTICS-QueueCreateDelete,AUTH-BASIC-*,AUTH-OIDC-VALID-*,AUTH-KERBEROS-VALID-*",
+        "--report-dir",
+        "r",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     outcomes = {r["id"]: r["outcome"] for r in only_report(tmp_path / "r")["results"]}
     assert outcomes["AUTH-BASIC-VALID-GRPC"] == outcomes["AUTH-OIDC-VALID-REST"] == "passed"
@@ -194,29 +261,37 @@ def test_list_checks_json_and_report_rerender(served: Served, tmp_path: Path) ->
     rows = json.loads(listing.stdout)
     assert {"SEMANTICS-CancelJobs", "PARITY-GetQueue"} <= {r["id"] for r in rows}
     assert all(r["requirement"] and r["category"] and r["severity"] for r in rows)
-    assert served.run("--only", "SEMANTICS-QueueNotFound", "--report-dir", str(tmp_path / "r"),
-                      cwd=tmp_path).returncode == 0
+    assert (
+        served.run("--only", "SEMANTICS-QueueNotFound", "--report-dir", str(tmp_path / "r"), cwd=tmp_path).returncode
+        == 0
+    )
     [stored] = list((tmp_path / "r").glob("*/report.json"))
     rendered = cli("report", str(stored), "--out", str(tmp_path / "again"), cwd=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
-    assert "SEMANTICS-QueueNotFound" in (tmp_path / "again" / "summary.md").read_text() + \
-        (tmp_path / "again" / "report.html").read_text()
+    assert (
+        "SEMANTICS-QueueNotFound"
+        in (tmp_path / "again" / "summary.md").read_text() + (tmp_path / "again" / "report.html").read_text()
+    )
     broken = tmp_path / "broken.json"
     broken.write_text("{}")
     failed = cli("report", str(broken), cwd=tmp_path)
     assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["--only", "AUHT"], "AUHT"),
-    (["--profile", "seed", "--only", "SEMANTICS-QueueNotFound"], "another profile"),
-    (["--baseline", "missing.json"], "baseline missing.json does not exist"),
-    (["--events", "1"], "--events 1"),
-    (["--fault", "no-such-fault"], "no-such-fault"),
-    (["--known-failures", "known.toml"], "unknown key(s) ['ticket']"),
-])
-def test_an_unusable_configuration_is_exit_2_before_anything_runs(tmp_path: Path, args: list[str],
-                                                                   expected: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--only", "AUHT"], "AUHT"),
+        (["--profile", "seed", "--only", "SEMANTICS-QueueNotFound"], "another profile"),
+        (["--baseline", "missing.json"], "baseline missing.json does not exist"),
+        (["--events", "1"], "--events 1"),
+        (["--fault", "no-such-fault"], "no-such-fault"),
+        (["--known-failures", "known.toml"], "unknown key(s) ['ticket']"),
+    ],
+)
+def test_an_unusable_configuration_is_exit_2_before_anything_runs(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
     (tmp_path / "known.toml").write_text('[[known_failure]]\nid = "X"\nreason = "y"\nticket = "T-1"\n')
     done = cli("run", *args, "--report-dir", str(tmp_path / "r"), cwd=tmp_path, timeout=60)
     assert done.returncode == 2
@@ -227,8 +302,9 @@ def test_an_unusable_configuration_is_exit_2_before_anything_runs(tmp_path: Path
 
 def test_the_verdict_printed_is_this_runs_never_an_earlier_one(tmp_path: Path) -> None:
     assert cli("run", "--only", "SEMANTICS-QueueNotFound", "--report-dir", "r", cwd=tmp_path).returncode == 0
-    failing = cli("run", "--only", "SEMANTICS-CancelJobs", "--fault", "no-cancelled-event", "--report-dir", "r",
-                  cwd=tmp_path)
+    failing = cli(
+        "run", "--only", "SEMANTICS-CancelJobs", "--fault", "no-cancelled-event", "--report-dir", "r", cwd=tmp_path
+    )
     assert failing.returncode == 1
     assert "FAIL" in failing.stdout and "PASS" not in failing.stdout
     broken = cli("run", "--fault", "no-such-fault", "--report-dir", "r", cwd=tmp_path)
@@ -239,8 +315,9 @@ def test_the_verdict_printed_is_this_runs_never_an_earlier_one(tmp_path: Path) -
 def test_known_failures_matching_nothing_are_named_on_stderr(tmp_path: Path) -> None:
     known = tmp_path / "known.toml"
     known.write_text('[[known_failure]]\nid = "SEMANTICS-CancelJob"\nreason = "typo of CancelJobs"\n')
-    done = cli("run", "--only", "SEMANTICS-QueueNotFound", "--known-failures", str(known), "--report-dir", "r",
-               cwd=tmp_path)
+    done = cli(
+        "run", "--only", "SEMANTICS-QueueNotFound", "--known-failures", str(known), "--report-dir", "r", cwd=tmp_path
+    )
     assert done.returncode == 0
     assert "'SEMANTICS-CancelJob' matches no check" in done.stderr
     assert only_report(tmp_path / "r")["unmatched_known_failures"] == ["SEMANTICS-CancelJob"]
@@ -253,19 +330,36 @@ def test_a_signal_stops_the_run_cleans_up_and_marks_the_report(tmp_path: Path, s
 
     with BackgroundServer(ServerConfig()) as server, GrpcClient(server.grpc_target) as client:
         target = tmp_path / "target.toml"
-        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
-                          'profile = "current"\n')
-        process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "run", "--target", str(target),
-                                    "--only", "SEMANTICS-QueueNotFound,THROUGHPUT", "--events", "200000",
-                                    "--report-dir", "r"], cwd=tmp_path, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"})
+        target.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\nprofile = "current"\n')
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "run",
+                "--target",
+                str(target),
+                "--only",
+                "SEMANTICS-QueueNotFound,THROUGHPUT",
+                "--events",
+                "200000",
+                "--report-dir",
+                "r",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "CI": "true"},
+        )
         first = process.stderr.readline()
         assert first.startswith("[1/"), first + process.stderr.read()
-        time.sleep(1.0)   # into the replay fill, which creates a queue and jobs
+        time.sleep(1.0)  # into the replay fill, which creates a queue and jobs
         process.send_signal(sig)
         out, err = process.communicate(timeout=120)
-        queues = [m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages
-                  if m.WhichOneof("event") == "queue"]
+        queues = [
+            m.queue.name for m in client.stream("api.Submit/GetQueues", {}).messages if m.WhichOneof("event") == "queue"
+        ]
     assert process.returncode == status, out + err
     report = only_report(tmp_path / "r")
     assert report["interrupted"] == signal.Signals(sig).name and report["verdict"] == "interrupted"

@@ -34,7 +34,7 @@ def screen(raw: str) -> list[str]:
             lines.append("".join(line))
             line, col = [], 0
         else:
-            line[col:col + 1] = [token]
+            line[col : col + 1] = [token]
             col += 1
     return lines + (["".join(line)] if line else [])
 
@@ -79,15 +79,22 @@ def _result(check_id: str, outcome: Outcome) -> CheckResult:
 
 
 def _report(*outcomes: Outcome) -> RunReport:
-    return RunReport(target={"name": "t"}, profile="current", suite_version="0", started="", finished="",
-                     machine={}, results=[_result(f"C-{n}", o) for n, o in enumerate(outcomes)])
+    return RunReport(
+        target={"name": "t"},
+        profile="current",
+        suite_version="0",
+        started="",
+        finished="",
+        machine={},
+        results=[_result(f"C-{n}", o) for n, o in enumerate(outcomes)],
+    )
 
 
 def _drive(progress: Progress, clock: Clock) -> None:
     progress.begin(3)
     progress.started("AUTH-BASIC-VALID-GRPC")
     clock.now += 2.5
-    progress._draw()   # what the refresh timer does every half second
+    progress._draw()  # what the refresh timer does every half second
     progress.finished("AUTH-BASIC-VALID-GRPC", "passed", duration_s=2.5)
     progress.started("AUTH-BASIC-BADPW-REST")
     progress.finished("AUTH-BASIC-BADPW-REST", "failed", "server accepted a wrong password\nmore", 0.1)
@@ -109,12 +116,14 @@ def test_on_a_terminal_the_running_check_shows_with_its_time_and_failures_stay()
         assert progress.live and progress.colour
         _drive(progress, clock)
     raw = "".join(received)
-    assert "running\033[0m AUTH-BASIC-VALID-GRPC 2.5 s" in raw          # the running check, not the last one
-    assert "\033[31m" in raw                                             # colour on a terminal
+    assert "running\033[0m AUTH-BASIC-VALID-GRPC 2.5 s" in raw  # the running check, not the last one
+    assert "\033[31m" in raw  # colour on a terminal
     shown = screen(raw.replace("\r\n", "\n"))
-    assert shown == ["FAILED AUTH-BASIC-BADPW-REST (0.10 s) — server accepted a wrong password",
-                     "FAIL: C-1 failed (required) — 2 passed, 1 failed",
-                     "reports: reports/x"]
+    assert shown == [
+        "FAILED AUTH-BASIC-BADPW-REST (0.10 s) — server accepted a wrong password",
+        "FAIL: C-1 failed (required) — 2 passed, 1 failed",
+        "reports: reports/x",
+    ]
 
 
 def test_no_color_keeps_the_live_line_but_drops_colour(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,8 +170,10 @@ def test_the_timer_redraws_the_elapsed_time_while_a_check_runs() -> None:
         progress.stop()
 
 
-@pytest.mark.parametrize(("environ", "tty", "expected"), [
-    ({}, True, True), ({"NO_COLOR": "1"}, True, False), ({"NO_COLOR": ""}, True, True), ({}, False, False)])
+@pytest.mark.parametrize(
+    ("environ", "tty", "expected"),
+    [({}, True, True), ({"NO_COLOR": "1"}, True, False), ({"NO_COLOR": ""}, True, True), ({}, False, False)],
+)
 def test_colour_only_on_a_terminal_without_no_color(environ: dict[str, str], tty: bool, expected: bool) -> None:
     if tty:
         with pty_stream() as (stream, _):
@@ -173,14 +184,16 @@ def test_colour_only_on_a_terminal_without_no_color(environ: dict[str, str], tty
 
 def test_verdict_line_is_plain_words() -> None:
     assert verdict_line(_report(Outcome.PASSED, Outcome.NOT_OFFERED)) == (
-        "PASS: every required check passed — 1 passed, 1 not offered")
+        "PASS: every required check passed — 1 passed, 1 not offered"
+    )
     line = verdict_line(_report(Outcome.FAILED, Outcome.FAILED))
     assert line == "FAIL: C-0 failed (required) (and 1 more) — 2 failed"
 
 
 @pytest.mark.parametrize("environ", [{"CI": "true"}, {"TERM": "dumb"}])
-def test_ci_or_a_dumb_terminal_get_plain_lines_even_on_a_tty(monkeypatch: pytest.MonkeyPatch,
-                                                            environ: dict[str, str]) -> None:
+def test_ci_or_a_dumb_terminal_get_plain_lines_even_on_a_tty(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+) -> None:
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     clock = Clock()

@@ -78,12 +78,19 @@ def served() -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("era, empty", CASES)
-def test_document_checks_find_only_the_known_deviation(served: dict[str, Any], era_servers: dict[str, Any],
-                                                       era: str, empty: str) -> None:
+def test_document_checks_find_only_the_known_deviation(
+    served: dict[str, Any], era_servers: dict[str, Any], era: str, empty: str
+) -> None:
     served["doc"] = armada_swagger(era, empty)  # type: ignore[arg-type]
     server = era_servers[era]
-    target = Target(name="armada-shaped", grpc=server.grpc_target, rest=server.rest_url, profile=era, timeout=5.0,
-                    swagger=served["url"] + "/swagger.json")
+    target = Target(
+        name="armada-shaped",
+        grpc=server.grpc_target,
+        rest=server.rest_url,
+        profile=era,
+        timeout=5.0,
+        swagger=served["url"] + "/swagger.json",
+    )
     ctx = RunContext(target)
     try:
         checks = select(catalogue(), era, DOCUMENT_ONLY)
@@ -96,8 +103,9 @@ def test_document_checks_find_only_the_known_deviation(served: dict[str, Any], e
     assert "type: file" in results["SWAGGER-Valid"].message
     lacked = {f"SWAGGER-Documents-{m.split('/')[1]}" for m in eras.era(era).lacks}
     assert {i for i, r in results.items() if r.outcome is Outcome.NOT_OFFERED} == lacked & set(results)
-    assert all(r.outcome is Outcome.PASSED for i, r in results.items() if i not in failed | lacked), \
-        {i: (r.outcome, r.message) for i, r in results.items()}
+    assert all(r.outcome is Outcome.PASSED for i, r in results.items() if i not in failed | lacked), {
+        i: (r.outcome, r.message) for i, r in results.items()
+    }
     assert results["SWAGGER-Served"].outcome is Outcome.PASSED
 
 
@@ -118,10 +126,24 @@ def _schema(doc: dict[str, Any], method: str, status: str = "200") -> Any:
 @pytest.mark.parametrize("empty", ["{}", "properties"])
 def test_real_answers_in_go_form_match_armadas_schemas(empty: str) -> None:
     doc = armada_swagger("armada-2026", empty)  # type: ignore[arg-type]
-    line = {"result": {"id": "1700000000000-0", "message": {"submitted": {
-        "jobId": "j", "queue": "q", "created": {"seconds": 1700000000, "nanos": 5},
-        "job": {"id": "j", "priority": 1, "services": [{"type": 1, "ports": [8080]}],
-                "podSpec": {"containers": [{"name": "main", "resources": {"limits": {"cpu": "100m"}}}]}}}}}}
+    line = {
+        "result": {
+            "id": "1700000000000-0",
+            "message": {
+                "submitted": {
+                    "jobId": "j",
+                    "queue": "q",
+                    "created": {"seconds": 1700000000, "nanos": 5},
+                    "job": {
+                        "id": "j",
+                        "priority": 1,
+                        "services": [{"type": 1, "ports": [8080]}],
+                        "podSpec": {"containers": [{"name": "main", "resources": {"limits": {"cpu": "100m"}}}]},
+                    },
+                }
+            },
+        }
+    }
     stream = _schema(doc, "Event/GetJobSetEvents")
     assert list(validator(doc, stream).iter_errors(line)) == []
     refused = {"error": {"grpc_code": 5, "http_code": 404, "message": "no job set", "http_status": "Not Found"}}

@@ -26,7 +26,7 @@ def test_armada_2026_lacks_queue_info_and_probes_auth_with_a_method_it_has() -> 
     assert "Submit/GetQueueInfo" in seed.methods and not seed.lacks
     for era in (current, seed):
         assert era.auth_probe in era.methods and era.auth_probe not in era.lacks
-    ids = {c.id for c in select(catalogue(), "current")}   # judged, and reported "not offered" by stock servers
+    ids = {c.id for c in select(catalogue(), "current")}  # judged, and reported "not offered" by stock servers
     assert "SEMANTICS-QueueInfoCounts" in ids and "SWAGGER-Documents-GetQueueInfo" in ids
     assert {c.id for c in select(catalogue(), "seed")} == {c.id for c in select(catalogue(), "armada-2023")}
 
@@ -46,7 +46,7 @@ def test_one_absent_queue_request_serves_surface_parity_and_semantics() -> None:
     assert cases.refused("Event/GetJobSetEvents", "a")["errorIfMissing"] is True
     assert "errorIfMissing" not in cases.probe("Event/GetJobSetEvents", "a")
     quantities = cases.tiny_job()["podSpec"]["containers"][0]["resources"]["limits"]
-    assert quantities == {"cpu": "100m", "memory": "64Mi"}   # strings: what real Armada's gateway takes
+    assert quantities == {"cpu": "100m", "memory": "64Mi"}  # strings: what real Armada's gateway takes
 
 
 @pytest.mark.parametrize("name", ["armada-2023", "armada-2026", "current", "seed"])
@@ -57,8 +57,9 @@ def test_the_shipped_known_failures_load_by_name_and_name_real_checks(name: str)
     assert (SHIPPED_KNOWN / f"{eras.canonical(name)}.toml").is_file()
 
 
-def test_a_file_path_wins_over_a_shipped_name_and_unknown_names_are_clear(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_path_wins_over_a_shipped_name_and_unknown_names_are_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "armada-2026").write_text('[[known_failure]]\nid = "SWAGGER-Valid"\nreason = "mine"\n')
     assert [k.reason for k in load_known_failures("armada-2026")] == ["mine"]
@@ -73,19 +74,23 @@ def _target(tmp_path: Path, lines: str) -> Path:
 
 
 def test_target_profile_swagger_and_queue_wait(tmp_path: Path) -> None:
-    target = load_target(_target(tmp_path, 'profile = "current"\nswagger = "https://h/api/swagger.json"\n'
-                                           "queue_ready_timeout = 3"))
+    target = load_target(
+        _target(tmp_path, 'profile = "current"\nswagger = "https://h/api/swagger.json"\nqueue_ready_timeout = 3')
+    )
     assert target.profile == "armada-2026" and target.swagger == "https://h/api/swagger.json"
     assert target.queue_ready_timeout == 3.0 and target.describe()["era"].startswith("armada-2026")
     assert load_target(_target(tmp_path, "")).profile == "armada-2023"
 
 
-@pytest.mark.parametrize("lines, message", [
-    ('profile = "newest"', "profile must be one of armada-2023, armada-2026, seed, current"),
-    ('swagger = "h/swagger.json"', "swagger must be an http"),
-    ("queue_ready_timeout = -1", "queue_ready_timeout must be seconds"),
-    ('queue_ready_timeout = "soon"', "queue_ready_timeout must be seconds"),
-])
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        ('profile = "newest"', "profile must be one of armada-2023, armada-2026, seed, current"),
+        ('swagger = "h/swagger.json"', "swagger must be an http"),
+        ("queue_ready_timeout = -1", "queue_ready_timeout must be seconds"),
+        ('queue_ready_timeout = "soon"', "queue_ready_timeout must be seconds"),
+    ],
+)
 def test_bad_era_settings_are_one_clear_line(tmp_path: Path, lines: str, message: str) -> None:
     with pytest.raises(TargetError, match=message):
         load_target(_target(tmp_path, lines))

@@ -30,16 +30,26 @@ PROOF = {
     "armada-2026": ("armada-2026", "armada-2026"),
 }
 # What each shipped reason says, as the failure message shows it ("fails for the listed reason").
-SHOWN_BY = {"SWAGGER-Valid": "type: file", "SWAGGER-EnumsAsNames": "writes the enum",
-            "SEMANTICS-RetryPolicyDuplicate": "UNAVAILABLE"}
+SHOWN_BY = {
+    "SWAGGER-Valid": "type: file",
+    "SWAGGER-EnumsAsNames": "writes the enum",
+    "SEMANTICS-RetryPolicyDuplicate": "UNAVAILABLE",
+}
 SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
 # armada-2026's queue cache, refreshed faster than the flavour's default (still a real delay the suite waits out).
 QUEUE_CACHE_S = 0.4
-ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}   # deprecated: every flavour answers UNIMPLEMENTED
+ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}  # deprecated: every flavour answers UNIMPLEMENTED
 # The checks of the methods an era lacks (eras.Era.lacks): "not offered", never failed.
-LACKED = {"armada-2026": {"SURFACE-Submit.GetQueueInfo-GRPC", "SURFACE-Submit.GetQueueInfo-REST",
-                          "PARITY-GetQueueInfo", "PARITY-GetQueueInfo-ERROR", "SEMANTICS-QueueInfoCounts",
-                          "SWAGGER-Documents-GetQueueInfo"}}
+LACKED = {
+    "armada-2026": {
+        "SURFACE-Submit.GetQueueInfo-GRPC",
+        "SURFACE-Submit.GetQueueInfo-REST",
+        "PARITY-GetQueueInfo",
+        "PARITY-GetQueueInfo-ERROR",
+        "SEMANTICS-QueueInfoCounts",
+        "SWAGGER-Documents-GetQueueInfo",
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +65,14 @@ def provider() -> Iterator[OpenIDProvider]:
 
 
 def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunReport:
-    kerberos = flavour != "armada-2026"   # Kerberos is not of the current era: its server refuses the set-up
-    with EmbeddedEnvironment(flavour=flavour, kerberos=kerberos, realm=realm if kerberos else None,
-                             provider=provider, server={"queue_cache_s": QUEUE_CACHE_S}) as environment:
+    kerberos = flavour != "armada-2026"  # Kerberos is not of the current era: its server refuses the set-up
+    with EmbeddedEnvironment(
+        flavour=flavour,
+        kerberos=kerberos,
+        realm=realm if kerberos else None,
+        provider=provider,
+        server={"queue_cache_s": QUEUE_CACHE_S},
+    ) as environment:
         target = environment.target(era)
         ctx = RunContext(target, options=SMALL)
         try:
@@ -65,13 +80,21 @@ def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider)
         finally:
             ctx.cleanup()
             ctx.close()
-    return RunReport(target=target.describe(), profile=target.profile, suite_version="test", started="",
-                     finished="", machine={}, results=results)
+    return RunReport(
+        target=target.describe(),
+        profile=target.profile,
+        suite_version="test",
+        started="",
+        finished="",
+        machine={},
+        results=results,
+    )
 
 
 @pytest.mark.parametrize("flavour", sorted(PROOF))
-def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(flavour: str, realm: KerberosRealm,
-                                                                provider: OpenIDProvider) -> None:
+def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(
+    flavour: str, realm: KerberosRealm, provider: OpenIDProvider
+) -> None:
     era, shipped = PROOF[flavour]
     known = load_known_failures(shipped) if shipped else []
     report = _run(flavour, era, realm, provider)
@@ -82,8 +105,9 @@ def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(flavour: str, re
     for entry in known:
         assert SHOWN_BY[entry.id] in outcomes[entry.id].message, (entry.id, outcomes[entry.id].message)
     unjudged = {i: r.outcome for i, r in outcomes.items() if r.outcome not in (Outcome.PASSED, Outcome.FAILED)}
-    allowed_unconfigured = ("THROUGHPUT-Threshold-", "AUTH-KERBEROS-") if flavour == "armada-2026" \
-        else ("THROUGHPUT-Threshold-",)
+    allowed_unconfigured = (
+        ("THROUGHPUT-Threshold-", "AUTH-KERBEROS-") if flavour == "armada-2026" else ("THROUGHPUT-Threshold-",)
+    )
     not_offered = {i for i, o in unjudged.items() if o is Outcome.NOT_OFFERED}
     assert not_offered == (ALWAYS_NOT_OFFERED | LACKED.get(flavour, set())) & set(outcomes)
     for check_id, outcome in unjudged.items():

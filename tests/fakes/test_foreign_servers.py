@@ -32,21 +32,21 @@ Runner = Callable[["Scenario"], RunReport]
 # Checks a foreign server may pass, and why its answers truly meet their requirement.
 ALLOWED: dict[str, str] = {
     "SURFACE-*-GRPC": "SURFACE over gRPC asks only for a definite gRPC status, and an OK with an empty (or "
-                      "echoed, still parseable) message is one; Armada itself answers OK with an empty message "
-                      "to several probes (DeleteQueue of an absent queue, empty batches). Streams and Health, "
-                      "which Armada never answers empty, are failed; what each answer says is judged by "
-                      "SEMANTICS, PARITY and AUTH, which all fail or are not offered here.",
+    "echoed, still parseable) message is one; Armada itself answers OK with an empty message "
+    "to several probes (DeleteQueue of an absent queue, empty batches). Streams and Health, "
+    "which Armada never answers empty, are failed; what each answer says is judged by "
+    "SEMANTICS, PARITY and AUTH, which all fail or are not offered here.",
     "SURFACE-Jobs.GetActiveQueues-REST": "its probe is the empty request {}, and an echo of {} is exactly the "
-                                         "gateway's answer when no queue is active: no server could tell them apart",
+    "gateway's answer when no queue is active: no server could tell them apart",
 }
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    grpc: str                 # "empty", "echo" or "bare"
-    rest: str | None          # "not-found", "echo" or None
-    anonymous: str            # what the target file promises
+    grpc: str  # "empty", "echo" or "bare"
+    rest: str | None  # "not-found", "echo" or None
+    anonymous: str  # what the target file promises
     read_only: bool = False
 
 
@@ -63,26 +63,34 @@ SCENARIOS = [
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, str]]:
     with ExitStack() as stack:
-        yield {"grpc:empty": stack.enter_context(EmptyGrpcServer()).target,
-               "grpc:echo": stack.enter_context(EchoGrpcServer()).target,
-               "grpc:bare": stack.enter_context(BareGrpcServer()).target,
-               "rest:not-found": stack.enter_context(NotFoundServer()).url,
-               "rest:echo": stack.enter_context(EchoServer()).url}
+        yield {
+            "grpc:empty": stack.enter_context(EmptyGrpcServer()).target,
+            "grpc:echo": stack.enter_context(EchoGrpcServer()).target,
+            "grpc:bare": stack.enter_context(BareGrpcServer()).target,
+            "rest:not-found": stack.enter_context(NotFoundServer()).url,
+            "rest:echo": stack.enter_context(EchoServer()).url,
+        }
 
 
 def foreign_target(grpc: str, rest: str | None, anonymous: str) -> Target:
     """A target file's worth of claims: Basic and OpenID credentials, anonymous as promised."""
-    target = Target(name="foreign", grpc=grpc, rest=rest, profile="current", timeout=2.0,
-                    anonymous_expect=anonymous)
+    target = Target(name="foreign", grpc=grpc, rest=rest, profile="current", timeout=2.0, anonymous_expect=anonymous)
     target.schemes["basic"] = SchemeSettings(
-        "basic", Identity("basic", "alice", lambda: basic_header("alice", "secret")),
+        "basic",
+        Identity("basic", "alice", lambda: basic_header("alice", "secret")),
         Identity("basic", "carol", lambda: basic_header("carol", "guest")),
-        extras={"username": "alice", "password": "secret"}, secrets=["secret", "guest"])
+        extras={"username": "alice", "password": "secret"},
+        secrets=["secret", "guest"],
+    )
     key = "k" * 32
     token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 3600}, key, algorithm="HS256")
     expired = jwt.encode({"sub": "alice", "exp": int(time.time()) - 3600}, key, algorithm="HS256")
-    target.schemes["oidc"] = SchemeSettings("oidc", Identity("oidc", "alice", lambda: f"Bearer {token}"),
-                                            extras={"expired_token": expired}, secrets=[token, expired])
+    target.schemes["oidc"] = SchemeSettings(
+        "oidc",
+        Identity("oidc", "alice", lambda: f"Bearer {token}"),
+        extras={"expired_token": expired},
+        secrets=[token, expired],
+    )
     return target
 
 
@@ -95,8 +103,10 @@ def run_against(servers: dict[str, str]) -> Callable[[Scenario], RunReport]:
         if scenario not in done:
             rest = servers[f"rest:{scenario.rest}"] if scenario.rest else None
             target = foreign_target(servers[f"grpc:{scenario.grpc}"], rest, scenario.anonymous)
-            done[scenario] = run_suite(target, RunOptions(read_only=scenario.read_only, report_dir=None,
-                                                          events=20, jobs=5, watchers=2, batch_size=5))
+            done[scenario] = run_suite(
+                target,
+                RunOptions(read_only=scenario.read_only, report_dir=None, events=20, jobs=5, watchers=2, batch_size=5),
+            )
         return done[scenario]
 
     return run

@@ -26,25 +26,39 @@ from reference_server.faults import CATALOGUE, Fault
 # THROUGHPUT workload of every fault run: small, so each run stays quick.
 THROUGHPUT_SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
 # A plausible healthy baseline that a throttled server falls far short of (regression gate).
-SLOW_BASELINE = RunReport(target={}, profile="current", suite_version="baseline", started="2026-01-01T00:00:00Z",
-                          finished="2026-01-01T00:01:00Z", machine={}, verdict="pass",
-                          figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower())
-                                   for t in ("GRPC", "REST")])
+SLOW_BASELINE = RunReport(
+    target={},
+    profile="current",
+    suite_version="baseline",
+    started="2026-01-01T00:00:00Z",
+    finished="2026-01-01T00:01:00Z",
+    machine={},
+    verdict="pass",
+    figures=[Figure(f"THROUGHPUT-Replay-{t}", "replay", 5000.0, "events/s", t.lower()) for t in ("GRPC", "REST")],
+)
 # Gate options a fault run needs beyond the small workload (the fault's checks are gates).
 OPTIONS: dict[str, dict[str, Any]] = {
-    "slow-event-stream": {"min_events_per_second": 5000, "max_p99_ms": 15, "max_regression": 0.5,
-                          "baseline": SLOW_BASELINE},
+    "slow-event-stream": {
+        "min_events_per_second": 5000,
+        "max_p99_ms": 15,
+        "max_regression": 0.5,
+        "baseline": SLOW_BASELINE,
+    },
 }
 # Faults whose broken streams never end: every check they break waits out the call timeout (and the
 # throughput consumers twice that), so their runs use a shorter one; every other run keeps 4 s of margin.
 CALL_TIMEOUT_S = 4.0
 HANGING_CALL_TIMEOUT_S = {"watch-false-hangs": 1.5, "events-lost-under-load": 2.0}
-ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}   # the reference server, like Armada, serves no Watch
+ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}  # the reference server, like Armada, serves no Watch
 
 
 def _matching(checks: list[Check], patterns: Iterable[str], excluded: Iterable[str] = ()) -> set[str]:
-    return {c.id for c in checks if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)
-            and not any(fnmatch.fnmatchcase(c.id, p) for p in excluded)}
+    return {
+        c.id
+        for c in checks
+        if any(fnmatch.fnmatchcase(c.id, p) for p in patterns)
+        and not any(fnmatch.fnmatchcase(c.id, p) for p in excluded)
+    }
 
 
 def touched_categories(fault: Fault) -> tuple[str, ...]:
@@ -54,8 +68,13 @@ def touched_categories(fault: Fault) -> tuple[str, ...]:
     return tuple(sorted({c.category for c in checks if c.id in touched}))
 
 
-def _run(environment: EmbeddedEnvironment, tmp: Path, only: tuple[str, ...] = (),
-         options: dict[str, Any] | None = None, timeout: float = CALL_TIMEOUT_S) -> RunReport:
+def _run(
+    environment: EmbeddedEnvironment,
+    tmp: Path,
+    only: tuple[str, ...] = (),
+    options: dict[str, Any] | None = None,
+    timeout: float = CALL_TIMEOUT_S,
+) -> RunReport:
     """One run through the runner, as the CLI does it, narrowed to ``only``; no report files."""
     target = environment.target("current")
     target.timeout = timeout  # margin for a loaded CI machine; faults that hang cost this much per check
@@ -104,8 +123,15 @@ def test_a_fault_fails_exactly_its_checks(fault: str, environment_with, tmp_path
     categories = touched_categories(declared)
     should_fail = _matching(checks, declared.breaks, declared.spares)
     should_not_offer = _matching(checks, declared.not_offered) | ALWAYS_NOT_OFFERED
-    outcomes = _outcomes(_run(environment_with(fault), tmp_path, categories, OPTIONS.get(fault),
-                              HANGING_CALL_TIMEOUT_S.get(fault, CALL_TIMEOUT_S)))
+    outcomes = _outcomes(
+        _run(
+            environment_with(fault),
+            tmp_path,
+            categories,
+            OPTIONS.get(fault),
+            HANGING_CALL_TIMEOUT_S.get(fault, CALL_TIMEOUT_S),
+        )
+    )
     assert {c.id for c in checks if c.category in categories} == set(outcomes)
     failed = {i for i, o in outcomes.items() if o is Outcome.FAILED}
     not_offered = {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED}

@@ -43,7 +43,7 @@ def command_lines(texts: list[str]) -> list[list[str]]:
     for text in texts:
         for line in text.splitlines():
             if "armada-conformance " in line:
-                words = shlex.split(line[line.index("armada-conformance "):])
+                words = shlex.split(line[line.index("armada-conformance ") :])
                 found.append(words[1:])
     return found
 
@@ -93,17 +93,19 @@ def test_github_recipe_gates_keeps_artifacts_publishes_summary_and_junit() -> No
     kept = upload["with"]["path"]
     assert all(path.startswith(kept) for path in (args.junit_xml, args.json, args.html))
     assert junit["with"]["report_paths"] == args.junit_xml
-    assert upload["if"] == junit["if"] == "${{ !cancelled() }}"       # kept also when the gate failed
+    assert upload["if"] == junit["if"] == "${{ !cancelled() }}"  # kept also when the gate failed
     gate = next(s for s in steps if "run" in s and "armada-conformance run" in s["run"])
-    assert "if" not in gate and "continue-on-error" not in gate        # the exit status decides the job
+    assert "if" not in gate and "continue-on-error" not in gate  # the exit status decides the job
 
 
 def test_gitlab_recipe_gates_keeps_artifacts_publishes_summary_and_junit() -> None:
     job = recipes()["gitlab"]["armada-conformance"]
     args = _run_args(job["script"])
     assert job["artifacts"]["reports"]["junit"] == args.junit_xml
-    assert all(any(path.startswith(kept) for kept in job["artifacts"]["paths"])
-               for path in (args.junit_xml, args.json, args.html, args.summary))
+    assert all(
+        any(path.startswith(kept) for kept in job["artifacts"]["paths"])
+        for path in (args.junit_xml, args.json, args.html, args.summary)
+    )
     assert f"cat {args.summary}" in job["after_script"]
     assert "allow_failure" not in job
 
@@ -118,14 +120,21 @@ def _options() -> list[tuple[str, argparse.Action]]:
 
 def test_every_option_is_documented_in_readme_or_ci_doc() -> None:
     docs = (ROOT / "README.md").read_text(encoding="utf-8") + CI_DOC.read_text(encoding="utf-8")
-    missing = [f"{command} {flag}".strip() for command, action in _options() for flag in action.option_strings
-               if not re.search(re.escape(flag) + r"(?![\w-])", docs)]
+    missing = [
+        f"{command} {flag}".strip()
+        for command, action in _options()
+        for flag in action.option_strings
+        if not re.search(re.escape(flag) + r"(?![\w-])", docs)
+    ]
     assert missing == []
 
 
 def test_every_option_help_names_its_default() -> None:
-    silent = [f"{command} {action.option_strings[-1]}".strip() for command, action in _options()
-              if action.option_strings != ["--version"] and "default" not in (action.help or "")]
+    silent = [
+        f"{command} {action.option_strings[-1]}".strip()
+        for command, action in _options()
+        if action.option_strings != ["--version"] and "default" not in (action.help or "")
+    ]
     assert silent == []
 
 

@@ -21,7 +21,7 @@ from conformance.report import load_report, parse_known_failures, report_to_json
 from conformance.results import CheckResult, Outcome, RunReport, Severity
 from conformance.runner import ConfigError, prepare
 
-FAULT = "notfound-wrong-code"     # fails SEMANTICS-QueueNotFound and -SubmitUnknownQueue, not -QueueInvalid
+FAULT = "notfound-wrong-code"  # fails SEMANTICS-QueueNotFound and -SubmitUnknownQueue, not -QueueInvalid
 TRIO = "SEMANTICS-QueueInvalid,SEMANTICS-QueueNotFound,SEMANTICS-SubmitUnknownQueue"
 
 
@@ -39,18 +39,40 @@ def test_version_names_the_installed_package(capsys: pytest.CaptureFixture[str])
 
 
 def test_a_run_stops_at_the_first_failure_and_writes_fixed_paths_json_lines_and_a_known_list(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     status, stdout, stderr = run_cli(
-        capsys, "run", "--only", TRIO, "--fault", FAULT, "-x", "--report-dir", str(tmp_path / "reports"),
-        "--junit-xml", str(out / "junit.xml"), "--json", str(out / "report.json"), "--html", str(out / "r.html"),
-        "--summary", str(out / "summary.md"), "--output", "json", "--known-failures-update", str(tmp_path / "k.toml"))
+        capsys,
+        "run",
+        "--only",
+        TRIO,
+        "--fault",
+        FAULT,
+        "-x",
+        "--report-dir",
+        str(tmp_path / "reports"),
+        "--junit-xml",
+        str(out / "junit.xml"),
+        "--json",
+        str(out / "report.json"),
+        "--html",
+        str(out / "r.html"),
+        "--summary",
+        str(out / "summary.md"),
+        "--output",
+        "json",
+        "--known-failures-update",
+        str(tmp_path / "k.toml"),
+    )
     assert status == 1
-    lines = [json.loads(line) for line in stdout.splitlines()]          # stdout: only JSON, one per check
-    assert all(list(line) == list(RESULT_FIELDS) for line in lines)     # docs/ci.md lists these fields
+    lines = [json.loads(line) for line in stdout.splitlines()]  # stdout: only JSON, one per check
+    assert all(list(line) == list(RESULT_FIELDS) for line in lines)  # docs/ci.md lists these fields
     assert [(c["id"], c["outcome"]) for c in lines] == [
-        ("SEMANTICS-QueueInvalid", "passed"), ("SEMANTICS-QueueNotFound", "failed"),
-        ("SEMANTICS-SubmitUnknownQueue", "skipped")]
+        ("SEMANTICS-QueueInvalid", "passed"),
+        ("SEMANTICS-QueueNotFound", "failed"),
+        ("SEMANTICS-SubmitUnknownQueue", "skipped"),
+    ]
     assert lines[2]["message"].startswith("not run: the run stopped after 1 failed required check(s) (-x)")
     assert "FAIL: SEMANTICS-QueueNotFound failed (required)" in stderr
     report = load_report(out / "report.json")
@@ -59,37 +81,63 @@ def test_a_run_stops_at_the_first_failure_and_writes_fixed_paths_json_lines_and_
     assert [c.get("name") for c in cases] == [c["id"] for c in lines]
     assert "SEMANTICS-QueueNotFound" in (out / "summary.md").read_text()
     assert (out / "r.html").read_text().startswith("<!DOCTYPE html>")
-    [folder] = (tmp_path / "reports").iterdir()                         # the run's folder is still written
+    [folder] = (tmp_path / "reports").iterdir()  # the run's folder is still written
     assert (folder / "report.json").read_text() == (out / "report.json").read_text()
     known = parse_known_failures((tmp_path / "k.toml").read_text())
     assert [k.id for k in known] == ["SEMANTICS-QueueNotFound"] and known[0].reason.startswith("TODO:")
 
 
 def test_max_failures_lets_that_many_fail_and_the_known_list_turns_the_run_green(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, stdout, _ = run_cli(capsys, "run", "--only", TRIO, "--fault", FAULT, "--max-failures", "2",
-                                "--report-dir", str(tmp_path / "a"),
-                                "--known-failures-update", str(tmp_path / "k.toml"))
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, stdout, _ = run_cli(
+        capsys,
+        "run",
+        "--only",
+        TRIO,
+        "--fault",
+        FAULT,
+        "--max-failures",
+        "2",
+        "--report-dir",
+        str(tmp_path / "a"),
+        "--known-failures-update",
+        str(tmp_path / "k.toml"),
+    )
     assert status == 1
     assert "2 failed" in stdout and "skipped" not in stdout
-    status, stdout, _ = run_cli(capsys, "run", "--only", TRIO, "--fault", FAULT, "--report-dir", str(tmp_path / "b"),
-                                "--known-failures", str(tmp_path / "k.toml"))
+    status, stdout, _ = run_cli(
+        capsys,
+        "run",
+        "--only",
+        TRIO,
+        "--fault",
+        FAULT,
+        "--report-dir",
+        str(tmp_path / "b"),
+        "--known-failures",
+        str(tmp_path / "k.toml"),
+    )
     assert status == 0, stdout
     assert stdout.startswith("PASS: every required check passed — 1 passed, 2 expected failure")
 
 
-@pytest.mark.parametrize(("args", "problem"), [
-    (["--junit-xml", "."], "--junit-xml .: not a file path that can be written (it is a folder)"),
-    (["--max-failures", "0"], "--max-failures 0 must be 1 or more"),
-    (["--exclude", "NOPE"], "--exclude: no check of profile 'armada-2026' matches NOPE"),
-    (["--only", "SEMANTICS", "--exclude", "SEMANTICS"], "--exclude leaves no check of the selection to run"),
-    (["--grpc", "h:1", "-H", "authorization: Bearer x"], "authorization"),
-    (["--grpc", "h:1", "--authority", "a/b"], "host or host:port"),
-    (["--max-examples", "0"], "--max-examples 0 must be 1 or more"),
-    (["--fuzz-budget", "0"], "--fuzz-budget 0 must be a positive number"),
-])
-def test_unusable_options_are_exit_2_before_anything_runs(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                          args: list[str], problem: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--junit-xml", "."], "--junit-xml .: not a file path that can be written (it is a folder)"),
+        (["--max-failures", "0"], "--max-failures 0 must be 1 or more"),
+        (["--exclude", "NOPE"], "--exclude: no check of profile 'armada-2026' matches NOPE"),
+        (["--only", "SEMANTICS", "--exclude", "SEMANTICS"], "--exclude leaves no check of the selection to run"),
+        (["--grpc", "h:1", "-H", "authorization: Bearer x"], "authorization"),
+        (["--grpc", "h:1", "--authority", "a/b"], "host or host:port"),
+        (["--max-examples", "0"], "--max-examples 0 must be 1 or more"),
+        (["--fuzz-budget", "0"], "--fuzz-budget 0 must be a positive number"),
+    ],
+)
+def test_unusable_options_are_exit_2_before_anything_runs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], problem: str
+) -> None:
     status, stdout, stderr = run_cli(capsys, "run", "--report-dir", str(tmp_path), *args)
     assert status == 2 and stdout == ""
     assert problem in stderr and len(stderr.strip().splitlines()) == 1
@@ -102,8 +150,15 @@ def test_exclude_leaves_out_a_category_and_connection_flags_reach_the_target(tmp
     assert any(c.category == "AUTH" for c in plan.checks)
     cert = tmp_path / "c.pem"
     cert.write_text("not checked before the handshake")
-    plan = prepare(None, RunOptions(grpc="127.0.0.1:1", headers=("x-tenant: blue", "X-Zone: eu"),
-                                    authority="armada.test:443", client_cert=str(cert)))
+    plan = prepare(
+        None,
+        RunOptions(
+            grpc="127.0.0.1:1",
+            headers=("x-tenant: blue", "X-Zone: eu"),
+            authority="armada.test:443",
+            client_cert=str(cert),
+        ),
+    )
     assert plan.target is not None
     assert plan.target.connection.headers == (("x-tenant", "blue"), ("x-zone", "eu"))
     assert plan.target.connection.authority == "armada.test:443"
@@ -118,7 +173,10 @@ def test_list_checks_only_and_its_json_dimensions(capsys: pytest.CaptureFixture[
     rows = {r["id"]: r for r in json.loads(stdout)}
     assert set(rows) == {"AUTH-BASIC-BADPW-GRPC", "AUTH-BASIC-BADPW-REST", "PARITY-GetQueue"}
     assert {k: rows["AUTH-BASIC-BADPW-REST"][k] for k in ("transport", "scheme", "severity")} == {
-        "transport": "rest", "scheme": "basic", "severity": "required"}
+        "transport": "rest",
+        "scheme": "basic",
+        "severity": "required",
+    }
     assert rows["PARITY-GetQueue"]["method"] == "Submit/GetQueue"
     status, stdout, _ = run_cli(capsys, "list-checks", "--exclude", "SURFACE,SEMANTICS,PARITY,SWAGGER,AUTH")
     assert status == 0 and {line.split()[0].split("-")[0] for line in stdout.splitlines()} == {"THROUGHPUT"}
@@ -127,40 +185,73 @@ def test_list_checks_only_and_its_json_dimensions(capsys: pytest.CaptureFixture[
 
 
 def _stored(path: Path, **outcomes: Outcome) -> Path:
-    results = [CheckResult(i, "SEMANTICS", "r", Severity.REQUIRED, o, message=f"{i} broke")
-               for i, o in outcomes.items()]
-    report = RunReport(target={"name": "t"}, profile="current", suite_version="0", started="2026-01-01T00:00:00Z",
-                       finished="2026-01-01T00:01:00Z", machine={}, results=results)
+    results = [
+        CheckResult(i, "SEMANTICS", "r", Severity.REQUIRED, o, message=f"{i} broke") for i, o in outcomes.items()
+    ]
+    report = RunReport(
+        target={"name": "t"},
+        profile="current",
+        suite_version="0",
+        started="2026-01-01T00:00:00Z",
+        finished="2026-01-01T00:01:00Z",
+        machine={},
+        results=results,
+    )
     path.write_text(report_to_json(report))
     return path
 
 
-def test_report_gates_against_a_baseline_and_applies_known_failures(tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_gates_against_a_baseline_and_applies_known_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = _stored(tmp_path / "base.json", A=Outcome.PASSED, B=Outcome.PASSED)
     now = _stored(tmp_path / "now.json", A=Outcome.PASSED, B=Outcome.FAILED)
     status, stdout, _ = run_cli(capsys, "report", str(base), "--out", str(tmp_path / "r0"))
     assert status == 0 and stdout.startswith("PASS")
-    status, stdout, _ = run_cli(capsys, "report", str(now), "--baseline", str(base), "--out", str(tmp_path / "r1"),
-                                "--junit-xml", str(tmp_path / "fixed" / "junit.xml"),
-                                "--known-failures-update", str(tmp_path / "k.toml"))
+    status, stdout, _ = run_cli(
+        capsys,
+        "report",
+        str(now),
+        "--baseline",
+        str(base),
+        "--out",
+        str(tmp_path / "r1"),
+        "--junit-xml",
+        str(tmp_path / "fixed" / "junit.xml"),
+        "--known-failures-update",
+        str(tmp_path / "k.toml"),
+    )
     assert status == 1 and stdout.startswith("FAIL: B failed (required)")
     assert (tmp_path / "fixed" / "junit.xml").exists()
-    status, stdout, _ = run_cli(capsys, "report", str(now), "--baseline", str(base), "--out", str(tmp_path / "r2"),
-                                "--known-failures", str(tmp_path / "k.toml"))
+    status, stdout, _ = run_cli(
+        capsys,
+        "report",
+        str(now),
+        "--baseline",
+        str(base),
+        "--out",
+        str(tmp_path / "r2"),
+        "--known-failures",
+        str(tmp_path / "k.toml"),
+    )
     assert status == 0 and "1 expected failure" in stdout
     assert json.loads((tmp_path / "r2" / "report.json").read_text())["verdict"] == "pass"
     status, _, stderr = run_cli(capsys, "report", str(now), "--known-failures", str(tmp_path / "missing.toml"))
     assert status == 2 and "missing.toml" in stderr
-    status, _, stderr = run_cli(capsys, "report", str(now), "--out", str(tmp_path / "r3"),
-                                "--known-failures-update", str(tmp_path))            # a folder, not a file
+    status, _, stderr = run_cli(
+        capsys, "report", str(now), "--out", str(tmp_path / "r3"), "--known-failures-update", str(tmp_path)
+    )  # a folder, not a file
     assert status == 2 and "--known-failures-update" in stderr and "Traceback" not in stderr
 
 
 def test_schemathesis_settings_reach_the_run_context() -> None:
     plan = prepare(None, RunOptions(max_examples=3, seed=7, fuzz_budget=5.0, events=100))
     assert {k: plan.context_options()[k] for k in ("max_examples", "seed", "fuzz_budget", "events")} == {
-        "max_examples": 3, "seed": 7, "fuzz_budget": 5.0, "events": 100}
+        "max_examples": 3,
+        "seed": 7,
+        "fuzz_budget": 5.0,
+        "events": 100,
+    }
     assert not {"max_examples", "seed", "fuzz_budget"} & set(prepare(None, RunOptions()).context_options())
 
 
@@ -175,5 +266,7 @@ def test_a_passing_check_can_say_what_limited_it() -> None:
         read_only = False
 
     assert (run_check(noted, Context()).outcome, run_check(noted, Context()).message) == (
-        Outcome.PASSED, "time budget of 20 s reached")
+        Outcome.PASSED,
+        "time budget of 20 s reached",
+    )
     assert run_check(quiet, Context()).message == ""

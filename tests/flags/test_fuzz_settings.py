@@ -32,15 +32,17 @@ def test_max_examples_sets_the_cases_per_operation_and_mode() -> None:
     one, stats = fuzz(max_examples=1)
     assert one.outcome is Outcome.PASSED and one.message == ""
     assert not stats.cut and stats.over_budget == 0
-    assert 0 < stats.sent <= len(stats.operations)          # at most one case per operation and mode
+    assert 0 < stats.sent <= len(stats.operations)  # at most one case per operation and mode
 
 
 def test_a_budget_that_cuts_the_run_short_is_said_in_the_message() -> None:
     result, stats = fuzz(max_examples=1, fuzz_budget=0.001)
     assert result.outcome is Outcome.PASSED
     assert stats.cut
-    assert result.message.startswith("the time budget of 0.001 s cut the run short: "
-                                     f"{len(stats.cut)} of {len(stats.cut) + len(stats.operations)} operation/mode")
+    assert result.message.startswith(
+        "the time budget of 0.001 s cut the run short: "
+        f"{len(stats.cut)} of {len(stats.cut) + len(stats.operations)} operation/mode"
+    )
 
 
 def test_a_seeded_failure_names_its_seed_to_reproduce_it() -> None:
@@ -49,9 +51,14 @@ def test_a_seeded_failure_names_its_seed_to_reproduce_it() -> None:
     assert ", seed 1234): " in result.message and result.evidence["seed"] == 1234
 
 
-@pytest.mark.parametrize(("given", "mode", "op_id", "examples"), [
-    ({}, "positive", "GetQueue", FUZZ_EXAMPLES["positive"]), ({}, "positive", "SubmitJobs", 2),
-    ({"max_examples": 7}, "negative", "SubmitJobs", 7)])
+@pytest.mark.parametrize(
+    ("given", "mode", "op_id", "examples"),
+    [
+        ({}, "positive", "GetQueue", FUZZ_EXAMPLES["positive"]),
+        ({}, "positive", "SubmitJobs", 2),
+        ({"max_examples": 7}, "negative", "SubmitJobs", 7),
+    ],
+)
 def test_settings_defaults_and_overrides(given: dict[str, Any], mode: str, op_id: str, examples: int) -> None:
     class Context:
         options = given

@@ -7,10 +7,18 @@ import time
 
 import requests
 
-POD = {"containers": [{"name": "main", "image": "busybox:1.36", "command": ["sleep", "1"],
-                       "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
-                                     "limits": {"cpu": "100m", "memory": "64Mi"}}}],
-       "restartPolicy": "Never", "terminationGracePeriodSeconds": 30}
+POD = {
+    "containers": [
+        {
+            "name": "main",
+            "image": "busybox:1.36",
+            "command": ["sleep", "1"],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        }
+    ],
+    "restartPolicy": "Never",
+    "terminationGracePeriodSeconds": 30,
+}
 
 
 class Http:
@@ -31,8 +39,11 @@ class Http:
 
 
 def submit_body(queue: str, job_set: str, **item: object) -> dict[str, object]:
-    return {"queue": queue, "jobSetId": job_set,
-            "jobRequestItems": [{"priority": 1, "namespace": "default", "podSpec": copy.deepcopy(POD), **item}]}
+    return {
+        "queue": queue,
+        "jobSetId": job_set,
+        "jobRequestItems": [{"priority": 1, "namespace": "default", "podSpec": copy.deepcopy(POD), **item}],
+    }
 
 
 def usable_queue(http: Http, name: str, deadline_s: float = 15.0) -> str:

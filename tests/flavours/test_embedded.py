@@ -27,7 +27,12 @@ def test_an_era_flavour_is_judged_as_its_era() -> None:
     from conformance.runner import prepare
 
     assert [profile_of(f) for f in ("armada-2023", "armada-2026", "contract", None)] == [
-        "armada-2023", "armada-2026", "armada-2026", "armada-2026"]
+        "armada-2023",
+        "armada-2026",
+        "armada-2026",
+        "armada-2026",
+    ]
     assert prepare(None, RunOptions(flavour="armada-2023", only=("SURFACE",))).profile == "armada-2023"
-    assert prepare(None, RunOptions(flavour="armada-2023", profile="current", only=("SURFACE",))).profile == \
-        "armada-2026"
+    assert (
+        prepare(None, RunOptions(flavour="armada-2023", profile="current", only=("SURFACE",))).profile == "armada-2026"
+    )

@@ -18,8 +18,12 @@ COMMAND = [sys.executable, "-m", "reference_server"]
 
 @pytest.mark.parametrize("flavour", NAMES)
 def test_starts_as_each_flavour(flavour: str) -> None:
-    process = subprocess.Popen([*COMMAND, "--flavour", flavour, "--grpc-port", "0", "--http-port", "0",
-                                "--queue-cache-s", "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*COMMAND, "--flavour", flavour, "--grpc-port", "0", "--http-port", "0", "--queue-cache-s", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline() if process.stdout else ""
         assert "ready" in line and f"({flavour} flavour" in line, line
@@ -35,17 +39,25 @@ def test_starts_as_each_flavour(flavour: str) -> None:
 
 def test_config_file_flavour_and_kerberos_refusal(tmp_path: Path) -> None:
     config = tmp_path / "server.toml"
-    config.write_text('[server]\nflavour = "armada-2026"\n[auth]\norder = ["kerberos"]\n'
-                      '[auth.kerberos]\nkeytab = "/nowhere"\nservice_principal = "HTTP/x@Y"\n')
-    result = subprocess.run([*COMMAND, "--config", str(config)], capture_output=True, text=True, timeout=30,
-                            check=False)
+    config.write_text(
+        '[server]\nflavour = "armada-2026"\n[auth]\norder = ["kerberos"]\n'
+        '[auth.kerberos]\nkeytab = "/nowhere"\nservice_principal = "HTTP/x@Y"\n'
+    )
+    result = subprocess.run(
+        [*COMMAND, "--config", str(config)], capture_output=True, text=True, timeout=30, check=False
+    )
     assert result.returncode == 2 and "kerberos is not offered by flavour armada-2026" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_print_swagger_of_a_flavour() -> None:
-    result = subprocess.run([*COMMAND, "--flavour", "armada-2026", "--print-swagger"], capture_output=True,
-                            text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [*COMMAND, "--flavour", "armada-2026", "--print-swagger"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     document = json.loads(result.stdout)
     assert "/v1/queue/{name}/info" not in document["paths"]
     assert document["definitions"]["runtimeStreamError"]["properties"].keys() >= {"grpcCode", "httpStatus"}

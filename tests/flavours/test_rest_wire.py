@@ -112,7 +112,10 @@ def test_stream_error_before_first_message(http: Http, flavour: str, new_name: N
     assert response.text.endswith(expected_end) and response.text.count("\n") == (0 if flavour in ARMADA else 1)
     error = json.loads(response.text)["error"]
     assert {k: error[k] for k in ("grpc_code", "http_code", "http_status")} == {
-        "grpc_code": 5, "http_code": 404, "http_status": "Not Found"}
+        "grpc_code": 5,
+        "http_code": 404,
+        "http_status": "Not Found",
+    }
     assert "absent" in error["message"]
 
 
@@ -130,8 +133,12 @@ def test_routing_errors(http: Http, flavour: str) -> None:
 
 def test_answers_carry_the_grpc_content_type(http: Http, flavour: str, new_name: Names) -> None:
     queue = new_name("q")
-    answers = [http("POST", "/v1/queue", json={"name": queue}), http("GET", f"/v1/queue/{queue}"),
-               http("GET", f"/v1/queue/{new_name('absent')}"), http("GET", "/v1/batched/queues")]
+    answers = [
+        http("POST", "/v1/queue", json={"name": queue}),
+        http("GET", f"/v1/queue/{queue}"),
+        http("GET", f"/v1/queue/{new_name('absent')}"),
+        http("GET", "/v1/batched/queues"),
+    ]
     for response in answers:
         assert response.status_code in (200, 404)
         header = response.headers.get("Grpc-Metadata-Content-Type")

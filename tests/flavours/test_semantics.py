@@ -28,8 +28,9 @@ def grpc_of(servers: dict[str, BackgroundServer]) -> Iterator[Callable[[str], Gr
         client.__exit__(None, None, None)
 
 
-def test_queue_cache_refuses_a_new_queue_until_it_refreshes(servers: dict[str, BackgroundServer],
-                                                             new_name: Names) -> None:
+def test_queue_cache_refuses_a_new_queue_until_it_refreshes(
+    servers: dict[str, BackgroundServer], new_name: Names
+) -> None:
     """armada-2026: right after CreateQueue, submit is PERMISSION_DENIED and events NOT_FOUND; later both work.
 
     A refresh may fall between create and submit (a few ms of a 1 s period); a fresh
@@ -62,52 +63,68 @@ def test_no_queue_cache_outside_2026(servers: dict[str, BackgroundServer], flavo
 
 
 @pytest.mark.parametrize("flavour, code", [("contract", "NOT_FOUND"), ("armada-2023", "OK"), ("armada-2026", "OK")])
-def test_delete_absent_queue_over_grpc(grpc_of: Callable[[str], GrpcClient], flavour: str, code: str,
-                                       new_name: Names) -> None:
+def test_delete_absent_queue_over_grpc(
+    grpc_of: Callable[[str], GrpcClient], flavour: str, code: str, new_name: Names
+) -> None:
     client = grpc_of(flavour)
     assert client.call("api.Submit/DeleteQueue", {"name": new_name("absent")}).code == code
     assert client.call("api.Submit/DeleteQueue", {"name": ""}).code == "INVALID_ARGUMENT"
 
 
-@pytest.mark.parametrize("flavour, method, code, words", [
-    ("armada-2023", "api.QueueService/GetQueue", "UNIMPLEMENTED", "unknown service api.QueueService"),
-    ("armada-2026", "api.Submit/GetQueueInfo", "UNIMPLEMENTED", "unknown method GetQueueInfo"),
-    ("armada-2023", "api.Submit/GetQueueInfo", "NOT_FOUND", "does not exist"),
-    ("armada-2026", "api.QueueService/GetQueue", "NOT_FOUND", "does not exist"),
-    ("contract", "api.Submit/GetQueueInfo", "NOT_FOUND", "does not exist"),
-])
-def test_what_each_era_serves(grpc_of: Callable[[str], GrpcClient], flavour: str, method: str, code: str,
-                              words: str, new_name: Names) -> None:
+@pytest.mark.parametrize(
+    "flavour, method, code, words",
+    [
+        ("armada-2023", "api.QueueService/GetQueue", "UNIMPLEMENTED", "unknown service api.QueueService"),
+        ("armada-2026", "api.Submit/GetQueueInfo", "UNIMPLEMENTED", "unknown method GetQueueInfo"),
+        ("armada-2023", "api.Submit/GetQueueInfo", "NOT_FOUND", "does not exist"),
+        ("armada-2026", "api.QueueService/GetQueue", "NOT_FOUND", "does not exist"),
+        ("contract", "api.Submit/GetQueueInfo", "NOT_FOUND", "does not exist"),
+    ],
+)
+def test_what_each_era_serves(
+    grpc_of: Callable[[str], GrpcClient], flavour: str, method: str, code: str, words: str, new_name: Names
+) -> None:
     result = grpc_of(flavour).call(method, {"name": new_name("absent")})
     assert result.code == code and words in result.details, (result.code, result.details)
 
 
 def test_get_queue_info_is_unimplemented_before_authentication(new_name: Names) -> None:
     """armada-2026 answers UNIMPLEMENTED even to a caller it would refuse: the method is simply not there."""
-    config = ServerConfig.from_dict({
-        "server": {"flavour": "armada-2026"},
-        "auth": {"order": ["basic"], "anonymous": False, "basic": {"users": {"alice": {"password": "pw"}}}},
-    })
+    config = ServerConfig.from_dict(
+        {
+            "server": {"flavour": "armada-2026"},
+            "auth": {"order": ["basic"], "anonymous": False, "basic": {"users": {"alice": {"password": "pw"}}}},
+        }
+    )
     with BackgroundServer(config) as server, GrpcClient(server.grpc_target, timeout=10.0) as client:
         assert client.call("api.Submit/GetQueue", {"name": "q"}).code == "UNAUTHENTICATED"
         assert client.call("api.Submit/GetQueueInfo", {"name": "q"}).code == "UNIMPLEMENTED"
-        assert client.call("api.Submit/GetQueueInfo", {"name": "q"},
-                           metadata=[("authorization", "Basic bm9ib2R5Ondyb25n")]).code == "UNIMPLEMENTED"
+        assert (
+            client.call(
+                "api.Submit/GetQueueInfo", {"name": "q"}, metadata=[("authorization", "Basic bm9ib2R5Ondyb25n")]
+            ).code
+            == "UNIMPLEMENTED"
+        )
 
 
 def test_kerberos_is_refused_in_2026() -> None:
-    table = {"server": {"flavour": "armada-2026"},
-             "auth": {"order": ["kerberos"], "kerberos": {"keytab": "/nowhere", "service_principal": "HTTP/x@Y"}}}
+    table = {
+        "server": {"flavour": "armada-2026"},
+        "auth": {"order": ["kerberos"], "kerberos": {"keytab": "/nowhere", "service_principal": "HTTP/x@Y"}},
+    }
     with pytest.raises(ConfigError, match="kerberos is not offered by flavour armada-2026"):
         ServerConfig.from_dict(table)
     with pytest.raises(ConfigError, match="kerberos"):
         ServerConfig(flavour="armada-2026", auth={"order": ["kerberos", "anonymous"]}).check_flavour()
 
 
-@pytest.mark.parametrize("table, words", [
-    ({"server": {"flavour": "armada-1999"}}, "unknown flavour 'armada-1999'"),
-    ({"server": {"flavour": "armada-2026", "queue_cache_s": 0}}, "queue_cache_s must be > 0"),
-])
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ({"server": {"flavour": "armada-1999"}}, "unknown flavour 'armada-1999'"),
+        ({"server": {"flavour": "armada-2026", "queue_cache_s": 0}}, "queue_cache_s must be > 0"),
+    ],
+)
 def test_bad_flavour_settings_are_config_errors(table: dict, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         ServerConfig.from_dict(table)

@@ -24,7 +24,12 @@ def test_armada_swagger_shape(era: str) -> None:
     assert document["paths"]["/v1/queue/{name}"]["delete"]["responses"]["200"]["schema"] == {}
     assert document["definitions"]["resourceQuantity"] == {"type": "string"}
     assert set(document["definitions"]["runtimeStreamError"]["properties"]) == {
-        "grpcCode", "httpCode", "message", "httpStatus", "details"}
+        "grpcCode",
+        "httpCode",
+        "message",
+        "httpStatus",
+        "details",
+    }
     with pytest.raises(Exception, match="file"):  # what a strict validator says of every Armada release
         validate(document)
 
@@ -49,10 +54,19 @@ def test_contract_swagger_is_valid_and_documents_quantities_as_strings() -> None
     assert swagger_for("armada-2026") == armada_swagger("armada-2026")
 
 
-@pytest.mark.parametrize("value, text", [
-    (1.0, "1"), (2.5, "2.5"), (1.5e-5, "0.000015"), (1e-7, "1e-7"), (1e21, "1e+21"), (1e20, "100000000000000000000"),
-    (0.1, "0.1"), (-3.0, "-3"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1.0, "1"),
+        (2.5, "2.5"),
+        (1.5e-5, "0.000015"),
+        (1e-7, "1e-7"),
+        (1e21, "1e+21"),
+        (1e20, "100000000000000000000"),
+        (0.1, "0.1"),
+        (-3.0, "-3"),
+    ],
+)
 def test_go_float_text(value: float, text: str) -> None:
     assert go_json.go_float(value) == text
 
@@ -64,13 +78,26 @@ def test_go_time_and_string_text() -> None:
     assert go_json.dumps({"a": "<&>", "b": [1, None, True]}) == '{"a":"\\u003c\\u0026\\u003e","b":[1,null,true]}'
     numbers = [go_json.go_number(v) for v in (1.0, 2.5, 1.5e-5, 1e17, -0.0, 0.0)]
     assert go_json.dumps({"n": numbers, "s": "a\u2028b"}) == (
-        '{"n":[1,2.5,0.000015,100000000000000000,-0,0],"s":"a\\u2028b"}')
+        '{"n":[1,2.5,0.000015,100000000000000000,-0,0],"s":"a\\u2028b"}'
+    )
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("100m", ""), ("64Mi", ""), ("1.5", ""), ("1e3", ""), ("+2", ""),
-    ("100x", FORMAT_WRONG), ("1.2.3", FORMAT_WRONG), ("m", FORMAT_WRONG), ("", FORMAT_WRONG), ("1Zi", FORMAT_WRONG),
-    ("1mm", SUFFIX_WRONG), ("1KM", SUFFIX_WRONG),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("100m", ""),
+        ("64Mi", ""),
+        ("1.5", ""),
+        ("1e3", ""),
+        ("+2", ""),
+        ("100x", FORMAT_WRONG),
+        ("1.2.3", FORMAT_WRONG),
+        ("m", FORMAT_WRONG),
+        ("", FORMAT_WRONG),
+        ("1Zi", FORMAT_WRONG),
+        ("1mm", SUFFIX_WRONG),
+        ("1KM", SUFFIX_WRONG),
+    ],
+)
 def test_quantity_problems(text: str, problem: str) -> None:
     assert quantity_problem(text) == problem

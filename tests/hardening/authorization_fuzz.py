@@ -15,19 +15,37 @@ import random
 import string
 
 CANARY = "CANARY7d1fQx"
-_WORDS = ["Basic", "basic", "BASIC", "Bearer", "bearer", "BEARER", "Negotiate", "negotiate", "Digest", "Token",
-          "KubernetesAuth", "NTLM", ""]
+_WORDS = [
+    "Basic",
+    "basic",
+    "BASIC",
+    "Bearer",
+    "bearer",
+    "BEARER",
+    "Negotiate",
+    "negotiate",
+    "Digest",
+    "Token",
+    "KubernetesAuth",
+    "NTLM",
+    "",
+]
 
 
 def _b64(raw: bytes, url: bool = False) -> str:
-    return (base64.urlsafe_b64encode(raw).decode().rstrip("=") if url else base64.b64encode(raw).decode())
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") if url else base64.b64encode(raw).decode()
 
 
 def _jwt(rng: random.Random) -> str:
-    header = {"alg": rng.choice(["RS256", "none", "HS256", "ES256", "PS256", 7, None]),
-              "kid": rng.choice([None, "k1", CANARY, "x" * rng.randint(1, 300)])}
-    claims = {"sub": rng.choice(["alice", CANARY, ""]), "exp": rng.choice([9999999999, "9999999999", None, 1.5]),
-              "iss": rng.choice(["http://127.0.0.1:1", "https://issuer.invalid"])}
+    header = {
+        "alg": rng.choice(["RS256", "none", "HS256", "ES256", "PS256", 7, None]),
+        "kid": rng.choice([None, "k1", CANARY, "x" * rng.randint(1, 300)]),
+    }
+    claims = {
+        "sub": rng.choice(["alice", CANARY, ""]),
+        "exp": rng.choice([9999999999, "9999999999", None, 1.5]),
+        "iss": rng.choice(["http://127.0.0.1:1", "https://issuer.invalid"]),
+    }
     signature = _b64(rng.randbytes(rng.randint(0, 300)), url=True)
     return f"{_b64(json.dumps(header).encode(), url=True)}.{_b64(json.dumps(claims).encode(), url=True)}.{signature}"
 

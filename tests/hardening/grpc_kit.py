@@ -15,11 +15,19 @@ ALICE = "Basic " + base64.b64encode(f"alice:{PASSWORD}".encode()).decode()
 
 
 def basic_server(faults: tuple[str, ...] = (), anonymous: bool = False) -> BackgroundServer:
-    auth = {"order": ["basic"], "anonymous": anonymous,
-            "basic": {"users": {"alice": {"password": PASSWORD, "groups": ["admins"]}}}}
-    config = ServerConfig.from_dict({"server": {"faults": list(faults)}, "auth": auth,
-                                     "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}}},
-                                    source="test")
+    auth = {
+        "order": ["basic"],
+        "anonymous": anonymous,
+        "basic": {"users": {"alice": {"password": PASSWORD, "groups": ["admins"]}}},
+    }
+    config = ServerConfig.from_dict(
+        {
+            "server": {"faults": list(faults)},
+            "auth": auth,
+            "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}},
+        },
+        source="test",
+    )
     return BackgroundServer(config)
 
 
@@ -30,8 +38,9 @@ class RawReply:
     metadata: tuple[tuple[str, str], ...] = ()
 
 
-def raw_call(channel: grpc.Channel, method: str, body: bytes, metadata: list[tuple[str, str]],
-             streaming: bool = False) -> RawReply:
+def raw_call(
+    channel: grpc.Channel, method: str, body: bytes, metadata: list[tuple[str, str]], streaming: bool = False
+) -> RawReply:
     """``body`` sent as is to ``/api.<method>``; the status that came back (OK when none)."""
     kind = channel.unary_stream if streaming else channel.unary_unary
     call = kind(f"/api.{method}", request_serializer=lambda raw: raw, response_deserializer=lambda raw: raw)

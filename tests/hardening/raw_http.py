@@ -18,8 +18,7 @@ def raw_request(base_url: str, head: bytes, body: bytes = b"", timeout: float = 
     """Send ``head`` (request line and headers, without the blank line) and ``body``; read the answer."""
     url = urlsplit(base_url)
     with socket.create_connection((url.hostname, url.port), timeout=timeout) as sock:
-        sock.sendall(head + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
-                     + body)
+        sock.sendall(head + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
         received = b""
         while chunk := sock.recv(65536):
             received += chunk

@@ -35,11 +35,16 @@ QUEUE_REQUEST = b"\x0a\x06absent"
 
 @pytest.fixture(scope="module")
 def server(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider) -> Iterator[BackgroundServer]:
-    auth = {"order": ["basic", "oidc", "kerberos"], "anonymous": False,
-            "basic": {"users": {"alice": {"password": PASSWORD, "groups": ["admins"]}}},
-            "oidc": openid_provider.auth_table(), "kerberos": kerberos_realm.auth_table()}
-    config = ServerConfig.from_dict({"auth": auth, "authorization": {
-        "permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}}}, source="fuzz")
+    auth = {
+        "order": ["basic", "oidc", "kerberos"],
+        "anonymous": False,
+        "basic": {"users": {"alice": {"password": PASSWORD, "groups": ["admins"]}}},
+        "oidc": openid_provider.auth_table(),
+        "kerberos": kerberos_realm.auth_table(),
+    }
+    config = ServerConfig.from_dict(
+        {"auth": auth, "authorization": {"permissions": {p: ["admins"] for p in GLOBAL_PERMISSIONS}}}, source="fuzz"
+    )
     with BackgroundServer(config) as running:
         yield running
 
@@ -57,8 +62,9 @@ def test_grpc_refuses_every_random_value(server: BackgroundServer, caplog: pytes
     rng = random.Random(SEED)
     statuses: Counter[str] = Counter()
     with caplog.at_level(logging.INFO), grpc.insecure_channel(server.grpc_target) as channel:
-        call = channel.unary_unary("/api.Submit/GetQueue", request_serializer=lambda raw: raw,
-                                   response_deserializer=lambda raw: raw)
+        call = channel.unary_unary(
+            "/api.Submit/GetQueue", request_serializer=lambda raw: raw, response_deserializer=lambda raw: raw
+        )
         for _ in range(COUNT):
             value = ascii_value(rng)
             try:

@@ -29,7 +29,8 @@ class CrashingScheme:
 
 
 async def test_a_crashing_scheme_costs_one_log_line_without_traceback_or_secret(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     chain = AuthChain([CrashingScheme()])
     with caplog.at_level(logging.DEBUG):
         for _ in range(3):

@@ -24,8 +24,11 @@ from conformance.target import Target, load_target
 
 @pytest.fixture(scope="module")
 def environment() -> Iterator[EmbeddedEnvironment]:
-    with KerberosRealm(users=(ADMIN, LOW)) as realm, OpenIDProvider() as provider, \
-            EmbeddedEnvironment(realm=realm, provider=provider) as running:
+    with (
+        KerberosRealm(users=(ADMIN, LOW)) as realm,
+        OpenIDProvider() as provider,
+        EmbeddedEnvironment(realm=realm, provider=provider) as running,
+    ):
         yield running
 
 
@@ -50,8 +53,9 @@ def test_the_embedded_target_configures_every_auth_identity(environment: Embedde
     _assert_all_judged(_auth_outcomes(environment.target()))
 
 
-def test_the_serve_target_file_configures_every_auth_identity(environment: EmbeddedEnvironment,
-                                                              tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_serve_target_file_configures_every_auth_identity(
+    environment: EmbeddedEnvironment, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for line in environment.credentials_lines():
         name, value = re.fullmatch(r"export (\w+)='([^']*)'.*", line).groups()  # type: ignore[union-attr]
         monkeypatch.setenv(name, value)

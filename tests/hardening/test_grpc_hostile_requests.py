@@ -17,8 +17,8 @@ from grpc_kit import ALICE, PASSWORD, basic_server, raw_call
 
 from reference_server.limits import MAX_AUTHORIZATION_BYTES
 
-GARBAGE = b"\xff\xff\xff\xff"          # not a protobuf message: a truncated varint tag
-QUEUE_REQUEST = b"\x0a\x06absent"      # api.QueueGetRequest{name: "absent"}
+GARBAGE = b"\xff\xff\xff\xff"  # not a protobuf message: a truncated varint tag
+QUEUE_REQUEST = b"\x0a\x06absent"  # api.QueueGetRequest{name: "absent"}
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,24 @@ def channel() -> Iterator[grpc.Channel]:
 
 
 def _server_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name.startswith(("reference_server", "grpc", "aiohttp"))
-            and r.levelno >= logging.INFO]
+    return [
+        r
+        for r in caplog.records
+        if r.name.startswith(("reference_server", "grpc", "aiohttp")) and r.levelno >= logging.INFO
+    ]
 
 
-@pytest.mark.parametrize(("method", "streaming"), [
-    ("Submit/GetQueue", False), ("Submit/CreateQueue", False), ("Event/GetJobSetEvents", True),
-])
+@pytest.mark.parametrize(
+    ("method", "streaming"),
+    [
+        ("Submit/GetQueue", False),
+        ("Submit/CreateQueue", False),
+        ("Event/GetJobSetEvents", True),
+    ],
+)
 def test_an_undecodable_message_is_invalid_argument_after_authentication(
-        channel: grpc.Channel, caplog: pytest.LogCaptureFixture, method: str, streaming: bool) -> None:
+    channel: grpc.Channel, caplog: pytest.LogCaptureFixture, method: str, streaming: bool
+) -> None:
     with caplog.at_level(logging.INFO):
         reply = raw_call(channel, method, GARBAGE, [("authorization", ALICE)], streaming)
     assert reply.code is grpc.StatusCode.INVALID_ARGUMENT
@@ -45,10 +54,12 @@ def test_an_undecodable_message_is_invalid_argument_after_authentication(
     assert len(_server_records(caplog)) <= 1
 
 
-@pytest.mark.parametrize("metadata", [[], [("authorization", "Basic bm9ib2R5OndoYXQ=")],
-                                      [("authorization", "Bearer x.y.z")]])
+@pytest.mark.parametrize(
+    "metadata", [[], [("authorization", "Basic bm9ib2R5OndoYXQ=")], [("authorization", "Bearer x.y.z")]]
+)
 def test_an_undecodable_message_from_a_stranger_is_unauthenticated(
-        channel: grpc.Channel, caplog: pytest.LogCaptureFixture, metadata: list[tuple[str, str]]) -> None:
+    channel: grpc.Channel, caplog: pytest.LogCaptureFixture, metadata: list[tuple[str, str]]
+) -> None:
     with caplog.at_level(logging.INFO):
         reply = raw_call(channel, "Submit/GetQueue", GARBAGE, metadata)
     assert reply.code is grpc.StatusCode.UNAUTHENTICATED
@@ -61,8 +72,10 @@ def test_several_credentials_are_refused(channel: grpc.Channel, values: list[str
     reply = raw_call(channel, "Submit/GetQueue", QUEUE_REQUEST, [("authorization", v) for v in values])
     assert reply.code is grpc.StatusCode.UNAUTHENTICATED
     assert "Authorization values given" in reply.details
-    assert raw_call(channel, "Submit/GetQueue", QUEUE_REQUEST, [("authorization", ALICE)]).code \
-        is grpc.StatusCode.NOT_FOUND  # one value: let in
+    assert (
+        raw_call(channel, "Submit/GetQueue", QUEUE_REQUEST, [("authorization", ALICE)]).code
+        is grpc.StatusCode.NOT_FOUND
+    )  # one value: let in
 
 
 def test_an_oversize_authorization_is_unauthenticated_unparsed(channel: grpc.Channel) -> None:
@@ -80,13 +93,17 @@ def test_a_large_value_under_the_limit_reaches_the_scheme(channel: grpc.Channel)
     assert "user name or password" in reply.details
 
 
-@pytest.mark.parametrize("value", [
-    base64.b64encode(f"alice:{PASSWORD}".encode()).decode(),        # a Basic payload without its scheme
-    f"{PASSWORD}",                                                   # a bare password
-    f"X-{PASSWORD} trailing",                                        # a secret where the scheme goes
-])
-def test_no_part_of_a_refused_value_is_echoed_or_logged(channel: grpc.Channel, caplog: pytest.LogCaptureFixture,
-                                                         value: str) -> None:
+@pytest.mark.parametrize(
+    "value",
+    [
+        base64.b64encode(f"alice:{PASSWORD}".encode()).decode(),  # a Basic payload without its scheme
+        f"{PASSWORD}",  # a bare password
+        f"X-{PASSWORD} trailing",  # a secret where the scheme goes
+    ],
+)
+def test_no_part_of_a_refused_value_is_echoed_or_logged(
+    channel: grpc.Channel, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
     with caplog.at_level(logging.DEBUG):
         reply = raw_call(channel, "Submit/GetQueue", QUEUE_REQUEST, [("authorization", value)])
     assert reply.code is grpc.StatusCode.UNAUTHENTICATED

@@ -28,8 +28,7 @@ def real_target() -> Iterator[Target]:
     with basic_server() as server:
         target = Target(name="a deployment", grpc=server.grpc_target, rest=server.rest_url, profile="current")
         identity = Identity("basic", "alice", lambda: basic_header("alice", PASSWORD))
-        target.schemes["basic"] = SchemeSettings("basic", identity, extras={"username": "alice"},
-                                                 secrets=[PASSWORD])
+        target.schemes["basic"] = SchemeSettings("basic", identity, extras={"username": "alice"}, secrets=[PASSWORD])
         yield target
 
 
@@ -57,9 +56,11 @@ def test_a_real_target_skips_them_unless_asked(real_target: Target) -> None:
 
 
 def test_intrusive_runs_them(real_target: Target) -> None:
-    report = run_suite(real_target, RunOptions(only=("AUTH-BASIC-NOCOLON-*", "AUTH-OVERSIZE-*"),
-                                               intrusive=True, report_dir=None))
-    assert {r.id: r.outcome for r in report.results} == dict.fromkeys(INTRUSIVE, Outcome.PASSED), \
-        [r.message for r in report.results]
+    report = run_suite(
+        real_target, RunOptions(only=("AUTH-BASIC-NOCOLON-*", "AUTH-OVERSIZE-*"), intrusive=True, report_dir=None)
+    )
+    assert {r.id: r.outcome for r in report.results} == dict.fromkeys(INTRUSIVE, Outcome.PASSED), [
+        r.message for r in report.results
+    ]
     assert report.target["intrusive_checks"] is True
     real_target.intrusive = False  # the run marked this (shared) target; put it back

@@ -25,12 +25,22 @@ async def test_a_genuine_token_is_accepted(chain: AuthChain, openid_provider: Op
     assert (await chain.authenticate(openid_provider.bearer("alice", []))).principal.name == "alice"
 
 
-@pytest.mark.parametrize(("claim", "value"), [
-    ("exp", "9999999999"), ("exp", True), ("exp", [9999999999]), ("exp", {"at": 1}),
-    ("nbf", "0"), ("iat", str(int(time.time()))), ("exp", 1e400),
-], ids=["exp-string", "exp-bool", "exp-list", "exp-object", "nbf-string", "iat-string-now", "exp-inf"])
-async def test_a_time_claim_that_is_not_a_number_is_refused(chain: AuthChain, openid_provider: OpenIDProvider,
-                                                             claim: str, value: object) -> None:
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", "9999999999"),
+        ("exp", True),
+        ("exp", [9999999999]),
+        ("exp", {"at": 1}),
+        ("nbf", "0"),
+        ("iat", str(int(time.time()))),
+        ("exp", 1e400),
+    ],
+    ids=["exp-string", "exp-bool", "exp-list", "exp-object", "nbf-string", "iat-string-now", "exp-inf"],
+)
+async def test_a_time_claim_that_is_not_a_number_is_refused(
+    chain: AuthChain, openid_provider: OpenIDProvider, claim: str, value: object
+) -> None:
     token = openid_provider.id_token("alice", [], extra_claims={claim: value})
     with pytest.raises(AuthenticationError, match=f"'{claim}' is not a number"):
         await chain.authenticate(f"Bearer {token}")

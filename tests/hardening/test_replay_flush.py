@@ -46,8 +46,9 @@ async def test_refused_tokens_are_never_recorded(kerberos_realm: KerberosRealm) 
     assert len(cache) == 1
 
 
-async def test_garbage_cannot_flush_a_genuine_token_out(kerberos_realm: KerberosRealm,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_garbage_cannot_flush_a_genuine_token_out(
+    kerberos_realm: KerberosRealm, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KRB5RCACHETYPE", "none")  # only our cache stands between a replay and success
     cache = ReplayCache(max_entries=CAPACITY)
     scheme = _scheme(kerberos_realm, cache)
@@ -60,8 +61,9 @@ async def test_garbage_cannot_flush_a_genuine_token_out(kerberos_realm: Kerberos
         await scheme.authenticate(genuine)
 
 
-async def test_concurrent_uses_of_one_token_admit_one(kerberos_realm: KerberosRealm,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_concurrent_uses_of_one_token_admit_one(
+    kerberos_realm: KerberosRealm, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Both uses pass GSSAPI (MIT's cache off); recording after the accept lets only one through."""
     import asyncio
 

@@ -24,16 +24,17 @@ from reference_server.background import BackgroundServer
 from reference_server.gateway import GATEWAY_KEY
 from reference_server.gateway.streams import HIGH_WATER_BYTES
 
-JOBS, PER_CALL, ARG_BYTES = 2400, 400, 3000   # ~3 KB per submitted event: ~8 MB of stream
-EVENT_LOG_BATCH = 256                          # events per gRPC message of the batched stream
+JOBS, PER_CALL, ARG_BYTES = 2400, 400, 3000  # ~3 KB per submitted event: ~8 MB of stream
+EVENT_LOG_BATCH = 256  # events per gRPC message of the batched stream
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[BackgroundServer]:
     with basic_server() as running:
         headers = {"Authorization": ALICE}
-        assert requests.post(running.rest_url + "/v1/queue", json={"name": "big", "priorityFactor": 1},
-                             headers=headers, timeout=10).ok
+        assert requests.post(
+            running.rest_url + "/v1/queue", json={"name": "big", "priorityFactor": 1}, headers=headers, timeout=10
+        ).ok
         job = tiny_job(HOLD_CPU)
         job["podSpec"]["containers"][0]["args"] = ["x" * ARG_BYTES]
         for _ in range(JOBS // PER_CALL):
@@ -49,8 +50,11 @@ def _stalled_reader(server: BackgroundServer) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server feels it soon
     sock.connect((url.hostname, url.port))
     body = json.dumps({"watch": False}).encode()
-    sock.sendall(f"POST /v1/job-set/big/large HTTP/1.1\r\nHost: x\r\nAuthorization: {ALICE}\r\n"
-                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    sock.sendall(
+        f"POST /v1/job-set/big/large HTTP/1.1\r\nHost: x\r\nAuthorization: {ALICE}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
     assert sock.recv(1024).startswith(b"HTTP/1.1 200")
     return sock
 
@@ -76,7 +80,8 @@ def test_a_stalled_reader_holds_bounded_memory(server: BackgroundServer) -> None
 
 
 def test_a_reader_that_reads_gets_every_event(server: BackgroundServer) -> None:
-    answer = requests.post(server.rest_url + "/v1/job-set/big/large", json={"watch": False},
-                           headers={"Authorization": ALICE}, timeout=60)
+    answer = requests.post(
+        server.rest_url + "/v1/job-set/big/large", json={"watch": False}, headers={"Authorization": ALICE}, timeout=60
+    )
     assert answer.ok
     assert len(answer.content.splitlines()) >= JOBS * 2  # submitted and queued for every job

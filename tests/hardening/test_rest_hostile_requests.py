@@ -46,15 +46,18 @@ def _quiet(caplog: pytest.LogCaptureFixture, secret: str = SECRET) -> None:
 # ---- item 1: header lines aiohttp cannot parse ------------------------------------------
 
 
-@pytest.mark.parametrize(("line", "status"), [
-    (f"Authorization: Basic {SECRET}\x01".encode(), 400),                    # control character
-    (f"Authorization: Basic\r\n {SECRET}".encode(), 400),                    # folded header
-    (f"Authorization: Basic {SECRET}{'A' * MAX_HEADER_BYTES}".encode(), 431),  # over the limit
-    (f"X-{SECRET}\x7f: 1".encode(), 400),                                    # bad header name
-])
-def test_an_unparseable_header_line_is_neither_echoed_nor_logged(server: BackgroundServer,
-                                                                 caplog: pytest.LogCaptureFixture,
-                                                                 line: bytes, status: int) -> None:
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        (f"Authorization: Basic {SECRET}\x01".encode(), 400),  # control character
+        (f"Authorization: Basic\r\n {SECRET}".encode(), 400),  # folded header
+        (f"Authorization: Basic {SECRET}{'A' * MAX_HEADER_BYTES}".encode(), 431),  # over the limit
+        (f"X-{SECRET}\x7f: 1".encode(), 400),  # bad header name
+    ],
+)
+def test_an_unparseable_header_line_is_neither_echoed_nor_logged(
+    server: BackgroundServer, caplog: pytest.LogCaptureFixture, line: bytes, status: int
+) -> None:
     with caplog.at_level(logging.DEBUG):
         answer = raw_request(server.rest_url, b"GET /v1/queue/absent HTTP/1.1\r\nHost: x\r\n" + line)
     assert answer.status == status
@@ -66,8 +69,9 @@ def test_an_unparseable_header_line_is_neither_echoed_nor_logged(server: Backgro
 
 
 @pytest.mark.parametrize("authorization", [ALICE, None])
-def test_deeply_nested_json_is_400_without_traceback(server: BackgroundServer, caplog: pytest.LogCaptureFixture,
-                                                     authorization: str | None) -> None:
+def test_deeply_nested_json_is_400_without_traceback(
+    server: BackgroundServer, caplog: pytest.LogCaptureFixture, authorization: str | None
+) -> None:
     body = b'{"name": "q", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
     headers = {"Content-Type": "application/json", **({"Authorization": authorization} if authorization else {})}
     with caplog.at_level(logging.INFO):
@@ -86,18 +90,24 @@ def test_a_job_spec_of_ordinary_depth_still_parses(server: BackgroundServer) -> 
 # ---- item 5: gzip bombs -------------------------------------------------------------
 
 
-def test_a_gzip_bomb_is_413_without_inflating_it_all(server: BackgroundServer,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_a_gzip_bomb_is_413_without_inflating_it_all(
+    server: BackgroundServer, caplog: pytest.LogCaptureFixture
+) -> None:
     bomb = gzip.compress(b"{" + b" " * (200 * 1024 * 1024) + b"}", compresslevel=9)
     assert len(bomb) < 300 * 1024
     with caplog.at_level(logging.INFO):
-        answer = requests.post(server.rest_url + "/v1/queue", data=bomb, timeout=30,
-                               headers={"Content-Encoding": "gzip", "Authorization": ALICE,
-                                        "Content-Type": "application/json"})
+        answer = requests.post(
+            server.rest_url + "/v1/queue",
+            data=bomb,
+            timeout=30,
+            headers={"Content-Encoding": "gzip", "Authorization": ALICE, "Content-Type": "application/json"},
+        )
     assert answer.status_code == 413
     _quiet(caplog)
-    assert requests.get(server.rest_url + "/v1/queue/absent", headers={"Authorization": ALICE},
-                        timeout=10).status_code == 404  # and the server is still there
+    assert (
+        requests.get(server.rest_url + "/v1/queue/absent", headers={"Authorization": ALICE}, timeout=10).status_code
+        == 404
+    )  # and the server is still there
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
@@ -106,14 +116,22 @@ def test_an_honest_compressed_body_is_accepted(server: BackgroundServer, encodin
 
     raw = json.dumps({"name": f"zipped-{encoding}", "priorityFactor": 1}).encode()
     body = gzip.compress(raw) if encoding == "gzip" else zlib.compress(raw)
-    answer = requests.post(server.rest_url + "/v1/queue", data=body, timeout=10,
-                           headers={"Content-Encoding": encoding, "Authorization": ALICE})
+    answer = requests.post(
+        server.rest_url + "/v1/queue",
+        data=body,
+        timeout=10,
+        headers={"Content-Encoding": encoding, "Authorization": ALICE},
+    )
     assert answer.status_code == 200, answer.text
 
 
 def test_garbage_claiming_gzip_is_400(server: BackgroundServer) -> None:
-    answer = requests.post(server.rest_url + "/v1/queue", data=b"not gzip at all", timeout=10,
-                           headers={"Content-Encoding": "gzip", "Authorization": ALICE})
+    answer = requests.post(
+        server.rest_url + "/v1/queue",
+        data=b"not gzip at all",
+        timeout=10,
+        headers={"Content-Encoding": "gzip", "Authorization": ALICE},
+    )
     assert answer.status_code == 400
 
 
@@ -123,8 +141,7 @@ def test_garbage_claiming_gzip_is_400(server: BackgroundServer) -> None:
 def test_a_12_kb_queue_name_is_404_with_a_short_message(server: BackgroundServer) -> None:
     queue = "q" * 12_000
     body = {"queue": queue, "jobSetId": "js", "jobRequestItems": [{"priority": 1, "namespace": "default"}]}
-    answer = requests.post(server.rest_url + "/v1/job/submit", json=body, headers={"Authorization": ALICE},
-                           timeout=10)
+    answer = requests.post(server.rest_url + "/v1/job/submit", json=body, headers={"Authorization": ALICE}, timeout=10)
     assert answer.status_code in (400, 404), answer.text[:300]
     assert len(answer.json()["message"]) <= MAX_MESSAGE_CHARS + 40
 
@@ -153,11 +170,12 @@ def test_an_oversize_authorization_is_401_as_on_grpc(server: BackgroundServer) -
     assert f"longer than {MAX_AUTHORIZATION_BYTES} bytes" in answer.json()["message"]
 
 
-@pytest.mark.parametrize("value", ["Basic \xe9\xe9\xe9=".encode("latin-1"), "Bearer é.é.é".encode(),
-                                   b"\xff\xfe " + PASSWORD.encode()])
-def test_raw_non_ascii_authorization_is_401_with_a_challenge(server: BackgroundServer,
-                                                             caplog: pytest.LogCaptureFixture,
-                                                             value: bytes) -> None:
+@pytest.mark.parametrize(
+    "value", ["Basic \xe9\xe9\xe9=".encode("latin-1"), "Bearer é.é.é".encode(), b"\xff\xfe " + PASSWORD.encode()]
+)
+def test_raw_non_ascii_authorization_is_401_with_a_challenge(
+    server: BackgroundServer, caplog: pytest.LogCaptureFixture, value: bytes
+) -> None:
     with caplog.at_level(logging.INFO):
         answer = raw_request(server.rest_url, b"GET /v1/queue/absent HTTP/1.1\r\nHost: x\r\nAuthorization: " + value)
     assert answer.status == 401

@@ -26,8 +26,9 @@ from reference_server.background import BackgroundServer
 def server() -> Iterator[BackgroundServer]:
     with basic_server() as running:
         headers = {"Authorization": ALICE}
-        assert requests.post(running.rest_url + "/v1/queue", json={"name": "watched", "priorityFactor": 1},
-                             headers=headers, timeout=10).ok
+        assert requests.post(
+            running.rest_url + "/v1/queue", json={"name": "watched", "priorityFactor": 1}, headers=headers, timeout=10
+        ).ok
         body = {"queue": "watched", "jobSetId": "busy", "jobRequestItems": [tiny_job(HOLD_CPU)]}
         assert requests.post(running.rest_url + "/v1/job/submit", json=body, headers=headers, timeout=10).ok
         yield running
@@ -37,8 +38,11 @@ def _watch(server: BackgroundServer, job_set: str, read_first: bool) -> None:
     url = urlsplit(server.rest_url)
     body = json.dumps({"watch": True}).encode()
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
-        sock.sendall(f"POST /v1/job-set/watched/{job_set} HTTP/1.1\r\nHost: x\r\nAuthorization: {ALICE}\r\n"
-                     f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        sock.sendall(
+            f"POST /v1/job-set/watched/{job_set} HTTP/1.1\r\nHost: x\r\nAuthorization: {ALICE}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         if read_first:
             assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         else:
@@ -47,11 +51,15 @@ def _watch(server: BackgroundServer, job_set: str, read_first: bool) -> None:
 
 
 @pytest.mark.parametrize(("job_set", "read_first"), [("empty", False), ("busy", True)])
-def test_a_watcher_that_leaves_costs_no_log_line(server: BackgroundServer, caplog: pytest.LogCaptureFixture,
-                                                 job_set: str, read_first: bool) -> None:
+def test_a_watcher_that_leaves_costs_no_log_line(
+    server: BackgroundServer, caplog: pytest.LogCaptureFixture, job_set: str, read_first: bool
+) -> None:
     with caplog.at_level(logging.INFO):
         _watch(server, job_set, read_first)
-    noisy = [r for r in caplog.records if r.name.startswith(("aiohttp", "reference_server", "grpc"))
-             and r.levelno >= logging.WARNING]
+    noisy = [
+        r
+        for r in caplog.records
+        if r.name.startswith(("aiohttp", "reference_server", "grpc")) and r.levelno >= logging.WARNING
+    ]
     assert noisy == [], [r.getMessage() for r in noisy]
     assert requests.get(server.rest_url + "/v1/queue/watched", headers={"Authorization": ALICE}, timeout=10).ok

@@ -23,8 +23,14 @@ REPO = Path(__file__).resolve().parents[2]
 def _start_serve(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     # only what serve exports may be judged a secret below, not the caller's own ARMADA_* settings
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("ARMADA_")}, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
-                               cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--write-target", "t.toml"],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert process.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 90
@@ -36,19 +42,39 @@ def _start_serve(folder: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
     assert lines[-1].startswith("ready:"), "".join(lines)
     for line in lines:
         if line.startswith("export "):
-            key, value = line.split("#")[0].strip()[len("export "):].split("=", 1)
+            key, value = line.split("#")[0].strip()[len("export ") :].split("=", 1)
             env[key] = value.strip("'")
     return process, env
 
 
-@pytest.mark.parametrize(("profile", "schemes"), [("armada-2026", {"BASIC", "OIDC"}),
-                                                  ("armada-2023", {"BASIC", "OIDC", "KERBEROS"})])
+@pytest.mark.parametrize(
+    ("profile", "schemes"), [("armada-2026", {"BASIC", "OIDC"}), ("armada-2023", {"BASIC", "OIDC", "KERBEROS"})]
+)
 def test_serve_then_run_judges_every_auth_check(tmp_path: Path, profile: str, schemes: set[str]) -> None:
     process, env = _start_serve(tmp_path)
     try:
-        done = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--target", "t.toml", "--only",
-                               "AUTH", "--profile", profile, "--intrusive", "--report-dir", "r"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=600, env=env)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "run",
+                "--target",
+                "t.toml",
+                "--only",
+                "AUTH",
+                "--profile",
+                profile,
+                "--intrusive",
+                "--report-dir",
+                "r",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)

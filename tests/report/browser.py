@@ -42,11 +42,26 @@ class Browser:
     def __enter__(self) -> Browser:
         log = (self.profile.parent / f"{self.profile.name}.log").open("wb")
         self.proc = subprocess.Popen(
-            [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--force-color-profile=srgb", "--hide-scrollbars", "--remote-debugging-port=0",
-             f"--user-data-dir={self.profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+            [
+                CHROMIUM or "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--force-color-profile=srgb",
+                "--hide-scrollbars",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
         log.close()
         try:
             self.loop.run_until_complete(self._connect(self._port()))
@@ -68,7 +83,7 @@ class Browser:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-            with contextlib.suppress(ProcessLookupError):   # helpers (zygote, renderer) share the group
+            with contextlib.suppress(ProcessLookupError):  # helpers (zygote, renderer) share the group
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
     def _port(self) -> int:
@@ -94,8 +109,9 @@ class Browser:
         if self.session is not None:
             await self.session.close()
 
-    async def _send(self, method: str, params: dict[str, Any] | None = None,
-                    wait_event: str | None = None) -> dict[str, Any]:
+    async def _send(
+        self, method: str, params: dict[str, Any] | None = None, wait_event: str | None = None
+    ) -> dict[str, Any]:
         ident = next(self._ids)
         await self.socket.send_str(json.dumps({"id": ident, "method": method, "params": params or {}}))
         result: dict[str, Any] | None = None
@@ -112,8 +128,10 @@ class Browser:
         return self.loop.run_until_complete(self._send(method, params, wait_event))
 
     def open(self, url: str, width: int, height: int) -> None:
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         self.call("Page.enable")
         self.call("Page.navigate", {"url": url}, wait_event="Page.loadEventFired")
 

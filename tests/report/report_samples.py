@@ -19,10 +19,18 @@ BASIC_HEADER = "Basic " + base64.b64encode(f"alice:{BASIC_PASSWORD}".encode()).d
 SECRETS = (BASIC_PASSWORD, BEARER, CLIENT_SECRET, URL_PASSWORD, BASIC_HEADER.split()[1])
 
 
-def check(check_id: str, outcome: Outcome, *, category: str = "SURFACE",
-          severity: Severity = Severity.REQUIRED, **fields: Any) -> CheckResult:
-    return CheckResult(id=check_id, category=category, requirement=f"{check_id} behaves as specified",
-                       severity=severity, outcome=outcome, duration_s=fields.pop("duration_s", 0.05), **fields)
+def check(
+    check_id: str, outcome: Outcome, *, category: str = "SURFACE", severity: Severity = Severity.REQUIRED, **fields: Any
+) -> CheckResult:
+    return CheckResult(
+        id=check_id,
+        category=category,
+        requirement=f"{check_id} behaves as specified",
+        severity=severity,
+        outcome=outcome,
+        duration_s=fields.pop("duration_s", 0.05),
+        **fields,
+    )
 
 
 def sample_results() -> list[CheckResult]:
@@ -32,32 +40,83 @@ def sample_results() -> list[CheckResult]:
         check("SURFACE-SubmitJobs-GRPC", o.PASSED, transport="grpc", method="SubmitJobs"),
         check("SURFACE-SubmitJobs-REST", o.PASSED, transport="rest", method="SubmitJobs"),
         check("SURFACE-CancelJobs-GRPC", o.PASSED, transport="grpc", method="CancelJobs"),
-        check("SURFACE-CancelJobs-REST", o.FAILED, transport="rest", method="CancelJobs",
-              message="expected HTTP 200, got 500 Internal Server Error\nsecond line of detail",
-              evidence={"request": {"method": "POST", "path": "/v1/job/cancel",
-                                    "headers": {"Authorization": BASIC_HEADER, "Accept": "application/json"}},
-                        "response": {"status": 500, "body": HOSTILE}}),
-        check("SURFACE-GetQueue-GRPC", o.NOT_OFFERED, transport="grpc", method="GetQueue",
-              message="target answered UNIMPLEMENTED"),
+        check(
+            "SURFACE-CancelJobs-REST",
+            o.FAILED,
+            transport="rest",
+            method="CancelJobs",
+            message="expected HTTP 200, got 500 Internal Server Error\nsecond line of detail",
+            evidence={
+                "request": {
+                    "method": "POST",
+                    "path": "/v1/job/cancel",
+                    "headers": {"Authorization": BASIC_HEADER, "Accept": "application/json"},
+                },
+                "response": {"status": 500, "body": HOSTILE},
+            },
+        ),
+        check(
+            "SURFACE-GetQueue-GRPC",
+            o.NOT_OFFERED,
+            transport="grpc",
+            method="GetQueue",
+            message="target answered UNIMPLEMENTED",
+        ),
         check("SURFACE-GetQueue-REST", o.PASSED, transport="rest", method="GetQueue"),
-        check("SEMANTICS-DeleteQueue-GRPC", o.SKIPPED, category="SEMANTICS", transport="grpc",
-              method="DeleteQueue", message="mutating check under --read-only"),
-        check("SEMANTICS-GetJobSetEvents-GRPC", o.EXPECTED_FAILURE, category="SEMANTICS", transport="grpc",
-              method="GetJobSetEvents", message="Known failure: upstream bug #123"),
-        check("PARITY-SubmitJobs", o.FAILED, category="PARITY", transport="both", method="SubmitJobs",
-              severity=Severity.RECOMMENDED, message="REST omits field | jobIds order differs"),
+        check(
+            "SEMANTICS-DeleteQueue-GRPC",
+            o.SKIPPED,
+            category="SEMANTICS",
+            transport="grpc",
+            method="DeleteQueue",
+            message="mutating check under --read-only",
+        ),
+        check(
+            "SEMANTICS-GetJobSetEvents-GRPC",
+            o.EXPECTED_FAILURE,
+            category="SEMANTICS",
+            transport="grpc",
+            method="GetJobSetEvents",
+            message="Known failure: upstream bug #123",
+        ),
+        check(
+            "PARITY-SubmitJobs",
+            o.FAILED,
+            category="PARITY",
+            transport="both",
+            method="SubmitJobs",
+            severity=Severity.RECOMMENDED,
+            message="REST omits field | jobIds order differs",
+        ),
         check("SWAGGER-Document", o.PASSED, category="SWAGGER", transport="rest"),
         check("AUTH-ANON-REJECTED-GRPC", o.PASSED, category="AUTH", transport="grpc", scheme="anonymous"),
         check("AUTH-ANON-REJECTED-REST", o.PASSED, category="AUTH", transport="rest", scheme="anonymous"),
-        check("AUTH-BASIC-BADPW-REST", o.FAILED, category="AUTH", transport="rest", scheme="basic",
-              message=f"server accepted password {BASIC_PASSWORD}x for alice; Authorization: {BASIC_HEADER}",
-              evidence={"request": f"GET /v1/queue HTTP/1.1\r\nAuthorization: {BASIC_HEADER}\r\n",
-                        "status": 200}),
+        check(
+            "AUTH-BASIC-BADPW-REST",
+            o.FAILED,
+            category="AUTH",
+            transport="rest",
+            scheme="basic",
+            message=f"server accepted password {BASIC_PASSWORD}x for alice; Authorization: {BASIC_HEADER}",
+            evidence={"request": f"GET /v1/queue HTTP/1.1\r\nAuthorization: {BASIC_HEADER}\r\n", "status": 200},
+        ),
         check("AUTH-BASIC-GOOD-GRPC", o.PASSED, category="AUTH", transport="grpc", scheme="basic"),
-        check("AUTH-OIDC-EXPIRED-GRPC", o.PASSED, category="AUTH", transport="grpc", scheme="oidc",
-              evidence={"metadata": [["authorization", f"Bearer {BEARER}"], ["x-request-id", "abc"]]}),
-        check("AUTH-OIDC-EXPIRED-REST", o.NOT_CONFIGURED, category="AUTH", transport="rest", scheme="oidc",
-              message="no expired_token configured"),
+        check(
+            "AUTH-OIDC-EXPIRED-GRPC",
+            o.PASSED,
+            category="AUTH",
+            transport="grpc",
+            scheme="oidc",
+            evidence={"metadata": [["authorization", f"Bearer {BEARER}"], ["x-request-id", "abc"]]},
+        ),
+        check(
+            "AUTH-OIDC-EXPIRED-REST",
+            o.NOT_CONFIGURED,
+            category="AUTH",
+            transport="rest",
+            scheme="oidc",
+            message="no expired_token configured",
+        ),
         check("AUTH-KERBEROS-GRPC", o.NOT_CONFIGURED, category="AUTH", transport="grpc", scheme="kerberos"),
         check("THROUGHPUT-REPLAY", o.PASSED, category="THROUGHPUT", transport="grpc"),
     ]
@@ -66,25 +125,28 @@ def sample_results() -> list[CheckResult]:
 
 def sample_figures() -> list[Figure]:
     return [
-        Figure("THROUGHPUT-REPLAY-GRPC", "Event replay (gRPC)", 48_000.0, "events/s", transport="grpc",
-               client_bound=True),
+        Figure(
+            "THROUGHPUT-REPLAY-GRPC", "Event replay (gRPC)", 48_000.0, "events/s", transport="grpc", client_bound=True
+        ),
         Figure("THROUGHPUT-REPLAY-REST", "Event replay (REST)", 12_500.0, "events/s", transport="rest"),
         Figure("THROUGHPUT-SUBMIT-GRPC", "Job submission <fast>", 900.0, "jobs/s", transport="grpc"),
-        Figure("LATENCY-SUBMIT-P99", "Submit latency p99", 42.0, "ms", transport="grpc",
-               details={"samples": 500}),
+        Figure("LATENCY-SUBMIT-P99", "Submit latency p99", 42.0, "ms", transport="grpc", details={"samples": 500}),
     ]
 
 
-def make_report(results: list[CheckResult] | None = None, figures: list[Figure] | None = None,
-                **fields: Any) -> RunReport:
+def make_report(
+    results: list[CheckResult] | None = None, figures: list[Figure] | None = None, **fields: Any
+) -> RunReport:
     values: dict[str, Any] = {
         "target": {
             "name": "armada-staging",
             "grpc": "armada.example.com:50051",
             "rest": f"https://admin:{URL_PASSWORD}@armada.example.com/api",
-            "auth": {"basic": {"username": "alice", "password": BASIC_PASSWORD, "password_env": "ARMADA_PW"},
-                     "oidc": {"token_endpoint": "https://idp.example.com/token", "client_secret": CLIENT_SECRET},
-                     "kerberos": {"keytab": "/etc/armada/client.keytab", "principal": "alice@EXAMPLE.COM"}},
+            "auth": {
+                "basic": {"username": "alice", "password": BASIC_PASSWORD, "password_env": "ARMADA_PW"},
+                "oidc": {"token_endpoint": "https://idp.example.com/token", "client_secret": CLIENT_SECRET},
+                "kerberos": {"keytab": "/etc/armada/client.keytab", "principal": "alice@EXAMPLE.COM"},
+            },
         },
         "profile": "current",
         "suite_version": "0.1.0",
@@ -94,10 +156,11 @@ def make_report(results: list[CheckResult] | None = None, figures: list[Figure] 
         "server_version": "v0.20.1",
     }
     values.update(fields)
-    return RunReport(**values, results=sample_results() if results is None else results,
-                     figures=sample_figures() if figures is None else figures)
-
-
+    return RunReport(
+        **values,
+        results=sample_results() if results is None else results,
+        figures=sample_figures() if figures is None else figures,
+    )
 
 
 def full_run_report() -> RunReport:
@@ -113,15 +176,31 @@ def full_run_report() -> RunReport:
         outcome, message, evidence = Outcome.PASSED, "", {}
         if n % 37 == 5:
             outcome = Outcome.FAILED
-            message = ("expected HTTP 200, got 503 Service Unavailable: upstream connect error or disconnect/reset "
-                       "before headers; reset reason: connection termination")
-            evidence = {"request": {"method": "POST", "path": "/v1/job/cancel"},
-                        "response": {"status": 503, "body": "x" * 400}}
+            message = (
+                "expected HTTP 200, got 503 Service Unavailable: upstream connect error or disconnect/reset "
+                "before headers; reset reason: connection termination"
+            )
+            evidence = {
+                "request": {"method": "POST", "path": "/v1/job/cancel"},
+                "response": {"status": 503, "body": "x" * 400},
+            }
         elif n % 41 == 7:
             outcome, message = Outcome.NOT_OFFERED, f"{c.method or c.id} answered UNIMPLEMENTED"
-        results.append(CheckResult(id=c.id, category=c.category, requirement=c.requirement, severity=c.severity,
-                                   outcome=outcome, transport=c.transport, scheme=c.scheme, method=c.method,
-                                   message=message, evidence=evidence, duration_s=0.01 * (n % 7)))
+        results.append(
+            CheckResult(
+                id=c.id,
+                category=c.category,
+                requirement=c.requirement,
+                severity=c.severity,
+                outcome=outcome,
+                transport=c.transport,
+                scheme=c.scheme,
+                method=c.method,
+                message=message,
+                evidence=evidence,
+                duration_s=0.01 * (n % 7),
+            )
+        )
     return make_report(results=results, figures=run_figures())
 
 
@@ -130,21 +209,60 @@ def run_figures() -> list[Figure]:
     for transport in ("grpc", "rest"):
         t = transport.upper()
         figures += [
-            Figure(f"THROUGHPUT-Replay-{t}", f"replay events/s over {transport} (watch=false, 2000 events)",
-                   26_000.0 if transport == "rest" else 8_000.0, "events/s", transport, client_bound=True),
-            Figure(f"THROUGHPUT-FanOut-{t}", f"4 concurrent watchers over {transport}: events/s together",
-                   70_334.5, "events/s", transport),
-            Figure(f"THROUGHPUT-FanOut-{t}-per-watcher", f"4 concurrent watchers over {transport}: events/s each",
-                   17_583.6, "events/s", transport),
-            Figure(f"THROUGHPUT-Live-{t}", f"live over {transport}: events/s while submitting", 4_372.2,
-                   "events/s", transport),
+            Figure(
+                f"THROUGHPUT-Replay-{t}",
+                f"replay events/s over {transport} (watch=false, 2000 events)",
+                26_000.0 if transport == "rest" else 8_000.0,
+                "events/s",
+                transport,
+                client_bound=True,
+            ),
+            Figure(
+                f"THROUGHPUT-FanOut-{t}",
+                f"4 concurrent watchers over {transport}: events/s together",
+                70_334.5,
+                "events/s",
+                transport,
+            ),
+            Figure(
+                f"THROUGHPUT-FanOut-{t}-per-watcher",
+                f"4 concurrent watchers over {transport}: events/s each",
+                17_583.6,
+                "events/s",
+                transport,
+            ),
+            Figure(
+                f"THROUGHPUT-Live-{t}",
+                f"live over {transport}: events/s while submitting",
+                4_372.2,
+                "events/s",
+                transport,
+            ),
         ]
-        figures += [Figure(f"THROUGHPUT-Live-{t}-p{q}", f"live over {transport}: submit-to-event latency p{q}",
-                           value, "ms", transport) for q, value in ((50, 6.3), (95, 7.7), (99, 8.0))]
         figures += [
-            Figure(f"THROUGHPUT-Live-{t}-first-event", f"live over {transport}: first SubmitJobs to first event",
-                   3.5, "ms", transport),
-            Figure(f"THROUGHPUT-Resume-{t}", f"reconnect over {transport} with from_message_id: time to first event",
-                   2.2, "ms", transport),
+            Figure(
+                f"THROUGHPUT-Live-{t}-p{q}",
+                f"live over {transport}: submit-to-event latency p{q}",
+                value,
+                "ms",
+                transport,
+            )
+            for q, value in ((50, 6.3), (95, 7.7), (99, 8.0))
+        ]
+        figures += [
+            Figure(
+                f"THROUGHPUT-Live-{t}-first-event",
+                f"live over {transport}: first SubmitJobs to first event",
+                3.5,
+                "ms",
+                transport,
+            ),
+            Figure(
+                f"THROUGHPUT-Resume-{t}",
+                f"reconnect over {transport} with from_message_id: time to first event",
+                2.2,
+                "ms",
+                transport,
+            ),
         ]
     return figures

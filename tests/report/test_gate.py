@@ -39,23 +39,32 @@ reason = "check renamed since"
 
 # --------------------------------------------------------------------------- known failures
 
+
 def test_parse_known_failures_with_lines() -> None:
     known = parse_known_failures(KNOWN, "kf.toml")
     assert [(k.id, k.line) for k in known] == [
-        ("SURFACE-CancelJobs-REST", 2), ("SURFACE-SubmitJobs-GRPC", 6), ("SURFACE-Renamed", 10)]
+        ("SURFACE-CancelJobs-REST", 2),
+        ("SURFACE-SubmitJobs-GRPC", 6),
+        ("SURFACE-Renamed", 10),
+    ]
     assert known[0].reason.startswith("gateway returns 500")
 
 
-@pytest.mark.parametrize(("text", "line", "problem"), [
-    ('[[known_failure]]\nid = "A"\nreason = "r"\n[[known_failure]\n', 4, "not valid TOML"),
-    ('[[known_failure]]\nid = "A"\nreason = \n', 3, "not valid TOML"),
-    ('[[known_failure]]\nid = "A"\nreason = "r"\n\n[[known_failure]]\nid = "B"\n', 5,
-     "non-empty string 'reason'"),
-    ('[[known_failure]]\nid = "A"\nreason = "r"\nreson = "typo"\n', 1, "unknown key(s) ['reson']"),
-    ('[[known_failure]]\nid = "A"\nreason = "r"\n[[known_failure]]\nid = "A"\nreason = "again"\n', 4,
-     "listed twice (first listed at line 1)"),
-    ('[[known_failure]]\nid = 3\nreason = "r"\n', 1, "non-empty string 'id'"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ('[[known_failure]]\nid = "A"\nreason = "r"\n[[known_failure]\n', 4, "not valid TOML"),
+        ('[[known_failure]]\nid = "A"\nreason = \n', 3, "not valid TOML"),
+        ('[[known_failure]]\nid = "A"\nreason = "r"\n\n[[known_failure]]\nid = "B"\n', 5, "non-empty string 'reason'"),
+        ('[[known_failure]]\nid = "A"\nreason = "r"\nreson = "typo"\n', 1, "unknown key(s) ['reson']"),
+        (
+            '[[known_failure]]\nid = "A"\nreason = "r"\n[[known_failure]]\nid = "A"\nreason = "again"\n',
+            4,
+            "listed twice (first listed at line 1)",
+        ),
+        ('[[known_failure]]\nid = 3\nreason = "r"\n', 1, "non-empty string 'id'"),
+    ],
+)
 def test_parse_errors_name_file_and_line(text: str, line: int, problem: str) -> None:
     with pytest.raises(KnownFailuresError) as err:
         parse_known_failures(text, "ci/known.toml")
@@ -84,7 +93,7 @@ def test_apply_known_failures_expected_fixed_and_unmatched() -> None:
     cancelled = by_id["SURFACE-CancelJobs-REST"]
     assert cancelled.outcome is Outcome.EXPECTED_FAILURE
     assert cancelled.message.startswith("Known failure: gateway returns 500")
-    assert "got 500 Internal Server Error" in cancelled.message        # original reason kept
+    assert "got 500 Internal Server Error" in cancelled.message  # original reason kept
     assert applied.expected == ["SURFACE-CancelJobs-REST"]
     assert [k.id for k in applied.fixed] == ["SURFACE-SubmitJobs-GRPC"]
     assert by_id["SURFACE-SubmitJobs-GRPC"].outcome is Outcome.PASSED
@@ -112,6 +121,7 @@ def test_all_required_failures_known_makes_the_gate_green() -> None:
 
 # --------------------------------------------------------------------------- baseline
 
+
 def _with(report: RunReport, check_id: str, outcome: Outcome) -> RunReport:
     results = [dataclasses.replace(r, outcome=outcome) if r.id == check_id else r for r in report.results]
     return dataclasses.replace(report, results=results)
@@ -137,7 +147,7 @@ def test_a_failure_already_in_the_baseline_is_not_new() -> None:
     report = make_report()
     comparison = compare_to_baseline(report, make_report())
     assert comparison.new_failures == [] and comparison.fixed == [] and not comparison.regressed
-    assert exit_code(report, comparison) == 1     # still failing: the gate stays red
+    assert exit_code(report, comparison) == 1  # still failing: the gate stays red
 
 
 def test_recommended_regression_does_not_fail_the_gate(passing_report: RunReport) -> None:
@@ -175,7 +185,7 @@ def test_latency_rise_is_worse_and_drop_is_better(passing_report: RunReport) -> 
 
 
 def test_client_bound_drop_is_inconclusive_not_a_regression(passing_report: RunReport) -> None:
-    current = _figures(passing_report, THROUGHPUT_REPLAY_GRPC=10_000.0)    # client-bound figure
+    current = _figures(passing_report, THROUGHPUT_REPLAY_GRPC=10_000.0)  # client-bound figure
     comparison = compare_to_baseline(current, passing_report)
     assert comparison.throughput_regressions == []
     assert [f.id for f in comparison.inconclusive_figures] == ["THROUGHPUT-REPLAY-GRPC"]
@@ -183,9 +193,13 @@ def test_client_bound_drop_is_inconclusive_not_a_regression(passing_report: RunR
 
 
 def test_figures_with_changed_unit_or_zero_baseline_are_not_compared(passing_report: RunReport) -> None:
-    baseline = dataclasses.replace(passing_report, figures=[
-        Figure("THROUGHPUT-REPLAY-REST", "r", 12_500.0, "jobs/s"),
-        Figure("THROUGHPUT-SUBMIT-GRPC", "s", 0.0, "jobs/s")])
+    baseline = dataclasses.replace(
+        passing_report,
+        figures=[
+            Figure("THROUGHPUT-REPLAY-REST", "r", 12_500.0, "jobs/s"),
+            Figure("THROUGHPUT-SUBMIT-GRPC", "s", 0.0, "jobs/s"),
+        ],
+    )
     assert compare_to_baseline(passing_report, baseline).figures == []
 
 
@@ -196,9 +210,10 @@ def test_negative_tolerance_is_refused(passing_report: RunReport) -> None:
 
 # --------------------------------------------------------------------------- exit code
 
+
 def test_exit_code_fails_on_required_failure_only(passing_report: RunReport) -> None:
     assert exit_code(make_report()) == 1
-    assert exit_code(passing_report) == 0        # a recommended check fails in it
+    assert exit_code(passing_report) == 0  # a recommended check fails in it
     assert passing_report.results[8].outcome is Outcome.FAILED
     assert passing_report.results[8].severity is Severity.RECOMMENDED
 
@@ -215,5 +230,7 @@ def test_a_run_that_verified_nothing_does_not_pass() -> None:
 
 
 def test_gate_reasons_name_each_failed_required_check() -> None:
-    assert gate_reasons(make_report()) == ["SURFACE-CancelJobs-REST failed (required)",
-                                           "AUTH-BASIC-BADPW-REST failed (required)"]
+    assert gate_reasons(make_report()) == [
+        "SURFACE-CancelJobs-REST failed (required)",
+        "AUTH-BASIC-BADPW-REST failed (required)",
+    ]

@@ -52,8 +52,7 @@ class Page(HTMLParser):
         """(row header, column header) -> cell class."""
         rows = self.tables[table_id]
         columns = [text for _, text in rows[0][1:]]
-        return {(row[0][1], column): cls
-                for row in rows[1:] for column, (cls, _) in zip(columns, row[1:], strict=True)}
+        return {(row[0][1], column): cls for row in rows[1:] for column, (cls, _) in zip(columns, row[1:], strict=True)}
 
 
 def test_verdict_banner_fail_and_pass(passing_report: RunReport) -> None:
@@ -72,7 +71,7 @@ def test_method_by_transport_matrix() -> None:
     assert grid[("GetQueue", "grpc")] == "cell o-not-offered"
     assert grid[("DeleteQueue", "grpc")] == "cell o-skipped"
     assert grid[("GetJobSetEvents", "grpc")] == "cell o-expected-failure"
-    assert grid[("SubmitJobs", "both")] == "cell o-warning"      # only a recommended check failed
+    assert grid[("SubmitJobs", "both")] == "cell o-warning"  # only a recommended check failed
     assert grid[("DeleteQueue", "rest")] == "cell o-none muted"
     assert {m for m, _ in grid} == {"CancelJobs", "DeleteQueue", "GetJobSetEvents", "GetQueue", "SubmitJobs"}
 
@@ -90,8 +89,18 @@ def test_failures_show_escaped_evidence_and_hostile_text_never_becomes_markup() 
     report = make_report()
     report.target["name"] = HOSTILE
     report.machine["hostname"] = HOSTILE
-    report.results.append(check(f"X-{HOSTILE}", Outcome.FAILED, category=HOSTILE, message=HOSTILE,
-                                transport="grpc", method=HOSTILE, scheme=HOSTILE, evidence={HOSTILE: HOSTILE}))
+    report.results.append(
+        check(
+            f"X-{HOSTILE}",
+            Outcome.FAILED,
+            category=HOSTILE,
+            message=HOSTILE,
+            transport="grpc",
+            method=HOSTILE,
+            scheme=HOSTILE,
+            evidence={HOSTILE: HOSTILE},
+        )
+    )
     report.figures.append(Figure(f"F-{HOSTILE}", HOSTILE, 1.0, HOSTILE))
     text = render_html(redact_report(report))
     assert "&lt;script&gt;alert(" in text
@@ -128,25 +137,33 @@ def test_catalogue_lists_every_check_in_closed_category_blocks() -> None:
 
 
 def test_a_shared_requirement_is_written_once_per_category() -> None:
-    results = [check(f"AUTH-BASIC-BADPW-{t.upper()}", Outcome.PASSED, category="AUTH", transport=t, scheme=s)
-               for s in ("basic", "oidc") for t in ("grpc", "rest")]
+    results = [
+        check(f"AUTH-BASIC-BADPW-{t.upper()}", Outcome.PASSED, category="AUTH", transport=t, scheme=s)
+        for s in ("basic", "oidc")
+        for t in ("grpc", "rest")
+    ]
     for r in results:
         r.requirement = f"a wrong {r.scheme} password is refused over {r.transport} (grpc-gateway maps it to 401)"
     text = render_html(make_report(results=results))
     assert text.count("is refused over") == 1
-    assert ('a wrong <span class="ph">scheme</span> password is refused over <span class="ph">transport</span> '
-            '(grpc-gateway maps it to 401) <span class="muted">(4 checks)</span>') in text
+    assert (
+        'a wrong <span class="ph">scheme</span> password is refused over <span class="ph">transport</span> '
+        '(grpc-gateway maps it to 401) <span class="muted">(4 checks)</span>'
+    ) in text
     table = Page(text).tables["catalogue-AUTH"]
     assert [cell for _, cell in table[0]] == ["ID", "Transport", "Scheme", "Outcome", "Time", "Message"]
 
 
 def test_requirement_template_keeps_what_is_not_the_checks_own() -> None:
-    result = check("SWAGGER-Documents-CancelJobs", Outcome.PASSED, category="SWAGGER", transport="rest",
-                   method="Submit/CancelJobs")
-    result.requirement = ("the swagger documents Submit/CancelJobs as its rule says: operationId CancelJobs, "
-                          "not CancelJobSet")
-    assert requirement_template(result) == ("the swagger documents \x00method\x00 as its rule says: operationId "
-                                            "\x00method\x00, not CancelJobSet")
+    result = check(
+        "SWAGGER-Documents-CancelJobs", Outcome.PASSED, category="SWAGGER", transport="rest", method="Submit/CancelJobs"
+    )
+    result.requirement = (
+        "the swagger documents Submit/CancelJobs as its rule says: operationId CancelJobs, not CancelJobSet"
+    )
+    assert requirement_template(result) == (
+        "the swagger documents \x00method\x00 as its rule says: operationId \x00method\x00, not CancelJobSet"
+    )
 
 
 def test_names_wrap_only_after_separators() -> None:
@@ -157,9 +174,12 @@ def test_names_wrap_only_after_separators() -> None:
 def test_figures_one_table_per_unit_with_whole_escaped_labels() -> None:
     text = render_html(make_report())
     assert re.findall(r'<table class="figures" id="figures-\d"><caption>([^<]+)</caption>', text) == [
-        "events/s (higher is better)", "jobs/s (higher is better)", "ms (lower is better)"]
+        "events/s (higher is better)",
+        "jobs/s (higher is better)",
+        "ms (lower is better)",
+    ]
     assert "Job submission &lt;fast&gt;</th>" not in text and "Job submission &lt;fast&gt;<div" in text
-    assert "≥ 48\u202f000 events/s" in text   # client-bound figure marked as a lower bound
+    assert "≥ 48\u202f000 events/s" in text  # client-bound figure marked as a lower bound
     assert '<span class="bar bound" style="width:100.0%">' in text
     assert "…" not in "".join(re.findall(r'<th class="flabel">([^<]*)', text))
 
@@ -176,13 +196,14 @@ def test_baseline_comparison_section_and_marks(passing_report: RunReport) -> Non
     text = render_html(current, compare_to_baseline(current, passing_report))
     assert "Compared with the baseline" in text
     assert "THROUGHPUT-REPLAY-REST: dropped from 12500 to 6000 events/s (52% worse)" in text
-    assert '<i class="mark" style="left:' in text    # baseline marks on the bars
+    assert '<i class="mark" style="left:' in text  # baseline marks on the bars
     assert '<div class="big">FAIL</div>' in text
 
 
 def test_run_notes_interruption_cleanup_and_unmatched_known_failures() -> None:
-    report = make_report(interrupted="SIGINT", cleanup_problems=["queue conformance-1 <kept>"],
-                         unmatched_known_failures=["AUTH-TYPO-*"])
+    report = make_report(
+        interrupted="SIGINT", cleanup_problems=["queue conformance-1 <kept>"], unmatched_known_failures=["AUTH-TYPO-*"]
+    )
     text = render_html(report)
     assert '<div class="big">INTERRUPTED</div>' in text
     assert "stopped by SIGINT" in text and "queue conformance-1 &lt;kept&gt;" in text

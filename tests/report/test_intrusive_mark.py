@@ -18,12 +18,19 @@ from conformance.results import Outcome
 
 
 def _report():  # type: ignore[no-untyped-def]
-    return make_report([
-        check("AUTH-BASIC-NOCOLON-GRPC", Outcome.PASSED, category="AUTH", intrusive=True),
-        check("AUTH-OVERSIZE-REST", Outcome.SKIPPED, category="AUTH", intrusive=True,
-              message="intrusive check (it may upset or crash a real server): run it with --intrusive"),
-        check("AUTH-BASIC-BADPW-GRPC", Outcome.PASSED, category="AUTH"),
-    ])
+    return make_report(
+        [
+            check("AUTH-BASIC-NOCOLON-GRPC", Outcome.PASSED, category="AUTH", intrusive=True),
+            check(
+                "AUTH-OVERSIZE-REST",
+                Outcome.SKIPPED,
+                category="AUTH",
+                intrusive=True,
+                message="intrusive check (it may upset or crash a real server): run it with --intrusive",
+            ),
+            check("AUTH-BASIC-BADPW-GRPC", Outcome.PASSED, category="AUTH"),
+        ]
+    )
 
 
 def test_summary_names_the_intrusive_probes_that_ran_and_those_skipped() -> None:
@@ -36,8 +43,11 @@ def test_summary_names_the_intrusive_probes_that_ran_and_those_skipped() -> None
 
 def test_junit_marks_only_intrusive_cases() -> None:
     root = ET.fromstring(render_junit(_report()))
-    marked = {case.get("name") for case in root.iter("testcase")
-              if any(p.get("name") == "intrusive" and p.get("value") == "true" for p in case.iter("property"))}
+    marked = {
+        case.get("name")
+        for case in root.iter("testcase")
+        if any(p.get("name") == "intrusive" and p.get("value") == "true" for p in case.iter("property"))
+    }
     assert marked == {"AUTH-BASIC-NOCOLON-GRPC", "AUTH-OVERSIZE-REST"}
 
 

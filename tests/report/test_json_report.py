@@ -46,7 +46,7 @@ def test_schema_matches_the_data_model() -> None:
 def test_round_trip_preserves_everything(tmp_path: Path) -> None:
     report = make_report()
     path = tmp_path / "report.json"
-    path.write_text(report_to_json(report), encoding="utf-8")   # unredacted: compare exactly
+    path.write_text(report_to_json(report), encoding="utf-8")  # unredacted: compare exactly
     loaded = load_report(path)
     assert loaded == report
     assert loaded.results[0].outcome is Outcome.PASSED

@@ -28,8 +28,8 @@ def test_counts_on_suite_and_root() -> None:
     assert suite is not None
     for element in (root, suite):
         assert element.get("tests") == "18"
-        assert element.get("failures") == "3"      # 2 required + 1 recommended
-        assert element.get("skipped") == "5"       # expected failure, not offered, 2 not configured, skipped
+        assert element.get("failures") == "3"  # 2 required + 1 recommended
+        assert element.get("skipped") == "5"  # expected failure, not offered, 2 not configured, skipped
         assert element.get("errors") == "0"
     assert len(suite.findall("testcase/failure")) == 3
     assert len(suite.findall("testcase/skipped")) == 5

@@ -19,8 +19,10 @@ from test_screenshot import read_png
 from conformance.report import render_html
 from conformance.results import RunReport
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
-                                "(Debian: apt-get install -y chromium); the HTML layout check needs it")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (Debian: apt-get install -y chromium); the HTML layout check needs it",
+)
 WIDTHS = (1280, 720)
 # With every category closed, "All checks" is a heading and one line per category (it was ~13,000 px
 # open), and the page is a verdict, matrices, failures and figures (it was ~16,000 px in all).
@@ -112,8 +114,9 @@ def test_page_fits_the_width_and_rendered_at_it(laid_out: dict[int, dict[str, An
 @pytest.mark.parametrize("width", WIDTHS)
 def test_all_checks_grouped_by_category_and_collapsed(laid_out: dict[int, dict[str, Any]], width: int) -> None:
     details = laid_out[width]["details"]
-    assert [d for d, _ in details] == [f"category-{c}" for c in
-                                       ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT")]
+    assert [d for d, _ in details] == [
+        f"category-{c}" for c in ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT")
+    ]
     assert not any(is_open for _, is_open in details)
     assert laid_out[width]["catalogueHeight"] < MAX_CATALOGUE_HEIGHT_PX
     assert laid_out[width]["height"] < MAX_CLOSED_HEIGHT_PX

@@ -24,13 +24,14 @@ def test_failing_run_has_fail_verdict_counts_and_failure_rows() -> None:
     text = render_summary(make_report())
     assert text.startswith("## ❌ FAIL")
     assert "**2 required checks failed**" in text
-    counts = _table_rows(text, "| passed | failed | expected failure | not offered | not configured "
-                               "| skipped | total |")
+    counts = _table_rows(
+        text, "| passed | failed | expected failure | not offered | not configured | skipped | total |"
+    )
     assert counts == ["| 10 | 3 | 1 | 1 | 2 | 1 | 18 |"]
     rows = _table_rows(text, "| Check | Category | Where | Reason |")
     assert len(rows) == 2
     assert rows[0].startswith("| `SURFACE-CancelJobs-REST` | SURFACE | rest CancelJobs | expected HTTP 200")
-    assert "second line" not in rows[0]        # one-line reasons only
+    assert "second line" not in rows[0]  # one-line reasons only
     assert "`PARITY-SubmitJobs`" in text and "never fail the gate" in text
 
 
@@ -59,16 +60,16 @@ def test_hostile_messages_cannot_inject_markdown_or_html() -> None:
     text = render_summary(make_report(results=[check("A-1", Outcome.FAILED, message=message)]))
     row = _table_rows(text, "| Check | Category | Where | Reason |")[0]
     assert "<img" not in text and "![img](" not in text and "[link](" not in text
-    assert row.count(" | ") == 3                # the pipe in the message did not add a column
+    assert row.count(" | ") == 3  # the pipe in the message did not add a column
     assert "line2" not in row
 
 
 def test_baseline_section_lists_changes() -> None:
     baseline = make_report()
-    baseline.results[0].outcome = Outcome.FAILED            # fixed since
+    baseline.results[0].outcome = Outcome.FAILED  # fixed since
     current = make_report()
-    current.results[2].outcome = Outcome.FAILED             # passed in the baseline
-    current.figures[1].value = 5_000.0                      # REST replay dropped 60 %
+    current.results[2].outcome = Outcome.FAILED  # passed in the baseline
+    current.figures[1].value = 5_000.0  # REST replay dropped 60 %
     text = render_summary(current, compare_to_baseline(current, baseline))
     # The newly failing check counts once, as a failure; the figure is the regression.
     assert "**3 required checks failed; 1 regression against the baseline**" in text
@@ -83,7 +84,10 @@ def test_md_helpers() -> None:
 
 
 def test_summary_says_interrupted_and_lists_cleanup_and_unmatched_entries() -> None:
-    text = render_summary(make_report(interrupted="SIGTERM", cleanup_problems=["queue q1 not deleted"],
-                                      unmatched_known_failures=["AUTH-TYPO"]))
+    text = render_summary(
+        make_report(
+            interrupted="SIGTERM", cleanup_problems=["queue q1 not deleted"], unmatched_known_failures=["AUTH-TYPO"]
+        )
+    )
     assert text.startswith("## ⚠️ INTERRUPTED — Armada conformance")
     assert "stopped by SIGTERM" in text and "queue q1 not deleted" in text and "`AUTH-TYPO`" in text

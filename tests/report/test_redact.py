@@ -13,18 +13,39 @@ from conformance.report.redact import collect_secrets, is_sensitive_key
 
 
 def test_values_under_sensitive_keys_are_replaced_whole() -> None:
-    data = {"password": "pw1", "Client-Secret": "cs", "api_key": "k", "X-Auth-Token": "t",
-            "credentials": {"username": "a", "password": "b"}, "cookie": "sid=1", "pin_password": 1234}
+    data = {
+        "password": "pw1",
+        "Client-Secret": "cs",
+        "api_key": "k",
+        "X-Auth-Token": "t",
+        "credentials": {"username": "a", "password": "b"},
+        "cookie": "sid=1",
+        "pin_password": 1234,
+    }
     out = redact(data)
-    assert out == {"password": REDACTED, "Client-Secret": REDACTED, "api_key": REDACTED,
-                   "X-Auth-Token": REDACTED, "credentials": REDACTED, "cookie": REDACTED,
-                   "pin_password": REDACTED}
+    assert out == {
+        "password": REDACTED,
+        "Client-Secret": REDACTED,
+        "api_key": REDACTED,
+        "X-Auth-Token": REDACTED,
+        "credentials": REDACTED,
+        "cookie": REDACTED,
+        "pin_password": REDACTED,
+    }
 
 
 def test_harmless_neighbours_of_secrets_stay_readable() -> None:
-    data = {"token_endpoint": "https://idp/token", "password_env": "ARMADA_PW", "token_type": "Bearer",
-            "keytab": "/etc/krb5.keytab", "keytab_path": "/k.keytab", "password": "", "token": None,
-            "username": "alice", "has_secret": True}
+    data = {
+        "token_endpoint": "https://idp/token",
+        "password_env": "ARMADA_PW",
+        "token_type": "Bearer",
+        "keytab": "/etc/krb5.keytab",
+        "keytab_path": "/k.keytab",
+        "password": "",
+        "token": None,
+        "username": "alice",
+        "has_secret": True,
+    }
     assert redact(data) == data
 
 
@@ -35,11 +56,20 @@ def test_keytab_contents_are_redacted_but_its_path_is_not() -> None:
 
 
 def test_authorization_header_keeps_scheme_drops_credential() -> None:
-    out = redact({"headers": {"Authorization": BASIC_HEADER, "proxy-authorization": "Negotiate YIIabc",
-                              "authorization-raw": "opaque"}})
-    assert out["headers"] == {"Authorization": f"Basic {REDACTED}",
-                              "proxy-authorization": f"Negotiate {REDACTED}",
-                              "authorization-raw": REDACTED}
+    out = redact(
+        {
+            "headers": {
+                "Authorization": BASIC_HEADER,
+                "proxy-authorization": "Negotiate YIIabc",
+                "authorization-raw": "opaque",
+            }
+        }
+    )
+    assert out["headers"] == {
+        "Authorization": f"Basic {REDACTED}",
+        "proxy-authorization": f"Negotiate {REDACTED}",
+        "authorization-raw": REDACTED,
+    }
 
 
 def test_grpc_metadata_pairs_are_treated_as_keyed_values() -> None:
@@ -48,9 +78,11 @@ def test_grpc_metadata_pairs_are_treated_as_keyed_values() -> None:
 
 
 def test_credentials_inside_free_text_are_masked() -> None:
-    text = (f"GET /v1/queue HTTP/1.1\r\nAuthorization: {BASIC_HEADER}\r\nCookie: session=abc\r\n\r\n"
-            f"then Bearer {BEARER} at https://bob:{URL_PASSWORD}@host:8080/x?access_token=tok123&q=1 "
-            f'and {{"client_secret": "{CLIENT_SECRET}"}} and a bare JWT {BEARER}')
+    text = (
+        f"GET /v1/queue HTTP/1.1\r\nAuthorization: {BASIC_HEADER}\r\nCookie: session=abc\r\n\r\n"
+        f"then Bearer {BEARER} at https://bob:{URL_PASSWORD}@host:8080/x?access_token=tok123&q=1 "
+        f'and {{"client_secret": "{CLIENT_SECRET}"}} and a bare JWT {BEARER}'
+    )
     out = redact_text(text)
     for secret in (*SECRETS, "tok123", "session=abc"):
         assert secret not in out, secret
@@ -66,8 +98,10 @@ def test_pem_private_keys_are_masked() -> None:
 
 
 def test_prose_is_not_mangled() -> None:
-    text = ('Basic authentication rejected the Bearer token; challenge was Bearer realm="armada", '
-            "Negotiate required. expected status 401 for an expired token: got 200")
+    text = (
+        'Basic authentication rejected the Bearer token; challenge was Bearer realm="armada", '
+        "Negotiate required. expected status 401 for an expired token: got 200"
+    )
     assert redact_text(text) == text
 
 
@@ -79,8 +113,9 @@ def test_known_secret_literals_are_scrubbed_everywhere() -> None:
 
 
 def test_collect_secrets_finds_values_under_sensitive_keys() -> None:
-    found = collect_secrets({"auth": {"password": "pw-1234", "token": "Bearer tok-5678"},
-                             "keytab": "/etc/k.keytab", "name": "x"})
+    found = collect_secrets(
+        {"auth": {"password": "pw-1234", "token": "Bearer tok-5678"}, "keytab": "/etc/k.keytab", "name": "x"}
+    )
     assert found == {"pw-1234", "Bearer tok-5678", "tok-5678"}
 
 
@@ -119,8 +154,12 @@ def test_redact_report_does_not_modify_its_input() -> None:
 
 _B64 = base64.b64encode
 _SPNEGO = _B64(b"\x60\x82\x02\x10\x06\x06\x2b\x06\x01\x05\x05\x02\xa0\x82" + bytes(range(64))).decode()
-_JWT_SPACED = (base64.urlsafe_b64encode(b'{ "alg": "RS256" }').decode().rstrip("=") + "."
-               + base64.urlsafe_b64encode(b'{"sub": "alice"}').decode().rstrip("=") + ".c2lnbmF0dXJlLWJ5dGVz")
+_JWT_SPACED = (
+    base64.urlsafe_b64encode(b'{ "alg": "RS256" }').decode().rstrip("=")
+    + "."
+    + base64.urlsafe_b64encode(b'{"sub": "alice"}').decode().rstrip("=")
+    + ".c2lnbmF0dXJlLWJ5dGVz"
+)
 _RANDOM = "q8Zr3Kx0Vb7Lm2Np5Tw9Yd"  # 22 chars of random-looking base64
 
 # (text, secret that must not survive or None when the text must come back unchanged)
@@ -130,12 +169,12 @@ SHAPES = [
     ("basic " + _B64(b"alice:s3cret").decode(), _B64(b"alice:s3cret").decode()),
     ("BASIC " + _B64(b"alice:s3cret").decode(), _B64(b"alice:s3cret").decode()),
     ("bearer " + _RANDOM, _RANDOM),
-    ("Token " + _RANDOM, _RANDOM),                                       # any scheme word
+    ("Token " + _RANDOM, _RANDOM),  # any scheme word
     ("KubernetesAuth " + _RANDOM + "==", _RANDOM),
-    ("value was " + _SPNEGO, _SPNEGO),                                   # SPNEGO without its scheme
+    ("value was " + _SPNEGO, _SPNEGO),  # SPNEGO without its scheme
     ("got " + _B64(b"alice:s3cret").decode() + " back", _B64(b"alice:s3cret").decode()),  # bare Basic payload
-    ("TlRMTVNTUAABAAAAB4IIog==", "TlRMTVNTUAABAAAAB4IIog"),               # NTLM without its scheme
-    ("header " + _JWT_SPACED, _JWT_SPACED),                              # JWT whose header is not 'eyJ'
+    ("TlRMTVNTUAABAAAAB4IIog==", "TlRMTVNTUAABAAAAB4IIog"),  # NTLM without its scheme
+    ("header " + _JWT_SPACED, _JWT_SPACED),  # JWT whose header is not 'eyJ'
     ("token=" + _RANDOM, _RANDOM),
     # prose, identifiers, names and paths stay readable
     ("Basic authentication failed for the Bearer token", None),

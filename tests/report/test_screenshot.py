@@ -27,8 +27,10 @@ from conformance.report.html_report import FAIL_COLOUR, OUTCOME_COLOURS, PASS_CO
 from conformance.results import RunReport
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
-                                "(Debian: apt-get install -y chromium); the HTML render check needs it")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (Debian: apt-get install -y chromium); the HTML render check needs it",
+)
 WIDTH, HEIGHT = 1280, 1600
 DECODED_ROWS = 1100
 
@@ -77,8 +79,8 @@ def read_png(data: bytes, max_rows: int | None = None) -> Image:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, [], None
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", chunk)
@@ -95,7 +97,7 @@ def read_png(data: bytes, max_rows: int | None = None) -> Image:
     prev = bytearray(stride)
     for y in range(min(height, max_rows or height)):
         start = y * (stride + 1)
-        prev = _unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), prev, bpp)
+        prev = _unfilter(raw[start], bytearray(raw[start + 1 : start + 1 + stride]), prev, bpp)
         rows.append(bytes(prev))
     return Image(width, len(rows), bpp, rows)
 
@@ -118,7 +120,7 @@ def _live_group_members(pgid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()   # after "pid (comm) "
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
         if int(fields[2]) == pgid and fields[0] != "Z":
             members.append(int(entry.name))
     return members
@@ -137,21 +139,34 @@ def screenshot(html: Path, out: Path, profile: Path) -> Path:
     stderr goes to a file, not a pipe: Chromium's helper processes inherit it and
     would keep a pipe open (and the test waiting) after the browser has exited.
     """
-    command = [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--force-color-profile=srgb", "--hide-scrollbars",
-               f"--user-data-dir={profile}", f"--screenshot={out}", f"--window-size={WIDTH},{HEIGHT}",
-               html.resolve().as_uri()]
+    command = [
+        CHROMIUM or "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--force-color-profile=srgb",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--screenshot={out}",
+        f"--window-size={WIDTH},{HEIGHT}",
+        html.resolve().as_uri(),
+    ]
     log = out.with_suffix(".log")
     with log.open("wb") as stderr:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
+        )
         try:
             proc.wait(timeout=60)
             _wait_for_group_exit(proc.pid, timeout=5)
         finally:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)   # stragglers (zygote, renderer) share the group
+                os.killpg(proc.pid, signal.SIGKILL)  # stragglers (zygote, renderer) share the group
             proc.wait()
     detail = log.read_text(errors="replace")[-2000:]
     assert out.exists(), f"chromium wrote no screenshot (exit {proc.returncode}): {detail}"
@@ -198,13 +213,14 @@ def test_screenshot_shows_fail_banner_and_matrix(tmp_path: Path) -> None:
     red = sum(_near(p, _rgb(FAIL_COLOUR)) for p in banner)
     assert red / len(banner) > 0.6, f"banner is not FAIL red ({red}/{len(banner)})"
     assert not any(_near(p, _rgb(PASS_COLOUR)) for p in banner)
-    banner_bottom = max(y for y in range(image.height) if _near(image.pixel(200, y), _rgb(FAIL_COLOUR))
-                        and y < 300)
+    banner_bottom = max(y for y in range(image.height) if _near(image.pixel(200, y), _rgb(FAIL_COLOUR)) and y < 300)
 
     # The method x transport matrix: its grpc column stacks cells of several outcomes at one x,
     # which the outcome chips (all on one line) cannot do.
-    runs = {o: wide_runs(image, OUTCOME_COLOURS[o]) for o in
-            ("passed", "failed", "warning", "expected failure", "not offered")}
+    runs = {
+        o: wide_runs(image, OUTCOME_COLOURS[o])
+        for o in ("passed", "failed", "warning", "expected failure", "not offered")
+    }
     xs = {o: {x for x, _ in found} for o, found in runs.items()}
     columns = xs["passed"] & xs["expected failure"] & xs["not offered"]
     assert columns, f"no matrix column found: {xs}"

@@ -14,7 +14,7 @@ from conformance.report.common import target_slug, utc_stamp
 
 def test_write_reports_creates_timestamped_folder_with_four_files(tmp_path: Path) -> None:
     folder = write_reports(make_report(), tmp_path / "reports")
-    assert folder == tmp_path / "reports" / "20260501T100000Z-armada-staging"   # 12:00+02:00 in UTC
+    assert folder == tmp_path / "reports" / "20260501T100000Z-armada-staging"  # 12:00+02:00 in UTC
     assert sorted(p.name for p in folder.iterdir()) == sorted(REPORT_FILES)
     assert json.loads((folder / "report.json").read_text())["profile"] == "current"
     assert ET.parse(folder / "junit.xml").getroot().get("tests") == "18"
@@ -31,7 +31,7 @@ def test_a_second_run_with_the_same_name_does_not_overwrite(tmp_path: Path) -> N
 
 def test_no_secret_reaches_any_file(tmp_path: Path) -> None:
     report = make_report()
-    report.results[5].message = "server echoed extra-known-secret back"   # under no sensitive key
+    report.results[5].message = "server echoed extra-known-secret back"  # under no sensitive key
     folder = write_reports(report, tmp_path, known_secrets=["extra-known-secret"])
     for name in REPORT_FILES:
         text = (folder / name).read_text(encoding="utf-8")

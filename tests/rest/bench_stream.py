@@ -24,8 +24,11 @@ import protos
 
 
 def start_server() -> tuple[subprocess.Popen[str], str, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "reference_server", "--grpc-port", "0", "--http-port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reference_server", "--grpc-port", "0", "--http-port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     banner = proc.stdout.readline()
     match = re.search(r"gRPC (\S+), REST (http://\S+?);", banner)
@@ -39,9 +42,20 @@ async def fill(rest: str, jobs: int) -> int:
     """Create a queue and a job set of ``jobs`` jobs; wait until its event count is stable."""
     async with aiohttp.ClientSession() as http:
         await http.post(f"{rest}/v1/queue", json={"name": "bench", "priorityFactor": 1})
-        item = {"priority": 1, "namespace": "default",
-                "podSpec": {"containers": [{"name": "c", "image": "busybox", "args": ["sleep", "1"],
-                                            "resources": {"requests": {"cpu": "100m"}}}]}}
+        item = {
+            "priority": 1,
+            "namespace": "default",
+            "podSpec": {
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "busybox",
+                        "args": ["sleep", "1"],
+                        "resources": {"requests": {"cpu": "100m"}},
+                    }
+                ]
+            },
+        }
         for start in range(0, jobs, 500):
             body = {"queue": "bench", "jobSetId": "js", "jobRequestItems": [item] * min(500, jobs - start)}
             async with http.post(f"{rest}/v1/job/submit", json=body) as response:
@@ -58,8 +72,10 @@ async def fill(rest: str, jobs: int) -> int:
 async def rest_events(rest: str) -> int:
     count = 0
     timeout = aiohttp.ClientTimeout(total=300)
-    async with aiohttp.ClientSession(timeout=timeout) as http, \
-            http.post(f"{rest}/v1/job-set/bench/js", json={"watch": False}) as response:
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        http.post(f"{rest}/v1/job-set/bench/js", json={"watch": False}) as response,
+    ):
         async for line in response.content:
             if line.strip():
                 json.loads(line)
@@ -72,8 +88,11 @@ async def grpc_events(target: str) -> int:
     reply_class = protos.message_class("api.EventStreamMessage")
     count = 0
     async with grpc.aio.insecure_channel(target) as channel:
-        call = channel.unary_stream("/api.Event/GetJobSetEvents", request_serializer=request_class.SerializeToString,
-                                    response_deserializer=reply_class.FromString)
+        call = channel.unary_stream(
+            "/api.Event/GetJobSetEvents",
+            request_serializer=request_class.SerializeToString,
+            response_deserializer=reply_class.FromString,
+        )
         async for _ in call(request_class(queue="bench", id="js", watch=False)):
             count += 1
     return count
@@ -104,10 +123,14 @@ async def main() -> None:
                 count, rate, server_us, client_us = await timed(read, psutil.Process(proc.pid))
                 assert count == total, (name, count, total)
                 best[name] = max(best[name], rate)
-                print(f"{name:5} {count} events {rate:10.0f} events/s  CPU/event: server {server_us:5.1f} us, "
-                      f"client {client_us:5.1f} us")
-        print(f"best: gRPC {best['grpc']:.0f}/s, REST {best['rest']:.0f}/s, "
-              f"REST/gRPC = {best['rest'] / best['grpc']:.2f}x")
+                print(
+                    f"{name:5} {count} events {rate:10.0f} events/s  CPU/event: server {server_us:5.1f} us, "
+                    f"client {client_us:5.1f} us"
+                )
+        print(
+            f"best: gRPC {best['grpc']:.0f}/s, REST {best['rest']:.0f}/s, "
+            f"REST/gRPC = {best['rest'] / best['grpc']:.2f}x"
+        )
     finally:
         proc.terminate()
         proc.wait(10)

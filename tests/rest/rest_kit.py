@@ -17,12 +17,23 @@ from google.protobuf import json_format, message
 import protos
 
 UI_ORIGIN = "https://ui.example.com"
-REST_FAULTS = ("rest-error-body-no-code", "swagger-path-missing", "rest-enum-as-number", "rest-grpc-differ",
-               "rest-stream-error-line", "rest-wrong-status")
+REST_FAULTS = (
+    "rest-error-body-no-code",
+    "swagger-path-missing",
+    "rest-enum-as-number",
+    "rest-grpc-differ",
+    "rest-stream-error-line",
+    "rest-wrong-status",
+)
 POD: dict[str, Any] = {
-    "containers": [{"name": "main", "image": "busybox:1.36", "command": ["sleep", "1"],
-                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
-                                  "limits": {"cpu": "100m", "memory": "64Mi"}}}],
+    "containers": [
+        {
+            "name": "main",
+            "image": "busybox:1.36",
+            "command": ["sleep", "1"],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}},
+        }
+    ],
     "restartPolicy": "Never",
     "terminationGracePeriodSeconds": 30,
 }

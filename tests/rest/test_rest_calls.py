@@ -24,8 +24,11 @@ def make_queue(rest: Rest, name: str, **fields: Any) -> str:
 
 
 def submit(rest: Rest, queue: str, job_set: str, count: int = 1) -> list[str]:
-    body = rest.ok("POST", "/v1/job/submit", json={"queue": queue, "jobSetId": job_set,
-                                                     "jobRequestItems": [item() for _ in range(count)]})
+    body = rest.ok(
+        "POST",
+        "/v1/job/submit",
+        json={"queue": queue, "jobSetId": job_set, "jobRequestItems": [item() for _ in range(count)]},
+    )
     return [i["jobId"] for i in body["jobResponseItems"]]
 
 
@@ -43,9 +46,14 @@ def assert_error(response: Any, status: int, code: str, *words: str) -> None:
 
 
 def test_get_queue_same_on_both(rest: Rest, grpc_client: GrpcClient, new_name: Names) -> None:
-    name = make_queue(rest, new_name("q"), userOwners=["alice"], resourceLimits={"cpu": 0.5},
-                      permissions=[{"subjects": [{"kind": "Group", "name": "ops"}], "verbs": ["submit"]}],
-                      labels={"team": "a"})
+    name = make_queue(
+        rest,
+        new_name("q"),
+        userOwners=["alice"],
+        resourceLimits={"cpu": 0.5},
+        permissions=[{"subjects": [{"kind": "Group", "name": "ops"}], "verbs": ["submit"]}],
+        labels={"team": "a"},
+    )
     via_rest = rest.ok("GET", f"/v1/queue/{name}")
     via_grpc = grpc_client.call("api.Submit/GetQueue", {"name": name})
     assert via_grpc.ok
@@ -68,20 +76,24 @@ def test_queue_writes_same_on_both(rest: Rest, grpc_client: GrpcClient, new_name
     assert rest.ok("POST", "/v1/queue", json={"name": by_rest, "priorityFactor": 1}) == {}
     assert grpc_client.call("api.Submit/CreateQueue", {"name": by_grpc, "priorityFactor": 1}).ok
     assert rest.ok("PUT", f"/v1/queue/{by_rest}", json={"priorityFactor": 3, "userOwners": ["u"]}) == {}
-    assert grpc_client.call("api.Submit/UpdateQueue", {"name": by_grpc, "priorityFactor": 3,
-                                                       "userOwners": ["u"]}).ok
+    assert grpc_client.call("api.Submit/UpdateQueue", {"name": by_grpc, "priorityFactor": 3, "userOwners": ["u"]}).ok
     for name in (by_rest, by_grpc):
         queue = grpc_client.call("api.Submit/GetQueue", {"name": name}).response
         assert queue.priority_factor == 3 and list(queue.user_owners) == ["u"]
-    batch_rest = rest.ok("POST", "/v1/batched/create_queues",
-                         json={"queues": [{"name": by_rest, "priorityFactor": 1}, {"name": by_rest + "-2",
-                                                                                  "priorityFactor": 1}]})
-    batch_grpc = grpc_client.call("api.Submit/CreateQueues", {
-        "queues": [{"name": by_grpc, "priorityFactor": 1}, {"name": by_grpc + "-2", "priorityFactor": 1}]})
+    batch_rest = rest.ok(
+        "POST",
+        "/v1/batched/create_queues",
+        json={"queues": [{"name": by_rest, "priorityFactor": 1}, {"name": by_rest + "-2", "priorityFactor": 1}]},
+    )
+    batch_grpc = grpc_client.call(
+        "api.Submit/CreateQueues",
+        {"queues": [{"name": by_grpc, "priorityFactor": 1}, {"name": by_grpc + "-2", "priorityFactor": 1}]},
+    )
     assert [f["queue"]["name"] for f in batch_rest["failedQueues"]] == [by_rest]
     assert [f.queue.name for f in batch_grpc.response.failed_queues] == [by_grpc]
     assert batch_rest["failedQueues"][0]["error"] == batch_grpc.response.failed_queues[0].error.replace(
-        by_grpc, by_rest)
+        by_grpc, by_rest
+    )
     upd_rest = rest.ok("PUT", "/v1/batched/update_queues", json={"queues": [{"name": by_rest, "priorityFactor": 5}]})
     upd_grpc = grpc_client.call("api.Submit/UpdateQueues", {"queues": [{"name": by_grpc, "priorityFactor": 5}]})
     assert upd_rest == {} and not upd_grpc.response.failed_queues
@@ -95,8 +107,12 @@ def test_job_calls_same_on_both(rest: Rest, grpc_client: GrpcClient, new_name: N
     """SubmitJobs, ReprioritizeJobs, PreemptJobs, CancelJobs, CancelJobSet on a held queue."""
     queue = make_queue(rest, new_name("held"), cordoned=True)
     rest_ids = submit(rest, queue, "by-rest", 2)
-    grpc_submit = grpc_client.call("api.Submit/SubmitJobs", as_message("api.JobSubmitRequest", {
-        "queue": queue, "jobSetId": "by-grpc", "jobRequestItems": [item(), item()]}))
+    grpc_submit = grpc_client.call(
+        "api.Submit/SubmitJobs",
+        as_message(
+            "api.JobSubmitRequest", {"queue": queue, "jobSetId": "by-grpc", "jobRequestItems": [item(), item()]}
+        ),
+    )
     grpc_ids = [i.job_id for i in grpc_submit.response.job_response_items]
     assert len(rest_ids) == len(grpc_ids) == 2 and all(rest_ids)
 
@@ -106,21 +122,39 @@ def test_job_calls_same_on_both(rest: Rest, grpc_client: GrpcClient, new_name: N
         assert via_grpc.ok, via_grpc.details
         return as_message(full_name, via_rest), via_grpc.response
 
-    r, g = both("ReprioritizeJobs", "/v1/job/reprioritize",
-                {"jobIds": rest_ids, "queue": queue, "jobSetId": "by-rest", "newPriority": 4},
-                {"jobIds": grpc_ids, "queue": queue, "jobSetId": "by-grpc", "newPriority": 4},
-                "api.JobReprioritizeResponse")
+    r, g = both(
+        "ReprioritizeJobs",
+        "/v1/job/reprioritize",
+        {"jobIds": rest_ids, "queue": queue, "jobSetId": "by-rest", "newPriority": 4},
+        {"jobIds": grpc_ids, "queue": queue, "jobSetId": "by-grpc", "newPriority": 4},
+        "api.JobReprioritizeResponse",
+    )
     assert sorted(r.reprioritization_results.values()) == sorted(g.reprioritization_results.values())
-    r, g = both("PreemptJobs", "/v1/job/preempt",
-                {"jobIds": rest_ids[:1], "queue": queue, "jobSetId": "by-rest"},
-                {"jobIds": grpc_ids[:1], "queue": queue, "jobSetId": "by-grpc"}, "api.PreemptionResult")
+    r, g = both(
+        "PreemptJobs",
+        "/v1/job/preempt",
+        {"jobIds": rest_ids[:1], "queue": queue, "jobSetId": "by-rest"},
+        {"jobIds": grpc_ids[:1], "queue": queue, "jobSetId": "by-grpc"},
+        "api.PreemptionResult",
+    )
     assert list(r.preemption_results.values()) == list(g.preemption_results.values())
-    r, g = both("CancelJobs", "/v1/job/cancel", {"jobIds": rest_ids, "queue": queue, "jobSetId": "by-rest"},
-                {"jobIds": grpc_ids, "queue": queue, "jobSetId": "by-grpc"}, "api.CancellationResult")
+    r, g = both(
+        "CancelJobs",
+        "/v1/job/cancel",
+        {"jobIds": rest_ids, "queue": queue, "jobSetId": "by-rest"},
+        {"jobIds": grpc_ids, "queue": queue, "jobSetId": "by-grpc"},
+        "api.CancellationResult",
+    )
     assert len(r.cancelled_ids) == len(g.cancelled_ids)
     assert set(r.cancelled_ids) <= set(rest_ids)
-    assert rest.ok("POST", "/v1/jobset/cancel", json={"queue": queue, "jobSetId": "by-rest",
-                                                      "filter": {"states": ["QUEUED", 1]}}) == {}
+    assert (
+        rest.ok(
+            "POST",
+            "/v1/jobset/cancel",
+            json={"queue": queue, "jobSetId": "by-rest", "filter": {"states": ["QUEUED", 1]}},
+        )
+        == {}
+    )
     assert grpc_client.call("api.Submit/CancelJobSet", {"queue": queue, "jobSetId": "by-grpc"}).ok
 
 
@@ -157,10 +191,10 @@ def test_every_binding_is_served(rest: Rest, new_name: Names) -> None:
 def test_real_error_statuses(rest: Rest, new_name: Names) -> None:
     name = make_queue(rest, new_name("q"))
     assert_error(rest.request("GET", f"/v1/queue/{new_name('missing')}"), 404, "NOT_FOUND", "does not exist")
-    assert_error(rest.request("POST", "/v1/queue", json={"name": name, "priorityFactor": 1}), 409,
-                 "ALREADY_EXISTS", name)
-    assert_error(rest.request("POST", "/v1/job/submit", json={"queue": name, "jobSetId": ""}), 400,
-                 "INVALID_ARGUMENT")
+    assert_error(
+        rest.request("POST", "/v1/queue", json={"name": name, "priorityFactor": 1}), 409, "ALREADY_EXISTS", name
+    )
+    assert_error(rest.request("POST", "/v1/job/submit", json={"queue": name, "jobSetId": ""}), 400, "INVALID_ARGUMENT")
 
 
 def test_unknown_route_and_wrong_verb(rest: Rest) -> None:
@@ -171,16 +205,19 @@ def test_unknown_route_and_wrong_verb(rest: Rest) -> None:
     assert_error(rest.request("GET", "/v1/job/submit"), 405, "UNIMPLEMENTED")
 
 
-@pytest.mark.parametrize("body, word", [
-    (b"{not json", "JSON"),
-    (b"[1,2,3]", "object"),
-    (b"42", "object"),
-    (b'{"name": 7}', "name"),
-    (b'{"name": "x", "priorityFactor": "high"}', "priorityFactor"),
-    (b'{"name": "x", "permissions": "all"}', "permissions"),
-    (b'{"name": "x", "resourceLimits": {"cpu": "lots"}}', "resourceLimits"),
-    (b"\xff\xfe\xfd", "JSON"),
-])
+@pytest.mark.parametrize(
+    "body, word",
+    [
+        (b"{not json", "JSON"),
+        (b"[1,2,3]", "object"),
+        (b"42", "object"),
+        (b'{"name": 7}', "name"),
+        (b'{"name": "x", "priorityFactor": "high"}', "priorityFactor"),
+        (b'{"name": "x", "permissions": "all"}', "permissions"),
+        (b'{"name": "x", "resourceLimits": {"cpu": "lots"}}', "resourceLimits"),
+        (b"\xff\xfe\xfd", "JSON"),
+    ],
+)
 def test_malformed_bodies_are_400(rest: Rest, body: bytes, word: str) -> None:
     response = rest.request("POST", "/v1/queue", data=body, headers={"Content-Type": "application/json"})
     assert_error(response, 400, "INVALID_ARGUMENT", word)
@@ -208,12 +245,17 @@ def test_path_parameter_overrides_body(rest: Rest, grpc_client: GrpcClient, new_
 
 @pytest.fixture(scope="module")
 def basic_server() -> Iterator[BackgroundServer]:
-    config = ServerConfig.from_dict({
-        "server": {"grpc_port": 0, "http_port": 0},
-        "auth": {"order": ["basic"], "anonymous": False,
-                 "basic": {"users": {"alice": {"password": "secret", "groups": ["admins"]}}}},
-        "authorization": {"permissions": {"create_queue": ["admins"]}},
-    })
+    config = ServerConfig.from_dict(
+        {
+            "server": {"grpc_port": 0, "http_port": 0},
+            "auth": {
+                "order": ["basic"],
+                "anonymous": False,
+                "basic": {"users": {"alice": {"password": "secret", "groups": ["admins"]}}},
+            },
+            "authorization": {"permissions": {"create_queue": ["admins"]}},
+        }
+    )
     with BackgroundServer(config) as running:
         yield running
 
@@ -223,13 +265,14 @@ def test_authorization_header_is_forwarded(basic_server: BackgroundServer, new_n
     bad = "Basic " + base64.b64encode(b"alice:wrong").decode()
     with Rest(basic_server.rest_url) as client:
         assert_error(client.request("GET", "/v1/queue/x"), 401, "UNAUTHENTICATED")
-        assert_error(client.request("GET", "/v1/queue/x", headers={"Authorization": bad}), 401,
-                     "UNAUTHENTICATED")
-        assert_error(client.request("GET", "/v1/queue/x", headers={"Authorization": "Weird abc"}), 401,
-                     "UNAUTHENTICATED")
+        assert_error(client.request("GET", "/v1/queue/x", headers={"Authorization": bad}), 401, "UNAUTHENTICATED")
+        assert_error(
+            client.request("GET", "/v1/queue/x", headers={"Authorization": "Weird abc"}), 401, "UNAUTHENTICATED"
+        )
         name = new_name("q")
-        response = client.request("POST", "/v1/queue", json={"name": name, "priorityFactor": 1},
-                                  headers={"Authorization": good})
+        response = client.request(
+            "POST", "/v1/queue", json={"name": name, "priorityFactor": 1}, headers={"Authorization": good}
+        )
         assert response.status_code == 200, response.text
 
 

@@ -32,8 +32,11 @@ MAX_EXAMPLES = 12
 STREAMS = {r.method.name for r in routes() if r.method.server_streaming}
 UNARY = sorted(r.method.name for r in routes() if not r.method.server_streaming)
 # Operations whose only input is a string path segment: no input can violate the schema.
-NOTHING_TO_NEGATE = sorted(r.method.name for r in routes() if not r.body and not r.method.server_streaming
-                           and len(r.method.input_type.fields) == len(r.path_params))
+NOTHING_TO_NEGATE = sorted(
+    r.method.name
+    for r in routes()
+    if not r.body and not r.method.server_streaming and len(r.method.input_type.fields) == len(r.path_params)
+)
 # Negative cases that may be valid requests prove nothing: JSON null is a valid value of every
 # field (proto3 JSON and Go's encoding/json read it as the default), and an empty or blank body
 # is an empty request to grpc-gateway (its decoder's io.EOF).
@@ -47,8 +50,7 @@ def _has_null(value: Any) -> bool:
     return value is None
 
 
-POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-                   response_schema_conformance]
+POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +76,25 @@ def test_schema_lists_every_operation(operations: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 @pytest.mark.parametrize("operation_id", UNARY)
-def test_operation_conforms(operations: dict[str, Any], fuzz_server: BackgroundServer, operation_id: str,
-                            mode: GenerationMode) -> None:
+def test_operation_conforms(
+    operations: dict[str, Any], fuzz_server: BackgroundServer, operation_id: str, mode: GenerationMode
+) -> None:
     if mode == GenerationMode.NEGATIVE and operation_id in NOTHING_TO_NEGATE:
         pytest.skip("its only input is a string path segment: nothing can violate the schema")
-    checks = POSITIVE_CHECKS if mode == GenerationMode.POSITIVE else [
-        not_a_server_error, content_type_conformance, negative_data_rejection]
+    checks = (
+        POSITIVE_CHECKS
+        if mode == GenerationMode.POSITIVE
+        else [not_a_server_error, content_type_conformance, negative_data_rejection]
+    )
 
     @given(case=operations[operation_id].as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case: Any) -> None:
         blank = isinstance(case.body, (str, bytes)) and not case.body.strip()
         if mode == GenerationMode.NEGATIVE and (blank or _has_null(case.body)):

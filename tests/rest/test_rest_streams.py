@@ -24,8 +24,11 @@ def held_queue_with_jobs(rest: Rest, name: str, job_set: str, count: int) -> Non
     """A queue and ``count`` jobs; each job has a Headless service, so its events carry an enum."""
     rest.ok("POST", "/v1/queue", json={"name": name, "priorityFactor": 1})
     services = [{"type": "Headless", "ports": [8080]}]
-    rest.ok("POST", "/v1/job/submit", json={"queue": name, "jobSetId": job_set,
-                                             "jobRequestItems": [item(services=services) for _ in range(count)]})
+    rest.ok(
+        "POST",
+        "/v1/job/submit",
+        json={"queue": name, "jobSetId": job_set, "jobRequestItems": [item(services=services) for _ in range(count)]},
+    )
 
 
 def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
@@ -61,9 +64,14 @@ def test_error_before_first_message_is_the_mapped_status(rest: Rest, new_name: N
     response = rest.request("POST", f"/v1/job-set/{queue}/nothing", json={"errorIfMissing": True})
     assert response.status_code == 404
     # The stream error form, as armada-api.md says and real gateways do, not the unary body.
-    assert response.json() == {"error": {"grpc_code": error_code("NOT_FOUND"), "http_code": 404,
-                                         "message": response.json()["error"]["message"],
-                                         "http_status": "Not Found"}}
+    assert response.json() == {
+        "error": {
+            "grpc_code": error_code("NOT_FOUND"),
+            "http_code": 404,
+            "message": response.json()["error"]["message"],
+            "http_status": "Not Found",
+        }
+    }
     assert "does not exist" in response.json()["error"]["message"]
 
 
@@ -122,8 +130,10 @@ def test_disconnect_frees_the_server_side_stream(server: BackgroundServer, new_n
     url = urlsplit(server.rest_url)
     body = b'{"watch": true}'
     with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/job-set/%s/js HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\n\r\n%s" % (queue.encode(), len(body), body))
+        sock.sendall(
+            b"POST /v1/job-set/%s/js HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (queue.encode(), len(body), body)
+        )
         assert b"200 OK" in sock.recv(65536)
         assert wait_until(lambda: live_watchers() == 1)
     assert wait_until(lambda: live_watchers() == 0, 5.0), "the server still streams to a gone client"
@@ -132,9 +142,15 @@ def test_disconnect_frees_the_server_side_stream(server: BackgroundServer, new_n
 def test_cors_for_configured_origin_only(rest: Rest) -> None:
     allowed = rest.request("GET", "/v1/queue/none", headers={"Origin": UI_ORIGIN})
     assert allowed.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
-    preflight = rest.request("OPTIONS", "/v1/queue/x", headers={
-        "Origin": UI_ORIGIN, "Access-Control-Request-Method": "PUT",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    preflight = rest.request(
+        "OPTIONS",
+        "/v1/queue/x",
+        headers={
+            "Origin": UI_ORIGIN,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
     assert "PUT" in preflight.headers["Access-Control-Allow-Methods"].split(",")
@@ -143,8 +159,9 @@ def test_cors_for_configured_origin_only(rest: Rest) -> None:
     assert stream.headers["Access-Control-Allow-Origin"] == UI_ORIGIN
     other = rest.request("GET", "/v1/queue/none", headers={"Origin": "https://evil.example.com"})
     assert not any(h.lower().startswith("access-control-") for h in other.headers)
-    other_preflight = rest.request("OPTIONS", "/v1/queue/x", headers={
-        "Origin": "https://evil.example.com", "Access-Control-Request-Method": "PUT"})
+    other_preflight = rest.request(
+        "OPTIONS", "/v1/queue/x", headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "PUT"}
+    )
     assert "Access-Control-Allow-Origin" not in other_preflight.headers
     assert other_preflight.status_code == 405
 

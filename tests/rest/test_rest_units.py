@@ -16,10 +16,23 @@ from reference_server.json_codec import BadRequest, JsonCodec
 from reference_server.swagger import build_swagger, definition_names, routes
 
 FACTS_STATUS = {
-    "OK": 200, "CANCELLED": 408, "UNKNOWN": 500, "INVALID_ARGUMENT": 400, "DEADLINE_EXCEEDED": 504,
-    "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "PERMISSION_DENIED": 403, "UNAUTHENTICATED": 401,
-    "RESOURCE_EXHAUSTED": 429, "FAILED_PRECONDITION": 400, "ABORTED": 409, "OUT_OF_RANGE": 400,
-    "UNIMPLEMENTED": 501, "INTERNAL": 500, "UNAVAILABLE": 503, "DATA_LOSS": 500,
+    "OK": 200,
+    "CANCELLED": 408,
+    "UNKNOWN": 500,
+    "INVALID_ARGUMENT": 400,
+    "DEADLINE_EXCEEDED": 504,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "PERMISSION_DENIED": 403,
+    "UNAUTHENTICATED": 401,
+    "RESOURCE_EXHAUSTED": 429,
+    "FAILED_PRECONDITION": 400,
+    "ABORTED": 409,
+    "OUT_OF_RANGE": 400,
+    "UNIMPLEMENTED": 501,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "DATA_LOSS": 500,
 }
 
 
@@ -61,10 +74,14 @@ def test_status_details_are_decoded_from_the_trailer() -> None:
 
 
 def test_response_metadata_headers() -> None:
-    headers = metadata.incoming_headers((("x-trace", "1"), ("www-authenticate", "Negotiate abc")),
-                                       (("checksum-bin", b"\x01\x02"),))
-    assert headers == {"Grpc-Metadata-x-trace": "1", "WWW-Authenticate": "Negotiate abc",
-                       "Grpc-Metadata-checksum-bin": "AQI="}
+    headers = metadata.incoming_headers(
+        (("x-trace", "1"), ("www-authenticate", "Negotiate abc")), (("checksum-bin", b"\x01\x02"),)
+    )
+    assert headers == {
+        "Grpc-Metadata-x-trace": "1",
+        "WWW-Authenticate": "Negotiate abc",
+        "Grpc-Metadata-checksum-bin": "AQI=",
+    }
 
 
 # ---- codec ------------------------------------------------------------------------
@@ -81,8 +98,12 @@ def event_message() -> object:
 
 def test_event_json_dialect() -> None:
     out = JsonCodec().to_dict(event_message())
-    assert out == {"id": "7", "message": {"failed": {
-        "jobId": "j1", "created": "2024-05-01T10:00:00.250Z", "exitCodes": {"main": 137}, "cause": "OOM"}}}
+    assert out == {
+        "id": "7",
+        "message": {
+            "failed": {"jobId": "j1", "created": "2024-05-01T10:00:00.250Z", "exitCodes": {"main": 137}, "cause": "OOM"}
+        },
+    }
     assert JsonCodec(enums_as_numbers=True).to_dict(event_message())["message"]["failed"]["cause"] == 2
 
 
@@ -103,24 +124,26 @@ def test_codec_agrees_with_protobuf_json_format() -> None:
 def test_input_accepts_names_numbers_and_both_spellings() -> None:
     codec = JsonCodec()
     request = protos.message_class("api.JobSetCancelRequest")()
-    codec.merge_dict({"job_set_id": "a", "queue": "q", "filter": {"states": ["RUNNING", 4]}, "unknown": 1},
-                     request)
+    codec.merge_dict({"job_set_id": "a", "queue": "q", "filter": {"states": ["RUNNING", 4]}, "unknown": 1}, request)
     assert request.job_set_id == "a" and list(request.filter.states) == [2, 4]
     other = protos.message_class("api.JobSetCancelRequest")()
     codec.merge_dict({"jobSetId": "a", "queue": "q", "filter": {"states": ["RUNNING", "FAILED"]}}, other)
     assert other == request
 
 
-@pytest.mark.parametrize("raw, words", [
-    (b"{", "not valid JSON"),
-    (b"[1, 2]", "JSON object"),
-    (b'"queue"', "JSON object"),
-    (b'{"priorityFactor": "high"}', "priorityFactor"),
-    (b'{"userOwners": "alice"}', "userOwners"),
-    (b'{"permissions": [{"subjects": 3}]}', "subjects"),
-    (b'{"cordoned": "yes"}', "cordoned"),
-    (b"\xff\xfe", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (b"{", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'"queue"', "JSON object"),
+        (b'{"priorityFactor": "high"}', "priorityFactor"),
+        (b'{"userOwners": "alice"}', "userOwners"),
+        (b'{"permissions": [{"subjects": 3}]}', "subjects"),
+        (b'{"cordoned": "yes"}', "cordoned"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
 def test_bad_bodies_are_bad_requests_naming_the_problem(raw: bytes, words: str) -> None:
     with pytest.raises(BadRequest, match=words):
         JsonCodec().parse_body(raw, protos.message_class("api.Queue")())
@@ -159,8 +182,9 @@ def test_swagger_validates(swagger: dict) -> None:
 
 
 def test_every_bound_method_is_documented(swagger: dict) -> None:
-    documented = {op["operationId"]: (verb.upper(), path)
-                  for path, ops in swagger["paths"].items() for verb, op in ops.items()}
+    documented = {
+        op["operationId"]: (verb.upper(), path) for path, ops in swagger["paths"].items() for verb, op in ops.items()
+    }
     for route in routes():
         assert documented[route.method.name] == (route.verb, route.path)
 
@@ -169,16 +193,14 @@ def test_swagger_types_follow_the_facts(swagger: dict) -> None:
     defs = swagger["definitions"]
     queue = defs["apiQueue"]["properties"]
     assert queue["priorityFactor"] == {"type": "number", "format": "double"}
-    assert queue["resourceLimits"] == {"type": "object", "additionalProperties": {"type": "number",
-                                                                                  "format": "double"}}
+    assert queue["resourceLimits"] == {"type": "object", "additionalProperties": {"type": "number", "format": "double"}}
     assert queue["permissions"]["items"] == {"$ref": "#/definitions/QueuePermissions"}
     assert defs["apiJobState"]["type"] == "string" and "RUNNING" in defs["apiJobState"]["enum"]
     assert defs["apiJobState"]["default"] == "QUEUED"
     assert defs["v1PodSpec"]["properties"]["activeDeadlineSeconds"] == {"type": "integer", "format": "int64"}
     assert defs["apiJobSetInfo"]["properties"]["queuedJobs"] == {"type": "integer", "format": "int32"}
     assert defs["apiJobSubmittedEvent"]["properties"]["created"] == {"type": "string", "format": "date-time"}
-    assert defs["apiJob"]["properties"]["compressedQueueOwnershipUserGroups"] == {"type": "string",
-                                                                                 "format": "byte"}
+    assert defs["apiJob"]["properties"]["compressedQueueOwnershipUserGroups"] == {"type": "string", "format": "byte"}
     assert "resourceQuantity" in defs
     ok_response = swagger["paths"]["/v1/queue"]["post"]["responses"]["200"]
     assert ok_response["schema"] == {}
@@ -186,13 +208,13 @@ def test_swagger_types_follow_the_facts(swagger: dict) -> None:
     assert stream["title"] == "Stream result of apiEventStreamMessage"
     assert set(stream["properties"]) == {"result", "error"}
     assert swagger["paths"]["/v1/queue/{name}"]["get"]["responses"]["default"]["schema"] == {
-        "$ref": "#/definitions/runtimeError"}
+        "$ref": "#/definitions/runtimeError"
+    }
 
 
 def test_swagger_parameters(swagger: dict) -> None:
     get_queues = swagger["paths"]["/v1/batched/queues"]["get"]["parameters"]
-    assert [(p["name"], p["in"], p["type"], p["format"]) for p in get_queues] == [
-        ("num", "query", "integer", "int64")]
+    assert [(p["name"], p["in"], p["type"], p["format"]) for p in get_queues] == [("num", "query", "integer", "int64")]
     events = swagger["paths"]["/v1/job-set/{queue}/{id}"]["post"]["parameters"]
     assert [(p["name"], p["in"]) for p in events] == [("queue", "path"), ("id", "path"), ("body", "body")]
 
@@ -218,11 +240,14 @@ def test_swagger_path_missing_fault() -> None:
     assert "/v1/queue/{name}/info" not in paths and "/v1/queue/{name}" in paths
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "q", "priorityFactor": True},
-    {"name": "q", "resourceLimits": {"cpu": False}},
-    {"name": "q", "resourceLimitsByPriorityClassName": {"p": {"maximumResourceFraction": {"cpu": True}}}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "q", "priorityFactor": True},
+        {"name": "q", "resourceLimits": {"cpu": False}},
+        {"name": "q", "resourceLimitsByPriorityClassName": {"p": {"maximumResourceFraction": {"cpu": True}}}},
+    ],
+)
 def test_a_json_boolean_is_not_a_number(body: dict) -> None:
     """protobuf's JSON parser reads true as 1.0 for doubles; the gateway must refuse it (400)."""
     with pytest.raises(BadRequest, match="expected a number, got a JSON boolean"):

@@ -65,4 +65,3 @@ def held_queue(client: GrpcClient, new_name: Callable[[str], str]) -> str:
 @pytest.fixture
 def job_set(new_name: Callable[[str], str]) -> str:
     return new_name("set")
-

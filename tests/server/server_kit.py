@@ -12,11 +12,17 @@ QUEUES = "api.QueueService"
 EVENT = "api.Event"
 LIFE = ["submitted", "queued", "leased", "pending", "running", "succeeded"]
 POD: dict[str, Any] = {
-    "containers": [{
-        "name": "main", "image": "busybox:1.36", "command": ["sleep", "1"],
-        "resources": {"requests": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
-                      "limits": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}}},
-    }],
+    "containers": [
+        {
+            "name": "main",
+            "image": "busybox:1.36",
+            "command": ["sleep", "1"],
+            "resources": {
+                "requests": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
+                "limits": {"cpu": {"string": "100m"}, "memory": {"string": "64Mi"}},
+            },
+        }
+    ],
     "restartPolicy": "Never",
 }
 
@@ -47,8 +53,12 @@ def item(**fields: Any) -> dict[str, Any]:
 
 def submit(client: GrpcClient, queue: str, job_set: str, count: int = 1, **fields: Any) -> list[str]:
     """Submit ``count`` valid jobs; return their ids."""
-    result = ok(client.call(f"{SUBMIT}/SubmitJobs", {
-        "queue": queue, "jobSetId": job_set, "jobRequestItems": [item(**fields) for _ in range(count)]}))
+    result = ok(
+        client.call(
+            f"{SUBMIT}/SubmitJobs",
+            {"queue": queue, "jobSetId": job_set, "jobRequestItems": [item(**fields) for _ in range(count)]},
+        )
+    )
     items = result.response.job_response_items
     assert all(not i.error for i in items), [i.error for i in items]
     return [i.job_id for i in items]

@@ -34,10 +34,20 @@ def armada(server: BackgroundServer) -> Iterator[armada_client.ArmadaClient]:
 
 def pod_spec() -> core_v1.PodSpec:
     quantity = resource.Quantity(string="100m")
-    return core_v1.PodSpec(restartPolicy="Never", containers=[core_v1.Container(
-        name="main", image="busybox:1.36", args=["sleep", "1"],
-        resources=core_v1.ResourceRequirements(requests={"cpu": quantity, "memory": resource.Quantity(string="64Mi")},
-                                               limits={"cpu": quantity, "memory": resource.Quantity(string="64Mi")}))])
+    return core_v1.PodSpec(
+        restartPolicy="Never",
+        containers=[
+            core_v1.Container(
+                name="main",
+                image="busybox:1.36",
+                args=["sleep", "1"],
+                resources=core_v1.ResourceRequirements(
+                    requests={"cpu": quantity, "memory": resource.Quantity(string="64Mi")},
+                    limits={"cpu": quantity, "memory": resource.Quantity(string="64Mi")},
+                ),
+            )
+        ],
+    )
 
 
 def read_until(stream: object, done: Callable[[list], bool]) -> list:
@@ -66,8 +76,9 @@ def test_queue_life_with_the_official_client(armada: armada_client.ArmadaClient,
     armada.update_queue(armada.create_queue_request(name, priority_factor=3.0))
     assert armada.get_queue(name).priority_factor == 3.0
     other = new_name("official")
-    failed = armada.create_queues([armada.create_queue_request(other, 1.0),
-                                   armada.create_queue_request(name, 1.0)]).failed_queues
+    failed = armada.create_queues(
+        [armada.create_queue_request(other, 1.0), armada.create_queue_request(name, 1.0)]
+    ).failed_queues
     assert [f.queue.name for f in failed] == [name]
     assert not armada.update_queues([armada.create_queue_request(other, 5.0)]).failed_queues
     armada.delete_queue(other)
@@ -80,26 +91,34 @@ def test_queue_life_with_the_official_client(armada: armada_client.ArmadaClient,
 def test_submit_and_watch_jobs_run_to_success(armada: armada_client.ArmadaClient, new_name: Names) -> None:
     name, job_set = new_name("official"), new_name("set")
     armada.create_queue(armada.create_queue_request(name, 1.0))
-    items = [armada.create_job_request_item(priority=1, pod_spec=pod_spec(), namespace="default",
-                                            labels={"via": "armada-client"}) for _ in range(3)]
+    items = [
+        armada.create_job_request_item(
+            priority=1, pod_spec=pod_spec(), namespace="default", labels={"via": "armada-client"}
+        )
+        for _ in range(3)
+    ]
     response = armada.submit_jobs(name, job_set, items)
     job_ids = [i.job_id for i in response.job_response_items]
     assert len(set(job_ids)) == 3 and all(not i.error for i in response.job_response_items)
-    received = read_until(armada.get_job_events_stream(name, job_set),
-                          lambda got: sum(e.type.value == "succeeded" for e in got) == 3)
+    received = read_until(
+        armada.get_job_events_stream(name, job_set), lambda got: sum(e.type.value == "succeeded" for e in got) == 3
+    )
     for job in job_ids:
         assert [e.type.value for e in received if e.message.job_id == job] == LIFE
     assert [int(e.id) for e in received] == list(range(1, len(received) + 1))
     submitted = next(e for e in received if e.type.value == "submitted").message.job
     assert submitted.owner == "anonymous" and submitted.pod_spec.containers[0].image == "busybox:1.36"
-    resumed = read_until(armada.get_job_events_stream(name, job_set, from_message_id=received[5].id),
-                         lambda got: len(got) == len(received) - 6)
+    resumed = read_until(
+        armada.get_job_events_stream(name, job_set, from_message_id=received[5].id),
+        lambda got: len(got) == len(received) - 6,
+    )
     assert [e.id for e in resumed] == [e.id for e in received[6:]]
     armada.delete_queue(name)
 
 
-def test_cancel_reprioritize_and_preempt(armada: armada_client.ArmadaClient, client: GrpcClient,
-                                         new_name: Names) -> None:
+def test_cancel_reprioritize_and_preempt(
+    armada: armada_client.ArmadaClient, client: GrpcClient, new_name: Names
+) -> None:
     name, job_set = new_name("official"), new_name("set")
     armada.create_queue(armada.create_queue_request(name, 1.0))
     ok(client.call(f"{QUEUES}/CordonQueue", {"name": name}))
@@ -109,8 +128,10 @@ def test_cancel_reprioritize_and_preempt(armada: armada_client.ArmadaClient, cli
     assert dict(armada.reprioritize_jobs(5.0, [second], job_set, name).reprioritization_results) == {second: ""}
     armada.preempt_jobs(name, job_set, third)  # 0.3.1 reads the answer as Empty: extra fields are ignored
     armada.cancel_jobset(name, job_set, [JobState.QUEUED])
-    kinds = [(e.message.job_id, e.type.value)
-             for e in read_until(armada.get_job_events_stream(name, job_set), lambda got: len(got) == 18)]
+    kinds = [
+        (e.message.job_id, e.type.value)
+        for e in read_until(armada.get_job_events_stream(name, job_set), lambda got: len(got) == 18)
+    ]
     assert (first, "cancelled") in kinds and (second, "reprioritized") in kinds
     assert (third, "preempted") in kinds and (fourth, "cancelled") in kinds and (second, "cancelled") in kinds
     armada.delete_queue(name)

@@ -31,8 +31,9 @@ def busy_port() -> Iterator[int]:
 
 
 def test_starts_prints_one_ready_line_and_stops_on_sigterm() -> None:
-    process = subprocess.Popen([*COMMAND, "--grpc-port", "0", "--http-port", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*COMMAND, "--grpc-port", "0", "--http-port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         line = process.stdout.readline()
         assert "ready" in line and "gRPC 127.0.0.1:" in line and "development mode" in line, line
@@ -49,8 +50,11 @@ def test_starts_prints_one_ready_line_and_stops_on_sigterm() -> None:
     assert out.strip() == "armada-reference-server stopped"
 
 
-@pytest.mark.parametrize("content", ["this is [not toml", "[nonsense]\n", "[server]\nfaults = ['no-such-fault']\n"],
-                         ids=["syntax", "unknown-table", "unknown-fault"])
+@pytest.mark.parametrize(
+    "content",
+    ["this is [not toml", "[nonsense]\n", "[server]\nfaults = ['no-such-fault']\n"],
+    ids=["syntax", "unknown-table", "unknown-fault"],
+)
 def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path, content: str) -> None:
     config = tmp_path / "bad.toml"
     config.write_text(content)
@@ -84,7 +88,6 @@ def test_help() -> None:
     result = run("--help")
     assert result.returncode == 0
     assert "--config" in result.stdout and "--list-faults" in result.stdout
-
 
 
 @pytest.mark.parametrize("which", ["--grpc-port", "--http-port"])

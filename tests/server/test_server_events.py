@@ -25,11 +25,11 @@ def wire(messages: list[Any]) -> list[bytes]:
     return [m.SerializeToString() for m in messages]
 
 
-def read_watch(client: GrpcClient, queue: str, job_set: str, count: int, from_id: str = "",
-               stop_after: int | None = None) -> list[Any]:
+def read_watch(
+    client: GrpcClient, queue: str, job_set: str, count: int, from_id: str = "", stop_after: int | None = None
+) -> list[Any]:
     """Read ``count`` messages of a watch=true stream (or ``stop_after`` of them), then hang up."""
-    call = client.open_stream(GET, {"queue": queue, "id": job_set, "watch": True, "fromMessageId": from_id},
-                              timeout=60)
+    call = client.open_stream(GET, {"queue": queue, "id": job_set, "watch": True, "fromMessageId": from_id}, timeout=60)
     received: list[Any] = []
     try:
         for message in call:
@@ -52,33 +52,31 @@ def test_resume_from_every_id_has_no_gap_and_no_duplicate(client: GrpcClient, qu
     submit(client, queue, job_set, 2)
     full = events(client, queue, job_set)
     for n, message in enumerate(full):
-        assert wire(events(client, queue, job_set, fromMessageId=message.id)) == wire(full[n + 1:])
+        assert wire(events(client, queue, job_set, fromMessageId=message.id)) == wire(full[n + 1 :])
 
 
 BOGUS_IDS = ["abc", "0", "-1", "13", "99999999999999999999", "1.5", " 1", "01", "\uff11", "\u00b2"]
 
 
 @pytest.mark.parametrize("bogus", BOGUS_IDS)
-def test_bogus_from_message_id_is_invalid_argument(client: GrpcClient, queue: str, job_set: str,
-                                                    bogus: str) -> None:
+def test_bogus_from_message_id_is_invalid_argument(client: GrpcClient, queue: str, job_set: str, bogus: str) -> None:
     submit(client, queue, job_set, 2)  # 12 events: "13" is one past the end
     for watch in (False, True):
-        result = client.stream(GET, {"queue": queue, "id": job_set, "fromMessageId": bogus, "watch": watch},
-                               timeout=5)
+        result = client.stream(GET, {"queue": queue, "id": job_set, "fromMessageId": bogus, "watch": watch}, timeout=5)
         assert_error(result, "INVALID_ARGUMENT", "from_message_id", job_set)
 
 
 def test_bogus_from_message_id_on_unknown_job_set(client: GrpcClient, queue: str, job_set: str) -> None:
     """An unknown job set has no messages, so no id can be resumed after, watching or not."""
     for watch in (False, True):
-        result = client.stream(GET, {"queue": queue, "id": job_set, "fromMessageId": "5", "watch": watch},
-                               timeout=5)
+        result = client.stream(GET, {"queue": queue, "id": job_set, "fromMessageId": "5", "watch": watch}, timeout=5)
         assert_error(result, "INVALID_ARGUMENT", "from_message_id")
 
 
 def test_error_if_missing(client: GrpcClient, queue: str, job_set: str) -> None:
-    assert_error(client.stream(GET, {"queue": queue, "id": job_set, "errorIfMissing": True}), "NOT_FOUND",
-                 job_set, queue)
+    assert_error(
+        client.stream(GET, {"queue": queue, "id": job_set, "errorIfMissing": True}), "NOT_FOUND", job_set, queue
+    )
     assert ok(client.stream(GET, {"queue": queue, "id": job_set})).messages == []
     submit(client, queue, job_set)
     assert len(ok(client.stream(GET, {"queue": queue, "id": job_set, "errorIfMissing": True})).messages) == 6
@@ -100,8 +98,7 @@ def test_request_errors(client: GrpcClient, queue: str, new_name: Names) -> None
 
 
 def test_watch_method_is_unimplemented_and_points_to_get_job_set_events(client: GrpcClient) -> None:
-    assert_error(client.stream(f"{EVENT}/Watch", {"queue": "q", "jobSetId": "s"}), "UNIMPLEMENTED",
-                 "GetJobSetEvents")
+    assert_error(client.stream(f"{EVENT}/Watch", {"queue": "q", "jobSetId": "s"}), "UNIMPLEMENTED", "GetJobSetEvents")
 
 
 def test_watch_true_delivers_new_events(client: GrpcClient, queue: str, job_set: str) -> None:
@@ -138,22 +135,31 @@ def _watcher(client: GrpcClient, queue: str, job_set: str, total: int, seed: int
     while len(received) < total:
         stop_after = rng.randint(1, 80) if seed % 2 else None
         from_id = received[-1].id if received else ""
-        batch = read_watch(client, queue, job_set, total - len(received), from_id,
-                           stop_after=min(stop_after or total, total - len(received)))
+        batch = read_watch(
+            client,
+            queue,
+            job_set,
+            total - len(received),
+            from_id,
+            stop_after=min(stop_after or total, total - len(received)),
+        )
         received.extend(batch)
     return received
 
 
-def test_concurrent_watchers_see_one_identical_order(server: BackgroundServer, client: GrpcClient, queue: str,
-                                                     job_set: str) -> None:
+def test_concurrent_watchers_see_one_identical_order(
+    server: BackgroundServer, client: GrpcClient, queue: str, job_set: str
+) -> None:
     batches, per_batch, watchers = 20, 5, 20
     submit(client, queue, job_set, per_batch)
     total = (batches + 1) * per_batch * len(LIFE)
     clients = [GrpcClient(server.grpc_target) for _ in range(watchers // 2)]
     try:
         with ThreadPoolExecutor(watchers) as pool:
-            futures = [pool.submit(_watcher, clients[n % len(clients)] if n % 4 else client, queue, job_set,
-                                   total, n) for n in range(watchers)]
+            futures = [
+                pool.submit(_watcher, clients[n % len(clients)] if n % 4 else client, queue, job_set, total, n)
+                for n in range(watchers)
+            ]
             for _ in range(batches):
                 submit(client, queue, job_set, per_batch)
                 time.sleep(0.01)
@@ -167,8 +173,9 @@ def test_concurrent_watchers_see_one_identical_order(server: BackgroundServer, c
         assert wire(received) == wire(reference), f"watcher {n} saw a different sequence"
 
 
-def test_disconnect_mid_stream_loses_nothing_for_others(server: BackgroundServer, client: GrpcClient, queue: str,
-                                                         job_set: str) -> None:
+def test_disconnect_mid_stream_loses_nothing_for_others(
+    server: BackgroundServer, client: GrpcClient, queue: str, job_set: str
+) -> None:
     submit(client, queue, job_set, 5)
     leaver = GrpcClient(server.grpc_target)
     call = leaver.open_stream(GET, {"queue": queue, "id": job_set, "watch": True}, timeout=30)
@@ -183,8 +190,9 @@ def test_disconnect_mid_stream_loses_nothing_for_others(server: BackgroundServer
     assert wire(stayed) == wire(later)
 
 
-def test_cancelled_replay_of_a_long_set_leaves_the_log_intact(client: GrpcClient, held_queue: str,
-                                                             job_set: str) -> None:
+def test_cancelled_replay_of_a_long_set_leaves_the_log_intact(
+    client: GrpcClient, held_queue: str, job_set: str
+) -> None:
     submit(client, held_queue, job_set, 1500)  # 3000 events: several chunks
     partial = client.stream(GET, {"queue": held_queue, "id": job_set}, limit=700)
     assert partial.ok and len(partial.messages) == 700
@@ -214,8 +222,9 @@ def test_events_of_a_recreated_queue_do_not_break_job_methods(client: GrpcClient
     ok(client.call(f"{QUEUES}/CancelOnQueue", {"name": queue}))
     (job,) = submit(client, queue, job_set)
     assert life_of(events(client, queue, job_set), job) == LIFE
-    assert_error(client.call(f"{SUBMIT}/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": ["x"]}),
-                 "NOT_FOUND", "x")
+    assert_error(
+        client.call(f"{SUBMIT}/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": ["x"]}), "NOT_FOUND", "x"
+    )
 
 
 def test_replays_during_submissions_are_contiguous(client: GrpcClient, queue: str, job_set: str) -> None:

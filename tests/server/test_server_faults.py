@@ -18,8 +18,10 @@ GET = f"{EVENT}/GetJobSetEvents"
 
 @contextmanager
 def faulty(fault: str, **config: float) -> Iterator[GrpcClient]:
-    with BackgroundServer(ServerConfig(faults=Faults([fault]), **config)) as running, \
-            GrpcClient(running.grpc_target, timeout=5) as client:
+    with (
+        BackgroundServer(ServerConfig(faults=Faults([fault]), **config)) as running,
+        GrpcClient(running.grpc_target, timeout=5) as client,
+    ):
         yield client
 
 
@@ -29,6 +31,7 @@ def filled() -> Callable[[GrpcClient], tuple[str, str, list]]:
         queue = create_queue(client, "q")
         submit(client, queue, "s", 2)
         return queue, "s", events(client, queue, "s")
+
     return fill
 
 

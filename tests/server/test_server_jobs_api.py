@@ -35,8 +35,9 @@ def status(client: GrpcClient, *job_ids: str) -> dict[str, str]:
 
 
 def details(client: GrpcClient, *job_ids: str) -> Any:
-    return ok(client.call(f"{JOBS}/GetJobDetails", {"jobIds": list(job_ids), "expandJobRun": True,
-                                                   "expandJobSpec": True})).response.job_details
+    return ok(
+        client.call(f"{JOBS}/GetJobDetails", {"jobIds": list(job_ids), "expandJobRun": True, "expandJobSpec": True})
+    ).response.job_details
 
 
 def run_state(run: Any) -> str:
@@ -45,8 +46,7 @@ def run_state(run: Any) -> str:
     return JobRunState.values_by_number[run.state].name
 
 
-def test_finished_job_has_one_succeeded_run_matching_its_events(client: GrpcClient, queue: str,
-                                                                  job_set: str) -> None:
+def test_finished_job_has_one_succeeded_run_matching_its_events(client: GrpcClient, queue: str, job_set: str) -> None:
     [job_id] = submit(client, queue, job_set)
     assert status(client, job_id) == {job_id: "SUCCEEDED"}
     found = details(client, job_id)[job_id]
@@ -109,8 +109,10 @@ def test_external_job_uri_finds_the_job(client: GrpcClient, queue: str, job_set:
 
 
 def test_too_many_ids_is_a_plain_error() -> None:
-    with BackgroundServer(ServerConfig(grpc_port=0, http_port=0, max_query_items=2)) as running, \
-            GrpcClient(running.grpc_target, timeout=10.0) as client:
+    with (
+        BackgroundServer(ServerConfig(grpc_port=0, http_port=0, max_query_items=2)) as running,
+        GrpcClient(running.grpc_target, timeout=10.0) as client,
+    ):
         assert_error(client.call(f"{JOBS}/GetJobStatus", {"jobIds": ["a", "b", "c"]}), "UNKNOWN", "too many")
         assert_error(client.call(f"{JOBS}/GetJobRunDetails", {"runIds": ["a", "b", "c"]}), "UNKNOWN", "run ids")
         ok(client.call(f"{JOBS}/GetJobStatus", {"jobIds": ["a", "b"]}))
@@ -118,13 +120,16 @@ def test_too_many_ids_is_a_plain_error() -> None:
         assert response.status_code == 500 and "too many" in response.json()["message"]
 
 
-@pytest.mark.parametrize(("path", "body", "key"), [
-    ("/v1/job/status", {"jobIds": ["no-such-job"]}, "jobStates"),
-    ("/v1/job/details", {"jobIds": ["no-such-job"]}, None),
-    ("/v1/job/errors", {"jobIds": ["no-such-job"]}, None),
-    ("/v1/run/details", {"runIds": ["no-such-run"]}, None),
-    ("/v1/queues/active", {}, None),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "key"),
+    [
+        ("/v1/job/status", {"jobIds": ["no-such-job"]}, "jobStates"),
+        ("/v1/job/details", {"jobIds": ["no-such-job"]}, None),
+        ("/v1/job/errors", {"jobIds": ["no-such-job"]}, None),
+        ("/v1/run/details", {"runIds": ["no-such-run"]}, None),
+        ("/v1/queues/active", {}, None),
+    ],
+)
 def test_rest_routes_answer(server: BackgroundServer, path: str, body: dict, key: str | None) -> None:
     response = requests.post(server.rest_url + path, json=body, timeout=10)
     assert response.status_code == 200, response.text
@@ -132,15 +137,17 @@ def test_rest_routes_answer(server: BackgroundServer, path: str, body: dict, key
         assert response.json()[key] == {"no-such-job": "UNKNOWN"}
 
 
-def test_rest_details_agree_with_grpc(server: BackgroundServer, client: GrpcClient,
-                                      new_name: Callable[[str], str]) -> None:
+def test_rest_details_agree_with_grpc(
+    server: BackgroundServer, client: GrpcClient, new_name: Callable[[str], str]
+) -> None:
     queue, job_set = create_queue(client, new_name("q")), new_name("set")
     [job_id] = submit(client, queue, job_set)
     deadline = time.monotonic() + 5
     while status(client, job_id)[job_id] != "SUCCEEDED" and time.monotonic() < deadline:
         time.sleep(0.05)
-    response = requests.post(f"{server.rest_url}/v1/job/details", json={"jobIds": [job_id], "expandJobRun": True},
-                             timeout=10)
+    response = requests.post(
+        f"{server.rest_url}/v1/job/details", json={"jobIds": [job_id], "expandJobRun": True}, timeout=10
+    )
     body = response.json()["jobDetails"][job_id]
     grpc_side = details(client, job_id)[job_id]
     assert body["latestRunId"] == grpc_side.latest_run_id

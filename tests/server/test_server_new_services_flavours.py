@@ -17,9 +17,12 @@ from conformance.transport.grpc_client import GrpcClient
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
 
-NEW_METHODS = [("api.Jobs", "GetJobStatus", {"jobIds": ["j"]}), ("api.Jobs", "GetActiveQueues", {}),
-               ("api.RetryPolicyService", "GetRetryPolicies", {}),
-               ("api.RetryPolicyService", "DeleteRetryPolicy", {"name": "p"})]
+NEW_METHODS = [
+    ("api.Jobs", "GetJobStatus", {"jobIds": ["j"]}),
+    ("api.Jobs", "GetActiveQueues", {}),
+    ("api.RetryPolicyService", "GetRetryPolicies", {}),
+    ("api.RetryPolicyService", "DeleteRetryPolicy", {"name": "p"}),
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +38,22 @@ def armada_2026() -> Iterator[BackgroundServer]:
 
 
 @pytest.mark.parametrize(("service", "method", "request_body"), NEW_METHODS, ids=[m for _, m, _ in NEW_METHODS])
-def test_armada_2023_does_not_offer_them(armada_2023: BackgroundServer, service: str, method: str,
-                                         request_body: dict) -> None:
+def test_armada_2023_does_not_offer_them(
+    armada_2023: BackgroundServer, service: str, method: str, request_body: dict
+) -> None:
     with GrpcClient(armada_2023.grpc_target, timeout=10.0) as client:
         assert client.call(f"{service}/{method}", request_body).code == "UNIMPLEMENTED"
 
 
-@pytest.mark.parametrize(("verb", "path"), [("POST", "/v1/job/status"), ("POST", "/v1/queues/active"),
-                                            ("GET", "/v1/retry-policies"), ("POST", "/v1/retry-policy")])
+@pytest.mark.parametrize(
+    ("verb", "path"),
+    [
+        ("POST", "/v1/job/status"),
+        ("POST", "/v1/queues/active"),
+        ("GET", "/v1/retry-policies"),
+        ("POST", "/v1/retry-policy"),
+    ],
+)
 def test_armada_2023_has_no_routes_for_them(armada_2023: BackgroundServer, verb: str, path: str) -> None:
     response = requests.request(verb, armada_2023.rest_url + path, json={}, timeout=10)
     assert response.status_code == 404

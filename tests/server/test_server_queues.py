@@ -17,8 +17,12 @@ Names = Callable[[str], str]
 def test_create_then_get_round_trips_every_field(client: GrpcClient, new_name: Names, service: str) -> None:
     name = new_name("rt")
     queue = {
-        "name": name, "priorityFactor": 2.5, "userOwners": ["alice"], "groupOwners": ["team"],
-        "resourceLimits": {"cpu": 0.5}, "labels": {"tier": "gold"},
+        "name": name,
+        "priorityFactor": 2.5,
+        "userOwners": ["alice"],
+        "groupOwners": ["team"],
+        "resourceLimits": {"cpu": 0.5},
+        "labels": {"tier": "gold"},
         "permissions": [{"subjects": [{"kind": "Group", "name": "team"}], "verbs": ["submit", "cancel"]}],
     }
     ok(client.call(f"{service}/CreateQueue", queue))
@@ -41,16 +45,20 @@ def test_create_existing_queue_is_already_exists(client: GrpcClient, queue: str,
     assert_error(client.call(f"{service}/CreateQueue", {"name": queue}), "ALREADY_EXISTS", queue)
 
 
-@pytest.mark.parametrize(("queue", "words"), [
-    ({"name": ""}, ["name", "required"]),
-    ({"name": "bad name!"}, ["bad name!", "letters"]),
-    ({"name": "-starts-with-dash"}, ["starting with"]),
-    ({"name": "x" * 64}, ["1-63"]),
-    ({"name": "negative-pf", "priorityFactor": -1}, ["priority_factor"]),
-    ({"name": "bad-kind", "permissions": [{"subjects": [{"kind": "Robot", "name": "r"}]}]}, ["Robot", "kind"]),
-    ({"name": "no-subject-name", "permissions": [{"subjects": [{"kind": "User"}]}]}, ["subject name"]),
-    ({"name": "bad-verb", "permissions": [{"verbs": ["fly"]}]}, ["fly", "verb"]),
-], ids=["empty", "spaces", "dash", "too-long", "negative-priority", "kind", "subject-name", "verb"])
+@pytest.mark.parametrize(
+    ("queue", "words"),
+    [
+        ({"name": ""}, ["name", "required"]),
+        ({"name": "bad name!"}, ["bad name!", "letters"]),
+        ({"name": "-starts-with-dash"}, ["starting with"]),
+        ({"name": "x" * 64}, ["1-63"]),
+        ({"name": "negative-pf", "priorityFactor": -1}, ["priority_factor"]),
+        ({"name": "bad-kind", "permissions": [{"subjects": [{"kind": "Robot", "name": "r"}]}]}, ["Robot", "kind"]),
+        ({"name": "no-subject-name", "permissions": [{"subjects": [{"kind": "User"}]}]}, ["subject name"]),
+        ({"name": "bad-verb", "permissions": [{"verbs": ["fly"]}]}, ["fly", "verb"]),
+    ],
+    ids=["empty", "spaces", "dash", "too-long", "negative-priority", "kind", "subject-name", "verb"],
+)
 def test_invalid_queue_is_refused_with_the_reason(client: GrpcClient, queue: dict, words: list[str]) -> None:
     assert_error(client.call(f"{QUEUES}/CreateQueue", queue), "INVALID_ARGUMENT", *words)
     if queue["name"]:
@@ -75,8 +83,11 @@ def test_update_changes_the_queue(client: GrpcClient, queue: str, service: str) 
 def test_update_unknown_or_invalid_queue(client: GrpcClient, queue: str, new_name: Names, service: str) -> None:
     missing = new_name("missing")
     assert_error(client.call(f"{service}/UpdateQueue", {"name": missing}), "NOT_FOUND", missing)
-    assert_error(client.call(f"{service}/UpdateQueue", {"name": queue, "priorityFactor": -2}),
-                 "INVALID_ARGUMENT", "priority_factor")
+    assert_error(
+        client.call(f"{service}/UpdateQueue", {"name": queue, "priorityFactor": -2}),
+        "INVALID_ARGUMENT",
+        "priority_factor",
+    )
 
 
 @BOTH
@@ -89,14 +100,14 @@ def test_delete_queue(client: GrpcClient, queue: str, new_name: Names, service: 
 
 def test_delete_queue_with_active_jobs_is_refused(client: GrpcClient, held_queue: str, job_set: str) -> None:
     submit(client, held_queue, job_set, 2)
-    assert_error(client.call(f"{SUBMIT}/DeleteQueue", {"name": held_queue}), "FAILED_PRECONDITION",
-                 held_queue, "cancel")
+    assert_error(
+        client.call(f"{SUBMIT}/DeleteQueue", {"name": held_queue}), "FAILED_PRECONDITION", held_queue, "cancel"
+    )
     ok(client.call(f"{SUBMIT}/CancelJobSet", {"queue": held_queue, "jobSetId": job_set}))
     ok(client.call(f"{SUBMIT}/DeleteQueue", {"name": held_queue}))
 
 
-def test_deleted_queue_can_be_created_again_without_its_old_jobs(client: GrpcClient, queue: str,
-                                                                  job_set: str) -> None:
+def test_deleted_queue_can_be_created_again_without_its_old_jobs(client: GrpcClient, queue: str, job_set: str) -> None:
     submit(client, queue, job_set)
     ok(client.call(f"{SUBMIT}/DeleteQueue", {"name": queue}))
     create_queue(client, queue)
@@ -104,8 +115,7 @@ def test_deleted_queue_can_be_created_again_without_its_old_jobs(client: GrpcCli
 
 
 @BOTH
-def test_get_queues_lists_every_queue_then_one_end_marker(client: GrpcClient, new_name: Names,
-                                                          service: str) -> None:
+def test_get_queues_lists_every_queue_then_one_end_marker(client: GrpcClient, new_name: Names, service: str) -> None:
     mine = {create_queue(client, new_name("list")) for _ in range(3)}
     messages = ok(client.stream(f"{service}/GetQueues", {})).messages
     assert [m.WhichOneof("event") for m in messages[:-1]] == ["queue"] * (len(messages) - 1)
@@ -122,11 +132,13 @@ def test_get_queues_num_limits_the_count(client: GrpcClient, new_name: Names, se
 
 
 @BOTH
-def test_create_queues_reports_each_failure_and_creates_the_rest(client: GrpcClient, queue: str,
-                                                                 new_name: Names, service: str) -> None:
+def test_create_queues_reports_each_failure_and_creates_the_rest(
+    client: GrpcClient, queue: str, new_name: Names, service: str
+) -> None:
     good, bad = new_name("good"), "bad name"
-    response = ok(client.call(f"{service}/CreateQueues", {"queues": [
-        {"name": good}, {"name": queue}, {"name": bad}]})).response
+    response = ok(
+        client.call(f"{service}/CreateQueues", {"queues": [{"name": good}, {"name": queue}, {"name": bad}]})
+    ).response
     failed = {f.queue.name: f.error for f in response.failed_queues}
     assert set(failed) == {queue, bad}
     assert "already exists" in failed[queue] and "invalid" in failed[bad]
@@ -134,11 +146,13 @@ def test_create_queues_reports_each_failure_and_creates_the_rest(client: GrpcCli
 
 
 @BOTH
-def test_update_queues_reports_each_failure_and_updates_the_rest(client: GrpcClient, queue: str,
-                                                                 new_name: Names, service: str) -> None:
+def test_update_queues_reports_each_failure_and_updates_the_rest(
+    client: GrpcClient, queue: str, new_name: Names, service: str
+) -> None:
     missing = new_name("missing")
-    response = ok(client.call(f"{service}/UpdateQueues", {"queues": [
-        {"name": queue, "priorityFactor": 3}, {"name": missing}]})).response
+    response = ok(
+        client.call(f"{service}/UpdateQueues", {"queues": [{"name": queue, "priorityFactor": 3}, {"name": missing}]})
+    ).response
     assert [(f.queue.name, missing in f.error) for f in response.failed_queues] == [(missing, True)]
     assert ok(client.call(f"{service}/GetQueue", {"name": queue})).response.priority_factor == 3
     assert_error(client.call(f"{service}/GetQueue", {"name": missing}), "NOT_FOUND")

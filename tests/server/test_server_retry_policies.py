@@ -23,9 +23,15 @@ SERVICE = "api.RetryPolicyService"
 
 
 def policy(name: str, **fields: Any) -> dict[str, Any]:
-    return {"name": name, "retryLimit": 3, "defaultAction": "RETRY_ACTION_FAIL",
-            "rules": [{"action": "RETRY_ACTION_RETRY", "onCategory": "oom",
-                       "mutate": {"resources": {"memory": {"factor": 1.5}}}}], **fields}
+    return {
+        "name": name,
+        "retryLimit": 3,
+        "defaultAction": "RETRY_ACTION_FAIL",
+        "rules": [
+            {"action": "RETRY_ACTION_RETRY", "onCategory": "oom", "mutate": {"resources": {"memory": {"factor": 1.5}}}}
+        ],
+        **fields,
+    }
 
 
 def rule(**fields: Any) -> dict[str, Any]:
@@ -113,16 +119,26 @@ def test_rest_routes(server: BackgroundServer, new_name: Callable[[str], str]) -
 
 
 AUTH = {
-    "order": ["basic"], "anonymous": False,
-    "basic": {"users": {"admin": {"password": "pw", "groups": ["admins"]},
-                        "reader": {"password": "pw", "groups": ["readers"]}}},
+    "order": ["basic"],
+    "anonymous": False,
+    "basic": {
+        "users": {
+            "admin": {"password": "pw", "groups": ["admins"]},
+            "reader": {"password": "pw", "groups": ["readers"]},
+        }
+    },
 }
 GRANTS = {"create_retry_policy": ["admins"], "update_retry_policy": ["admins"], "delete_retry_policy": ["admins"]}
 
 
-@pytest.mark.parametrize(("method", "verb"), [("CreateRetryPolicy", "create_retry_policy"),
-                                              ("UpdateRetryPolicy", "update_retry_policy"),
-                                              ("DeleteRetryPolicy", "delete_retry_policy")])
+@pytest.mark.parametrize(
+    ("method", "verb"),
+    [
+        ("CreateRetryPolicy", "create_retry_policy"),
+        ("UpdateRetryPolicy", "update_retry_policy"),
+        ("DeleteRetryPolicy", "delete_retry_policy"),
+    ],
+)
 def test_mutations_need_their_permission(method: str, verb: str) -> None:
     import base64
 
@@ -134,9 +150,16 @@ def test_mutations_need_their_permission(method: str, verb: str) -> None:
 
     with BackgroundServer(config) as running, GrpcClient(running.grpc_target, timeout=10.0) as client:
         ok(client.call(f"{SERVICE}/CreateRetryPolicy", policy("shared"), metadata=creds("admin")))
-        request = {"name": "shared"} if method == "DeleteRetryPolicy" else policy(
-            "fresh" if method == "CreateRetryPolicy" else "shared")
-        assert_error(client.call(f"{SERVICE}/{method}", request, metadata=creds("reader")),
-                     "PERMISSION_DENIED", verb, request["name"])
+        request = (
+            {"name": "shared"}
+            if method == "DeleteRetryPolicy"
+            else policy("fresh" if method == "CreateRetryPolicy" else "shared")
+        )
+        assert_error(
+            client.call(f"{SERVICE}/{method}", request, metadata=creds("reader")),
+            "PERMISSION_DENIED",
+            verb,
+            request["name"],
+        )
         ok(client.call(f"{SERVICE}/GetRetryPolicy", {"name": "shared"}, metadata=creds("reader")))
         ok(client.call(f"{SERVICE}/{method}", request, metadata=creds("admin")))

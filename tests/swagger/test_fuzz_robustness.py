@@ -49,8 +49,9 @@ def _break_get_queue(doc: dict[str, Any]) -> None:
 
 
 def _add_broken_extra(doc: dict[str, Any]) -> None:
-    doc["paths"]["/v1/not-armada"] = {"get": {"operationId": "NotArmada", "parameters": [DANGLING],
-                                              "responses": {"200": {"description": "ok"}}}}
+    doc["paths"]["/v1/not-armada"] = {
+        "get": {"operationId": "NotArmada", "parameters": [DANGLING], "responses": {"200": {"description": "ok"}}}
+    }
 
 
 @pytest.fixture(scope="module")
@@ -78,13 +79,21 @@ def _serve(doc: dict[str, Any]) -> tuple[ThreadingHTTPServer, str]:
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/swagger.json"
 
 
-def _run(server: BackgroundServer, change: Callable[[dict[str, Any]], None],
-         options: dict[str, Any] | None = None) -> tuple[Any, RunContext]:
+def _run(
+    server: BackgroundServer, change: Callable[[dict[str, Any]], None], options: dict[str, Any] | None = None
+) -> tuple[Any, RunContext]:
     doc = build_swagger()
     change(doc)
     httpd, url = _serve(doc)
-    target = Target(name="reference", grpc=server.grpc_target, rest=server.rest_url, profile="current",
-                    timeout=5.0, prefix="conformance", swagger=url)
+    target = Target(
+        name="reference",
+        grpc=server.grpc_target,
+        rest=server.rest_url,
+        profile="current",
+        timeout=5.0,
+        prefix="conformance",
+        swagger=url,
+    )
     ctx = RunContext(target, options=SMALL_RUN if options is None else options)
     try:
         check = next(c for c in catalogue() if c.id == "SWAGGER-Schemathesis")
@@ -119,8 +128,19 @@ def test_confinement_reads_queue_names_only_from_a_list(queues: Any) -> None:
     assert case.body == {"queues": queues}  # nothing to own: the case is sent as generated
 
 
-@pytest.mark.parametrize(("body", "none"), [(b"", True), (b"\n\t", True), (" \r\n", True), (b"\x0c", False),
-                                            (b" {}", False), ("null", False), ({}, False), (None, False)])
+@pytest.mark.parametrize(
+    ("body", "none"),
+    [
+        (b"", True),
+        (b"\n\t", True),
+        (" \r\n", True),
+        (b"\x0c", False),
+        (b" {}", False),
+        ("null", False),
+        ({}, False),
+        (None, False),
+    ],
+)
 def test_only_json_whitespace_reads_as_no_body(body: Any, none: bool) -> None:
     assert reads_as_no_body(body) is none
 

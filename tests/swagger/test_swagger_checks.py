@@ -56,22 +56,46 @@ def _param(doc: dict[str, Any], method: str, name: str) -> dict[str, Any]:
 
 
 MUTATIONS: dict[str, tuple[str, Callable[[dict[str, Any]], None], str]] = {
-    "operationId": ("Submit/GetQueue", lambda d: _op(d, "Submit/GetQueue").update(operationId="Submit_GetQueue"),
-                    "operationId is 'Submit_GetQueue'"),
-    "path missing": ("Submit/GetQueueInfo", lambda d: d["paths"].pop("/v1/queue/{name}/info"),
-                     "path /v1/queue/{name}/info is not documented"),
-    "verb missing": ("Submit/DeleteQueue", lambda d: d["paths"]["/v1/queue/{name}"].pop("delete"),
-                     "has no delete operation"),
-    "path param optional": ("Submit/GetQueue", lambda d: _param(d, "Submit/GetQueue", "name").update(required=False),
-                            "not marked required"),
-    "path param type": ("Submit/GetQueue", lambda d: _param(d, "Submit/GetQueue", "name").update(type="integer"),
-                        "has type 'integer'"),
-    "body ref": ("Submit/SubmitJobs", lambda d: _param(d, "Submit/SubmitJobs", "body").update(
-        schema={"$ref": "#/definitions/apiQueue"}), "not {'$ref': '#/definitions/apiJobSubmitRequest'}"),
-    "body missing": ("Submit/CancelJobs", lambda d: _op(d, "Submit/CancelJobs").pop("parameters"),
-                     "exactly one body parameter"),
-    "query param missing": ("Submit/GetQueues", lambda d: _op(d, "Submit/GetQueues").pop("parameters"),
-                            "query parameter num is not documented"),
+    "operationId": (
+        "Submit/GetQueue",
+        lambda d: _op(d, "Submit/GetQueue").update(operationId="Submit_GetQueue"),
+        "operationId is 'Submit_GetQueue'",
+    ),
+    "path missing": (
+        "Submit/GetQueueInfo",
+        lambda d: d["paths"].pop("/v1/queue/{name}/info"),
+        "path /v1/queue/{name}/info is not documented",
+    ),
+    "verb missing": (
+        "Submit/DeleteQueue",
+        lambda d: d["paths"]["/v1/queue/{name}"].pop("delete"),
+        "has no delete operation",
+    ),
+    "path param optional": (
+        "Submit/GetQueue",
+        lambda d: _param(d, "Submit/GetQueue", "name").update(required=False),
+        "not marked required",
+    ),
+    "path param type": (
+        "Submit/GetQueue",
+        lambda d: _param(d, "Submit/GetQueue", "name").update(type="integer"),
+        "has type 'integer'",
+    ),
+    "body ref": (
+        "Submit/SubmitJobs",
+        lambda d: _param(d, "Submit/SubmitJobs", "body").update(schema={"$ref": "#/definitions/apiQueue"}),
+        "not {'$ref': '#/definitions/apiJobSubmitRequest'}",
+    ),
+    "body missing": (
+        "Submit/CancelJobs",
+        lambda d: _op(d, "Submit/CancelJobs").pop("parameters"),
+        "exactly one body parameter",
+    ),
+    "query param missing": (
+        "Submit/GetQueues",
+        lambda d: _op(d, "Submit/GetQueues").pop("parameters"),
+        "query parameter num is not documented",
+    ),
 }
 
 
@@ -90,8 +114,12 @@ def test_definitions_reports_types_names_and_enums(doc: dict[str, Any]) -> None:
     doc["definitions"]["apiServiceType"]["enum"] = ["NodePort"]
     doc["definitions"]["apiJobSubmitResponse"]["properties"]["jobResponseItems"] = {"type": "string"}
     problems = definitions_problems(doc, BINDINGS)
-    for expected in ("apiQueue.priorityFactor should be number/double", "apiQueue.labels (api.Queue.labels) is not",
-                     "is the enum api.ServiceType", "apiJobSubmitResponse.jobResponseItems is repeated"):
+    for expected in (
+        "apiQueue.priorityFactor should be number/double",
+        "apiQueue.labels (api.Queue.labels) is not",
+        "is the enum api.ServiceType",
+        "apiJobSubmitResponse.jobResponseItems is repeated",
+    ):
         assert any(expected in p for p in problems), (expected, problems)
 
 
@@ -107,11 +135,16 @@ def test_answers_are_read_closed_and_enums_may_be_numbers_there(doc: dict[str, A
     errors = list(validator(doc, queue_schema).iter_errors({"name": "q", "priority_factor": 1}))
     assert errors and "priority_factor" in errors[0].message  # an undocumented property is a mismatch
     line_schema = _op(doc, "Event/GetJobSetEvents")["responses"]["200"]["schema"]
-    line = {"result": {"id": "1", "message": {"submitted": {"jobId": "j", "job": {
-        "id": "j", "services": [{"type": 1, "ports": [8080]}]}}}}}
+    line = {
+        "result": {
+            "id": "1",
+            "message": {"submitted": {"jobId": "j", "job": {"id": "j", "services": [{"type": 1, "ports": [8080]}]}}},
+        }
+    }
     assert validator(doc, line_schema).is_valid(line)  # numbers are SWAGGER-EnumsAsNames' finding alone
     assert list(enum_values(doc, line, line_schema)) == [
-        ("$.result.message.submitted.job.services[0].type", 1, ["NodePort", "Headless"])]
+        ("$.result.message.submitted.job.services[0].type", 1, ["NodePort", "Headless"])
+    ]
     named = copy.deepcopy(line)
     named["result"]["message"]["submitted"]["job"]["services"][0]["type"] = "Headless"
     assert [v for _, v, _ in enum_values(doc, named, line_schema)] == ["Headless"]
@@ -123,15 +156,28 @@ def _case(path: dict[str, Any] | None = None, body: Any = None) -> Any:
 
 def test_confinement_rewrites_every_addressing_value() -> None:
     confinement = Confinement("conformance-r1-fz-1")
-    case = _case({"name": "prod"}, {"queue": "prod", "jobSetId": "", "jobId": "01h", "jobIds": ["a", "b"],
-                                    "queues": [{"name": "x", "priorityFactor": 1}, "not an object"],
-                                    "reason": "kept"})
+    case = _case(
+        {"name": "prod"},
+        {
+            "queue": "prod",
+            "jobSetId": "",
+            "jobId": "01h",
+            "jobIds": ["a", "b"],
+            "queues": [{"name": "x", "priorityFactor": 1}, "not an object"],
+            "reason": "kept",
+        },
+    )
     names = confinement.confine(case, 3)
     space = "conformance-r1-fz-1-o3-"
     assert case.path_parameters == {"name": space + "prod"}
-    assert case.body == {"queue": space + "prod", "jobSetId": space, "jobId": space + "01h",
-                         "jobIds": [space + "a", space + "b"], "queues": [{"name": space + "x", "priorityFactor": 1},
-                                                                         "not an object"], "reason": "kept"}
+    assert case.body == {
+        "queue": space + "prod",
+        "jobSetId": space,
+        "jobId": space + "01h",
+        "jobIds": [space + "a", space + "b"],
+        "queues": [{"name": space + "x", "priorityFactor": 1}, "not an object"],
+        "reason": "kept",
+    }
     assert sorted(names) == sorted([space + "prod", space + "prod", space + "x"])
     assert confinement.confine(case, 3) == names  # idempotent: hypothesis may hand the same object back
 
@@ -152,14 +198,21 @@ def shared_server() -> Iterator[BackgroundServer]:
 
 
 def test_schemathesis_touches_nothing_it_did_not_create(shared_server: BackgroundServer) -> None:
-    target = Target(name="shared", grpc=shared_server.grpc_target, rest=shared_server.rest_url, profile="current",
-                    timeout=5.0, prefix="conformance")
+    target = Target(
+        name="shared",
+        grpc=shared_server.grpc_target,
+        rest=shared_server.rest_url,
+        profile="current",
+        timeout=5.0,
+        prefix="conformance",
+    )
     ctx = RunContext(target)
     foreign = {"name": "team-prod", "priorityFactor": 3, "userOwners": ["someone"]}
     try:
         assert ctx.call("Submit/CreateQueue", foreign).ok
-        submitted = ctx.call("Submit/SubmitJobs", {"queue": "team-prod", "jobSetId": "nightly",
-                                                   "jobRequestItems": [tiny_job(HOLD_CPU)]})
+        submitted = ctx.call(
+            "Submit/SubmitJobs", {"queue": "team-prod", "jobSetId": "nightly", "jobRequestItems": [tiny_job(HOLD_CPU)]}
+        )
         assert submitted.ok
         before = ctx.call("Submit/GetQueue", {"name": "team-prod"}).response
 

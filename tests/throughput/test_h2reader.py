@@ -61,10 +61,10 @@ def _behaviour(request: Any, context: grpc.ServicerContext) -> Iterator[bytes]:
 
 def _serve(port_of: Any) -> Iterator[tuple[grpc.Server, Any]]:
     server = grpc.server(futures.ThreadPoolExecutor(8))
-    handler = grpc.unary_stream_rpc_method_handler(_behaviour, request_deserializer=JobSetRequest.FromString,
-                                                   response_serializer=lambda b: b)
-    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("api.Event",
-                                                                          {"GetJobSetEvents": handler})])
+    handler = grpc.unary_stream_rpc_method_handler(
+        _behaviour, request_deserializer=JobSetRequest.FromString, response_serializer=lambda b: b
+    )
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("api.Event", {"GetJobSetEvents": handler})])
     port = port_of(server)
     server.start()
     try:
@@ -84,16 +84,25 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
     ca_file.write_bytes(cert_pem)
     credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
@@ -102,8 +111,9 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 
 
 def spec(address: str, job_set: str, **fields: Any) -> StreamSpec:
-    return StreamSpec("grpc", address, "q", job_set, **{"timeout": 30.0, "idle_timeout": 10.0,
-                                                        "consecutive_ids": True, **fields})
+    return StreamSpec(
+        "grpc", address, "q", job_set, **{"timeout": 30.0, "idle_timeout": 10.0, "consecutive_ids": True, **fields}
+    )
 
 
 def test_reads_every_event_and_checks_ids(plain: str) -> None:
@@ -122,8 +132,9 @@ def test_many_streams_on_one_thread(plain: str) -> None:
 @pytest.mark.parametrize("insecure", [False, True])
 def test_tls_with_alpn_h2(tls: tuple[str, str], insecure: bool) -> None:
     address, ca_file = tls
-    [result] = read_grpc_streams([spec(address, "ok-200", tls=True, tls_ca_file=None if insecure else ca_file,
-                                       tls_insecure=insecure)])
+    [result] = read_grpc_streams(
+        [spec(address, "ok-200", tls=True, tls_ca_file=None if insecure else ca_file, tls_insecure=insecure)]
+    )
     assert (result.error, result.count) == ("", 200)
 
 
@@ -133,8 +144,9 @@ def test_tls_refuses_an_unknown_certificate(tls: tuple[str, str]) -> None:
 
 
 def test_authorization_metadata_and_trailers_only_refusal(plain: str) -> None:
-    good, bad = read_grpc_streams([spec(plain, "auth-10", metadata=(("authorization", "Bearer right"),)),
-                                   spec(plain, "auth-10")])
+    good, bad = read_grpc_streams(
+        [spec(plain, "auth-10", metadata=(("authorization", "Bearer right"),)), spec(plain, "auth-10")]
+    )
     assert (good.error, good.count) == ("", 10)
     assert bad.error == "UNAUTHENTICATED: wrong or missing token" and bad.count == 0
 
@@ -144,12 +156,15 @@ def test_a_failing_status_after_events_is_reported(plain: str) -> None:
     assert result.count == 40 and result.error == "INTERNAL: broken after the events"
 
 
-@pytest.mark.parametrize(("ids", "consecutive", "problem"), [
-    ("1,2,4", True, "message 3 has id '4' after '2'"),
-    ("1-0-3,1-0-12,2-0-1", False, ""),
-    ("5,7,6", False, "message 3 has id '6' after '7'"),
-    ("5,5", False, "message 2 has id '5' after '5'"),
-])
+@pytest.mark.parametrize(
+    ("ids", "consecutive", "problem"),
+    [
+        ("1,2,4", True, "message 3 has id '4' after '2'"),
+        ("1-0-3,1-0-12,2-0-1", False, ""),
+        ("5,7,6", False, "message 3 has id '6' after '7'"),
+        ("5,5", False, "message 2 has id '5' after '5'"),
+    ],
+)
 def test_id_order(plain: str, ids: str, consecutive: bool, problem: str) -> None:
     [result] = read_grpc_streams([spec(plain, f"ids-{ids}", consecutive_ids=consecutive)])
     assert result.error == "" and result.increasing is not bool(problem)
@@ -217,11 +232,13 @@ def test_padding_continuation_and_byte_by_byte_feeding() -> None:
     call = _call()
     head = _block(RESPONSE)
     payload = _message("1") + _message("2")
-    wire = (frame(h2.HEADERS, h2.PADDED, 1, bytes([3]) + head[:2] + b"\0\0\0")
-            + frame(h2.CONTINUATION, h2.END_HEADERS, 1, head[2:])
-            + frame(h2.DATA, h2.PADDED, 1, bytes([4]) + payload + b"\0" * 4)
-            + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block(OK)))
-    replies = b"".join(call.feed(wire[n:n + 1]) for n in range(len(wire)))
+    wire = (
+        frame(h2.HEADERS, h2.PADDED, 1, bytes([3]) + head[:2] + b"\0\0\0")
+        + frame(h2.CONTINUATION, h2.END_HEADERS, 1, head[2:])
+        + frame(h2.DATA, h2.PADDED, 1, bytes([4]) + payload + b"\0" * 4)
+        + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block(OK))
+    )
+    replies = b"".join(call.feed(wire[n : n + 1]) for n in range(len(wire)))
     assert [EventStreamMessage.FromString(m).id for m in call.messages] == ["1", "2"]
     assert call.status == "OK" and replies == b""
 
@@ -233,19 +250,35 @@ def test_settings_acked_and_pings_answered() -> None:
     assert call.feed(frame(h2.PING, 1, 0, b"12345678")) == b""  # an ACK is not answered
 
 
-@pytest.mark.parametrize(("wire", "status", "words"), [
-    (frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block([*RESPONSE, ("grpc-status", "7"),
-                                                                  ("grpc-message", "no%20way")])),
-     "PERMISSION_DENIED", "no way"),
-    (frame(h2.RST_STREAM, 0, 1, struct.pack(">I", 2)), "INTERNAL", "INTERNAL_ERROR"),
-    (frame(h2.GOAWAY, 0, 0, struct.pack(">II", 0, 0)), "UNAVAILABLE", "went away"),
-    (frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE)) + frame(h2.DATA, h2.END_STREAM, 1, _message("1")),
-     "INTERNAL", "without trailers"),
-    (frame(h2.HEADERS, h2.END_HEADERS, 1, _block([(":status", "503")])), "UNAVAILABLE", "HTTP status 503"),
-    (frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE))
-     + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block([])),
-     "INTERNAL", "no grpc-status"),
-])
+@pytest.mark.parametrize(
+    ("wire", "status", "words"),
+    [
+        (
+            frame(
+                h2.HEADERS,
+                h2.END_HEADERS | h2.END_STREAM,
+                1,
+                _block([*RESPONSE, ("grpc-status", "7"), ("grpc-message", "no%20way")]),
+            ),
+            "PERMISSION_DENIED",
+            "no way",
+        ),
+        (frame(h2.RST_STREAM, 0, 1, struct.pack(">I", 2)), "INTERNAL", "INTERNAL_ERROR"),
+        (frame(h2.GOAWAY, 0, 0, struct.pack(">II", 0, 0)), "UNAVAILABLE", "went away"),
+        (
+            frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE)) + frame(h2.DATA, h2.END_STREAM, 1, _message("1")),
+            "INTERNAL",
+            "without trailers",
+        ),
+        (frame(h2.HEADERS, h2.END_HEADERS, 1, _block([(":status", "503")])), "UNAVAILABLE", "HTTP status 503"),
+        (
+            frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE))
+            + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block([])),
+            "INTERNAL",
+            "no grpc-status",
+        ),
+    ],
+)
 def test_failures_end_the_call_with_a_status(wire: bytes, status: str, words: str) -> None:
     call = _call()
     call.feed(wire)
@@ -255,20 +288,27 @@ def test_failures_end_the_call_with_a_status(wire: bytes, status: str, words: st
 
 def test_goaway_after_our_stream_lets_it_finish() -> None:
     call = _call()
-    call.feed(frame(h2.GOAWAY, 0, 0, struct.pack(">II", 1, 0)) + frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE))
-              + frame(h2.DATA, 0, 1, _message("1")) + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block(OK)))
+    call.feed(
+        frame(h2.GOAWAY, 0, 0, struct.pack(">II", 1, 0))
+        + frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE))
+        + frame(h2.DATA, 0, 1, _message("1"))
+        + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block(OK))
+    )
     assert call.status == "OK" and len(call.messages) == 1
 
 
-@pytest.mark.parametrize("wire", [frame(h2.PUSH_PROMISE, h2.END_HEADERS, 1, b"\0\0\0\2"),
-                                  frame(h2.DATA, 0, 1, b"\x01\0\0\0\1x")])
+@pytest.mark.parametrize(
+    "wire", [frame(h2.PUSH_PROMISE, h2.END_HEADERS, 1, b"\0\0\0\2"), frame(h2.DATA, 0, 1, b"\x01\0\0\0\1x")]
+)
 def test_protocol_violations_raise(wire: bytes) -> None:
     with pytest.raises(CallError):
         _call().feed(frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE)) + wire)
 
 
 def test_capacity_probe_replays_captured_bytes(tmp_path: Path) -> None:
-    wire = (frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE)) + b"".join(frame(h2.DATA, 0, 1, _message(str(n)))
-                                                                         for n in range(1, 101))
-            + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block(OK)))
+    wire = (
+        frame(h2.HEADERS, h2.END_HEADERS, 1, _block(RESPONSE))
+        + b"".join(frame(h2.DATA, 0, 1, _message(str(n))) for n in range(1, 101))
+        + frame(h2.HEADERS, h2.END_HEADERS | h2.END_STREAM, 1, _block(OK))
+    )
     assert capacity(spec("h:1", "x"), [wire[:1000], wire[1000:]], rounds=1) > 0

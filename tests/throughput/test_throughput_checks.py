@@ -42,8 +42,14 @@ def server() -> Iterator[BackgroundServer]:
 
 
 def _context(server: BackgroundServer, **options: object) -> RunContext:
-    target = Target(name="reference", grpc=server.grpc_target, rest=server.rest_url, profile="current",
-                    anonymous_expect="allowed", embedded=True)
+    target = Target(
+        name="reference",
+        grpc=server.grpc_target,
+        rest=server.rest_url,
+        profile="current",
+        anonymous_expect="allowed",
+        embedded=True,
+    )
     return RunContext(target, options={**SMALL, **options})
 
 
@@ -81,9 +87,11 @@ def test_figures_are_positive_finite_and_consistent(measured) -> None:  # type: 
         replay = by_id[f"THROUGHPUT-Replay-{transport}"]
         assert replay.details["events_per_stream"] == SMALL["events"]
         assert replay.details["decode_capacity_eps"] > 0
-        expected_bound = client_bound(replay.value, replay.details["decode_capacity_eps"],
-                                       replay.details["consumer_cpu_fraction"]
-                                       + replay.details["consumer_waiting_for_cpu_fraction"])
+        expected_bound = client_bound(
+            replay.value,
+            replay.details["decode_capacity_eps"],
+            replay.details["consumer_cpu_fraction"] + replay.details["consumer_waiting_for_cpu_fraction"],
+        )
         assert replay.client_bound is expected_bound
     for figure in figures:
         assert math.isfinite(figure.value) and figure.value > 0, figure
@@ -91,12 +99,16 @@ def test_figures_are_positive_finite_and_consistent(measured) -> None:  # type: 
     assert len({f.id for f in figures}) == len(figures), "a figure was reported twice"
 
 
-@pytest.mark.parametrize(("options", "check_id", "words"), [
-    ({"min_events_per_second": 1e12}, "THROUGHPUT-Threshold-MinEventsPerSecond", "below the minimum"),
-    ({"max_p99_ms": 1e-6}, "THROUGHPUT-Threshold-MaxP99Latency", "p99 above the maximum"),
-])
-def test_impossible_gates_fail_with_a_clear_message(server: BackgroundServer, options: dict, check_id: str,
-                                                    words: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "check_id", "words"),
+    [
+        ({"min_events_per_second": 1e12}, "THROUGHPUT-Threshold-MinEventsPerSecond", "below the minimum"),
+        ({"max_p99_ms": 1e-6}, "THROUGHPUT-Threshold-MaxP99Latency", "p99 above the maximum"),
+    ],
+)
+def test_impossible_gates_fail_with_a_clear_message(
+    server: BackgroundServer, options: dict, check_id: str, words: str
+) -> None:
     ctx = _context(server, events=100, jobs=10, watchers=2, **options)
     try:
         [check] = select(catalogue(), "current", [check_id])
@@ -110,14 +122,28 @@ def test_impossible_gates_fail_with_a_clear_message(server: BackgroundServer, op
 
 def test_regression_gate_against_a_baseline(server: BackgroundServer) -> None:
     ids = [f"THROUGHPUT-Replay-{t}" for t in ("GRPC", "REST")]
-    fast = RunReport(target={}, profile="current", suite_version="", started="then", finished="", machine={},
-                     figures=[Figure(i, "replay", 1e12, "events/s", "") for i in ids])
+    fast = RunReport(
+        target={},
+        profile="current",
+        suite_version="",
+        started="then",
+        finished="",
+        machine={},
+        figures=[Figure(i, "replay", 1e12, "events/s", "") for i in ids],
+    )
     ctx = _context(server, events=100, jobs=10, watchers=2, max_regression=0.2, baseline=fast)
     try:
         [check] = select(catalogue(), "current", ["THROUGHPUT-Threshold-MaxRegression"])
         result = run_check(check, ctx)
-        slow = RunReport(target={}, profile="current", suite_version="", started="then", finished="", machine={},
-                         figures=[Figure(i, "replay", 1.0, "events/s", "") for i in ids])
+        slow = RunReport(
+            target={},
+            profile="current",
+            suite_version="",
+            started="then",
+            finished="",
+            machine={},
+            figures=[Figure(i, "replay", 1.0, "events/s", "") for i in ids],
+        )
         ctx.options["baseline"] = slow
         ctx.throughput_bench.gates = dataclasses.replace(ctx.throughput_bench.gates, baseline=slow)
         passing = run_check(check, ctx)
@@ -154,9 +180,11 @@ def test_decode_capacity_probe_reads_the_captured_bytes() -> None:
     # what the socket delivered: the events as gRPC messages in HTTP/2 DATA frames, then the trailers
     body = b"".join(b"\0" + len(e).to_bytes(4, "big") + e for e in log.events)
     headers = hpack.Encoder()
-    wire = (frame(HEADERS, END_HEADERS, 1, headers.encode([(":status", "200"), ("content-type", "application/grpc")]))
-            + frame(DATA, 0, 1, body)
-            + frame(HEADERS, END_HEADERS | END_STREAM, 1, headers.encode([("grpc-status", "0")])))
+    wire = (
+        frame(HEADERS, END_HEADERS, 1, headers.encode([(":status", "200"), ("content-type", "application/grpc")]))
+        + frame(DATA, 0, 1, body)
+        + frame(HEADERS, END_HEADERS | END_STREAM, 1, headers.encode([("grpc-status", "0")]))
+    )
     assert decode_capacity(StreamSpec("grpc", "", "q", "js", arrivals=True), [wire[:100], wire[100:]], rounds=1) > 0
     lines = b"".join(b'{"result": {"id": "%d"}}\n' % n for n in range(1, 51))
     assert decode_capacity(StreamSpec("rest", "", "q", "js"), [lines[:77], lines[77:]], rounds=1) > 0
@@ -177,8 +205,9 @@ def test_memory_per_stored_event_is_measured_and_reported(server: BackgroundServ
         ctx.cleanup()
         ctx.close()
     per_event = (after - before) / events
-    print(f"\nmemory per stored event (tracemalloc, {events} events, client and server in one process): "
-          f"{per_event:.0f} B")
+    print(
+        f"\nmemory per stored event (tracemalloc, {events} events, client and server in one process): {per_event:.0f} B"
+    )
     assert per_event > 0
 
 
@@ -190,8 +219,10 @@ def test_replay_of_an_existing_job_set_creates_nothing_under_read_only(server: B
         target = owner.target
         ctx = RunContext(target, read_only=True, options={"replay_job_set": f"{queue}/{job_set}"})
         try:
-            results = [run_check(c, ctx) for c in select(catalogue(), "current", ["THROUGHPUT-Replay-*",
-                                                                                  "THROUGHPUT-FanOut-GRPC"])]
+            results = [
+                run_check(c, ctx)
+                for c in select(catalogue(), "current", ["THROUGHPUT-Replay-*", "THROUGHPUT-FanOut-GRPC"])
+            ]
             assert (ctx.created_queues, ctx.created_job_sets) == ([], [])
         finally:
             ctx.close()

@@ -28,7 +28,7 @@ from conformance.transport.connection import Connection, HeaderError, parse_head
 from conformance.transport.grpc_client import GrpcClient, TlsSettings
 from conformance.transport.rest_client import RestClient
 
-SERVER_NAME = "armada.test"     # the only name on the server certificate: 127.0.0.1 is not on it
+SERVER_NAME = "armada.test"  # the only name on the server certificate: 127.0.0.1 is not on it
 
 
 class RecordingGrpc:
@@ -38,14 +38,18 @@ class RecordingGrpc:
         self.seen: list[dict[str, str]] = []
         method = protos.method("api.Submit", "Health")
         handler = grpc.unary_unary_rpc_method_handler(
-            self._health, request_deserializer=protos.message_class(method.input_type.full_name).FromString,
-            response_serializer=lambda m: m.SerializeToString())
+            self._health,
+            request_deserializer=protos.message_class(method.input_type.full_name).FromString,
+            response_serializer=lambda m: m.SerializeToString(),
+        )
         self._response = protos.message_class(method.output_type.full_name)
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("api.Submit",
-                                                                                   {"Health": handler})])
-        self.port = (self.server.add_secure_port("127.0.0.1:0", credentials) if credentials
-                     else self.server.add_insecure_port("127.0.0.1:0"))
+        self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("api.Submit", {"Health": handler})])
+        self.port = (
+            self.server.add_secure_port("127.0.0.1:0", credentials)
+            if credentials
+            else self.server.add_insecure_port("127.0.0.1:0")
+        )
         self.server.start()
 
     def _health(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -115,8 +119,9 @@ def plain_grpc() -> Iterator[RecordingGrpc]:
 
 @pytest.fixture
 def mtls_grpc(ca: Authority, server_pair: Pair) -> Iterator[RecordingGrpc]:
-    credentials = grpc.ssl_server_credentials([server_pair.read()], root_certificates=ca.ca_file.read_bytes(),
-                                              require_client_auth=True)
+    credentials = grpc.ssl_server_credentials(
+        [server_pair.read()], root_certificates=ca.ca_file.read_bytes(), require_client_auth=True
+    )
     server = RecordingGrpc(credentials)
     yield server
     server.server.stop(None)
@@ -165,10 +170,19 @@ def test_extra_headers_and_authority_travel_on_rest(ca: Authority, server_pair: 
     assert server.seen[1]["x-tenant"] == "green"
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("Authorization: Bearer x", "[auth.*]"), ("x-tenant", 'expected "name: value"'), (":path: /", "reserved"),
-    ("grpc-timeout: 1S", "reserved"), ("Host: a", "authority"), ("x-bad name: 1", "letters, digits"),
-    ("x-data-bin: AAAA", "binary"), ("x-two: a\r\nx-three: b", "one line")])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Authorization: Bearer x", "[auth.*]"),
+        ("x-tenant", 'expected "name: value"'),
+        (":path: /", "reserved"),
+        ("grpc-timeout: 1S", "reserved"),
+        ("Host: a", "authority"),
+        ("x-bad name: 1", "letters, digits"),
+        ("x-data-bin: AAAA", "binary"),
+        ("x-two: a\r\nx-three: b", "one line"),
+    ],
+)
 def test_headers_the_suite_cannot_send_are_refused_with_a_reason(text: str, problem: str) -> None:
     with pytest.raises(HeaderError, match=problem.replace("[", r"\[").replace("*", r"\*")):
         parse_header(text)
@@ -178,8 +192,9 @@ def test_headers_the_suite_cannot_send_are_refused_with_a_reason(text: str, prob
 # ------------------------------------------------------------------ mutual TLS
 
 
-def test_grpc_client_certificate_is_what_lets_the_call_through(mtls_grpc: RecordingGrpc, ca: Authority,
-                                                              client_pair: Pair) -> None:
+def test_grpc_client_certificate_is_what_lets_the_call_through(
+    mtls_grpc: RecordingGrpc, ca: Authority, client_pair: Pair
+) -> None:
     name = Connection(authority=SERVER_NAME)
     without = TlsSettings(ca_file=str(ca.ca_file))
     with GrpcClient(mtls_grpc.address, without, timeout=5, connection=name) as client:
@@ -190,8 +205,9 @@ def test_grpc_client_certificate_is_what_lets_the_call_through(mtls_grpc: Record
     assert len(mtls_grpc.seen) == 1
 
 
-def test_rest_client_certificate_is_what_lets_the_request_through(mtls_https: RecordingHttps, ca: Authority,
-                                                                 client_pair: Pair) -> None:
+def test_rest_client_certificate_is_what_lets_the_request_through(
+    mtls_https: RecordingHttps, ca: Authority, client_pair: Pair
+) -> None:
     name = Connection(authority=SERVER_NAME)
     bare = RestClient(mtls_https.url, TlsSettings(ca_file=str(ca.ca_file)), timeout=5, connection=name)
     with pytest.raises(requests.RequestException):
@@ -204,7 +220,8 @@ def test_rest_client_certificate_is_what_lets_the_request_through(mtls_https: Re
 
 
 def test_insecure_tls_pins_the_certificate_also_when_the_server_wants_a_client_certificate(
-        mtls_grpc: RecordingGrpc, client_pair: Pair) -> None:
+    mtls_grpc: RecordingGrpc, client_pair: Pair
+) -> None:
     tls = TlsSettings(insecure=True, cert_file=str(client_pair.cert), key_file=str(client_pair.key))
     with GrpcClient(mtls_grpc.address, tls, timeout=5, connection=Connection(authority=SERVER_NAME)) as client:
         assert client.call("api.Submit/Health").ok
@@ -213,12 +230,11 @@ def test_insecure_tls_pins_the_certificate_also_when_the_server_wants_a_client_c
 # ------------------------------------------------------------------ authority / server name
 
 
-def test_grpc_authority_names_the_server_the_certificate_is_checked_against(ca: Authority,
-                                                                           server_pair: Pair) -> None:
+def test_grpc_authority_names_the_server_the_certificate_is_checked_against(ca: Authority, server_pair: Pair) -> None:
     server = RecordingGrpc(grpc.ssl_server_credentials([server_pair.read()]))
     tls = TlsSettings(ca_file=str(ca.ca_file))
     try:
-        with GrpcClient(server.address, tls, timeout=5) as client:           # 127.0.0.1 is not on the cert
+        with GrpcClient(server.address, tls, timeout=5) as client:  # 127.0.0.1 is not on the cert
             assert client.call("api.Submit/Health").code == "UNAVAILABLE"
         with GrpcClient(server.address, tls, timeout=5, connection=Connection(authority=SERVER_NAME)) as client:
             assert client.call("api.Submit/Health").ok
@@ -226,8 +242,7 @@ def test_grpc_authority_names_the_server_the_certificate_is_checked_against(ca: 
         server.server.stop(None)
 
 
-def test_rest_authority_names_the_server_the_certificate_is_checked_against(ca: Authority,
-                                                                           server_pair: Pair) -> None:
+def test_rest_authority_names_the_server_the_certificate_is_checked_against(ca: Authority, server_pair: Pair) -> None:
     server = _https(ca, server_pair, require_client=False)
     tls = TlsSettings(ca_file=str(ca.ca_file))
     try:
@@ -254,41 +269,59 @@ authority = "{SERVER_NAME}"
     target = load_target(path, {"headers": ["x-tenant: green", "x-extra: 1"]})
     assert target.connection.headers == (("x-tenant", "green"), ("x-zone", "eu"), ("x-extra", "1"))
     assert target.connection.authority == SERVER_NAME
-    assert target.tls == TlsSettings(ca_file=str(ca.ca_file), cert_file=str(client_pair.cert),
-                                     key_file=str(client_pair.key))
+    assert target.tls == TlsSettings(
+        ca_file=str(ca.ca_file), cert_file=str(client_pair.cert), key_file=str(client_pair.key)
+    )
     described = target.describe()
     assert described["extra_headers"] == ["x-tenant", "x-zone", "x-extra"] and described["client_certificate"]
-    assert "green" in target.secrets()       # a header value may be a gateway key: scrubbed from reports
-    flags = load_target(None, {"grpc": "h:1", "client_cert": str(client_pair.cert),
-                               "client_key": str(client_pair.key), "authority": "other.test:443"})
+    assert "green" in target.secrets()  # a header value may be a gateway key: scrubbed from reports
+    flags = load_target(
+        None,
+        {
+            "grpc": "h:1",
+            "client_cert": str(client_pair.cert),
+            "client_key": str(client_pair.key),
+            "authority": "other.test:443",
+        },
+    )
     assert flags.tls == TlsSettings(cert_file=str(client_pair.cert), key_file=str(client_pair.key))
     assert flags.connection.authority == "other.test:443"
 
 
-@pytest.mark.parametrize(("target_lines", "problem"), [
-    ('headers = { "authorization" = "Bearer x" }', r"\[auth\.\*\]"),
-    ('tls = { key_file = "KEY" }', "needs cert_file"),
-    ('tls = { cert_file = "missing.pem" }', "does not exist"),
-    ('authority = "https://x/"', "host or host:port"),
-    ("headers = 3", "table"),
-])
-def test_bad_connection_settings_are_one_line_errors(tmp_path: Path, client_pair: Pair, target_lines: str,
-                                                     problem: str) -> None:
+@pytest.mark.parametrize(
+    ("target_lines", "problem"),
+    [
+        ('headers = { "authorization" = "Bearer x" }', r"\[auth\.\*\]"),
+        ('tls = { key_file = "KEY" }', "needs cert_file"),
+        ('tls = { cert_file = "missing.pem" }', "does not exist"),
+        ('authority = "https://x/"', "host or host:port"),
+        ("headers = 3", "table"),
+    ],
+)
+def test_bad_connection_settings_are_one_line_errors(
+    tmp_path: Path, client_pair: Pair, target_lines: str, problem: str
+) -> None:
     path = tmp_path / "t.toml"
     path.write_text('[target]\ngrpc = "h:1"\n' + target_lines.replace("KEY", str(client_pair.key)) + "\n")
     with pytest.raises(TargetError, match=problem):
         load_target(path)
 
 
-def test_the_target_ca_file_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPatch, ca: Authority,
-                                                         server_pair: Pair) -> None:
+def test_the_target_ca_file_wins_over_requests_ca_bundle(
+    monkeypatch: pytest.MonkeyPatch, ca: Authority, server_pair: Pair
+) -> None:
     """CI images often set REQUESTS_CA_BUNDLE; a requests Session would let it replace our ca_file."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bundle.pem" if not ssl.get_default_verify_paths().cafile
-                       else ssl.get_default_verify_paths().cafile)
+    monkeypatch.setenv(
+        "REQUESTS_CA_BUNDLE",
+        "/nonexistent/bundle.pem"
+        if not ssl.get_default_verify_paths().cafile
+        else ssl.get_default_verify_paths().cafile,
+    )
     server = _https(ca, server_pair, require_client=False)
     try:
-        client = RestClient(server.url, TlsSettings(ca_file=str(ca.ca_file)), timeout=5,
-                            connection=Connection(authority=SERVER_NAME))
+        client = RestClient(
+            server.url, TlsSettings(ca_file=str(ca.ca_file)), timeout=5, connection=Connection(authority=SERVER_NAME)
+        )
         assert client.raw("GET", "/api/swagger.json").status == 200
         client.close()
     finally:

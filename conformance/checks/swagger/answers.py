@@ -37,8 +37,9 @@ def _closed(schema: Any, either_spelling: bool = False) -> Any:
         return [_closed(s) for s in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {k: (_closed(v) if k in ("items", "additionalProperties", "allOf", "anyOf") else v)
-           for k, v in schema.items()}
+    out = {
+        k: (_closed(v) if k in ("items", "additionalProperties", "allOf", "anyOf") else v) for k, v in schema.items()
+    }
     if is_file_stream(schema):
         out["type"] = "object"
     if isinstance(schema.get("properties"), dict):
@@ -51,8 +52,11 @@ def _closed(schema: Any, either_spelling: bool = False) -> Any:
     return {"anyOf": [out, alternative]} if alternative else out
 
 
-_GO_TIMESTAMP = {"type": "object", "properties": {"seconds": {"type": ["integer", "string"]},
-                                                  "nanos": {"type": "integer"}}, "additionalProperties": False}
+_GO_TIMESTAMP = {
+    "type": "object",
+    "properties": {"seconds": {"type": ["integer", "string"]}, "nanos": {"type": "integer"}},
+    "additionalProperties": False,
+}
 
 
 def _go_form(schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -90,8 +94,13 @@ def _json_path(path: Any) -> str:
     return out
 
 
-@family("SWAGGER-ResponsesMatch", "SWAGGER", "real REST answers (a queue, a submission, event stream lines, "
-        "error bodies) validate against the swagger's documented response schemas", mutating=True)
+@family(
+    "SWAGGER-ResponsesMatch",
+    "SWAGGER",
+    "real REST answers (a queue, a submission, event stream lines, "
+    "error bodies) validate against the swagger's documented response schemas",
+    mutating=True,
+)
 def responses_match(ctx: RunContext) -> None:
     doc = document(ctx)
     checked = []
@@ -101,24 +110,30 @@ def responses_match(ctx: RunContext) -> None:
             continue
         where, schema = found
         if schema is None:
-            raise CheckFailed(f"{sample.label}: HTTP {sample.status} has no documented response ({where})",
-                              {"answer": sample.body})
+            raise CheckFailed(
+                f"{sample.label}: HTTP {sample.status} has no documented response ({where})", {"answer": sample.body}
+            )
         errors = sorted(validator(doc, schema).iter_errors(sample.body), key=lambda e: list(e.absolute_path))
         if errors:
             first = errors[0]
             path = _json_path(first.absolute_path)
-            raise CheckFailed(f"{sample.label} does not match {where} at {path}: {first.message[:300]}",
-                              {"path": path, "answer": sample.body, "schema_path": list(first.absolute_schema_path),
-                               "errors": len(errors)})
+            raise CheckFailed(
+                f"{sample.label} does not match {where} at {path}: {first.message[:300]}",
+                {
+                    "path": path,
+                    "answer": sample.body,
+                    "schema_path": list(first.absolute_schema_path),
+                    "errors": len(errors),
+                },
+            )
         checked.append(sample.label)
     if not checked:
         raise Skip("no sample answer has a documented operation")
 
 
-
-
-def enum_values(doc: dict[str, Any], value: Any, schema: Any, path: str = "$",
-                depth: int = 0) -> Iterator[tuple[str, Any, list[str]]]:
+def enum_values(
+    doc: dict[str, Any], value: Any, schema: Any, path: str = "$", depth: int = 0
+) -> Iterator[tuple[str, Any, list[str]]]:
     """(JSON path, value, allowed names) of every value the schema documents as an enum."""
     _, schema = resolve(doc, schema)
     if not isinstance(schema, dict) or depth > 40:
@@ -137,9 +152,14 @@ def enum_values(doc: dict[str, Any], value: Any, schema: Any, path: str = "$",
             yield from enum_values(doc, item, schema["items"], f"{path}[{n}]", depth + 1)
 
 
-@family("SWAGGER-EnumsAsNames", "SWAGGER", "REST answers write enums as their names, as the swagger promises "
-        "(real Armada writes numbers: a deviation from its own contract)", mutating=True,
-        severity=Severity.RECOMMENDED)
+@family(
+    "SWAGGER-EnumsAsNames",
+    "SWAGGER",
+    "REST answers write enums as their names, as the swagger promises "
+    "(real Armada writes numbers: a deviation from its own contract)",
+    mutating=True,
+    severity=Severity.RECOMMENDED,
+)
 def enums_as_names(ctx: RunContext) -> None:
     doc = document(ctx)
     seen, wrong = [], []
@@ -153,9 +173,10 @@ def enums_as_names(ctx: RunContext) -> None:
                 wrong.append({"answer": sample.label, "path": path, "value": value, "names": names})
     if wrong:
         first = wrong[0]
-        raise CheckFailed(f"{first['answer']} writes the enum at {first['path']} as {first['value']!r}, "
-                          f"not one of its names {first['names']}", {"enums": wrong[:20]})
+        raise CheckFailed(
+            f"{first['answer']} writes the enum at {first['path']} as {first['value']!r}, "
+            f"not one of its names {first['names']}",
+            {"enums": wrong[:20]},
+        )
     if not seen:
         raise Skip("no answer carried an enum value to judge")
-
-

@@ -29,7 +29,7 @@ class _DefinitionsWalk:
     """Compares definitions with descriptors, each message once, collecting problems."""
 
     doc: dict[str, Any]
-    missing: frozenset[str] = frozenset()           # api.* fields the era's swagger may predate
+    missing: frozenset[str] = frozenset()  # api.* fields the era's swagger may predate
     problems: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
@@ -37,8 +37,9 @@ class _DefinitionsWalk:
         name, resolved = resolve(self.doc, schema)
         label = name or where
         if resolved is None:
-            self.problems.append(f"{where}: {schema.get('$ref') if isinstance(schema, dict) else schema} "
-                                 "names no definition")
+            self.problems.append(
+                f"{where}: {schema.get('$ref') if isinstance(schema, dict) else schema} names no definition"
+            )
             return
         if not desc.full_name.startswith("api.") or label in self.seen:
             return  # Kubernetes types: resolving is enough (the facts only sketch them)
@@ -61,8 +62,9 @@ class _DefinitionsWalk:
             return
         if f.message_type is not None and f.message_type.GetOptions().map_entry:
             if schema.get("type") != "object" or "additionalProperties" not in schema:
-                self.problems.append(f"{where} is a map: type object with additionalProperties; "
-                                     f"the swagger says {_short(schema)}")
+                self.problems.append(
+                    f"{where} is a map: type object with additionalProperties; the swagger says {_short(schema)}"
+                )
             else:
                 self.single(f.message_type.fields_by_name["value"], schema["additionalProperties"], where + "{}")
             return
@@ -92,18 +94,26 @@ class _DefinitionsWalk:
     def scalar(self, fact: tuple[str, str | None], schema: Any, where: str) -> None:
         _, resolved = resolve(self.doc, schema)
         expected_type, expected_format = fact
-        if not isinstance(resolved, dict) or resolved.get("type") != expected_type or (
-                expected_format and resolved.get("format") != expected_format):
+        if (
+            not isinstance(resolved, dict)
+            or resolved.get("type") != expected_type
+            or (expected_format and resolved.get("format") != expected_format)
+        ):
             want = expected_type + (f"/{expected_format}" if expected_format else "")
             self.problems.append(f"{where} should be {want}; the swagger says {_short(resolved)}")
 
     def enum(self, desc: descriptor.EnumDescriptor, schema: Any, where: str) -> None:
         _, resolved = resolve(self.doc, schema)
         names = [v.name for v in desc.values]
-        if not isinstance(resolved, dict) or resolved.get("type") != "string" or \
-                sorted(resolved.get("enum") or []) != sorted(names):
-            self.problems.append(f"{where} is the enum {desc.full_name}: type string with enum {names}; "
-                                 f"the swagger says {_short(resolved)}")
+        if (
+            not isinstance(resolved, dict)
+            or resolved.get("type") != "string"
+            or sorted(resolved.get("enum") or []) != sorted(names)
+        ):
+            self.problems.append(
+                f"{where} is the enum {desc.full_name}: type string with enum {names}; "
+                f"the swagger says {_short(resolved)}"
+            )
 
 
 def _short(schema: Any) -> str:
@@ -111,8 +121,9 @@ def _short(schema: Any) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def definitions_problems(doc: dict[str, Any], bindings: list[Binding],
-                         missing: frozenset[str] = frozenset()) -> list[str]:
+def definitions_problems(
+    doc: dict[str, Any], bindings: list[Binding], missing: frozenset[str] = frozenset()
+) -> list[str]:
     """Every way the documented responses' definitions differ from the facts (of an era lacking ``missing``)."""
     walk = _DefinitionsWalk(doc, missing)
     for b in bindings:
@@ -124,8 +135,9 @@ def definitions_problems(doc: dict[str, Any], bindings: list[Binding],
         where = f"{b.where} 200"
         if b.output.full_name == EMPTY:
             if not is_empty_object(doc, schema):
-                walk.problems.append(f"{where}: {b.name} returns Empty, so an empty schema; "
-                                     f"the swagger says {_short(schema)}")
+                walk.problems.append(
+                    f"{where}: {b.name} returns Empty, so an empty schema; the swagger says {_short(schema)}"
+                )
             continue
         expected = {"$ref": f"#/definitions/{def_name(b.output)}"}
         if b.streaming:
@@ -134,20 +146,25 @@ def definitions_problems(doc: dict[str, Any], bindings: list[Binding],
                 walk.problems.append(f"{where}: a stream result documents no 'error' property")
             schema, where = properties.get("result"), where + " result"
         if schema != expected:
-            walk.problems.append(f"{where}: the response schema should be {expected}; the swagger says "
-                                 f"{_short(schema)}")
+            walk.problems.append(
+                f"{where}: the response schema should be {expected}; the swagger says {_short(schema)}"
+            )
             if not isinstance(schema, dict):
                 continue
         walk.message(b.output, schema, where)
     return walk.problems
 
 
-@family("SWAGGER-Definitions", "SWAGGER", "the api<Message> definitions of the documented responses exist and "
-        "their properties (JSON names) and types agree with the wire facts (fields the era predates may be absent)")
+@family(
+    "SWAGGER-Definitions",
+    "SWAGGER",
+    "the api<Message> definitions of the documented responses exist and "
+    "their properties (JSON names) and types agree with the wire facts (fields the era predates may be absent)",
+)
 def definitions(ctx: RunContext) -> None:
     problems = definitions_problems(document(ctx), profile_bindings(ctx), era(ctx.target.profile).missing_fields)
     if problems:
-        raise CheckFailed(f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
-                          {"problems": problems[:30]})
-
-
+        raise CheckFailed(
+            f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            {"problems": problems[:30]},
+        )

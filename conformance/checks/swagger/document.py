@@ -34,7 +34,7 @@ class Fetched:
     content_type: str
     text: str
     document: Any
-    tried: list[str] = field(default_factory=list)   # every place asked, in order
+    tried: list[str] = field(default_factory=list)  # every place asked, in order
 
     @property
     def usable(self) -> bool:
@@ -72,7 +72,7 @@ def fetch(ctx: RunContext) -> Fetched:
             if answers[-1].usable:
                 break
         chosen = next((a for a in answers if a.usable), answers[0])
-        chosen.tried = tried[:len(answers)]
+        chosen.tried = tried[: len(answers)]
         ctx.swagger_fetched = chosen
     fetched: Fetched = ctx.swagger_fetched
     return fetched
@@ -82,9 +82,11 @@ def document(ctx: RunContext) -> dict[str, Any]:
     """The served swagger as a JSON object, or a failure saying why there is none to check."""
     fetched = fetch(ctx)
     if not fetched.usable:
-        raise CheckFailed(f"no swagger to check: GET {fetched.url} answered HTTP {fetched.status} "
-                          f"without a JSON object (see SWAGGER-Served)",
-                          {"status": fetched.status, "body": fetched.text[:300], "tried": fetched.tried})
+        raise CheckFailed(
+            f"no swagger to check: GET {fetched.url} answered HTTP {fetched.status} "
+            f"without a JSON object (see SWAGGER-Served)",
+            {"status": fetched.status, "body": fetched.text[:300], "tried": fetched.tried},
+        )
     return dict(fetched.document)
 
 

@@ -21,26 +21,37 @@ FD = descriptor.FieldDescriptor
 
 # The type table of the wire facts: proto type -> (swagger type, format or None: not fixed by the facts).
 SCALAR_FACTS: dict[int, tuple[str, str | None]] = {
-    FD.TYPE_DOUBLE: ("number", "double"), FD.TYPE_FLOAT: ("number", None),
-    FD.TYPE_INT64: ("integer", "int64"), FD.TYPE_SINT64: ("integer", "int64"), FD.TYPE_SFIXED64: ("integer", "int64"),
-    FD.TYPE_UINT64: ("integer", None), FD.TYPE_FIXED64: ("integer", None),
-    FD.TYPE_INT32: ("integer", "int32"), FD.TYPE_SINT32: ("integer", "int32"), FD.TYPE_SFIXED32: ("integer", "int32"),
-    FD.TYPE_UINT32: ("integer", None), FD.TYPE_FIXED32: ("integer", None),
-    FD.TYPE_BOOL: ("boolean", None), FD.TYPE_STRING: ("string", None), FD.TYPE_BYTES: ("string", "byte"),
+    FD.TYPE_DOUBLE: ("number", "double"),
+    FD.TYPE_FLOAT: ("number", None),
+    FD.TYPE_INT64: ("integer", "int64"),
+    FD.TYPE_SINT64: ("integer", "int64"),
+    FD.TYPE_SFIXED64: ("integer", "int64"),
+    FD.TYPE_UINT64: ("integer", None),
+    FD.TYPE_FIXED64: ("integer", None),
+    FD.TYPE_INT32: ("integer", "int32"),
+    FD.TYPE_SINT32: ("integer", "int32"),
+    FD.TYPE_SFIXED32: ("integer", "int32"),
+    FD.TYPE_UINT32: ("integer", None),
+    FD.TYPE_FIXED32: ("integer", None),
+    FD.TYPE_BOOL: ("boolean", None),
+    FD.TYPE_STRING: ("string", None),
+    FD.TYPE_BYTES: ("string", "byte"),
 }
 WELL_KNOWN: dict[str, tuple[str, str | None]] = {
-    "google.protobuf.Timestamp": ("string", "date-time"), "google.protobuf.Duration": ("string", None),
+    "google.protobuf.Timestamp": ("string", "date-time"),
+    "google.protobuf.Duration": ("string", None),
 }
 EMPTY = "google.protobuf.Empty"
+
 
 @dataclass(frozen=True)
 class Binding:
     """One REST-bound method as the ``google.api.http`` rule in our protos binds it."""
 
-    method: str                      # "Submit/GetQueue"
-    name: str                        # "GetQueue"
-    verb: str                        # "get"
-    path: str                        # swagger form: "/v1/queue/{name}"
+    method: str  # "Submit/GetQueue"
+    name: str  # "GetQueue"
+    verb: str  # "get"
+    path: str  # swagger form: "/v1/queue/{name}"
     body: str
     path_params: tuple[str, ...]
     input: descriptor.Descriptor
@@ -60,8 +71,17 @@ def binding(method: str) -> Binding:
     path = rule.path
     for param in rule.path_params:  # "{name=projects/*}" is written "{name}" in a swagger
         path = re.sub(r"\{" + re.escape(param) + r"=[^}]*\}", "{" + param + "}", path)
-    return Binding(method, name, rule.verb.lower(), path, rule.body, tuple(rule.path_params),
-                   desc.input_type, desc.output_type, desc.server_streaming)
+    return Binding(
+        method,
+        name,
+        rule.verb.lower(),
+        path,
+        rule.body,
+        tuple(rule.path_params),
+        desc.input_type,
+        desc.output_type,
+        desc.server_streaming,
+    )
 
 
 def profile_bindings(ctx: Any) -> list[Binding]:
@@ -72,8 +92,6 @@ def profile_bindings(ctx: Any) -> list[Binding]:
 def def_name(desc: descriptor.Descriptor) -> str:
     """The definition name grpc-gateway v1 gives a top-level ``api`` message: ``api<Message>``."""
     return "api" + desc.name
-
-
 
 
 @functools.cache

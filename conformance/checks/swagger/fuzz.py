@@ -43,7 +43,7 @@ from conformance.context import RunContext
 
 # The schemathesis run: examples per operation and mode, and a wall-clock budget.
 FUZZ_EXAMPLES = {"positive": 5, "negative": 4}
-FUZZ_HEAVY = {"SubmitJobs": 2}     # one pod-spec case takes about a second to generate
+FUZZ_HEAVY = {"SubmitJobs": 2}  # one pod-spec case takes about a second to generate
 FUZZ_BUDGET_S = 20.0
 ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
@@ -61,12 +61,13 @@ def fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
     """
     out = copy.deepcopy(doc)
     for item in (out.get("paths") or {}).values():
-        for op in (item.values() if isinstance(item, dict) else ()):
-            for response in ((op.get("responses") or {}).values() if isinstance(op, dict) else ()):
+        for op in item.values() if isinstance(item, dict) else ():
+            for response in (op.get("responses") or {}).values() if isinstance(op, dict) else ():
                 if isinstance(response, dict) and is_file_stream(response.get("schema")):
                     response["schema"]["type"] = "object"
-    out["definitions"] = {name: _nullable(_either_dialect(schema))
-                          for name, schema in (out.get("definitions") or {}).items()}
+    out["definitions"] = {
+        name: _nullable(_either_dialect(schema)) for name, schema in (out.get("definitions") or {}).items()
+    }
     return out
 
 
@@ -89,8 +90,9 @@ def _either_dialect(schema: Any) -> Any:
         return schema
     if schema.get("type") == "string" and isinstance(schema.get("enum"), list):
         names = list(schema["enum"])
-        return {k: v for k, v in schema.items() if k not in ("type", "enum", "default")} | \
-            {"enum": [*names, *enum_numbers(names)]}
+        return {k: v for k, v in schema.items() if k not in ("type", "enum", "default")} | {
+            "enum": [*names, *enum_numbers(names)]
+        }
     if schema.get("type") == "string" and schema.get("format") == "date-time":
         return {k: v for k, v in schema.items() if k not in ("type", "format")}
     if schema.get("type") == "number":
@@ -122,7 +124,7 @@ class Unsafe(Exception):
 class Confinement:
     """Rewrites every addressing value of a case into a run-owned, per-operation namespace."""
 
-    base: str                                      # "<prefix>-<run id>-fz-<n>"
+    base: str  # "<prefix>-<run id>-fz-<n>"
     queues: set[str] = field(default_factory=set)
     job_sets: set[tuple[str, str]] = field(default_factory=set)
 
@@ -172,8 +174,11 @@ def _fuzz_operations(doc: dict[str, Any], ctx: RunContext) -> list[str]:
     Streams are left out; a method answering UNIMPLEMENTED is "not offered" (SURFACE says so),
     so its 501s are not schemathesis findings.
     """
-    return [b.name for b in profile_bindings(ctx)
-            if not b.streaming and operation(doc, b) is not None and ctx.offered(b.method)]
+    return [
+        b.name
+        for b in profile_bindings(ctx)
+        if not b.streaming and operation(doc, b) is not None and ctx.offered(b.method)
+    ]
 
 
 def _nothing_to_negate(op: dict[str, Any]) -> bool:
@@ -205,15 +210,19 @@ class FuzzStats:
     """What one schemathesis run did (kept per run for the project's own tests)."""
 
     sent: int = 0
-    over_budget: int = 0                   # generated after FUZZ_BUDGET_S: not sent
+    over_budget: int = 0  # generated after FUZZ_BUDGET_S: not sent
     operations: list[str] = field(default_factory=list)
-    cut: list[str] = field(default_factory=list)       # operation/mode runs the budget left unstarted
-    addressed: set[str] = field(default_factory=set)   # every queue name a sent case addressed
+    cut: list[str] = field(default_factory=list)  # operation/mode runs the budget left unstarted
+    addressed: set[str] = field(default_factory=set)  # every queue name a sent case addressed
 
 
-@family("SWAGGER-Schemathesis", "SWAGGER", "a bounded schemathesis run over the documented unary operations "
-        "(names confined to the run's prefix): conforming answers, no 5xx, invalid input refused with 4xx",
-        mutating=True)
+@family(
+    "SWAGGER-Schemathesis",
+    "SWAGGER",
+    "a bounded schemathesis run over the documented unary operations "
+    "(names confined to the run's prefix): conforming answers, no 5xx, invalid input refused with 4xx",
+    mutating=True,
+)
 def schemathesis_run(ctx: RunContext) -> str | None:
     import schemathesis
     from hypothesis.errors import Unsatisfiable
@@ -238,13 +247,17 @@ def schemathesis_run(ctx: RunContext) -> str | None:
         raise CheckFailed(f"schemathesis cannot load the swagger: {type(exc).__name__}: {exc}", {}) from None
     missing = [op_id for op_id in wanted if op_id not in loaded]
     if missing and unloadable:
-        raise CheckFailed(f"schemathesis cannot load the operations {', '.join(missing)}: "
-                          f"{next(iter(unloadable.values()))}", {"errors": list(unloadable.values())[:5]})
+        raise CheckFailed(
+            f"schemathesis cannot load the operations {', '.join(missing)}: {next(iter(unloadable.values()))}",
+            {"errors": list(unloadable.values())[:5]},
+        )
     settings = FuzzSettings.of(ctx)
     fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + settings.budget_s, settings)
     ctx.swagger_fuzz_stats = fuzz.stats
-    modes = [(GenerationMode.POSITIVE, [not_a_server_error, response_schema_conformance]),
-             (GenerationMode.NEGATIVE, [not_a_server_error, negative_data_rejection])]
+    modes = [
+        (GenerationMode.POSITIVE, [not_a_server_error, response_schema_conformance]),
+        (GenerationMode.NEGATIVE, [not_a_server_error, negative_data_rejection]),
+    ]
     try:
         for index, op_id in enumerate(wanted):
             if op_id not in loaded:
@@ -263,9 +276,16 @@ def schemathesis_run(ctx: RunContext) -> str | None:
                 except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
                     text = str(exc).strip()
                     seeded = f", seed {settings.seed}" if settings.seed is not None else ""
-                    raise CheckFailed(f"schemathesis: {op_id} ({mode.value} cases{seeded}): {_headline(text)}",
-                                      {"operation": op_id, "mode": mode.value, "failure": text[:3000],
-                                       "sent": fuzz.stats.sent, "seed": settings.seed}) from None
+                    raise CheckFailed(
+                        f"schemathesis: {op_id} ({mode.value} cases{seeded}): {_headline(text)}",
+                        {
+                            "operation": op_id,
+                            "mode": mode.value,
+                            "failure": text[:3000],
+                            "sent": fuzz.stats.sent,
+                            "seed": settings.seed,
+                        },
+                    ) from None
     finally:  # whatever a 2xx answer may have created is the run's own: its cleanup removes it
         ctx.created_queues += sorted(q for q in fuzz.confinement.queues if q not in ctx.created_queues)
         ctx.created_job_sets += sorted(fuzz.confinement.job_sets)
@@ -277,9 +297,11 @@ def budget_note(stats: FuzzStats, settings: FuzzSettings) -> str | None:
     if not stats.cut and not stats.over_budget:
         return None
     runs = len(stats.cut) + len(stats.operations)
-    return (f"the time budget of {settings.budget_s:g} s cut the run short: {len(stats.cut)} of {runs} "
-            f"operation/mode runs not started, {stats.over_budget} generated case(s) not sent; it passed on the "
-            f"{stats.sent} case(s) it sent (--fuzz-budget raises the budget)")
+    return (
+        f"the time budget of {settings.budget_s:g} s cut the run short: {len(stats.cut)} of {runs} "
+        f"operation/mode runs not started, {stats.over_budget} generated case(s) not sent; it passed on the "
+        f"{stats.sent} case(s) it sent (--fuzz-budget raises the budget)"
+    )
 
 
 def _headline(text: str) -> str:
@@ -289,7 +311,7 @@ def _headline(text: str) -> str:
     if not findings:
         return lines[0][:300] if lines else "failed"
     n = findings[0]
-    status = next((line for line in lines[n + 1:n + 3] if line.startswith("[")), "")
+    status = next((line for line in lines[n + 1 : n + 3] if line.startswith("[")), "")
     return f"{lines[n][2:]} {status}".strip()[:300]
 
 
@@ -310,12 +332,20 @@ class _Fuzz:
         op_id = api_op.definition.raw.get("operationId")
         examples = self.settings.examples(mode.value, op_id)
         rest = self.ctx.require_rest()
+
         # derandomize=True derives the cases from this function's source (decorators included), so this
         # text is part of the default cases; a --seed (hypothesis.seed) takes precedence over it.
         @given(case=api_op.as_strategy(generation_mode=mode))
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-                  verbosity=Verbosity.quiet, report_multiple_bugs=False)
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            report_multiple_bugs=False,
+        )
         def run(case: Any) -> None:
             if time.monotonic() > self.deadline:
                 self.stats.over_budget += 1
@@ -329,11 +359,14 @@ class _Fuzz:
             _ = case.meta  # re-judge the case's positive/negative label after the rewrite
             self.stats.sent += 1
             self.stats.addressed.update(names)
-            response = case.call(base_url=rest.base_url, session=rest.session, headers=self.ctx.headers(),
-                                 timeout=self.ctx.target.timeout)
+            response = case.call(
+                base_url=rest.base_url,
+                session=rest.session,
+                headers=self.ctx.headers(),
+                timeout=self.ctx.target.timeout,
+            )
             if 200 <= response.status_code < 300:
                 self.confinement.record(case, names)
             case.validate_response(response, checks=checks)
 
         return run if self.settings.seed is None else seed(self.settings.seed)(run)
-

@@ -31,8 +31,6 @@ class Sample:
     body: Any
 
 
-
-
 def samples(ctx: RunContext) -> list[Sample]:
     """Real answers of the run's own objects, gathered once per run (a failure is remembered)."""
     if ctx.swagger_samples is None:
@@ -58,36 +56,62 @@ def _gather(ctx: RunContext) -> list[Sample]:
         if not_offered_over_rest(result):
             return None  # not offered: SURFACE says so
         if (result.status == 200) != expect_ok or result.status < 200:
-            raise CheckFailed(f"could not gather a sample answer: {label} answered HTTP {result.status}",
-                              {"request": request, "body": result.text[:500]})
+            raise CheckFailed(
+                f"could not gather a sample answer: {label} answered HTTP {result.status}",
+                {"request": request, "body": result.text[:500]},
+            )
         out.append(Sample(label, method, result.status, result.body))
         return result.body
 
     queue = ctx.create_queue(**RICH_QUEUE)
     if "Submit/GetQueue" in wanted:
         unary("GetQueue of a run-created queue", "Submit/GetQueue", {"name": queue}, True)
-        unary("GetQueue of an absent queue (error body)", "Submit/GetQueue",
-              cases.refused("Submit/GetQueue", ctx.name("absent")), False)
+        unary(
+            "GetQueue of an absent queue (error body)",
+            "Submit/GetQueue",
+            cases.refused("Submit/GetQueue", ctx.name("absent")),
+            False,
+        )
     job_set = ctx.name("js")
     ctx.created_job_sets.append((queue, job_set))
-    unary("SubmitJobs of a held job", "Submit/SubmitJobs",
-          {"queue": queue, "jobSetId": job_set, "jobRequestItems": [sample_job()]}, True)
+    unary(
+        "SubmitJobs of a held job",
+        "Submit/SubmitJobs",
+        {"queue": queue, "jobSetId": job_set, "jobRequestItems": [sample_job()]},
+        True,
+    )
     seen = ctx.wait_for(queue, job_set, lambda kinds: "queued" in kinds, timeout=3)
     if "Submit/GetQueueInfo" in wanted:
         unary("GetQueueInfo of the queue", "Submit/GetQueueInfo", {"name": queue}, True)
     # read as many lines as gRPC showed events: a stream that fails to end is SEMANTICS' finding, not ours
-    events = rest.stream(wire("Event/GetJobSetEvents"), {"queue": queue, "id": job_set, "watch": False},
-                         headers=ctx.headers(), limit=max(1, len(seen)))
+    events = rest.stream(
+        wire("Event/GetJobSetEvents"),
+        {"queue": queue, "id": job_set, "watch": False},
+        headers=ctx.headers(),
+        limit=max(1, len(seen)),
+    )
     if events.status != 200 or not events.lines:
-        raise CheckFailed(f"could not gather a sample answer: GetJobSetEvents answered HTTP {events.status} "
-                          f"with {len(events.lines)} lines", {"body": events.text[:500]})
-    out += [Sample(f"GetJobSetEvents line {n + 1}", "Event/GetJobSetEvents", 200, line)
-            for n, line in enumerate(events.lines)]
-    missing = rest.stream(wire("Event/GetJobSetEvents"), cases.refused("Event/GetJobSetEvents", ctx.name("absent")),
-                          headers=ctx.headers())
+        raise CheckFailed(
+            f"could not gather a sample answer: GetJobSetEvents answered HTTP {events.status} "
+            f"with {len(events.lines)} lines",
+            {"body": events.text[:500]},
+        )
+    out += [
+        Sample(f"GetJobSetEvents line {n + 1}", "Event/GetJobSetEvents", 200, line)
+        for n, line in enumerate(events.lines)
+    ]
+    missing = rest.stream(
+        wire("Event/GetJobSetEvents"), cases.refused("Event/GetJobSetEvents", ctx.name("absent")), headers=ctx.headers()
+    )
     if missing.status != 200:
-        out.append(Sample("GetJobSetEvents of an absent job set (error body)", "Event/GetJobSetEvents",
-                          missing.status, missing.body))
+        out.append(
+            Sample(
+                "GetJobSetEvents of an absent job set (error body)",
+                "Event/GetJobSetEvents",
+                missing.status,
+                missing.body,
+            )
+        )
     return out
 
 

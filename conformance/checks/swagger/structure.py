@@ -23,17 +23,27 @@ from conformance.context import RunContext, not_offered_over_rest
 from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound, wire
 
 
-@family("SWAGGER-Served", "SWAGGER", "GET <rest>/swagger.json (else <rest>/api/swagger.json, or [target] swagger) "
-        "answers HTTP 200 with a JSON object (Content-Type application/json)")
+@family(
+    "SWAGGER-Served",
+    "SWAGGER",
+    "GET <rest>/swagger.json (else <rest>/api/swagger.json, or [target] swagger) "
+    "answers HTTP 200 with a JSON object (Content-Type application/json)",
+)
 def served(ctx: RunContext) -> None:
     fetched = fetch(ctx)
-    evidence = {"url": fetched.url, "tried": fetched.tried, "status": fetched.status,
-                "content_type": fetched.content_type, "body": fetched.text[:300]}
+    evidence = {
+        "url": fetched.url,
+        "tried": fetched.tried,
+        "status": fetched.status,
+        "content_type": fetched.content_type,
+        "body": fetched.text[:300],
+    }
     if fetched.status != 200:
         raise CheckFailed(f"GET {fetched.url} answered HTTP {fetched.status}", evidence)
     if not fetched.content_type.split(";")[0].strip().lower() == "application/json":
-        raise CheckFailed(f"GET {fetched.url} answered Content-Type {fetched.content_type!r}, "
-                          "not application/json", evidence)
+        raise CheckFailed(
+            f"GET {fetched.url} answered Content-Type {fetched.content_type!r}, not application/json", evidence
+        )
     if not isinstance(fetched.document, dict):
         raise CheckFailed(f"GET {fetched.url} is not a JSON object", evidence)
 
@@ -42,7 +52,7 @@ def file_streams(doc: dict[str, Any]) -> list[str]:
     """``VERB path`` of every operation whose 200 response is a ``type: file`` schema with properties."""
     found = []
     for path, item in (doc.get("paths") or {}).items():
-        for verb, op in (item.items() if isinstance(item, dict) else ()):
+        for verb, op in item.items() if isinstance(item, dict) else ():
             response = ((op.get("responses") or {}).get("200") or {}) if isinstance(op, dict) else {}
             if isinstance(response, dict) and is_file_stream(response.get("schema")):
                 found.append(f"{verb.upper()} {path}")
@@ -55,20 +65,25 @@ def valid(ctx: RunContext) -> None:
 
     doc = document(ctx)
     if doc.get("swagger") != "2.0":
-        raise CheckFailed(f"the document declares swagger {doc.get('swagger')!r}, not \"2.0\"",
-                          {"swagger": doc.get("swagger"), "openapi": doc.get("openapi")})
+        raise CheckFailed(
+            f'the document declares swagger {doc.get("swagger")!r}, not "2.0"',
+            {"swagger": doc.get("swagger"), "openapi": doc.get("openapi")},
+        )
     errors = list(OpenAPIV2SpecValidator(doc).iter_errors())
     streams = file_streams(doc)
     if streams:
-        raise CheckFailed(f"not valid Swagger 2.0: the stream responses of {', '.join(streams)} are "
-                          "`type: file` schemas with properties (Armada's post-processing)",
-                          {"file_streams": streams, "count": len(errors),
-                           "errors": [_line(e) for e in errors[:10]]})
+        raise CheckFailed(
+            f"not valid Swagger 2.0: the stream responses of {', '.join(streams)} are "
+            "`type: file` schemas with properties (Armada's post-processing)",
+            {"file_streams": streams, "count": len(errors), "errors": [_line(e) for e in errors[:10]]},
+        )
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.path) or "(document root)"
-        raise CheckFailed(f"not valid Swagger 2.0 at {where}: {first.message.splitlines()[0]}",
-                          {"errors": [_line(e) for e in errors[:10]], "count": len(errors)})
+        raise CheckFailed(
+            f"not valid Swagger 2.0 at {where}: {first.message.splitlines()[0]}",
+            {"errors": [_line(e) for e in errors[:10]], "count": len(errors)},
+        )
 
 
 def _line(error: Any) -> str:
@@ -143,7 +158,7 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
     body = by_place.get("body", {})
     if b.body == "*":
         if len(body) != 1:
-            problems.append(f"body:\"*\" needs exactly one body parameter; the swagger has {len(body)}")
+            problems.append(f'body:"*" needs exactly one body parameter; the swagger has {len(body)}')
         else:
             schema = next(iter(body.values())).get("schema") or {}
             expected = f"#/definitions/{def_name(b.input)}"
@@ -166,9 +181,13 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
     return problems
 
 
-@family("SWAGGER-Documents-{name}", "SWAGGER", "the swagger documents {method} as its HTTP rule says: path, "
-        "verb, operationId {name}, path/body/query parameters", _documents_rows(),
-        profiles=lambda row: profiles_of(row["method"]))
+@family(
+    "SWAGGER-Documents-{name}",
+    "SWAGGER",
+    "the swagger documents {method} as its HTTP rule says: path, verb, operationId {name}, path/body/query parameters",
+    _documents_rows(),
+    profiles=lambda row: profiles_of(row["method"]),
+)
 def documents(ctx: RunContext, method: str, name: str, transport: str) -> None:
     b = binding(method)
     doc = document(ctx)
@@ -176,7 +195,6 @@ def documents(ctx: RunContext, method: str, name: str, transport: str) -> None:
     if problems and b.path not in (doc.get("paths") or {}) and not _served(ctx, method):
         raise NotOffered(f"{method} is neither documented nor served ({problems[0]})")
     if problems:
-        raise CheckFailed(f"{b.where} ({method}): {problems[0]}", {"problems": problems, "rule": b.where,
-                                                                    "body": b.body})
-
-
+        raise CheckFailed(
+            f"{b.where} ({method}): {problems[0]}", {"problems": problems, "rule": b.where, "body": b.body}
+        )
