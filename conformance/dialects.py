@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 from google.protobuf import descriptor, duration_pb2, json_format, message, timestamp_pb2
 
 import protos
@@ -45,30 +46,8 @@ HTTP_STATUS = {
     "UNAVAILABLE": 503,
     "DATA_LOSS": 500,
 }
-GRPC_CODE_NUMBER = {
-    name: n
-    for n, name in enumerate(
-        [
-            "OK",
-            "CANCELLED",
-            "UNKNOWN",
-            "INVALID_ARGUMENT",
-            "DEADLINE_EXCEEDED",
-            "NOT_FOUND",
-            "ALREADY_EXISTS",
-            "PERMISSION_DENIED",
-            "RESOURCE_EXHAUSTED",
-            "FAILED_PRECONDITION",
-            "ABORTED",
-            "OUT_OF_RANGE",
-            "UNIMPLEMENTED",
-            "INTERNAL",
-            "UNAVAILABLE",
-            "DATA_LOSS",
-            "UNAUTHENTICATED",
-        ]
-    )
-}
+# gRPC code names and numbers, from grpcio's own table (the wire carries the number).
+GRPC_CODE_NUMBER = {code.name: int(code.value[0]) for code in grpc.StatusCode}
 
 
 class DialectError(ValueError):

@@ -24,6 +24,7 @@ import struct
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+import grpc
 import hpack
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -33,25 +34,7 @@ SETTINGS_HEADER_TABLE_SIZE, SETTINGS_ENABLE_PUSH, SETTINGS_INITIAL_WINDOW_SIZE, 
 STREAM = 1  # the call's stream: the first a client opens
 DEFAULT_WINDOW = 16 * 1024 * 1024  # bytes the server may send ahead of us, per stream and connection
 MAX_FRAME = 1024 * 1024  # largest frame we accept (the server may send up to this)
-STATUS_NAMES = (
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-)
+STATUS_NAMES = {int(code.value[0]): code.name for code in grpc.StatusCode}  # grpc-status number -> name
 H2_ERRORS = (
     "NO_ERROR",
     "PROTOCOL_ERROR",
@@ -232,7 +215,7 @@ class Call:
         if code is None:
             self._end("INTERNAL", "the trailers carry no grpc-status")
             return
-        name = STATUS_NAMES[int(code)] if code.isdigit() and int(code) < len(STATUS_NAMES) else f"status {code}"
+        name = STATUS_NAMES.get(int(code), f"status {code}") if code.isdigit() else f"status {code}"
         self._end(name, unquote(values.get("grpc-message", "")))
 
     def _reset(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
