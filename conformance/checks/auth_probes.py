@@ -21,7 +21,7 @@ import urllib3
 
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.checks.auth import SCHEMES, TRANSPORTS, configured
-from conformance.checks.auth_wire import Reply, expect_refused, probe
+from conformance.checks.auth_wire import Reply, expect_refused, probe, rest_reply
 from conformance.context import RunContext
 from conformance.eras import era
 from conformance.transport.rest_client import plan
@@ -72,18 +72,7 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
         body = json.loads(text)
     except ValueError:
         body = None
-    body = body if isinstance(body, dict) else {}
-    message = str(body.get("message") or body.get("error") or text[:300])
-    return Reply(
-        "rest",
-        f"HTTP {answer.status}",
-        answer.status == 200,
-        answer.status == 401,
-        answer.status == 403,
-        message,
-        {k.lower(): v for k, v in answer.headers.items()},
-        body,
-    )
+    return rest_reply(answer.status, body, text, answer.headers)
 
 
 def _rows() -> list[dict[str, str]]:

@@ -59,16 +59,21 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
         answer = rest.call(f"api.{method}", request, headers=headers)
     except ValueError as exc:  # requests' header validation; nothing reached the target
         raise Unsendable(str(exc)) from None
-    body = answer.body if isinstance(answer.body, dict) else {}
-    message = str(body.get("message") or body.get("error") or answer.text[:300])
+    return rest_reply(answer.status, answer.body, answer.text, answer.headers)
+
+
+def rest_reply(status: int, body: Any, text: str, headers: Mapping[str, str]) -> Reply:
+    """A REST answer as a ``Reply``: the gateway's message if its body has one, else the text."""
+    body = body if isinstance(body, dict) else {}
+    message = str(body.get("message") or body.get("error") or text[:300])
     return Reply(
         "rest",
-        f"HTTP {answer.status}",
-        answer.status == 200,
-        answer.status == 401,
-        answer.status == 403,
+        f"HTTP {status}",
+        status == 200,
+        status == 401,
+        status == 403,
         message,
-        {k.lower(): v for k, v in answer.headers.items()},
+        {k.lower(): v for k, v in headers.items()},
         body,
     )
 
