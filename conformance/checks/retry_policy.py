@@ -133,6 +133,16 @@ def invalid_refused(ctx: RunContext, rule: str, what: str) -> None:
     _expect(result, "INVALID_ARGUMENT", f"CreateRetryPolicy of a policy with {what}", request=request)
 
 
+def _expect_absent(ctx: RunContext, name: str) -> None:
+    """GetRetryPolicy of ``name`` answers NOT_FOUND (a server answering OK to everything proves nothing)."""
+    _expect(
+        ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}),
+        "NOT_FOUND",
+        "GetRetryPolicy of an absent policy",
+        name=name,
+    )
+
+
 @family(
     "SEMANTICS-RetryPolicyAbsent",
     "SEMANTICS",
@@ -143,12 +153,7 @@ def invalid_refused(ctx: RunContext, rule: str, what: str) -> None:
 def absent_not_found(ctx: RunContext) -> None:
     _start(ctx)
     name = policy_name(ctx, "absent")
-    _expect(
-        ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}),
-        "NOT_FOUND",
-        "GetRetryPolicy of an absent policy",
-        name=name,
-    )
+    _expect_absent(ctx, name)
     updated = ctx.call(f"{SERVICE}/UpdateRetryPolicy", valid_policy(name))
     if updated.ok:
         ctx.created_retry_policies.append(name)  # an update that created it: the run's to delete
@@ -166,12 +171,7 @@ def delete_absent(ctx: RunContext) -> None:
     _start(ctx)
     name = policy_name(ctx, "absent")
     # first make sure the name is absent (a server answering OK to everything proves nothing here)
-    _expect(
-        ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name}),
-        "NOT_FOUND",
-        "GetRetryPolicy of an absent policy",
-        name=name,
-    )
+    _expect_absent(ctx, name)
     _expect(
         ctx.call(f"{SERVICE}/DeleteRetryPolicy", {"name": name}),
         "OK",
