@@ -11,7 +11,10 @@ padding, RST_STREAM, GOAWAY, trailers (also trailers-only errors) and the final
 
 ``Call`` is sans-IO: ``opening()`` gives the bytes to send first, ``feed(data)``
 takes whatever arrived and returns the bytes to send back, and the complete gRPC
-messages pile up in ``messages`` for the caller to take. The same object therefore
+messages pile up as ``Messages`` batches for the caller to ``take()``. A batch is the
+received bytes themselves plus where each message starts, not a bytes object per
+message: cutting 100,000 small messages into objects costs more than reading them,
+and a consumer that checks ids in bulk needs only the offsets. The same object
 parses a live socket and, for the capacity probe, captured bytes from memory.
 Every non-throughput check keeps using grpcio.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import socket
 import ssl
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -53,6 +57,32 @@ H2_ERRORS = (
 )
 _FRAME_HEAD = struct.Struct(">IBI")  # 24-bit length + type in the first word, then flags, stream id
 _U32 = struct.Struct(">I")
+_FRAME_AND_PREFIX = struct.Struct(">IBIBI")  # a frame header and the gRPC prefix that may follow it
+_PAD = bytes(_FRAME_AND_PREFIX.size - _FRAME_HEAD.size)
+
+
+class Messages:
+    """Complete gRPC messages in received bytes: message ``i`` is ``data[starts[i] + 5 : ends[i]]``.
+
+    ``starts[i]`` is where its 5-byte gRPC prefix begins. The messages are in stream
+    order; HTTP/2 frame headers may lie between them.
+    """
+
+    __slots__ = ("data", "ends", "starts")
+
+    def __init__(self, data: bytes, starts: list[int], ends: list[int]) -> None:
+        self.data, self.starts, self.ends = data, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.data[self.starts[index] + 5 : self.ends[index]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        data = self.data
+        for begin, end in zip(self.starts, self.ends, strict=True):
+            yield data[begin + 5 : end]
 
 
 class CallError(Exception):
@@ -74,7 +104,7 @@ class Call:
     metadata: tuple[tuple[str, str], ...] = ()
     tls: bool = False
     window: int = DEFAULT_WINDOW
-    messages: list[bytes] = field(default_factory=list)  # complete gRPC messages not yet taken
+    batches: list[Messages] = field(default_factory=list)  # complete gRPC messages not yet taken
     headers: list[tuple[str, str]] = field(default_factory=list)
     status: str = ""  # "OK" or a status name once the call ended
     status_message: str = ""
@@ -100,6 +130,16 @@ class Call:
             GOAWAY: self._goaway,
             PUSH_PROMISE: self._push,
         }
+
+    def take(self) -> list[Messages]:
+        """The complete messages received since the last ``take``."""
+        batches, self.batches = self.batches, []
+        return batches
+
+    @property
+    def messages(self) -> list[bytes]:
+        """Every message not yet taken, one bytes object each (for tests and small streams)."""
+        return [message for batch in self.batches for message in batch]
 
     # ---- what we send ----------------------------------------------------------------
 
@@ -135,50 +175,83 @@ class Call:
     # ---- what we receive ------------------------------------------------------------
 
     def feed(self, data: bytes) -> bytes:
-        """Take received bytes; return what must be sent back (ACKs, PONGs, WINDOW_UPDATEs)."""
+        """Take received bytes; return what must be sent back (ACKs, PONGs, WINDOW_UPDATEs).
+
+        The hot path: a DATA frame of our stream that holds exactly one whole message
+        (what grpc-go sends) is not copied anywhere; its offset is noted and the message
+        is read where it arrived. Other DATA frames (several messages per frame, as
+        grpc-core sends, or a message split over frames) go through the body buffer.
+        """
         frames = self._frames
         frames += data
+        frames += _PAD  # so the frame header and a gRPC prefix unpack together even at the end
+        received = bytes(frames)
+        del frames[-len(_PAD) :]
         out: list[bytes] = []
+        starts: list[int] = []
+        ends: list[int] = []
         position, end = 0, len(frames)
-        unpack = _FRAME_HEAD.unpack_from
+        unpack = _FRAME_AND_PREFIX.unpack_from
         while end - position >= 9:
-            word, flags, stream = unpack(frames, position)
+            word, flags, stream, _, size = unpack(received, position)
             length = word >> 8
             if length > MAX_FRAME:
                 raise CallError("INTERNAL", f"HTTP/2 frame of {length} bytes is larger than our {MAX_FRAME}")
             if end - position - 9 < length:
                 break
-            kind = word & 0xFF
-            payload = memoryview(frames)[position + 9 : position + 9 + length]
-            position += 9 + length
-            if kind == DATA:  # the hot path, without the table lookup
-                self._data(flags, stream & 0x7FFFFFFF, payload, out)
+            if word == length << 8 and size + 5 == length and stream == STREAM and not flags and not self._body:
+                starts.append(position + 9)  # DATA (type 0), no flags, exactly one whole message
+                ends.append(position + 9 + length)
             else:
-                handler = self._handlers.get(kind)
-                if handler is not None:  # PRIORITY, WINDOW_UPDATE, unknown types: nothing to do
-                    handler(flags, stream & 0x7FFFFFFF, payload, out)
-            payload.release()
+                if starts:
+                    self._whole_frames(received, starts, ends, out)
+                    starts, ends = [], []
+                self._frame(word & 0xFF, flags, stream & 0x7FFFFFFF, received, position + 9, length, out)
+            position += 9 + length
+        if starts:
+            self._whole_frames(received, starts, ends, out)
         del frames[:position]
         self._cut_messages()
         return b"".join(out)
 
+    def _whole_frames(self, received: bytes, starts: list[int], ends: list[int], out: list[bytes]) -> None:
+        """Messages that each filled a DATA frame: a batch read in place, and the flow-control account."""
+        if any(map(received.__getitem__, starts)):
+            raise CallError("INTERNAL", "a compressed message although we accept only identity")
+        self.batches.append(Messages(received, starts, ends))
+        self._count_received(sum(ends) - sum(starts), out)
+
+    def _frame(
+        self, kind: int, flags: int, stream: int, received: bytes, offset: int, length: int, out: list[bytes]
+    ) -> None:
+        payload = memoryview(received)[offset : offset + length]
+        handler = self._handlers.get(kind)
+        if handler is not None:  # PRIORITY, WINDOW_UPDATE, unknown types: nothing to do
+            handler(flags, stream, payload, out)
+        payload.release()
+
     def _data(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
         size = len(payload)
-        self._unacked_connection += size
         if stream == STREAM:
-            self._unacked_stream += size
             if flags & PADDED:
                 payload = payload[1 : size - payload[0]]
             self._body += payload
-        if self._unacked_connection >= self.window // 2:
-            out.append(frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._unacked_connection)))
-            self._unacked_connection = 0
-        if self._unacked_stream >= self.window // 2 and not flags & END_STREAM:
-            out.append(frame(WINDOW_UPDATE, 0, STREAM, _U32.pack(self._unacked_stream)))
-            self._unacked_stream = 0
+        self._count_received(size, out, stream_ends=bool(flags & END_STREAM), ours=stream == STREAM)
         if flags & END_STREAM and stream == STREAM:
             self._cut_messages()
             self._end("INTERNAL", "the stream ended without trailers (no grpc-status)")
+
+    def _count_received(self, size: int, out: list[bytes], stream_ends: bool = False, ours: bool = True) -> None:
+        """Flow control: give the server back its window once half of it was used."""
+        self._unacked_connection += size
+        if ours:
+            self._unacked_stream += size
+        if self._unacked_connection >= self.window // 2:
+            out.append(frame(WINDOW_UPDATE, 0, 0, _U32.pack(self._unacked_connection)))
+            self._unacked_connection = 0
+        if self._unacked_stream >= self.window // 2 and not stream_ends:
+            out.append(frame(WINDOW_UPDATE, 0, STREAM, _U32.pack(self._unacked_stream)))
+            self._unacked_stream = 0
 
     def _headers(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
         start, end = 0, len(payload)
@@ -247,22 +320,28 @@ class Call:
         raise CallError("INTERNAL", "the server sent PUSH_PROMISE although we disabled push")
 
     def _cut_messages(self) -> None:
-        """Move every complete length-prefixed gRPC message from the body into ``messages``."""
+        """Move every complete length-prefixed gRPC message from the body into a ``Messages`` batch.
+
+        The loop only notes where each message starts; the last start is dropped
+        again if its message is not complete yet.
+        """
         body = self._body
         if len(body) < 5:
             return
         data = bytes(body)
-        position, end = 0, len(data)
-        append = self.messages.append
-        unpack = _U32.unpack_from
-        while end - position >= 5:
-            size = unpack(data, position + 1)[0]
-            if end - position - 5 < size:
-                break
-            if data[position]:
-                raise CallError("INTERNAL", "a compressed message although we accept only identity")
-            append(data[position + 5 : position + 5 + size])
-            position += 5 + size
+        starts: list[int] = []
+        append, unpack = starts.append, _U32.unpack_from
+        position, last = 0, len(data) - 5
+        while position <= last:
+            append(position)
+            position += 5 + unpack(data, position + 1)[0]
+        if position > len(data):  # the last message is still on its way
+            position = starts.pop()
+        if not starts:
+            return
+        if any(map(data.__getitem__, starts)):
+            raise CallError("INTERNAL", "a compressed message although we accept only identity")
+        self.batches.append(Messages(data, starts, [*starts[1:], position]))
         del body[:position]
 
     def _end(self, code: str, message: str) -> None:

@@ -87,10 +87,14 @@ def build(out_dir: Path) -> Path:
 
 
 class GoServer:
-    """``yardstick serve``: streams the given serialized messages on every GetJobSetEvents call."""
+    """``yardstick serve``: streams the given messages on every GetJobSetEvents call.
 
-    def __init__(self, binary: Path, messages: list[bytes], work_dir: Path) -> None:
-        self.events_file = work_dir / "events.bin"
+    ``raw``: ``serve-raw``, which writes the stored bytes without marshalling them.
+    """
+
+    def __init__(self, binary: Path, messages: list[bytes], work_dir: Path, raw: bool = False) -> None:
+        self.command = "serve-raw" if raw else "serve"
+        self.events_file = work_dir / f"events-{self.command}.bin"
         self.events_file.write_bytes(b"".join(struct.pack(">I", len(m)) + m for m in messages))
         self.binary = binary
         self.port = 0
@@ -98,7 +102,10 @@ class GoServer:
 
     def __enter__(self) -> GoServer:
         self._process = subprocess.Popen(
-            [str(self.binary), "serve", str(self.events_file)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [str(self.binary), self.command, str(self.events_file)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline().split()

@@ -1,8 +1,12 @@
 // Yardstick: a Go gRPC server and client for api.Event/GetJobSetEvents over stored events.
 //
 // The benchmark measures the suite's own gRPC consumer against this client on the
-// same stream, and against this server. The server writes the stored
-// EventStreamMessage bytes as they are (a codec that passes bytes through); the
+// same stream, and against this server. The server holds the stored events
+// decoded, as generated api.EventStreamMessage values, and sends each with
+// stream.SendMsg through the standard protobuf codec: what a Go gRPC server such
+// as Armada's does (it sends messages, gRPC marshals them). "serve-raw" instead
+// writes the stored bytes as they are (a codec that passes bytes through): the
+// least work any gRPC server can do per message, faster than any real one. The
 // client is a plain Go gRPC client: the standard protobuf codec unmarshals every
 // message into the generated api.EventStreamMessage, and it checks that the ids
 // increase. Built offline in GOPATH mode from Debian's golang-go,
@@ -10,6 +14,7 @@
 // generated from our protos (see yardstick.py).
 //
 //	yardstick serve EVENTS_FILE          prints "PORT <n>", serves until stdin closes
+//	yardstick serve-raw EVENTS_FILE      the same, writing the stored bytes as they are
 //	yardstick read HOST:PORT QUEUE ID    prints one JSON line: count, seconds, cpu_seconds, last_id
 //
 // EVENTS_FILE holds each serialized message as a 4-byte big-endian length and the bytes.
@@ -29,6 +34,7 @@ import (
 
 	pb "api"
 
+	"github.com/golang/protobuf/proto"
 	"google.golang.org/grpc"
 )
 
@@ -59,21 +65,44 @@ func load(path string) [][]byte {
 	return out
 }
 
-func serve(path string) {
-	events := load(path)
+func serve(path string, passBytes bool) {
+	stored := load(path)
+	events := make([]*pb.EventStreamMessage, len(stored))
+	for i, data := range stored {
+		events[i] = &pb.EventStreamMessage{}
+		if err := proto.Unmarshal(data, events[i]); err != nil {
+			fail(err)
+		}
+	}
 	handler := func(srv interface{}, stream grpc.ServerStream) error {
-		var request []byte
+		if passBytes {
+			var request []byte
+			if err := stream.RecvMsg(&request); err != nil {
+				return err
+			}
+			for i := range stored {
+				if err := stream.SendMsg(&stored[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var request pb.JobSetRequest
 		if err := stream.RecvMsg(&request); err != nil {
 			return err
 		}
-		for i := range events {
-			if err := stream.SendMsg(&events[i]); err != nil {
+		for _, event := range events {
+			if err := stream.SendMsg(event); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	server := grpc.NewServer(grpc.CustomCodec(raw{}), grpc.UnknownServiceHandler(handler))
+	options := []grpc.ServerOption{grpc.UnknownServiceHandler(handler)}
+	if passBytes {
+		options = append(options, grpc.CustomCodec(raw{}))
+	}
+	server := grpc.NewServer(options...)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fail(err)
@@ -132,11 +161,11 @@ func fail(err error) {
 
 func main() {
 	switch {
-	case len(os.Args) == 3 && os.Args[1] == "serve":
-		serve(os.Args[2])
+	case len(os.Args) == 3 && (os.Args[1] == "serve" || os.Args[1] == "serve-raw"):
+		serve(os.Args[2], os.Args[1] == "serve-raw")
 	case len(os.Args) == 5 && os.Args[1] == "read":
 		read(os.Args[2], os.Args[3], os.Args[4])
 	default:
-		fail(fmt.Errorf("usage: yardstick serve EVENTS_FILE | yardstick read HOST:PORT QUEUE ID"))
+		fail(fmt.Errorf("usage: yardstick serve|serve-raw EVENTS_FILE | yardstick read HOST:PORT QUEUE ID"))
 	}
 }
