@@ -175,6 +175,8 @@ class _Stream:
         self.call = _call(spec)
         self.tally = Tally(spec, result)
         self.captured: list[bytes] = []
+        self.buffer = bytearray(READ_SIZE)  # reused by every read: a fresh 1 MiB per recv costs ~100 µs
+        self.view = memoryview(self.buffer)
         self.sock: Any = None
         self.last_data = 0.0
         self.ready = bool(spec.ready_path)
@@ -193,15 +195,17 @@ class _Stream:
     def readable(self, now: float) -> bool:
         """Read what is there; True when this stream is finished."""
         while True:
-            data = self.sock.recv(READ_SIZE)
-            if not data:
+            size = self.sock.recv_into(self.buffer)
+            if not size:
                 self.call.closed()
                 break
             self.last_data = now
+            data = self.view[:size]
             if self.spec.capture:
-                self.captured.append(data)
-                self.result.payload_bytes += len(data)
+                self.captured.append(bytes(data))
+                self.result.payload_bytes += size
             reply = self.call.feed(data)
+            data.release()
             if reply:
                 self.sock.sendall(reply)
             batches = self.call.take()

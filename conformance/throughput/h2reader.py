@@ -174,7 +174,7 @@ class Call:
 
     # ---- what we receive ------------------------------------------------------------
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes | memoryview) -> bytes:
         """Take received bytes; return what must be sent back (ACKs, PONGs, WINDOW_UPDATEs).
 
         The hot path: a DATA frame of our stream that holds exactly one whole message
