@@ -53,6 +53,9 @@ class StreamSpec:
     tls_ca_file: str | None = None
     tls_insecure: bool = False
     tls: bool = False
+    tls_cert_file: str | None = None  # a client certificate (PEM), for targets that want mTLS
+    tls_key_file: str | None = None  # its key, when not in the certificate's file
+    authority: str | None = None  # :authority / Host, and the TLS server name (None: the address's)
 
 
 @dataclass
@@ -169,20 +172,29 @@ class Decoder:
 def _rest_items(spec: StreamSpec, holder: list[Any]) -> Generator[bytes, None, None]:
     import requests
 
+    from conformance.transport.connection import host_of
+    from conformance.transport.rest_client import ServerNameAdapter
+
     headers = {("Authorization" if k == "authorization" else k): v for k, v in spec.metadata}
+    if spec.authority:
+        headers["Host"] = spec.authority
     body: dict[str, Any] = {"watch": spec.watch}
     if spec.from_message_id:
         body["fromMessageId"] = spec.from_message_id
     url = f"{spec.address.rstrip('/')}/v1/job-set/{spec.queue}/{spec.job_set}"
     verify: Any = spec.tls_ca_file or not spec.tls_insecure
-    with (
-        requests.Session() as session,
-        session.post(url, json=body, headers=headers, stream=True, timeout=spec.timeout, verify=verify) as response,
-    ):
-        holder.append(response.close)
-        if response.status_code != 200:
-            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
-        yield from response.iter_content(chunk_size=None)
+    cert: Any = (spec.tls_cert_file, spec.tls_key_file) if spec.tls_key_file else spec.tls_cert_file
+    with requests.Session() as session:
+        if spec.authority:
+            session.mount("https://", ServerNameAdapter(host_of(spec.authority)))
+        response = session.post(
+            url, json=body, headers=headers, stream=True, timeout=spec.timeout, verify=verify, cert=cert
+        )
+        with response:
+            holder.append(response.close)
+            if response.status_code != 200:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
+            yield from response.iter_content(chunk_size=None)
 
 
 def read_stream(spec: StreamSpec) -> StreamResult:

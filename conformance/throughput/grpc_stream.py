@@ -23,6 +23,7 @@ from typing import Any
 
 from conformance.throughput.consumer import GRPC_METHOD, StreamResult, StreamSpec, id_key, thread_clock
 from conformance.throughput.h2reader import Call, CallError, Messages, connect
+from conformance.transport.connection import host_of
 
 READ_SIZE = 1 << 20
 
@@ -166,7 +167,7 @@ def _call(spec: StreamSpec) -> Call:
     request = protos.message_class("api.JobSetRequest")(
         queue=spec.queue, id=spec.job_set, watch=spec.watch, from_message_id=spec.from_message_id
     )
-    return Call(spec.address, GRPC_METHOD, request.SerializeToString(), spec.metadata, spec.tls)
+    return Call(spec.authority or spec.address, GRPC_METHOD, request.SerializeToString(), spec.metadata, spec.tls)
 
 
 class _Stream:
@@ -183,12 +184,16 @@ class _Stream:
 
     def open(self, now: float) -> None:
         self.result.started = self.last_data = now
+        spec = self.spec
         self.sock = connect(
-            self.spec.address,
-            self.spec.tls,
-            self.spec.tls_ca_file,
-            self.spec.tls_insecure,
-            timeout=max(self.spec.idle_timeout, 1.0),
+            spec.address,
+            spec.tls,
+            spec.tls_ca_file,
+            spec.tls_insecure,
+            timeout=max(spec.idle_timeout, 1.0),
+            cert_file=spec.tls_cert_file,
+            key_file=spec.tls_key_file,
+            server_name=host_of(spec.authority) if spec.authority else None,
         )
         self.sock.sendall(self.call.opening())
 

@@ -129,6 +129,9 @@ class Bench:
             tls=tls is not None,
             tls_ca_file=tls.ca_file if tls else None,
             tls_insecure=bool(tls and tls.insecure),
+            tls_cert_file=tls.cert_file if tls else None,
+            tls_key_file=tls.key_file if tls else None,
+            authority=ctx.target.connection.authority,
             **fields,
         )
 

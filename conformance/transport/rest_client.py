@@ -97,7 +97,7 @@ def _scalar(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-class _ServerNameAdapter(HTTPAdapter):
+class ServerNameAdapter(HTTPAdapter):
     """HTTPS asking for (SNI) and verifying the certificate against ``server_name``, not the URL's host."""
 
     def __init__(self, server_name: str) -> None:
@@ -125,7 +125,7 @@ class RestClient:
         self.session.headers.update(dict(connection.headers))  # a call's own headers win (requests merges)
         if connection.authority:
             self.session.headers["Host"] = connection.authority
-            self.session.mount("https://", _ServerNameAdapter(connection.server_name or connection.authority))
+            self.session.mount("https://", ServerNameAdapter(connection.server_name or connection.authority))
 
     def close(self) -> None:
         self.session.close()

@@ -11,8 +11,6 @@ the sans-IO ``Call`` directly.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import socket
 import struct
 import time
@@ -24,10 +22,7 @@ from typing import Any
 import grpc
 import hpack
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certificates import self_signed
 
 import protos
 from conformance.throughput import h2reader as h2
@@ -81,33 +76,31 @@ def plain() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    cert_pem, key_pem = self_signed(["localhost", "127.0.0.1"])
     ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
     ca_file.write_bytes(cert_pem)
     credentials = grpc.ssl_server_credentials([(key_pem, cert_pem)])
     for _, port in _serve(lambda s: s.add_secure_port("127.0.0.1:0", credentials)):
         yield f"localhost:{port}", str(ca_file)
+
+
+@pytest.fixture(scope="module")
+def mtls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A server known only as armada.test (not by its address) that wants a client certificate."""
+    files = tmp_path_factory.mktemp("mtls")
+    server_cert, server_key = self_signed(["armada.test"])
+    client_cert, client_key = self_signed(["conformance-client"])
+    (files / "ca.pem").write_bytes(server_cert)
+    (files / "client.pem").write_bytes(client_cert)
+    (files / "client.key").write_bytes(client_key)
+    credentials = grpc.ssl_server_credentials(
+        [(server_key, server_cert)], root_certificates=client_cert, require_client_auth=True
+    )
+    for _, port in _serve(lambda s: s.add_secure_port("127.0.0.1:0", credentials)):
+        yield {
+            "address": f"127.0.0.1:{port}",
+            **{name: str(files / name) for name in ("ca.pem", "client.pem", "client.key")},
+        }
 
 
 def spec(address: str, job_set: str, **fields: Any) -> StreamSpec:
@@ -136,6 +129,19 @@ def test_tls_with_alpn_h2(tls: tuple[str, str], insecure: bool) -> None:
         [spec(address, "ok-200", tls=True, tls_ca_file=None if insecure else ca_file, tls_insecure=insecure)]
     )
     assert (result.error, result.count) == ("", 200)
+
+
+def test_mtls_with_a_client_certificate_and_the_authority_as_server_name(mtls: dict[str, str]) -> None:
+    def read(**fields: Any) -> Any:
+        [result] = read_grpc_streams([spec(mtls["address"], "ok-50", tls=True, tls_ca_file=mtls["ca.pem"], **fields)])
+        return result
+
+    good = read(authority="armada.test:443", tls_cert_file=mtls["client.pem"], tls_key_file=mtls["client.key"])
+    assert (good.error, good.count) == ("", 50)
+    no_name = read(tls_cert_file=mtls["client.pem"], tls_key_file=mtls["client.key"])
+    assert no_name.error.startswith("UNAVAILABLE") and "127.0.0.1" in no_name.error  # the certificate is armada.test's
+    no_certificate = read(authority="armada.test:443")
+    assert no_certificate.count == 0 and no_certificate.error  # the server wants a client certificate
 
 
 def test_tls_refuses_an_unknown_certificate(tls: tuple[str, str]) -> None:

@@ -14,9 +14,11 @@ import dataclasses
 import math
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 
 import hpack
 import pytest
+from certificates import self_signed
 
 import protos
 from conformance.checks import catalogue, select
@@ -242,3 +244,35 @@ def test_replay_of_an_existing_job_set_creates_nothing_under_read_only(server: B
     finally:
         owner.cleanup()
         owner.close()
+
+
+def test_streams_carry_the_targets_client_certificate_authority_and_headers(tmp_path: Path) -> None:
+    """What the grpcio and REST clients send (mTLS, --authority, -H) the throughput consumers send too."""
+    from conformance.throughput.measure import bench
+    from conformance.transport.connection import Connection
+    from conformance.transport.grpc_client import TlsSettings
+
+    cert, key = self_signed(["armada.example.com"])
+    files = {name: tmp_path / name for name in ("ca.pem", "client.pem", "client.key")}
+    for name, content in (("ca.pem", cert), ("client.pem", cert), ("client.key", key)):
+        files[name].write_bytes(content)
+    target = Target(
+        name="deployment",
+        grpc="10.0.0.1:50051",
+        rest="https://10.0.0.1:8080",
+        tls=TlsSettings(
+            ca_file=str(files["ca.pem"]), cert_file=str(files["client.pem"]), key_file=str(files["client.key"])
+        ),
+        connection=Connection(headers=(("x-tenant", "blue"),), authority="armada.example.com:443"),
+    )
+    ctx = RunContext(target, options=SMALL)
+    try:
+        for transport in ("grpc", "rest"):
+            spec = bench(ctx).spec(ctx, transport, "q", "js")
+            assert (spec.tls, spec.tls_ca_file, spec.tls_cert_file, spec.tls_key_file) == (
+                True,
+                *(str(files[name]) for name in ("ca.pem", "client.pem", "client.key")),
+            )
+            assert spec.authority == "armada.example.com:443" and ("x-tenant", "blue") in spec.metadata
+    finally:
+        ctx.close()
