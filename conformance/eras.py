@@ -66,6 +66,7 @@ class Era:
     auth_probe: str  # a harmless read every server of the era has, for refusal checks
     missing_fields: frozenset[str]  # api.* fields the era's swagger predates
     queue_cache: bool  # a new queue is refused for a while (submit, event streams)
+    auth_schemes: frozenset[str]  # schemes a server of the era can offer (of those the suite checks)
     summary: str
 
     @property
@@ -87,6 +88,7 @@ ERAS: dict[str, Era] = {
             "Submit/GetQueueInfo",
             ADDED_AFTER_2023,
             False,
+            frozenset({"anonymous", "basic", "oidc", "kerberos"}),
             "armada-2023: GetQueueInfo and Kerberos, RFC 3339 Timestamps; the six mission methods",
         ),
         Era(
@@ -97,6 +99,7 @@ ERAS: dict[str, Era] = {
             "Submit/GetQueue",
             frozenset(),
             True,
+            frozenset({"anonymous", "basic", "oidc"}),  # Kerberos went in 2024 (its Kubernetes scheme is not checked)
             "armada-2026: QueueService, no GetQueueInfo, no Kerberos, a 10 s queue cache",
         ),
     )

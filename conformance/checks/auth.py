@@ -4,7 +4,8 @@ The checks come from one declarative table, ``CASES`` (what to test) crossed wit
 ``SCHEMES`` (how each scheme makes good and bad credentials) and the two transports,
 so ``AUTH-BASIC-BADPW-REST`` and ``AUTH-KERBEROS-REPLAY-GRPC`` are rows of the same
 table rather than hand-written functions. A scheme the target file leaves out is
-"not configured", never failed.
+"not configured", never failed; one the target's era does not have (Kerberos in
+armada-2026) is "not offered", whatever the target file says.
 
 How acceptance is judged: a caller is accepted as the right principal only when a job
 it submits, into a run-created queue whose ``permissions`` grant exactly that
@@ -26,7 +27,7 @@ from typing import Any
 
 import grpc
 
-from conformance.checks import CheckFailed, NotConfigured, Skip, family
+from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
 from conformance.checks.auth_wire import (
     Unsendable,
     exercised,
@@ -37,6 +38,7 @@ from conformance.checks.auth_wire import (
 )
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job
 from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
+from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
@@ -116,6 +118,17 @@ def submitted_owner(
 
 
 def configured(ctx: RunContext, scheme: str) -> tuple[SchemeSettings, Identity]:
+    """The target's settings of ``scheme``: only where the target's era has the scheme at all.
+
+    The era decides (Kerberos is gone from armada-2026): a target file that configures a
+    scheme its era lacks does not make a stock server of that era offer it.
+    """
+    judged = era(ctx.target.profile)
+    if scheme not in judged.auth_schemes:
+        raise NotOffered(
+            f"{judged.name} has no {scheme} authentication, so it is not checked"
+            + (f" (the target file's [auth.{scheme}] is not used)" if scheme in ctx.target.schemes else "")
+        )
     settings = ctx.target.schemes.get(scheme)
     if settings is None or settings.identity is None:
         raise NotConfigured(f"the target file has no [auth.{scheme}]")
