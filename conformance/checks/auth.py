@@ -1,7 +1,7 @@
 """AUTH: every authentication scheme the target claims works, and refuses what it must.
 
 The checks come from one declarative table, ``CASES`` (what to test) crossed with
-``SCHEMES`` (how each scheme makes good and bad credentials) and the two transports,
+``SCHEMES`` (``auth_schemes``: how each scheme makes good and bad credentials) and the two transports,
 so ``AUTH-BASIC-BADPW-REST`` and ``AUTH-KERBEROS-REPLAY-GRPC`` are rows of the same
 table rather than hand-written functions. A scheme the target file leaves out is
 "not configured", never failed; one the target's era does not have (Kerberos in
@@ -19,7 +19,6 @@ credentials got through. Secrets never enter evidence: it names statuses and lab
 from __future__ import annotations
 
 import base64
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,8 @@ from typing import Any
 
 import grpc
 
-from conformance.checks import CheckFailed, NotConfigured, NotOffered, Skip, family
+from conformance.checks import CheckFailed, NotConfigured, Skip, family
+from conformance.checks.auth_schemes import SCHEMES, configured, negotiate_attempt
 from conformance.checks.auth_wire import (
     Unsendable,
     exercised,
@@ -38,8 +38,6 @@ from conformance.checks.auth_wire import (
 )
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job
 from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
-from conformance.eras import era
-from conformance.target import Identity, SchemeSettings, basic_header
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
 ANONYMOUS = "anonymous"
@@ -112,101 +110,6 @@ def submitted_owner(
     finally:
         call.cancel()
     return None
-
-
-# ---- credentials per scheme -----------------------------------------------------------
-
-
-def configured(ctx: RunContext, scheme: str) -> tuple[SchemeSettings, Identity]:
-    """The target's settings of ``scheme``: only where the target's era has the scheme at all.
-
-    The era decides (Kerberos is gone from armada-2026): a target file that configures a
-    scheme its era lacks does not make a stock server of that era offer it.
-    """
-    judged = era(ctx.target.profile)
-    if scheme not in judged.auth_schemes:
-        raise NotOffered(
-            f"{judged.name} has no {scheme} authentication, so it is not checked"
-            + (f" (the target file's [auth.{scheme}] is not used)" if scheme in ctx.target.schemes else "")
-        )
-    settings = ctx.target.schemes.get(scheme)
-    if settings is None or settings.identity is None:
-        raise NotConfigured(f"the target file has no [auth.{scheme}]")
-    return settings, settings.identity
-
-
-def wrong_basic(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
-    """The right user name with a password that is certainly not the right one."""
-    user = settings.extras.get("username") or identity.principal
-    return basic_header(user, "wrong-" + secrets.token_urlsafe(12))
-
-
-def wrong_oidc(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
-    """The genuine token with one signature character changed: only the signature is wrong.
-
-    A middle character is changed, since the last one of a base64url string may carry
-    only padding bits and changing it need not change the signature bytes.
-    """
-    token = (identity.header() or "").partition(" ")[2]
-    header, payload, signature = token.split(".")
-    middle = len(signature) // 2
-    swapped = "A" if signature[middle] != "A" else "B"
-    return f"Bearer {header}.{payload}.{signature[:middle]}{swapped}{signature[middle + 1 :]}"
-
-
-def wrong_kerberos(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:
-    """A genuine token for another service when the realm is ours to use, else a replay."""
-    realm = settings.extras.get("realm")
-    if realm is not None:
-        return str(realm.negotiate_for_wrong_service(identity.principal))
-    token = identity.header() or ""
-    probe(ctx, transport, token)
-    return token
-
-
-def expired_oidc(settings: SchemeSettings, identity: Identity) -> str:
-    token = settings.extras.get("expired_token")
-    if not token:
-        raise NotConfigured("no expired token for this issuer ([auth.oidc] expired_token_env)")
-    return f"Bearer {token}"
-
-
-def expired_kerberos(settings: SchemeSettings, identity: Identity) -> str:
-    """A token made with a since-expired ticket: the suite's realm makes one, a target file may give one."""
-    realm = settings.extras.get("realm")
-    if realm is not None:
-        return str(realm.expired_negotiate(identity.principal))
-    token = settings.extras.get("expired_token")
-    if not token:
-        raise NotConfigured(
-            "an expired Kerberos token comes from the suite's own realm or the target file "
-            "([auth.kerberos] expired_token_env)"
-        )
-    return str(token)
-
-
-@dataclass(frozen=True)
-class SchemeCases:
-    """How one scheme makes bad credentials, and the words its checks use."""
-
-    word: str  # the Authorization scheme word
-    wrong_name: str  # ID part of its wrong-credentials check
-    wrong_what: str
-    wrong: Callable[[RunContext, SchemeSettings, Identity, str], str]
-    expired: Callable[[SchemeSettings, Identity], str] | None = None
-
-
-SCHEMES: dict[str, SchemeCases] = {
-    "basic": SchemeCases("Basic", "BADPW", "the right user name with a wrong password", wrong_basic),
-    "oidc": SchemeCases("Bearer", "BADSIG", "a genuine token with a tampered signature", wrong_oidc, expired_oidc),
-    "kerberos": SchemeCases(
-        "Negotiate",
-        "BADTOKEN",
-        "a genuine SPNEGO token for another service (or, outside the suite's realm, a replayed one)",
-        wrong_kerberos,
-        expired_kerberos,
-    ),
-}
 
 
 # ---- the checks -----------------------------------------------------------------------
@@ -335,26 +238,6 @@ def mutual(ctx: RunContext, scheme: str, transport: str) -> None:
         raise CheckFailed(
             f"the reply token does not complete mutual authentication: {str(exc).splitlines()[0]}", reply.evidence()
         ) from None
-
-
-def negotiate_attempt(settings: SchemeSettings, identity: Identity) -> tuple[str, Callable[[str], None]]:
-    """A fresh token plus the function that verifies the server's reply to it."""
-    realm = settings.extras.get("realm")
-    if realm is not None:
-        attempt = realm.initiate(identity.principal)
-        return attempt.header, attempt.verify_reply
-    initiator = settings.extras.get("initiator")
-    if initiator is None:
-        raise NotConfigured("no initiator context to verify a reply token with")
-    header = identity.header() or ""
-    context = initiator.last_context
-
-    def verify(answer: str) -> None:
-        context.step(base64.b64decode(answer.partition(" ")[2].strip(), validate=True))
-        if not context.complete:
-            raise ValueError("the reply token did not complete the context")
-
-    return header, verify
 
 
 def challenge(ctx: RunContext, scheme: str, transport: str) -> None:

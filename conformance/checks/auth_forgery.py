@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.checks import NotConfigured, family
-from conformance.checks.auth import TRANSPORTS, configured
+from conformance.checks.auth import TRANSPORTS
+from conformance.checks.auth_schemes import configured
 from conformance.checks.auth_wire import expect_refused, probe
 from conformance.context import RunContext
 from conformance.credentials import forgery

@@ -20,7 +20,8 @@ import ssl
 import urllib3
 
 from conformance.checks import CheckFailed, NotConfigured, family
-from conformance.checks.auth import SCHEMES, TRANSPORTS, configured
+from conformance.checks.auth import TRANSPORTS
+from conformance.checks.auth_schemes import SCHEMES, configured
 from conformance.checks.auth_wire import Reply, expect_refused, probe, rest_reply
 from conformance.context import RunContext
 from conformance.eras import era

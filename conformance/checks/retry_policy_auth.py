@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks import CheckFailed, NotConfigured, family
-from conformance.checks.auth import TRANSPORTS, configured, send
+from conformance.checks.auth import TRANSPORTS, send
+from conformance.checks.auth_schemes import configured
 from conformance.context import RunContext
 from conformance.eras import profiles_of
 from conformance.retry_policies import create, policy_name, valid_policy
