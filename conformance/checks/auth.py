@@ -4,8 +4,8 @@ The checks come from one declarative table, ``CASES`` (what to test) crossed wit
 ``SCHEMES`` (``auth_schemes``: how each scheme makes good and bad credentials) and the two transports,
 so ``AUTH-BASIC-BADPW-REST`` and ``AUTH-KERBEROS-REPLAY-GRPC`` are rows of the same
 table rather than hand-written functions. A scheme the target file leaves out is
-"not configured", never failed; one the target's era does not have (Kerberos in
-armada-2026) is "not offered", whatever the target file says.
+"not configured", never failed; a configured one is checked even where the target's
+era has no such scheme (Kerberos in armada-2026), and its failures then say so.
 
 How acceptance is judged: a caller is accepted as the right principal only when a job
 it submits, into a run-created queue whose ``permissions`` grant exactly that
@@ -27,7 +27,7 @@ from typing import Any
 import grpc
 
 from conformance.checks import CheckFailed, NotConfigured, Skip, family
-from conformance.checks.auth_schemes import SCHEMES, configured, negotiate_attempt
+from conformance.checks.auth_schemes import SCHEMES, configured, era_hint, negotiate_attempt
 from conformance.checks.auth_wire import (
     Unsendable,
     exercised,
@@ -340,7 +340,10 @@ def _rows(schemes: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def _register(case: Case) -> None:
     def run(ctx: RunContext, scheme: str, transport: str, **_labels: str) -> None:
-        case.check(ctx, scheme, transport)
+        try:
+            case.check(ctx, scheme, transport)
+        except CheckFailed as failure:
+            raise era_hint(ctx, scheme, failure) from None
 
     run.__doc__ = case.check.__doc__
     for row in _rows(case.schemes):
