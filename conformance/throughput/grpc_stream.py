@@ -271,8 +271,11 @@ def _loop(selector: selectors.BaseSelector) -> None:
             now = time.monotonic()
             try:
                 finished = stream.readable(now)
-            except (OSError, CallError) as exc:
-                stream.result.error = f"{getattr(exc, 'code', 'UNAVAILABLE')}: {exc}"
+            except CallError as exc:
+                stream.result.error = f"{exc.code}: {exc.message}"
+                finished = True
+            except OSError as exc:
+                stream.result.error = f"UNAVAILABLE: {exc}"
                 finished = True
             if not stream.result.ended or stream.result.count:
                 stream.result.ended = now

@@ -38,6 +38,7 @@ SETTINGS_HEADER_TABLE_SIZE, SETTINGS_ENABLE_PUSH, SETTINGS_INITIAL_WINDOW_SIZE, 
 STREAM = 1  # the call's stream: the first a client opens
 DEFAULT_WINDOW = 16 * 1024 * 1024  # bytes the server may send ahead of us, per stream and connection
 MAX_FRAME = 1024 * 1024  # largest frame we accept (the server may send up to this)
+MAX_MESSAGE = 4 * 1024 * 1024  # largest gRPC message, as grpcio's and grpc-go's default receive limit
 STATUS_NAMES = {int(code.value[0]): code.name for code in grpc.StatusCode}  # grpc-status number -> name
 H2_ERRORS = (
     "NO_ERROR",
@@ -337,6 +338,9 @@ class Call:
             position += 5 + unpack(data, position + 1)[0]
         if position > len(data):  # the last message is still on its way
             position = starts.pop()
+            size = unpack(data, position + 1)[0]
+            if size > MAX_MESSAGE:  # what gRPC clients refuse by default, rather than buffer it
+                raise CallError("RESOURCE_EXHAUSTED", f"received message larger than max ({size} vs. {MAX_MESSAGE})")
         if not starts:
             return
         if any(map(data.__getitem__, starts)):

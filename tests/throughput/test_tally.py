@@ -147,3 +147,11 @@ def test_a_compressed_message_in_a_frame_of_its_own_is_refused() -> None:
     call.opening()
     with pytest.raises(CallError, match="compressed"):
         call.feed(frame(h2.HEADERS, h2.END_HEADERS, 1, HEAD) + frame(h2.DATA, 0, 1, prefixed(event("1"), compressed=1)))
+
+
+def test_a_message_larger_than_grpcs_default_limit_is_refused_not_buffered() -> None:
+    call = Call("h:1", "/api.Event/GetJobSetEvents", b"")
+    call.opening()
+    announced = b"\x00" + struct.pack(">I", 5 * 1024 * 1024) + b"\n\x011"  # 5 MiB announced, 3 bytes sent
+    with pytest.raises(CallError, match="larger than max"):
+        call.feed(frame(h2.HEADERS, h2.END_HEADERS, 1, HEAD) + frame(h2.DATA, 0, 1, announced))
