@@ -129,6 +129,7 @@ class EmbeddedEnvironment:
             anonymous_expect="allowed",
             embedded=True,
             intrusive=True,
+            max_query_items=self.server.server.config.max_query_items,
         )
         target.schemes["basic"] = SchemeSettings(
             "basic",
@@ -191,7 +192,8 @@ class EmbeddedEnvironment:
         assert self.server is not None
         text = (
             f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
-            f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n\n'
+            f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n'
+            f"max_query_items = {self.server.server.config.max_query_items}\n\n"
             '[auth.anonymous]\nexpect = "allowed"\n\n'
             f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
             f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n'

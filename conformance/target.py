@@ -14,6 +14,7 @@ Example::
     profile = "armada-2026"          # the era judged: armada-2023 (alias seed) or armada-2026 (alias current)
     swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
     queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
+    max_query_items = 1000           # the server's api.Jobs limit on ids per request (maxQueryItems), if known
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
                                      # mTLS: add cert_file = "client.pem", key_file = "client.key"
     headers = { "x-tenant" = "blue" }   # sent on every gRPC call and REST request (-H "x-tenant: blue")
@@ -111,6 +112,7 @@ class Target:
     intrusive: bool = False  # intrusive checks may run (embedded, or --intrusive)
     swagger: str | None = None  # explicit swagger URL; None: looked for under rest
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
+    max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
     connection: Connection = field(default_factory=Connection)  # extra headers, authority override
 
     def __post_init__(self) -> None:
@@ -181,6 +183,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "prefix",
             "swagger",
             "queue_ready_timeout",
+            "max_query_items",
             "headers",
             "authority",
         }
@@ -255,6 +258,9 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     ready = section.get("queue_ready_timeout", 15)
     if not isinstance(ready, int | float) or isinstance(ready, bool) or not 0 <= ready <= 600:
         raise TargetError(f"{source}: [target] queue_ready_timeout must be seconds between 0 and 600, got {ready!r}")
+    limit = section.get("max_query_items")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100_000):
+        raise TargetError(f"{source}: [target] max_query_items must be a whole number from 1 to 100000, got {limit!r}")
     tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
     target = Target(
         name=str(section.get("name") or grpc_address),
@@ -266,6 +272,7 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         prefix=str(section.get("prefix", "conformance")),
         swagger=str(swagger) if swagger else None,
         queue_ready_timeout=float(ready),
+        max_query_items=limit,
         connection=_connection(data.get("target", {}), overrides or {}, source),
     )
     _load_auth(target, data.get("auth", {}), source, path)

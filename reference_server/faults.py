@@ -315,7 +315,12 @@ CATALOGUE: dict[str, Fault] = {
         Fault(
             "unknown-job-not-found",
             "GetJobStatus answers NOT_FOUND for an id it does not know instead of UNKNOWN.",
-            ("SEMANTICS-JobStatusUnknownId",),
+            ("SEMANTICS-JobStatusUnknownId", "SEMANTICS-JobQueryLimit"),
+        ),
+        Fault(
+            "query-limit-ignored",
+            "api.Jobs answers any number of ids, however far over its max_query_items.",
+            ("SEMANTICS-JobQueryLimit",),
         ),
         Fault(
             "job-runs-wrong-state",

@@ -18,7 +18,7 @@ from typing import Any
 
 import protos
 from conformance.cases import HOLD_CPU, tiny_job
-from conformance.checks import CheckFailed, family
+from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.context import RunContext, kinds_of
 from conformance.eras import profiles_of
 
@@ -60,6 +60,7 @@ RUN_STATE_OF = {
 ENDED = frozenset({"succeeded", "failed", "cancelled", "preempted", "rejected"})
 POLL_S = 0.2
 JOBS = "Jobs/GetJobStatus"
+NOT_A_REFUSAL = frozenset({"OK", "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED"})  # not the server saying no
 
 
 def _profiles(_row: Any) -> list[str]:
@@ -178,6 +179,42 @@ def status_unknown_id(ctx: RunContext) -> None:
     if got != {absent: "UNKNOWN"}:
         raise CheckFailed(
             f"GetJobStatus of an unknown id answered {got}; expected {{{absent!r}: 'UNKNOWN'}}", {"job_id": absent}
+        )
+
+
+@family(
+    "SEMANTICS-JobQueryLimit",
+    "SEMANTICS",
+    "GetJobStatus answers max_query_items ids (the target file's, each unknown id UNKNOWN) and refuses one id "
+    "more with an error, never an answer cut short (not configured without [target] max_query_items)",
+    profiles=_profiles,
+)
+def query_limit(ctx: RunContext) -> None:
+    """Real Armada refuses more ids than its configured maxQueryItems with a plain error (gRPC UNKNOWN).
+
+    The limit is each deployment's own, so the target file must say it; the check
+    then asks at the limit (must answer every id) and one over it (must refuse).
+    """
+    ctx.require_offered(JOBS)
+    limit = ctx.target.max_query_items
+    if limit is None:
+        raise NotConfigured("the target file does not give the server's limit ([target] max_query_items)")
+    ids = [ctx.name(f"absent-{n}") for n in range(limit + 1)]
+    at_limit = statuses(ctx, *ids[:limit])
+    if len(at_limit) != limit or set(at_limit.values()) != {"UNKNOWN"}:
+        raise CheckFailed(
+            f"GetJobStatus of {limit} unknown ids (max_query_items) answered {len(at_limit)} states "
+            f"({sorted(set(at_limit.values()))}); expected every id, UNKNOWN",
+            {"asked": limit, "answered": len(at_limit)},
+        )
+    over = ctx.call(JOBS, {"jobIds": ids})
+    if over.ok or over.code in NOT_A_REFUSAL:
+        answered = len(over.response.job_states) if over.ok else 0
+        raise CheckFailed(
+            f"GetJobStatus of {limit + 1} ids, one more than max_query_items {limit}, answered {over.code}"
+            + (f" with {answered} states" if over.ok else "")
+            + "; expected an error refusing the request",
+            {"asked": limit + 1, "code": over.code, "details": over.details},
         )
 
 

@@ -75,11 +75,17 @@ def _target(tmp_path: Path, lines: str) -> Path:
 
 def test_target_profile_swagger_and_queue_wait(tmp_path: Path) -> None:
     target = load_target(
-        _target(tmp_path, 'profile = "current"\nswagger = "https://h/api/swagger.json"\nqueue_ready_timeout = 3')
+        _target(
+            tmp_path,
+            'profile = "current"\nswagger = "https://h/api/swagger.json"\n'
+            "queue_ready_timeout = 3\nmax_query_items = 500",
+        )
     )
     assert target.profile == "armada-2026" and target.swagger == "https://h/api/swagger.json"
     assert target.queue_ready_timeout == 3.0 and target.describe()["era"].startswith("armada-2026")
-    assert load_target(_target(tmp_path, "")).profile == "armada-2023"
+    assert target.max_query_items == 500
+    default = load_target(_target(tmp_path, ""))
+    assert default.profile == "armada-2023" and default.max_query_items is None
 
 
 @pytest.mark.parametrize(
@@ -89,6 +95,9 @@ def test_target_profile_swagger_and_queue_wait(tmp_path: Path) -> None:
         ('swagger = "h/swagger.json"', "swagger must be an http"),
         ("queue_ready_timeout = -1", "queue_ready_timeout must be seconds"),
         ('queue_ready_timeout = "soon"', "queue_ready_timeout must be seconds"),
+        ("max_query_items = 0", "max_query_items must be a whole number from 1 to 100000"),
+        ("max_query_items = 2.5", "max_query_items must be a whole number"),
+        ("max_query_items = true", "max_query_items must be a whole number"),
     ],
 )
 def test_bad_era_settings_are_one_clear_line(tmp_path: Path, lines: str, message: str) -> None:
