@@ -150,12 +150,25 @@ class Decoder:
         return bool(self.spec.expect) and result.count >= self.spec.expect
 
     def feed_rest(self, chunk: bytes, now: float) -> bool:
-        """A piece of the REST body: complete lines are parsed, the rest waits for more."""
+        """A piece of the REST body: complete lines are parsed, the rest waits for more.
+
+        The lines of a chunk are parsed as one JSON array (one call into the C parser,
+        not one per line); unless that gives exactly one value per line, each line is
+        parsed alone, so a line that is not one JSON object fails as it would by itself.
+        """
         *lines, self._buffer = (self._buffer + chunk).split(b"\n")
-        for line in lines:
-            if not line.strip():
-                continue
-            item = json.loads(line)
+        lines = [line for line in lines if line.strip()]
+        if not lines:
+            return False
+        try:
+            items = json.loads(b"[" + b",".join(lines) + b"]")
+        except ValueError:
+            items = []
+        if len(items) != len(lines):
+            items = [json.loads(line) for line in lines]
+        for item in items:
+            if not isinstance(item, dict):
+                raise ValueError(f"a stream line is not a JSON object: {json.dumps(item)[:100]}")
             result = item.get("result")
             if result is None:
                 self.result.error = f"error line: {json.dumps(item.get('error'))[:300]}"
