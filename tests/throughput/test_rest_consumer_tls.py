@@ -33,8 +33,8 @@ class _JobSetStream(BaseHTTPRequestHandler):
         lines = (json.dumps({"result": {"id": str(n), "message": {}}}) + "\n" for n in range(1, EVENTS + 1))
         body = "".join(lines).encode()
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in (("Content-Type", "application/json"), ("Content-Length", str(len(body)))):
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
