@@ -166,20 +166,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
         outcome, message = Outcome.FAILED, str(exc) or "assertion failed"
     except Exception as exc:
         outcome, message = Outcome.FAILED, f"the check could not complete: {type(exc).__name__}: {exc}"
-    return CheckResult(
-        id=check.id,
-        category=check.category,
-        requirement=check.requirement,
-        severity=check.severity,
-        outcome=outcome,
-        transport=check.transport,
-        scheme=check.scheme,
-        method=check.method,
-        message=message,
-        evidence=evidence,
-        duration_s=round(time.perf_counter() - started, 4),
-        intrusive=check.intrusive,
-    )
+    return _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
 
 
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:
@@ -202,16 +189,23 @@ def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: l
 
 
 def _not_run(check: Check, why: str) -> CheckResult:
+    return _result(check, Outcome.SKIPPED, why)
+
+
+def _result(check: Check, outcome: Outcome, message: str, **measured: Any) -> CheckResult:
+    """A result carrying the check's own facts (ID, requirement, labels) with its outcome."""
     return CheckResult(
         id=check.id,
         category=check.category,
         requirement=check.requirement,
         severity=check.severity,
-        outcome=Outcome.SKIPPED,
+        outcome=outcome,
         transport=check.transport,
         scheme=check.scheme,
         method=check.method,
-        message=why,
+        message=message,
+        intrusive=check.intrusive,
+        **measured,
     )
 
 

@@ -103,6 +103,13 @@ def load() -> dict[str, Any]:
     return merged
 
 
+def http_statuses(text: str) -> dict[str, int]:
+    """The gRPC code -> HTTP status mapping the facts file states in prose ("OK 200, CANCELLED 408, ...")."""
+    start = text.index("HTTP status from the gRPC code (") + len("HTTP status from the gRPC code (")
+    mapping = text[start : text.index(")", start)]
+    return {code: int(status) for code, status in re.findall(r"([A-Z_]+) (\d{3})", mapping)}
+
+
 if __name__ == "__main__":  # regenerate the JSON copies: python tests/facts.py
     for markdown, copy in SOURCES:
         copy.write_text(json.dumps(parse_markdown(markdown.read_text()), indent=1, sort_keys=True) + "\n")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from facts import SOURCES, load, parse_markdown
+from facts import FACTS_MD, SOURCES, http_statuses, load, parse_markdown
 from google.protobuf import descriptor
 
 import protos
@@ -215,3 +215,15 @@ def test_wheel_ships_every_proto_and_they_compile(tmp_path: Path) -> None:
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip().startswith(str(tmp_path / "site")), ran.stdout
+
+
+def test_the_rest_status_table_is_the_facts_files() -> None:
+    """The suite's gRPC code -> HTTP status table (which the gateway's is tested against) is the facts file's."""
+    import grpc
+
+    from conformance.dialects import HTTP_STATUS
+
+    if not FACTS_MD.exists():
+        pytest.skip(f"{FACTS_MD} is not beside the repository")
+    facts = http_statuses(FACTS_MD.read_text())
+    assert len(facts) == len(grpc.StatusCode) and facts == HTTP_STATUS

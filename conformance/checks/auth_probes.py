@@ -22,7 +22,7 @@ import urllib3
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.checks.auth import TRANSPORTS
 from conformance.checks.auth_schemes import SCHEMES, configured
-from conformance.checks.auth_wire import Reply, expect_refused, probe, rest_reply
+from conformance.checks.auth_wire import Reply, expect_refused, grpc_reply, probe, rest_reply
 from conformance.context import RunContext
 from conformance.eras import era
 from conformance.transport.rest_client import plan
@@ -43,16 +43,7 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
     """The harmless read of ``probe``, carrying every value in ``values`` as its own header."""
     name, method = ctx.name("absent"), f"api.{era(ctx.target.profile).auth_probe}"
     if transport == "grpc":
-        result = ctx.grpc.call(method, {"name": name}, metadata=[("authorization", value) for value in values])
-        return Reply(
-            "grpc",
-            result.code,
-            result.ok,
-            result.code == "UNAUTHENTICATED",
-            result.code == "PERMISSION_DENIED",
-            result.details,
-            dict(result.headers),
-        )
+        return grpc_reply(ctx.grpc.call(method, {"name": name}, metadata=[("authorization", v) for v in values]))
     rest = ctx.require_rest()
     where = plan(method, {"name": name})
     headers = urllib3.HTTPHeaderDict()

@@ -42,17 +42,7 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
     """A unary call with exactly ``authorization`` (None: no header), over ``transport``."""
     if transport == "grpc":
         metadata = [] if authorization is None else [("authorization", authorization)]
-        result = ctx.grpc.call(f"api.{method}", request, metadata=metadata)
-        return Reply(
-            "grpc",
-            result.code,
-            result.ok,
-            result.code == "UNAUTHENTICATED",
-            result.code == "PERMISSION_DENIED",
-            result.details,
-            dict(result.headers),
-            to_dict(result.response) if result.ok else {},
-        )
+        return grpc_reply(ctx.grpc.call(f"api.{method}", request, metadata=metadata))
     rest = ctx.require_rest()
     headers = {} if authorization is None else {"Authorization": authorization}
     try:
@@ -60,6 +50,20 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
     except ValueError as exc:  # requests' header validation; nothing reached the target
         raise Unsendable(str(exc)) from None
     return rest_reply(answer.status, answer.body, answer.text, answer.headers)
+
+
+def grpc_reply(result: Any) -> Reply:
+    """A gRPC call's result (``GrpcResult``) as a ``Reply``."""
+    return Reply(
+        "grpc",
+        result.code,
+        result.ok,
+        result.code == "UNAUTHENTICATED",
+        result.code == "PERMISSION_DENIED",
+        result.details,
+        dict(result.headers),
+        to_dict(result.response) if result.ok else {},
+    )
 
 
 def rest_reply(status: int, body: Any, text: str, headers: Mapping[str, str]) -> Reply:

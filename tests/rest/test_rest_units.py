@@ -10,30 +10,11 @@ from google.protobuf import json_format
 from openapi_spec_validator import validate
 
 import protos
+from conformance.dialects import HTTP_STATUS
 from reference_server.faults import Faults
 from reference_server.gateway import codec, errors, metadata
 from reference_server.json_codec import BadRequest, JsonCodec
 from reference_server.swagger import build_swagger, definition_names, routes
-
-FACTS_STATUS = {
-    "OK": 200,
-    "CANCELLED": 408,
-    "UNKNOWN": 500,
-    "INVALID_ARGUMENT": 400,
-    "DEADLINE_EXCEEDED": 504,
-    "NOT_FOUND": 404,
-    "ALREADY_EXISTS": 409,
-    "PERMISSION_DENIED": 403,
-    "UNAUTHENTICATED": 401,
-    "RESOURCE_EXHAUSTED": 429,
-    "FAILED_PRECONDITION": 400,
-    "ABORTED": 409,
-    "OUT_OF_RANGE": 400,
-    "UNIMPLEMENTED": 501,
-    "INTERNAL": 500,
-    "UNAVAILABLE": 503,
-    "DATA_LOSS": 500,
-}
 
 
 def bound_methods() -> set[str]:
@@ -50,7 +31,8 @@ def bound_methods() -> set[str]:
 
 @pytest.mark.parametrize("code", list(grpc.StatusCode), ids=lambda c: c.name)
 def test_every_grpc_code_maps_as_the_facts_say(code: grpc.StatusCode) -> None:
-    assert errors.http_status(code) == FACTS_STATUS[code.name]
+    """The gateway's table and the suite's (``dialects.HTTP_STATUS``) agree; test_protos ties that to the facts."""
+    assert errors.http_status(code) == HTTP_STATUS[code.name]
 
 
 def test_rest_wrong_status_fault_bends_only_not_found() -> None:

@@ -124,28 +124,19 @@ def test_impossible_gates_fail_with_a_clear_message(
 
 def test_regression_gate_against_a_baseline(server: BackgroundServer) -> None:
     ids = [f"THROUGHPUT-Replay-{t}" for t in ("GRPC", "REST")]
-    fast = RunReport(
-        target={},
-        profile="current",
-        suite_version="",
-        started="then",
-        finished="",
-        machine={},
-        figures=[Figure(i, "replay", 1e12, "events/s", "") for i in ids],
-    )
+
+    def baseline(rate: float) -> RunReport:
+        figures = [Figure(i, "replay", rate, "events/s", "") for i in ids]
+        return RunReport(
+            target={}, profile="current", suite_version="", started="then", finished="", machine={}, figures=figures
+        )
+
+    fast = baseline(1e12)
     ctx = _context(server, events=100, jobs=10, watchers=2, max_regression=0.2, baseline=fast)
     try:
         [check] = select(catalogue(), "current", ["THROUGHPUT-Threshold-MaxRegression"])
         result = run_check(check, ctx)
-        slow = RunReport(
-            target={},
-            profile="current",
-            suite_version="",
-            started="then",
-            finished="",
-            machine={},
-            figures=[Figure(i, "replay", 1.0, "events/s", "") for i in ids],
-        )
+        slow = baseline(1.0)
         ctx.options["baseline"] = slow
         ctx.throughput_bench.gates = dataclasses.replace(ctx.throughput_bench.gates, baseline=slow)
         passing = run_check(check, ctx)
