@@ -22,6 +22,7 @@ from conformance.checks import NotConfigured, NotOffered, Skip, changes_state
 from conformance.dialects import as_dict
 from conformance.eras import descriptor_of, era, wire
 from conformance.ledger import Ledger, LedgerGrpcClient, LedgerRestClient
+from conformance.report.scrub import known_secrets, redact_problem
 from conformance.retry_policies import policy_base
 from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcResult
@@ -66,7 +67,8 @@ class RunContext:
         self.figures: list[Any] = []  # throughput figures (conformance.results.Figure) for the report
         self.closers: list[Callable[[], None]] = []  # run by close(): e.g. the throughput consumer processes
         # Per-run state of the checks and the runner: declared here, never attached with setattr.
-        self.cleanup_problems: list[str] = []  # what cleanup() could not remove; the report lists them
+        self.cleanup_problems: list[str] = []  # what cleanup() could not remove, redacted; the report lists them
+        self.secrets = known_secrets(target)  # every literal form of the target's secrets (report.scrub)
         self.benchmark: Any = None  # pytest-benchmark fixture timing the running check, if any
         self.throughput_bench: Any = None  # conformance.throughput.measure.Bench, made on first use
         self.swagger_fetched: Any = None  # SWAGGER checks: the document as fetched once per run,
@@ -247,6 +249,7 @@ class RunContext:
         from conformance.cleanup import clean_up
 
         problems = clean_up(self)
+        problems = [redact_problem(p, self.secrets) for p in problems]  # they quote the server's answers
         self.cleanup_problems.extend(problems)
         return problems
 
