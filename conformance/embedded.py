@@ -34,6 +34,24 @@ from reference_server.flavours import flavour as server_flavour
 ADMIN, LOW = "alice", "carol"
 
 
+# The job template every submitted job is made of (conformance.target_jobs), written with its defaults
+# so a user sees what to change for a real cluster.
+JOBS_TABLE = (
+    "[jobs]   # what every job the suite submits is made of; change it to what your cluster runs\n"
+    'namespace = "default"\n'
+    'image = "busybox:1.36"\n'
+    'command = ["true"]   # the short job\n'
+    'long_command = ["sleep", "600"]   # a job that runs until the run cancels it\n'
+    'fail_command = ["false"]\n'
+    'priority_class = ""   # podSpec priorityClassName ("": the cluster default)\n'
+    'resources = { cpu = "100m", memory = "64Mi" }\n'
+    "node_selector = {}\n"
+    "tolerations = []\n"
+    "labels = {}\n"
+    "annotations = {}\n"
+)
+
+
 def profile_of(flavour: str | None) -> str:
     """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
     return "armada-2023" if flavour == "armada-2023" else "armada-2026"
@@ -189,11 +207,13 @@ class EmbeddedEnvironment:
         return lines
 
     def target_file(self) -> str:
+        """The target file another tool (or ``run --target``) uses to judge this server, [jobs] included."""
         assert self.server is not None
         text = (
             f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
             f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n'
             f"max_query_items = {self.server.server.config.max_query_items}\n\n"
+            f"{JOBS_TABLE}\n"
             '[auth.anonymous]\nexpect = "allowed"\n\n'
             f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
             f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n'

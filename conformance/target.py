@@ -22,6 +22,11 @@ Example::
     timeout = 10                     # seconds per call
     prefix = "conformance"           # prefix of every queue / job set the run creates
 
+    [jobs]                           # what every job the suite submits is made of (conformance.target_jobs)
+    namespace = "default"
+    image = "busybox:1.36"
+    resources = { cpu = "100m", memory = "64Mi" }
+
     [auth.anonymous]
     expect = "refused"               # or "allowed"
 
@@ -54,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import eras
+from conformance.target_jobs import DEFAULT_JOBS, JobsError, JobTemplate, load_jobs
 from conformance.transport.connection import Connection, HeaderError, connection_from
 from conformance.transport.grpc_client import TlsSettings
 
@@ -111,6 +117,7 @@ class Target:
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
     max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
     connection: Connection = field(default_factory=Connection)  # extra headers, authority override
+    jobs: JobTemplate = DEFAULT_JOBS  # [jobs]: what every job the suite submits is made of
 
     def __post_init__(self) -> None:
         self.profile = eras.canonical(self.profile)
@@ -168,7 +175,7 @@ class Target:
 # (``profil = "current"`` silently running the seed profile is how a gate lies). A new key goes here.
 _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"target", "auth"}),
+    "": frozenset({"target", "auth", "jobs"}),
     "target": frozenset(
         {
             "name",
@@ -236,9 +243,11 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
             raise TargetError(f"target file {path} is not valid TOML: {exc}") from None
     source = str(path or "command line")
     unknown_keys(data, source)
-    unknown = sorted(set(data) - {"target", "auth"})
+    unknown = sorted(set(data) - KNOWN_KEYS[""])
     if unknown:
-        raise TargetError(f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target] and [auth.*]")
+        raise TargetError(
+            f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target], [jobs] and [auth.*]"
+        )
     section = {**data.get("target", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     grpc_address = section.get("grpc")
     if not grpc_address or ":" not in str(grpc_address):
@@ -271,11 +280,19 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         queue_ready_timeout=float(ready),
         max_query_items=limit,
         connection=_connection(data.get("target", {}), overrides or {}, source),
+        jobs=_jobs(data.get("jobs"), source),
     )
     from conformance.target_auth import load_auth  # it builds on this module's types
 
     load_auth(target, data.get("auth", {}), source, path)
     return target
+
+
+def _jobs(table: Any, source: str) -> JobTemplate:
+    try:
+        return load_jobs(table, source)
+    except JobsError as exc:
+        raise TargetError(str(exc)) from None
 
 
 def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:

@@ -36,7 +36,7 @@ from conformance.checks.auth_wire import (
     probe,
     send,
 )
-from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job
+from conformance.context import RunContext, event_tuple
 from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
@@ -52,7 +52,7 @@ def expect_principal(
     """Submit as ``header`` into a queue granting only ``principal``; the job's owner must be it."""
     grant = [{"subjects": [{"kind": "User", "name": principal}], "verbs": ["submit", "watch"]}]
     queue, job_set = ctx.create_queue(permissions=grant), ctx.name("js")
-    request = {"queue": queue, "jobSetId": job_set, "jobRequestItems": [tiny_job(HOLD_CPU)]}
+    request = {"queue": queue, "jobSetId": job_set, "jobRequestItems": [ctx.job()]}
     reply = send(ctx, transport, "Submit/SubmitJobs", request, header())
     if not reply.ok:
         hint = " (the target may know the caller by another name)" if reply.denied else ""

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import protos
-from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.context import RunContext, kinds_of
 from conformance.eras import profiles_of
@@ -67,12 +66,9 @@ def _profiles(_row: Any) -> list[str]:
     return profiles_of(JOBS)
 
 
-def job(command: list[str] | None = None, cpu: str = "100m", **fields: Any) -> dict[str, Any]:
-    """A tiny job; ``command`` as a real busybox container runs it (``false`` fails, ``sleep`` runs on)."""
-    item = tiny_job(cpu)
-    if command:
-        item["podSpec"]["containers"][0]["command"] = command
-    return {**item, **fields}
+def job(ctx: RunContext, kind: str = "short", **fields: Any) -> dict[str, Any]:
+    """A job of the target's ``[jobs]`` template: ``short`` ends at once, ``long`` runs on, ``fail`` fails."""
+    return ctx.job(kind, **fields)
 
 
 def submit(ctx: RunContext, queue: str, job_set: str, *items: dict[str, Any]) -> list[str]:
@@ -113,14 +109,17 @@ def kinds_until(ctx: RunContext, queue: str, job_set: str, job_id: str, wanted: 
     "SEMANTICS-JobStatusFollowsEvents",
     "SEMANTICS",
     "GetJobStatus of a job moves through the states its events show, in life order, and ends in the state "
-    "of its last event (a job that ran: SUCCEEDED; a queued job cancelled: QUEUED then CANCELLED)",
+    "of its last event (a job that ran: SUCCEEDED; a job held and cancelled before it ended: CANCELLED)",
     mutating=True,
     profiles=_profiles,
 )
 def status_follows_events(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
-    queue, job_set = ctx.create_queue(), ctx.name("js")
-    ran, held = submit(ctx, queue, job_set, job(), job(cpu=HOLD_CPU))
+    queue, job_set = ctx.holding_queue(), ctx.name("js")  # cordoned where it can be: the held job stays queued
+    [held] = submit(ctx, queue, job_set, job(ctx, "short" if ctx.holds_queued(queue) else "long"))
+    ran_queue, ran_set = (ctx.create_queue(), ctx.name("js")) if ctx.holds_queued(queue) else (queue, job_set)
+    [ran] = submit(ctx, ran_queue, ran_set, job(ctx))  # nothing runs in a cordoned queue: it goes elsewhere then
+    held_states = {"QUEUED"} if ctx.holds_queued(queue) else {"QUEUED", "LEASED", "PENDING", "RUNNING"}
     seen: dict[str, list[str]] = {ran: [], held: []}
 
     def observe() -> dict[str, str]:
@@ -130,16 +129,15 @@ def status_follows_events(ctx: RunContext) -> None:
                 seen[job_id].append(state)
         return now
 
-    until(ctx, observe, lambda now: now.get(ran) in ("SUCCEEDED", "FAILED") and now.get(held) == "QUEUED")
+    until(ctx, observe, lambda now: now.get(ran) in ("SUCCEEDED", "FAILED") and now.get(held) in held_states)
     cancelled = ctx.call(
         "Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [held], "reason": "conformance"}
     )
     if not cancelled.ok:
-        raise CheckFailed(f"CancelJobs of the queued job answered {cancelled.code}", {"details": cancelled.details})
+        raise CheckFailed(f"CancelJobs of the held job answered {cancelled.code}", {"details": cancelled.details})
     until(ctx, observe, lambda now: now.get(held) == "CANCELLED")
-    events = ctx.events(queue, job_set)
-    for job_id in (ran, held):
-        _judge_states(job_id, seen[job_id], kinds_of(events, job_id))
+    _judge_states(ran, seen[ran], kinds_of(ctx.events(ran_queue, ran_set), ran))
+    _judge_states(held, seen[held], kinds_of(ctx.events(queue, job_set), held))
 
 
 def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
@@ -279,7 +277,7 @@ def _run_problem(ctx: RunContext, run: Any, state: str) -> str:
 def details_agree(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobDetails")
     queue, job_set = ctx.create_queue(), ctx.name("js")
-    ran, long = submit(ctx, queue, job_set, job(), job(["sleep", "600"]))
+    ran, long = submit(ctx, queue, job_set, job(ctx), job(ctx, "long"))
     kinds_until(ctx, queue, job_set, long, frozenset({"running"}) | ENDED)
     ctx.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [long], "reason": "conformance"})
     for job_id in (ran, long):
@@ -301,7 +299,7 @@ def details_agree(ctx: RunContext) -> None:
 def job_errors(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobErrors")
     queue, job_set = ctx.create_queue(), ctx.name("js")
-    [failing] = submit(ctx, queue, job_set, job(["false"]))
+    [failing] = submit(ctx, queue, job_set, job(ctx, "fail"))
     kinds = kinds_until(ctx, queue, job_set, failing, ENDED)
     if "failed" not in kinds:
         raise CheckFailed(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import cases
-from conformance.cases import RICH_QUEUE, tiny_job
+from conformance.cases import RICH_QUEUE
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
@@ -51,7 +51,7 @@ def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: d
 
 
 def _held_jobs(ctx: RunContext, count: int) -> tuple[str, str, list[str]]:
-    queue, job_set = ctx.create_queue(), ctx.name("js")
+    queue, job_set = ctx.holding_queue(), ctx.name("js")
     return queue, job_set, ctx.submit(queue, job_set, count=count, hold=True)
 
 
@@ -123,7 +123,7 @@ def _submit(ctx: RunContext) -> Pair:
     queue = ctx.create_queue()
     sets = ctx.name("js"), ctx.name("js")
     return _call_both(
-        ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]} for s in sets)
+        ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [ctx.job()]} for s in sets)
     )
 
 
@@ -148,7 +148,7 @@ def _map_values(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cancel_job_set(ctx: RunContext) -> Pair:
-    queue = ctx.create_queue()
+    queue = ctx.holding_queue()
     sets = []
     for _ in range(2):
         job_set = ctx.name("js")
@@ -282,7 +282,7 @@ def _failure_rows() -> list[dict[str, str]]:
 def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: str) -> None:
     rest = ctx.require_rest()
     ctx.require_offered(method)
-    request = cases.refused(method, ctx.name("absent"))
+    request = cases.refused(method, ctx.name("absent"), ctx.target.jobs)
     streaming = method == "Event/GetJobSetEvents"
     grpc_result = (ctx.stream if streaming else ctx.call)(method, request)
     if grpc_result.ok and method not in cases.MAY_ACCEPT:

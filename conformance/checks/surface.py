@@ -41,7 +41,7 @@ def _rows() -> list[dict[str, Any]]:
     mutating=lambda row: changes_state(row["method"]),
 )
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
-    request = cases.probe(method, ctx.name("absent"))
+    request = cases.probe(method, ctx.name("absent"), ctx.target.jobs)
     if transport == "grpc":
         _grpc_answers(ctx, method, request)
     else:

@@ -95,7 +95,7 @@ def _served(ctx: RunContext, method: str) -> bool:
     if not ctx.offered(method):
         return False
     rest = ctx.require_rest()
-    request = cases.probe(method, ctx.name("absent"))
+    request = cases.probe(method, ctx.name("absent"), ctx.target.jobs)
     send = rest.stream if is_streaming(method) else rest.call
     kwargs = {"limit": 1} if is_streaming(method) else {}
     return not not_offered_over_rest(send(wire(method), request, headers=ctx.headers(), **kwargs))
