@@ -20,7 +20,8 @@ from conformance.dialects import as_dict
 from conformance.eras import descriptor_of, era, wire
 from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcClient, GrpcResult
-from conformance.transport.rest_client import RestClient
+from conformance.transport.rest_client import RestClient, RestResult
+from conformance.transport.rest_reply import not_served
 
 DEFAULT = object()  # "the target's main identity", as opposed to None: no credentials at all
 __all__ = ["HOLD_CPU", "RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
@@ -258,15 +259,9 @@ class RunContext:
             self.rest.close()
 
 
-def not_offered_over_rest(result: Any) -> bool:
-    """REST does not serve the method: 501, or 404 without the gateway's JSON error body (no route).
-
-    Real Armada answers a method its era lacks (GetQueueInfo on armada-2026) with a
-    ``text/plain`` ``404 Not Found``; a 404 carrying the gateway's error body (``code`` /
-    ``error``) is an answer of the method (e.g. NOT_FOUND).
-    """
-    body = result.body if isinstance(result.body, dict) else {}
-    return result.status == 501 or (result.status == 404 and not ("code" in body or "error" in body))
+def not_offered_over_rest(result: RestResult) -> bool:
+    """REST does not serve the method (``conformance.transport.rest_reply.not_served``)."""
+    return not_served(result.status, result.body)
 
 
 def event_tuple(message: Any) -> tuple[str, str, dict[str, Any]]:
