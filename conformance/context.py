@@ -11,17 +11,25 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import protos
 from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip
 from conformance.dialects import as_dict
 from conformance.eras import descriptor_of, era, wire
+from conformance.results import Figure
+from conformance.settings import RunSettings
 from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcClient, GrpcResult
 from conformance.transport.rest_client import RestClient, RestResult
 from conformance.transport.rest_reply import not_served
+
+if TYPE_CHECKING:  # the modules that fill the caches import this one
+    from conformance.checks.swagger.document import Fetched
+    from conformance.checks.swagger.fuzz import FuzzStats
+    from conformance.checks.swagger.samples import Sample
+    from conformance.throughput.measure import Bench
 
 DEFAULT = object()  # "the target's main identity", as opposed to None: no credentials at all
 __all__ = ["HOLD_CPU", "RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
@@ -33,18 +41,13 @@ SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})  # what a submi
 
 
 class RunContext:
-    def __init__(
-        self,
-        target: Target,
-        read_only: bool = False,
-        options: Mapping[str, Any] | None = None,
-        intrusive: bool | None = None,
-    ) -> None:
+    """One run's shared state; ``settings``: the plan's typed options (all defaults when not given)."""
+
+    def __init__(self, target: Target, read_only: bool = False, settings: RunSettings | None = None) -> None:
         self.target = target
         self.read_only = read_only
-        # Intrusive checks run only when asked: by default against the embedded server alone.
-        self.intrusive = target.intrusive if intrusive is None else intrusive
-        self.options = dict(options or {})
+        self.intrusive = target.intrusive  # intrusive checks run only when the target says so (see Target)
+        self.settings = settings or RunSettings.defaults(target.embedded)
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
         self.grpc = GrpcClient(target.grpc, target.tls, target.timeout, connection=target.connection)
         self.rest = (
@@ -57,15 +60,14 @@ class RunContext:
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}  # queue -> when this run created it (queue-cache waits)
         self._ready_probe_hangs = False  # an event stream did not end: no use waiting on one
-        self.figures: list[Any] = []  # throughput figures (conformance.results.Figure) for the report
+        self.figures: list[Figure] = []  # throughput figures for the report
         self.closers: list[Callable[[], None]] = []  # run by close(): e.g. the throughput consumer processes
         # Per-run state of the checks and the runner: declared here, never attached with setattr.
         self.cleanup_problems: list[str] = []  # what cleanup() could not remove; the report lists them
-        self.benchmark: Any = None  # pytest-benchmark fixture timing the running check, if any
-        self.throughput_bench: Any = None  # conformance.throughput.measure.Bench, made on first use
-        self.swagger_fetched: Any = None  # SWAGGER checks: the document as fetched once per run,
-        self.swagger_samples: Any = None  # the real answers gathered once (or the error that stopped it)
-        self.swagger_fuzz_stats: Any = None  # and what the schemathesis run sent
+        self.throughput_bench: Bench | None = None  # the THROUGHPUT checks' Bench, made on first use
+        self.swagger_fetched: Fetched | None = None  # SWAGGER checks: the document as fetched once per run,
+        self.swagger_samples: list[Sample] | Exception | None = None  # the real answers gathered once (or why not)
+        self.swagger_fuzz_stats: FuzzStats | None = None  # and what the schemathesis run sent
 
     # ---- identities and calls ---------------------------------------------------------
 

@@ -18,7 +18,7 @@ from conformance.dialects import response_type
 from conformance.eras import all_methods, descriptor_of, is_streaming, profiles_of, rest_bound, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
-from conformance.transport.rest_reply import gateway_error, not_served, not_served_reason
+from conformance.transport.rest_reply import not_served, not_served_reason
 
 BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS"})
 
@@ -114,9 +114,9 @@ def gateway_shape_problem(method: str, result: RestResult) -> str:
         unknown = sorted(set(body) - response_keys(method))
         return f"keys {unknown} are not fields of {response_type(method)}" if unknown else ""
     stream_error = body.get("error") if isinstance(body.get("error"), dict) else None
-    if stream_error is not None and gateway_error(body):
+    if stream_error is not None and isinstance(stream_error.get("grpc_code"), int):
         return ""
-    if gateway_error(body) and isinstance(body.get("message"), str):
+    if isinstance(body.get("code"), int) and isinstance(body.get("message"), str):
         return ""
     return "an error body without the gateway's integer code and message"
 

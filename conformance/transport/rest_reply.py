@@ -3,7 +3,7 @@
 Three questions every REST check asks first, answered here once so the SURFACE,
 PARITY, SWAGGER and AUTH checks cannot drift apart:
 
-* Is this the gateway's error body?  grpc-gateway v1 writes ``{"error", "code",
+* Is this the gateway's error body (even an incomplete one)?  grpc-gateway v1 writes ``{"error", "code",
   "message", "details"}`` for a unary error (``code``: the gRPC code number) and one
   line ``{"error": {"grpc_code", "http_code", "message", "http_status"}}`` for a
   stream that fails before its first message (``shared/real-armada.md``).
@@ -34,8 +34,12 @@ def grpc_code(body: Any) -> int | None:
 
 
 def gateway_error(body: Any) -> bool:
-    """Whether ``body`` is the gateway's JSON error (either form), carrying a gRPC code."""
-    return grpc_code(body) is not None
+    """Whether ``body`` is the gateway's JSON error, of either form, even one missing its code.
+
+    Such a body comes from the gateway's error handler, so the method's route exists:
+    a body lacking its code is a wrong answer (PARITY's finding), not a missing route.
+    """
+    return isinstance(body, dict) and ("code" in body or "error" in body)
 
 
 def not_served(status: int, body: Any) -> bool:
