@@ -18,6 +18,7 @@ from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip
 from conformance.dialects import as_dict
 from conformance.eras import descriptor_of, era, wire
+from conformance.report.scrub import known_secrets, redact_problem
 from conformance.results import Figure
 from conformance.settings import RunSettings
 from conformance.target import Identity, Target
@@ -63,7 +64,8 @@ class RunContext:
         self.figures: list[Figure] = []  # throughput figures for the report
         self.closers: list[Callable[[], None]] = []  # run by close(): e.g. the throughput consumer processes
         # Per-run state of the checks and the runner: declared here, never attached with setattr.
-        self.cleanup_problems: list[str] = []  # what cleanup() could not remove; the report lists them
+        self.cleanup_problems: list[str] = []  # what cleanup() could not remove, redacted; the report lists them
+        self.secrets = known_secrets(target)  # every literal form of the target's secrets (report.scrub)
         self.throughput_bench: Bench | None = None  # the THROUGHPUT checks' Bench, made on first use
         self.swagger_fetched: Fetched | None = None  # SWAGGER checks: the document as fetched once per run,
         self.swagger_samples: list[Sample] | Exception | None = None  # the real answers gathered once (or why not)
@@ -249,6 +251,7 @@ class RunContext:
         from conformance.retry_policies import remove_run_policies
 
         problems += remove_run_policies(self)
+        problems = [redact_problem(p, self.secrets) for p in problems]  # they quote the server's answers
         self.cleanup_problems.extend(problems)
         return problems
 
