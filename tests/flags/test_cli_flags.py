@@ -261,6 +261,7 @@ def test_a_passing_check_can_say_what_limited_it() -> None:
 
     class Context:
         read_only = False
+        secrets: tuple[str, ...] = ()  # what run_check redacts from the result
 
     assert (run_check(noted, Context()).outcome, run_check(noted, Context()).message) == (
         Outcome.PASSED,
