@@ -42,7 +42,12 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
     latencies = sorted(v for s in summaries for v in s["latencies_ms"])
     bound = [s["node"] for s in summaries if s["client_bound"]]
     locust = {(row["type"], row["name"]): row for row in result.get("locust", [])}
+    plan = result.get("plan", {})
     details = {
+        "run_id": plan.get("run_id", ""),
+        "queues": plan.get("queues", []),
+        "job_sets": len(plan.get("job_sets", [])),
+        "jobs_per_second": plan.get("jobs_per_second", 0),
         "watchers": len(watchers),
         "workers": len(summaries),
         "client_bound_workers": f"{len(bound)} of {len(summaries)}",

@@ -91,7 +91,7 @@ def submitters_for(jobs_per_second: float) -> int:
 
 def drain_s(run_time_s: float) -> float:
     """How long before the end the submitters stop, so every watcher can catch up."""
-    return max(1.0, min(5.0, run_time_s * 0.2))
+    return max(2.0, min(5.0, run_time_s * 0.2))
 
 
 def parse_duration(text: str) -> float:
