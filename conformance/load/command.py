@@ -138,7 +138,16 @@ def locust() -> list[str]:
 
 
 def worker_command(host: str, port: int) -> list[str]:
-    return [*locust(), "--worker", "--master-host", host, "--master-port", str(port), "--loglevel", "WARNING"]
+    return [
+        *locust(),
+        "--worker",
+        "--master-host",
+        host,
+        "--master-port",
+        str(port),
+        "--loglevel",
+        os.environ.get("ARMADA_LOAD_LOGLEVEL", "WARNING"),
+    ]
 
 
 def free_port() -> int:

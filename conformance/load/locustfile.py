@@ -21,6 +21,7 @@ import sys
 import time
 from typing import Any
 
+import gevent
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -30,7 +31,8 @@ from conformance.load.users import Submitter, Watcher, drop_state, start_state
 
 __all__ = ["Submitter", "Watcher"]
 
-_MASTER: dict[str, Any] = {"summaries": [], "started": time.time(), "own_setup": False}
+SUMMARY_WAIT_S = 15.0  # how long the master waits for the workers' accounts after stopping them
+_MASTER: dict[str, Any] = {"summaries": {}, "started": time.time(), "own_setup": False}
 
 
 @events.init_command_line_parser.add_listener
@@ -62,15 +64,20 @@ def _init(environment: Any, **_: Any) -> None:
         environment.user_classes[:] = [Watcher]
     if isinstance(runner, MasterRunner):
         runner.register_message(SUMMARY_MESSAGE, _received)
+    # The run time is ours: Locust's own ends a headless run with "quit", which gives workers
+    # half a second to report; we stop them first ("stop"), so every account arrives.
+    _MASTER["run_time"], options.run_time = options.run_time, None
 
 
 def _received(environment: Any, msg: Any, **_: Any) -> None:
-    _MASTER["summaries"].append(msg.data)
+    _MASTER["summaries"][msg.data["node"]] = msg.data
 
 
 @events.test_start.add_listener
 def _test_start(environment: Any, **_: Any) -> None:
     _MASTER["started"] = time.time()
+    if _MASTER.get("run_time") and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn_later(_MASTER["run_time"], _finish, environment)
     if isinstance(environment.runner, MasterRunner):
         return
     state = start_state(environment, LoadPlan.from_json(environment.parsed_options.armada_plan))
@@ -90,7 +97,31 @@ def _test_stop(environment: Any, **_: Any) -> None:
         runner._send_stats()  # Locust's final stats first, so the master has them before this summary
         runner.send_message(SUMMARY_MESSAGE, summary)
     else:
-        _MASTER["summaries"].append(worker_summary(state, "local"))
+        _MASTER["summaries"]["local"] = worker_summary(state, "local")
+
+
+def _finish(environment: Any) -> None:
+    """Stop the users everywhere, wait (bounded) for every worker's account, then quit: the run's end."""
+    if _MASTER.get("finished"):
+        return
+    _MASTER["finished"] = True
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        reporting = len(runner.clients.ready + runner.clients.running + runner.clients.spawning)
+        runner.stop()
+        deadline = time.monotonic() + SUMMARY_WAIT_S
+        while len(_MASTER["summaries"]) < reporting and time.monotonic() < deadline:
+            gevent.sleep(0.1)
+    else:
+        runner.stop()
+    runner.quit()
+
+
+@events.quitting.add_listener
+def _quitting(environment: Any, **_: Any) -> None:
+    """Ctrl-C or SIGTERM (Locust's shutdown): the same orderly end, so the accounts still arrive."""
+    if not isinstance(environment.runner, WorkerRunner) and not _MASTER.get("finished"):
+        _finish(environment)
 
 
 @events.quit.add_listener
@@ -101,7 +132,8 @@ def _quit(**_: Any) -> None:
     options = environment.parsed_options
     plan = LoadPlan.from_json(options.armada_plan)
     if options.armada_result:
-        write_result(options.armada_result, plan, _MASTER["summaries"], environment.runner.stats, _MASTER["started"])
+        summaries = list(_MASTER["summaries"].values())
+        write_result(options.armada_result, plan, summaries, environment.runner.stats, _MASTER["started"])
     if _MASTER["own_setup"]:
         _helper(["cleanup", options.armada_target], plan.to_json())
 

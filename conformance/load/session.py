@@ -163,7 +163,7 @@ class LoadSession:
             str(result_path),
             "--only-summary",
             "--loglevel",
-            "WARNING",
+            os.environ.get("ARMADA_LOAD_LOGLEVEL", "WARNING"),
         ]
         with open(scratch.file("master.log"), "wb") as log:
             self.master = subprocess.Popen(

@@ -13,6 +13,8 @@ Two rules, each only where it cannot fail a healthy server:
 The submitter stamps each job with the wall-clock time of its SubmitJobs call
 (``SUBMITTED_AT``, an annotation the job carries into its ``submitted`` event), so any
 watcher, on any machine, knows the submit-to-event latency without asking the submitter.
+Only jobs submitted after the watcher opened its stream count: a backlog read at connect
+says how old the job set is, not how fast events arrive.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class WatchTally:
     gaps: int = 0
     duplicates: int = 0
     out_of_order: int = 0
+    since: float = 0.0  # latency only of jobs submitted after this (time.time() the watch first opened)
     latencies_ms: list[float] = field(default_factory=list)
     jobs: set[str] = field(default_factory=set)  # jobs whose submitted event came
     _unannounced: set[str] = field(default_factory=set)  # jobs seen without their submitted event
@@ -56,7 +59,7 @@ class WatchTally:
             problems += self._check_job(message_id, kind, job_id)
         elif kind == "submitted" and job_id:
             self.jobs.add(job_id)
-        if kind == "submitted" and submitted_at is not None:
+        if kind == "submitted" and submitted_at is not None and submitted_at >= self.since:
             self.latencies_ms.append(max(0.0, (now - submitted_at) * 1000))
         if not self.count:
             self.first_id = message_id

@@ -124,6 +124,7 @@ class Watcher(User):
 
         parse = protos.message_class("api.EventStreamMessage").FromString
         state = self.state
+        self.tally.since = self.tally.since or time.time()
         stream = watch_grpc(state.endpoint, self.metadata, self.queue, self.job_set, self.tally.last_id)
         for messages in stream:
             now = time.time()
@@ -135,6 +136,7 @@ class Watcher(User):
     def _rest(self) -> None:
         from conformance.load.wire import watch_rest
 
+        self.tally.since = self.tally.since or time.time()
         stream = watch_rest(self.state.endpoint, self.metadata, self.queue, self.job_set, self.tally.last_id)
         for items in stream:
             now = time.time()
