@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.context import RunContext
 from conformance.eras import era
@@ -55,8 +56,14 @@ class LoadSettings:
 
 
 def can_cordon(target: Target) -> bool:
-    """Whether the target's era has queue cordons (``api.Queue.cordoned``)."""
-    return "api.Queue.cordoned" not in era(target.profile).missing_fields
+    """Whether the target's release has queue cordons (``conformance.releases``; else its era's fields say)."""
+    from conformance.releases import release
+
+    chosen: Any = getattr(target, "release", None) or target.profile
+    try:
+        return bool(chosen.has("cordon") if hasattr(chosen, "has") else release(str(chosen)).has("cordon"))
+    except (ValueError, KeyError):
+        return "api.Queue.cordoned" not in era(target.profile).missing_fields
 
 
 def make_plan(ctx: RunContext, settings: LoadSettings, target_file: str) -> LoadPlan:
