@@ -319,7 +319,9 @@ LEASED_KINDS = frozenset({"leased", "pending", "running"})
 
 
 def _held_counts(ctx: RunContext, queue: str, job_set: str, jobs: list[str]) -> tuple[int, int]:
-    """(queued, leased) of ``jobs`` as their last life event shows them."""
+    """(queued, leased) of ``jobs`` as their last life event shows them (a cordoned queue's: all queued)."""
+    if ctx.holds_queued(queue):
+        return len(jobs), 0
     events = ctx.events(queue, job_set)
     last = [([k for k in kinds_of(events, j) if k in LEASED_KINDS or k == "queued"] or ["queued"])[-1] for j in jobs]
     leased = sum(k in LEASED_KINDS for k in last)

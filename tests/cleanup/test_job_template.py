@@ -11,6 +11,7 @@ from conformance.checks import catalogue, select
 from conformance.context import RunContext
 from conformance.embedded import EmbeddedEnvironment
 from conformance.runner import run_check
+from conformance.settings import RunSettings
 from conformance.target import TargetError, load_target
 from conformance.target_jobs import DEFAULT_JOBS
 from reference_server.store import Store
@@ -99,7 +100,7 @@ def test_every_job_the_whole_suite_submits_comes_from_the_template(
     with EmbeddedEnvironment(kerberos=False, oidc=False) as environment:
         target = environment.target("current")
         target.jobs = jobs
-        ctx = RunContext(target, options={"events": 100, "jobs": 10, "watchers": 1, "batch_size": 5})
+        ctx = RunContext(target, settings=RunSettings.given(events=100, jobs=10, watchers=1, batch_size=5))
         try:
             for check in select(catalogue(), "current"):
                 if check.category != "AUTH":
