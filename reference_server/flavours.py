@@ -71,6 +71,12 @@ class Flavour:
     # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; armada-2026's
     # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
     retry_policy_duplicate: str = "ALREADY_EXISTS"
+    # The server features (``conformance/releases.py`` names) of the release this flavour is.
+    features: frozenset[str] = frozenset()
+
+    def has(self, feature: str) -> bool:
+        """Whether the release this flavour is has ``feature`` (a ``conformance/releases.py`` name)."""
+        return feature in self.features
 
     def offers(self, service: str, method: str | None = None) -> bool:
         """Whether ``service`` (and ``service.method``) is served at all."""
@@ -127,6 +133,43 @@ _ARMADA_2026 = replace(
     queue_cache=True,
     auth_schemes=ALL_SCHEMES - {"kerberos"},
     retry_policy_duplicate="UNAVAILABLE",
+)
+# Stand-in feature sets (names of conformance/releases.py) until that table derives them.
+_CONTRACT = replace(_CONTRACT, features=frozenset({"queue_name_validated", "cordon", "kerberos"}))
+_ARMADA_2023 = replace(
+    _ARMADA_2023,
+    features=frozenset(
+        {
+            "sync_submit_check",
+            "kerberos",
+            "anonymous_before_kerberos",
+            "raw_errors_unknown",
+            "owners_folded",
+            "cancel_echoes_ids",
+            "watch_needs_global",
+            "null_array_element_drops",
+        }
+    ),
+)
+_ARMADA_2026 = replace(
+    _ARMADA_2026,
+    features=frozenset(
+        {
+            "scheduler_rejects",
+            "cordon",
+            "preempt_jobs",
+            "queue_upsert",
+            "raw_errors_unknown",
+            "submit_denies_absent_queue",
+            "owners_folded",
+            "cancel_echoes_ids",
+            "reason_limit",
+            "retry_policy_create_replaces",
+            "retry_action_short_names",
+            "lacks_permission_message",
+            "null_array_element_drops",
+        }
+    ),
 )
 FLAVOURS: dict[str, Flavour] = {f.name: f for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)}
 NAMES = tuple(FLAVOURS)
