@@ -37,8 +37,9 @@ class ReferenceServer:
         self.flavour = flavour(self.config.flavour)
         self.store = Store(self.config.faults, self.flavour)
         self.store.retry_policies.duplicate_code = grpc.StatusCode[self.flavour.retry_policy_duplicate]
+        self.store.retry_policies.replaces = self.flavour.has("retry_policy_create_replaces")
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
-        self.chain = build_chain(self.config.auth, self.config.faults)
+        self.chain = build_chain(self.config.auth, self.config.faults, self.flavour)
         self.queue_cache = QueueCache(self.store, self.config.queue_cache_s) if self.flavour.queue_cache else None
         self.services = Services(self.store, self.executor, self.flavour, self.queue_cache)
         self.services.max_query_items = self.config.max_query_items

@@ -68,8 +68,8 @@ class Flavour:
     delete_absent_queue_ok: bool
     queue_cache: bool  # submit / event streams see queues only after a cache refresh
     auth_schemes: frozenset[str]  # schemes a config may enable
-    # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; armada-2026's
-    # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
+    # The code of a CreateRetryPolicy of an existing name where the release refuses it (the contract);
+    # real Armada replaces the policy instead (feature retry_policy_create_replaces).
     retry_policy_duplicate: str = "ALREADY_EXISTS"
     # The server features (``conformance/releases.py`` names) of the release this flavour is.
     features: frozenset[str] = frozenset()
@@ -132,7 +132,6 @@ _ARMADA_2026 = replace(
     swagger_missing_fields=frozenset(),
     queue_cache=True,
     auth_schemes=ALL_SCHEMES - {"kerberos"},
-    retry_policy_duplicate="UNAVAILABLE",
 )
 # Stand-in feature sets (names of conformance/releases.py) until that table derives them.
 _CONTRACT = replace(_CONTRACT, features=frozenset({"queue_name_validated", "cordon", "kerberos"}))
@@ -143,6 +142,7 @@ _ARMADA_2023 = replace(
             "sync_submit_check",
             "kerberos",
             "anonymous_before_kerberos",
+            "kerberos_unparsable_no_challenge",
             "raw_errors_unknown",
             "owners_folded",
             "cancel_echoes_ids",
