@@ -35,12 +35,15 @@ class Executor:
         """Start the life of each queued job whose queue is not cordoned."""
         for record in records:
             queue = self.store.queues.get(record.queue)
-            if record.state != "QUEUED" or queue is None or queue.cordoned:
-                continue  # a cordoned queue's jobs are not even checked: they wait, queued
+            if record.state != "QUEUED" or queue is None:
+                continue
             if not fits(record.cpu):
-                if self.store.flavour.has("scheduler_rejects"):
+                checked = not queue.cordoned or not self.store.flavour.has("cordon_skips_submit_check")
+                if self.store.flavour.has("scheduler_rejects") and checked:
                     self._reject(record)
                 continue
+            if queue.cordoned:
+                continue  # a cordoned queue's jobs wait, queued
             steps = self._steps(record)
             if self.pace > 0:
                 self._spawn(self._paced(steps, 0.0))

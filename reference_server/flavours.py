@@ -133,43 +133,17 @@ _ARMADA_2026 = replace(
     queue_cache=True,
     auth_schemes=ALL_SCHEMES - {"kerberos"},
 )
-# Stand-in feature sets (names of conformance/releases.py) until that table derives them.
-_CONTRACT = replace(_CONTRACT, features=frozenset({"queue_name_validated", "cordon", "kerberos"}))
-_ARMADA_2023 = replace(
-    _ARMADA_2023,
-    features=frozenset(
-        {
-            "sync_submit_check",
-            "kerberos",
-            "anonymous_before_kerberos",
-            "kerberos_unparsable_no_challenge",
-            "raw_errors_unknown",
-            "owners_folded",
-            "cancel_echoes_ids",
-            "watch_needs_global",
-            "null_array_element_drops",
-        }
-    ),
-)
-_ARMADA_2026 = replace(
-    _ARMADA_2026,
-    features=frozenset(
-        {
-            "scheduler_rejects",
-            "cordon",
-            "preempt_jobs",
-            "queue_upsert",
-            "raw_errors_unknown",
-            "submit_denies_absent_queue",
-            "owners_folded",
-            "cancel_echoes_ids",
-            "reason_limit",
-            "retry_policy_create_replaces",
-            "retry_action_short_names",
-            "lacks_permission_message",
-            "null_array_element_drops",
-        }
-    ),
+
+
+def _features(name: str) -> frozenset[str]:
+    """The features of the release the flavour is, from the one table (``conformance/releases.py``)."""
+    from conformance import releases  # pure data: no cycle, nothing heavy
+
+    return (releases.contract() if name == CONTRACT else releases.release(name)).features
+
+
+_CONTRACT, _ARMADA_2023, _ARMADA_2026 = (
+    replace(f, features=_features(f.name)) for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)
 )
 FLAVOURS: dict[str, Flavour] = {f.name: f for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)}
 NAMES = tuple(FLAVOURS)

@@ -172,35 +172,39 @@ class Services(JobQueries, RetryPolicyMethods):
         if self.flavour.has("raw_errors_unknown") and not request.job_set_id:
             raise invalid("jobset cannot be empty")
 
-    def _named(self, request: Any, ids: list[str]) -> list[Any]:
+    def _named(self, request: Any, ids: list[str], unchecked: bool) -> list[Any]:
         """The jobs ``ids`` name in the request's job set (all of them for no ids).
 
-        Where Armada echoes ids unchecked, ids it does not hold are skipped, not NOT_FOUND.
+        ``unchecked`` (Armada echoes ids): ids the job set does not hold are skipped, not NOT_FOUND.
         """
-        if not self.echoes:
+        if not unchecked:
             return self.store.jobs_in_set(request.queue, request.job_set_id, ids)
         self.store.require_queue(request.queue)
         job_set = self.store.job_set(request.queue, request.job_set_id)
         members = job_set.job_ids if job_set else []
-        wanted = ids or members
         held = set(members)
-        return [self.store.jobs[i] for i in wanted if i in held and i in self.store.jobs]
+        return [self.store.jobs[i] for i in (ids or members) if i in held and i in self.store.jobs]
 
     @property
     def echoes(self) -> bool:
+        """Reprioritize, Preempt and a lone CancelJobs jobId answer every id unchecked (v0.4.52 on)."""
         return self.flavour.has("cancel_echoes_ids")
 
     async def CancelJobs(self, request: Any, principal: Any) -> Any:
         self._check_reason(request)
         ids = list(dict.fromkeys([*request.job_ids, *([request.job_id] if request.job_id else [])]))
-        if not ids and self.echoes:
+        listed = self.flavour.has("cancel_job_ids_echoed")  # every release: jobIds echoed, unchecked
+        if not ids and listed:
             # Armada: no ids is a CancelJobSet, answered with the empty job_id as the one "cancelled" id.
             self._cancel_set("CancelJobs", request, principal, set())
             return _m("api.CancellationResult")(cancelled_ids=[request.job_id])
+        lone = not request.job_ids and listed and not self.echoes  # before v0.4.52: a lone jobId is looked up
+        if lone and request.job_id not in self.store.jobs:
+            raise not_found(f"job {request.job_id} not found")
         self._require_set(request)
         self._authorize("CancelJobs", request, principal)
-        cancelled = self.store.cancel(self._named(request, ids), principal.name, request.reason)
-        return _m("api.CancellationResult")(cancelled_ids=ids if self.echoes else cancelled)
+        cancelled = self.store.cancel(self._named(request, ids, listed), principal.name, request.reason)
+        return _m("api.CancellationResult")(cancelled_ids=ids if listed else cancelled)
 
     async def CancelJobSet(self, request: Any, principal: Any) -> Any:
         self._check_reason(request)
@@ -211,14 +215,14 @@ class Services(JobQueries, RetryPolicyMethods):
     def _cancel_set(self, method: str, request: Any, principal: Any, states: set[str]) -> None:
         self._require_set(request)
         self._authorize(method, request, principal)
-        records = self._named(request, [])
+        records = self._named(request, [], self.flavour.has("cancel_job_ids_echoed"))
         self.store.cancel([r for r in records if not states or r.state in states], principal.name, request.reason)
 
     async def ReprioritizeJobs(self, request: Any, principal: Any) -> Any:
         self._require_set(request)
         self._authorize("ReprioritizeJobs", request, principal)
         ids = list(request.job_ids)
-        results = self.store.reprioritize(self._named(request, ids), request.new_priority, principal.name)
+        results = self.store.reprioritize(self._named(request, ids, self.echoes), request.new_priority, principal.name)
         if self.echoes:  # Armada answers every id it was given (no ids: the whole set), unchecked
             results = {i: "" for i in ids} or {f"all jobs in job set {request.job_set_id}": ""}
         return _m("api.JobReprioritizeResponse")(reprioritization_results=results)
@@ -230,7 +234,8 @@ class Services(JobQueries, RetryPolicyMethods):
         self._require_set(request)
         self._authorize("PreemptJobs", request, principal)
         ids = list(request.job_ids)
-        results = self.store.preempt(self._named(request, ids) if ids else [], principal.name, request.reason)
+        named = self._named(request, ids, self.echoes) if ids else []
+        results = self.store.preempt(named, principal.name, request.reason)
         return _m("api.PreemptionResult")(preemption_results={i: "" for i in ids} if self.echoes else results)
 
     # ---- events -------------------------------------------------------------------

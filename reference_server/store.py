@@ -155,7 +155,7 @@ class Store:
         if self.flavour.has("sync_submit_check"):  # the legacy submit path checks every job at once
             for item in request.job_request_items:
                 if not fits(cpu := cpu_request(item)):
-                    raise refused_at_submit(new_job_id(), cpu)
+                    raise refused_at_submit(new_job_id(), cpu, self.flavour.has("unschedulable_unknown"))
         job_set = self.job_set(queue.name, request.job_set_id, create=True)
         records = []
         for item in request.job_request_items:
