@@ -23,7 +23,7 @@ from typing import Any
 
 import gevent
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from conformance.load.collect import SUMMARY_MESSAGE, start_clock, worker_summary, write_result
 from conformance.load.settings import LoadPlan
@@ -107,11 +107,12 @@ def _finish(environment: Any) -> None:
     _MASTER["finished"] = True
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        reporting = len(runner.clients.ready + runner.clients.running + runner.clients.spawning)
-        runner.stop()
+        runner.stop()  # returns once every live worker stopped; each sent its account before saying so
         deadline = time.monotonic() + SUMMARY_WAIT_S
-        while len(_MASTER["summaries"]) < reporting and time.monotonic() < deadline:
-            gevent.sleep(0.1)
+        while time.monotonic() < deadline and any(
+            c.id not in _MASTER["summaries"] for c in runner.clients.all if c.state != STATE_MISSING
+        ):
+            gevent.sleep(0.1)  # a worker that never ran users (joined late) has no account: bounded
     else:
         runner.stop()
     runner.quit()
