@@ -25,8 +25,8 @@ from conformance.load.settings import (
     parse_duration,
     submitters_for,
 )
+from conformance.settings import replay_job_set
 from conformance.target import Target, TargetError, load_target
-from conformance.throughput.verdict import existing_job_set
 
 JOBS_PER_SECOND_PER_JOB_SET = 2.0  # default pace: each watcher sees ~4 events/s (submitted, queued)
 
@@ -75,14 +75,14 @@ def make_plan(ctx: RunContext, settings: LoadSettings, target_file: str) -> Load
         "target_file": target_file,
         "watchers": settings.watchers,
         "transports": dict(settings.transports),
-        "consecutive_ids": target.embedded,
+        "consecutive_ids": target.consecutive_ids,
         "expected_workers": settings.expected_workers,
         "call_timeout": target.timeout,
     }
     if settings.replay_job_set:
         try:
-            existing = existing_job_set(settings.replay_job_set)
-        except Exception as exc:  # CheckFailed: the words of the THROUGHPUT option
+            existing = replay_job_set(settings.replay_job_set)
+        except ValueError as exc:  # the words of the THROUGHPUT option
             raise PlanError(str(exc)) from None
         assert existing is not None
         return LoadPlan(job_sets=[existing], read_only=True, strict_jobs=False, **common)  # type: ignore[arg-type]
