@@ -41,6 +41,7 @@ from conformance.plan import ConfigError, RunPlan, now_utc, prepare
 from conformance.reasons import SETUP_NOTE, plain_reason, raised_in_setup
 from conformance.report.baseline import regression_records, regression_results
 from conformance.report.gate import BaselineComparison, compare_to_baseline, mark_known, unmatched_known
+from conformance.report.scrub import known_secrets, redact_problem, redact_result
 from conformance.report.verdict import judge, verdict_of, with_verdict
 from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
 from conformance.run_record import run_record
@@ -73,8 +74,8 @@ def open_run(plan: RunPlan) -> Iterator[OpenRun]:
 
             try:
                 check_target(target)
-            except TargetError as exc:
-                raise ConfigError(str(exc)) from None
+            except TargetError as exc:  # it may quote the server's answer: redacted like a result
+                raise ConfigError(redact_problem(str(exc), known_secrets(target))) from None
         target.intrusive = target.intrusive or plan.options.intrusive
         ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
         stack.callback(_clean_up, ctx)
@@ -107,7 +108,8 @@ def _clean_up(ctx: RunContext) -> None:
     try:
         ctx.cleanup()
     except Exception as exc:  # an unreachable target must not hide the report
-        ctx.cleanup_problems.append(f"cleanup could not finish: {plain_reason(exc)}")
+        problem = f"cleanup could not finish: {plain_reason(exc)}"
+        ctx.cleanup_problems.append(redact_problem(problem, ctx.secrets))
     finally:
         ctx.close()
 
@@ -172,7 +174,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
             outcome, message = Outcome.ERROR, f"{SETUP_NOTE}: {plain_reason(exc)}"
         else:
             outcome, message = Outcome.FAILED, f"the check could not complete: {plain_reason(exc)}"
-    return _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
+    made = _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
+    return redact_result(made, ctx.secrets)  # at the source: no output ever sees the raw text
 
 
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:

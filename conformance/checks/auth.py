@@ -60,7 +60,6 @@ def expect_principal(
             f"{what} could not submit into a queue granting {principal!r} submit: {reply.status}{hint}",
             {**reply.evidence(), "queue": queue},
         )
-    ctx.created_job_sets.append((queue, job_set))
     items = reply.body.get("jobResponseItems") or [{}]
     job_id = items[0].get("jobId", "")
     owner = submitted_owner(ctx, queue, job_set, job_id, header)
@@ -195,8 +194,6 @@ def low_privilege(ctx: RunContext, scheme: str, transport: str) -> None:
     name = ctx.name("q")
     reply = send(ctx, transport, "Submit/CreateQueue", {"name": name, "priorityFactor": 1}, low.header())
     exercised(reply)
-    if reply.ok:
-        ctx.created_queues.append(name)
     if not reply.denied:
         raise CheckFailed(
             f"CreateQueue as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, got {reply.status}",

@@ -65,7 +65,6 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
     first, second = ctx.create_queue(), ctx.create_queue()
     if method == "Submit/CreateQueue":
         first, second = ctx.name("q"), ctx.name("q")
-        ctx.created_queues += [first, second]
     pair = _call_both(ctx, method, make(first), make(second))
     got = [ctx.call("Submit/GetQueue", {"name": n}) for n in (first, second)]
     if method == "Submit/DeleteQueue":
@@ -91,8 +90,6 @@ def _batch(ctx: RunContext, method: str) -> Pair:
     first, second = ctx.name("q"), ctx.name("q")
     if method == "Submit/UpdateQueues":
         first, second = ctx.create_queue(), ctx.create_queue()
-    else:
-        ctx.created_queues += [first, second]
     return _call_both(ctx, method, request(first), request(second))
 
 
@@ -125,7 +122,6 @@ def _queue_info(ctx: RunContext) -> Pair:
 def _submit(ctx: RunContext) -> Pair:
     queue = ctx.create_queue()
     sets = ctx.name("js"), ctx.name("js")
-    ctx.created_job_sets += [(queue, s) for s in sets]
     return _call_both(
         ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]} for s in sets)
     )
