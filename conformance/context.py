@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import protos
 from conformance import cases
@@ -23,10 +23,19 @@ from conformance.dialects import as_dict
 from conformance.eras import descriptor_of, era, wire
 from conformance.ledger import Ledger, LedgerGrpcClient, LedgerRestClient
 from conformance.report.scrub import known_secrets, redact_problem
+from conformance.results import Figure
 from conformance.retry_policies import policy_base
+from conformance.settings import RunSettings
 from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcResult
-from conformance.transport.rest_client import RestClient
+from conformance.transport.rest_client import RestClient, RestResult
+from conformance.transport.rest_reply import not_served
+
+if TYPE_CHECKING:  # the modules that fill the caches import this one
+    from conformance.checks.swagger.document import Fetched
+    from conformance.checks.swagger.fuzz import FuzzStats
+    from conformance.checks.swagger.samples import Sample
+    from conformance.throughput.measure import Bench
 
 DEFAULT = object()  # "the target's main identity", as opposed to None: no credentials at all
 __all__ = ["HOLD_CPU", "RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
@@ -38,18 +47,13 @@ SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})  # what a submi
 
 
 class RunContext:
-    def __init__(
-        self,
-        target: Target,
-        read_only: bool = False,
-        options: Mapping[str, Any] | None = None,
-        intrusive: bool | None = None,
-    ) -> None:
+    """One run's shared state; ``settings``: the plan's typed options (all defaults when not given)."""
+
+    def __init__(self, target: Target, read_only: bool = False, settings: RunSettings | None = None) -> None:
         self.target = target
         self.read_only = read_only
-        # Intrusive checks run only when asked: by default against the embedded server alone.
-        self.intrusive = target.intrusive if intrusive is None else intrusive
-        self.options = dict(options or {})
+        self.intrusive = target.intrusive  # intrusive checks run only when the target says so (see Target)
+        self.settings = settings or RunSettings.defaults(target.embedded)
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
         # Everything a request could create is recorded here before it is sent (conformance.ledger).
         owned = (f"{target.prefix}-{self.run_id}-", policy_base(target.prefix, self.run_id) + "-")
@@ -64,16 +68,15 @@ class RunContext:
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}  # queue -> when this run created it (queue-cache waits)
         self._ready_probe_hangs = False  # an event stream did not end: no use waiting on one
-        self.figures: list[Any] = []  # throughput figures (conformance.results.Figure) for the report
+        self.figures: list[Figure] = []  # throughput figures for the report
         self.closers: list[Callable[[], None]] = []  # run by close(): e.g. the throughput consumer processes
         # Per-run state of the checks and the runner: declared here, never attached with setattr.
         self.cleanup_problems: list[str] = []  # what cleanup() could not remove, redacted; the report lists them
         self.secrets = known_secrets(target)  # every literal form of the target's secrets (report.scrub)
-        self.benchmark: Any = None  # pytest-benchmark fixture timing the running check, if any
-        self.throughput_bench: Any = None  # conformance.throughput.measure.Bench, made on first use
-        self.swagger_fetched: Any = None  # SWAGGER checks: the document as fetched once per run,
-        self.swagger_samples: Any = None  # the real answers gathered once (or the error that stopped it)
-        self.swagger_fuzz_stats: Any = None  # and what the schemathesis run sent
+        self.throughput_bench: Bench | None = None  # the THROUGHPUT checks' Bench, made on first use
+        self.swagger_fetched: Fetched | None = None  # SWAGGER checks: the document as fetched once per run,
+        self.swagger_samples: list[Sample] | Exception | None = None  # the real answers gathered once (or why not)
+        self.swagger_fuzz_stats: FuzzStats | None = None  # and what the schemathesis run sent
 
     # ---- identities and calls ---------------------------------------------------------
 
@@ -313,15 +316,9 @@ class _Recorded(list[Any]):
         return self
 
 
-def not_offered_over_rest(result: Any) -> bool:
-    """REST does not serve the method: 501, or 404 without the gateway's JSON error body (no route).
-
-    Real Armada answers a method its era lacks (GetQueueInfo on armada-2026) with a
-    ``text/plain`` ``404 Not Found``; a 404 carrying the gateway's error body (``code`` /
-    ``error``) is an answer of the method (e.g. NOT_FOUND).
-    """
-    body = result.body if isinstance(result.body, dict) else {}
-    return result.status == 501 or (result.status == 404 and not ("code" in body or "error" in body))
+def not_offered_over_rest(result: RestResult) -> bool:
+    """REST does not serve the method (``conformance.transport.rest_reply.not_served``)."""
+    return not_served(result.status, result.body)
 
 
 def event_tuple(message: Any) -> tuple[str, str, dict[str, Any]]:

@@ -76,8 +76,7 @@ def open_run(plan: RunPlan) -> Iterator[OpenRun]:
                 check_target(target)
             except TargetError as exc:  # it may quote the server's answer: redacted like a result
                 raise ConfigError(redact_problem(str(exc), known_secrets(target))) from None
-        target.intrusive = target.intrusive or plan.options.intrusive
-        ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
+        ctx = RunContext(target, read_only=plan.options.read_only, settings=plan.settings)
         stack.callback(_clean_up, ctx)
         yield OpenRun(ctx, target, server_version)
 
@@ -95,12 +94,7 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
         )
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
-    target = environment.target(plan.profile)
-    if plan.options.prefix:
-        target.prefix = plan.options.prefix
-    if plan.options.call_timeout:
-        target.timeout = plan.options.call_timeout
-    return target
+    return environment.target(plan.profile, plan.overrides)
 
 
 def _clean_up(ctx: RunContext) -> None:

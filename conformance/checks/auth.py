@@ -38,6 +38,7 @@ from conformance.checks.auth_wire import (
 )
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job
 from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
+from conformance.eras import wire
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
 ANONYMOUS = "anonymous"
@@ -87,7 +88,7 @@ def submitted_owner(
     metadata = [] if value is None else [("authorization", value)]
     deadline = time.monotonic() + ctx.target.timeout
     call = ctx.grpc.open_stream(
-        "api.Event/GetJobSetEvents",
+        wire("Event/GetJobSetEvents"),
         {"queue": queue, "id": job_set, "watch": True},
         metadata=metadata,
         timeout=ctx.target.timeout,

@@ -39,9 +39,9 @@ def era_hint(ctx: RunContext, scheme: str, failure: CheckFailed) -> CheckFailed:
     A stock server of that era refuses every such credential, so the likelier fault is
     the target file claiming the scheme, not the server breaking it.
     """
-    judged = era(ctx.target.profile)
-    if scheme in judged.auth_schemes or ctx.target.embedded:  # the embedded server's claims are its own
-        return failure
+    judged, settings = era(ctx.target.profile), ctx.target.schemes.get(scheme)
+    if scheme in judged.auth_schemes or (settings is not None and settings.served):
+        return failure  # a scheme the target is known to serve (the embedded set-up's): the failure is the server's
     hint = f" ({judged.name} servers have no {scheme} authentication: is [auth.{scheme}] meant for this target?)"
     return CheckFailed(str(failure) + hint, failure.evidence)
 

@@ -21,6 +21,7 @@ from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as
 from conformance.eras import profiles_of, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
+from conformance.transport.rest_reply import not_served_reason
 
 VOLATILE = frozenset({"name", "jobId", "id", "created", "cancelledIds", "jobSetId", "kubernetesId", "podName"})
 
@@ -185,10 +186,7 @@ def _events(ctx: RunContext) -> Pair:
 def rest_offered(method: str, rest_result: RestResult) -> None:
     """REST 501, or 404 without the gateway's JSON error body (no route), means REST does not serve the method."""
     if not_offered_over_rest(rest_result):
-        raise NotOffered(
-            f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
-            "REST does not serve it"
-        )
+        raise NotOffered(f"{method} over REST {not_served_reason(rest_result.status)}")
 
 
 def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:

@@ -16,9 +16,6 @@ them. The workload (``--events``, ``--jobs``, ``--watchers``, ``--batch-size``,
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.context import RunContext
 from conformance.results import Figure, RunReport
@@ -142,11 +139,10 @@ def max_p99_latency(ctx: RunContext) -> None:
 def max_regression(ctx: RunContext) -> str | None:
     from conformance.report.baseline import DEFAULT_TOLERANCE, compare_to_baseline, regression_records
 
-    gates = bench(ctx).gates
-    if gates.baseline is None:
+    gates, baseline = bench(ctx).gates, ctx.settings.baseline
+    if baseline is None:
         raise NotConfigured("no --baseline given")
     tolerance = DEFAULT_TOLERANCE if gates.max_regression is None else gates.max_regression
-    baseline = _baseline(gates.baseline)
     figures = _measured(ctx, ("replay", "live", "fanout", "resume"))
     now = RunReport(target={}, profile="", suite_version="", started="", finished="", machine={}, figures=figures)
     comparison = compare_to_baseline(now, baseline, tolerance=tolerance)  # the gate's own judge
@@ -169,14 +165,3 @@ def max_regression(ctx: RunContext) -> str | None:
             f"{r['id']} {r['why']}" for r in unsure
         )
     return None
-
-
-def _baseline(value: Any) -> RunReport:
-    if isinstance(value, RunReport):
-        return value
-    from conformance.report.json_report import load_report
-
-    try:
-        return load_report(Path(value))
-    except Exception as exc:
-        raise CheckFailed(f"cannot read the baseline report {value}: {exc}") from exc

@@ -24,6 +24,7 @@ from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
 from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
 from conformance.runner import run_check
+from conformance.settings import RunSettings
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
 from reference_server.store import Store
@@ -70,7 +71,7 @@ def test_the_whole_suite_leaves_nothing_on_any_flavour(
         provider=provider,
         server={"queue_cache_s": 0.4},
     ) as environment:
-        ctx = RunContext(environment.target(era), options=SMALL)
+        ctx = RunContext(environment.target(era), settings=RunSettings.given(**SMALL))
         try:
             for check in select(catalogue(), era):
                 run_check(check, ctx)

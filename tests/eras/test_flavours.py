@@ -22,6 +22,7 @@ from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
 from conformance.report.gate import apply_known_failures, exit_code, load_known_failures
 from conformance.results import Outcome, RunReport
 from conformance.runner import run_check
+from conformance.settings import RunSettings
 
 # flavour -> (the era it is judged as, the shipped known-failures file or None)
 PROOF = {
@@ -74,7 +75,7 @@ def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider)
         server={"queue_cache_s": QUEUE_CACHE_S},
     ) as environment:
         target = environment.target(era)
-        ctx = RunContext(target, options=SMALL)
+        ctx = RunContext(target, settings=RunSettings.given(**SMALL))
         try:
             results = [run_check(check, ctx) for check in select(catalogue(), era)]
         finally:

@@ -40,11 +40,10 @@ from conformance.checks import CheckFailed, family
 from conformance.checks.swagger.document import document, is_file_stream, operation
 from conformance.checks.swagger.facts import enum_numbers, profile_bindings
 from conformance.context import RunContext
+from conformance.settings import FUZZ_BUDGET_S, FUZZ_EXAMPLES, FUZZ_HEAVY, FuzzSettings
 
-# The schemathesis run: examples per operation and mode, and a wall-clock budget.
-FUZZ_EXAMPLES = {"positive": 5, "negative": 4}
-FUZZ_HEAVY = {"SubmitJobs": 2}  # one pod-spec case takes about a second to generate
-FUZZ_BUDGET_S = 20.0
+__all__ = ["FUZZ_BUDGET_S", "FUZZ_EXAMPLES", "FUZZ_HEAVY", "FuzzSettings", "fuzzable", "schemathesis_run"]
+
 ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
 
@@ -187,24 +186,6 @@ def _nothing_to_negate(op: dict[str, Any]) -> bool:
     return all(p.get("in") == "path" and p.get("type") == "string" for p in params)
 
 
-@dataclass(frozen=True)
-class FuzzSettings:
-    """The run's --max-examples / --seed / --fuzz-budget (``RunContext.options``), defaults above."""
-
-    max_examples: int | None = None
-    seed: int | None = None
-    budget_s: float = FUZZ_BUDGET_S
-
-    @classmethod
-    def of(cls, ctx: RunContext) -> FuzzSettings:
-        given = ctx.options
-        return cls(given.get("max_examples"), given.get("seed"), float(given.get("fuzz_budget", FUZZ_BUDGET_S)))
-
-    def examples(self, mode: str, op_id: str) -> int:
-        """Cases per operation and mode: as asked, else the default caps."""
-        return self.max_examples or min(FUZZ_EXAMPLES[mode], FUZZ_HEAVY.get(op_id, FUZZ_EXAMPLES[mode]))
-
-
 @dataclass
 class FuzzStats:
     """What one schemathesis run did (kept per run for the project's own tests)."""
@@ -251,7 +232,7 @@ def schemathesis_run(ctx: RunContext) -> str | None:
             f"schemathesis cannot load the operations {', '.join(missing)}: {next(iter(unloadable.values()))}",
             {"errors": list(unloadable.values())[:5]},
         )
-    settings = FuzzSettings.of(ctx)
+    settings = ctx.settings.fuzz
     fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + settings.budget_s, settings)
     ctx.swagger_fuzz_stats = fuzz.stats
     modes = [
