@@ -81,7 +81,7 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
             {},
         ),
     ]
-    for q in (50, 95, 99):
+    for q in (50, 95, 99) if latencies else ():  # none without stamped jobs (--read-only): no 0 ms figure
         out.append(
             Figure(
                 f"LOAD-Latency-p{q}",
@@ -128,6 +128,7 @@ def checks(
             "LOAD-Threshold-MinEventsPerSecond",
             "events/s together reach --min-events-per-second",
             gates.min_events_per_second,
+            True,
             lambda v: figures_now["LOAD-Events"].value >= v,
             lambda v: (
                 f"{figures_now['LOAD-Events'].value:,.0f} events/s is below the minimum of {v:,.0f}"
@@ -138,6 +139,7 @@ def checks(
             "LOAD-Threshold-MaxP99Latency",
             "submit-to-event latency p99 stays within --max-p99-ms",
             gates.max_p99_ms,
+            "LOAD-Latency-p99" in figures_now,
             lambda v: figures_now["LOAD-Latency-p99"].value <= v,
             lambda v: (
                 f"p99 {figures_now['LOAD-Latency-p99'].value:g} ms is above the maximum of {v:g} ms"
@@ -248,11 +250,14 @@ def _gate(
     check_id: str,
     requirement: str,
     value: float | None,
+    measured: bool,
     holds: Callable[[float], bool],
     why: Callable[[float], str],
 ) -> CheckResult:
     if value is None:
         return _result(check_id, requirement, Outcome.NOT_CONFIGURED, "no gate given")
+    if not measured:  # a gate never judged must not read as passed
+        return _result(check_id, requirement, Outcome.SKIPPED, "not measured: no job of the run was watched")
     return _result(
         check_id, requirement, Outcome.PASSED if holds(value) else Outcome.FAILED, "" if holds(value) else why(value)
     )
