@@ -48,6 +48,9 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
         "queues": plan.get("queues", []),
         "job_sets": len(plan.get("job_sets", [])),
         "jobs_per_second": plan.get("jobs_per_second", 0),
+        "jobs_submitted_per_second": round(sum(n for s in summaries for n in s["submitted"].values()) / span, 1)
+        if span
+        else 0.0,
         "watchers": len(watchers),
         "workers": len(summaries),
         "client_bound_workers": f"{len(bound)} of {len(summaries)}",
