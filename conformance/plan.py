@@ -71,6 +71,7 @@ class RunPlan:
 def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     """Validate the whole run; ``target``: a Target, a target file, or None (options.target / embedded)."""
     embedded = target is None and not options.target and not options.grpc
+    _refuse_partial_target(options, embedded)
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
     if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
@@ -98,6 +99,15 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     return RunPlan(
         options, resolved, profile, checks, settings, known=_known_failures(options.known_failures), started=now_utc()
     )
+
+
+def _refuse_partial_target(options: RunOptions, embedded: bool) -> None:
+    """A target is whole or refused: --rest alone never judges the embedded server's gRPC in its place."""
+    if embedded and options.rest:
+        raise ConfigError(
+            f"--rest {options.rest} needs --grpc HOST:PORT (or a --target file): the run never completes "
+            "a partly given target with the embedded server"
+        )
 
 
 def _validate_faults(options: RunOptions, embedded: bool) -> None:

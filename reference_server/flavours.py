@@ -68,9 +68,15 @@ class Flavour:
     delete_absent_queue_ok: bool
     queue_cache: bool  # submit / event streams see queues only after a cache refresh
     auth_schemes: frozenset[str]  # schemes a config may enable
-    # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; armada-2026's
-    # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
+    # The code of a CreateRetryPolicy of an existing name where the release refuses it (the contract);
+    # real Armada replaces the policy instead (feature retry_policy_create_replaces).
     retry_policy_duplicate: str = "ALREADY_EXISTS"
+    # The server features (``conformance/releases.py`` names) of the release this flavour is.
+    features: frozenset[str] = frozenset()
+
+    def has(self, feature: str) -> bool:
+        """Whether the release this flavour is has ``feature`` (a ``conformance/releases.py`` name)."""
+        return feature in self.features
 
     def offers(self, service: str, method: str | None = None) -> bool:
         """Whether ``service`` (and ``service.method``) is served at all."""
@@ -126,7 +132,18 @@ _ARMADA_2026 = replace(
     swagger_missing_fields=frozenset(),
     queue_cache=True,
     auth_schemes=ALL_SCHEMES - {"kerberos"},
-    retry_policy_duplicate="UNAVAILABLE",
+)
+
+
+def _features(name: str) -> frozenset[str]:
+    """The features of the release the flavour is, from the one table (``conformance/releases.py``)."""
+    from conformance import releases  # pure data: no cycle, nothing heavy
+
+    return (releases.contract() if name == CONTRACT else releases.release(name)).features
+
+
+_CONTRACT, _ARMADA_2023, _ARMADA_2026 = (
+    replace(f, features=_features(f.name)) for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)
 )
 FLAVOURS: dict[str, Flavour] = {f.name: f for f in (_CONTRACT, _ARMADA_2023, _ARMADA_2026)}
 NAMES = tuple(FLAVOURS)

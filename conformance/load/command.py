@@ -114,23 +114,9 @@ def _worker_only(args: argparse.Namespace) -> int:
         print(f"armada-conformance load: target file {args.target} does not exist", file=sys.stderr)
         return 2
     env = {**os.environ, "ARMADA_CONFORMANCE_TARGET": str(Path(args.target).resolve())}
-    worker = subprocess.Popen(worker_command(args.master_host, args.master_port), env=env, start_new_session=True)
-    return _wait_forwarding(worker)
-
-
-def _wait_forwarding(process: subprocess.Popen[bytes]) -> int:
-    """Wait for ``process``; a SIGINT/SIGTERM here becomes its SIGTERM (Locust stops gracefully on it)."""
-
-    def forward(signum: int, frame: object) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGTERM)
-
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        return process.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    command = worker_command(args.master_host, args.master_port)
+    sys.stdout.flush()
+    os.execve(command[0], command, env)  # this process becomes the worker: no orphan if either is killed
 
 
 def locust() -> list[str]:

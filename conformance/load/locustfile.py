@@ -22,8 +22,9 @@ import time
 from typing import Any
 
 import gevent
+import locust.runners
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from conformance.load.collect import SUMMARY_MESSAGE, start_clock, worker_summary, write_result
 from conformance.load.settings import LoadPlan
@@ -31,6 +32,11 @@ from conformance.load.users import Submitter, Watcher, drop_state, start_state
 
 __all__ = ["Submitter", "Watcher"]
 
+# A worker that misses heartbeats for HEARTBEAT_LIVENESS seconds is "missing" to Locust, which then
+# deals its users out again mid-run (a watcher restarted elsewhere re-reads its job set: the accounts
+# no longer add up). Locust's 3 s is short on a machine whose CPUs other processes hold: a starved
+# worker is slow, not dead. ARMADA_LOAD_WORKER_LIVENESS_S (default 10) sets it.
+locust.runners.HEARTBEAT_LIVENESS = int(os.environ.get("ARMADA_LOAD_WORKER_LIVENESS_S", "10"))
 SUMMARY_WAIT_S = 15.0  # how long the master waits for the workers' accounts after stopping them
 _MASTER: dict[str, Any] = {"summaries": {}, "started": time.time(), "own_setup": False}
 
@@ -107,11 +113,12 @@ def _finish(environment: Any) -> None:
     _MASTER["finished"] = True
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        reporting = len(runner.clients.ready + runner.clients.running + runner.clients.spawning)
-        runner.stop()
+        runner.stop()  # returns once every live worker stopped; each sent its account before saying so
         deadline = time.monotonic() + SUMMARY_WAIT_S
-        while len(_MASTER["summaries"]) < reporting and time.monotonic() < deadline:
-            gevent.sleep(0.1)
+        while time.monotonic() < deadline and any(
+            c.id not in _MASTER["summaries"] for c in runner.clients.all if c.state != STATE_MISSING
+        ):
+            gevent.sleep(0.1)  # a worker that never ran users (joined late) has no account: bounded
     else:
         runner.stop()
     runner.quit()

@@ -26,7 +26,7 @@ from conformance.transport.grpc_client import GrpcClient
 # Never import Locust here: it patches the standard library with gevent's for the whole process.
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="needs the [load] extra")
 
-RUN = ["--run-time", "5s", "--processes", "2", "--spawn-rate", "20"]
+RUN = ["--run-time", "4s", "--processes", "2", "--spawn-rate", "20"]
 
 
 def load(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], Path]:
@@ -112,7 +112,7 @@ def test_a_lost_event_is_a_failure(tmp_path: Path) -> None:
         "--watchers-per-job-set",
         "2",
         "--jobs-per-second",
-        "12",
+        "20",
     )
     assert status == 1
     assert outcomes(report)["LOAD-EventOrder"] == "failed"
@@ -130,3 +130,53 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) ->
     assert main(["load", "--run-time", "soon"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("armada-conformance load: ") for line in lines)
+
+
+def test_a_dead_worker_and_ctrl_c_leave_nothing_behind(tmp_path: Path) -> None:
+    """--master with two --worker processes; one is killed, then the command gets Ctrl-C: exit 130, all removed."""
+    import signal
+    import time
+
+    from conformance.load.command import free_port
+
+    with EmbeddedEnvironment(kerberos=False, oidc=False) as environment:
+        store = environment.server.server.store  # type: ignore[union-attr]
+        target = tmp_path / "target.toml"
+        target.write_text(environment.target_file())
+        env = {
+            **os.environ,
+            "ARMADA_PW": environment.passwords[ADMIN],
+            "ARMADA_GUEST_PW": environment.passwords[LOW],
+            "ARMADA_LOAD_WORKER_LIVENESS_S": "3",  # Locust's own: the dead worker is noticed in 3 s
+        }
+        port = str(free_port())
+        command = [sys.executable, "-m", "conformance.cli", "load", "--target", str(target)]
+        master = subprocess.Popen(
+            [*command, "--master", "--master-bind-port", port, "--expect-workers", "2", "--users", "4",
+             "--run-time", "60s", "--prefix", "loaddeath", "--report-dir", str(tmp_path / "reports")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        workers = [
+            subprocess.Popen([*command, "--worker", "--master-port", port], env=env, start_new_session=True)
+            for _ in range(2)
+        ]
+        try:
+            deadline = time.monotonic() + 60
+            while len(store.jobs) < 4 and time.monotonic() < deadline:  # the load is on
+                time.sleep(0.2)
+            assert len(store.jobs) >= 4, "the run never submitted"
+            assert any(q.startswith("loaddeath-") for q in store.queues)
+            os.killpg(workers[0].pid, signal.SIGKILL)  # a worker dies: no account, no goodbye
+            master.send_signal(signal.SIGINT)  # Ctrl-C
+            _, err = master.communicate(timeout=120)
+        finally:
+            for worker in workers:
+                if worker.poll() is None:
+                    os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=30)
+        assert master.returncode == 130, err[-2000:]
+        report = json.loads(next((tmp_path / "reports").glob("*/report.json")).read_text())
+        assert report["interrupted"] == "SIGINT" and report["verdict"] == "interrupted"
+        assert outcomes(report)["LOAD-Workers"] == "failed"
+        assert [q for q in store.queues if q.startswith("loaddeath-")] == []
+        assert all(job.terminal for job in store.jobs.values()), "a job of the run was left queued"
