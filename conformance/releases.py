@@ -186,6 +186,9 @@ FEATURES: dict[str, Feature] = {
              contract=False, source="pkg/client/queue/queue.go"),
         _row("queue_name_validated", "an empty queue name is refused", until=str(NO_RELEASE), contract=True,
              source="pkg/client/queue/queue.go"),
+        _row("delete_queue_refuses_active", "DeleteQueue of a queue with active jobs is FAILED_PRECONDITION (from "
+             "v0.4.20 the queue is deleted)", until="v0.4.20", contract=True, commit="59554325",
+             source="internal/armada/server/submit.go"),
         _row("delete_absent_queue_ok", "DeleteQueue of an absent queue answers OK", contract=False,
              source="internal/armada/repository/queue.go"),
         # The wire: JSON, routing, Timestamps, swagger.
