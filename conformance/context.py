@@ -17,7 +17,7 @@ import protos
 from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip
 from conformance.dialects import as_dict
-from conformance.eras import descriptor_of, era, wire
+from conformance.eras import descriptor_of, wire
 from conformance.target import Identity, Target
 from conformance.transport.grpc_client import GrpcClient, GrpcResult
 from conformance.transport.rest_client import RestClient
@@ -145,13 +145,14 @@ class RunContext:
     def wait_until_usable(self, queue: str) -> None:
         """Wait (at most ``queue_ready_timeout``) until an event stream of ``queue`` stops answering NOT_FOUND.
 
-        Armada 2026's submit and event services read queues from a cache refreshed every
-        10 s: right after CreateQueue they refuse the queue (``shared/real-armada.md``).
-        Judging then would fail a healthy server, so the run waits for the refresh; an
-        era without the cache answers at once. A stream that does not end (watch=false
+        From v0.4.48 Armada's submit and event services read queues from a cache refreshed
+        every 10 s (feature ``queue_cache``): right after CreateQueue they refuse the queue.
+        Judging then would fail a healthy server, so the run waits for the refresh; a
+        release without the cache answers at once. A stream that does not end (watch=false
         hanging) is SEMANTICS' finding, not a reason to wait.
         """
-        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
+        cached = self.target.release.has("queue_cache")
+        if not cached or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
             return
         deadline = time.monotonic() + self.target.queue_ready_timeout
         pause, probe = 0.1, {"queue": queue, "id": self.name("ready"), "watch": False}
@@ -176,7 +177,7 @@ class RunContext:
         created = self._created_at.get(queue)
         return (
             created is not None
-            and era(self.target.profile).queue_cache
+            and self.target.release.has("queue_cache")
             and time.monotonic() - created < self.target.queue_ready_timeout
         )
 
@@ -261,7 +262,7 @@ class RunContext:
 def not_offered_over_rest(result: Any) -> bool:
     """REST does not serve the method: 501, or 404 without the gateway's JSON error body (no route).
 
-    Real Armada answers a method its era lacks (GetQueueInfo on armada-2026) with a
+    Real Armada answers a method its release lacks (GetQueueInfo from v0.4.20) with a
     ``text/plain`` ``404 Not Found``; a 404 carrying the gateway's error body (``code`` /
     ``error``) is an answer of the method (e.g. NOT_FOUND).
     """

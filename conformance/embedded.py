@@ -35,8 +35,14 @@ ADMIN, LOW = "alice", "carol"
 
 
 def profile_of(flavour: str | None) -> str:
-    """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
-    return "armada-2023" if flavour == "armada-2023" else "armada-2026"
+    """The profile to judge an embedded server of ``flavour`` by: the release it is (``contract`` included).
+
+    The server's flavour and the suite's judgement are the same row of conformance/releases.py,
+    so the two cannot disagree about what the server has.
+    """
+    from conformance.eras import canonical
+
+    return canonical(flavour or DEFAULT_FLAVOUR)
 
 
 class EmbeddedEnvironment:
@@ -56,8 +62,8 @@ class EmbeddedEnvironment:
         ``server``: further ``[server]`` settings of the reference server (e.g. a shorter
         ``queue_cache_s`` for tests that create many queues in the armada-2026 flavour).
 
-        ``flavour``: what the server is (reference_server.flavours); an era without
-        Kerberos (armada-2026) gets no KDC and no kerberos scheme.
+        ``flavour``: what the server is (reference_server.flavours); a release without
+        Kerberos (from v0.4.20) gets no KDC and no kerberos scheme.
         """
         self.faults = faults
         self.pace_ms = pace_ms
@@ -119,13 +125,14 @@ class EmbeddedEnvironment:
     def profile(self) -> str:
         return profile_of(self.flavour)
 
-    def target(self, profile: str = "current") -> Target:
+    def target(self, profile: str | None = None) -> Target:
+        """The server as a target, judged as ``profile`` (default: the release it is)."""
         assert self.server is not None
         target = Target(
             name="embedded reference server",
             grpc=self.server.grpc_target,
             rest=self.server.rest_url,
-            profile=profile,
+            profile=profile or self.profile,
             anonymous_expect="allowed",
             embedded=True,
             intrusive=True,

@@ -63,16 +63,12 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     embedded = target is None and not options.target and not options.grpc
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
-    if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
-        from conformance.embedded import profile_of
-
-        profile = eras.canonical(options.profile or profile_of(options.flavour))
-    else:
-        profile = resolved.profile
+    # The embedded server is judged as the release its flavour is, unless --profile says.
+    profile = _embedded_profile(options) if resolved is None else resolved.profile
     try:
-        checks = select(catalogue(), profile, options.only)
+        checks = select(catalogue(), None, options.only)
         if options.exclude:
-            left_out = {c.id for c in select(catalogue(), profile, options.exclude, flag="--exclude")}
+            left_out = {c.id for c in select(catalogue(), None, options.exclude, flag="--exclude")}
             checks = [c for c in checks if c.id not in left_out]
     except SelectionError as exc:
         raise ConfigError(str(exc)) from None
@@ -84,6 +80,21 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     plan.known = _known_failures(options.known_failures)
     plan.baseline = _baseline(options.baseline)
     return plan
+
+
+def _embedded_profile(options: RunOptions) -> str:
+    """The embedded server's profile: --profile, else its flavour's release; both checked here."""
+    from conformance.embedded import profile_of
+    from reference_server.flavours import flavour
+
+    try:
+        flavour(options.flavour or "contract")
+        profile = eras.canonical(options.profile or profile_of(options.flavour))
+        eras.judged(profile)
+    except ValueError as exc:
+        flag = "--profile" if options.profile else "--flavour"
+        raise ConfigError(f"{flag}: {exc}") from None
+    return profile
 
 
 def _validate_faults(options: RunOptions, embedded: bool) -> None:

@@ -11,7 +11,7 @@ Example::
     name = "staging"
     grpc = "armada.example.com:50051"
     rest = "https://armada.example.com"
-    profile = "armada-2026"          # the era judged: armada-2023 (alias seed) or armada-2026 (alias current)
+    profile = "v0.19.3"              # the release judged (0.19 = v0.19.0), armada-2023 / armada-2026 (default: newest)
     swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
     queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     max_query_items = 1000           # the server's api.Jobs limit on ids per request (maxQueryItems), if known
@@ -42,6 +42,9 @@ Example::
     mutual = false                   # true if the server promises a mutual-auth reply token
     low_privilege = { ccache = "/tmp/krb5cc_guest" }   # or { keytab = "...", principal = "..." }
     expired_token_env = "ARMADA_KRB_EXPIRED"          # a Negotiate value made with a since-expired ticket
+
+    [target.features]                # a build that differs from its release (conformance/releases.py)
+    queue_cache = false
 """
 
 from __future__ import annotations
@@ -54,10 +57,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance import eras
+from conformance.releases import FEATURES, NEWEST, Release
 from conformance.transport.connection import Connection, HeaderError, connection_from
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = eras.choices()
+PROFILES = eras.choices()  # besides any release number of the table
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -99,7 +103,7 @@ class Target:
     name: str
     grpc: str
     rest: str | None
-    profile: str = "armada-2023"  # an era of conformance.eras (aliases resolved)
+    profile: str = NEWEST  # a release ("v0.19.3"), a preset or "contract" (conformance.releases; aliases resolved)
     tls: TlsSettings | None = None
     timeout: float = 10.0
     prefix: str = "conformance"
@@ -111,9 +115,15 @@ class Target:
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
     max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
     connection: Connection = field(default_factory=Connection)  # extra headers, authority override
+    features: dict[str, bool] = field(default_factory=dict)  # [target.features]: single features overridden
 
     def __post_init__(self) -> None:
         self.profile = eras.canonical(self.profile)
+
+    @property
+    def release(self) -> Release:
+        """The release judged: the profile's features with ``[target.features]`` applied."""
+        return eras.judged(self.profile, self.features)
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -135,7 +145,8 @@ class Target:
             "grpc": self.grpc,
             "rest": self.rest,
             "profile": self.profile,
-            "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
+            "release": self.release.describe(),
+            "features": sorted(self.release.features),
             "tls": (
                 "ca_file"
                 if self.tls and self.tls.ca_file
@@ -183,8 +194,10 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "max_query_items",
             "headers",
             "authority",
+            "features",
         }
     ),
+    "target.features": frozenset(FEATURES),
     "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
@@ -243,9 +256,14 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     grpc_address = section.get("grpc")
     if not grpc_address or ":" not in str(grpc_address):
         raise TargetError(f"{source}: [target] grpc must be host:port, got {grpc_address!r}")
-    profile = section.get("profile", "armada-2023")
-    if profile not in PROFILES:
-        raise TargetError(f"{source}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    profile = section.get("profile", NEWEST)
+    features = data.get("target", {}).get("features", {})
+    if not isinstance(features, dict) or not all(isinstance(v, bool) for v in features.values()):
+        raise TargetError(f"{source}: [target.features] must be a table of feature = true / false")
+    try:
+        eras.judged(str(profile), features)
+    except ValueError as exc:
+        raise TargetError(f"{source}: profile {profile!r}: {exc}") from None
     rest = section.get("rest")
     if rest is not None and not str(rest).startswith(("http://", "https://")):
         raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
@@ -271,6 +289,7 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         queue_ready_timeout=float(ready),
         max_query_items=limit,
         connection=_connection(data.get("target", {}), overrides or {}, source),
+        features=dict(features),
     )
     from conformance.target_auth import load_auth  # it builds on this module's types
 

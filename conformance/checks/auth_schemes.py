@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from conformance.checks import CheckFailed, NotConfigured
 from conformance.checks.auth_wire import probe
 from conformance.context import RunContext
-from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
 
@@ -34,13 +33,13 @@ def configured(ctx: RunContext, scheme: str) -> tuple[SchemeSettings, Identity]:
 
 
 def era_hint(ctx: RunContext, scheme: str, failure: CheckFailed) -> CheckFailed:
-    """The failure, plus a word when the target's era has no such scheme (Kerberos in armada-2026).
+    """The failure, plus a word when the judged release has no such scheme (Kerberos from v0.4.20).
 
-    A stock server of that era refuses every such credential, so the likelier fault is
+    A stock server of that release refuses every such credential, so the likelier fault is
     the target file claiming the scheme, not the server breaking it.
     """
-    judged = era(ctx.target.profile)
-    if scheme in judged.auth_schemes or ctx.target.embedded:  # the embedded server's claims are its own
+    judged = ctx.target.release
+    if scheme != "kerberos" or judged.has("kerberos") or ctx.target.embedded:  # the embedded server's are its own
         return failure
     hint = f" ({judged.name} servers have no {scheme} authentication: is [auth.{scheme}] meant for this target?)"
     return CheckFailed(str(failure) + hint, failure.evidence)

@@ -28,6 +28,7 @@ from .common import (
     evidence_text,
     failed_by_severity,
     method_matrix,
+    release_label,
     scheme_matrix,
     target_label,
 )
@@ -92,7 +93,7 @@ def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
     state = "fail" if reasons else "pass"
     head = (
         f"<h1>Armada conformance — {escape(target_label(report.target))}</h1>"
-        f"<div>profile {escape(report.profile)} · suite {escape(report.suite_version)}"
+        f"<div>release {escape(release_label(report))} · suite {escape(report.suite_version)}"
         + (f" · server {escape(report.server_version)}" if report.server_version else "")
         + "</div>"
     )
@@ -113,7 +114,8 @@ def _facts(report: RunReport) -> str:
     duration = duration_between(report.started, report.finished)
     rows = [
         ("Target", _json_inline(report.target)),
-        ("Profile", escape(report.profile)),
+        ("Release judged", escape(release_label(report))),
+        ("Its features", escape(", ".join(report.target.get("features", [])) or "not recorded")),
         ("Suite version", escape(report.suite_version)),
         ("Server version", escape(report.server_version or "unknown")),
         ("Started", escape(report.started)),
