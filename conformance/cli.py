@@ -357,13 +357,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     """Re-render, with known failures and a baseline applied, and gate: 0 pass, 1 fail, 2 unusable input."""
+    from conformance.known_failures import known_failures
     from conformance.report import load_report
     from conformance.report.gate import (
         KnownFailuresError,
         apply_known_failures,
         compare_to_baseline,
         exit_code,
-        load_known_failures,
         verdict,
     )
     from conformance.report.json_report import ReportFormatError
@@ -372,7 +372,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         report = load_report(args.report_json)
         if args.known_failures:
-            applied = apply_known_failures(report, load_known_failures(args.known_failures))
+            applied = apply_known_failures(report, known_failures(args.known_failures))
             report = applied.report
             for entry in applied.unmatched:
                 print(f"armada-conformance: known failure {entry.id!r} matches no check of the report", file=sys.stderr)
@@ -395,7 +395,7 @@ def _report(args: argparse.Namespace) -> int:
             },
             comparison,
         )
-    except (ReportFormatError, KnownFailuresError, OSError) as exc:
+    except (ReportFormatError, KnownFailuresError, ValueError, OSError) as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return 2
     if args.known_failures_update and not _update_known_failures(report, args.known_failures_update):

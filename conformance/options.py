@@ -157,8 +157,7 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "only",
-        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
-        "check)",
+        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every check)",
         metavar="IDS",
         kind="words",
     ),

@@ -18,7 +18,7 @@ from typing import Any
 from conformance import eras
 from conformance.checks import Check, SelectionError, catalogue, select
 from conformance.options import RunOptions
-from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError, load_known_failures
+from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError
 from conformance.results import RunReport
 from conformance.target import Target, TargetError, load_target
 
@@ -176,11 +176,14 @@ def _validate_outputs(options: RunOptions) -> None:
 
 
 def _known_failures(path: str | None) -> list[KnownFailure]:
+    """A known-failures file, or the deviations shipped for a release (``v0.8.7``, ``armada-2026``)."""
     if not path:
         return []
+    from conformance.known_failures import known_failures
+
     try:
-        return load_known_failures(path)
-    except KnownFailuresError as exc:
+        return known_failures(path)
+    except (KnownFailuresError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
 
 

@@ -89,6 +89,16 @@ class Flavour:
         """Whether the REST route of ``service.method`` is served (api.Jobs had no routes before v0.4.40)."""
         return self.offers(service, method) and self.release.serves(f"{service.split('.')[-1]}/{method}", "rest")
 
+    def strip(self, message: Any) -> Any:
+        """``message`` without the fields the release does not have (``swagger_missing_fields``).
+
+        A server built from older protos drops fields it does not know on the way in, so it
+        never stores or answers them: v0.3.103 has no queue labels, on either transport.
+        """
+        if self.swagger_missing_fields:
+            _strip(message, self.swagger_missing_fields)
+        return message
+
     @classmethod
     def of(cls, name: str, judged: Release) -> Flavour:
         """The flavour of a release: each field read from its features."""
@@ -118,6 +128,19 @@ class Flavour:
             auth_schemes=ALL_SCHEMES if has("kerberos") else ALL_SCHEMES - {"kerberos"},
             retry_policy_duplicate="ALREADY_EXISTS" if judged.is_contract else "UNAVAILABLE",
         )
+
+
+def _strip(message: Any, absent: frozenset[str]) -> None:
+    for field, value in message.ListFields():
+        if field.full_name in absent:
+            message.ClearField(field.name)
+        elif field.message_type is not None:
+            if field.message_type.GetOptions().map_entry:
+                values = value.values() if field.message_type.fields_by_name["value"].message_type else ()
+            else:
+                values = value if field.is_repeated else (value,)
+            for item in values:
+                _strip(item, absent)
 
 
 def _timestamps(judged: Release) -> TimestampForm:
