@@ -27,6 +27,7 @@ EPILOG = """examples:
   armada-conformance run --only PARITY,SEMANTICS-CancelJobs --known-failures known.toml
   armada-conformance list-checks --json
   armada-conformance serve                               # a reference set-up to point other tools at
+  armada-conformance load --users 200 --run-time 1m      # 200 watchers on Locust (workers: load --worker)
   armada-conformance report reports/<run>/report.json --out rendered/
 """
 
@@ -160,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
             help=f"also write {_FILE_OF[path_flag]} to this fixed path (default: only in --out)",
         )
     report.set_defaults(handler=_report)
+
+    from conformance.load.command import add_parser as add_load
+
+    add_load(commands)  # `load`: event-stream load on Locust (conformance/load/)
     return parser
 
 

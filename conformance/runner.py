@@ -47,6 +47,7 @@ from conformance.report.gate import (
     verdict,
 )
 from conformance.report.gate import exit_code as gate_exit_code
+from conformance.report.scrub import known_secrets, redact_problem, redact_result
 from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
 from conformance.target import Target, TargetError
 
@@ -77,10 +78,9 @@ def open_run(plan: RunPlan) -> Iterator[OpenRun]:
 
             try:
                 check_target(target)
-            except TargetError as exc:
-                raise ConfigError(str(exc)) from None
-        target.intrusive = target.intrusive or plan.options.intrusive
-        ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
+            except TargetError as exc:  # it may quote the server's answer: redacted like a result
+                raise ConfigError(redact_problem(str(exc), known_secrets(target))) from None
+        ctx = RunContext(target, read_only=plan.options.read_only, settings=plan.settings)
         stack.callback(_clean_up, ctx)
         yield OpenRun(ctx, target, server_version)
 
@@ -98,12 +98,7 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
         )
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
-    target = environment.target(plan.profile)
-    if plan.options.prefix:
-        target.prefix = plan.options.prefix
-    if plan.options.call_timeout:
-        target.timeout = plan.options.call_timeout
-    return target
+    return environment.target(plan.profile, plan.overrides)
 
 
 def _clean_up(ctx: RunContext) -> None:
@@ -111,7 +106,8 @@ def _clean_up(ctx: RunContext) -> None:
     try:
         ctx.cleanup()
     except Exception as exc:  # an unreachable target must not hide the report
-        ctx.cleanup_problems.append(f"cleanup could not finish: {type(exc).__name__}: {exc}")
+        problem = f"cleanup could not finish: {type(exc).__name__}: {exc}"
+        ctx.cleanup_problems.append(redact_problem(problem, ctx.secrets))
     finally:
         ctx.close()
 
@@ -169,7 +165,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
         outcome, message = Outcome.FAILED, str(exc) or "assertion failed"
     except Exception as exc:
         outcome, message = Outcome.FAILED, f"the check could not complete: {type(exc).__name__}: {exc}"
-    return _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
+    made = _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
+    return redact_result(made, ctx.secrets)  # at the source: no output ever sees the raw text
 
 
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:

@@ -15,6 +15,7 @@ Example::
     swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
     queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     max_query_items = 1000           # the server's api.Jobs limit on ids per request (maxQueryItems), if known
+    consecutive_ids = false          # true only if event ids are 1, 2, 3, ... per job set (the reference server)
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
                                      # mTLS: add cert_file = "client.pem", key_file = "client.key"
     headers = { "x-tenant" = "blue" }   # sent on every gRPC call and REST request (-H "x-tenant: blue")
@@ -96,6 +97,19 @@ class SchemeSettings:
     low_privilege: Identity | None = None
     extras: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. expired token, mutual flag
     secrets: list[str] = field(default_factory=list, repr=False)  # scrubbed from every report
+    served: bool = False  # known to be served (the embedded server's own set-up), not only claimed by a file
+
+
+DEFAULT_TIMEOUT_S = 10.0  # seconds per call
+DEFAULT_PREFIX = "conformance"  # names of everything a run creates start with this
+
+
+@dataclass(frozen=True)
+class TargetOverrides:
+    """What the command line changes of any target, the embedded one included (None: keep its own)."""
+
+    prefix: str | None = None
+    timeout: float | None = None
 
 
 @dataclass
@@ -105,12 +119,13 @@ class Target:
     rest: str | None
     profile: str = NEWEST  # a release ("v0.19.3"), a preset or "contract" (conformance.releases; aliases resolved)
     tls: TlsSettings | None = None
-    timeout: float = 10.0
-    prefix: str = "conformance"
+    timeout: float = DEFAULT_TIMEOUT_S
+    prefix: str = DEFAULT_PREFIX
     anonymous_expect: str | None = None  # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
-    embedded: bool = False
+    embedded: bool = False  # the suite's own reference server (reports say so; checks never branch on it)
     intrusive: bool = False  # intrusive checks may run (embedded, or --intrusive)
+    consecutive_ids: bool = False  # the server promises event ids 1, 2, 3, ... per job set (the reference server)
     swagger: str | None = None  # explicit swagger URL; None: looked for under rest
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
     max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
@@ -192,6 +207,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "swagger",
             "queue_ready_timeout",
             "max_query_items",
+            "consecutive_ids",
             "headers",
             "authority",
             "features",
@@ -276,6 +292,9 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     limit = section.get("max_query_items")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100_000):
         raise TargetError(f"{source}: [target] max_query_items must be a whole number from 1 to 100000, got {limit!r}")
+    consecutive = section.get("consecutive_ids", False)
+    if not isinstance(consecutive, bool):
+        raise TargetError(f"{source}: [target] consecutive_ids must be true or false, got {consecutive!r}")
     tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
     target = Target(
         name=str(section.get("name") or grpc_address),
@@ -283,11 +302,13 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         rest=str(rest).rstrip("/") if rest else None,
         profile=profile,
         tls=_tls(tls_table, source, path),
-        timeout=float(section.get("timeout", 10)),
-        prefix=str(section.get("prefix", "conformance")),
+        timeout=float(section.get("timeout", DEFAULT_TIMEOUT_S)),
+        prefix=str(section.get("prefix", DEFAULT_PREFIX)),
         swagger=str(swagger) if swagger else None,
         queue_ready_timeout=float(ready),
         max_query_items=limit,
+        consecutive_ids=consecutive,
+        intrusive=bool((overrides or {}).get("intrusive")),
         connection=_connection(data.get("target", {}), overrides or {}, source),
         features=dict(features),
     )

@@ -181,3 +181,32 @@ def test_every_check_that_creates_something_is_mutating() -> None:
     assert by_id["SEMANTICS-SubmitUnknownQueue"].mutating
     assert by_id["SURFACE-Submit.SubmitJobs-GRPC"].mutating and not by_id["SURFACE-Submit.GetQueue-GRPC"].mutating
     assert by_id["PARITY-CreateQueue-ERROR"].mutating and not by_id["PARITY-GetQueue-ERROR"].mutating
+
+
+def test_the_target_is_built_once_with_every_override_and_the_run_uses_it_unchanged(tmp_path: Path) -> None:
+    """--intrusive, --prefix and --call-timeout are in the plan's Target; open_run neither copies nor changes it."""
+    from conformance.runner import open_run
+
+    with BackgroundServer(ServerConfig(grpc_port=0, http_port=0)) as server:
+        path = tmp_path / "t.toml"
+        path.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nprofile = "current"\nconsecutive_ids = true\n')
+        options = RunOptions(
+            target=str(path), intrusive=True, prefix="mine", call_timeout=3.0, only=("SURFACE",), report_dir=None
+        )
+        plan = prepare(None, options)
+        assert plan.target is not None
+        built = (plan.target.intrusive, plan.target.prefix, plan.target.timeout, plan.target.consecutive_ids)
+        assert built == (True, "mine", 3.0, True)
+        with open_run(plan) as opened:
+            assert opened.target is plan.target and opened.ctx.target is plan.target
+            assert opened.ctx.intrusive and opened.ctx.settings is plan.settings
+        assert (plan.target.intrusive, plan.target.prefix, plan.target.timeout) == built[:3]
+
+
+def test_the_embedded_target_is_built_with_the_overrides() -> None:
+    from conformance.runner import open_run
+
+    plan = prepare(None, RunOptions(prefix="mine", call_timeout=3.0, only=("SURFACE",), report_dir=None))
+    with open_run(plan) as opened:
+        target = opened.target
+        assert (target.prefix, target.timeout, target.intrusive, target.consecutive_ids) == ("mine", 3.0, True, True)

@@ -37,6 +37,7 @@ from conformance.checks.auth_wire import (
 )
 from conformance.context import HOLD_CPU, RunContext, event_tuple, tiny_job
 from conformance.credentials.malformed import INTRUSIVE, malformed_authorization_values
+from conformance.eras import wire
 
 TRANSPORTS = (("grpc", "GRPC"), ("rest", "REST"))
 ANONYMOUS = "anonymous"
@@ -59,7 +60,6 @@ def expect_principal(
             f"{what} could not submit into a queue granting {principal!r} submit: {reply.status}{hint}",
             {**reply.evidence(), "queue": queue},
         )
-    ctx.created_job_sets.append((queue, job_set))
     items = reply.body.get("jobResponseItems") or [{}]
     job_id = items[0].get("jobId", "")
     owner = submitted_owner(ctx, queue, job_set, job_id, header)
@@ -87,7 +87,7 @@ def submitted_owner(
     metadata = [] if value is None else [("authorization", value)]
     deadline = time.monotonic() + ctx.target.timeout
     call = ctx.grpc.open_stream(
-        "api.Event/GetJobSetEvents",
+        wire("Event/GetJobSetEvents"),
         {"queue": queue, "id": job_set, "watch": True},
         metadata=metadata,
         timeout=ctx.target.timeout,
@@ -194,8 +194,6 @@ def low_privilege(ctx: RunContext, scheme: str, transport: str) -> None:
     name = ctx.name("q")
     reply = send(ctx, transport, "Submit/CreateQueue", {"name": name, "priorityFactor": 1}, low.header())
     exercised(reply)
-    if reply.ok:
-        ctx.created_queues.append(name)
     if not reply.denied:
         raise CheckFailed(
             f"CreateQueue as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, got {reply.status}",

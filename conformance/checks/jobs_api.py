@@ -74,7 +74,6 @@ def submit(ctx: RunContext, queue: str, job_set: str, *items: dict[str, Any]) ->
     result = ctx.call("Submit/SubmitJobs", {"queue": queue, "jobSetId": job_set, "jobRequestItems": list(items)})
     if not result.ok or any(i.error for i in result.response.job_response_items):
         raise RuntimeError(f"could not submit jobs for the check: {result.code} {result.details}")
-    ctx.created_job_sets.append((queue, job_set))
     return [i.job_id for i in result.response.job_response_items]
 
 

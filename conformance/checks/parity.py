@@ -21,6 +21,7 @@ from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as
 from conformance.eras import wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
+from conformance.transport.rest_reply import not_served_reason
 
 VOLATILE = frozenset({"name", "jobId", "id", "created", "cancelledIds", "jobSetId", "kubernetesId", "podName"})
 
@@ -65,7 +66,6 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
     first, second = ctx.create_queue(), ctx.create_queue()
     if method == "Submit/CreateQueue":
         first, second = ctx.name("q"), ctx.name("q")
-        ctx.created_queues += [first, second]
     pair = call_both(ctx, method, make(first), make(second))
     got = [ctx.call("Submit/GetQueue", {"name": n}) for n in (first, second)]
     if method == "Submit/DeleteQueue":
@@ -91,8 +91,6 @@ def _batch(ctx: RunContext, method: str) -> Pair:
     first, second = ctx.name("q"), ctx.name("q")
     if method == "Submit/UpdateQueues":
         first, second = ctx.create_queue(), ctx.create_queue()
-    else:
-        ctx.created_queues += [first, second]
     return call_both(ctx, method, request(first), request(second))
 
 
@@ -125,7 +123,6 @@ def _queue_info(ctx: RunContext) -> Pair:
 def _submit(ctx: RunContext) -> Pair:
     queue = ctx.create_queue()
     sets = ctx.name("js"), ctx.name("js")
-    ctx.created_job_sets += [(queue, s) for s in sets]
     return call_both(
         ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]} for s in sets)
     )
@@ -189,10 +186,7 @@ def _events(ctx: RunContext) -> Pair:
 def rest_offered(method: str, rest_result: RestResult) -> None:
     """REST 501, or 404 without the gateway's JSON error body (no route), means REST does not serve the method."""
     if not_offered_over_rest(rest_result):
-        raise NotOffered(
-            f"{method} over REST answered HTTP {rest_result.status} without a gateway error body: "
-            "REST does not serve it"
-        )
+        raise NotOffered(f"{method} over REST {not_served_reason(rest_result.status)}")
 
 
 def _stream_ok(grpc_result: GrpcResult, rest_result: RestResult, method: str) -> None:

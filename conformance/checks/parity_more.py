@@ -109,7 +109,6 @@ def _policy_effect(method: str, make: Callable[[str], dict[str, Any]]) -> Callab
     def scenario(ctx: RunContext) -> parity.Pair:
         if method.endswith("CreateRetryPolicy"):
             first, second = policy_name(ctx, "par"), policy_name(ctx, "par")
-            ctx.created_retry_policies += [first, second]
         else:
             first, second = create(ctx, "par"), create(ctx, "par")
         pair = parity.call_both(ctx, method, make(first), make(second))

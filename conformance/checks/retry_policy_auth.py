@@ -64,8 +64,6 @@ def low_privilege_refused(
     policy = policy_name(ctx, "lowpriv") if name == "CreateRetryPolicy" else create(ctx, "lowpriv")
     request = {"name": policy} if name == "DeleteRetryPolicy" else valid_policy(policy)
     reply = send(ctx, transport, method, request, low.header())
-    if reply.ok and name == "CreateRetryPolicy":
-        ctx.created_retry_policies.append(policy)
     if not reply.denied:
         raise CheckFailed(
             f"{name} as the low-privilege {low.principal!r}: expected PERMISSION_DENIED / 403, got {reply.status}",

@@ -18,6 +18,7 @@ from conformance.dialects import response_type
 from conformance.eras import all_methods, descriptor_of, is_streaming, rest_bound, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
+from conformance.transport.rest_reply import not_served, not_served_reason
 
 BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS"})
 
@@ -80,14 +81,12 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
         result = send(wire(method), request, headers=ctx.headers(), **kwargs)
     except Exception as exc:  # connection reset, timeout: the endpoint did not answer
         raise CheckFailed(f"{method} over REST did not answer: {exc}", {"request": request}) from None
-    if result.status == 501:
-        raise NotOffered(f"{method} over REST answered 501 Not Implemented")
+    if not_served(result.status, result.body):
+        raise NotOffered(f"{method} over REST {not_served_reason(result.status)}")
     evidence = {"request": request, "status": result.status, "body": result.text[:500]}
     if result.status >= 500:
         raise CheckFailed(f"{method} over REST answered HTTP {result.status}", evidence)
     problem = gateway_shape_problem(method, result)
-    if problem and result.status == 404:  # no route at all (text/plain "Not Found"): the method is not served
-        raise NotOffered(f"{method} over REST answered 404 without a gateway error body: no route")
     if problem:
         raise CheckFailed(
             f"{method} over REST answered HTTP {result.status}, but not as Armada's gateway does: {problem}", evidence

@@ -16,9 +16,6 @@ them. The workload (``--events``, ``--jobs``, ``--watchers``, ``--batch-size``,
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.context import RunContext
 from conformance.results import Figure, RunReport
@@ -151,10 +148,9 @@ def max_p99_latency(ctx: RunContext) -> None:
 def max_regression(ctx: RunContext) -> None:
     from conformance.report.gate import compare_to_baseline, describe_figure_change
 
-    gates = bench(ctx).gates
-    if gates.max_regression is None or gates.baseline is None:
+    gates, baseline = bench(ctx).gates, ctx.settings.baseline
+    if gates.max_regression is None or baseline is None:
         raise NotConfigured("needs both --max-regression and --baseline")
-    baseline = _baseline(gates.baseline)
     figures = _measured(ctx, ("replay", "live", "fanout", "resume"))
     now = RunReport(target={}, profile="", suite_version="", started="", finished="", machine={}, figures=figures)
     comparison = compare_to_baseline(now, baseline, tolerance=gates.max_regression)
@@ -175,14 +171,3 @@ def max_regression(ctx: RunContext) -> None:
                 "compared": len(comparison.figures),
             },
         )
-
-
-def _baseline(value: Any) -> RunReport:
-    if isinstance(value, RunReport):
-        return value
-    from conformance.report.json_report import load_report
-
-    try:
-        return load_report(Path(value))
-    except Exception as exc:
-        raise CheckFailed(f"cannot read the baseline report {value}: {exc}") from exc

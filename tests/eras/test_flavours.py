@@ -27,6 +27,7 @@ from conformance.releases import Release, release
 from conformance.report.gate import apply_known_failures, exit_code
 from conformance.results import Outcome, RunReport
 from conformance.runner import run_check
+from conformance.settings import RunSettings
 
 # The flavours proved: the contract, the two presets and releases between them (each judged as itself).
 PROOF = ("contract", "armada-2023", "v0.4.30", "v0.8.7", "armada-2026")
@@ -64,7 +65,7 @@ def _run(flavour: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunRep
         server={"queue_cache_s": QUEUE_CACHE_S},
     ) as environment:
         target = environment.target()
-        ctx = RunContext(target, options=SMALL)
+        ctx = RunContext(target, settings=RunSettings.given(**SMALL))
         try:
             results = [run_check(check, ctx) for check in catalogue()]
         finally:

@@ -21,6 +21,7 @@ from conformance.options import RunOptions
 from conformance.report.json_report import write_json
 from conformance.results import Figure, Outcome, RunReport
 from conformance.runner import run_suite
+from conformance.target import TargetOverrides
 from reference_server.faults import CATALOGUE, Fault
 
 # THROUGHPUT workload of every fault run: small, so each run stays quick.
@@ -76,8 +77,8 @@ def _run(
     timeout: float = CALL_TIMEOUT_S,
 ) -> RunReport:
     """One run through the runner, as the CLI does it, narrowed to ``only``; no report files."""
-    target = environment.target("current")
-    target.timeout = timeout  # margin for a loaded CI machine; faults that hang cost this much per check
+    # margin for a loaded CI machine; faults that hang cost this much per check
+    target = environment.target("current", TargetOverrides(timeout=timeout))
     extra = dict(options or {})
     if "baseline" in extra:
         extra["baseline"] = str(write_json(extra["baseline"], tmp / "baseline.json"))

@@ -73,7 +73,6 @@ def _gather(ctx: RunContext) -> list[Sample]:
             False,
         )
     job_set = ctx.name("js")
-    ctx.created_job_sets.append((queue, job_set))
     unary(
         "SubmitJobs of a held job",
         "Submit/SubmitJobs",
