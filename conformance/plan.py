@@ -18,6 +18,7 @@ from pathlib import Path
 from conformance import eras
 from conformance.checks import Check, SelectionError, catalogue, select
 from conformance.options import RunOptions
+from conformance.releases import Release
 from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError
 from conformance.results import RunReport
 from conformance.settings import RunSettings
@@ -84,6 +85,7 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
         raise ConfigError(str(exc)) from None
     if not checks:
         raise ConfigError("--exclude leaves no check of the selection to run")
+    _something_offered(checks, resolved.release if resolved else eras.judged(profile))
     _validate_gates(options)
     _validate_outputs(options)
     baseline = _baseline(options.baseline)
@@ -94,6 +96,14 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     return RunPlan(
         options, resolved, profile, checks, settings, known=_known_failures(options.known_failures), started=now_utc()
     )
+
+
+def _something_offered(checks: list[Check], judged: Release) -> None:
+    """A selection its release offers none of would be a green run of nothing: refused, saying why."""
+    reasons = [c.not_offered(judged) for c in checks]
+    if all(reasons):
+        shown = f"{checks[0].id}: {reasons[0]}" + (f" (and {len(checks) - 1} more)" if len(checks) > 1 else "")
+        raise ConfigError(f"no check of the selection is offered by {judged.name}: {shown}")
 
 
 def _embedded_profile(options: RunOptions) -> str:
