@@ -10,7 +10,6 @@ with a report marked interrupted).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import signal
@@ -28,7 +27,7 @@ EPILOG = """examples:
   armada-conformance list-checks --json
   armada-conformance serve                               # a reference set-up to point other tools at
   armada-conformance load --users 200 --run-time 1m      # 200 watchers on Locust (workers: load --worker)
-  armada-conformance report reports/<run>/report.json --out rendered/
+  armada-conformance report reports/<run>/report.json --out rendered/   # the stored verdict, re-rendered
 """
 
 
@@ -132,22 +131,39 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report",
-        help="re-render a stored report.json in every format and gate it again",
-        description="Re-render a stored report.json (known failures and a baseline applied) and exit as run "
-        "would: 0 pass, 1 fail (e.g. new failures against --baseline), 2 unusable input.",
+        help="re-render a stored report.json in every format (its verdict kept, or --regate)",
+        description="Re-render a stored run's report.json into a new folder; the stored run is never "
+        "overwritten. The verdict is the stored one unless --regate, --baseline or --known-failures asks "
+        "to judge it again (the new report records what it was gated with). Exit status: the verdict's "
+        "(0 pass, 1 fail or error, 130/143 interrupted), 2 unusable input.",
     )
     report.add_argument("report_json", metavar="REPORT.json")
-    report.add_argument("--out", metavar="DIR", help="output folder (default: beside the report)")
+    report.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder, new or without a report.json (default: a new folder <run folder>-report beside the run's)",
+    )
+    report.add_argument(
+        "--regate",
+        action="store_true",
+        help="judge the stored results again (implied by --baseline and --known-failures; default: keep "
+        "the stored verdict)",
+    )
     report.add_argument(
         "--baseline",
         metavar="REPORT",
-        help="a previous report.json: new failures and regressions exit 1 (default: none)",
+        help="re-gate against a previous report.json: new failures and regressions exit 1 (default: none)",
+    )
+    report.add_argument(
+        "--max-regression",
+        type=float,
+        metavar="FRACTION",
+        help="with --baseline: how much worse a figure may be (default 0.2: 20%%)",
     )
     report.add_argument(
         "--known-failures",
         metavar="FILE|ERA",
-        help="TOML list of check IDs expected to fail, or an era's shipped list, applied before "
-        "judging (default: none)",
+        help="re-gate with this TOML list of check IDs expected to fail, or an era's shipped list (default: none)",
     )
     report.add_argument(
         "--known-failures-update",
@@ -361,56 +377,38 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    """Re-render, with known failures and a baseline applied, and gate: 0 pass, 1 fail, 2 unusable input."""
-    from conformance.known_failures import known_failures
-    from conformance.report import load_report
-    from conformance.report.gate import (
-        KnownFailuresError,
-        apply_known_failures,
-        compare_to_baseline,
-        exit_code,
-        verdict,
-    )
+    """Re-render a stored run into a new folder, its verdict kept unless re-gated; exit as the verdict says."""
+    from conformance.progress import verdict_line
+    from conformance.report.gate import KnownFailuresError
     from conformance.report.json_report import ReportFormatError
-    from conformance.report.writer import render_into, write_outputs
+    from conformance.report.regate import RegateError, rerender
+    from conformance.report.verdict import verdict_of
 
+    outputs = {
+        _FILE_OF[f"--{k.replace('_', '-')}"]: v
+        for k, v in (("junit_xml", args.junit_xml), ("json", args.json), ("html", args.html), ("summary", args.summary))
+        if v
+    }
     try:
-        report = load_report(args.report_json)
-        if args.known_failures:
-            applied = apply_known_failures(report, known_failures(args.known_failures))
-            report = applied.report
-            for entry in applied.unmatched:
-                print(f"armada-conformance: known failure {entry.id!r} matches no check of the report", file=sys.stderr)
-        comparison = compare_to_baseline(report, load_report(args.baseline)) if args.baseline else None
-        report = dataclasses.replace(report, verdict=verdict(report, comparison))  # judged again, as stored
-        folder = Path(args.out or Path(args.report_json).parent)
-        folder.mkdir(parents=True, exist_ok=True)
-        render_into(report, folder, comparison)
-        write_outputs(
-            report,
-            {
-                _FILE_OF[f"--{k.replace('_', '-')}"]: v
-                for k, v in (
-                    ("junit_xml", args.junit_xml),
-                    ("json", args.json),
-                    ("html", args.html),
-                    ("summary", args.summary),
-                )
-                if v
-            },
-            comparison,
+        report, folder, unmatched = rerender(
+            Path(args.report_json),
+            out=Path(args.out) if args.out else None,
+            regate=args.regate,
+            baseline=args.baseline,
+            tolerance=args.max_regression,
+            known_failures=args.known_failures,
+            outputs=outputs,
         )
-    except (ReportFormatError, KnownFailuresError, ValueError, OSError) as exc:
+    except (ReportFormatError, KnownFailuresError, RegateError, OSError) as exc:
         print(f"armada-conformance: {exc}", file=sys.stderr)
         return 2
+    for entry in unmatched:
+        print(f"armada-conformance: known failure {entry!r} matches no check of the report", file=sys.stderr)
     if args.known_failures_update and not _update_known_failures(report, args.known_failures_update):
         return 2
-    from conformance.progress import verdict_line
-    from conformance.report.gate import gate_reasons
-
-    print(verdict_line(report, gate_reasons(report, comparison)))
+    print(verdict_line(report))
     print(f"rendered into {folder}")
-    return exit_code(report, comparison)
+    return verdict_of(report).exit_status
 
 
 if __name__ == "__main__":

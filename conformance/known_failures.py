@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conformance.releases import Release
-from conformance.report.gate import SHIPPED_KNOWN, KnownFailure, load_known_failures
+from conformance.report.gate import SHIPPED_KNOWN, KnownFailure, KnownFailuresError, load_known_failures
 
 PRESET_FILES = ("armada-2026", "armada-2023")  # newest first: its wording wins for an entry in both
 # The feature that makes each shipped entry true (an entry not named here: every Armada release).
@@ -43,7 +43,7 @@ def shipped_for(judged: Release) -> list[KnownFailure]:
 def known_failures(name: str) -> list[KnownFailure]:
     """``--known-failures``: a file, else a release or preset name (its shipped deviations).
 
-    KnownFailuresError (a file that cannot be read) or ValueError (neither a file nor a release).
+    KnownFailuresError: a file that cannot be used, or a name that is neither a file nor a release.
     """
     from conformance import eras
 
@@ -53,5 +53,5 @@ def known_failures(name: str) -> list[KnownFailure]:
     try:
         judged = eras.judged(name)
     except ValueError as exc:
-        raise ValueError(f"{name}: neither a known-failures file nor a release ({exc})") from None
+        raise KnownFailuresError(name, None, f"neither a known-failures file nor a release ({exc})") from None
     return shipped_for(judged)

@@ -72,6 +72,7 @@ class RunPlan:
 def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     """Validate the whole run; ``target``: a Target, a target file, or None (options.target / embedded)."""
     embedded = target is None and not options.target and not options.grpc
+    _refuse_partial_target(options, embedded)
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
     # The embedded server is judged as the release its flavour is, unless --profile says.
@@ -119,6 +120,15 @@ def _embedded_profile(options: RunOptions) -> str:
         flag = "--profile" if options.profile else "--flavour"
         raise ConfigError(f"{flag}: {exc}") from None
     return profile
+
+
+def _refuse_partial_target(options: RunOptions, embedded: bool) -> None:
+    """A target is whole or refused: --rest alone never judges the embedded server's gRPC in its place."""
+    if embedded and options.rest:
+        raise ConfigError(
+            f"--rest {options.rest} needs --grpc HOST:PORT (or a --target file): the run never completes "
+            "a partly given target with the embedded server"
+        )
 
 
 def _validate_faults(options: RunOptions, embedded: bool) -> None:

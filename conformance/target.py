@@ -59,7 +59,7 @@ from typing import Any
 
 from conformance import eras
 from conformance.releases import FEATURES, NEWEST, Release
-from conformance.transport.connection import Connection, HeaderError, connection_from
+from conformance.transport.connection import Connection, HeaderError, check_authority, connection_from, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
 PROFILES = eras.choices()  # besides any release number of the table
@@ -270,8 +270,12 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         raise TargetError(f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target] and [auth.*]")
     section = {**data.get("target", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     grpc_address = section.get("grpc")
-    if not grpc_address or ":" not in str(grpc_address):
-        raise TargetError(f"{source}: [target] grpc must be host:port, got {grpc_address!r}")
+    if not grpc_address:
+        raise TargetError(
+            f"{source}: [target] grpc is missing: a target is its gRPC address (host:port) and, optionally, "
+            "its REST URL; the run never fills a missing part with the embedded server"
+        )
+    grpc_address = _grpc_address(grpc_address, source)
     profile = section.get("profile", NEWEST)
     features = data.get("target", {}).get("features", {})
     if not isinstance(features, dict) or not all(isinstance(v, bool) for v in features.values()):
@@ -302,7 +306,7 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         rest=str(rest).rstrip("/") if rest else None,
         profile=profile,
         tls=_tls(tls_table, source, path),
-        timeout=float(section.get("timeout", DEFAULT_TIMEOUT_S)),
+        timeout=_seconds(section.get("timeout", DEFAULT_TIMEOUT_S), "timeout", source),
         prefix=str(section.get("prefix", DEFAULT_PREFIX)),
         swagger=str(swagger) if swagger else None,
         queue_ready_timeout=float(ready),
@@ -316,6 +320,28 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
 
     load_auth(target, data.get("auth", {}), source, path)
     return target
+
+
+def _grpc_address(value: Any, source: str) -> str:
+    """``host:port``; a URL (``http://host:port``, what REST takes) is refused saying what to write instead."""
+    text = str(value).strip()
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        bare = rest.split("/", 1)[0]
+        tls = " and tls = { ... } for TLS" if scheme.lower() in ("https", "grpcs") else ""
+        raise TargetError(f"{source}: [target] grpc is host:port, not a URL: write grpc = {bare!r}{tls}")
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise TargetError(f"{source}: [target] grpc must be host:port, got {value!r}")
+    return text
+
+
+def _seconds(value: Any, key: str, source: str) -> float:
+    """A number of seconds; a quoted number (``"10"``) is refused, as TOML keeps it a string."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        hint = f" (write {key} = {value}, without quotes)" if isinstance(value, str) else ""
+        raise TargetError(f"{source}: [target] {key} must be a number of seconds from 0 to 3600, got {value!r}{hint}")
+    return float(value)
 
 
 def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:
@@ -348,8 +374,20 @@ def _with_client_certificate(tls: Any, overrides: Mapping[str, Any]) -> Any:
 
 
 def _connection(section: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> Connection:
+    """The file's headers and authority, then -H / --authority; a mistake is blamed on where it was made."""
+    flags = overrides.get("headers") or ()
+    for header in flags:
+        try:
+            parse_header(header)
+        except HeaderError as exc:
+            raise TargetError(f"-H / --header {header!r}: {exc}") from None
+    if overrides.get("authority"):
+        try:
+            check_authority(str(overrides["authority"]))
+        except HeaderError as exc:
+            raise TargetError(f"--authority: {exc}") from None
     try:
-        return connection_from(section, overrides.get("headers") or (), overrides.get("authority"))
+        return connection_from(section, flags, overrides.get("authority"))
     except HeaderError as exc:
         raise TargetError(f"{source}: {exc}") from None
 

@@ -64,6 +64,7 @@ GLOBAL_PERMISSIONS = (
     "cancel_any_jobs",
     "reprioritize_any_jobs",
     "watch_all_events",
+    "watch_events",  # armada-2023: with a queue's watch verb, what reading its job sets needs
     "create_retry_policy",
     "update_retry_policy",
     "delete_retry_policy",

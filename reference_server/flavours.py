@@ -71,9 +71,14 @@ class Flavour:
     delete_absent_queue_ok: bool
     queue_cache: bool  # submit / event streams see queues only after a cache refresh
     auth_schemes: frozenset[str]  # schemes a config may enable
-    # The code of a CreateRetryPolicy of an existing name: the contract's ALREADY_EXISTS; Armada's
-    # store error surfaces as UNAVAILABLE (shared/armada-api-more.md).
+    # The code of a CreateRetryPolicy of an existing name where the release refuses it (the contract);
+    # real Armada replaces the policy instead (feature retry_policy_create_replaces).
     retry_policy_duplicate: str = "ALREADY_EXISTS"
+
+    @property
+    def features(self) -> frozenset[str]:
+        """The server features (``conformance/releases.py`` names) of the release this flavour is."""
+        return self.release.features
 
     def has(self, feature: str) -> bool:
         """Whether the release this flavour is has ``feature`` (conformance.releases.FEATURES)."""
@@ -126,7 +131,6 @@ class Flavour:
             delete_absent_queue_ok=has("delete_absent_queue_ok"),
             queue_cache=has("queue_cache"),
             auth_schemes=ALL_SCHEMES if has("kerberos") else ALL_SCHEMES - {"kerberos"},
-            retry_policy_duplicate="ALREADY_EXISTS" if judged.is_contract else "UNAVAILABLE",
         )
 
 

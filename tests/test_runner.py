@@ -122,9 +122,22 @@ def test_the_gate_uses_the_runs_own_regression_tolerance(tmp_path: Path, toleran
     )
     passed = CheckResult("SEMANTICS-QueueNotFound", "SEMANTICS", "r", Severity.REQUIRED, Outcome.PASSED)
     report = conclude(
-        plan, [passed], target=None, figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", 600.0, "events/s", "grpc")]
+        plan,
+        [passed],
+        target=None,
+        figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", 600.0, "events/s", "grpc", rounds=[590.0, 600.0, 610.0])],
     )
     assert report.verdict == verdict
+    regressed = [r for r in report.results if r.id == "BASELINE-THROUGHPUT-Replay-GRPC"]
+    assert [r.outcome for r in regressed] == ([Outcome.FAILED] if verdict == "fail" else [])
+    if verdict == "fail":  # a record naming the baseline and the tolerance it was judged with
+        [record] = report.regressions
+        assert record["baseline"] == plan.options.baseline and record["tolerance"] == 0.2
+        assert report.run["baseline"] == {
+            "path": plan.options.baseline,
+            "started": "2026-01-01T00:00:00Z",
+            "tolerance": 0.2,
+        }
 
 
 def test_known_failures_take_patterns_and_unmatched_entries_are_reported(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ list of releases or eras is written here or in any check.
 
 Outcomes other than pass/fail are exceptions a check raises:
 ``NotOffered`` (the target answered UNIMPLEMENTED), ``NotConfigured`` (e.g. an auth
-scheme the target file leaves out) and ``Skip`` (e.g. mutating under --read-only).
+scheme the target file leaves out), ``Skip`` (e.g. mutating under --read-only) and
+``SetupError`` (the suite could not set the check up: outcome ``error``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ class NotConfigured(Exception):
 
 class Skip(Exception):
     """Deliberately not run, e.g. a mutating check under --read-only."""
+
+
+class SetupError(RuntimeError):
+    """The suite or its environment could not set the check up (its queue, its jobs): ``error``, not ``failed``.
+
+    A RuntimeError, so code that caught the setup helpers' RuntimeError keeps working.
+    The outcome says it is the suite's or the environment's problem, not a finding about the server.
+    """
 
 
 @dataclass(frozen=True)

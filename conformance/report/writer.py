@@ -27,7 +27,7 @@ def report_folder_name(report: RunReport) -> str:
     return f"{utc_stamp(report.started)}-{target_slug(report.target)}"
 
 
-def _fresh_folder(parent: Path, name: str) -> Path:
+def fresh_folder(parent: Path, name: str) -> Path:
     """``parent/name``, or ``name-2``, ``name-3``... if a run already used it."""
     candidate, n = parent / name, 1
     while True:
@@ -89,5 +89,5 @@ def write_reports(
     wherever they appear, on top of the key and pattern rules of ``redact``.
     Returns the folder.
     """
-    folder = _fresh_folder(Path(report_dir), report_folder_name(report))
+    folder = fresh_folder(Path(report_dir), report_folder_name(report))
     return render_into(report, folder, comparison, known_secrets)

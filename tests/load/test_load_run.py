@@ -147,6 +147,7 @@ def test_a_dead_worker_and_ctrl_c_leave_nothing_behind(tmp_path: Path) -> None:
             **os.environ,
             "ARMADA_PW": environment.passwords[ADMIN],
             "ARMADA_GUEST_PW": environment.passwords[LOW],
+            "ARMADA_LOAD_WORKER_LIVENESS_S": "3",  # Locust's own: the dead worker is noticed in 3 s
         }
         port = str(free_port())
         command = [sys.executable, "-m", "conformance.cli", "load", "--target", str(target)]

@@ -129,3 +129,11 @@ def test_gates_and_client_bound_figures() -> None:
     assert by_id["LOAD-Events"].value == 2.0 and by_id["LOAD-Latency-p99"].value == 30.0
     assert all(f.client_bound for f in by_id.values())
     assert by_id["LOAD-Events"].details["client_bound_workers"] == "1 of 1"
+
+
+def test_no_stamped_job_means_no_latency_figure_and_an_unjudged_gate() -> None:
+    result = result_of(watcher(4, "4"))
+    result["summaries"][0]["latencies_ms"] = []  # --read-only: nothing of ours was submitted
+    assert [f.id for f in figures(result, "grpc=1")] == ["LOAD-Events", "LOAD-Events-per-watcher"]
+    gate = next(r for r in checks(result, {}, Gates(max_p99_ms=50), True) if r.id == "LOAD-Threshold-MaxP99Latency")
+    assert gate.outcome.value == "skipped"

@@ -25,6 +25,7 @@ from conformance.checks import catalogue, select
 from conformance.context import RunContext
 from conformance.options import RunOptions
 from conformance.plan import ConfigError, prepare
+from conformance.report.baseline import compare_figure
 from conformance.results import Figure, Outcome, RunReport
 from conformance.runner import run_check
 from conformance.settings import RunSettings
@@ -148,9 +149,14 @@ def test_regression_gate_against_a_baseline(server: BackgroundServer) -> None:
     finally:
         ctx.cleanup()
         ctx.close()
-    if not any(f.client_bound for f in ctx.figures if f.id in ids):
+    figures = [f for f in ctx.figures if f.id in ids]
+    assert all(len(f.rounds) == 3 for f in figures)  # replay carries its rounds: their spread decides
+    steady = [f for f in figures if not f.client_bound and compare_figure(f, fast.figures[0], 0.2).compared]
+    if steady:
         assert result.outcome is Outcome.FAILED
         assert "worse than the baseline" in result.message and "dropped from" in result.message
+    else:  # every figure client-bound or noisier than the tolerance: judged as the gate judges, not a regression
+        assert result.outcome is Outcome.PASSED and "not judged" in result.message
     assert passing.outcome is Outcome.PASSED, passing.message
 
 
