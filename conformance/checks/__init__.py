@@ -193,7 +193,7 @@ def family(
     def register(function: Callable[..., None]) -> Callable[..., None]:
         for row in rows:
             called = (*([str(row["method"])] if row.get("method") else []), *_of(methods, row))
-            (registry or REGISTRY).register(
+            (REGISTRY if registry is None else registry).register(
                 Check(
                     id=id_template.format(**row),
                     category=category,

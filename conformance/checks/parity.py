@@ -15,7 +15,7 @@ from typing import Any
 
 from conformance import cases
 from conformance.cases import RICH_QUEUE, tiny_job
-from conformance.checks import CheckFailed, NotOffered, changes_state, family
+from conformance.checks import CheckFailed, NotOffered, Registry, changes_state, family
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
 from conformance.eras import wire
@@ -246,8 +246,9 @@ class ParityTable:
     ID = "PARITY-{name}"
     REQUIREMENT = "{method} gives the same result via gRPC and REST (either JSON dialect)"
 
-    def __init__(self) -> None:
+    def __init__(self, registry: Registry | None = None) -> None:
         self._scenarios: dict[str, Scenario] = {}
+        self._registry = registry  # None: the suite's REGISTRY
 
     def feed(self, scenarios: Mapping[str, Scenario]) -> None:
         """Add rows (a method already in the table is refused) and register their checks."""
@@ -256,7 +257,7 @@ class ParityTable:
             raise ValueError(f"PARITY rows fed twice: {', '.join(clash)}")
         self._scenarios.update(scenarios)
         rows = [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in scenarios]
-        family(self.ID, "PARITY", self.REQUIREMENT, rows, mutating=True)(same_result)
+        family(self.ID, "PARITY", self.REQUIREMENT, rows, mutating=True, registry=self._registry)(same_result)
 
     def scenario(self, method: str) -> Scenario:
         return self._scenarios[method]
