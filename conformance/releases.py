@@ -138,6 +138,12 @@ FEATURES: dict[str, Feature] = {
         _row("lacks_permission_message", "refusals read \"<user> lacks permission <perm>\" (before: "
              "\"<user>\" does not have permission <perm>)", "v0.4.5", contract=False,
              commit="5797e545d", source="internal/common/armadaerrors/errors.go"),
+        _row("preempt_any_jobs_permission", "PreemptJobs and PreemptOnQueue need the global preempt_any_jobs "
+             "(the contract: cancel_any_jobs)", "v0.4.41", contract=False,
+             commit="3054f5aa", source="internal/server/permissions/permissions.go"),
+        _row("cordon_queue_permission", "CordonQueue and UncordonQueue need the global cordon_queue (the "
+             "contract: create_queue)", "v0.9.8", contract=False,
+             commit="e41e8144", source="internal/server/queue/queue_service.go"),
         _row("basic_nocolon_crashes", "a Basic value without a colon crashes the process (auth runs before "
              "panic recovery); before: INTERNAL", "v0.16.0", contract=False,
              commit="640df2c90", source="internal/common/grpc/grpc.go"),

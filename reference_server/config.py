@@ -65,6 +65,8 @@ GLOBAL_PERMISSIONS = (
     "reprioritize_any_jobs",
     "watch_all_events",
     "watch_events",  # armada-2023: with a queue's watch verb, what reading its job sets needs
+    "preempt_any_jobs",  # real Armada from v0.4.41: PreemptJobs / PreemptOnQueue
+    "cordon_queue",  # real Armada from v0.9.8: CordonQueue / UncordonQueue
     "create_retry_policy",
     "update_retry_policy",
     "delete_retry_policy",

@@ -49,6 +49,7 @@ class WorkerState:
         self.endpoint = Endpoint.of(target)
         self.identities = [s.identity for s in target.schemes.values() if s.identity is not None]
         self.watchers: list[Watcher] = []
+        self.per_second: dict[int, int] = {}  # events received in each second (time.time()), all watchers
         self.submitted: dict[str, int] = {}  # job set -> jobs accepted
         self.submit_errors = 0
         self.counters = {"watcher": 0, "submitter": 0}
@@ -147,6 +148,8 @@ class Watcher(User):
         message_id, kind, job_id, stamp = event
         latencies = len(self.tally.latencies_ms)
         problems = self.tally.event(message_id, kind, job_id, stamp, now)
+        second = int(now)
+        self.state.per_second[second] = self.state.per_second.get(second, 0) + 1
         self._fire(EVENT, length=size)
         if len(self.tally.latencies_ms) > latencies:
             self._fire(LATENCY, self.tally.latencies_ms[-1])

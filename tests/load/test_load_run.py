@@ -91,6 +91,10 @@ def test_master_and_two_workers_agree_and_every_watcher_saw_every_event(tmp_path
         order = next(r for r in report["results"] if r["id"] == "LOAD-EventOrder")["evidence"]
         assert order["saw_every_stored_event"] == order["watchers"] == 4
         assert figure(report, "LOAD-Latency-p99")["details"]["samples"] > 0
+        for written in folder.rglob("*"):  # Locust's files too
+            if written.is_file():
+                text = written.read_text(errors="replace")
+                assert not any(secret in text for secret in secrets.values()), f"a password in {written.name}"
 
         client = GrpcClient(environment.server.grpc_target)  # type: ignore[union-attr]
         try:
