@@ -101,8 +101,11 @@ def remove(ctx: RunContext, plan: LoadPlan) -> list[str]:
     if plan.read_only:
         return []
     ours = f"{ctx.target.prefix}-{plan.run_id}-"
-    ctx.created_job_sets.extend(js for js in plan.job_sets if js[1].startswith(ours))
-    ctx.created_queues.extend(q for q in plan.queues if q.startswith(ours) and q not in ctx.created_queues)
+    if ours not in ctx.ledger.owned_prefixes:  # a helper process cleaning up the master's run: adopt its names
+        ctx.ledger.owned_prefixes += (ours,)
+    known = set(ctx.created_queues)
+    ctx.created_job_sets.extend([js for js in plan.job_sets if js[1].startswith(ours)])
+    ctx.created_queues.extend([q for q in plan.queues if q.startswith(ours) and q not in known])
     return ctx.cleanup()
 
 

@@ -29,6 +29,7 @@ from conformance.results import RunReport
 from conformance.target import Target, TargetError
 
 STARTUP_S = 120.0  # the master's allowance beyond --run-time: workers joining, spawning, final reports
+JOIN_WAIT_S = {False: 120, True: 600}  # how long the master waits for its workers: local ones, or --master's
 REPLAY_LIMIT = 200_000  # a stored job set larger than this is not read back (its order check is the watchers')
 
 
@@ -147,7 +148,7 @@ class LoadSession:
             "--expect-workers",
             str(plan.expected_workers),
             "--expect-workers-max-wait",
-            str(int(STARTUP_S)),
+            str(JOIN_WAIT_S[bool(args.master)]),
             "-u",
             str(plan.users),
             "-r",
@@ -177,7 +178,7 @@ class LoadSession:
             else:
                 self._start_workers(port, env)
             try:
-                self.master.wait(timeout=self.run_time_s + STARTUP_S)
+                self.master.wait(timeout=self.run_time_s + JOIN_WAIT_S[bool(args.master)] + STARTUP_S)
             except subprocess.TimeoutExpired:
                 stop(self.master, 30)
             for worker in self.workers:
