@@ -17,6 +17,10 @@ from conformance.releases import Release
 from conformance.target_jobs import DEFAULT_JOBS, JobTemplate
 
 Request = dict[str, Any]
+# A queue write every release refuses: priorityFactor below 1 (``pkg/client/queue/priority_factor.go``). Not
+# an empty name (no release validates names: "" is created) nor an UpdateQueue of an absent name (an upsert
+# from v0.4.48): both would create a queue on a real server.
+BAD_PRIORITY_FACTOR = 0.5
 
 
 def tiny_job(jobs: JobTemplate = DEFAULT_JOBS, kind: str = "short", **fields: Any) -> Request:
@@ -52,14 +56,13 @@ ABSENT: dict[str, Callable[[str], Request]] = {
     "CancelJobSet": lambda a: {"queue": a, "jobSetId": f"{a}-js"},
     "ReprioritizeJobs": lambda a: {"queue": a, "jobSetId": f"{a}-js", "newPriority": 1},
     "PreemptJobs": lambda a: {"queue": a, "jobSetId": f"{a}-js", "jobIds": ["x"]},
-    "UpdateQueue": lambda a: {"name": a, "priorityFactor": 1},
+    "UpdateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
     "GetJobSetEvents": lambda a: {"queue": a, "id": f"{a}-js"},
     "Watch": lambda a: {"queue": a, "jobSetId": f"{a}-js"},
 }
 
 # SURFACE probes where the absent-queue request is not the harmless one.
 _PROBE_ONLY: dict[str, Request] = {
-    "CreateQueue": {"name": ""},
     "CreateQueues": {"queues": []},
     "UpdateQueues": {"queues": []},
     "GetQueues": {"num": 1},
@@ -76,12 +79,14 @@ _PROBE_ABSENT: dict[str, Callable[[str], Request]] = {
     "GetJobErrors": lambda a: {"jobIds": [a]},
     "GetJobRunDetails": lambda a: {"runIds": [a]},
     "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
+    "CreateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
 }
 
 # PARITY / SEMANTICS refusals where the absent-queue request is not the refused one.
 _REFUSED_ONLY: dict[str, Callable[[str], Request]] = {
-    "CreateQueue": lambda a: {"name": "", "priorityFactor": 1},
-    "GetJobSetEvents": lambda a: {"queue": a, "id": "js", "errorIfMissing": True},
+    "CreateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
+    "UpdateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
+    "GetJobSetEvents": lambda a: {"queue": a, "id": f"{a}-js", "errorIfMissing": True},
     "CreateRetryPolicy": lambda a: {"name": "", "defaultAction": "RETRY_ACTION_FAIL"},
     "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
 }

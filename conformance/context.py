@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import protos
-from conformance import cases, releases
+from conformance import cases
 from conformance.cases import tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip, changes_state
 from conformance.dialects import as_dict
@@ -67,7 +67,7 @@ class RunContext:
             self.rest.ledger = self.ledger
         self._counter = 0
         self._cordoned: set[str] = set()  # queues this run created cordoned (their jobs stay queued)
-        self._release: Release | None = None
+        self._probe_queue: str | None = None
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}  # queue -> when this run created it (queue-cache waits)
         self._ready_probe_hangs = False  # an event stream did not end: no use waiting on one
@@ -238,10 +238,7 @@ class RunContext:
     @property
     def release(self) -> Release:
         """The release judged (``conformance.releases``): what the target's server has."""
-        if self._release is None:
-            given = getattr(self.target, "release", None)
-            self._release = given if isinstance(given, Release) else releases.release(self.target.profile)
-        return self._release
+        return self.target.release
 
     def holding_queue(self, **fields: Any) -> str:
         """A run-owned queue for jobs that must stay non-terminal (``submit(..., hold=True)``).
@@ -251,6 +248,12 @@ class RunContext:
         queue: the held jobs are long-running ones, and may run.
         """
         return self.create_queue(cordoned=True, **fields) if self.release.has("cordon") else self.create_queue(**fields)
+
+    def probe_queue(self) -> str:
+        """One run-owned holding queue for probes that need a definite answer (made on first use)."""
+        if self._probe_queue is None:
+            self._probe_queue = self.holding_queue()
+        return self._probe_queue
 
     def holds_queued(self, queue: str) -> bool:
         """Whether jobs held in ``queue`` stay *queued* (it is cordoned), rather than only non-terminal."""

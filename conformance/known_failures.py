@@ -21,6 +21,7 @@ CAUSES: dict[str, str] = {
     "SWAGGER-Valid": "swagger_armada_form",
     "SWAGGER-EnumsAsNames": "go_json",
     "SEMANTICS-RetryPolicyDuplicate": "retry_policies",
+    "SEMANTICS-SubmitInvalid": "submit_accepts_no_containers",
 }
 
 

@@ -165,6 +165,9 @@ FEATURES: dict[str, Feature] = {
         _row("submit_denies_absent_queue", "SubmitJobs to an absent queue: PERMISSION_DENIED (before: UNKNOWN, "
              "the raw queue-not-found error)", "v0.4.44", contract=False,
              commit="08b966734", source="internal/armada/submit/submit.go"),
+        _row("submit_accepts_no_containers", "SubmitJobs accepts a pod spec without containers (the submit "
+             "refactor dropped the check; before: UNKNOWN \"pod spec has no containers\")", "v0.4.44",
+             contract=False, commit="08b966734", source="internal/armada/submit/validation/validation.go"),
         _row("cancel_echoes_ids", "CancelJobs echoes every id it is given, unchecked (before: a lone jobId is "
              "looked up, unknown: NOT_FOUND; jobIds were always echoed)", "v0.4.52", contract=False,
              commit="07a5c20b3", source="internal/armada/submit/submit.go"),

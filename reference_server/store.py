@@ -83,14 +83,14 @@ class Store:
 
     def create_queue(self, queue: Any, caller: str | None = None) -> None:
         """Create (or, where the release upserts, write) ``queue``; ``caller`` may become its owner."""
-        queues.validate(queue, self.flavour)
+        queues.validate(queue, self.flavour, self.faults)
         if queue.name in self.queues and "duplicate-queue-accepted" not in self.faults:
             queues.refuse_existing(queue.name, self.flavour)
         self.queues[queue.name] = queues.stored(queue, self.flavour, caller)
 
     def update_queue(self, queue: Any) -> None:
         """Replace ``queue``; an absent one is NOT_FOUND, or created where the release upserts."""
-        queues.validate(queue, self.flavour)
+        queues.validate(queue, self.flavour, self.faults)
         if queues.absent_on_update(queue.name, self.flavour):
             self.require_queue(queue.name)
         self.queues[queue.name] = queues.stored(queue, self.flavour)
@@ -114,7 +114,7 @@ class Store:
 
     def require_queue(self, name: str) -> Any:
         """The queue, or NOT_FOUND (an empty name is INVALID_ARGUMENT where names are validated)."""
-        if self.flavour.has("queue_name_validated"):
+        if self.flavour.has("queue_name_validated") and not (name == "" and "queue-name-unvalidated" in self.faults):
             _require_name(name, "queue name")
         try:
             return self.queues[name]
@@ -139,6 +139,10 @@ class Store:
 
     # ---- jobs ---------------------------------------------------------------------
 
+    @property
+    def _containers_optional(self) -> bool:
+        return self.flavour.has("submit_accepts_no_containers")
+
     def submit(self, request: Any, owner: str) -> list[JobRecord]:
         """Validate every item first, then store all or nothing."""
         queue = self.require_queue(request.queue)
@@ -148,7 +152,7 @@ class Store:
         problems = [
             f"item {i}: {p}"
             for i, item in enumerate(request.job_request_items)
-            if (p := _item_problem(item, lenient="accept-empty-podspec" in self.faults))
+            if (p := _item_problem(item, "accept-empty-podspec" in self.faults, self._containers_optional))
         ]
         if problems:
             raise invalid("; ".join(problems))
@@ -320,8 +324,12 @@ def _require_name(value: str, what: str) -> None:
         raise invalid(f"{what} is required")
 
 
-def _item_problem(item: Any, lenient: bool = False) -> str:
-    """Why a job item cannot run, or "" when it can (``lenient``: the accept-empty-podspec fault)."""
+def _item_problem(item: Any, lenient: bool = False, containers_optional: bool = False) -> str:
+    """Why a job item cannot run, or "" when it can (``lenient``: the accept-empty-podspec fault).
+
+    ``containers_optional``: the release (v0.4.44 on, ``submit_accepts_no_containers``) no longer
+    refuses a pod spec without containers at submit.
+    """
     if not math.isfinite(item.priority) or item.priority < 0:
         return f"priority must be a non-negative number, got {item.priority}"
     if item.HasField("pod_spec") and item.pod_specs:
@@ -332,7 +340,7 @@ def _item_problem(item: Any, lenient: bool = False) -> str:
     if not specs:
         return "no pod spec: set pod_spec with at least one container"
     for spec in specs:
-        if not spec.containers:
+        if not spec.containers and not containers_optional:
             return "the pod spec has no containers"
         for container in spec.containers:
             if not container.image:

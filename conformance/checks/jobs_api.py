@@ -107,6 +107,7 @@ def kinds_until(ctx: RunContext, queue: str, job_set: str, job_id: str, wanted: 
     "of its last event (a job that ran: SUCCEEDED; a job held and cancelled before it ended: CANCELLED)",
     mutating=True,
     methods=(JOBS,),
+    source="internal/server/queryapi/query_api.go internal/scheduler/scheduler.go",
 )
 def status_follows_events(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
@@ -157,6 +158,7 @@ def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
     "SEMANTICS",
     "GetJobStatus of a job id the server never issued answers OK, mapping that id to UNKNOWN",
     methods=(JOBS,),
+    source="internal/server/queryapi/query_api.go",
 )
 def status_unknown_id(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
@@ -180,6 +182,7 @@ def status_unknown_id(ctx: RunContext) -> None:
     "GetJobStatus answers max_query_items ids (the target file's, each unknown id UNKNOWN) and refuses one id "
     "more with an error, never an answer cut short (not configured without [target] max_query_items)",
     methods=(JOBS,),
+    source="internal/server/queryapi/query_api.go",
 )
 def query_limit(ctx: RunContext) -> None:
     """Real Armada refuses more ids than its configured maxQueryItems with a plain error (gRPC UNKNOWN).
@@ -268,6 +271,7 @@ def _run_problem(ctx: RunContext, run: Any, state: str) -> str:
     "cancelled)",
     mutating=True,
     methods=("Jobs/GetJobDetails", "Jobs/GetJobRunDetails"),
+    source="internal/server/queryapi/query_api.go",
 )
 def details_agree(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobDetails")
@@ -290,6 +294,7 @@ def details_agree(ctx: RunContext) -> None:
     "GetJobErrors reports the error of a job that failed (its container ran `false`) and leaves unknown ids out",
     mutating=True,
     methods=("Jobs/GetJobErrors",),
+    source="internal/server/queryapi/query_api.go",
 )
 def job_errors(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobErrors")

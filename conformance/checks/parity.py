@@ -86,7 +86,9 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
 
 def _batch(ctx: RunContext, method: str) -> Pair:
     def request(name: str) -> dict:
-        return {"queues": [{"name": name, **RICH_QUEUE}, {"name": "", "priorityFactor": 1}]}
+        # one good queue, one every release refuses (an empty name would be created by real Armada)
+        bad = {"name": f"{name}-bad", "priorityFactor": cases.BAD_PRIORITY_FACTOR}
+        return {"queues": [{"name": name, **RICH_QUEUE}, bad]}
 
     first, second = ctx.name("q"), ctx.name("q")
     if method == "Submit/UpdateQueues":
@@ -257,7 +259,15 @@ class ParityTable:
             raise ValueError(f"PARITY rows fed twice: {', '.join(clash)}")
         self._scenarios.update(scenarios)
         rows = [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in scenarios]
-        family(self.ID, "PARITY", self.REQUIREMENT, rows, mutating=True, registry=self._registry)(same_result)
+        family(
+            self.ID,
+            "PARITY",
+            self.REQUIREMENT,
+            rows,
+            mutating=True,
+            registry=self._registry,
+            source="internal/common/grpc/gateway.go",
+        )(same_result)
 
     def scenario(self, method: str) -> Scenario:
         return self._scenarios[method]
@@ -304,6 +314,7 @@ def _failure_rows() -> list[dict[str, str]]:
     "first message: one stream error line){note}",
     _failure_rows(),
     mutating=lambda row: changes_state(row["method"]),
+    source="internal/common/grpc/gateway.go",
 )
 def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: str) -> None:
     rest = ctx.require_rest()

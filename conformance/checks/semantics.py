@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Set
 
-from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, family
 from conformance.context import RunContext, kinds_of
 
@@ -40,117 +39,12 @@ def _expect_code(result_code: str, expected: Set[str], what: str, evidence: dict
 
 
 @family(
-    "SEMANTICS-QueueCreateDelete",
-    "SEMANTICS",
-    "CreateQueue then a duplicate CreateQueue (ALREADY_EXISTS), DeleteQueue (OK), and a second DeleteQueue "
-    "(OK, as Armada answers in every era, or NOT_FOUND)",
-    mutating=True,
-)
-def queue_create_delete(ctx: RunContext) -> None:
-    name = ctx.create_queue()
-    again = ctx.call(ctx.queue_service("CreateQueue"), {"name": name, "priorityFactor": 1})
-    _expect_code(
-        again.code, {"ALREADY_EXISTS"}, "creating an existing queue", {"queue": name, "details": again.details}
-    )
-    deleted = ctx.call(ctx.queue_service("DeleteQueue"), {"name": name})
-    _expect_code(deleted.code, {"OK"}, "deleting the queue", {"queue": name, "details": deleted.details})
-    twice = ctx.call(ctx.queue_service("DeleteQueue"), {"name": name})
-    _expect_code(twice.code, {"OK", "NOT_FOUND"}, "deleting a deleted queue", {"queue": name, "details": twice.details})
-
-
-@family(
-    "SEMANTICS-QueueRoundTrip",
-    "SEMANTICS",
-    "a created queue reads back as written via GetQueue, UpdateQueue changes it, and after DeleteQueue "
-    "GetQueue answers NOT_FOUND",
-    mutating=True,
-)
-def queue_round_trip(ctx: RunContext) -> None:
-    name = ctx.create_queue(userOwners=["conformance-owner"])
-    get, update = ctx.queue_service("GetQueue"), ctx.queue_service("UpdateQueue")
-    got = ctx.call(get, {"name": name})
-    _expect_code(got.code, {"OK"}, "GetQueue of a created queue", {"queue": name, "details": got.details})
-    if (
-        got.response.name != name
-        or got.response.priority_factor != 1
-        or list(got.response.user_owners) != ["conformance-owner"]
-    ):
-        raise CheckFailed("GetQueue does not return the queue as created", {"got": str(got.response)})
-    updated = ctx.call(update, {"name": name, "priorityFactor": 3, "userOwners": ["conformance-owner"]})
-    _expect_code(updated.code, {"OK"}, "UpdateQueue", {"details": updated.details})
-    got = ctx.call(get, {"name": name})
-    if not got.ok or got.response.priority_factor != 3:
-        raise CheckFailed(
-            "GetQueue after UpdateQueue does not show the new priorityFactor 3",
-            {"code": got.code, "got": str(got.response)},
-        )
-    ctx.call(ctx.queue_service("DeleteQueue"), {"name": name})
-    gone = ctx.call(get, {"name": name})
-    _expect_code(gone.code, {"NOT_FOUND"}, "GetQueue of a deleted queue", {"details": gone.details})
-
-
-@family(
-    "SEMANTICS-QueueNotFound",
-    "SEMANTICS",
-    "GetQueue of a queue that does not exist answers NOT_FOUND",
-)
-def queue_not_found(ctx: RunContext) -> None:
-    result = ctx.call(ctx.queue_service("GetQueue"), cases.refused("Submit/GetQueue", ctx.name("absent")))
-    _expect_code(result.code, {"NOT_FOUND"}, "GetQueue of an absent queue", {"details": result.details})
-
-
-@family("SEMANTICS-QueueInvalid", "SEMANTICS", "CreateQueue without a name answers INVALID_ARGUMENT", mutating=True)
-def queue_invalid(ctx: RunContext) -> None:
-    ctx.require_mutation()
-    result = ctx.call(ctx.queue_service("CreateQueue"), cases.refused("Submit/CreateQueue", ""))
-    _expect_code(result.code, {"INVALID_ARGUMENT"}, "CreateQueue with an empty name", {"details": result.details})
-
-
-@family(
-    "SEMANTICS-SubmitUnknownQueue",
-    "SEMANTICS",
-    "SubmitJobs to a queue that does not exist is refused (NOT_FOUND or INVALID_ARGUMENT; armada-2026's "
-    "queue cache: PERMISSION_DENIED)",
-    mutating=True,
-)  # it sends SubmitJobs: a target wrongly accepting it would store a job
-def submit_unknown_queue(ctx: RunContext) -> None:
-    request = cases.refused("Submit/SubmitJobs", ctx.name("absent"), ctx.target.jobs)
-    result = ctx.call("Submit/SubmitJobs", request)
-    expected = cases.refusal_codes("Submit/SubmitJobs", ctx.target.release)
-    _expect_code(
-        result.code, expected, "SubmitJobs to an absent queue", {"request": request, "details": result.details}
-    )
-
-
-@family(
-    "SEMANTICS-SubmitInvalid",
-    "SEMANTICS",
-    "SubmitJobs of a job without containers is refused with INVALID_ARGUMENT and stores nothing",
-    mutating=True,
-)
-def submit_invalid(ctx: RunContext) -> None:
-    queue, job_set = ctx.create_queue(), ctx.name("js")
-    empty = ctx.job()
-    empty["podSpec"]["containers"] = []  # the target's job, without its container
-    request = {"queue": queue, "jobSetId": job_set, "jobRequestItems": [empty]}
-    result = ctx.call("Submit/SubmitJobs", request)
-    item_errors = result.ok and all(i.error for i in result.response.job_response_items)
-    if result.code != "INVALID_ARGUMENT" and not item_errors:
-        raise CheckFailed(
-            f"a job with no containers was accepted ({result.code})",
-            {"request": request, "response": str(result.response or result.details)},
-        )
-    stored = ctx.events(queue, job_set)
-    if stored:
-        raise CheckFailed("the refused job still produced events", {"events": kinds_of(stored)})
-
-
-@family(
     "SEMANTICS-SubmitEvents",
     "SEMANTICS",
     "a submitted job's events begin submitted, queued and follow the job life order, and name the "
     "job's id and owner (the caller)",
     mutating=True,
+    source="internal/server/event/conversion/conversions.go",
 )
 def submit_events(ctx: RunContext) -> None:
     queue, job_set = ctx.create_queue(), ctx.name("js")
@@ -180,6 +74,7 @@ def submit_events(ctx: RunContext) -> None:
     "SEMANTICS",
     "CancelJobs of a job that has not ended returns its id and the job set then shows cancelling and cancelled",
     mutating=True,
+    source="internal/server/submit/submit.go",
 )
 def cancel_jobs(ctx: RunContext) -> None:
     queue, job_set = ctx.holding_queue(), ctx.name("js")
@@ -210,6 +105,7 @@ def _job_set_with_events(ctx: RunContext, jobs: int = 3) -> tuple[str, str, list
     "SEMANTICS",
     "GetJobSetEvents with from_message_id resumes right after that message: no gap, no duplicate",
     mutating=True,
+    source="internal/server/event/event_repository.go",
 )
 def resume_from_message_id(ctx: RunContext) -> None:
     queue, job_set, everything = _job_set_with_events(ctx)
@@ -232,6 +128,7 @@ def resume_from_message_id(ctx: RunContext) -> None:
     "SEMANTICS",
     "GetJobSetEvents with watch=false ends once it has sent the stored events",
     mutating=True,
+    source="internal/server/event/event.go",
 )
 def watch_false_ends(ctx: RunContext) -> None:
     queue, job_set, stored = _job_set_with_events(ctx, jobs=1)
@@ -264,6 +161,7 @@ def watch_false_ends(ctx: RunContext) -> None:
     "SEMANTICS",
     "GetJobSetEvents of an unknown job set answers NOT_FOUND with errorIfMissing=true, and an empty stream without it",
     mutating=True,
+    source="internal/server/event/event.go",
 )
 def error_if_missing(ctx: RunContext) -> None:
     queue = ctx.create_queue()
@@ -291,6 +189,7 @@ def error_if_missing(ctx: RunContext) -> None:
     "queued, or leased (leased, pending or running)",
     mutating=True,
     methods=("Submit/GetQueueInfo",),
+    source="internal/armada/server/submit.go",
 )
 def queue_info_counts(ctx: RunContext) -> None:
     ctx.require_offered("Submit/GetQueueInfo")

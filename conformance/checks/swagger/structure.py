@@ -28,6 +28,7 @@ from conformance.eras import all_methods, is_streaming, rest_bound, wire
     "SWAGGER",
     "GET <rest>/swagger.json (else <rest>/api/swagger.json, or [target] swagger) "
     "answers HTTP 200 with a JSON object (Content-Type application/json)",
+    source="pkg/api/api.swagger.json",
 )
 def served(ctx: RunContext) -> None:
     fetched = fetch(ctx)
@@ -186,6 +187,7 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
     "SWAGGER",
     "the swagger documents {method} as its HTTP rule says: path, verb, operationId {name}, path/body/query parameters",
     _documents_rows(),
+    source="pkg/api/api.swagger.json",
 )
 def documents(ctx: RunContext, method: str, name: str, transport: str) -> None:
     b = binding(method)
