@@ -252,6 +252,10 @@ class RunContext:
         self.cleanup_problems.extend(problems)
         return problems
 
+    def take_notes(self) -> list[str]:
+        """Limits the clients reached and redirects they met since the last call (for a check's evidence)."""
+        return self.grpc.take_notes() + (self.rest.take_notes() if self.rest is not None else [])
+
     def close(self) -> None:
         for closer in reversed(self.closers):
             closer()

@@ -148,6 +148,7 @@ class Listener:
 def run_check(check: Check, ctx: RunContext) -> CheckResult:
     """Run one check and record what happened; a crashing check is a failure with its reason."""
     started = time.perf_counter()
+    ctx.take_notes()  # what earlier calls (the preflight, another check) noted is not this check's
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
         if check.mutating and ctx.read_only:
@@ -168,6 +169,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
         outcome, message = Outcome.FAILED, str(exc) or "assertion failed"
     except Exception as exc:
         outcome, message = Outcome.FAILED, f"the check could not complete: {type(exc).__name__}: {exc}"
+    notes = ctx.take_notes()  # a limit reached or a redirect met is stated in the evidence
+    evidence = {**evidence, "limits_reached": notes} if notes else evidence
     made = _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
     return redact_result(made, ctx.secrets)  # at the source: no output ever sees the raw text
 

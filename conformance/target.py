@@ -183,6 +183,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "max_query_items",
             "headers",
             "authority",
+            "follow_redirects",
         }
     ),
     "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
