@@ -1,9 +1,11 @@
 """The state a conformance run shares between checks: target, clients, names, cleanup.
 
 Safety on real deployments lives here. Every queue and job set the run creates is
-named ``<prefix>-<run id>-...`` and recorded; at the end the run cancels its own job
-sets and deletes its own queues, even after failures, and touches nothing else.
-Under ``--read-only`` any attempt to create something raises ``Skip`` instead.
+named ``<prefix>-<run id>-...``; the context's clients write everything a request could
+create on some release into the run's ledger (``conformance.ledger``) before it is sent,
+and at the end ``cleanup`` removes the whole ledger (``conformance.cleanup``), even
+after failures or a signal, and touches nothing else. Under ``--read-only`` any attempt
+to create something raises ``Skip`` instead.
 """
 
 from __future__ import annotations
@@ -11,17 +13,29 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import protos
+from conformance import cases
 from conformance.cases import HOLD_CPU, tiny_job
-from conformance.checks import NotConfigured, NotOffered, Skip
+from conformance.checks import NotConfigured, NotOffered, Skip, changes_state
 from conformance.dialects import as_dict
-from conformance.eras import descriptor_of, era, wire
+from conformance.eras import descriptor_of, wire
+from conformance.ledger import Ledger, LedgerGrpcClient, LedgerRestClient
 from conformance.report.scrub import known_secrets, redact_problem
+from conformance.results import Figure
+from conformance.retry_policies import policy_base
+from conformance.settings import RunSettings
 from conformance.target import Identity, Target
-from conformance.transport.grpc_client import GrpcClient, GrpcResult
-from conformance.transport.rest_client import RestClient
+from conformance.transport.grpc_client import GrpcResult
+from conformance.transport.rest_client import RestClient, RestResult
+from conformance.transport.rest_reply import not_served
+
+if TYPE_CHECKING:  # the modules that fill the caches import this one
+    from conformance.checks.swagger.document import Fetched
+    from conformance.checks.swagger.fuzz import FuzzStats
+    from conformance.checks.swagger.samples import Sample
+    from conformance.throughput.measure import Bench
 
 DEFAULT = object()  # "the target's main identity", as opposed to None: no credentials at all
 __all__ = ["HOLD_CPU", "RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
@@ -33,40 +47,36 @@ SUBMIT_NOT_READY = frozenset({"PERMISSION_DENIED", "NOT_FOUND"})  # what a submi
 
 
 class RunContext:
-    def __init__(
-        self,
-        target: Target,
-        read_only: bool = False,
-        options: Mapping[str, Any] | None = None,
-        intrusive: bool | None = None,
-    ) -> None:
+    """One run's shared state; ``settings``: the plan's typed options (all defaults when not given)."""
+
+    def __init__(self, target: Target, read_only: bool = False, settings: RunSettings | None = None) -> None:
         self.target = target
         self.read_only = read_only
-        # Intrusive checks run only when asked: by default against the embedded server alone.
-        self.intrusive = target.intrusive if intrusive is None else intrusive
-        self.options = dict(options or {})
+        self.intrusive = target.intrusive  # intrusive checks run only when the target says so (see Target)
+        self.settings = settings or RunSettings.defaults(target.embedded)
         self.run_id = time.strftime("%m%d%H%M") + secrets.token_hex(2)
-        self.grpc = GrpcClient(target.grpc, target.tls, target.timeout, connection=target.connection)
-        self.rest = (
-            RestClient(target.rest, target.tls, target.timeout, connection=target.connection) if target.rest else None
-        )
-        self.created_queues: list[str] = []
-        self.created_job_sets: list[tuple[str, str]] = []
-        self.created_retry_policies: list[str] = []  # see conformance/retry_policies.py
+        # Everything a request could create is recorded here before it is sent (conformance.ledger).
+        owned = (f"{target.prefix}-{self.run_id}-", policy_base(target.prefix, self.run_id) + "-")
+        self.ledger = Ledger(owned, presence=self._present)
+        self.grpc = LedgerGrpcClient(target.grpc, target.tls, target.timeout, connection=target.connection)
+        self.grpc.ledger = self.ledger
+        self.rest: RestClient | None = None
+        if target.rest:
+            self.rest = LedgerRestClient(target.rest, target.tls, target.timeout, connection=target.connection)
+            self.rest.ledger = self.ledger
         self._counter = 0
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}  # queue -> when this run created it (queue-cache waits)
         self._ready_probe_hangs = False  # an event stream did not end: no use waiting on one
-        self.figures: list[Any] = []  # throughput figures (conformance.results.Figure) for the report
+        self.figures: list[Figure] = []  # throughput figures for the report
         self.closers: list[Callable[[], None]] = []  # run by close(): e.g. the throughput consumer processes
         # Per-run state of the checks and the runner: declared here, never attached with setattr.
         self.cleanup_problems: list[str] = []  # what cleanup() could not remove, redacted; the report lists them
         self.secrets = known_secrets(target)  # every literal form of the target's secrets (report.scrub)
-        self.benchmark: Any = None  # pytest-benchmark fixture timing the running check, if any
-        self.throughput_bench: Any = None  # conformance.throughput.measure.Bench, made on first use
-        self.swagger_fetched: Any = None  # SWAGGER checks: the document as fetched once per run,
-        self.swagger_samples: Any = None  # the real answers gathered once (or the error that stopped it)
-        self.swagger_fuzz_stats: Any = None  # and what the schemathesis run sent
+        self.throughput_bench: Bench | None = None  # the THROUGHPUT checks' Bench, made on first use
+        self.swagger_fetched: Fetched | None = None  # SWAGGER checks: the document as fetched once per run,
+        self.swagger_samples: list[Sample] | Exception | None = None  # the real answers gathered once (or why not)
+        self.swagger_fuzz_stats: FuzzStats | None = None  # and what the schemathesis run sent
 
     # ---- identities and calls ---------------------------------------------------------
 
@@ -107,12 +117,22 @@ class RunContext:
             raise Skip("mutating check skipped under --read-only")
 
     def offered(self, method: str) -> bool:
-        """Whether the target serves a method at all (UNIMPLEMENTED means it does not)."""
+        """Whether the target serves a method at all (UNIMPLEMENTED means it does not).
+
+        A method that changes state is asked with its harmless, run-named probe
+        (``cases.probe``), never with an empty request (an empty CreateQueue names the
+        queue ``""``); under --read-only it is not asked at all and taken as served.
+        """
         if method not in self._offered:
+            if changes_state(method) and self.read_only:
+                return True
             desc = descriptor_of(method)
-            request_type = protos.message_class(desc.input_type.full_name)
+            if changes_state(method):
+                request: Any = cases.probe(method, self.name("absent"))
+            else:
+                request = protos.message_class(desc.input_type.full_name)()
             probe = self.grpc.stream if desc.server_streaming else self.grpc.call
-            result = probe(wire(method), request_type(), metadata=self.metadata(), timeout=self.target.timeout)
+            result = probe(wire(method), request, metadata=self.metadata(), timeout=self.target.timeout)
             self._offered[method] = result.code != "UNIMPLEMENTED"
         return self._offered[method]
 
@@ -139,7 +159,6 @@ class RunContext:
             raise NotOffered(f"CreateQueue answered UNIMPLEMENTED: {result.details}")
         if not result.ok:
             raise RuntimeError(f"could not create a queue for the check: {result.code} {result.details}")
-        self.created_queues.append(name)
         self._created_at[name] = time.monotonic()
         self.wait_until_usable(name)
         return name
@@ -147,13 +166,14 @@ class RunContext:
     def wait_until_usable(self, queue: str) -> None:
         """Wait (at most ``queue_ready_timeout``) until an event stream of ``queue`` stops answering NOT_FOUND.
 
-        Armada 2026's submit and event services read queues from a cache refreshed every
-        10 s: right after CreateQueue they refuse the queue (``shared/real-armada.md``).
-        Judging then would fail a healthy server, so the run waits for the refresh; an
-        era without the cache answers at once. A stream that does not end (watch=false
+        From v0.4.48 Armada's submit and event services read queues from a cache refreshed
+        every 10 s (feature ``queue_cache``): right after CreateQueue they refuse the queue.
+        Judging then would fail a healthy server, so the run waits for the refresh; a
+        release without the cache answers at once. A stream that does not end (watch=false
         hanging) is SEMANTICS' finding, not a reason to wait.
         """
-        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
+        cached = self.target.release.has("queue_cache")
+        if not cached or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
             return
         deadline = time.monotonic() + self.target.queue_ready_timeout
         pause, probe = 0.1, {"queue": queue, "id": self.name("ready"), "watch": False}
@@ -178,7 +198,7 @@ class RunContext:
         created = self._created_at.get(queue)
         return (
             created is not None
-            and era(self.target.profile).queue_cache
+            and self.target.release.has("queue_cache")
             and time.monotonic() - created < self.target.queue_ready_timeout
         )
 
@@ -196,7 +216,6 @@ class RunContext:
             raise NotOffered(f"SubmitJobs answered UNIMPLEMENTED: {result.details}")
         if not result.ok:
             raise RuntimeError(f"could not submit jobs for the check: {result.code} {result.details}")
-        self.created_job_sets.append((queue, job_set))
         return [item.job_id for item in result.response.job_response_items]
 
     def events(self, queue: str, job_set: str, **request: Any) -> list[tuple[str, str, dict[str, Any]]]:
@@ -230,24 +249,10 @@ class RunContext:
         return seen
 
     def cleanup(self) -> list[str]:
-        """Cancel and delete what this run created; return problems (never raise)."""
-        problems = []
-        for queue, job_set in dict.fromkeys(self.created_job_sets):
-            cancelled = self.call(
-                "Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "reason": "conformance cleanup"}
-            )
-            if not cancelled.ok and cancelled.code != "NOT_FOUND":
-                problems.append(f"job set {queue}/{job_set}: {cancelled.code} {cancelled.details}")
-        self.created_job_sets.clear()
-        delete = self.queue_service("DeleteQueue") if self.created_queues else ""
-        for queue in reversed(self.created_queues):
-            result = self.call(delete, {"name": queue})
-            if not result.ok and result.code != "NOT_FOUND":
-                problems.append(f"queue {queue}: {result.code} {result.details}")
-        self.created_queues.clear()
-        from conformance.retry_policies import remove_run_policies
+        """Remove the run's ledger (``conformance.cleanup``); return what could not be removed (never raise)."""
+        from conformance.cleanup import clean_up
 
-        problems += remove_run_policies(self)
+        problems = clean_up(self)
         problems = [redact_problem(p, self.secrets) for p in problems]  # they quote the server's answers
         self.cleanup_problems.extend(problems)
         return problems
@@ -255,6 +260,37 @@ class RunContext:
     def take_notes(self) -> list[str]:
         """Limits the clients reached and redirects they met since the last call (for a check's evidence)."""
         return self.grpc.take_notes() + (self.rest.take_notes() if self.rest is not None else [])
+
+    def _present(self, kind: str, name: str) -> bool:
+        """Whether the target has the queue / retry policy ``name`` now (the ledger's foreign-name guard)."""
+        if kind == "queue":
+            return bool(self.call(self.queue_service("GetQueue"), {"name": name}).ok)
+        return bool(self.call("RetryPolicyService/GetRetryPolicy", {"name": name}).ok)
+
+    # The lists older checks append to: appending records into the ledger (as sent, not known created).
+    @property
+    def created_queues(self) -> _Recorded:
+        return _Recorded(self.ledger.queues, self.ledger.queue)
+
+    @created_queues.setter
+    def created_queues(self, _: object) -> None:  # ``+=`` appended through the view already
+        pass
+
+    @property
+    def created_job_sets(self) -> _Recorded:
+        return _Recorded(self.ledger.job_sets, lambda key: self.ledger.job_set(key[0], key[1]))
+
+    @created_job_sets.setter
+    def created_job_sets(self, _: object) -> None:
+        pass
+
+    @property
+    def created_retry_policies(self) -> _Recorded:
+        return _Recorded(self.ledger.retry_policies, self.ledger.retry_policy)
+
+    @created_retry_policies.setter
+    def created_retry_policies(self, _: object) -> None:
+        pass
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -265,15 +301,29 @@ class RunContext:
             self.rest.close()
 
 
-def not_offered_over_rest(result: Any) -> bool:
-    """REST does not serve the method: 501, or 404 without the gateway's JSON error body (no route).
+class _Recorded(list[Any]):
+    """A copy of one ledger column whose append/extend/``+=`` record into the ledger."""
 
-    Real Armada answers a method its era lacks (GetQueueInfo on armada-2026) with a
-    ``text/plain`` ``404 Not Found``; a 404 carrying the gateway's error body (``code`` /
-    ``error``) is an answer of the method (e.g. NOT_FOUND).
-    """
-    body = result.body if isinstance(result.body, dict) else {}
-    return result.status == 501 or (result.status == 404 and not ("code" in body or "error" in body))
+    def __init__(self, items: Iterable[Any], record: Callable[[Any], Any]) -> None:
+        super().__init__(items)
+        self._record = record
+
+    def append(self, item: Any) -> None:
+        self._record(item)
+        super().append(item)
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self.append(item)
+
+    def __iadd__(self, items: Iterable[Any]) -> _Recorded:  # type: ignore[misc]
+        self.extend(items)
+        return self
+
+
+def not_offered_over_rest(result: RestResult) -> bool:
+    """REST does not serve the method (``conformance.transport.rest_reply.not_served``)."""
+    return not_served(result.status, result.body)
 
 
 def event_tuple(message: Any) -> tuple[str, str, dict[str, Any]]:

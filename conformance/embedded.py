@@ -25,7 +25,15 @@ from typing import Any
 
 from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
-from conformance.target import Identity, SchemeSettings, Target, basic_header
+from conformance.target import (
+    DEFAULT_PREFIX,
+    DEFAULT_TIMEOUT_S,
+    Identity,
+    SchemeSettings,
+    Target,
+    TargetOverrides,
+    basic_header,
+)
 from reference_server.background import BackgroundServer
 from reference_server.config import GLOBAL_PERMISSIONS, ServerConfig
 from reference_server.flavours import DEFAULT as DEFAULT_FLAVOUR
@@ -35,8 +43,14 @@ ADMIN, LOW = "alice", "carol"
 
 
 def profile_of(flavour: str | None) -> str:
-    """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
-    return "armada-2023" if flavour == "armada-2023" else "armada-2026"
+    """The profile to judge an embedded server of ``flavour`` by: the release it is (``contract`` included).
+
+    The server's flavour and the suite's judgement are the same row of conformance/releases.py,
+    so the two cannot disagree about what the server has.
+    """
+    from conformance.eras import canonical
+
+    return canonical(flavour or DEFAULT_FLAVOUR)
 
 
 class EmbeddedEnvironment:
@@ -56,8 +70,8 @@ class EmbeddedEnvironment:
         ``server``: further ``[server]`` settings of the reference server (e.g. a shorter
         ``queue_cache_s`` for tests that create many queues in the armada-2026 flavour).
 
-        ``flavour``: what the server is (reference_server.flavours); an era without
-        Kerberos (armada-2026) gets no KDC and no kerberos scheme.
+        ``flavour``: what the server is (reference_server.flavours); a release without
+        Kerberos (from v0.4.20) gets no KDC and no kerberos scheme.
         """
         self.faults = faults
         self.pace_ms = pace_ms
@@ -119,17 +133,26 @@ class EmbeddedEnvironment:
     def profile(self) -> str:
         return profile_of(self.flavour)
 
-    def target(self, profile: str = "current") -> Target:
+    def target(self, profile: str | None = None, overrides: TargetOverrides | None = None) -> Target:
+        """This set-up as a Target judged as ``profile`` (default: the release it is), ``overrides`` applied.
+
+        What the reference server makes true is declared, as a target file would:
+        consecutive event ids, its query limit, and every scheme it serves (``served``).
+        """
         assert self.server is not None
+        given = overrides or TargetOverrides()
         target = Target(
             name="embedded reference server",
             grpc=self.server.grpc_target,
             rest=self.server.rest_url,
-            profile=profile,
+            profile=profile or self.profile,
             anonymous_expect="allowed",
             embedded=True,
             intrusive=True,
+            consecutive_ids=True,
             max_query_items=self.server.server.config.max_query_items,
+            prefix=given.prefix or DEFAULT_PREFIX,
+            timeout=given.timeout or DEFAULT_TIMEOUT_S,
         )
         target.schemes["basic"] = SchemeSettings(
             "basic",
@@ -137,6 +160,7 @@ class EmbeddedEnvironment:
             self._basic(LOW, []),
             extras={"username": ADMIN, "password": self.passwords[ADMIN]},
             secrets=list(self.passwords.values()),
+            served=True,
         )
         if self.provider:
             provider = self.provider
@@ -151,6 +175,7 @@ class EmbeddedEnvironment:
                     "client_id": provider.client_id,
                 },
                 secrets=[admin_token, low_token],
+                served=True,
             )
         if self.realm:
             realm = self.realm
@@ -159,6 +184,7 @@ class EmbeddedEnvironment:
                 Identity("kerberos", ADMIN, lambda: realm.negotiate(ADMIN)),
                 Identity("kerberos", LOW, lambda: realm.negotiate(LOW)),
                 extras={"realm": realm, "mutual": True},
+                served=True,
             )
         return target
 
@@ -193,7 +219,7 @@ class EmbeddedEnvironment:
         text = (
             f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
             f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n'
-            f"max_query_items = {self.server.server.config.max_query_items}\n\n"
+            f"max_query_items = {self.server.server.config.max_query_items}\nconsecutive_ids = true\n\n"
             '[auth.anonymous]\nexpect = "allowed"\n\n'
             f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
             f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n'

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from conformance import eras
-from reference_server.flavours import NAMES as FLAVOURS
+from conformance.releases import NEWEST
+from conformance.report.gate import DEFAULT_TOLERANCE
+from conformance.settings import FUZZ_BUDGET_S, FUZZ_EXAMPLES, FUZZ_HEAVY
+from conformance.target import DEFAULT_PREFIX, DEFAULT_TIMEOUT_S
+from conformance.throughput.settings import DEPLOYMENT_DEFAULTS, EMBEDDED_DEFAULTS
 
 
 @dataclass
@@ -21,7 +24,7 @@ class RunOptions:
     target: str | None = None  # target TOML file; None: --grpc, else the embedded reference server
     grpc: str | None = None  # overrides the file's [target] grpc
     rest: str | None = None  # overrides the file's [target] rest
-    profile: str | None = None  # an era or alias of conformance.eras; None: the target's
+    profile: str | None = None  # a release, preset or "contract" (conformance.releases); None: the target's
     only: tuple[str, ...] = ()  # check IDs, ID patterns with '*', or categories
     exclude: tuple[str, ...] = ()  # the same words: checks left out of the selection
     read_only: bool = False  # skip every check that creates, changes or deletes anything
@@ -49,7 +52,7 @@ class RunOptions:
     authority: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
-    flavour: str | None = None  # embedded target only: contract / armada-2023 / armada-2026
+    flavour: str | None = None  # embedded target only: contract, a release (v0.8.7) or a preset
     # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
     events: int | None = None
     replay_job_set: str | None = None  # QUEUE/ID: replay measures this existing job set and creates nothing
@@ -77,29 +80,13 @@ class RunOptions:
         """Failed required checks after which the run stops (``-x`` is 1); None: run everything."""
         return 1 if self.exitfirst else self.max_failures
 
-    def fuzzing(self) -> dict[str, Any]:
-        """The schemathesis settings that were given, keyed as ``RunContext.options`` expects."""
-        given = {"max_examples": self.max_examples, "seed": self.seed, "fuzz_budget": self.fuzz_budget}
-        return {name: value for name, value in given.items() if value is not None}
-
     def throughput(self) -> dict[str, Any]:
-        """The workload and gate options that were given, keyed as ``RunContext.options`` expects."""
+        """The workload options that were given (``Workload.from_options`` types and bounds them)."""
         names = [f.name for f in fields(self) if f.name in THROUGHPUT_FIELDS]
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
-THROUGHPUT_FIELDS = (
-    "events",
-    "replay_job_set",
-    "jobs",
-    "watchers",
-    "batch_size",
-    "processes",
-    "submit_interval_ms",
-    "min_events_per_second",
-    "max_p99_ms",
-    "max_regression",
-)
+THROUGHPUT_FIELDS = ("events", "jobs", "watchers", "batch_size", "processes", "submit_interval_ms")
 
 
 @dataclass(frozen=True)
@@ -137,6 +124,18 @@ class Flag:
         return kwargs
 
 
+_DEFAULTS = RunOptions()
+
+
+def _workload(name: str, what: str) -> str:
+    """A workload flag's help with its defaults, read from ``conformance.throughput.settings``."""
+    embedded, deployment = EMBEDDED_DEFAULTS[name], DEPLOYMENT_DEFAULTS[name]
+    if embedded == deployment:
+        return f"{what} (default {embedded:g})"
+    return f"{what} (default {embedded:g} embedded, {deployment:g} against a deployment)"
+
+
+# Help strings name their defaults from where those live, so the two cannot disagree.
 FLAGS: tuple[Flag, ...] = (
     Flag(
         "target",
@@ -151,13 +150,14 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "profile",
-        "the era judged: armada-2023 (alias seed) or armada-2026 (alias current; default: the target's)",
-        choices=eras.choices(),
+        "the release judged: v0.19.3, 0.19, a preset (armada-2023 alias seed = v0.3.103; armada-2026 alias "
+        f"current = {NEWEST}) or contract (default: the target file's; none there: {NEWEST}; the embedded "
+        "server: its flavour's)",
+        metavar="RELEASE",
     ),
     Flag(
         "only",
-        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
-        "check of the profile)",
+        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every check)",
         metavar="IDS",
         kind="words",
     ),
@@ -176,19 +176,24 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "known_failures",
-        "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
-        "(armada-2023, armada-2026) for the deviations shipped for it (default: none)",
-        metavar="FILE|ERA",
+        "TOML list of check IDs (or patterns) expected to fail, with reasons; or a release "
+        "(v0.8.7, armada-2023, armada-2026) for the deviations shipped for it (default: none)",
+        metavar="FILE|RELEASE",
     ),
     Flag(
         "baseline",
         "a previous report.json: new failures and throughput regressions fail the gate (default: none)",
         metavar="REPORT",
     ),
-    Flag("report_dir", "where the run's folder of reports is written (default: reports)", metavar="DIR"),
+    Flag(
+        "report_dir", f"where the run's folder of reports is written (default: {_DEFAULTS.report_dir})", metavar="DIR"
+    ),
     Flag(
         "max_examples",
-        "schemathesis: generated cases per operation and mode (default: 5 positive, 4 negative, 2 for SubmitJobs)",
+        "schemathesis: generated cases per operation and mode (default: "
+        f"{FUZZ_EXAMPLES['positive']} positive, {FUZZ_EXAMPLES['negative']} negative, "
+        + ", ".join(f"{n} for {op}" for op, n in FUZZ_HEAVY.items())
+        + ")",
         int,
         "N",
     ),
@@ -202,7 +207,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag(
         "fuzz_budget",
         "schemathesis: seconds before it stops starting operations; the check's message says "
-        "when the budget cut it short (default: 20)",
+        f"when the budget cut it short (default: {FUZZ_BUDGET_S:g})",
         float,
         "SECONDS",
     ),
@@ -251,10 +256,10 @@ FLAGS: tuple[Flag, ...] = (
         "private key (PEM) of --client-cert (default: none, or inside the certificate file)",
         metavar="FILE",
     ),
-    Flag("prefix", "prefix of the queues and job sets the run creates (default: conformance)", metavar="NAME"),
+    Flag("prefix", f"prefix of the queues and job sets the run creates (default: {DEFAULT_PREFIX})", metavar="NAME"),
     Flag(
         "call_timeout",
-        "deadline of each call (default: the target file's timeout, else 10)",
+        f"deadline of each call (default: the target file's timeout, else {DEFAULT_TIMEOUT_S:g})",
         type=float,
         metavar="SECONDS",
     ),
@@ -266,10 +271,11 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "flavour",
-        "embedded target only: what the reference server is (default contract; see armada-reference-server --help)",
-        choices=FLAVOURS,
+        "embedded target only: what the reference server is: contract (default), a release (v0.8.7) or a "
+        "preset (see armada-reference-server --help)",
+        metavar="RELEASE",
     ),
-    Flag("events", "replay: events per job set (default 4000 embedded, 2000 against a deployment)", int, "N"),
+    Flag("events", _workload("events", "replay: events per job set"), int, "N"),
     Flag(
         "replay_job_set",
         "replay: measure this existing job set instead of creating one; creates nothing, so "
@@ -277,11 +283,11 @@ FLAGS: tuple[Flag, ...] = (
         str,
         "QUEUE/ID",
     ),
-    Flag("jobs", "live: tiny jobs submitted while watching (default 400 embedded, 50 against a deployment)", int, "N"),
-    Flag("watchers", "fan-out: concurrent watchers of one job set (default 8 embedded, 4 deployment)", int, "N"),
-    Flag("batch_size", "live: jobs per SubmitJobs call (default 1 embedded, 10 deployment)", int, "N"),
-    Flag("processes", "consumer processes; replay reads one job set per process (default 1)", int, "N"),
-    Flag("submit_interval_ms", "live: pause between SubmitJobs calls (default 2 embedded, 20 deployment)", float, "MS"),
+    Flag("jobs", _workload("jobs", "live: tiny jobs submitted while watching"), int, "N"),
+    Flag("watchers", _workload("watchers", "fan-out: concurrent watchers of one job set"), int, "N"),
+    Flag("batch_size", _workload("batch_size", "live: jobs per SubmitJobs call"), int, "N"),
+    Flag("processes", _workload("processes", "consumer processes; replay reads one job set per process"), int, "N"),
+    Flag("submit_interval_ms", _workload("submit_interval_ms", "live: pause between SubmitJobs calls"), float, "MS"),
     Flag(
         "min_events_per_second",
         "gate: replay and fan-out events/s must reach this (default: no such gate)",
@@ -296,7 +302,8 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "max_regression",
-        "gate: no figure may be this fraction worse than in --baseline (default 0.2: 20%%)",
+        f"gate: no figure may be this fraction worse than in --baseline (default {DEFAULT_TOLERANCE:g}: "
+        f"{DEFAULT_TOLERANCE * 100:g}%%)",
         float,
         "FRACTION",
     ),

@@ -9,18 +9,20 @@ before it creates anything on the target. ``conformance.runner`` takes it from t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from conformance import eras
 from conformance.checks import Check, SelectionError, catalogue, select
 from conformance.options import RunOptions
-from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError, load_known_failures
+from conformance.releases import Release
+from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError
 from conformance.results import RunReport
-from conformance.target import Target, TargetError, load_target
+from conformance.settings import RunSettings
+from conformance.target import Target, TargetError, TargetOverrides, load_target
 
 
 class ConfigError(Exception):
@@ -34,56 +36,99 @@ class ConfigError(Exception):
 
 @dataclass
 class RunPlan:
-    """A validated run: what to check, against what, judged how."""
+    """A validated run: what to check, against what, judged how.
+
+    ``target`` is final: every override (--grpc, --prefix, --call-timeout, -H, --intrusive ...)
+    is applied here and nothing changes it later; the embedded target is built by
+    ``open_run`` from ``overrides`` the same way. ``settings`` are the typed options the
+    checks read (``ctx.settings``).
+    """
 
     options: RunOptions
     target: Target | None  # None: the embedded reference server, started by open_run
     profile: str
     checks: list[Check]
+    settings: RunSettings
     known: list[KnownFailure] = field(default_factory=list)
-    baseline: RunReport | None = None
     started: str = ""
+
+    @property
+    def baseline(self) -> RunReport | None:
+        """The loaded --baseline report (None: none given)."""
+        return self.settings.baseline
 
     @property
     def tolerance(self) -> float:
         """The regression tolerance of this run: the gate and the MaxRegression check use the same one."""
-        given = self.options.max_regression
+        given = self.settings.gates.max_regression
         return DEFAULT_TOLERANCE if given is None else given
 
-    def context_options(self) -> dict[str, Any]:
-        """Workload, gates, the schemathesis settings and the loaded baseline, as ``RunContext.options``."""
-        options = {**self.options.throughput(), **self.options.fuzzing()}
-        if self.baseline is not None:
-            options["baseline"] = self.baseline
-        return options
+    @property
+    def overrides(self) -> TargetOverrides:
+        """What the options change of any target, the embedded one included."""
+        return TargetOverrides(prefix=self.options.prefix, timeout=self.options.call_timeout)
 
 
 def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     """Validate the whole run; ``target``: a Target, a target file, or None (options.target / embedded)."""
     embedded = target is None and not options.target and not options.grpc
+    _refuse_partial_target(options, embedded)
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
-    if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
-        from conformance.embedded import profile_of
-
-        profile = eras.canonical(options.profile or profile_of(options.flavour))
-    else:
-        profile = resolved.profile
+    # The embedded server is judged as the release its flavour is, unless --profile says.
+    profile = _embedded_profile(options) if resolved is None else resolved.profile
     try:
-        checks = select(catalogue(), profile, options.only)
+        checks = select(catalogue(), None, options.only)
         if options.exclude:
-            left_out = {c.id for c in select(catalogue(), profile, options.exclude, flag="--exclude")}
+            left_out = {c.id for c in select(catalogue(), None, options.exclude, flag="--exclude")}
             checks = [c for c in checks if c.id not in left_out]
     except SelectionError as exc:
         raise ConfigError(str(exc)) from None
     if not checks:
         raise ConfigError("--exclude leaves no check of the selection to run")
-    _validate_workload(options, embedded or bool(resolved and resolved.embedded))
+    _something_offered(checks, resolved.release if resolved else eras.judged(profile))
+    _validate_gates(options)
     _validate_outputs(options)
-    plan = RunPlan(options, resolved, profile, checks, started=now_utc())
-    plan.known = _known_failures(options.known_failures)
-    plan.baseline = _baseline(options.baseline)
-    return plan
+    baseline = _baseline(options.baseline)
+    try:
+        settings = RunSettings.of(options, embedded or bool(resolved and resolved.embedded), baseline)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"throughput option: {exc}") from None
+    return RunPlan(
+        options, resolved, profile, checks, settings, known=_known_failures(options.known_failures), started=now_utc()
+    )
+
+
+def _something_offered(checks: list[Check], judged: Release) -> None:
+    """A selection its release offers none of would be a green run of nothing: refused, saying why."""
+    reasons = [c.not_offered(judged) for c in checks]
+    if all(reasons):
+        shown = f"{checks[0].id}: {reasons[0]}" + (f" (and {len(checks) - 1} more)" if len(checks) > 1 else "")
+        raise ConfigError(f"no check of the selection is offered by {judged.name}: {shown}")
+
+
+def _embedded_profile(options: RunOptions) -> str:
+    """The embedded server's profile: --profile, else its flavour's release; both checked here."""
+    from conformance.embedded import profile_of
+    from reference_server.flavours import flavour
+
+    try:
+        flavour(options.flavour or "contract")
+        profile = eras.canonical(options.profile or profile_of(options.flavour))
+        eras.judged(profile)
+    except ValueError as exc:
+        flag = "--profile" if options.profile else "--flavour"
+        raise ConfigError(f"{flag}: {exc}") from None
+    return profile
+
+
+def _refuse_partial_target(options: RunOptions, embedded: bool) -> None:
+    """A target is whole or refused: --rest alone never judges the embedded server's gRPC in its place."""
+    if embedded and options.rest:
+        raise ConfigError(
+            f"--rest {options.rest} needs --grpc HOST:PORT (or a --target file): the run never completes "
+            "a partly given target with the embedded server"
+        )
 
 
 def _validate_faults(options: RunOptions, embedded: bool) -> None:
@@ -101,8 +146,9 @@ def _validate_faults(options: RunOptions, embedded: bool) -> None:
 
 
 def _resolve_target(target: Target | str | Path | None, options: RunOptions) -> Target:
+    """The run's final Target: a given one (with --intrusive), or the file's with every override applied."""
     if isinstance(target, Target):
-        return target
+        return dataclasses.replace(target, intrusive=True) if options.intrusive and not target.intrusive else target
     overrides = {
         "grpc": options.grpc,
         "rest": options.rest,
@@ -113,6 +159,7 @@ def _resolve_target(target: Target | str | Path | None, options: RunOptions) -> 
         "authority": options.authority,
         "client_cert": options.client_cert,
         "client_key": options.client_key,
+        "intrusive": options.intrusive or None,
     }
     try:
         return load_target(target or options.target, overrides)
@@ -128,13 +175,7 @@ _GATE_RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-def _validate_workload(options: RunOptions, embedded: bool) -> None:
-    from conformance.throughput.settings import Workload
-
-    try:
-        Workload.from_options(options.throughput(), embedded)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"throughput option: {exc}") from None
+def _validate_gates(options: RunOptions) -> None:
     for name, (low, high) in _GATE_RANGES.items():
         value = getattr(options, name)
         if value is not None and not low <= value <= high:
@@ -165,11 +206,14 @@ def _validate_outputs(options: RunOptions) -> None:
 
 
 def _known_failures(path: str | None) -> list[KnownFailure]:
+    """A known-failures file, or the deviations shipped for a release (``v0.8.7``, ``armada-2026``)."""
     if not path:
         return []
+    from conformance.known_failures import known_failures
+
     try:
-        return load_known_failures(path)
-    except KnownFailuresError as exc:
+        return known_failures(path)
+    except (KnownFailuresError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
 
 

@@ -12,6 +12,7 @@ import ssl
 
 import requests
 
+from conformance.eras import wire
 from conformance.target import Target, TargetError
 from conformance.transport.grpc_client import GrpcClient
 from conformance.transport.rest_client import RestClient
@@ -27,7 +28,7 @@ def check_target(target: Target) -> None:
             "(is it serving plaintext? then leave tls out of the target)"
         ) from None
     with client:
-        result = client.call("api.Submit/Health", {})
+        result = client.call(wire("Submit/Health"), {})
     if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
         hint = " (TLS settings do not match the server?)" if target.tls or "ssl" in result.details.lower() else ""
         raise TargetError(f"gRPC endpoint {target.grpc} does not answer: {result.code} {result.details}{hint}")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from conformance.report.gate import BaselineComparison, gate_reasons
+from conformance.report.gate import BaselineComparison
 from conformance.results import CheckResult, RunReport
 from conformance.runner import Listener
 
@@ -32,6 +32,8 @@ from conformance.runner import Listener
 COLOURS: Mapping[str, str] = {
     "passed": "32",
     "failed": "31",
+    "error": "35",
+    "ERROR": "1;35",
     "FAIL": "1;31",
     "PASS": "1;32",
     "INTERRUPTED": "1;33",
@@ -221,20 +223,16 @@ def _fit(text: str, width: int) -> str:
 
 
 def verdict_line(report: RunReport, reasons: list[str] | None = None) -> str:
-    """``PASS: every required check passed — 148 passed, ...`` or ``FAIL: <first reason> ...``, one plain line."""
-    from conformance.report.common import count_outcomes
+    """``PASS: every required check passed — 148 passed, ...`` or ``FAIL: <first reason> ...``, one plain line.
 
-    reasons = gate_reasons(report) if reasons is None else reasons
+    The word and reasons are the report's verdict (``conformance.report.verdict``), judged once.
+    """
+    from conformance.report.common import count_outcomes
+    from conformance.report.verdict import verdict_of
+
+    verdict = verdict_of(report)
     counts = ", ".join(f"{n} {o}" for o, n in count_outcomes(report.results).items() if n)
-    head = {"pass": "PASS", "fail": "FAIL", "interrupted": "INTERRUPTED"}.get(report.verdict) or (
-        "INTERRUPTED" if report.interrupted else "FAIL" if reasons else "PASS"
-    )
-    why = (
-        reasons[0] + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else "")
-        if reasons
-        else "every required check passed"
-    )
-    return f"{head}: {why} — {counts or 'no checks'}"
+    return f"{verdict.headline}: {verdict.first_reason()} — {counts or 'no checks'}"
 
 
 class ConsoleListener(Listener):
@@ -275,9 +273,11 @@ class ConsoleListener(Listener):
             self.progress.note(f"armada-conformance: known failure {entry!r} matches no check of this run")
         for problem in report.cleanup_problems:
             self.progress.note(f"armada-conformance: cleanup: {problem}")
-        reasons = gate_reasons(report, comparison)
+        from conformance.report.verdict import verdict_of
+
+        reasons = verdict_of(report).reasons
         out = self.verdict_out
-        self.progress.close(verdict=verdict_line(report, reasons), stream=out)
+        self.progress.close(verdict=verdict_line(report), stream=out)
         for reason in reasons[1 : self.max_reasons]:
             out.write(f"  - {reason}\n")
         if folder is not None:

@@ -11,12 +11,15 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
+    # The suite or its environment could not set the check up (e.g. could not create its queue):
+    # no finding about the server, but nothing was verified either, so it fails the gate (schema 1.3).
+    ERROR = "error"
     EXPECTED_FAILURE = "expected failure"  # listed in a known-failures file and did fail
     NOT_OFFERED = "not offered"  # the target answered UNIMPLEMENTED
     NOT_CONFIGURED = "not configured"  # e.g. an auth scheme the target file leaves out
@@ -55,6 +58,9 @@ class Figure:
     transport: str = ""
     client_bound: bool = False  # close to the client's own decode capacity: a lower bound
     details: dict[str, Any] = field(default_factory=dict)
+    # The figure's value in each round measured (schema 1.3): its spread says whether a change
+    # against a baseline is a regression or noise. Empty or one round: the spread is unknown.
+    rounds: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -70,10 +76,16 @@ class RunReport:
     figures: list[Figure] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
     # What happened to the run itself (schema 1.1): a verdict is only as good as the run behind it.
-    verdict: str = ""  # "pass", "fail" or "interrupted"; empty until the gate has judged the run
+    verdict: str = ""  # "pass", "fail", "error" or "interrupted"; empty until the gate has judged the run
     interrupted: str = ""  # the signal that stopped the run ("SIGINT", "SIGTERM"), empty when it ran through
     cleanup_problems: list[str] = field(default_factory=list)  # what the run could not remove
     unmatched_known_failures: list[str] = field(default_factory=list)  # listed IDs matching no selected check
+    # Schema 1.3: the verdict's reasons as judged once (conformance.report.verdict), how the run was
+    # made (selection, read-only, baseline and tolerance, known failures, seed, ...; and a re-gate),
+    # and one record per regression against the baseline.
+    verdict_reasons: list[str] = field(default_factory=list)
+    run: dict[str, Any] = field(default_factory=dict)
+    regressions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,3 +103,7 @@ class RunReport:
     def failures(self) -> list[CheckResult]:
         """Required checks that failed: what makes the gate red."""
         return [r for r in self.results if r.outcome is Outcome.FAILED and r.severity is Severity.REQUIRED]
+
+    def errors(self) -> list[CheckResult]:
+        """Required checks the suite could not set up: they fail the gate too, as the suite's problem."""
+        return [r for r in self.results if r.outcome is Outcome.ERROR and r.severity is Severity.REQUIRED]

@@ -34,21 +34,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, Skip
+from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SetupError, Skip
 from conformance.context import RunContext
 from conformance.options import RunOptions
 from conformance.plan import ConfigError, RunPlan, now_utc, prepare
-from conformance.report.gate import (
-    BaselineComparison,
-    compare_to_baseline,
-    gate_reasons,
-    mark_known,
-    unmatched_known,
-    verdict,
-)
-from conformance.report.gate import exit_code as gate_exit_code
+from conformance.reasons import SETUP_NOTE, plain_reason, raised_in_setup
+from conformance.report.baseline import regression_records, regression_results
+from conformance.report.gate import BaselineComparison, compare_to_baseline, mark_known, unmatched_known
 from conformance.report.scrub import known_secrets, redact_problem, redact_result
+from conformance.report.verdict import judge, verdict_of, with_verdict
 from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
+from conformance.run_record import run_record
 from conformance.target import Target, TargetError
 
 # ---- 2. the target, the context, and cleanup that always happens --------------------
@@ -80,8 +76,7 @@ def open_run(plan: RunPlan) -> Iterator[OpenRun]:
                 check_target(target)
             except TargetError as exc:  # it may quote the server's answer: redacted like a result
                 raise ConfigError(redact_problem(str(exc), known_secrets(target))) from None
-        target.intrusive = target.intrusive or plan.options.intrusive
-        ctx = RunContext(target, read_only=plan.options.read_only, options=plan.context_options())
+        ctx = RunContext(target, read_only=plan.options.read_only, settings=plan.settings)
         stack.callback(_clean_up, ctx)
         yield OpenRun(ctx, target, server_version)
 
@@ -99,12 +94,7 @@ def _start_embedded(plan: RunPlan, stack: contextlib.ExitStack) -> Target:
         )
     except (OSError, RuntimeError, ValueError) as exc:
         raise ConfigError(f"cannot start the embedded reference server: {str(exc).splitlines()[0]}") from None
-    target = environment.target(plan.profile)
-    if plan.options.prefix:
-        target.prefix = plan.options.prefix
-    if plan.options.call_timeout:
-        target.timeout = plan.options.call_timeout
-    return target
+    return environment.target(plan.profile, plan.overrides)
 
 
 def _clean_up(ctx: RunContext) -> None:
@@ -112,7 +102,7 @@ def _clean_up(ctx: RunContext) -> None:
     try:
         ctx.cleanup()
     except Exception as exc:  # an unreachable target must not hide the report
-        problem = f"cleanup could not finish: {type(exc).__name__}: {exc}"
+        problem = f"cleanup could not finish: {plain_reason(exc)}"
         ctx.cleanup_problems.append(redact_problem(problem, ctx.secrets))
     finally:
         ctx.close()
@@ -146,11 +136,20 @@ class Listener:
 
 
 def run_check(check: Check, ctx: RunContext) -> CheckResult:
-    """Run one check and record what happened; a crashing check is a failure with its reason."""
+    """Run one check and record what happened.
+
+    A check the suite could not set up (``SetupError``, or any unexpected exception out of
+    a setup helper such as ``ctx.create_queue``) is ``error``: the suite's or the
+    environment's problem, not a finding about the server. Any other unexpected exception
+    fails the check with its reason (the exception's type goes to the evidence, not the message).
+    """
     started = time.perf_counter()
     ctx.take_notes()  # what earlier calls (the preflight, another check) noted is not this check's
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
+        why_not = check.not_offered(ctx.target.release) if check.needs() or check.excluded else ""
+        if why_not:  # from the check's declarations and the release table: nothing is sent
+            raise NotOffered(f"not offered: {why_not} (a build that differs: [target.features])")
         if check.mutating and ctx.read_only:
             raise Skip("mutating check skipped under --read-only")
         if check.intrusive and not ctx.intrusive:
@@ -168,7 +167,11 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     except AssertionError as exc:
         outcome, message = Outcome.FAILED, str(exc) or "assertion failed"
     except Exception as exc:
-        outcome, message = Outcome.FAILED, f"the check could not complete: {type(exc).__name__}: {exc}"
+        evidence = {"exception": type(exc).__name__}
+        if isinstance(exc, SetupError) or raised_in_setup(exc):
+            outcome, message = Outcome.ERROR, f"{SETUP_NOTE}: {plain_reason(exc)}"
+        else:
+            outcome, message = Outcome.FAILED, f"the check could not complete: {plain_reason(exc)}"
     notes = ctx.take_notes()  # a limit reached or a redirect met is stated in the evidence
     evidence = {**evidence, "limits_reached": notes} if notes else evidence
     made = _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
@@ -189,7 +192,7 @@ def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: l
         else:
             listener.check_started(check, len(results), len(plan.checks))
             result = mark_known(run_check(check, ctx), plan.known)
-            failed += result.outcome is Outcome.FAILED and result.severity is Severity.REQUIRED
+            failed += result.outcome in (Outcome.FAILED, Outcome.ERROR) and result.severity is Severity.REQUIRED
         results.append(result)
         listener.check_finished(result, len(results), len(plan.checks))
 
@@ -236,6 +239,7 @@ def conclude(
     """
     unmatched = unmatched_known(plan.known, (r.id for r in results))
     description = target.describe() if target else description or {"name": "embedded reference server"}
+    intrusive = bool(plan.options.intrusive or (target is not None and target.intrusive))
     report = RunReport(
         target=description,
         profile=plan.profile,
@@ -249,11 +253,19 @@ def conclude(
         interrupted=interrupted,
         cleanup_problems=list(cleanup_problems),
         unmatched_known_failures=[k.id for k in unmatched],
+        run=run_record(plan, intrusive=intrusive, suite_version=_version(), interrupted=interrupted),
     )
-    comparison = (
-        compare_to_baseline(report, plan.baseline, tolerance=plan.tolerance) if plan.baseline is not None else None
-    )
-    report = dataclasses.replace(report, verdict=verdict(report, comparison))
+    comparison = None
+    if plan.baseline is not None:  # regressions become results of the run, judged once, with the run's tolerance
+        comparison = compare_to_baseline(
+            report, plan.baseline, tolerance=plan.tolerance, path=plan.options.baseline or ""
+        )
+        report = dataclasses.replace(
+            report,
+            results=[*report.results, *regression_results(comparison)],
+            regressions=regression_records(comparison),
+        )
+    report = with_verdict(report, judge(report))  # the one verdict: every writer and the exit status read it
     folder = None
     if plan.options.report_dir is not None:
         from conformance.report.writer import write_reports
@@ -271,15 +283,13 @@ def conclude(
 
 
 def exit_status(report: RunReport) -> int:
-    """0 pass, 1 fail, 130/143 interrupted by SIGINT/SIGTERM (2 is a ConfigError, before any report)."""
-    if report.interrupted or not report.verdict:
-        return gate_exit_code(report)
-    return {"pass": 0, "fail": 1}.get(report.verdict, 1)
+    """0 pass, 1 fail or error, 130/143 interrupted by SIGINT/SIGTERM (2 is a ConfigError, before any report)."""
+    return verdict_of(report).exit_status
 
 
-def reasons(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
-    """Why the gate is red, one line each (empty: green)."""
-    return gate_reasons(report, comparison)
+def reasons(report: RunReport, comparison: BaselineComparison | None = None) -> list[str]:
+    """Why the gate is red, one line each (empty: green), as the report's verdict holds them."""
+    return list(verdict_of(report).reasons)
 
 
 # ---- the whole run, with signals ---------------------------------------------------------

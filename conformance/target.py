@@ -11,10 +11,11 @@ Example::
     name = "staging"
     grpc = "armada.example.com:50051"
     rest = "https://armada.example.com"
-    profile = "armada-2026"          # the era judged: armada-2023 (alias seed) or armada-2026 (alias current)
+    profile = "v0.19.3"              # the release judged (0.19 = v0.19.0), armada-2023 / armada-2026 (default: newest)
     swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
     queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     max_query_items = 1000           # the server's api.Jobs limit on ids per request (maxQueryItems), if known
+    consecutive_ids = false          # true only if event ids are 1, 2, 3, ... per job set (the reference server)
     tls = { ca_file = "ca.pem" }     # or { insecure = true }; absent: plaintext
                                      # mTLS: add cert_file = "client.pem", key_file = "client.key"
     headers = { "x-tenant" = "blue" }   # sent on every gRPC call and REST request (-H "x-tenant: blue")
@@ -42,6 +43,9 @@ Example::
     mutual = false                   # true if the server promises a mutual-auth reply token
     low_privilege = { ccache = "/tmp/krb5cc_guest" }   # or { keytab = "...", principal = "..." }
     expired_token_env = "ARMADA_KRB_EXPIRED"          # a Negotiate value made with a since-expired ticket
+
+    [target.features]                # a build that differs from its release (conformance/releases.py)
+    queue_cache = false
 """
 
 from __future__ import annotations
@@ -54,10 +58,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance import eras
-from conformance.transport.connection import Connection, HeaderError, connection_from
+from conformance.releases import FEATURES, NEWEST, Release
+from conformance.transport.connection import Connection, HeaderError, check_authority, connection_from, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = eras.choices()
+PROFILES = eras.choices()  # besides any release number of the table
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -92,6 +97,19 @@ class SchemeSettings:
     low_privilege: Identity | None = None
     extras: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. expired token, mutual flag
     secrets: list[str] = field(default_factory=list, repr=False)  # scrubbed from every report
+    served: bool = False  # known to be served (the embedded server's own set-up), not only claimed by a file
+
+
+DEFAULT_TIMEOUT_S = 10.0  # seconds per call
+DEFAULT_PREFIX = "conformance"  # names of everything a run creates start with this
+
+
+@dataclass(frozen=True)
+class TargetOverrides:
+    """What the command line changes of any target, the embedded one included (None: keep its own)."""
+
+    prefix: str | None = None
+    timeout: float | None = None
 
 
 @dataclass
@@ -99,21 +117,28 @@ class Target:
     name: str
     grpc: str
     rest: str | None
-    profile: str = "armada-2023"  # an era of conformance.eras (aliases resolved)
+    profile: str = NEWEST  # a release ("v0.19.3"), a preset or "contract" (conformance.releases; aliases resolved)
     tls: TlsSettings | None = None
-    timeout: float = 10.0
-    prefix: str = "conformance"
+    timeout: float = DEFAULT_TIMEOUT_S
+    prefix: str = DEFAULT_PREFIX
     anonymous_expect: str | None = None  # "allowed" / "refused" / None: not configured
     schemes: dict[str, SchemeSettings] = field(default_factory=dict)
-    embedded: bool = False
+    embedded: bool = False  # the suite's own reference server (reports say so; checks never branch on it)
     intrusive: bool = False  # intrusive checks may run (embedded, or --intrusive)
+    consecutive_ids: bool = False  # the server promises event ids 1, 2, 3, ... per job set (the reference server)
     swagger: str | None = None  # explicit swagger URL; None: looked for under rest
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
     max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
     connection: Connection = field(default_factory=Connection)  # extra headers, authority override
+    features: dict[str, bool] = field(default_factory=dict)  # [target.features]: single features overridden
 
     def __post_init__(self) -> None:
         self.profile = eras.canonical(self.profile)
+
+    @property
+    def release(self) -> Release:
+        """The release judged: the profile's features with ``[target.features]`` applied."""
+        return eras.judged(self.profile, self.features)
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -135,7 +160,8 @@ class Target:
             "grpc": self.grpc,
             "rest": self.rest,
             "profile": self.profile,
-            "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
+            "release": self.release.describe(),
+            "features": sorted(self.release.features),
             "tls": (
                 "ca_file"
                 if self.tls and self.tls.ca_file
@@ -181,11 +207,14 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "swagger",
             "queue_ready_timeout",
             "max_query_items",
+            "consecutive_ids",
             "headers",
             "authority",
             "follow_redirects",
+            "features",
         }
     ),
+    "target.features": frozenset(FEATURES),
     "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
@@ -242,11 +271,20 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         raise TargetError(f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target] and [auth.*]")
     section = {**data.get("target", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     grpc_address = section.get("grpc")
-    if not grpc_address or ":" not in str(grpc_address):
-        raise TargetError(f"{source}: [target] grpc must be host:port, got {grpc_address!r}")
-    profile = section.get("profile", "armada-2023")
-    if profile not in PROFILES:
-        raise TargetError(f"{source}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    if not grpc_address:
+        raise TargetError(
+            f"{source}: [target] grpc is missing: a target is its gRPC address (host:port) and, optionally, "
+            "its REST URL; the run never fills a missing part with the embedded server"
+        )
+    grpc_address = _grpc_address(grpc_address, source)
+    profile = section.get("profile", NEWEST)
+    features = data.get("target", {}).get("features", {})
+    if not isinstance(features, dict) or not all(isinstance(v, bool) for v in features.values()):
+        raise TargetError(f"{source}: [target.features] must be a table of feature = true / false")
+    try:
+        eras.judged(str(profile), features)
+    except ValueError as exc:
+        raise TargetError(f"{source}: profile {profile!r}: {exc}") from None
     rest = section.get("rest")
     if rest is not None and not str(rest).startswith(("http://", "https://")):
         raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
@@ -259,6 +297,9 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
     limit = section.get("max_query_items")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100_000):
         raise TargetError(f"{source}: [target] max_query_items must be a whole number from 1 to 100000, got {limit!r}")
+    consecutive = section.get("consecutive_ids", False)
+    if not isinstance(consecutive, bool):
+        raise TargetError(f"{source}: [target] consecutive_ids must be true or false, got {consecutive!r}")
     tls_table = _with_client_certificate(data.get("target", {}).get("tls"), overrides or {})
     target = Target(
         name=str(section.get("name") or grpc_address),
@@ -266,17 +307,42 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         rest=str(rest).rstrip("/") if rest else None,
         profile=profile,
         tls=_tls(tls_table, source, path),
-        timeout=float(section.get("timeout", 10)),
-        prefix=str(section.get("prefix", "conformance")),
+        timeout=_seconds(section.get("timeout", DEFAULT_TIMEOUT_S), "timeout", source),
+        prefix=str(section.get("prefix", DEFAULT_PREFIX)),
         swagger=str(swagger) if swagger else None,
         queue_ready_timeout=float(ready),
         max_query_items=limit,
+        consecutive_ids=consecutive,
+        intrusive=bool((overrides or {}).get("intrusive")),
         connection=_connection(data.get("target", {}), overrides or {}, source),
+        features=dict(features),
     )
     from conformance.target_auth import load_auth  # it builds on this module's types
 
     load_auth(target, data.get("auth", {}), source, path)
     return target
+
+
+def _grpc_address(value: Any, source: str) -> str:
+    """``host:port``; a URL (``http://host:port``, what REST takes) is refused saying what to write instead."""
+    text = str(value).strip()
+    if "://" in text:
+        scheme, _, rest = text.partition("://")
+        bare = rest.split("/", 1)[0]
+        tls = " and tls = { ... } for TLS" if scheme.lower() in ("https", "grpcs") else ""
+        raise TargetError(f"{source}: [target] grpc is host:port, not a URL: write grpc = {bare!r}{tls}")
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise TargetError(f"{source}: [target] grpc must be host:port, got {value!r}")
+    return text
+
+
+def _seconds(value: Any, key: str, source: str) -> float:
+    """A number of seconds; a quoted number (``"10"``) is refused, as TOML keeps it a string."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+        hint = f" (write {key} = {value}, without quotes)" if isinstance(value, str) else ""
+        raise TargetError(f"{source}: [target] {key} must be a number of seconds from 0 to 3600, got {value!r}{hint}")
+    return float(value)
 
 
 def _tls(value: Any, source: str, path: Path | str | None) -> TlsSettings | None:
@@ -309,8 +375,20 @@ def _with_client_certificate(tls: Any, overrides: Mapping[str, Any]) -> Any:
 
 
 def _connection(section: Mapping[str, Any], overrides: Mapping[str, Any], source: str) -> Connection:
+    """The file's headers and authority, then -H / --authority; a mistake is blamed on where it was made."""
+    flags = overrides.get("headers") or ()
+    for header in flags:
+        try:
+            parse_header(header)
+        except HeaderError as exc:
+            raise TargetError(f"-H / --header {header!r}: {exc}") from None
+    if overrides.get("authority"):
+        try:
+            check_authority(str(overrides["authority"]))
+        except HeaderError as exc:
+            raise TargetError(f"--authority: {exc}") from None
     try:
-        return connection_from(section, overrides.get("headers") or (), overrides.get("authority"))
+        return connection_from(section, flags, overrides.get("authority"))
     except HeaderError as exc:
         raise TargetError(f"{source}: {exc}") from None
 

@@ -122,9 +122,22 @@ def test_the_gate_uses_the_runs_own_regression_tolerance(tmp_path: Path, toleran
     )
     passed = CheckResult("SEMANTICS-QueueNotFound", "SEMANTICS", "r", Severity.REQUIRED, Outcome.PASSED)
     report = conclude(
-        plan, [passed], target=None, figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", 600.0, "events/s", "grpc")]
+        plan,
+        [passed],
+        target=None,
+        figures=[Figure("THROUGHPUT-Replay-GRPC", "replay", 600.0, "events/s", "grpc", rounds=[590.0, 600.0, 610.0])],
     )
     assert report.verdict == verdict
+    regressed = [r for r in report.results if r.id == "BASELINE-THROUGHPUT-Replay-GRPC"]
+    assert [r.outcome for r in regressed] == ([Outcome.FAILED] if verdict == "fail" else [])
+    if verdict == "fail":  # a record naming the baseline and the tolerance it was judged with
+        [record] = report.regressions
+        assert record["baseline"] == plan.options.baseline and record["tolerance"] == 0.2
+        assert report.run["baseline"] == {
+            "path": plan.options.baseline,
+            "started": "2026-01-01T00:00:00Z",
+            "tolerance": 0.2,
+        }
 
 
 def test_known_failures_take_patterns_and_unmatched_entries_are_reported(tmp_path: Path) -> None:
@@ -181,3 +194,32 @@ def test_every_check_that_creates_something_is_mutating() -> None:
     assert by_id["SEMANTICS-SubmitUnknownQueue"].mutating
     assert by_id["SURFACE-Submit.SubmitJobs-GRPC"].mutating and not by_id["SURFACE-Submit.GetQueue-GRPC"].mutating
     assert by_id["PARITY-CreateQueue-ERROR"].mutating and not by_id["PARITY-GetQueue-ERROR"].mutating
+
+
+def test_the_target_is_built_once_with_every_override_and_the_run_uses_it_unchanged(tmp_path: Path) -> None:
+    """--intrusive, --prefix and --call-timeout are in the plan's Target; open_run neither copies nor changes it."""
+    from conformance.runner import open_run
+
+    with BackgroundServer(ServerConfig(grpc_port=0, http_port=0)) as server:
+        path = tmp_path / "t.toml"
+        path.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nprofile = "current"\nconsecutive_ids = true\n')
+        options = RunOptions(
+            target=str(path), intrusive=True, prefix="mine", call_timeout=3.0, only=("SURFACE",), report_dir=None
+        )
+        plan = prepare(None, options)
+        assert plan.target is not None
+        built = (plan.target.intrusive, plan.target.prefix, plan.target.timeout, plan.target.consecutive_ids)
+        assert built == (True, "mine", 3.0, True)
+        with open_run(plan) as opened:
+            assert opened.target is plan.target and opened.ctx.target is plan.target
+            assert opened.ctx.intrusive and opened.ctx.settings is plan.settings
+        assert (plan.target.intrusive, plan.target.prefix, plan.target.timeout) == built[:3]
+
+
+def test_the_embedded_target_is_built_with_the_overrides() -> None:
+    from conformance.runner import open_run
+
+    plan = prepare(None, RunOptions(prefix="mine", call_timeout=3.0, only=("SURFACE",), report_dir=None))
+    with open_run(plan) as opened:
+        target = opened.target
+        assert (target.prefix, target.timeout, target.intrusive, target.consecutive_ids) == ("mine", 3.0, True, True)

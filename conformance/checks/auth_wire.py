@@ -14,7 +14,9 @@ from typing import Any
 
 from conformance.checks import CheckFailed, NotOffered
 from conformance.context import RunContext, to_dict
-from conformance.eras import era
+from conformance.eras import auth_probe, wire
+from conformance.transport.rest_reply import let_in as rest_let_in
+from conformance.transport.rest_reply import not_served
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Reply:
     message: str
     headers: dict[str, str]  # lower-cased names
     body: dict[str, Any] = field(default_factory=dict)  # the response in proto JSON form
+    http_status: int = 0  # REST: the HTTP status (0 over gRPC)
 
     def evidence(self) -> dict[str, Any]:
         return {"transport": self.transport, "status": self.status, "message": self.message[:300]}
@@ -42,11 +45,11 @@ def send(ctx: RunContext, transport: str, method: str, request: Mapping[str, Any
     """A unary call with exactly ``authorization`` (None: no header), over ``transport``."""
     if transport == "grpc":
         metadata = [] if authorization is None else [("authorization", authorization)]
-        return grpc_reply(ctx.grpc.call(f"api.{method}", request, metadata=metadata))
+        return grpc_reply(ctx.grpc.call(wire(method), request, metadata=metadata))
     rest = ctx.require_rest()
     headers = {} if authorization is None else {"Authorization": authorization}
     try:
-        answer = rest.call(f"api.{method}", request, headers=headers)
+        answer = rest.call(wire(method), request, headers=headers)
     except ValueError as exc:  # requests' header validation; nothing reached the target
         raise Unsendable(str(exc)) from None
     return rest_reply(answer.status, answer.body, answer.text, answer.headers)
@@ -79,12 +82,13 @@ def rest_reply(status: int, body: Any, text: str, headers: Mapping[str, str]) ->
         message,
         {k.lower(): v for k, v in headers.items()},
         body,
+        status,
     )
 
 
 def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
     """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
-    method = era(ctx.target.profile).auth_probe  # one the era has: else UNIMPLEMENTED before authentication
+    method = auth_probe(ctx.target.release)  # one the release has: else UNIMPLEMENTED before authentication
     return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
 
 
@@ -95,8 +99,8 @@ def exercised(reply: Reply) -> None:
     without the gateway's JSON error body (no route: not an Armada gateway path) say
     nothing about credentials; an AUTH check must not pass, or fail, on them.
     """
-    no_route = reply.status == "HTTP 404" and not isinstance(reply.body.get("code"), int)
-    if reply.status in ("UNIMPLEMENTED", "HTTP 501") or no_route:
+    unserved = reply.transport == "rest" and not_served(reply.http_status, reply.body)
+    if reply.status == "UNIMPLEMENTED" or unserved:
         raise NotOffered(
             f"the probe answered {reply.status} over {reply.transport}: it never reached "
             "authentication, so the credentials could not be judged"
@@ -109,7 +113,7 @@ def let_in(reply: Reply) -> bool:
     An OK answer to the read of a queue that does not exist is not Armada's: it cannot
     show that the caller was let in.
     """
-    return reply.status == "NOT_FOUND" or (reply.status == "HTTP 404" and reply.body.get("code") == 5)
+    return reply.status == "NOT_FOUND" or (reply.transport == "rest" and rest_let_in(reply.http_status, reply.body))
 
 
 def expect_refused(reply: Reply, what: str) -> None:
@@ -117,6 +121,6 @@ def expect_refused(reply: Reply, what: str) -> None:
     exercised(reply)
     if not reply.unauthenticated:
         crashed = reply.status.startswith(("HTTP 5", "INTERNAL", "UNKNOWN"))
-        let_in = reply.status in ("OK", "NOT_FOUND", "HTTP 200", "HTTP 404")
-        verdict = "a server error" if crashed else "let in" if let_in else "refused with another status"
+        passed = reply.status in ("OK", "NOT_FOUND", "HTTP 200", "HTTP 404")
+        verdict = "a server error" if crashed else "let in" if passed else "refused with another status"
         raise CheckFailed(f"{what}: expected UNAUTHENTICATED / 401, got {reply.status} ({verdict})", reply.evidence())

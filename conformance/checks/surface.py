@@ -15,9 +15,10 @@ from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext
 from conformance.dialects import response_type
-from conformance.eras import all_methods, descriptor_of, is_streaming, profiles_of, rest_bound, wire
+from conformance.eras import all_methods, descriptor_of, is_streaming, rest_bound, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
+from conformance.transport.rest_reply import not_served, not_served_reason
 
 BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "DATA_LOSS"})
 
@@ -37,7 +38,6 @@ def _rows() -> list[dict[str, Any]]:
     "{method} answers a well-formed request over {transport} "
     "with a definite status (UNIMPLEMENTED is reported as not offered)",
     _rows(),
-    profiles=lambda row: profiles_of(row["method"]),
     mutating=lambda row: changes_state(row["method"]),
 )
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
@@ -81,14 +81,12 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
         result = send(wire(method), request, headers=ctx.headers(), **kwargs)
     except Exception as exc:  # connection reset, timeout: the endpoint did not answer
         raise CheckFailed(f"{method} over REST did not answer: {exc}", {"request": request}) from None
-    if result.status == 501:
-        raise NotOffered(f"{method} over REST answered 501 Not Implemented")
+    if not_served(result.status, result.body):
+        raise NotOffered(f"{method} over REST {not_served_reason(result.status)}")
     evidence = {"request": request, "status": result.status, "body": result.text[:500]}
     if result.status >= 500:
         raise CheckFailed(f"{method} over REST answered HTTP {result.status}", evidence)
     problem = gateway_shape_problem(method, result)
-    if problem and result.status == 404:  # no route at all (text/plain "Not Found"): the method is not served
-        raise NotOffered(f"{method} over REST answered 404 without a gateway error body: no route")
     if problem:
         raise CheckFailed(
             f"{method} over REST answered HTTP {result.status}, but not as Armada's gateway does: {problem}", evidence

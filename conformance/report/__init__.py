@@ -30,7 +30,7 @@ from .json_report import ReportFormatError, load_report, load_schema, report_to_
 from .junit import render_junit
 from .markdown import render_summary
 from .redact import REDACTED, redact, redact_report, redact_text
-from .writer import REPORT_FILES, render_all, write_reports
+from .writer import REPORT_FILES, write_reports
 
 __all__ = [
     "REDACTED",
@@ -53,7 +53,6 @@ __all__ = [
     "redact",
     "redact_report",
     "redact_text",
-    "render_all",
     "render_html",
     "render_junit",
     "render_summary",

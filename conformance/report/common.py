@@ -16,6 +16,7 @@ from conformance.results import CheckResult, Outcome, RunReport, Severity
 OUTCOME_ORDER: tuple[Outcome, ...] = (
     Outcome.PASSED,
     Outcome.FAILED,
+    Outcome.ERROR,
     Outcome.EXPECTED_FAILURE,
     Outcome.NOT_OFFERED,
     Outcome.NOT_CONFIGURED,
@@ -24,13 +25,14 @@ OUTCOME_ORDER: tuple[Outcome, ...] = (
 # Which outcome a matrix cell shows when its checks disagree: the most alarming.
 _SEVERITY_RANK: dict[Outcome, int] = {
     Outcome.FAILED: 0,
-    Outcome.EXPECTED_FAILURE: 1,
-    Outcome.NOT_OFFERED: 2,
-    Outcome.PASSED: 3,
-    Outcome.NOT_CONFIGURED: 4,
-    Outcome.SKIPPED: 5,
+    Outcome.ERROR: 1,
+    Outcome.EXPECTED_FAILURE: 2,
+    Outcome.NOT_OFFERED: 3,
+    Outcome.PASSED: 4,
+    Outcome.NOT_CONFIGURED: 5,
+    Outcome.SKIPPED: 6,
 }
-CATEGORY_ORDER = ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT")
+CATEGORY_ORDER = ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT", "BASELINE")
 TRANSPORT_ORDER = ("grpc", "rest", "both")
 EVIDENCE_LIMIT = 20_000
 NO_TRANSPORT = "any"
@@ -79,6 +81,12 @@ def failed_by_severity(report: RunReport, severity: Severity) -> list[CheckResul
 
 
 _TARGET_NAME_KEYS = ("name", "url", "address", "endpoint", "grpc", "rest", "host")
+
+
+def release_label(report: Any) -> str:
+    """The release a run judged, as its target description records it (older reports: the profile)."""
+    release = report.target.get("release") if isinstance(report.target, dict) else None
+    return str(release) if release else str(report.profile)
 
 
 def target_label(target: dict[str, Any]) -> str:

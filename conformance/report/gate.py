@@ -24,15 +24,45 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
+from conformance.results import CheckResult, Outcome, RunReport
+
+# The baseline comparison lives in .baseline; its names stay importable from here.
+from .baseline import (
+    BASELINE_CATEGORY,
+    BASELINE_PREFIX,
+    DEFAULT_TOLERANCE,
+    BaselineComparison,
+    CheckChange,
+    FigureChange,
+    compare_to_baseline,
+    describe_figure_change,
+    lower_is_better,
+)
+
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "BaselineComparison",
+    "CheckChange",
+    "FigureChange",
+    "KnownFailure",
+    "KnownFailuresApplied",
+    "KnownFailuresError",
+    "apply_known_failures",
+    "compare_to_baseline",
+    "describe_figure_change",
+    "exit_code",
+    "gate_reasons",
+    "load_known_failures",
+    "lower_is_better",
+    "mark_known",
+    "parse_known_failures",
+    "passed",
+    "unmatched_known",
+    "verdict",
+]
 
 # A check that was failing before; its failing again is not news.
-_FAILING = frozenset({Outcome.FAILED, Outcome.EXPECTED_FAILURE})
 _VERDICTS = frozenset({Outcome.PASSED, Outcome.FAILED, Outcome.EXPECTED_FAILURE})
-_LOWER_IS_BETTER_UNITS = frozenset(
-    {"ns", "us", "µs", "ms", "s", "sec", "secs", "seconds", "milliseconds", "microseconds", "nanoseconds"}
-)
-DEFAULT_TOLERANCE = 0.2
 # Starts the message of a listed check that passed, so every format can point it out.
 FIXED_NOTE_PREFIX = "Fixed: listed as a known failure"
 
@@ -133,16 +163,34 @@ def _entry(entry: object, source: str, line: int | None) -> KnownFailure:
 SHIPPED_KNOWN = Path(__file__).resolve().parent.parent / "known"
 
 
-def load_known_failures(path: Path | str) -> list[KnownFailure]:
-    """Read and validate a known-failures file, or the one shipped for an era (``armada-2026``, ``current``)."""
+def known_failures_path(path: Path | str) -> Path:
+    """The file a ``--known-failures`` value names: a file, or the list shipped for an era (``armada-2026``)."""
     from conformance.eras import canonical
 
     path = Path(path)
-    shipped = SHIPPED_KNOWN / f"{canonical(str(path))}.toml"
+    try:
+        shipped = SHIPPED_KNOWN / f"{canonical(str(path))}.toml"
+    except (KeyError, ValueError):
+        return path
     if not path.exists() and path.parent == Path(".") and shipped.is_file():
-        path = shipped
+        return shipped
+    return path
+
+
+def shipped_known_names() -> list[str]:
+    """The eras a known-failures list ships for (``--known-failures armada-2026``)."""
+    return sorted(p.stem for p in SHIPPED_KNOWN.glob("*.toml"))
+
+
+def load_known_failures(path: Path | str) -> list[KnownFailure]:
+    """Read and validate a known-failures file, or the one shipped for an era (``armada-2026``, ``current``)."""
+    given, path = str(path), known_failures_path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        shipped = ", ".join(shipped_known_names())
+        hint = f" (neither a file nor a shipped list; shipped: {shipped})" if "/" not in given else ""
+        raise KnownFailuresError(str(path), None, f"cannot read: no such file{hint}") from exc
     except OSError as exc:
         raise KnownFailuresError(str(path), None, f"cannot read: {exc.strerror or exc}") from exc
     return parse_known_failures(text, source=str(path))
@@ -207,167 +255,26 @@ def apply_known_failures(report: RunReport, known: Iterable[KnownFailure]) -> Kn
     return applied
 
 
-# --------------------------------------------------------------------------- baseline
-
-
-@dataclass(frozen=True)
-class CheckChange:
-    """A check whose outcome differs from the baseline in a way worth reporting."""
-
-    id: str
-    severity: Severity
-    before: Outcome | None  # None: the check did not exist in the baseline
-    after: Outcome
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class FigureChange:
-    """One figure present in both runs with the same unit."""
-
-    id: str
-    name: str
-    unit: str
-    before: float
-    after: float
-    change: float  # relative change in the *good* direction: -0.3 means 30 % worse
-    client_bound: bool  # this run's figure is a lower bound: a drop is inconclusive
-    regressed: bool  # worse than the tolerance and conclusive: fails the gate
-
-
-@dataclass
-class BaselineComparison:
-    """This run against a stored report.json of an earlier run."""
-
-    baseline_started: str
-    baseline_suite_version: str
-    tolerance: float
-    new_failures: list[CheckChange] = field(default_factory=list)
-    no_longer_offered: list[CheckChange] = field(default_factory=list)
-    fixed: list[CheckChange] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # in the baseline, absent from this run
-    figures: list[FigureChange] = field(default_factory=list)
-
-    @property
-    def throughput_regressions(self) -> list[FigureChange]:
-        return [f for f in self.figures if f.regressed]
-
-    @property
-    def inconclusive_figures(self) -> list[FigureChange]:
-        """Got worse than the tolerance, but the figure is client-bound."""
-        return [f for f in self.figures if f.client_bound and f.change < -self.tolerance]
-
-    @property
-    def regressed_checks(self) -> list[CheckChange]:
-        """Required checks that passed in the baseline and now fail or are no longer offered."""
-        return [
-            c
-            for c in self.new_failures + self.no_longer_offered
-            if c.severity is Severity.REQUIRED and c.before is Outcome.PASSED
-        ]
-
-    def regression_reasons(self, skip_ids: Iterable[str] = ()) -> list[str]:
-        """Why the comparison fails the gate; empty when it does not."""
-        skip = set(skip_ids)
-        reasons = [
-            f"{c.id} passed in the baseline and now is {c.after}" for c in self.regressed_checks if c.id not in skip
-        ]
-        reasons += [f"{f.id} {_describe_change(f)}" for f in self.throughput_regressions]
-        return reasons
-
-    @property
-    def regressed(self) -> bool:
-        return bool(self.regression_reasons())
-
-
-def lower_is_better(unit: str) -> bool:
-    """Latency-style units (``ms``, ``s``...) improve when they go down."""
-    first = unit.strip().split(" ", 1)[0].lower() if unit.strip() else ""
-    return first in _LOWER_IS_BETTER_UNITS
-
-
-def _describe_change(f: FigureChange) -> str:
-    direction = "rose" if lower_is_better(f.unit) else "dropped"
-    return f"{direction} from {f.before:g} to {f.after:g} {f.unit} ({abs(f.change):.0%} worse)"
-
-
-def describe_figure_change(change: FigureChange) -> str:
-    """One human line for a figure that got worse."""
-    return _describe_change(change)
-
-
-def _compare_figure(now: Figure, before: Figure, tolerance: float) -> FigureChange | None:
-    """None when the two cannot be compared (unit changed, baseline zero or negative)."""
-    if now.unit != before.unit or before.value <= 0:
-        return None
-    if lower_is_better(now.unit):
-        change = (before.value - now.value) / before.value
-    else:
-        change = (now.value - before.value) / before.value
-    worse = change < -tolerance
-    return FigureChange(
-        id=now.id,
-        name=now.name,
-        unit=now.unit,
-        before=before.value,
-        after=now.value,
-        change=change,
-        client_bound=now.client_bound,
-        regressed=worse and not now.client_bound,
-    )
-
-
-def compare_to_baseline(
-    report: RunReport, baseline: RunReport, tolerance: float = DEFAULT_TOLERANCE
-) -> BaselineComparison:
-    """Compare check outcomes and figures with ``baseline``, matched by ID.
-
-    ``tolerance`` is the fraction by which a figure may get worse before it is
-    a regression (0.2: throughput may drop 20 %, latency may rise 20 %).
-    """
-    if tolerance < 0:
-        raise ValueError("tolerance must be >= 0")
-    comparison = BaselineComparison(
-        baseline_started=baseline.started, baseline_suite_version=baseline.suite_version, tolerance=tolerance
-    )
-    before = {r.id: r for r in baseline.results}
-    for result in report.results:
-        _classify(comparison, result, before.get(result.id))
-    now_ids = {r.id for r in report.results}
-    comparison.missing = [r.id for r in baseline.results if r.id not in now_ids]
-    old_figures = {f.id: f for f in baseline.figures}
-    for figure in report.figures:
-        if figure.id in old_figures:
-            change = _compare_figure(figure, old_figures[figure.id], tolerance)
-            if change:
-                comparison.figures.append(change)
-    return comparison
-
-
-def _classify(comparison: BaselineComparison, result: CheckResult, old: CheckResult | None) -> None:
-    old_outcome = old.outcome if old else None
-    change = CheckChange(
-        id=result.id, severity=result.severity, before=old_outcome, after=result.outcome, message=result.message
-    )
-    if result.outcome is Outcome.FAILED and old_outcome not in _FAILING:
-        comparison.new_failures.append(change)
-    elif result.outcome is Outcome.NOT_OFFERED and old_outcome is Outcome.PASSED:
-        comparison.no_longer_offered.append(change)
-    elif result.outcome is Outcome.PASSED and old_outcome in _FAILING:
-        comparison.fixed.append(change)
-
-
 # --------------------------------------------------------------------------- verdict
 
 
 def gate_reasons(report: RunReport, comparison: BaselineComparison | None = None) -> list[str]:
-    """Everything that makes the gate red, one line each; empty means green."""
+    """Everything that makes the gate red, one line each; empty means green.
+
+    Regressions against a baseline are results of the run (``BASELINE-...`` checks, see
+    ``.baseline``) and so counted among its failures; a ``comparison`` passed here adds
+    those of its regressions the report does not hold yet (a report judged by hand).
+    """
     reasons = (
         [f"the run was interrupted by {report.interrupted}: {len(report.results)} check(s) ran"]
         if report.interrupted
         else []
     )
     reasons += [f"{r.id} failed (required)" for r in report.failures()]
+    reasons += [
+        f"{r.id} could not be set up (error: the suite's or the environment's problem, not the server's)"
+        for r in report.errors()
+    ]
     if not any(r.outcome in _VERDICTS for r in report.results):
         reasons.append(
             "no check reached a verdict: nothing passed or failed"
@@ -375,7 +282,8 @@ def gate_reasons(report: RunReport, comparison: BaselineComparison | None = None
             else "the run produced no check results"
         )
     if comparison is not None:
-        reasons += comparison.regression_reasons(skip_ids={r.id for r in report.failures()})
+        judged = {r.id.removeprefix(BASELINE_PREFIX) for r in report.results if r.category == BASELINE_CATEGORY}
+        reasons += comparison.regression_reasons(skip_ids={r.id for r in report.failures()} | judged)
     return reasons
 
 
@@ -395,5 +303,7 @@ def exit_code(report: RunReport, comparison: BaselineComparison | None = None) -
 
 
 def verdict(report: RunReport, comparison: BaselineComparison | None = None) -> str:
-    """The word report.json stores: an interrupted run is never a pass."""
-    return "interrupted" if report.interrupted else "pass" if passed(report, comparison) else "fail"
+    """The word report.json stores: an interrupted run is never a pass (see ``.verdict``)."""
+    from .verdict import judge
+
+    return judge(report, comparison).word

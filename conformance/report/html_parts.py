@@ -17,6 +17,7 @@ FAIL_COLOUR = "#cf222e"
 OUTCOME_COLOURS: dict[str, str] = {
     "passed": "#4ac26b",
     "failed": "#fa4549",
+    "error": "#8250df",  # the suite could not set the check up: not the server's finding
     "warning": "#fb8f44",  # only recommended checks failed
     "expected failure": "#d4a72c",
     "not offered": "#8c959f",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from conformance.results import CheckResult, RunReport, Severity
+from conformance.results import CheckResult, Outcome, RunReport, Severity
 
 from .bars import BARS_CSS, figure_table, group_by_unit
 from .common import (
@@ -28,12 +28,15 @@ from .common import (
     evidence_text,
     failed_by_severity,
     method_matrix,
+    release_label,
     scheme_matrix,
     target_label,
 )
-from .gate import BaselineComparison, describe_figure_change, gate_reasons
+from .gate import BaselineComparison, describe_figure_change
 from .html_catalogue import CATALOGUE_CSS, catalogue_section
 from .html_parts import FAIL_COLOUR, OUTCOME_COLOURS, PASS_COLOUR, anchor, badge, css_name, name_html
+from .record import record_lines
+from .verdict import verdict_of
 
 __all__ = ["FAIL_COLOUR", "OUTCOME_COLOURS", "PASS_COLOUR", "render_html"]
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -51,6 +54,7 @@ main{{max-width:1200px;margin:0 auto;padding:0 24px 48px}}
 .notes,.verdict .why,.msg,.failure{{overflow-wrap:anywhere;min-width:0}}
 .notes{{border-left:4px solid {OUTCOME_COLOURS["warning"]};background:#fff8f0;padding:6px 12px;margin:12px 0}}
 .verdict.pass{{background:{PASS_COLOUR}}}.verdict.fail{{background:{FAIL_COLOUR}}}
+.verdict.error{{background:{OUTCOME_COLOURS["error"]}}}
 .verdict .big{{font-size:64px;font-weight:800;letter-spacing:2px;line-height:1}}
 .verdict .why{{font-size:16px}}.verdict .why ul{{margin:4px 0 0;padding-left:20px}}
 h1{{font-size:20px;margin:0 0 2px}}h2{{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;
@@ -69,11 +73,12 @@ table.matrix td.cell small{{font-weight:400}}
 .matrices{{display:flex;flex-wrap:wrap;gap:32px;align-items:flex-start}}.matrices>div{{max-width:100%}}
 .badge{{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;
 white-space:nowrap}}
-.o-failed,.o-not-offered{{color:#fff}}
+.o-failed,.o-error,.o-not-offered{{color:#fff}}
 pre{{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;max-height:420px;
 white-space:pre-wrap;word-break:break-word;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}}
 .failure{{border-left:4px solid {FAIL_COLOUR};padding:4px 12px;margin:12px 0}}
 .failure.recommended{{border-left-color:{OUTCOME_COLOURS["warning"]}}}
+.failure.error{{border-left-color:{OUTCOME_COLOURS["error"]}}}
 .muted{{color:#59636e}}
 .msg{{white-space:pre-wrap}}
 .legend{{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 0;font-size:12px}}
@@ -88,23 +93,23 @@ white-space:pre-wrap;word-break:break-word;font:12px/1.4 ui-monospace,Menlo,Cons
 
 
 def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
-    reasons = gate_reasons(report, comparison)
-    state = "fail" if reasons else "pass"
+    verdict = verdict_of(report, comparison)
+    state = "pass" if verdict.passed else "error" if verdict.word == "error" else "fail"
     head = (
         f"<h1>Armada conformance — {escape(target_label(report.target))}</h1>"
-        f"<div>profile {escape(report.profile)} · suite {escape(report.suite_version)}"
+        f"<div>release {escape(release_label(report))} · suite {escape(report.suite_version)}"
         + (f" · server {escape(report.server_version)}" if report.server_version else "")
         + "</div>"
     )
+    reasons = verdict.reasons
     if reasons:
         shown = "".join(f"<li>{escape(r)}</li>" for r in reasons[:5])
         more = f"<li>…and {len(reasons) - 5} more</li>" if len(reasons) > 5 else ""
         why = f"{head}<ul>{shown}{more}</ul>"
     else:
         why = f"{head}<div>Every required check passed.</div>"
-    word = "INTERRUPTED" if report.interrupted else state.upper()
     return (
-        f'<header class="verdict {state}" id="verdict"><div class="big">{word}</div>'
+        f'<header class="verdict {state}" id="verdict"><div class="big">{verdict.headline}</div>'
         f'<div class="why">{why}</div></header>'
     )
 
@@ -113,13 +118,15 @@ def _facts(report: RunReport) -> str:
     duration = duration_between(report.started, report.finished)
     rows = [
         ("Target", _json_inline(report.target)),
-        ("Profile", escape(report.profile)),
+        ("Release judged", escape(release_label(report))),
+        ("Its features", escape(", ".join(report.target.get("features", [])) or "not recorded")),
         ("Suite version", escape(report.suite_version)),
         ("Server version", escape(report.server_version or "unknown")),
         ("Started", escape(report.started)),
         ("Finished", escape(report.finished) + (f" ({duration:.1f} s)" if duration is not None else "")),
         ("Machine", _json_inline(report.machine)),
         ("Schema", escape(report.schema_version)),
+        *((label, escape(text)) for label, text in record_lines(report.run)),
     ]
     body = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
     return f'<dl class="facts">{body}</dl>'
@@ -243,6 +250,19 @@ def _failures(report: RunReport) -> str:
     return "".join(parts)
 
 
+def _errors(report: RunReport) -> str:
+    """Checks the suite could not set up: apart from the failures, since they say nothing about the server."""
+    errors = [r for r in report.results if r.outcome is Outcome.ERROR]
+    if not errors:
+        return ""
+    head = (
+        f"<h2>Could not be set up ({len(errors)} error{'s' if len(errors) != 1 else ''})</h2>"
+        "<p>The suite or its environment could not prepare these checks (e.g. create their queue): "
+        "a problem to fix on the suite's side, not a finding about the server. They fail the gate.</p>"
+    )
+    return head + "".join(_failure(r).replace('class="failure ', 'class="failure error ', 1) for r in errors)
+
+
 def _id_items(ids: list[str]) -> str:
     return ", ".join(f'<a href="#{anchor(i)}">{escape(i)}</a>' for i in ids) or "—"
 
@@ -308,6 +328,7 @@ def render_html(report: RunReport, comparison: BaselineComparison | None = None)
             "</div>",
             _legend(),
             _failures(report),
+            _errors(report),
             _comparison(comparison),
             _charts(report, comparison),
             catalogue_section(report),

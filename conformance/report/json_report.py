@@ -67,6 +67,9 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
         "interrupted",
         "cleanup_problems",
         "unmatched_known_failures",
+        "verdict_reasons",
+        "run",
+        "regressions",
     ]
     return {key: data[key] for key in order}
 

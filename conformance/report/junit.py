@@ -1,9 +1,13 @@
 """``junit.xml``: one testcase per check, for CI systems' test tabs.
 
 Mapping: classname = category, name = check ID; FAILED -> ``<failure>`` with
-the message and the evidence; every other non-passing outcome (expected
+the message and the evidence (a regression against the baseline is a failed
+``BASELINE-<id>`` case); ERROR (the suite could not set the check up) ->
+``<error>``, counted in ``errors``; every other non-passing outcome (expected
 failure, not offered, not configured, skipped) -> ``<skipped message=...>``,
 because none of them is a defect of the target that CI should paint red.
+The suite's properties carry the verdict and how the run was made (selection,
+read-only, baseline and tolerance, known failures, seed, interrupted).
 Recommended checks that fail are still ``<failure>`` (they did fail), with
 ``type="recommended"``; whether the run fails is the exit code's decision.
 """
@@ -16,6 +20,8 @@ import xml.etree.ElementTree as ET
 from conformance.results import CheckResult, Outcome, RunReport
 
 from .common import count_outcomes, evidence_text, target_label, utc_stamp
+from .record import record_lines
+from .verdict import verdict_of
 
 SUITE_NAME = "armada-conformance"
 # Characters XML 1.0 cannot carry at all, even escaped (binary bytes in a response body).
@@ -39,13 +45,13 @@ def _testcase(result: CheckResult) -> ET.Element:
     if result.intrusive:  # the probe could upset a real server: CI readers should see it was one
         properties = ET.SubElement(case, "properties")
         ET.SubElement(properties, "property", {"name": "intrusive", "value": "true"})
-    if result.outcome is Outcome.FAILED:
+    if result.outcome in (Outcome.FAILED, Outcome.ERROR):
         failure = ET.SubElement(
             case,
-            "failure",
+            "failure" if result.outcome is Outcome.FAILED else "error",
             {
                 "message": xml_safe(result.message or "failed"),
-                "type": str(result.severity),
+                "type": str(result.severity) if result.outcome is Outcome.FAILED else "setup",
             },
         )
         body = [f"Requirement: {result.requirement}", f"Severity: {result.severity}"]
@@ -67,14 +73,20 @@ def _testcase(result: CheckResult) -> ET.Element:
 
 def _properties(report: RunReport) -> ET.Element:
     properties = ET.Element("properties")
+    verdict = verdict_of(report)
     for name, value in (
         ("target", target_label(report.target)),
         ("profile", report.profile),
         ("suite_version", report.suite_version),
         ("server_version", report.server_version),
         ("schema_version", report.schema_version),
+        ("verdict", verdict.word),
+        ("interrupted", report.interrupted or "no"),
+        *((label.lower().replace(" ", "_").replace("-", "_"), text) for label, text in record_lines(report.run)),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": xml_safe(value)})
+    for n, reason in enumerate(verdict.reasons[:50], start=1):
+        ET.SubElement(properties, "property", {"name": f"verdict_reason_{n}", "value": xml_safe(reason)})
     return properties
 
 
@@ -85,8 +97,8 @@ def render_junit(report: RunReport) -> str:
     stats = {
         "tests": str(len(report.results)),
         "failures": str(counts[Outcome.FAILED]),
-        "errors": "0",
-        "skipped": str(len(report.results) - counts[Outcome.PASSED] - counts[Outcome.FAILED]),
+        "errors": str(counts[Outcome.ERROR]),
+        "skipped": str(len(report.results) - counts[Outcome.PASSED] - counts[Outcome.FAILED] - counts[Outcome.ERROR]),
         "time": f"{total_time:.3f}",
     }
     root = ET.Element("testsuites", {"name": SUITE_NAME, **stats})

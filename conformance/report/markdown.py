@@ -12,8 +12,11 @@ import re
 
 from conformance.results import CheckResult, Outcome, RunReport, Severity
 
-from .common import count_outcomes, failed_by_severity, format_value, one_line, target_label
-from .gate import FIXED_NOTE_PREFIX, BaselineComparison, describe_figure_change, gate_reasons
+from .baseline import BASELINE_CATEGORY, BASELINE_PREFIX
+from .common import count_outcomes, failed_by_severity, format_value, one_line, release_label, target_label
+from .gate import FIXED_NOTE_PREFIX, BaselineComparison, describe_figure_change
+from .record import record_lines
+from .verdict import verdict_of
 
 MAX_FAILURES = 15
 MAX_FIGURES = 6
@@ -37,33 +40,53 @@ def md_code(text: str) -> str:
 
 
 def _verdict_lines(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
-    reasons = gate_reasons(report, comparison)
+    verdict = verdict_of(report, comparison)
     where = (
-        f"{md_code(target_label(report.target))} · profile {md_code(report.profile)} · "
+        f"{md_code(target_label(report.target))} · release {md_code(release_label(report))} · "
         f"suite {md_escape(report.suite_version)}"
     )
     if report.server_version:
         where += f" · server {md_escape(report.server_version)}"
-    if not reasons:
+    if verdict.passed:
         return ["## ✅ PASS — Armada conformance", "", where]
-    if report.interrupted:
+    if verdict.word == "interrupted":
         return [
             "## ⚠️ INTERRUPTED — Armada conformance",
             "",
             f"**stopped by {md_escape(report.interrupted)} after {len(report.results)} check(s)** · {where}",
         ]
-    return ["## ❌ FAIL — Armada conformance", "", f"**{_fail_detail(report, comparison, reasons)}** · {where}"]
+    if verdict.word == "error":
+        errors = len(report.errors())
+        return [
+            "## ⛔ ERROR — Armada conformance",
+            "",
+            f"**{errors} check{'s' if errors != 1 else ''} could not be set up: the suite's or the "
+            f"environment's problem, not a finding about the server** · {where}",
+        ]
+    detail = _fail_detail(report, comparison, list(verdict.reasons))
+    return ["## ❌ FAIL — Armada conformance", "", f"**{detail}** · {where}"]
 
 
 def _fail_detail(report: RunReport, comparison: BaselineComparison | None, reasons: list[str]) -> str:
     """Why the gate is red, in a few words."""
-    failed = len(report.failures())
+    held = [r for r in report.failures() if r.category == BASELINE_CATEGORY]
+    failed = len(report.failures()) - len(held)
     parts = [f"{failed} required check{'s' if failed != 1 else ''} failed"] if failed else []
-    skip = {r.id for r in report.failures()}
-    regressions = len(comparison.regression_reasons(skip)) if comparison is not None else 0
+    judged = {r.id.removeprefix(BASELINE_PREFIX) for r in held}
+    skip = {r.id for r in report.failures()} | judged
+    regressions = len(held) + (len(comparison.regression_reasons(skip)) if comparison is not None else 0)
     if regressions:
         parts.append(f"{regressions} regression{'s' if regressions != 1 else ''} against the baseline")
+    errors = len(report.errors())
+    if errors:
+        parts.append(f"{errors} could not be set up (error)")
     return "; ".join(parts) or md_escape(reasons[0])
+
+
+def _run_lines(report: RunReport) -> list[str]:
+    """How the run was made (schema 1.3): one bullet each."""
+    lines = [f"- {label}: {md_escape(text)}" for label, text in record_lines(report.run)]
+    return ["", "<details><summary>How this run was made</summary>", "", *lines, "", "</details>"] if lines else []
 
 
 def _counts_table(report: RunReport) -> list[str]:
@@ -98,14 +121,44 @@ def _failures_section(report: RunReport, limit: int) -> list[str]:
     return lines
 
 
+def _errors_section(report: RunReport, limit: int) -> list[str]:
+    errors = [r for r in report.results if r.outcome is Outcome.ERROR]
+    if not errors:
+        return []
+    lines = [
+        "",
+        "### Checks the suite could not set up (error: not a finding about the server)",
+        "",
+        "| Check | Category | Where | Reason |",
+        "|---|---|---|---|",
+    ]
+    lines += [_failure_row(r) for r in errors[:limit]]
+    if len(errors) > limit:
+        lines += ["", f"…and {len(errors) - limit} more (see report.html)."]
+    return lines
+
+
 def _id_list(ids: list[str]) -> str:
     shown = ", ".join(md_code(i) for i in ids[:MAX_LISTED])
     return shown + (f" and {len(ids) - MAX_LISTED} more" if len(ids) > MAX_LISTED else "")
 
 
-def _comparison_section(comparison: BaselineComparison | None) -> list[str]:
-    if comparison is None:
+def _stored_regressions(report: RunReport) -> list[str]:
+    """The regression records of a stored report (re-rendered without its comparison)."""
+    if not report.regressions:
         return []
+    first = report.regressions[0]
+    lines = ["", f"### Against the baseline {md_code(str(first.get('baseline') or '?'))}", ""]
+    for record in report.regressions[: MAX_LISTED * 2]:
+        word = "Regression" if record.get("regressed") else "Not compared"
+        why = record.get("why") or f"{record.get('before')} → {record.get('after')}"
+        lines.append(f"- {word}: {md_code(str(record.get('id')))} {md_escape(str(why))}")
+    return lines
+
+
+def _comparison_section(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
+    if comparison is None:
+        return _stored_regressions(report)
     lines = ["", f"### Compared with the baseline of {md_escape(comparison.baseline_started)}", ""]
     items = [
         ("New failures", [c.id for c in comparison.new_failures]),
@@ -119,7 +172,8 @@ def _comparison_section(comparison: BaselineComparison | None) -> list[str]:
         for f in comparison.throughput_regressions
     ]
     lines += [
-        f"- Inconclusive (client-bound): {md_code(f.id)} {md_escape(describe_figure_change(f))}"
+        f"- Inconclusive ({'client-bound' if f.client_bound else 'inside its noise'}): {md_code(f.id)} "
+        f"{md_escape(describe_figure_change(f))}"
         for f in comparison.inconclusive_figures
     ]
     if len(lines) == 3:
@@ -176,7 +230,9 @@ def render_summary(
     lines = _verdict_lines(report, comparison)
     lines += ["", *_counts_table(report)]
     lines += _failures_section(report, max_failures)
+    lines += _errors_section(report, max_failures)
     lines += _known_failure_notes(report)
-    lines += _comparison_section(comparison)
+    lines += _comparison_section(report, comparison)
     lines += _figures_section(report, max_figures)
+    lines += _run_lines(report)
     return "\n".join(lines) + "\n"

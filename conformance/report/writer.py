@@ -15,7 +15,7 @@ from conformance.results import RunReport
 from .common import target_slug, utc_stamp
 from .gate import BaselineComparison
 from .html_report import render_html
-from .json_report import load_report, report_to_json
+from .json_report import report_to_json
 from .junit import render_junit
 from .markdown import render_summary
 from .redact import redact_report
@@ -27,7 +27,7 @@ def report_folder_name(report: RunReport) -> str:
     return f"{utc_stamp(report.started)}-{target_slug(report.target)}"
 
 
-def _fresh_folder(parent: Path, name: str) -> Path:
+def fresh_folder(parent: Path, name: str) -> Path:
     """``parent/name``, or ``name-2``, ``name-3``... if a run already used it."""
     candidate, n = parent / name, 1
     while True:
@@ -89,17 +89,5 @@ def write_reports(
     wherever they appear, on top of the key and pattern rules of ``redact``.
     Returns the folder.
     """
-    folder = _fresh_folder(Path(report_dir), report_folder_name(report))
+    folder = fresh_folder(Path(report_dir), report_folder_name(report))
     return render_into(report, folder, comparison, known_secrets)
-
-
-def render_all(report_json_path: Path | str, out_dir: Path | str, comparison: BaselineComparison | None = None) -> Path:
-    """Re-render a stored report.json (e.g. with a newer suite) into ``out_dir``; returns it.
-
-    ``out_dir`` is used as given (created if needed), not a timestamped subfolder:
-    whoever asks for a re-render says where it goes.
-    """
-    report = load_report(report_json_path)
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return render_into(report, folder, comparison)

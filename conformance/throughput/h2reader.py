@@ -411,3 +411,7 @@ def frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
 def _h2_error(payload: memoryview) -> str:
     code = _U32.unpack_from(payload)[0] if len(payload) >= 4 else 0
     return H2_ERRORS[code] if code < len(H2_ERRORS) else f"error {code}"
+
+
+# ``connect`` lives in ``h2socket`` now; importable from here too (it needs CallError, defined above).
+from conformance.throughput.h2socket import connect as connect  # noqa: E402

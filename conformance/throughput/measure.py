@@ -7,10 +7,8 @@ measurement check's figure (or measures it, if run alone with ``--only``). The
 workloads themselves (replay, live, fan-out, resume) are in ``workloads``; a
 measurement that read wrong data raises ``CheckFailed`` rather than produce a figure.
 
-When the suite runs under pytest, the check's ``benchmark`` fixture (set on the
-context by the suite's test function) times the central step of the first
-measurement the check makes, so pytest-benchmark's table and JSON carry it too;
-the figures themselves come from the consumers' own clocks.
+The workload and gates are the run's typed settings (``ctx.settings``), validated by
+the plan; the figures come from the consumers' own clocks.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +25,6 @@ from conformance.context import RunContext
 from conformance.results import Figure
 from conformance.throughput.consumer import StreamSpec
 from conformance.throughput.settings import Gates, Workload
-from conformance.throughput.verdict import (
-    existing_job_set,
-)
 from conformance.throughput.workers import Workers
 
 FILL_BATCH = 1000  # jobs per SubmitJobs when filling a replay job set
@@ -59,13 +53,14 @@ def bench(ctx: RunContext) -> Bench:
     if ctx.throughput_bench is None:
         ctx.throughput_bench = Bench(ctx)
         ctx.closers.append(ctx.throughput_bench.close)
-    return ctx.throughput_bench
+    found: Bench = ctx.throughput_bench
+    return found
 
 
 class Bench:
     def __init__(self, ctx: RunContext) -> None:
-        self.workload = Workload.from_options(ctx.options, ctx.target.embedded)
-        self.gates = Gates.from_options(ctx.options)
+        self.workload: Workload = ctx.settings.workload
+        self.gates: Gates = ctx.settings.gates
         self._workers: Workers | None = None
         self._replay_sets: list[ReplaySet] | None = None
         self._replay_error: CheckFailed | None = None
@@ -73,7 +68,7 @@ class Bench:
         self._failed: dict[tuple[str, str], CheckFailed] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="armada-throughput-")
         self._ready_counter = 0
-        self.existing = existing_job_set(ctx.options.get("replay_job_set"))
+        self.existing = ctx.settings.replay_job_set
 
     # ---- plumbing ------------------------------------------------------------------
 
@@ -113,7 +108,7 @@ class Bench:
             metadata=tuple(ctx.target.connection.merged(ctx.metadata())),  # -H headers too
             timeout=3 * ctx.target.timeout + work / MIN_RATE_EPS,
             idle_timeout=max(2.0, 2 * ctx.target.timeout),
-            consecutive_ids=ctx.target.embedded,
+            consecutive_ids=ctx.target.consecutive_ids,
             parse_every=PARSE_EVERY,
             tls=tls is not None,
             tls_ca_file=tls.ca_file if tls else None,
@@ -149,22 +144,6 @@ class Bench:
         """A fresh path a consumer creates when its first message arrived (the live workload waits for it)."""
         self._ready_counter += 1
         return Path(self._tmp.name) / f"ready-{self._ready_counter}"
-
-    def timed(self, ctx: RunContext, step: Callable[[], Any], rounds: int) -> list[Any]:
-        """Run ``step`` ``rounds`` times; under pytest-benchmark, it times the rounds."""
-        outcomes: list[Any] = []
-
-        def once() -> None:
-            outcomes.append(step())
-
-        benchmark = ctx.benchmark
-        if benchmark is not None:
-            ctx.benchmark = None  # a fixture times one thing per test
-            benchmark.pedantic(once, rounds=rounds, iterations=1)
-        else:
-            for _ in range(rounds):
-                once()
-        return outcomes
 
     # ---- workload ------------------------------------------------------------------
 

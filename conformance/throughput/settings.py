@@ -67,19 +67,11 @@ class Workload:
 
 @dataclass(frozen=True)
 class Gates:
-    """Optional thresholds chosen by the user; None means "not set" (the check is not configured)."""
+    """Optional thresholds chosen by the user; None means "not set" (the check is not configured).
+
+    The baseline they compare with is the run's (``RunSettings.baseline``), loaded once by the plan.
+    """
 
     min_events_per_second: float | None = None
     max_p99_ms: float | None = None
     max_regression: float | None = None  # a figure may be this fraction worse than the baseline (0.2: 20 %)
-    baseline: Any = None  # path of a report.json, or a loaded RunReport
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Gates:
-        def number(name: str) -> float | None:
-            raw = options.get(name)
-            return float(raw) if raw is not None else None
-
-        return cls(
-            number("min_events_per_second"), number("max_p99_ms"), number("max_regression"), options.get("baseline")
-        )

@@ -28,16 +28,6 @@ def resume_points(expected: int) -> list[int]:
     return sorted({min(expected - 2, max(0, expected * q // 4)) for q in (1, 2, 3)})
 
 
-def existing_job_set(value: Any) -> tuple[str, str] | None:
-    """``QUEUE/ID`` of --replay-job-set (the job set id may itself contain slashes)."""
-    if not value:
-        return None
-    queue, _, job_set = str(value).partition("/")
-    if not queue or not job_set:
-        raise CheckFailed(f"--replay-job-set {value!r} is not QUEUE/ID (a queue name, a slash, a job set id)")
-    return queue, job_set
-
-
 def validate(result: StreamResult, expected: int, what: str, may_grow: bool = False) -> None:
     evidence = {
         "expected": expected,

@@ -22,7 +22,7 @@ import requests
 MiB = 1024 * 1024
 MAX_BODY_BYTES = 64 * MiB  # a unary REST answer (as the gRPC client's largest message)
 MAX_STREAM_BYTES = 64 * MiB  # the lines of one REST stream, or the messages of one gRPC stream, kept
-MAX_STREAM_MESSAGES = 200_000  # messages of one stream kept
+MAX_STREAM_MESSAGES = 100_000  # messages of one stream kept
 MAX_LINE_BYTES = 16 * MiB  # one line of a REST stream (a line without end is cut here)
 MAX_DOCUMENT_BYTES = 32 * MiB  # a swagger document (Armada's is ~0.2 MiB)
 MAX_KEY_DOCUMENT_BYTES = 1 * MiB  # an OpenID discovery document or a JWKS

@@ -49,9 +49,9 @@ def test_cleanup_deletes_only_what_the_run_owns(server: BackgroundServer) -> Non
     mine = create(ctx, "mine")
     theirs = create(other, "theirs")
     lookalike = f"conformance-{other.run_id}-x-1"  # same prefix, another run
-    assert ctx.call("RetryPolicyService/CreateRetryPolicy", valid_policy(lookalike)).ok
-    stray = policy_name(ctx, "fz")  # e.g. made by a confined schemathesis case, not recorded
-    assert ctx.call("RetryPolicyService/CreateRetryPolicy", valid_policy(stray)).ok
+    assert other.call("RetryPolicyService/CreateRetryPolicy", valid_policy(lookalike)).ok
+    stray = policy_name(ctx, "fz")  # e.g. made by a confined schemathesis case, not in the ledger
+    assert other.call("RetryPolicyService/CreateRetryPolicy", valid_policy(stray)).ok
     assert remove_run_policies(ctx) == []
     listed = {p.name for p in ctx.call("RetryPolicyService/GetRetryPolicies", {}).response.retry_policies}
     assert mine not in listed and stray not in listed

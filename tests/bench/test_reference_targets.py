@@ -31,6 +31,7 @@ import pytest
 from bare_server import BareServer
 
 from conformance.context import RunContext
+from conformance.settings import RunSettings
 from conformance.target import Target
 from conformance.throughput.consumer import StreamResult, StreamSpec
 from conformance.throughput.measure import FILL_BATCH, bench
@@ -52,8 +53,9 @@ def context() -> Iterator[tuple[BackgroundServer, RunContext]]:
             profile="current",
             anonymous_expect="allowed",
             embedded=True,
+            consecutive_ids=True,
         )
-        ctx = RunContext(target, options={"events": EVENTS, "watchers": WATCHERS, "processes": 2})
+        ctx = RunContext(target, settings=RunSettings.given(events=EVENTS, watchers=WATCHERS, processes=2))
         try:
             yield server, ctx
         finally:

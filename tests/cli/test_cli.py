@@ -116,6 +116,9 @@ def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> Non
         ),
         ('[target]\ngrpc = "127.0.0.1:1"\nprofil = "current"\n', "unknown key 'profil' in [target]"),
         ('[target]\ngrpc = "127.0.0.1:1"\ntimout = 3\n', "unknown key 'timout' in [target]"),
+        ('[target]\ngrpc = "http://127.0.0.1:1"\n', "grpc is host:port, not a URL: write grpc = '127.0.0.1:1'"),
+        ('[target]\ngrpc = "127.0.0.1:1"\ntimeout = "10"\n', "write timeout = 10, without quotes"),
+        ('[target]\nrest = "http://127.0.0.1:1"\n', "[target] grpc is missing"),
     ],
 )
 def test_an_unusable_target_gives_one_line_and_exit_2(tmp_path: Path, target_text: str, expected: str) -> None:
@@ -126,6 +129,23 @@ def test_an_unusable_target_gives_one_line_and_exit_2(tmp_path: Path, target_tex
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--rest", "http://does-not-exist.example:9"], "--rest http://does-not-exist.example:9 needs --grpc"),
+        (["--grpc", "127.0.0.1:1", "-H", "x-tenant blue"], "-H / --header 'x-tenant blue'"),
+    ],
+)
+def test_a_partly_given_target_or_a_bad_flag_is_refused_naming_the_flag(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    """--rest alone once judged the embedded server and passed; a -H mistake was blamed on the target file."""
+    done = cli("run", *args, "--only", "SURFACE-Event.Health-GRPC", cwd=tmp_path, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], done.stderr
 
 
 def test_tls_against_a_plaintext_server_is_one_clear_line(tmp_path: Path) -> None:
@@ -282,7 +302,7 @@ def test_list_checks_json_and_report_rerender(served: Served, tmp_path: Path) ->
     ("args", "expected"),
     [
         (["--only", "AUHT"], "AUHT"),
-        (["--profile", "seed", "--only", "SEMANTICS-QueueNotFound"], "another profile"),
+        (["--profile", "current", "--only", "SEMANTICS-QueueInfoCounts"], "lacks get_queue_info"),
         (["--baseline", "missing.json"], "baseline missing.json does not exist"),
         (["--events", "1"], "--events 1"),
         (["--fault", "no-such-fault"], "no-such-fault"),

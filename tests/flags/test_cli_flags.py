@@ -20,6 +20,7 @@ from conformance.progress import RESULT_FIELDS
 from conformance.report import load_report, parse_known_failures, report_to_json
 from conformance.results import CheckResult, Outcome, RunReport, Severity
 from conformance.runner import ConfigError, prepare
+from conformance.settings import FuzzSettings
 
 FAULT = "notfound-wrong-code"  # fails SEMANTICS-QueueNotFound and -SubmitUnknownQueue, not -QueueInvalid
 TRIO = "SEMANTICS-QueueInvalid,SEMANTICS-QueueNotFound,SEMANTICS-SubmitUnknownQueue"
@@ -127,7 +128,7 @@ def test_max_failures_lets_that_many_fail_and_the_known_list_turns_the_run_green
     [
         (["--junit-xml", "."], "--junit-xml .: not a file path that can be written (it is a folder)"),
         (["--max-failures", "0"], "--max-failures 0 must be 1 or more"),
-        (["--exclude", "NOPE"], "--exclude: no check of profile 'armada-2026' matches NOPE"),
+        (["--exclude", "NOPE"], "--exclude: no check matches NOPE"),
         (["--only", "SEMANTICS", "--exclude", "SEMANTICS"], "--exclude leaves no check of the selection to run"),
         (["--grpc", "h:1", "-H", "authorization: Bearer x"], "authorization"),
         (["--grpc", "h:1", "--authority", "a/b"], "host or host:port"),
@@ -246,13 +247,9 @@ def test_report_gates_against_a_baseline_and_applies_known_failures(
 
 def test_schemathesis_settings_reach_the_run_context() -> None:
     plan = prepare(None, RunOptions(max_examples=3, seed=7, fuzz_budget=5.0, events=100))
-    assert {k: plan.context_options()[k] for k in ("max_examples", "seed", "fuzz_budget", "events")} == {
-        "max_examples": 3,
-        "seed": 7,
-        "fuzz_budget": 5.0,
-        "events": 100,
-    }
-    assert not {"max_examples", "seed", "fuzz_budget"} & set(prepare(None, RunOptions()).context_options())
+    assert plan.settings.fuzz == FuzzSettings(max_examples=3, seed=7, budget_s=5.0)
+    assert plan.settings.workload.events == 100
+    assert prepare(None, RunOptions()).settings.fuzz == FuzzSettings()  # the defaults: nothing given
 
 
 def test_a_passing_check_can_say_what_limited_it() -> None:
@@ -264,9 +261,23 @@ def test_a_passing_check_can_say_what_limited_it() -> None:
 
     class Context:
         read_only = False
+        secrets: tuple[str, ...] = ()  # what run_check redacts from the result
 
     assert (run_check(noted, Context()).outcome, run_check(noted, Context()).message) == (
         Outcome.PASSED,
         "time budget of 20 s reached",
     )
     assert run_check(quiet, Context()).message == ""
+
+
+def test_help_strings_name_the_defaults_the_run_uses() -> None:
+    """Each workload flag's help carries its defaults from ``throughput.settings``, not a hand copy."""
+    from conformance.options import FLAGS
+    from conformance.throughput.settings import DEPLOYMENT_DEFAULTS, EMBEDDED_DEFAULTS
+
+    helps = {flag.name: flag.help for flag in FLAGS}
+    for name, embedded in EMBEDDED_DEFAULTS.items():
+        assert f"default {embedded:g}" in helps[name], name
+        if DEPLOYMENT_DEFAULTS[name] != embedded:
+            assert f"{DEPLOYMENT_DEFAULTS[name]:g} against a deployment" in helps[name], name
+    assert f"default: {RunOptions().report_dir}" in helps["report_dir"]

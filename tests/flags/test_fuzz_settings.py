@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from conformance.checks.swagger.fuzz import FUZZ_EXAMPLES, FuzzSettings
+from conformance.checks.swagger.fuzz import FUZZ_EXAMPLES
 from conformance.options import RunOptions
 from conformance.results import CheckResult, Outcome
 from conformance.runner import open_run, prepare, run_check
+from conformance.settings import RunSettings
 
 CHECK = "SWAGGER-Schemathesis"
 
@@ -60,7 +61,4 @@ def test_a_seeded_failure_names_its_seed_to_reproduce_it() -> None:
     ],
 )
 def test_settings_defaults_and_overrides(given: dict[str, Any], mode: str, op_id: str, examples: int) -> None:
-    class Context:
-        options = given
-
-    assert FuzzSettings.of(Context()).examples(mode, op_id) == examples  # type: ignore[arg-type]
+    assert RunSettings.given(**given).fuzz.examples(mode, op_id) == examples

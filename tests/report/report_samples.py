@@ -123,8 +123,14 @@ def sample_results() -> list[CheckResult]:
     return results
 
 
+def rounds_of(value: float, spread: float = 0.02) -> list[float]:
+    """Three rounds around ``value`` spread by ``spread`` (max - min over the median)."""
+    return [value * (1 - spread / 2), value, value * (1 + spread / 2)]
+
+
 def sample_figures() -> list[Figure]:
-    return [
+    """Figures as the workloads make them; each carries three steady rounds, so a baseline compares them."""
+    figures = [
         Figure(
             "THROUGHPUT-REPLAY-GRPC", "Event replay (gRPC)", 48_000.0, "events/s", transport="grpc", client_bound=True
         ),
@@ -132,6 +138,9 @@ def sample_figures() -> list[Figure]:
         Figure("THROUGHPUT-SUBMIT-GRPC", "Job submission <fast>", 900.0, "jobs/s", transport="grpc"),
         Figure("LATENCY-SUBMIT-P99", "Submit latency p99", 42.0, "ms", transport="grpc", details={"samples": 500}),
     ]
+    for figure in figures:
+        figure.rounds = rounds_of(figure.value)
+    return figures
 
 
 def make_report(

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from report_samples import check, make_report
+from report_samples import check, make_report, rounds_of
 
 from conformance.report import (
     KnownFailure,
@@ -18,6 +18,7 @@ from conformance.report import (
     load_known_failures,
     parse_known_failures,
 )
+from conformance.report.baseline import regression_records
 from conformance.report.gate import lower_is_better
 from conformance.results import Figure, Outcome, RunReport, Severity
 
@@ -161,8 +162,28 @@ def test_recommended_regression_does_not_fail_the_gate(passing_report: RunReport
 
 
 def _figures(report: RunReport, **values: float) -> RunReport:
-    figures = [dataclasses.replace(f, value=values.get(f.id.replace("-", "_"), f.value)) for f in report.figures]
+    """``report`` with some figures measured again at other values (their rounds moved with them)."""
+    figures = []
+    for f in report.figures:
+        value = values.get(f.id.replace("-", "_"), f.value)
+        figures.append(dataclasses.replace(f, value=value, rounds=[r * value / f.value for r in f.rounds]))
     return dataclasses.replace(report, figures=figures)
+
+
+def test_a_figure_of_one_round_or_noisier_than_the_tolerance_is_never_a_regression(passing_report: RunReport) -> None:
+    """A p99 of 50 jobs measured once "79 % worse" is noise until its rounds say otherwise."""
+    current = _figures(passing_report, LATENCY_SUBMIT_P99=80.0, THROUGHPUT_REPLAY_REST=9_000.0)
+    for figure in current.figures:
+        if figure.id == "LATENCY-SUBMIT-P99":
+            figure.rounds = []  # one round: its spread is unknown
+        if figure.id == "THROUGHPUT-REPLAY-REST":
+            figure.rounds = rounds_of(9_000.0, spread=0.5)  # 50 % apart across rounds
+    comparison = compare_to_baseline(current, passing_report, tolerance=0.2)
+    assert comparison.throughput_regressions == []
+    assert {f.id for f in comparison.inconclusive_figures} == {"LATENCY-SUBMIT-P99", "THROUGHPUT-REPLAY-REST"}
+    assert exit_code(current, comparison) == 0
+    whys = {r["id"]: r["why"] for r in regression_records(comparison)}
+    assert "one round" in whys["LATENCY-SUBMIT-P99"] and "spread 50%" in whys["THROUGHPUT-REPLAY-REST"]
 
 
 def test_throughput_drop_beyond_tolerance_regresses(passing_report: RunReport) -> None:

@@ -22,7 +22,9 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 
 def test_written_report_validates_against_the_schema(tmp_path: Path) -> None:
-    path = write_json(make_report(), tmp_path / "report.json")
+    report = make_report()
+    report.results.append(CheckResult("SEMANTICS-X", "SEMANTICS", "r", Severity.REQUIRED, Outcome.ERROR, message="m"))
+    path = write_json(report, tmp_path / "report.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(load_schema(), format_checker=jsonschema.FormatChecker()).validate(data)
     assert schema_errors(data) == []

@@ -25,9 +25,9 @@ def test_failing_run_has_fail_verdict_counts_and_failure_rows() -> None:
     assert text.startswith("## ❌ FAIL")
     assert "**2 required checks failed**" in text
     counts = _table_rows(
-        text, "| passed | failed | expected failure | not offered | not configured | skipped | total |"
+        text, "| passed | failed | error | expected failure | not offered | not configured | skipped | total |"
     )
-    assert counts == ["| 10 | 3 | 1 | 1 | 2 | 1 | 18 |"]
+    assert counts == ["| 10 | 3 | 0 | 1 | 1 | 2 | 1 | 18 |"]
     rows = _table_rows(text, "| Check | Category | Where | Reason |")
     assert len(rows) == 2
     assert rows[0].startswith("| `SURFACE-CancelJobs-REST` | SURFACE | rest CancelJobs | expected HTTP 200")

@@ -1,4 +1,4 @@
-"""write_reports / load_report / render_all: folder naming, all four files, no secrets on disk."""
+"""write_reports, load_report, render_into (the re-render of `report`): folder names, four files, no secrets."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 from report_samples import SECRETS, make_report
 
-from conformance.report import REPORT_FILES, compare_to_baseline, load_report, redact_report, render_all, write_reports
+from conformance.report import REPORT_FILES, compare_to_baseline, load_report, redact_report, write_reports
 from conformance.report.common import target_slug, utc_stamp
+from conformance.report.writer import render_into
 
 
 def test_write_reports_creates_timestamped_folder_with_four_files(tmp_path: Path) -> None:
@@ -45,20 +46,22 @@ def test_load_report_returns_the_redacted_report(tmp_path: Path) -> None:
     assert load_report(folder / "report.json") == redact_report(report)
 
 
-def test_render_all_re_renders_a_stored_report(tmp_path: Path) -> None:
+def test_a_stored_report_re_renders_to_the_same_files(tmp_path: Path) -> None:
     folder = write_reports(make_report(), tmp_path / "run")
-    out = render_all(folder / "report.json", tmp_path / "again")
+    (tmp_path / "again").mkdir()
+    out = render_into(load_report(folder / "report.json"), tmp_path / "again")
     assert out == tmp_path / "again"
     for name in REPORT_FILES:
         assert (out / name).read_text() == (folder / name).read_text(), name
 
 
-def test_render_all_with_a_comparison(tmp_path: Path) -> None:
+def test_a_re_render_with_a_comparison(tmp_path: Path) -> None:
     baseline = make_report()
     current = make_report()
     current.figures[1].value = 1_000.0
     stored = write_reports(current, tmp_path / "run") / "report.json"
-    out = render_all(stored, tmp_path / "cmp", comparison=compare_to_baseline(load_report(stored), baseline))
+    (tmp_path / "cmp").mkdir()
+    out = render_into(load_report(stored), tmp_path / "cmp", compare_to_baseline(load_report(stored), baseline))
     assert "Throughput regression: `THROUGHPUT-REPLAY-REST`" in (out / "summary.md").read_text()
 
 

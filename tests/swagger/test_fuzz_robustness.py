@@ -34,6 +34,7 @@ from conformance.checks import catalogue
 from conformance.checks.swagger.fuzz import Confinement, reads_as_no_body
 from conformance.context import RunContext
 from conformance.runner import run_check
+from conformance.settings import RunSettings
 from conformance.target import Target
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
@@ -94,7 +95,7 @@ def _run(
         prefix="conformance",
         swagger=url,
     )
-    ctx = RunContext(target, options=SMALL_RUN if options is None else options)
+    ctx = RunContext(target, settings=RunSettings.given(**(SMALL_RUN if options is None else options)))
     try:
         check = next(c for c in catalogue() if c.id == "SWAGGER-Schemathesis")
         return run_check(check, ctx), ctx

@@ -206,11 +206,11 @@ def test_schemathesis_touches_nothing_it_did_not_create(shared_server: Backgroun
         timeout=5.0,
         prefix="conformance",
     )
-    ctx = RunContext(target)
+    ctx, someone = RunContext(target), RunContext(target)  # someone else's queue and jobs, not in the run's ledger
     foreign = {"name": "team-prod", "priorityFactor": 3, "userOwners": ["someone"]}
     try:
-        assert ctx.call("Submit/CreateQueue", foreign).ok
-        submitted = ctx.call(
+        assert someone.call("Submit/CreateQueue", foreign).ok
+        submitted = someone.call(
             "Submit/SubmitJobs", {"queue": "team-prod", "jobSetId": "nightly", "jobRequestItems": [tiny_job(HOLD_CPU)]}
         )
         assert submitted.ok
@@ -233,9 +233,10 @@ def test_schemathesis_touches_nothing_it_did_not_create(shared_server: Backgroun
     finally:
         assert ctx.cleanup() == []
         remaining = _queue_names(ctx)
-        ctx.call("Submit/CancelJobSet", {"queue": "team-prod", "jobSetId": "nightly"})
-        ctx.call("Submit/DeleteQueue", {"name": "team-prod"})
+        someone.call("Submit/CancelJobSet", {"queue": "team-prod", "jobSetId": "nightly"})
+        someone.call("Submit/DeleteQueue", {"name": "team-prod"})
         ctx.close()
+        someone.close()
     assert remaining == {"team-prod"}
 
 

@@ -23,8 +23,12 @@ from certificates import self_signed
 import protos
 from conformance.checks import catalogue, select
 from conformance.context import RunContext
+from conformance.options import RunOptions
+from conformance.plan import ConfigError, prepare
+from conformance.report.baseline import compare_figure
 from conformance.results import Figure, Outcome, RunReport
 from conformance.runner import run_check
+from conformance.settings import RunSettings
 from conformance.target import Target
 from conformance.throughput.consumer import StreamSpec, decode_capacity, id_key
 from conformance.throughput.h2reader import DATA, END_HEADERS, END_STREAM, HEADERS, frame
@@ -51,8 +55,11 @@ def _context(server: BackgroundServer, **options: object) -> RunContext:
         profile="current",
         anonymous_expect="allowed",
         embedded=True,
+        consecutive_ids=True,
     )
-    return RunContext(target, options={**SMALL, **options})
+    baseline = options.pop("baseline", None)
+    settings = RunSettings.given(**{**SMALL, **options})
+    return RunContext(target, settings=dataclasses.replace(settings, baseline=baseline))
 
 
 @pytest.fixture(scope="module")
@@ -137,15 +144,19 @@ def test_regression_gate_against_a_baseline(server: BackgroundServer) -> None:
         [check] = select(catalogue(), "current", ["THROUGHPUT-Threshold-MaxRegression"])
         result = run_check(check, ctx)
         slow = baseline(1.0)
-        ctx.options["baseline"] = slow
-        ctx.throughput_bench.gates = dataclasses.replace(ctx.throughput_bench.gates, baseline=slow)
+        ctx.settings = dataclasses.replace(ctx.settings, baseline=slow)
         passing = run_check(check, ctx)
     finally:
         ctx.cleanup()
         ctx.close()
-    if not any(f.client_bound for f in ctx.figures if f.id in ids):
+    figures = [f for f in ctx.figures if f.id in ids]
+    assert all(len(f.rounds) == 3 for f in figures)  # replay carries its rounds: their spread decides
+    steady = [f for f in figures if not f.client_bound and compare_figure(f, fast.figures[0], 0.2).compared]
+    if steady:
         assert result.outcome is Outcome.FAILED
         assert "worse than the baseline" in result.message and "dropped from" in result.message
+    else:  # every figure client-bound or noisier than the tolerance: judged as the gate judges, not a regression
+        assert result.outcome is Outcome.PASSED and "not judged" in result.message
     assert passing.outcome is Outcome.PASSED, passing.message
 
 
@@ -210,7 +221,7 @@ def test_replay_of_an_existing_job_set_creates_nothing_under_read_only(server: B
         queue, job_set = owner.create_queue(cordoned=True), owner.name("existing")
         owner.submit(queue, job_set, count=150)
         target = owner.target
-        ctx = RunContext(target, read_only=True, options={"replay_job_set": f"{queue}/{job_set}"})
+        ctx = RunContext(target, read_only=True, settings=RunSettings.given(replay_job_set=f"{queue}/{job_set}"))
         try:
             results = [
                 run_check(c, ctx)
@@ -225,13 +236,8 @@ def test_replay_of_an_existing_job_set_creates_nothing_under_read_only(server: B
         assert outcomes["THROUGHPUT-FanOut-GRPC"][0] is Outcome.SKIPPED  # it would create its own job set
         [figure] = [f for f in ctx.figures if f.id == "THROUGHPUT-Replay-GRPC"]
         assert figure.details["events_per_stream"] == 300 and "--replay-job-set" in figure.details["job_set"]
-        malformed = RunContext(target, read_only=True, options={"replay_job_set": "no-slash"})
-        try:
-            [check] = select(catalogue(), "current", ["THROUGHPUT-Replay-GRPC"])
-            result = run_check(check, malformed)
-        finally:
-            malformed.close()
-        assert result.outcome is Outcome.FAILED and "QUEUE/ID" in result.message
+        with pytest.raises(ConfigError, match="QUEUE/ID"):  # told before anything is sent
+            prepare(target, RunOptions(replay_job_set="no-slash"))
     finally:
         owner.cleanup()
         owner.close()
@@ -256,7 +262,7 @@ def test_streams_carry_the_targets_client_certificate_authority_and_headers(tmp_
         ),
         connection=Connection(headers=(("x-tenant", "blue"),), authority="armada.example.com:443"),
     )
-    ctx = RunContext(target, options=SMALL)
+    ctx = RunContext(target, settings=RunSettings.given(**SMALL))
     try:
         for transport in ("grpc", "rest"):
             spec = bench(ctx).spec(ctx, transport, "q", "js")

@@ -17,8 +17,8 @@ Safety of the run on a real deployment. It is ``mutating`` (skipped under
    Job ids carry the prefix too, so they can never equal a real job id.
 2. A case whose addressing value is not a string (a negative case can make ``name``
    a number) is not sent at all: a lenient server might coerce it to some real name.
-3. Names sent in a call that was answered 2xx are added to the run's created queues
-   and job sets, so the run's cleanup deletes or cancels whatever was made.
+3. Names a case addresses go into the run's ledger before it is sent (marked created
+   on a 2xx answer), so the run's cleanup deletes or cancels whatever was made.
 4. Streams are left out (a generated ``watch: true`` never ends; a line-delimited body
    is not one JSON document); ``SWAGGER-ResponsesMatch`` validates stream lines.
 5. Every call has the target's per-call timeout; examples are capped per operation
@@ -40,11 +40,10 @@ from conformance.checks import CheckFailed, family
 from conformance.checks.swagger.document import document, is_file_stream, operation
 from conformance.checks.swagger.facts import enum_numbers, profile_bindings
 from conformance.context import RunContext
+from conformance.settings import FUZZ_BUDGET_S, FUZZ_EXAMPLES, FUZZ_HEAVY, FuzzSettings
 
-# The schemathesis run: examples per operation and mode, and a wall-clock budget.
-FUZZ_EXAMPLES = {"positive": 5, "negative": 4}
-FUZZ_HEAVY = {"SubmitJobs": 2}  # one pod-spec case takes about a second to generate
-FUZZ_BUDGET_S = 20.0
+__all__ = ["FUZZ_BUDGET_S", "FUZZ_EXAMPLES", "FUZZ_HEAVY", "FuzzSettings", "fuzzable", "schemathesis_run"]
+
 ADDRESSING = ("name", "queue", "jobSetId", "id", "jobId", "jobIds")
 
 
@@ -187,24 +186,6 @@ def _nothing_to_negate(op: dict[str, Any]) -> bool:
     return all(p.get("in") == "path" and p.get("type") == "string" for p in params)
 
 
-@dataclass(frozen=True)
-class FuzzSettings:
-    """The run's --max-examples / --seed / --fuzz-budget (``RunContext.options``), defaults above."""
-
-    max_examples: int | None = None
-    seed: int | None = None
-    budget_s: float = FUZZ_BUDGET_S
-
-    @classmethod
-    def of(cls, ctx: RunContext) -> FuzzSettings:
-        given = ctx.options
-        return cls(given.get("max_examples"), given.get("seed"), float(given.get("fuzz_budget", FUZZ_BUDGET_S)))
-
-    def examples(self, mode: str, op_id: str) -> int:
-        """Cases per operation and mode: as asked, else the default caps."""
-        return self.max_examples or min(FUZZ_EXAMPLES[mode], FUZZ_HEAVY.get(op_id, FUZZ_EXAMPLES[mode]))
-
-
 @dataclass
 class FuzzStats:
     """What one schemathesis run did (kept per run for the project's own tests)."""
@@ -251,7 +232,7 @@ def schemathesis_run(ctx: RunContext) -> str | None:
             f"schemathesis cannot load the operations {', '.join(missing)}: {next(iter(unloadable.values()))}",
             {"errors": list(unloadable.values())[:5]},
         )
-    settings = FuzzSettings.of(ctx)
+    settings = ctx.settings.fuzz
     fuzz = _Fuzz(ctx, Confinement(ctx.name("fz")), time.monotonic() + settings.budget_s, settings)
     ctx.swagger_fuzz_stats = fuzz.stats
     modes = [
@@ -286,9 +267,11 @@ def schemathesis_run(ctx: RunContext) -> str | None:
                             "seed": settings.seed,
                         },
                     ) from None
-    finally:  # whatever a 2xx answer may have created is the run's own: its cleanup removes it
-        ctx.created_queues += sorted(q for q in fuzz.confinement.queues if q not in ctx.created_queues)
-        ctx.created_job_sets += sorted(fuzz.confinement.job_sets)
+    finally:  # whatever a 2xx answer created is the run's own (already in the ledger: marked created)
+        for queue in sorted(fuzz.confinement.queues):
+            ctx.ledger.queue(queue, created=True)
+        for queue, job_set in sorted(fuzz.confinement.job_sets):
+            ctx.ledger.job_set(queue, job_set, created=True)
     return budget_note(fuzz.stats, settings)
 
 
@@ -359,6 +342,7 @@ class _Fuzz:
             _ = case.meta  # re-judge the case's positive/negative label after the rewrite
             self.stats.sent += 1
             self.stats.addressed.update(names)
+            self._record(case, names)  # before it is sent: an interruption must not lose what it creates
             response = case.call(
                 base_url=rest.base_url,
                 session=rest.session,
@@ -370,3 +354,11 @@ class _Fuzz:
             case.validate_response(response, checks=checks)
 
         return run if self.settings.seed is None else seed(self.settings.seed)(run)
+
+    def _record(self, case: Any, names: list[str]) -> None:
+        """Every name a case addresses goes into the run's ledger (all are run-owned: see ``Confinement``)."""
+        for name in names:
+            self.ctx.ledger.queue(name)
+        body = case.body if isinstance(case.body, dict) else {}
+        if isinstance(body.get("queue"), str) and isinstance(body.get("jobSetId"), str):
+            self.ctx.ledger.job_set(body["queue"], body["jobSetId"])
