@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conformance.checks import NotOffered, Skip
 from conformance.context import RunContext
 from conformance.load.command import Scratch, free_port, locust, stop, worker_command
 from conformance.load.outcome import Gates, checks, figures
@@ -120,7 +121,7 @@ class LoadSession:
         try:
             try:
                 plan = make_plan(ctx, self._settings(), env["ARMADA_CONFORMANCE_TARGET"])
-            except (PlanError, RuntimeError) as exc:
+            except (PlanError, RuntimeError, NotOffered, Skip) as exc:  # e.g. CreateQueue refused
                 print(f"armada-conformance load: {str(exc).splitlines()[0]}", file=sys.stderr)
                 return 2
             if "rest" in {t for t, w in plan.transports.items() if w} and not target.rest:
@@ -132,8 +133,7 @@ class LoadSession:
                 result = self._locust(plan, env)
                 stored = self._stored(ctx, plan)
         finally:
-            if plan is not None:
-                problems = remove(ctx, plan)
+            problems = remove(ctx, plan) if plan is not None else ctx.cleanup()  # the ledger: even a failed set-up
             ctx.close()
         return self._report(target, plan, result, stored, problems, started)
 
