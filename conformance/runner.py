@@ -144,6 +144,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     fails the check with its reason (the exception's type goes to the evidence, not the message).
     """
     started = time.perf_counter()
+    ctx.take_notes()  # what earlier calls (the preflight, another check) noted is not this check's
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
         why_not = check.not_offered(ctx.target.release) if check.needs() or check.excluded else ""
@@ -171,6 +172,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
             outcome, message = Outcome.ERROR, f"{SETUP_NOTE}: {plain_reason(exc)}"
         else:
             outcome, message = Outcome.FAILED, f"the check could not complete: {plain_reason(exc)}"
+    notes = ctx.take_notes()  # a limit reached or a redirect met is stated in the evidence
+    evidence = {**evidence, "limits_reached": notes} if notes else evidence
     made = _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
     return redact_result(made, ctx.secrets)  # at the source: no output ever sees the raw text
 
