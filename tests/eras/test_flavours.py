@@ -1,5 +1,9 @@
 """Proof: against each flavour of the reference server, the suite fails exactly what its shipped file predicts.
 
+The same whole run per flavour also proves the run leaves nothing on the server
+(what tests/cleanup proves for interrupted runs), and for the contract flavour it is the
+healthy run of the fault matrix (tests/faults): every check passes on the healthy server.
+
 The reference server can be the published contract or a real Armada era
 (``--flavour``, ``reference_server/flavours.py``). Judged against its era, a stock
 era fails exactly the checks of ``conformance/known/<era>.toml``, each for the reason
@@ -10,19 +14,19 @@ stale (a listed check that passes is "fixed") nor short (an unlisted failure).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
+from leftovers import NOTHING, leftovers
 
 from conformance.checks import catalogue, select
-from conformance.context import RunContext
 from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
-from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
+from conformance.embedded import EmbeddedEnvironment
+from conformance.options import RunOptions
 from conformance.report.gate import apply_known_failures, exit_code, load_known_failures
-from conformance.results import Outcome, RunReport
-from conformance.runner import run_check
-from conformance.settings import RunSettings
+from conformance.results import CheckResult, Outcome, RunReport
+from conformance.runner import Listener, conclude, open_run, prepare, run_checks
 
 # flavour -> (the era it is judged as, the shipped known-failures file or None)
 PROOF = {
@@ -53,19 +57,17 @@ LACKED = {
 }
 
 
-@pytest.fixture(scope="module")
-def realm() -> Iterator[KerberosRealm]:
-    with KerberosRealm(users=(ADMIN, LOW)) as running:
-        yield running
+@dataclass
+class WholeRun:
+    """One whole run of the suite against a flavour, through the runner as the CLI does it."""
+
+    report: RunReport
+    sent_creating_requests: bool  # the ledger held something before cleanup: the leftovers proof proves something
+    ledger_after_cleanup: bool
+    leftovers: dict[str, list[str]]
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OpenIDProvider]:
-    with OpenIDProvider() as running:
-        yield running
-
-
-def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunReport:
+def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider) -> WholeRun:
     kerberos = flavour != "armada-2026"  # Kerberos is not of the current era: its server refuses the set-up
     with EmbeddedEnvironment(
         flavour=flavour,
@@ -74,33 +76,36 @@ def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider)
         provider=provider,
         server={"queue_cache_s": QUEUE_CACHE_S},
     ) as environment:
-        target = environment.target(era)
-        ctx = RunContext(target, settings=RunSettings.given(**SMALL))
-        try:
-            results = [run_check(check, ctx) for check in select(catalogue(), era)]
-        finally:
-            ctx.cleanup()
-            ctx.close()
-    return RunReport(
-        target=target.describe(),
-        profile=target.profile,
-        suite_version="test",
-        started="",
-        finished="",
-        machine={},
-        results=results,
-    )
+        plan = prepare(environment.target(era), RunOptions(report_dir=None, **SMALL))
+        results: list[CheckResult] = []
+        with open_run(plan) as opened:
+            run_checks(plan, opened.ctx, Listener(), results)
+            sent = bool(opened.ctx.ledger)
+        report = conclude(plan, results, target=opened.target, cleanup_problems=opened.ctx.cleanup_problems)
+        assert environment.server is not None
+        left = leftovers(environment.server.server.store)
+    return WholeRun(report, sent, bool(opened.ctx.ledger), left)
 
 
 @pytest.mark.parametrize("flavour", sorted(PROOF))
-def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(
-    flavour: str, realm: KerberosRealm, provider: OpenIDProvider
+def test_a_flavour_fails_exactly_what_its_shipped_file_predicts_and_the_run_leaves_nothing(
+    flavour: str, kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider
 ) -> None:
+    """One whole run per flavour proves both (it is the suite's costliest run, so it is made once)."""
     era, shipped = PROOF[flavour]
+    run = _run(flavour, era, kerberos_realm, openid_provider)
+    _predicted_by_the_shipped_file(flavour, era, shipped, run.report)
+    # The run leaves nothing (tests/cleanup): the server holds none of what it made, and cleanup says so.
+    assert run.sent_creating_requests, "the run sent nothing that could create: the proof proves nothing"
+    assert run.leftovers == NOTHING
+    assert run.report.cleanup_problems == [] and not run.ledger_after_cleanup
+
+
+def _predicted_by_the_shipped_file(flavour: str, era: str, shipped: str | None, report: RunReport) -> None:
     known = load_known_failures(shipped) if shipped else []
-    report = _run(flavour, era, realm, provider)
     assert report.profile == era
     outcomes = {r.id: r for r in report.results}
+    assert set(outcomes) == {c.id for c in select(catalogue(), era)}  # every check of the era ran
     failed = {i for i, r in outcomes.items() if r.outcome is Outcome.FAILED}
     assert sorted(failed) == sorted(k.id for k in known), {i: outcomes[i].message for i in failed}
     for entry in known:
@@ -117,3 +122,5 @@ def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(
     applied = apply_known_failures(report, known)
     assert applied.fixed == [] and applied.unmatched == []
     assert exit_code(applied.report) == 0
+    if not known:  # the contract: the healthy server of the fault matrix, the gate green with no file at all
+        assert report.verdict == "pass" and set(outcomes) == {c.id for c in catalogue()}
