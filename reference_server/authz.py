@@ -24,7 +24,7 @@ The refusal is the flavour's release's (``shared/armada-semantics.md``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
@@ -62,6 +62,13 @@ RULES: dict[str, Rule] = {
     "UpdateRetryPolicy": Rule("update_retry_policy", names="retry policy"),
     "DeleteRetryPolicy": Rule("delete_retry_policy", names="retry policy"),
 }
+# Permissions real releases renamed (feature -> method -> the permission it needs there).
+RENAMED: dict[str, dict[str, str]] = {
+    "preempt_any_jobs_permission": {"PreemptJobs": "preempt_any_jobs", "PreemptOnQueue": "preempt_any_jobs"},
+    "cordon_queue_permission": {"CordonQueue": "cordon_queue", "UncordonQueue": "cordon_queue"},
+}
+# Queue-service methods real Armada authorizes by the global permission alone (``AuthorizeAction``).
+GLOBAL_ONLY = frozenset({"CancelOnQueue", "PreemptOnQueue"})
 # The queue-verb methods Armada's submit server authorizes itself (``submit.go`` ``authorize``).
 SUBMIT_SERVER_METHODS = frozenset({"SubmitJobs", "CancelJobs", "CancelJobSet", "ReprioritizeJobs", "PreemptJobs"})
 # What Armada's queue service says it was doing when it refuses a global permission.
@@ -93,9 +100,21 @@ class Authorizer:
         raw = self.flavour.has("raw_errors_unknown")
         return raw and (method in SUBMIT_SERVER_METHODS or method == "GetJobSetEvents")
 
+    def rule(self, method: str) -> Rule | None:
+        """The method's rule as the flavour's release has it (renamed permissions, global-only methods)."""
+        rule = RULES.get(method)
+        if rule is None:
+            return None
+        for feature, renamed in RENAMED.items():
+            if method in renamed and self.flavour.has(feature):
+                rule = replace(rule, permission=renamed[method])
+        if method in GLOBAL_ONLY and self.flavour.has("raw_errors_unknown"):
+            rule = replace(rule, verb=None)
+        return rule
+
     def check(self, method: str, principal: Any, request: Any, queues: dict[str, Any]) -> None:
         """Raise the refusal, or return when the call may go on (deferred methods: always go on)."""
-        rule = RULES.get(method)
+        rule = self.rule(method)
         if rule is None or self.deferred(method) or "authz-allows-everyone" in self.faults:
             return
         if self.holds(principal, rule.permission):
@@ -130,7 +149,8 @@ class Authorizer:
         """A deferred method's authorization, as Armada's submit and event servers do it."""
         if not self.deferred(method) or "authz-allows-everyone" in self.faults:
             return
-        rule = RULES[method]
+        rule = self.rule(method)
+        assert rule is not None
         queue_name = getattr(request, rule.queue_field, "")
         queue = queues.get(queue_name)
         if method == "GetJobSetEvents":

@@ -22,6 +22,7 @@ from reference_server.flavours import DEFAULT, Flavour, flavour
 from reference_server.jobs import JobQueries
 from reference_server.queue_cache import QueueCache
 from reference_server.retry_policies import RetryPolicyMethods
+from reference_server.scheduling import Unschedulable
 from reference_server.store import JobState, Store
 
 _m = protos.message_class
@@ -149,7 +150,8 @@ class Services(JobQueries, RetryPolicyMethods):
             records = self.store.submit(request, owner=principal.name)
         except ApiError as exc:
             # Before v0.4.44 the submit path returned its validation errors raw (UNKNOWN).
-            raise exc if self.flavour.has("submit_denies_absent_queue") else self._raw(exc) from None
+            typed = isinstance(exc, Unschedulable) or self.flavour.has("submit_denies_absent_queue")
+            raise exc if typed else self._raw(exc) from None
         self.executor.run(records)
         response = _m("api.JobSubmitResponse")()
         for record in records:

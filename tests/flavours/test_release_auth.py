@@ -137,3 +137,49 @@ def test_v03_default_order_puts_anonymous_before_kerberos() -> None:
     table = {"basic": {}, "kerberos": {}}
     assert _order(table, allow_anonymous=True, early_anonymous=True) == ["basic", "anonymous", "kerberos"]
     assert _order(table, allow_anonymous=True) == ["basic", "kerberos", "anonymous"]
+
+
+@pytest.mark.parametrize(
+    "flavour, cordon_needs",
+    [("armada-2026", "cordon_queue"), ("contract", "create_queue")],
+)
+def test_renamed_permissions(flavour: str, cordon_needs: str) -> None:
+    """From v0.9.8 cordoning needs cordon_queue, from v0.4.41 preempting preempt_any_jobs; the contract's are older."""
+    grants = {"create_queue": ["makers"], "cordon_queue": ["cordoners"], "cancel_any_jobs": ["cancellers"]}
+    users = {"maker": ["makers"], "cordoner": ["cordoners"], "canceller": ["cancellers"]}
+    config = ServerConfig.from_dict(
+        {
+            "server": {"grpc_port": 0, "http_port": 0, "flavour": flavour},
+            "auth": {"basic": {"users": {u: {"password": f"pw-{u}", "groups": g} for u, g in users.items()}}},
+            "authorization": {"permissions": grants},
+        }
+    )
+    with BackgroundServer(config) as server:
+        queue = f"q-{uuid.uuid4().hex[:10]}"
+        assert call(server, "maker", "api.Submit/CreateQueue", {"name": queue, "priorityFactor": 1}).ok
+        if server.server.queue_cache is not None:
+            server.server.queue_cache.refresh()
+        allowed = "cordoner" if cordon_needs == "cordon_queue" else "maker"
+        refused = "maker" if allowed == "cordoner" else "cordoner"
+        assert call(server, refused, "api.QueueService/CordonQueue", {"name": queue}).code == "PERMISSION_DENIED"
+        assert call(server, allowed, "api.QueueService/CordonQueue", {"name": queue}).ok
+        preempt = {"queue": queue, "jobSetId": "js", "jobIds": ["01h00000000000000000000000"]}
+        preempted = call(server, "canceller", "api.Submit/PreemptJobs", preempt)
+        if flavour == "contract":  # cancel_any_jobs lets it through (to the unknown job's NOT_FOUND)
+            assert preempted.code == "NOT_FOUND", preempted.details
+        else:  # the raw ErrUnauthorized: UNKNOWN
+            assert preempted.code == "UNKNOWN" and "lacks permission preempt" in preempted.details
+
+
+@pytest.mark.parametrize("flavour, admitted", [("armada-2026", True), ("armada-2023", True), ("contract", False)])
+def test_anonymous_admits_what_no_scheme_claims(
+    servers: dict[str, BackgroundServer], flavour: str, admitted: bool
+) -> None:
+    """Armada's anonymous service accepts any call reaching it; a refused Basic value never reaches it."""
+    with GrpcClient(servers[flavour].grpc_target, timeout=10.0) as client:
+        foreign = client.call("api.Submit/Health", {}, [("authorization", "Digest username=x")])
+        wrong = client.call(
+            "api.Submit/Health", {}, [("authorization", "Basic " + base64.b64encode(b"admin:no").decode())]
+        )
+    assert foreign.ok == admitted, (foreign.code, foreign.details)
+    assert wrong.code == "UNAUTHENTICATED"
