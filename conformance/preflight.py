@@ -1,8 +1,9 @@
-"""Before any check: is the target reachable and usable at all?
+"""Before any check: is the target reachable and usable at all, and does it take our credentials?
 
-An unreachable address, a TLS mismatch or a REST URL that does not answer would
-otherwise fail every check with the same cause. Here it becomes one ``TargetError``
-naming the cause, and the run stops with exit status 2.
+An unreachable address, a TLS mismatch, a REST URL that does not answer or a wrong
+password would otherwise fail every check with the same cause (92 checks "could not
+create a queue: UNAUTHENTICATED"). Here it becomes one ``TargetError`` naming the
+cause (for credentials: the scheme and the user), and the run stops with exit status 2.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import ssl
 
 import requests
 
-from conformance.eras import wire
-from conformance.target import Target, TargetError
+from conformance.eras import era, wire
+from conformance.target import Identity, Target, TargetError
 from conformance.transport.grpc_client import GrpcClient
 from conformance.transport.rest_client import RestClient
 
@@ -29,9 +30,12 @@ def check_target(target: Target) -> None:
         ) from None
     with client:
         result = client.call(wire("Submit/Health"), {})
-    if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-        hint = " (TLS settings do not match the server?)" if target.tls or "ssl" in result.details.lower() else ""
-        raise TargetError(f"gRPC endpoint {target.grpc} does not answer: {result.code} {result.details}{hint}")
+        if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            hint = " (TLS settings do not match the server?)" if target.tls or "ssl" in result.details.lower() else ""
+            raise TargetError(
+                f"gRPC endpoint {target.grpc} does not answer: {result.code} {_brief(result.details)}{hint}"
+            )
+        check_credentials(target, client)
     if target.rest:
         host_port = target.rest.split("://", 1)[1].split("/", 1)[0]
         default_port = "443" if target.rest.startswith("https") else "80"
@@ -45,6 +49,46 @@ def check_target(target: Target) -> None:
             raise TargetError(f"REST endpoint {target.rest} does not answer: {_first_line(exc)}") from None
         finally:
             rest.close()
+
+
+# A read-only call every era serves and authenticates: the answer says whether the credentials were taken.
+_PROBE = ("Submit/GetQueue", "QueueService/GetQueue")
+
+
+def check_credentials(target: Target, client: GrpcClient) -> None:
+    """One authenticated call per configured identity; a refused one is a ``TargetError`` naming scheme and user.
+
+    Only UNAUTHENTICATED counts as refused (NOT_FOUND, PERMISSION_DENIED, OK: the server
+    knew who called). Schemes the target's era lacks are left to the AUTH checks, which
+    say so.
+    """
+    offered = era(target.profile).auth_schemes
+    for scheme, settings in sorted(target.schemes.items()):
+        if scheme not in offered:
+            continue
+        for role, identity in (("", settings.identity), ("low-privilege ", settings.low_privilege)):
+            if identity is not None:
+                _prove(target, client, scheme, f"{role}user {identity.principal!r}", identity)
+
+
+def _prove(target: Target, client: GrpcClient, scheme: str, who: str, identity: Identity) -> None:
+    try:
+        metadata = identity.metadata()
+    except Exception as exc:  # e.g. no Kerberos ticket: say it in words, not as the library's exception
+        raise TargetError(f"[auth.{scheme}] {who}: cannot make credentials: {_brief(str(exc))}") from None
+    for method in _PROBE:
+        result = client.call(wire(method), {"name": f"{target.prefix}-preflight-absent"}, metadata=metadata)
+        if result.code != "UNIMPLEMENTED":
+            break
+    if result.code == "UNAUTHENTICATED":
+        raise TargetError(
+            f"the target refuses the {scheme} credentials of {who} (UNAUTHENTICATED: {_brief(result.details)}); "
+            f"check [auth.{scheme}] and its secret"
+        )
+
+
+def _brief(text: str) -> str:
+    return " ".join(text.split())[:200]
 
 
 def _tcp(host_port: str, what: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -386,3 +387,40 @@ def test_a_signal_stops_the_run_cleans_up_and_marks_the_report(tmp_path: Path, s
     assert 1 <= len(report["results"]) < 12
     assert queues == []
     assert "INTERRUPTED" in out and "Traceback" not in err
+
+
+def test_refused_credentials_are_one_line_naming_scheme_and_user_before_any_check(
+    served: Served, tmp_path: Path
+) -> None:
+    """A wrong password once gave 92 failed checks, each 'RuntimeError: could not create a queue'."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", served.target, "--only", "SEMANTICS"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**served.env, "CI": "true", "ARMADA_PW": "wrongpw"},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert "refuses the basic credentials of user 'alice'" in line and "UNAUTHENTICATED" in line
+    assert "wrongpw" not in line and "Error" not in line.replace("UNAUTHENTICATED", "")
+
+
+def test_a_missing_ccache_says_to_kinit(served: Served, tmp_path: Path) -> None:
+    """GSSAPI's raw "Major (851968): Unspecified GSS failure ..." becomes what to do."""
+    target = tmp_path / "t.toml"
+    target.write_text(
+        re.sub(r'\nccache = "[^"]*"', '\nccache = "/nonexistent/ccache"', Path(served.target).read_text(), count=1)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", str(target), "--only", "SEMANTICS"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**served.env, "CI": "true"},
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "ccache /nonexistent/ccache does not exist: run kinit first" in line and "Major (" not in line
