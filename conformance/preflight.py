@@ -8,6 +8,7 @@ cause (for credentials: the scheme and the user), and the run stops with exit st
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 
@@ -31,10 +32,7 @@ def check_target(target: Target) -> None:
     with client:
         result = client.call(wire("Submit/Health"), {})
         if result.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
-            hint = " (TLS settings do not match the server?)" if target.tls or "ssl" in result.details.lower() else ""
-            raise TargetError(
-                f"gRPC endpoint {target.grpc} does not answer: {result.code} {_brief(result.details)}{hint}"
-            )
+            raise TargetError(_unanswered(target, result.code, result.details))
         check_credentials(target, client)
     if target.rest:
         host_port = target.rest.split("://", 1)[1].split("/", 1)[0]
@@ -46,7 +44,7 @@ def check_target(target: Target) -> None:
         except requests.exceptions.SSLError as exc:
             raise TargetError(f"TLS handshake with REST endpoint {target.rest} failed: {_first_line(exc)}") from None
         except requests.RequestException as exc:
-            raise TargetError(f"REST endpoint {target.rest} does not answer: {_first_line(exc)}") from None
+            raise TargetError(_rest_unanswered(target.rest, exc)) from None
         finally:
             rest.close()
 
@@ -85,6 +83,36 @@ def _prove(target: Target, client: GrpcClient, scheme: str, who: str, identity: 
             f"the target refuses the {scheme} credentials of {who} (UNAUTHENTICATED: {_brief(result.details)}); "
             f"check [auth.{scheme}] and its secret"
         )
+
+
+_TLS_REASON = re.compile(r"OPENSSL_internal:([A-Z_]+)")
+_TLS_ADVICE = {
+    "WRONG_VERSION_NUMBER": "the server does not speak TLS there: is it serving plaintext? then leave tls out",
+    "CERTIFICATE_VERIFY_FAILED": "its certificate is not signed by tls ca_file (or the system roots): give its CA",
+}
+
+
+def _unanswered(target: Target, code: str, details: str) -> str:
+    """Why the gRPC endpoint does not answer, with what to do about a TLS mismatch."""
+    if "handshake" in details.lower() or "ssl" in details.lower():
+        found = _TLS_REASON.search(details)
+        seen = found.group(1) if found else ""
+        # grpc cuts its details short ("WRONG_VERSION_NU"): the table's full name is the one shown
+        reason = next((name for name in _TLS_ADVICE if seen and name.startswith(seen)), seen or "the handshake failed")
+        advice = _TLS_ADVICE.get(reason, "the target's tls settings do not match the server")
+        return f"TLS handshake with gRPC endpoint {target.grpc} failed ({reason}): {advice}"
+    hint = " (TLS settings do not match the server?)" if target.tls else ""
+    return f"gRPC endpoint {target.grpc} does not answer: {code} {_brief(details)}{hint}"
+
+
+def _rest_unanswered(url: str, exc: requests.RequestException) -> str:
+    """Why the REST URL does not answer; binary bytes back mean it is an HTTP/2 (gRPC) port."""
+    if "BadStatusLine" in repr(exc) or "\\x00\\x00" in str(exc):
+        return (
+            f"REST endpoint {url} answered with bytes that are not HTTP/1.1 (a gRPC or HTTP/2 port?): "
+            "give the REST gateway's URL, not the gRPC address"
+        )
+    return f"REST endpoint {url} does not answer: {_first_line(exc)}"
 
 
 def _brief(text: str) -> str:

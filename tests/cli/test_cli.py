@@ -158,6 +158,27 @@ def test_tls_against_a_plaintext_server_is_one_clear_line(tmp_path: Path) -> Non
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+def test_a_ca_file_against_plaintext_and_rest_at_the_grpc_port_are_one_actionable_line(tmp_path: Path) -> None:
+    """No gRPC C-core log line before the refusal, no raw BadStatusLine bytes."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "transport"))
+    from throwaway_ca import Authority
+
+    (tmp_path / "ca").mkdir()
+    ca = Authority(tmp_path / "ca")
+    with BackgroundServer(ServerConfig()) as server:
+        port = server.grpc_target.rsplit(":", 1)[1]
+        tls = tmp_path / "tls.toml"
+        tls.write_text(f'[target]\ngrpc = "{server.grpc_target}"\ntls = {{ ca_file = "{ca.ca_file}" }}\n')
+        rest = tmp_path / "rest.toml"
+        rest.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "http://127.0.0.1:{port}"\n')
+        done = [cli("run", "--target", str(t), cwd=tmp_path, timeout=60) for t in (tls, rest)]
+    expected = ["(WRONG_VERSION_NUMBER): the server does not speak TLS there", "not HTTP/1.1 (a gRPC or HTTP/2 port?)"]
+    for run, words in zip(done, expected, strict=True):
+        assert run.returncode == 2
+        [line] = run.stderr.strip().splitlines()
+        assert words in line and "\\x00" not in line and "ssl_transport_security" not in line
+
+
 def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
     """Point the suite at a server holding someone's queue and jobs; afterwards they are untouched
     and nothing the run created is left behind."""
