@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from conformance.releases import Release
+
 HOLD_CPU = "100000"  # a request no cluster can satisfy: the job stays queued
 
 Request = dict[str, Any]
@@ -125,19 +127,20 @@ REFUSING = (
 REFUSAL_CODES: dict[str, frozenset[str]] = {
     "Submit/SubmitJobs": frozenset({"NOT_FOUND", "INVALID_ARGUMENT"}),
 }
-# What an era adds: armada-2026 reads the queue of a submit from its queue cache, and a queue
-# the cache does not hold is refused with PERMISSION_DENIED (shared/real-armada.md).
-ERA_REFUSAL_CODES: dict[tuple[str, str], frozenset[str]] = {
-    ("armada-2026", "Submit/SubmitJobs"): frozenset({"PERMISSION_DENIED"}),
+# What a feature of the judged release adds (conformance/releases.py): from v0.4.44 SubmitJobs wraps
+# every authorize error, the queue (cache) not finding the queue included, as PERMISSION_DENIED.
+FEATURE_REFUSAL_CODES: dict[tuple[str, str], frozenset[str]] = {
+    ("submit_denies_absent_queue", "Submit/SubmitJobs"): frozenset({"PERMISSION_DENIED"}),
 }
 # Requests real Armada accepts although they name nothing: DeleteQueue of an absent queue answers
 # OK in every era. PARITY then asks for the same acceptance on both transports.
 MAY_ACCEPT = frozenset({"Submit/DeleteQueue"})
 
 
-def refusal_codes(method: str, era: str) -> frozenset[str]:
-    """The codes a refusal of ``method``'s ``refused`` request may carry on a target of ``era``."""
-    return REFUSAL_CODES[method] | ERA_REFUSAL_CODES.get((era, method), frozenset())
+def refusal_codes(method: str, judged: Release) -> frozenset[str]:
+    """The codes a refusal of ``method``'s ``refused`` request may carry on a server of the ``judged`` release."""
+    added = [codes for (feature, m), codes in FEATURE_REFUSAL_CODES.items() if m == method and judged.has(feature)]
+    return REFUSAL_CODES[method].union(*added)
 
 
 def _name(method: str) -> str:

@@ -10,7 +10,6 @@ with a report marked interrupted).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
@@ -61,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the suite (default target: the embedded reference server)")
-    from conformance.options import FLAGS, FLAVOURS
+    from conformance.options import FLAGS
 
     for flag in FLAGS:  # the same options as the pytest plugin's --armada-* ones
         run.add_argument(*flag.cli_names, **flag.argparse_kwargs())
@@ -91,7 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--markdown", action="store_true", help="as the Markdown table of docs/checks.md (default: a text table)"
     )
-    listing.add_argument("--profile", choices=eras.choices(), help="only the checks of this era (default: every check)")
+    listing.add_argument(
+        "--profile",
+        metavar="RELEASE",
+        type=_release_arg,
+        help="say for each check whether a server of this release offers what it judges, or why not "
+        f"(a release such as v0.12.0, or {', '.join(eras.choices())}; default: every check, its needs)",
+    )
     listing.add_argument(
         "--only", metavar="IDS", help="only these check IDs, ID patterns or categories, comma-separated (default: all)"
     )
@@ -117,8 +122,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--flavour",
         default="contract",
-        choices=FLAVOURS,
-        help="what the reference server is: the contract or a real Armada era (default: contract)",
+        type=_flavour_arg,
+        metavar="RELEASE",
+        help="what the reference server is: the contract, a real Armada release (v0.8.7) or a preset "
+        "(armada-2023, armada-2026); the target file it writes names that release (default: contract)",
     )
     serve.set_defaults(handler=_serve)
 
@@ -219,38 +226,35 @@ def _update_known_failures(report: Any, path: str) -> bool:
 
 
 def _listed(checks: list[Any], args: argparse.Namespace) -> list[Any]:
-    """The catalogue narrowed by --profile, --only and --exclude (words as ``run`` takes them).
+    """The catalogue narrowed by --only and --exclude (words as ``run`` takes them)."""
+    from conformance.checks import SelectionError, select
 
-    Without --profile, every era's checks: a word is fine if it selects a check of any era.
-    """
-    from conformance.checks import SelectionError
-
-    profiles = [args.profile] if args.profile else list(eras.NAMES)
-    chosen = _matching(checks, profiles, _words(args.only), "--only")
+    chosen = {c.id for c in select(checks, None, _words(args.only), "--only")}
     excluded = _words(args.exclude)
-    dropped = _matching(checks, profiles, excluded, "--exclude") if excluded else set()
+    dropped = {c.id for c in select(checks, None, excluded, "--exclude")} if excluded else set()
     listed = [c for c in checks if c.id in chosen and c.id not in dropped]
     if not listed:  # as `run` refuses it: an empty list would read as "no such checks exist"
         raise SelectionError("--exclude leaves no check of the selection to list")
     return listed
 
 
-def _matching(checks: list[Any], profiles: list[str], words: list[str], flag: str) -> set[str]:
-    """IDs of the checks ``words`` select in any of ``profiles``; a word selecting none raises SelectionError."""
-    from conformance.checks import SelectionError, select
+def _flavour_arg(text: str) -> str:
+    """--flavour of serve: a name the reference server knows (argparse reports a bad one)."""
+    from reference_server.flavours import flavour
 
-    if not words:
-        return {c.id for profile in profiles for c in select(checks, profile)}
-    found: set[str] = set()
-    for word in words:
-        hits: set[str] = set()
-        for profile in profiles:
-            with contextlib.suppress(SelectionError):
-                hits |= {c.id for c in select(checks, profile, [word], flag=flag)}
-        if not hits:
-            select(checks, profiles[0], [word], flag=flag)  # raises, naming the word
-        found |= hits
-    return found
+    try:
+        flavour(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _release_arg(text: str) -> Any:
+    """--profile of list-checks: a release, a preset or ``contract`` (argparse reports a bad one)."""
+    try:
+        return eras.judged(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _words(text: str | None) -> list[str]:
@@ -275,9 +279,11 @@ def _list_checks(args: argparse.Namespace) -> int:
             "transport": c.transport,
             "scheme": c.scheme,
             "method": c.method,
-            "profiles": sorted(c.profiles),
+            "needs": list(c.needs()),
+            "excluded": list(c.excluded),
             "mutating": c.mutating,
             "intrusive": c.intrusive,
+            **({"not_offered": c.not_offered(args.profile)} if args.profile else {}),
         }
         for c in checks
     ]
@@ -287,10 +293,22 @@ def _list_checks(args: argparse.Namespace) -> int:
     elif args.markdown:
         print(catalogue_markdown(rows), end="")
     else:
-        width = max(len(c.id) for c in checks)
+        _print_table(rows, args.profile)
+    return 0
+
+
+def _print_table(rows: list[dict], judged: Any) -> None:
+    """One line a check; with --profile, whether the release offers it and why not."""
+    width = max(len(r["id"]) for r in rows)
+    if judged is None:
         for r in rows:
             print(f"{r['id']:{width}}  {r['severity']:11}  {r['requirement']}")
-    return 0
+        return
+    print(f"release {judged.describe()}: {len(judged.features)} features")
+    for r in rows:
+        print(f"{r['id']:{width}}  {'not offered: ' + r['not_offered'] if r['not_offered'] else 'applies'}")
+    offered = sum(1 for r in rows if not r["not_offered"])
+    print(f"{offered} of {len(rows)} checks apply to {judged.name}; the others are reported not offered")
 
 
 def catalogue_markdown(rows: list[dict]) -> str:
@@ -300,9 +318,9 @@ def catalogue_markdown(rows: list[dict]) -> str:
         "",
         "Generated by `armada-conformance list-checks --markdown`; a test keeps it in step with the code.",
         "",
-        f"{len(rows)} checks. *Profiles* are eras of Armada: `armada-2023` (alias `seed`: the six mission "
-        "methods) and `armada-2026` (alias `current`: every method; GetQueueInfo, gone from the era, is "
-        "reported not offered by a stock server). "
+        f"{len(rows)} checks. *Needs* are the server features a check judges (`conformance/releases.py`, "
+        "each with the first release that has it; none: every release); a release without one reports the "
+        "check not offered, and `list-checks --profile v0.12.0` says which and why. "
         "*Mutating* checks create things (their own, cleaned up) and are skipped under `--read-only`.",
         "*Intrusive* checks may upset or crash a real server: they run against the embedded server, and "
         "against a real target only with `--intrusive`.",
@@ -316,15 +334,20 @@ def catalogue_markdown(rows: list[dict]) -> str:
                 "",
                 f"## {category}",
                 "",
-                "| ID | severity | profiles | mutating | intrusive | requirement |",
+                "| ID | severity | needs | mutating | intrusive | requirement |",
                 "|---|---|---|---|---|---|",
             ]
         lines.append(
-            f"| `{row['id']}` | {row['severity']} | {', '.join(row['profiles'])} | "
+            f"| `{row['id']}` | {row['severity']} | {_needs(row)} | "
             f"{'yes' if row['mutating'] else ''} | {'yes' if row.get('intrusive') else ''} | "
             f"{row['requirement'].replace('|', '/')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _needs(row: dict) -> str:
+    shown = [f"`{n}`" for n in row["needs"]] + [f"not `{n}`" for n in row["excluded"]]
+    return ", ".join(shown)
 
 
 def _serve(args: argparse.Namespace) -> int:

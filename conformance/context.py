@@ -20,7 +20,7 @@ from conformance import cases
 from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip, changes_state
 from conformance.dialects import as_dict
-from conformance.eras import descriptor_of, era, wire
+from conformance.eras import descriptor_of, wire
 from conformance.ledger import Ledger, LedgerGrpcClient, LedgerRestClient
 from conformance.report.scrub import known_secrets, redact_problem
 from conformance.results import Figure
@@ -166,13 +166,14 @@ class RunContext:
     def wait_until_usable(self, queue: str) -> None:
         """Wait (at most ``queue_ready_timeout``) until an event stream of ``queue`` stops answering NOT_FOUND.
 
-        Armada 2026's submit and event services read queues from a cache refreshed every
-        10 s: right after CreateQueue they refuse the queue (``shared/real-armada.md``).
-        Judging then would fail a healthy server, so the run waits for the refresh; an
-        era without the cache answers at once. A stream that does not end (watch=false
+        From v0.4.48 Armada's submit and event services read queues from a cache refreshed
+        every 10 s (feature ``queue_cache``): right after CreateQueue they refuse the queue.
+        Judging then would fail a healthy server, so the run waits for the refresh; a
+        release without the cache answers at once. A stream that does not end (watch=false
         hanging) is SEMANTICS' finding, not a reason to wait.
         """
-        if not era(self.target.profile).queue_cache or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
+        cached = self.target.release.has("queue_cache")
+        if not cached or self.target.queue_ready_timeout <= 0 or self._ready_probe_hangs:
             return
         deadline = time.monotonic() + self.target.queue_ready_timeout
         pause, probe = 0.1, {"queue": queue, "id": self.name("ready"), "watch": False}
@@ -197,7 +198,7 @@ class RunContext:
         created = self._created_at.get(queue)
         return (
             created is not None
-            and era(self.target.profile).queue_cache
+            and self.target.release.has("queue_cache")
             and time.monotonic() - created < self.target.queue_ready_timeout
         )
 

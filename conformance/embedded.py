@@ -43,8 +43,14 @@ ADMIN, LOW = "alice", "carol"
 
 
 def profile_of(flavour: str | None) -> str:
-    """The profile to judge an embedded server of ``flavour`` by: its era (the contract: the current one)."""
-    return "armada-2023" if flavour == "armada-2023" else "armada-2026"
+    """The profile to judge an embedded server of ``flavour`` by: the release it is (``contract`` included).
+
+    The server's flavour and the suite's judgement are the same row of conformance/releases.py,
+    so the two cannot disagree about what the server has.
+    """
+    from conformance.eras import canonical
+
+    return canonical(flavour or DEFAULT_FLAVOUR)
 
 
 class EmbeddedEnvironment:
@@ -64,8 +70,8 @@ class EmbeddedEnvironment:
         ``server``: further ``[server]`` settings of the reference server (e.g. a shorter
         ``queue_cache_s`` for tests that create many queues in the armada-2026 flavour).
 
-        ``flavour``: what the server is (reference_server.flavours); an era without
-        Kerberos (armada-2026) gets no KDC and no kerberos scheme.
+        ``flavour``: what the server is (reference_server.flavours); a release without
+        Kerberos (from v0.4.20) gets no KDC and no kerberos scheme.
         """
         self.faults = faults
         self.pace_ms = pace_ms
@@ -127,8 +133,8 @@ class EmbeddedEnvironment:
     def profile(self) -> str:
         return profile_of(self.flavour)
 
-    def target(self, profile: str = "current", overrides: TargetOverrides | None = None) -> Target:
-        """This set-up as a Target, built once with ``overrides`` (--prefix, --call-timeout) applied.
+    def target(self, profile: str | None = None, overrides: TargetOverrides | None = None) -> Target:
+        """This set-up as a Target judged as ``profile`` (default: the release it is), ``overrides`` applied.
 
         What the reference server makes true is declared, as a target file would:
         consecutive event ids, its query limit, and every scheme it serves (``served``).
@@ -139,7 +145,7 @@ class EmbeddedEnvironment:
             name="embedded reference server",
             grpc=self.server.grpc_target,
             rest=self.server.rest_url,
-            profile=profile,
+            profile=profile or self.profile,
             anonymous_expect="allowed",
             embedded=True,
             intrusive=True,

@@ -1,138 +1,78 @@
-"""The eras of real Armada a target is judged against (the ``profile`` of a target file).
+"""The release a target is judged against (its ``profile``), and the suite's one spelling of methods.
 
-Armada's API changed under the same names: which methods a server has, which auth
-schemes, how its gateway writes a Timestamp, what its swagger documents. A check
-asks the era, never the reference server, what to expect. The facts are those of
-``shared/real-armada.md``:
-
-- ``armada-2023`` (alias ``seed``; 2021 to mid-2024): ``api.Submit`` still has
-  ``GetQueueInfo``, Kerberos is offered, Timestamps are RFC 3339 strings. Judged on
-  the six methods the project's mission names, all of which the era serves.
-- ``armada-2026`` (alias ``current``; from mid-2024): no ``GetQueueInfo`` (UNIMPLEMENTED
-  before any authentication), no Kerberos, queue methods also on ``api.QueueService``,
-  Timestamps as ``{"seconds", "nanos"}``, a 10 s queue cache. Judged on every method
-  of our protos: what the era no longer has (``GONE_BY_2026``) a stock server answers
-  with UNIMPLEMENTED or the gateway's plain 404, which the checks report as "not offered".
+Which release has what is written once, in ``conformance/releases.py`` (the table of
+server features); this module only reads it. A profile is a release (``v0.19.3``,
+``0.19``), a preset (``armada-2023`` alias ``seed``, ``armada-2026`` alias ``current``)
+or ``contract``. A check asks the judged ``Release`` (``ctx.target.release``) what to
+expect, never the reference server; what a release lacks its checks report as "not
+offered", with the reason (``conformance.checks.Check.not_offered``).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import protos
+from conformance.releases import CONTRACT, FIELD_FEATURES, PRESETS, Release, Version, release
 
-SEED_METHODS = (
-    "Submit/SubmitJobs",
-    "Submit/CancelJobs",
-    "Submit/CreateQueue",
-    "Submit/DeleteQueue",
-    "Submit/GetQueueInfo",
-    "Event/GetJobSetEvents",
-)
-# Methods our protos have that the current era no longer serves (its checks report "not offered").
-GONE_BY_2026 = frozenset({"Submit/GetQueueInfo"})
-# Fields of api.* messages our protos have that an armada-2023 swagger does not document yet.
-ADDED_AFTER_2023 = frozenset(
-    {
-        "api.ServiceConfig.name",
-        "api.Queue.cordoned",
-        "api.Queue.labels",
-        "api.Queue.retry_policies",
-    }
-)
+ALIASES = {"seed": "armada-2023", "current": "armada-2026"}
+NAMES = ("armada-2023", "armada-2026")  # the presets (any release of the table is a profile too)
 
 
 def all_methods() -> list[str]:
     """``Service/Method`` for every method in the protos, services in declaration order."""
-    return [
-        f"{service.split('.')[-1]}/{m.name}" for service in protos.SERVICES for m in protos.service(service).methods
-    ]
+    return list(_all_methods())
 
 
 @functools.cache
-def _current_methods() -> tuple[str, ...]:
-    return tuple(all_methods())
-
-
-@dataclass(frozen=True)
-class Era:
-    name: str
-    alias: str
-    methods_of: Callable[[], tuple[str, ...]]  # the methods judged (read lazily: protos)
-    lacks: frozenset[str]  # judged methods a stock server of the era does not have: "not offered"
-    auth_probe: str  # a harmless read every server of the era has, for refusal checks
-    missing_fields: frozenset[str]  # api.* fields the era's swagger predates
-    queue_cache: bool  # a new queue is refused for a while (submit, event streams)
-    auth_schemes: frozenset[str]  # schemes a server of the era can offer (of those the suite checks)
-    summary: str
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        return self.methods_of()
-
-    def has(self, method: str) -> bool:
-        return method in self.methods
-
-
-ERAS: dict[str, Era] = {
-    e.name: e
-    for e in (
-        Era(
-            "armada-2023",
-            "seed",
-            lambda: SEED_METHODS,
-            frozenset(),
-            "Submit/GetQueueInfo",
-            ADDED_AFTER_2023,
-            False,
-            frozenset({"anonymous", "basic", "oidc", "kerberos"}),
-            "armada-2023: GetQueueInfo and Kerberos, RFC 3339 Timestamps; the six mission methods",
-        ),
-        Era(
-            "armada-2026",
-            "current",
-            _current_methods,
-            GONE_BY_2026,
-            "Submit/GetQueue",
-            frozenset(),
-            True,
-            frozenset({"anonymous", "basic", "oidc"}),  # Kerberos went in 2024 (its Kubernetes scheme is not checked)
-            "armada-2026: QueueService, no GetQueueInfo, no Kerberos, a 10 s queue cache",
-        ),
+def _all_methods() -> tuple[str, ...]:
+    return tuple(
+        f"{service.split('.')[-1]}/{m.name}" for service in protos.SERVICES for m in protos.service(service).methods
     )
-}
-ALIASES = {e.alias: e.name for e in ERAS.values()}
-NAMES = tuple(ERAS)
 
 
 def canonical(name: str) -> str:
-    """The era a profile name stands for (an alias resolved; an unknown name unchanged)."""
-    return ALIASES.get(name, name)
+    """The profile a name stands for: an alias resolved, ``0.19`` as ``v0.19.0``; anything else unchanged."""
+    name = ALIASES.get(name, name)
+    if name in PRESETS or name == CONTRACT:
+        return name
+    try:
+        return str(Version.parse(name))
+    except ValueError:
+        return name
 
 
 def choices() -> tuple[str, ...]:
-    """Every name a user may give as a profile: eras and their aliases."""
-    return (*NAMES, *ALIASES)
+    """The profile names besides release numbers: presets, their aliases and ``contract``."""
+    return (*PRESETS, CONTRACT)
 
 
-def era(name: str) -> Era:
-    """The era of a profile name or alias (KeyError names the choices)."""
-    found = ERAS.get(canonical(name))
-    if found is None:
-        raise KeyError(f"unknown profile {name!r}; one of {', '.join(choices())}")
-    return found
+def judged(profile: str, features: Mapping[str, bool] | None = None) -> Release:
+    """The ``Release`` a profile stands for, ``[target.features]`` applied (ValueError says what is wrong)."""
+    return _judged(canonical(profile), tuple(sorted((features or {}).items())))
 
 
-def methods(profile: str) -> list[str]:
-    return list(era(profile).methods)
+@functools.cache
+def _judged(profile: str, features: tuple[tuple[str, bool], ...]) -> Release:
+    return release(profile, dict(features))
 
 
-def profiles_of(method: str) -> list[str]:
-    """The eras whose targets must serve ``method`` (a check's ``profiles``)."""
-    return [name for name in NAMES if era(name).has(method)]
+def methods(of: Release | str) -> list[str]:
+    """The methods a server of the release serves over gRPC."""
+    chosen = of if isinstance(of, Release) else judged(of)
+    return [m for m in _all_methods() if chosen.serves(m)]
+
+
+def auth_probe(of: Release) -> str:
+    """A harmless read every server of the release has, for refusal checks (GetQueueInfo where it exists)."""
+    return "Submit/GetQueueInfo" if of.has("get_queue_info") and of.version is not None else "Submit/GetQueue"
+
+
+def missing_fields(of: Release) -> frozenset[str]:
+    """``api.*`` fields of our protos the release's swagger does not document yet."""
+    return frozenset(f for f, feature in FIELD_FEATURES.items() if not of.has(feature))
 
 
 def wire(method: str) -> str:

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from conformance import eras
+from conformance.releases import NEWEST
 from conformance.report.gate import DEFAULT_TOLERANCE
 from conformance.settings import FUZZ_BUDGET_S, FUZZ_EXAMPLES, FUZZ_HEAVY
 from conformance.target import DEFAULT_PREFIX, DEFAULT_TIMEOUT_S
 from conformance.throughput.settings import DEPLOYMENT_DEFAULTS, EMBEDDED_DEFAULTS
-from reference_server.flavours import NAMES as FLAVOURS
 
 
 @dataclass
@@ -25,7 +24,7 @@ class RunOptions:
     target: str | None = None  # target TOML file; None: --grpc, else the embedded reference server
     grpc: str | None = None  # overrides the file's [target] grpc
     rest: str | None = None  # overrides the file's [target] rest
-    profile: str | None = None  # an era or alias of conformance.eras; None: the target's
+    profile: str | None = None  # a release, preset or "contract" (conformance.releases); None: the target's
     only: tuple[str, ...] = ()  # check IDs, ID patterns with '*', or categories
     exclude: tuple[str, ...] = ()  # the same words: checks left out of the selection
     read_only: bool = False  # skip every check that creates, changes or deletes anything
@@ -53,7 +52,7 @@ class RunOptions:
     authority: str | None = None
     client_cert: str | None = None
     client_key: str | None = None
-    flavour: str | None = None  # embedded target only: contract / armada-2023 / armada-2026
+    flavour: str | None = None  # embedded target only: contract, a release (v0.8.7) or a preset
     # THROUGHPUT workload and gates (None: the defaults of conformance.throughput.settings / not set).
     events: int | None = None
     replay_job_set: str | None = None  # QUEUE/ID: replay measures this existing job set and creates nothing
@@ -151,13 +150,14 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "profile",
-        "the era judged: armada-2023 (alias seed) or armada-2026 (alias current; default: the target's)",
-        choices=eras.choices(),
+        "the release judged: v0.19.3, 0.19, a preset (armada-2023 alias seed = v0.3.103; armada-2026 alias "
+        f"current = {NEWEST}) or contract (default: the target file's; none there: {NEWEST}; the embedded "
+        "server: its flavour's)",
+        metavar="RELEASE",
     ),
     Flag(
         "only",
-        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every "
-        "check of the profile)",
+        "check IDs, ID patterns (AUTH-BASIC-*) or categories (auth), comma-separated (default: every check)",
         metavar="IDS",
         kind="words",
     ),
@@ -176,9 +176,9 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "known_failures",
-        "TOML list of check IDs (or patterns) expected to fail, with reasons; or an era "
-        "(armada-2023, armada-2026) for the deviations shipped for it (default: none)",
-        metavar="FILE|ERA",
+        "TOML list of check IDs (or patterns) expected to fail, with reasons; or a release "
+        "(v0.8.7, armada-2023, armada-2026) for the deviations shipped for it (default: none)",
+        metavar="FILE|RELEASE",
     ),
     Flag(
         "baseline",
@@ -271,8 +271,9 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "flavour",
-        "embedded target only: what the reference server is (default contract; see armada-reference-server --help)",
-        choices=FLAVOURS,
+        "embedded target only: what the reference server is: contract (default), a release (v0.8.7) or a "
+        "preset (see armada-reference-server --help)",
+        metavar="RELEASE",
     ),
     Flag("events", _workload("events", "replay: events per job set"), int, "N"),
     Flag(

@@ -18,7 +18,8 @@ from pathlib import Path
 from conformance import eras
 from conformance.checks import Check, SelectionError, catalogue, select
 from conformance.options import RunOptions
-from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError, load_known_failures
+from conformance.releases import Release
+from conformance.report.gate import DEFAULT_TOLERANCE, KnownFailure, KnownFailuresError
 from conformance.results import RunReport
 from conformance.settings import RunSettings
 from conformance.target import Target, TargetError, TargetOverrides, load_target
@@ -74,21 +75,18 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     _refuse_partial_target(options, embedded)
     _validate_faults(options, embedded)
     resolved = None if embedded else _resolve_target(target, options)
-    if resolved is None:  # the embedded server of an era flavour is judged as that era unless --profile says
-        from conformance.embedded import profile_of
-
-        profile = eras.canonical(options.profile or profile_of(options.flavour))
-    else:
-        profile = resolved.profile
+    # The embedded server is judged as the release its flavour is, unless --profile says.
+    profile = _embedded_profile(options) if resolved is None else resolved.profile
     try:
-        checks = select(catalogue(), profile, options.only)
+        checks = select(catalogue(), None, options.only)
         if options.exclude:
-            left_out = {c.id for c in select(catalogue(), profile, options.exclude, flag="--exclude")}
+            left_out = {c.id for c in select(catalogue(), None, options.exclude, flag="--exclude")}
             checks = [c for c in checks if c.id not in left_out]
     except SelectionError as exc:
         raise ConfigError(str(exc)) from None
     if not checks:
         raise ConfigError("--exclude leaves no check of the selection to run")
+    _something_offered(checks, resolved.release if resolved else eras.judged(profile))
     _validate_gates(options)
     _validate_outputs(options)
     baseline = _baseline(options.baseline)
@@ -99,6 +97,29 @@ def prepare(target: Target | str | Path | None, options: RunOptions) -> RunPlan:
     return RunPlan(
         options, resolved, profile, checks, settings, known=_known_failures(options.known_failures), started=now_utc()
     )
+
+
+def _something_offered(checks: list[Check], judged: Release) -> None:
+    """A selection its release offers none of would be a green run of nothing: refused, saying why."""
+    reasons = [c.not_offered(judged) for c in checks]
+    if all(reasons):
+        shown = f"{checks[0].id}: {reasons[0]}" + (f" (and {len(checks) - 1} more)" if len(checks) > 1 else "")
+        raise ConfigError(f"no check of the selection is offered by {judged.name}: {shown}")
+
+
+def _embedded_profile(options: RunOptions) -> str:
+    """The embedded server's profile: --profile, else its flavour's release; both checked here."""
+    from conformance.embedded import profile_of
+    from reference_server.flavours import flavour
+
+    try:
+        flavour(options.flavour or "contract")
+        profile = eras.canonical(options.profile or profile_of(options.flavour))
+        eras.judged(profile)
+    except ValueError as exc:
+        flag = "--profile" if options.profile else "--flavour"
+        raise ConfigError(f"{flag}: {exc}") from None
+    return profile
 
 
 def _refuse_partial_target(options: RunOptions, embedded: bool) -> None:
@@ -185,11 +206,14 @@ def _validate_outputs(options: RunOptions) -> None:
 
 
 def _known_failures(path: str | None) -> list[KnownFailure]:
+    """A known-failures file, or the deviations shipped for a release (``v0.8.7``, ``armada-2026``)."""
     if not path:
         return []
+    from conformance.known_failures import known_failures
+
     try:
-        return load_known_failures(path)
-    except KnownFailuresError as exc:
+        return known_failures(path)
+    except (KnownFailuresError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
 
 

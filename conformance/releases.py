@@ -116,8 +116,11 @@ FEATURES: dict[str, Feature] = {
              commit="fb3fc91e8", source="pkg/api/submit.proto"),
         _row("get_active_queues", "Jobs/GetActiveQueues", "v0.18.0", contract=True,
              commit="d5124a7f", source="internal/server/queryapi/query_api.go"),
-        _row("retry_policies", "api.RetryPolicyService (CreateRetryPolicy of an existing name replaces it, OK)",
+        _row("retry_policies", "api.RetryPolicyService (named retry policies)",
              "v0.22.3", contract=True, commit="0a714d1a", source="internal/server/retrypolicy/repository.go"),
+        _row("retry_policy_create_replaces", "CreateRetryPolicy of an existing name replaces it and answers OK "
+             "(the contract: ALREADY_EXISTS)", "v0.22.3", contract=False, commit="0a714d1a",
+             source="internal/server/retrypolicy/repository.go"),
         _row("retry_action_short_names", "REST writes RetryAction as \"Fail\" / \"Retry\" / \"Unspecified\"",
              "v0.22.3", contract=False, commit="0a714d1a", source="pkg/api/deserialize.go"),
         # Authentication and permissions.
@@ -126,12 +129,21 @@ FEATURES: dict[str, Feature] = {
         _row("anonymous_before_kerberos", "with anonymous on, any call no earlier scheme claims is anonymous "
              "before Kerberos sees it (Kerberos cannot be judged)", until="v0.4.20", contract=False,
              commit="4920dc07", source="internal/common/auth/setup.go"),
+        _row("kerberos_unparsable_no_challenge", "a Negotiate token that cannot be decoded or unmarshalled is "
+             "refused without WWW-Authenticate", until="v0.4.20", contract=False,
+             commit="4920dc07", source="internal/common/auth/authorization/kerberos.go"),
         _row("watch_needs_global", "job-set events need watch_all_events, or global watch_events AND the "
              "queue's watch verb", until="v0.4.5", contract=False,
              commit="5797e545d", source="internal/armada/server/event.go"),
         _row("lacks_permission_message", "refusals read \"<user> lacks permission <perm>\" (before: "
              "\"<user>\" does not have permission <perm>)", "v0.4.5", contract=False,
              commit="5797e545d", source="internal/common/armadaerrors/errors.go"),
+        _row("preempt_any_jobs_permission", "PreemptJobs and PreemptOnQueue need the global preempt_any_jobs "
+             "(the contract: cancel_any_jobs)", "v0.4.41", contract=False,
+             commit="3054f5aa", source="internal/server/permissions/permissions.go"),
+        _row("cordon_queue_permission", "CordonQueue and UncordonQueue need the global cordon_queue (the "
+             "contract: create_queue)", "v0.9.8", contract=False,
+             commit="e41e8144", source="internal/server/queue/queue_service.go"),
         _row("basic_nocolon_crashes", "a Basic value without a colon crashes the process (auth runs before "
              "panic recovery); before: INTERNAL", "v0.16.0", contract=False,
              commit="640df2c90", source="internal/common/grpc/grpc.go"),
@@ -153,6 +165,11 @@ FEATURES: dict[str, Feature] = {
         _row("cancel_echoes_ids", "CancelJobs echoes every id it is given, unchecked (before: a lone jobId is "
              "looked up, unknown: NOT_FOUND; jobIds were always echoed)", "v0.4.52", contract=False,
              commit="07a5c20b3", source="internal/armada/submit/submit.go"),
+        _row("cancel_job_ids_echoed", "CancelJobs echoes the jobIds it is given, unchecked; with no ids at all it "
+             "is a CancelJobSet answering cancelledIds [\"\"]", contract=False, commit="80ced9891",
+             source="internal/armada/server/submit_to_log.go"),
+        _row("reason_limit", "a cancel or preempt reason over 50 bytes is INVALID_ARGUMENT", "v0.22.3",
+             contract=False, commit="648652ca9", source="internal/server/submit/validation/job_set.go"),
         _row("raw_errors_unknown", "errors that are not gRPC statuses (queue-cache \"not found\", "
              "ErrUnauthorized) become UNKNOWN / HTTP 500", contract=False,
              source="internal/common/armadaerrors/errors.go"),

@@ -148,6 +148,9 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     started = time.perf_counter()
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
+        why_not = check.not_offered(ctx.target.release) if check.needs() or check.excluded else ""
+        if why_not:  # from the check's declarations and the release table: nothing is sent
+            raise NotOffered(f"not offered: {why_not} (a build that differs: [target.features])")
         if check.mutating and ctx.read_only:
             raise Skip("mutating check skipped under --read-only")
         if check.intrusive and not ctx.intrusive:

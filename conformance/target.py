@@ -11,7 +11,7 @@ Example::
     name = "staging"
     grpc = "armada.example.com:50051"
     rest = "https://armada.example.com"
-    profile = "armada-2026"          # the era judged: armada-2023 (alias seed) or armada-2026 (alias current)
+    profile = "v0.19.3"              # the release judged (0.19 = v0.19.0), armada-2023 / armada-2026 (default: newest)
     swagger = "https://armada.example.com/api/swagger.json"   # optional: else <rest>/swagger.json, <rest>/api/...
     queue_ready_timeout = 15         # seconds to wait for a new queue to become usable (queue caches)
     max_query_items = 1000           # the server's api.Jobs limit on ids per request (maxQueryItems), if known
@@ -43,6 +43,9 @@ Example::
     mutual = false                   # true if the server promises a mutual-auth reply token
     low_privilege = { ccache = "/tmp/krb5cc_guest" }   # or { keytab = "...", principal = "..." }
     expired_token_env = "ARMADA_KRB_EXPIRED"          # a Negotiate value made with a since-expired ticket
+
+    [target.features]                # a build that differs from its release (conformance/releases.py)
+    queue_cache = false
 """
 
 from __future__ import annotations
@@ -55,10 +58,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance import eras
+from conformance.releases import FEATURES, NEWEST, Release
 from conformance.transport.connection import Connection, HeaderError, check_authority, connection_from, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = eras.choices()
+PROFILES = eras.choices()  # besides any release number of the table
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -113,7 +117,7 @@ class Target:
     name: str
     grpc: str
     rest: str | None
-    profile: str = "armada-2023"  # an era of conformance.eras (aliases resolved)
+    profile: str = NEWEST  # a release ("v0.19.3"), a preset or "contract" (conformance.releases; aliases resolved)
     tls: TlsSettings | None = None
     timeout: float = DEFAULT_TIMEOUT_S
     prefix: str = DEFAULT_PREFIX
@@ -126,9 +130,15 @@ class Target:
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
     max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
     connection: Connection = field(default_factory=Connection)  # extra headers, authority override
+    features: dict[str, bool] = field(default_factory=dict)  # [target.features]: single features overridden
 
     def __post_init__(self) -> None:
         self.profile = eras.canonical(self.profile)
+
+    @property
+    def release(self) -> Release:
+        """The release judged: the profile's features with ``[target.features]`` applied."""
+        return eras.judged(self.profile, self.features)
 
     def identity(self) -> Identity | None:
         """The identity used by checks that are not about authentication."""
@@ -150,7 +160,8 @@ class Target:
             "grpc": self.grpc,
             "rest": self.rest,
             "profile": self.profile,
-            "era": eras.era(self.profile).summary if self.profile in eras.ERAS else self.profile,
+            "release": self.release.describe(),
+            "features": sorted(self.release.features),
             "tls": (
                 "ca_file"
                 if self.tls and self.tls.ca_file
@@ -199,8 +210,10 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "consecutive_ids",
             "headers",
             "authority",
+            "features",
         }
     ),
+    "target.features": frozenset(FEATURES),
     "target.tls": frozenset({"ca_file", "insecure", "cert_file", "key_file"}),
     "auth": frozenset(SCHEMES),
     "auth.anonymous": frozenset({"expect"}),
@@ -263,9 +276,14 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
             "its REST URL; the run never fills a missing part with the embedded server"
         )
     grpc_address = _grpc_address(grpc_address, source)
-    profile = section.get("profile", "armada-2023")
-    if profile not in PROFILES:
-        raise TargetError(f"{source}: profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    profile = section.get("profile", NEWEST)
+    features = data.get("target", {}).get("features", {})
+    if not isinstance(features, dict) or not all(isinstance(v, bool) for v in features.values()):
+        raise TargetError(f"{source}: [target.features] must be a table of feature = true / false")
+    try:
+        eras.judged(str(profile), features)
+    except ValueError as exc:
+        raise TargetError(f"{source}: profile {profile!r}: {exc}") from None
     rest = section.get("rest")
     if rest is not None and not str(rest).startswith(("http://", "https://")):
         raise TargetError(f"{source}: [target] rest must be an http:// or https:// URL, got {rest!r}")
@@ -296,6 +314,7 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         consecutive_ids=consecutive,
         intrusive=bool((overrides or {}).get("intrusive")),
         connection=_connection(data.get("target", {}), overrides or {}, source),
+        features=dict(features),
     )
     from conformance.target_auth import load_auth  # it builds on this module's types
 

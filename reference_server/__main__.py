@@ -15,9 +15,10 @@ import os
 import signal
 import sys
 
+from conformance.releases import NEWEST, OLDEST
 from reference_server.config import ConfigError, ServerConfig
 from reference_server.faults import CATALOGUE, Faults
-from reference_server.flavours import FLAVOURS, NAMES
+from reference_server.flavours import named
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,16 +42,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--flavour",
-        choices=NAMES,
-        help="what the server is: the published contract "
-        "(default) or a real Armada era, wire quirks included; "
-        + "; ".join(f"{f.name}: {f.summary}" for f in FLAVOURS.values()),
+        metavar="RELEASE",
+        help="what the server is: the published contract (default), or a real Armada release "
+        f"({OLDEST} to {NEWEST}, e.g. v0.8.7), wire quirks included, its features read from "
+        "conformance/releases.py; " + "; ".join(f"{name}: {f.summary}" for name, f in named().items()),
     )
     parser.add_argument(
         "--queue-cache-s",
         type=float,
         metavar="SECONDS",
-        help="armada-2026: how long a new queue stays invisible to submit and event streams "
+        help="releases with a queue cache (from v0.4.48): how long a new queue stays invisible to submit "
+        "and event streams "
         "(default 2; real Armada: 10)",
     )
     parser.add_argument(

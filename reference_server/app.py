@@ -35,10 +35,11 @@ class ReferenceServer:
         self.config = config or ServerConfig()
         self.config.check_flavour()
         self.flavour = flavour(self.config.flavour)
-        self.store = Store(self.config.faults)
+        self.store = Store(self.config.faults, self.flavour)
         self.store.retry_policies.duplicate_code = grpc.StatusCode[self.flavour.retry_policy_duplicate]
+        self.store.retry_policies.replaces = self.flavour.has("retry_policy_create_replaces")
         self.executor = Executor(self.store, self.config.pace_ms / 1000.0)
-        self.chain = build_chain(self.config.auth, self.config.faults)
+        self.chain = build_chain(self.config.auth, self.config.faults, self.flavour)
         self.queue_cache = QueueCache(self.store, self.config.queue_cache_s) if self.flavour.queue_cache else None
         self.services = Services(self.store, self.executor, self.flavour, self.queue_cache)
         self.services.max_query_items = self.config.max_query_items
@@ -59,7 +60,9 @@ class ReferenceServer:
         from reference_server.gateway import create_app  # the gateway needs the gRPC address first
         from reference_server.gateway.http_server import HardenedAppRunner
 
-        guard = grpc_server.Guard(self.chain, Authorizer(self.config.authorization, self.config.faults), self.services)
+        authorizer = Authorizer(self.config.authorization, self.config.faults, self.flavour)
+        self.services.authorizer = authorizer
+        guard = grpc_server.Guard(self.chain, authorizer, self.services)
         self._grpc = grpc_server.create_server(guard, self.config.faults, self.config.max_message_bytes, self.flavour)
         try:
             self.grpc_port = self._grpc.add_insecure_port(f"{self.config.host}:{self.config.grpc_port}")

@@ -1,4 +1,4 @@
-"""The swagger each flavour serves, and the swagger exactly as Armada ships it for an era.
+"""The swagger each flavour serves, and the swagger exactly as Armada ships it for a release.
 
 Armada generates its swagger with protoc-gen-swagger v1 and post-processes it
 (``shared/real-armada.md``, "The published swagger"). Starting from our generator's
@@ -12,9 +12,9 @@ the Armada form:
 - writes an Empty answer as ``{}`` (Armada's file) or ``{"properties": {}}``
   (protoc-gen-swagger's own), as asked;
 - names ``runtimeStreamError``'s properties in camelCase (the wire uses snake_case);
-- documents only the era's methods and leaves out the fields the era did not have yet.
+- documents only the release's methods and leaves out the fields it did not have yet.
 
-The SWAGGER checks are fed ``armada_swagger(era)`` in the suite's tests to prove they
+The SWAGGER checks are fed ``armada_swagger(release)`` in the suite's tests to prove they
 judge a real Armada document without crashing.
 """
 
@@ -25,11 +25,10 @@ from typing import Any, Literal
 
 import protos
 from reference_server.faults import Faults
-from reference_server.flavours import ARMADA_2023, ARMADA_2026, SwaggerForm, flavour, offered_routes
+from reference_server.flavours import SwaggerForm, flavour, offered_routes
 from reference_server.swagger import build_swagger, definition_names
 
 EmptyForm = Literal["{}", "properties"]
-ERAS = (ARMADA_2023, ARMADA_2026)
 NDJSON_STREAM = "application/ndjson-stream"
 _STREAM_ERROR_CAMEL = {
     "grpc_code": "grpcCode",
@@ -50,9 +49,9 @@ def swagger_for(flavour_name: str, faults: Faults | None = None) -> dict[str, An
 
 
 def armada_swagger(era: str, empty: EmptyForm = "{}") -> dict[str, Any]:
-    """The swagger exactly as Armada ships it for ``era`` ("armada-2023" or "armada-2026")."""
-    if era not in ERAS:
-        raise ValueError(f"unknown era {era!r}; one of {', '.join(ERAS)}")
+    """The swagger exactly as Armada ships it for ``era`` (a release: "v0.8.7", "armada-2023", ...)."""
+    if flavour(era).swagger is not SwaggerForm.ARMADA:
+        raise ValueError(f"{era!r} is not an Armada release: its swagger is not Armada's")
     return armada_form(build_swagger(None, offered_routes(flavour(era))), era, empty)
 
 
@@ -87,7 +86,7 @@ def _file_stream(definition: str, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drop_fields(definitions: dict[str, Any], names: dict[str, str], missing: frozenset[str]) -> None:
-    """Remove the properties of fields the era's Armada did not have yet."""
+    """Remove the properties of fields the release did not have yet."""
     for full_field in missing:
         message_name, _, field_name = full_field.rpartition(".")
         field = protos.pool().FindMessageTypeByName(message_name).fields_by_name[field_name]

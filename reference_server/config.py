@@ -10,9 +10,9 @@ Example (every table optional)::
     max_message_bytes = 4194304
     max_query_items = 1000     # api.Jobs: most job / run ids one request may name
     faults = []                # names from reference_server.faults.CATALOGUE
-    flavour = "contract"       # or "armada-2023" / "armada-2026": see reference_server/flavours.py
-                               # (armada-2026 refuses a config enabling kerberos: that era has none)
-    queue_cache_s = 2.0        # armada-2026 only: the queue cache's refresh period (Armada: 10)
+    flavour = "contract"       # or a release ("v0.8.7"), "armada-2023" or "armada-2026": reference_server/flavours.py
+                               # (a release from v0.4.20 refuses a config enabling kerberos: it has none)
+    queue_cache_s = 2.0        # releases from v0.4.48 only: the queue cache's refresh period (Armada: 10)
 
     [cors]
     allowed_origins = ["https://ui.example.com"]
@@ -64,6 +64,9 @@ GLOBAL_PERMISSIONS = (
     "cancel_any_jobs",
     "reprioritize_any_jobs",
     "watch_all_events",
+    "watch_events",  # armada-2023: with a queue's watch verb, what reading its job sets needs
+    "preempt_any_jobs",  # real Armada from v0.4.41: PreemptJobs / PreemptOnQueue
+    "cordon_queue",  # real Armada from v0.9.8: CordonQueue / UncordonQueue
     "create_retry_policy",
     "update_retry_policy",
     "delete_retry_policy",
@@ -90,14 +93,14 @@ class ServerConfig:
     auth: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTH))
     authorization: dict[str, Any] = field(default_factory=lambda: dict(DEVELOPMENT_AUTHORIZATION))
     development_mode: bool = True  # no config file: anonymous allowed, all granted
-    flavour: str = DEFAULT  # contract, armada-2023 or armada-2026 (reference_server.flavours)
+    flavour: str = DEFAULT  # contract, a release or a preset (reference_server.flavours)
     queue_cache_s: float = DEFAULT_QUEUE_CACHE_S
 
     def check_flavour(self, source: str = "<config>") -> None:
         """Refuse a flavour we do not know, or auth schemes the flavour's era does not offer.
 
-        Kerberos in armada-2026 is refused rather than quietly dropped: a set-up that
-        asks for it expects something real Armada of that era cannot do.
+        Kerberos on a release from v0.4.20 is refused rather than quietly dropped: a set-up
+        that asks for it expects something real Armada of that release cannot do.
         """
         try:
             chosen = flavour(self.flavour)
@@ -112,7 +115,7 @@ class ServerConfig:
             raise ConfigError(
                 f"{source}: [auth] {', '.join(refused)} is not offered by flavour {chosen.name} "
                 f"(offered: {', '.join(sorted(chosen.auth_schemes))}); "
-                "use flavour armada-2023 or contract for Kerberos"
+                "use flavour armada-2023 (or a release before v0.4.20) or contract for Kerberos"
             )
 
     @classmethod

@@ -6,9 +6,10 @@ container runs decides how it ends (``exits.py``): ``false`` fails it, ``sleep N
 keeps it running N seconds. Each lease opens a run; the run's id is the
 ``kubernetes_id`` of its later events, as in Armada. Jobs of a
 cordoned queue stay queued until the queue is uncordoned, which is also how a test
-can hold jobs still (to cancel them, or to count them in GetQueueInfo). So do jobs
-that ask for more CPU than the simulated cluster has, as on a real cluster, where
-they stay queued as unschedulable.
+can hold jobs still (to cancel them, or to count them in GetQueueInfo). A job that
+asks for more CPU than the simulated cluster has is failed as Rejected where the
+release's scheduler does that, else it stays queued as unschedulable
+(``scheduling.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ import asyncio
 from collections.abc import Coroutine, Iterable, Iterator
 from typing import Any
 
+from reference_server.scheduling import CLUSTER, CLUSTER_CPU, NODE, POOL, fits, rejection_reason
 from reference_server.store import JobRecord, Store
 
-CLUSTER = "reference-cluster"
-CLUSTER_CPU = 1024.0  # cores; a job asking for more is never leased
-NODE = "reference-node"
-POOL = "default"
+__all__ = ["CLUSTER", "CLUSTER_CPU", "NODE", "POOL", "Executor"]
+_REJECTED = 4  # api.Cause.Rejected
 
 
 class Executor:
@@ -34,10 +34,16 @@ class Executor:
     def run(self, records: Iterable[JobRecord]) -> None:
         """Start the life of each queued job whose queue is not cordoned."""
         for record in records:
-            if record.state != "QUEUED" or self.store.queues[record.queue].cordoned:
+            queue = self.store.queues.get(record.queue)
+            if record.state != "QUEUED" or queue is None:
                 continue
-            if record.cpu > CLUSTER_CPU:
+            if not fits(record.cpu):
+                checked = not queue.cordoned or not self.store.flavour.has("cordon_skips_submit_check")
+                if self.store.flavour.has("scheduler_rejects") and checked:
+                    self._reject(record)
                 continue
+            if queue.cordoned:
+                continue  # a cordoned queue's jobs wait, queued
             steps = self._steps(record)
             if self.pace > 0:
                 self._spawn(self._paced(steps, 0.0))
@@ -46,6 +52,18 @@ class Executor:
                 if delay > 0:
                     self._spawn(self._paced(steps, delay))
                     break
+
+    def _reject(self, record: JobRecord) -> None:
+        """The scheduler's submit check fails the job: terminal, cause Rejected, never leased."""
+        record.state = "REJECTED"
+        self.store.emit(
+            record,
+            "failed",
+            reason=rejection_reason(record.cpu),
+            cause=_REJECTED,
+            failure_category="internal",
+            failure_subcategory="job-rejected",
+        )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

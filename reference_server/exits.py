@@ -4,9 +4,13 @@ The reference server runs nothing, yet the conformance suite needs jobs that fai
 and jobs that stay running, and it must get them the same way on a real cluster.
 So the simulated executor honours the few commands a real ``busybox`` container
 would turn into those outcomes: ``false`` and ``sh -c "exit N"`` fail with their
-exit code; ``sleep N`` (also under ``sh -c``) for a minute or more keeps the job
-running for N seconds. Shorter work is compressed to nothing (the project's tests and
-benchmarks submit ``sleep 1`` and expect it done at once); any other command succeeds.
+exit code; ``sleep`` (also under ``sh -c``) keeps the job running as long as busybox's
+``sleep`` would: each argument a number (decimals allowed) with an optional ``s``, ``m``,
+``h`` or ``d`` suffix, the arguments added up (``sleep 1m 30s``), ``inf...`` forever; an
+argument busybox cannot read fails the job as its usage error does (exit 1). Sleeps
+shorter than ``SHORT_S`` are compressed to nothing (a pod takes longer than that to
+start on a real cluster, and the project's tests and benchmarks submit ``sleep 1`` and
+expect it done at once); any other command succeeds.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 _EXIT = re.compile(r"^\s*exit\s+(\d{1,3})\s*$")
-_SLEEP = re.compile(r"^\s*sleep\s+(\d+(?:\.\d+)?)\s*$")
-LONG_RUNNING_S = 60.0  # a sleep at least this long keeps the simulated job running
+_DURATION = re.compile(r"^(\d*\.?\d*)([smhd]?)$")
+_SUFFIX_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+SHORT_S = 2.0  # a sleep at least this long keeps the simulated job running for real
+FOREVER_S = float(2**31 - 1)  # busybox ``sleep inf`` sleeps INT_MAX seconds at a time, for ever
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,31 @@ def _container_ending(container: Any) -> Ending:
         return Ending(exit_code=1)
     if match := _EXIT.match(script):
         return Ending(exit_code=int(match.group(1)))
-    if (match := _SLEEP.match(script)) and float(match.group(1)) >= LONG_RUNNING_S:
-        return Ending(runs_for=float(match.group(1)))
+    words = script.split()
+    if words and words[0] in ("sleep", "/bin/sleep"):
+        seconds = sleep_seconds(words[1:])
+        if seconds is None:
+            return Ending(exit_code=1)  # busybox: usage error
+        return Ending(runs_for=seconds) if seconds >= SHORT_S else Ending()
     return Ending()
+
+
+def sleep_seconds(args: list[str]) -> float | None:
+    """How long busybox ``sleep ARGS`` sleeps (``libbb/duration.c``), or None when it refuses them."""
+    if not args:
+        return None
+    if args[0].lower().startswith("inf"):
+        return FOREVER_S
+    total = 0.0
+    for arg in args:
+        match = _DURATION.match(arg)
+        if match is None or match.group(1) in ("", "."):
+            return None
+        number, suffix = match.groups()
+        if "." not in number and not number.isdigit():
+            return None
+        total += float(number) * _SUFFIX_S[suffix]
+    return total
 
 
 def ending(job: Any) -> Ending:

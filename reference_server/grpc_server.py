@@ -65,7 +65,7 @@ class Guard:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
         if outcome.response_headers:
             await context.send_initial_metadata(tuple(outcome.response_headers.items()))
-        request = await _decode(request_type, raw, context)
+        request = self.services.flavour.strip(await _decode(request_type, raw, context))
         try:
             self.authorizer.check(method, outcome.principal, request, self.services.store.queues)
         except ApiError as exc:

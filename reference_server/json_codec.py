@@ -39,6 +39,16 @@ class BadRequest(ValueError):
     """Client input that cannot become a request message; the text names the field."""
 
 
+class NilElementPanic(Exception):
+    """A JSON ``null`` in a list of Armada's (gogo, pointer) messages: marshalling it panics.
+
+    Armada's gateway decodes ``"permissions": [null]`` into a nil element, then its
+    generated marshaller dereferences it on the way to the gRPC server and panics;
+    Go's net/http recovers by closing the connection without an answer. The gateway
+    does the same with this (feature ``null_array_element_drops``).
+    """
+
+
 class JsonCodec:
     """Marshals messages to the JSON the REST gateway writes, and parses request bodies.
 
@@ -52,15 +62,26 @@ class JsonCodec:
         dialect: JsonDialect = JsonDialect.PROTO3,
         timestamps: TimestampForm = TimestampForm.PROTO3,
         quantity_object_accepted: bool = True,
+        short_enum_names: bool = False,
+        nil_elements_panic: bool = False,
     ) -> None:
+        self.nil_elements_panic = nil_elements_panic
         self.go = dialect is JsonDialect.GO
+        self.short_enum_names = short_enum_names  # RetryAction written "Fail" / "Retry" (retry_action_short_names)
         self.enums_as_numbers = enums_as_numbers or self.go
         self.timestamps = timestamps
         self.quantity_object_accepted = quantity_object_accepted
 
     @classmethod
     def for_flavour(cls, flavour: Flavour, enums_as_numbers: bool = False) -> JsonCodec:
-        return cls(enums_as_numbers, flavour.json, flavour.timestamps, flavour.quantity_object_accepted)
+        return cls(
+            enums_as_numbers,
+            flavour.json,
+            flavour.timestamps,
+            flavour.quantity_object_accepted,
+            short_enum_names=flavour.has("retry_action_short_names"),
+            nil_elements_panic=flavour.has("null_array_element_drops"),
+        )
 
     # ---- encoding -------------------------------------------------------------
 
@@ -120,6 +141,12 @@ class JsonCodec:
         return value  # str, bool and every integer width (int64 as a JSON number)
 
     def _enum(self, field: FD, number: int) -> Any:
+        enum = protos.enum_type_of(field)
+        if self.short_enum_names and enum.full_name in SHORT_ENUM_PREFIXES:
+            value = enum.values_by_number.get(number)
+            if value is not None:  # Armada's RetryAction.MarshalJSON: "Fail", "Retry", "Unspecified"
+                short = value.name.removeprefix(SHORT_ENUM_PREFIXES[enum.full_name])
+                return short[:1].upper() + short[1:].lower()
         if self.enums_as_numbers:
             return number
         value = protos.enum_type_of(field).values_by_number.get(number)
@@ -175,6 +202,7 @@ class _Reader:
 
     def __init__(self, codec: JsonCodec) -> None:
         self.go = codec.go
+        self.nil_elements_panic = codec.nil_elements_panic
         self.quantity_object_accepted = codec.quantity_object_accepted
 
     def message(self, data: dict[str, Any], desc: Any) -> dict[str, Any]:
@@ -203,6 +231,8 @@ class _Reader:
                 return {k: self._single(value_field, v, f"{field.json_name}[{k!r}]") for k, v in value.items()}
             return value
         if field.is_repeated and isinstance(value, list):
+            if self.nil_elements_panic and None in value and field.full_name.startswith("api."):
+                raise NilElementPanic(f"nil element in {field.full_name}")
             return [self._single(field, v, field.json_name) for v in value]
         return self._single(field, value, field.json_name)
 
@@ -242,19 +272,24 @@ class _Reader:
         return {"string": text}
 
 
-# Enum values Armada's own JSON readers also accept by a short name (shared/armada-api-more.md).
-ENUM_ALIASES: dict[str, dict[str, str]] = {
-    "api.RetryAction": {"Fail": "RETRY_ACTION_FAIL", "Retry": "RETRY_ACTION_RETRY"},
-}
+# Enums Armada's own JSON reader also takes by a short name, case-insensitively ("Fail", "retry":
+# ``pkg/api/deserialize.go``), and writes so where the release has retry_action_short_names.
+SHORT_ENUM_PREFIXES: dict[str, str] = {"api.RetryAction": "RETRY_ACTION_"}
 
 
 def _enum_alias(field: FD, value: Any) -> Any:
-    aliases = ENUM_ALIASES.get(field.enum_type.full_name, {}) if field.enum_type is not None else {}
-    if not aliases:
+    enum = field.enum_type
+    prefix = SHORT_ENUM_PREFIXES.get(enum.full_name) if enum is not None else None
+    if enum is None or prefix is None:
         return value
-    if isinstance(value, list):
-        return [aliases.get(v, v) if isinstance(v, str) else v for v in value]
-    return aliases.get(value, value) if isinstance(value, str) else value
+    names = enum.values_by_name
+
+    def canonical(item: Any) -> Any:
+        if not isinstance(item, str) or item in names:
+            return item
+        return prefix + item.upper() if prefix + item.upper() in names else item
+
+    return [canonical(v) for v in value] if isinstance(value, list) else canonical(value)
 
 
 @dataclass(frozen=True)

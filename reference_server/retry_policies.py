@@ -6,8 +6,9 @@ default action and every rule's action are Fail or Retry; every rule names the f
 category it applies to; a resource bump sets exactly one of a positive quantity
 (``static``) or a factor above 1. Update and Get of an absent policy are NOT_FOUND;
 Delete always succeeds and detaches the policy from every queue naming it. A create of
-an existing name answers ``duplicate_code``: ALREADY_EXISTS by the contract, UNAVAILABLE
-on real servers (their store's error surfaces as is).
+an existing name answers ``duplicate_code`` (ALREADY_EXISTS by the contract), or where the
+release ``replaces`` (Armada's ``retrypolicy/repository.go``: "matching CreateQueue")
+writes over it and answers OK.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class RetryPolicyBook:
     def __init__(self, faults: Faults, duplicate_code: grpc.StatusCode = grpc.StatusCode.ALREADY_EXISTS) -> None:
         self.faults = faults
         self.duplicate_code = duplicate_code
+        self.replaces = False  # a create of an existing name overwrites it (real Armada)
         self.policies: dict[str, Any] = {}
 
     def _validate(self, policy: Any) -> None:
@@ -98,7 +100,8 @@ class RetryPolicyBook:
 
     def create(self, policy: Any) -> None:
         self._validate(policy)
-        if policy.name in self.policies and "retry-policy-duplicate-accepted" not in self.faults:
+        duplicate_ok = self.replaces or "retry-policy-duplicate-accepted" in self.faults
+        if policy.name in self.policies and not duplicate_ok:
             raise ApiError(self.duplicate_code, f"retry policy {policy.name!r} already exists")
         self.policies[policy.name] = _copy(policy)
 

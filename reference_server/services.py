@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
+
 import protos
-from reference_server.errors import invalid, not_found
+from reference_server.authz import Authorizer
+from reference_server.errors import ApiError, invalid, not_found
 from reference_server.events import JobSetLog
 from reference_server.executor import Executor
 from reference_server.flavours import DEFAULT, Flavour, flavour
@@ -23,6 +26,7 @@ from reference_server.store import JobState, Store
 
 _m = protos.message_class
 Empty = _m("google.protobuf.Empty")
+MAX_REASON_BYTES = 50  # Armada's validation.MaxReasonBytes
 HealthCheckResponse = _m("api.HealthCheckResponse")
 
 
@@ -36,11 +40,27 @@ class Services(JobQueries, RetryPolicyMethods):
         self.executor = executor
         self.flavour = chosen or flavour(DEFAULT)
         self.queue_cache = queue_cache  # armada-2026: submit and event streams see queues late
+        self.authorizer: Authorizer | None = None  # set by the server: judges the calls Armada judges late
+
+    def _authorize(self, method: str, request: Any, principal: Any) -> None:
+        """Armada's own authorization of a queue-verb call (raw-error releases), over the queues it sees."""
+        if self.authorizer is None:
+            return
+        queues = self.store.queues
+        if self.queue_cache is not None:
+            queues = {name: q for name, q in queues.items() if name in self.queue_cache.known}
+        self.authorizer.check_queue_call(method, principal, request, queues)
+
+    def _raw(self, exc: ApiError) -> ApiError:
+        """A refusal Armada's release returns as a plain error: UNKNOWN (HTTP 500), same words."""
+        if self.flavour.has("raw_errors_unknown"):
+            return ApiError(grpc.StatusCode.UNKNOWN, exc.message)
+        return exc
 
     # ---- queues -------------------------------------------------------------------
 
     async def CreateQueue(self, request: Any, principal: Any) -> Any:
-        self.store.create_queue(request)
+        self.store.create_queue(request, principal.name)
         return Empty()
 
     async def UpdateQueue(self, request: Any, principal: Any) -> Any:
@@ -48,7 +68,8 @@ class Services(JobQueries, RetryPolicyMethods):
         return Empty()
 
     async def CreateQueues(self, request: Any, principal: Any) -> Any:
-        return self._batch(request, self.store.create_queue, "api.BatchQueueCreateResponse")
+        create = lambda queue: self.store.create_queue(queue, principal.name)  # noqa: E731
+        return self._batch(request, create, "api.BatchQueueCreateResponse")
 
     async def UpdateQueues(self, request: Any, principal: Any) -> Any:
         return self._batch(request, self.store.update_queue, "api.BatchQueueUpdateResponse")
@@ -65,7 +86,7 @@ class Services(JobQueries, RetryPolicyMethods):
         return response
 
     async def DeleteQueue(self, request: Any, principal: Any) -> Any:
-        if self.flavour.delete_absent_queue_ok and request.name and request.name not in self.store.queues:
+        if self.flavour.delete_absent_queue_ok and request.name not in self.store.queues:
             return Empty()  # real Armada: deleting a queue that is not there is not an error
         self.store.delete_queue(request.name)
         return Empty()
@@ -121,38 +142,101 @@ class Services(JobQueries, RetryPolicyMethods):
     # ---- jobs ---------------------------------------------------------------------
 
     async def SubmitJobs(self, request: Any, principal: Any) -> Any:
+        self._authorize("SubmitJobs", request, principal)
         if self.queue_cache is not None:
             self.queue_cache.require_for_submit(request.queue)
-        records = self.store.submit(request, owner=principal.name)
+        try:
+            records = self.store.submit(request, owner=principal.name)
+        except ApiError as exc:
+            # Before v0.4.44 the submit path returned its validation errors raw (UNKNOWN).
+            raise exc if self.flavour.has("submit_denies_absent_queue") else self._raw(exc) from None
         self.executor.run(records)
         response = _m("api.JobSubmitResponse")()
         for record in records:
             response.job_response_items.add(job_id=record.id)
         return response
 
+    def _check_reason(self, request: Any) -> None:
+        """``reason`` over 50 bytes is INVALID_ARGUMENT where the release limits it (v0.22.3 on)."""
+        reason = request.reason.encode()
+        if self.flavour.has("reason_limit") and len(reason) > MAX_REASON_BYTES:
+            raise invalid(
+                f"reason cannot be longer than {MAX_REASON_BYTES} bytes: "
+                f"{reason[:MAX_REASON_BYTES].decode(errors='ignore')}..."
+            )
+
+    def _require_set(self, request: Any) -> None:
+        """Armada's ``ValidateQueueAndJobSet``, before it looks the queue up."""
+        if self.flavour.has("raw_errors_unknown") and not request.queue:
+            raise invalid("queue cannot be empty")
+        if self.flavour.has("raw_errors_unknown") and not request.job_set_id:
+            raise invalid("jobset cannot be empty")
+
+    def _named(self, request: Any, ids: list[str], unchecked: bool) -> list[Any]:
+        """The jobs ``ids`` name in the request's job set (all of them for no ids).
+
+        ``unchecked`` (Armada echoes ids): ids the job set does not hold are skipped, not NOT_FOUND.
+        """
+        if not unchecked:
+            return self.store.jobs_in_set(request.queue, request.job_set_id, ids)
+        self.store.require_queue(request.queue)
+        job_set = self.store.job_set(request.queue, request.job_set_id)
+        members = job_set.job_ids if job_set else []
+        held = set(members)
+        return [self.store.jobs[i] for i in (ids or members) if i in held and i in self.store.jobs]
+
+    @property
+    def echoes(self) -> bool:
+        """Reprioritize, Preempt and a lone CancelJobs jobId answer every id unchecked (v0.4.52 on)."""
+        return self.flavour.has("cancel_echoes_ids")
+
     async def CancelJobs(self, request: Any, principal: Any) -> Any:
-        ids = [*request.job_ids, *([request.job_id] if request.job_id else [])]
-        records = self.store.jobs_in_set(request.queue, request.job_set_id, ids)
-        cancelled = self.store.cancel(records, principal.name, request.reason)
-        return _m("api.CancellationResult")(cancelled_ids=cancelled)
+        self._check_reason(request)
+        ids = list(dict.fromkeys([*request.job_ids, *([request.job_id] if request.job_id else [])]))
+        listed = self.flavour.has("cancel_job_ids_echoed")  # every release: jobIds echoed, unchecked
+        if not ids and listed:
+            # Armada: no ids is a CancelJobSet, answered with the empty job_id as the one "cancelled" id.
+            self._cancel_set("CancelJobs", request, principal, set())
+            return _m("api.CancellationResult")(cancelled_ids=[request.job_id])
+        lone = not request.job_ids and listed and not self.echoes  # before v0.4.52: a lone jobId is looked up
+        if lone and request.job_id not in self.store.jobs:
+            raise not_found(f"job {request.job_id} not found")
+        self._require_set(request)
+        self._authorize("CancelJobs", request, principal)
+        cancelled = self.store.cancel(self._named(request, ids, listed), principal.name, request.reason)
+        return _m("api.CancellationResult")(cancelled_ids=ids if listed else cancelled)
 
     async def CancelJobSet(self, request: Any, principal: Any) -> Any:
+        self._check_reason(request)
         states = {JobState.values_by_number[s].name for s in request.filter.states}
-        records = self.store.jobs_in_set(request.queue, request.job_set_id)
-        self.store.cancel([r for r in records if not states or r.state in states], principal.name, request.reason)
+        self._cancel_set("CancelJobSet", request, principal, states)
         return Empty()
 
+    def _cancel_set(self, method: str, request: Any, principal: Any, states: set[str]) -> None:
+        self._require_set(request)
+        self._authorize(method, request, principal)
+        records = self._named(request, [], self.flavour.has("cancel_job_ids_echoed"))
+        self.store.cancel([r for r in records if not states or r.state in states], principal.name, request.reason)
+
     async def ReprioritizeJobs(self, request: Any, principal: Any) -> Any:
-        records = self.store.jobs_in_set(request.queue, request.job_set_id, request.job_ids)
-        results = self.store.reprioritize(records, request.new_priority, principal.name)
+        self._require_set(request)
+        self._authorize("ReprioritizeJobs", request, principal)
+        ids = list(request.job_ids)
+        results = self.store.reprioritize(self._named(request, ids, self.echoes), request.new_priority, principal.name)
+        if self.echoes:  # Armada answers every id it was given (no ids: the whole set), unchecked
+            results = {i: "" for i in ids} or {f"all jobs in job set {request.job_set_id}": ""}
         return _m("api.JobReprioritizeResponse")(reprioritization_results=results)
 
     async def PreemptJobs(self, request: Any, principal: Any) -> Any:
-        if not request.job_ids:
+        self._check_reason(request)
+        if not request.job_ids and not self.echoes:
             raise invalid("job_ids is empty: name the jobs to preempt")
-        records = self.store.jobs_in_set(request.queue, request.job_set_id, request.job_ids)
-        results = self.store.preempt(records, principal.name, request.reason)
-        return _m("api.PreemptionResult")(preemption_results=results)
+        self._require_set(request)
+        self._authorize("PreemptJobs", request, principal)
+        ids = list(request.job_ids)
+        named = self._named(request, ids, self.echoes) if ids else []
+        results = self.store.preempt(named, principal.name, request.reason)
+        return _m("api.PreemptionResult")(preemption_results={i: "" for i in ids} if self.echoes else results)
 
     # ---- events -------------------------------------------------------------------
 
@@ -160,7 +244,10 @@ class Services(JobQueries, RetryPolicyMethods):
         """Chunks of serialized EventStreamMessage; the gRPC layer writes them one by one."""
         if self.queue_cache is not None:
             self.queue_cache.require_for_events(request.queue)
+        if self.flavour.has("raw_errors_unknown") and request.queue not in self.store.queues:
+            raise not_found(f"[GetJobSetEvents] Queue {request.queue} does not exist")
         self.store.require_queue(request.queue)
+        self._authorize("GetJobSetEvents", request, principal)
         if not request.id:
             raise invalid("id (the job set id) is required")
         job_set = self.store.job_set(request.queue, request.id)

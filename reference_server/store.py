@@ -9,7 +9,6 @@ loop's thread, so no locks are needed.
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,12 +17,15 @@ from typing import Any, Literal, overload
 import grpc
 
 import protos
+from reference_server import queues
 from reference_server.errors import ApiError, invalid, not_found
 from reference_server.events import JobSetLog
 from reference_server.exits import ending
 from reference_server.faults import Faults
+from reference_server.flavours import DEFAULT, Flavour, flavour
 from reference_server.ids import new_job_id
 from reference_server.retry_policies import RetryPolicyBook
+from reference_server.scheduling import fits, refused_at_submit
 
 Queue = protos.message_class("api.Queue")
 Job = protos.message_class("api.Job")
@@ -31,10 +33,8 @@ EventMessage = protos.message_class("api.EventMessage")
 JobState = protos.pool().FindEnumTypeByName("api.JobState")
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "PREEMPTED", "REJECTED"})
-QUEUE_VERBS = frozenset({"submit", "cancel", "preempt", "reprioritize", "watch"})
-SUBJECT_KINDS = frozenset({"User", "Group"})
+QUEUE_VERBS, SUBJECT_KINDS = queues.QUEUE_VERBS, queues.SUBJECT_KINDS
 _LOST_EVERY = 20  # fault events-lost-under-load: every 20th job of a job set loses its submitted event
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
 @dataclass(slots=True)
@@ -68,8 +68,9 @@ class JobSet:
 
 
 class Store:
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, chosen: Flavour | None = None) -> None:
         self.faults = faults
+        self.flavour = chosen or flavour(DEFAULT)
         self.queues: dict[str, Any] = {}
         self.jobs: dict[str, JobRecord] = {}
         self.job_sets: dict[tuple[str, str], JobSet] = {}
@@ -80,19 +81,21 @@ class Store:
 
     # ---- queues -------------------------------------------------------------------
 
-    def create_queue(self, queue: Any) -> None:
-        _validate_queue(queue)
+    def create_queue(self, queue: Any, caller: str | None = None) -> None:
+        """Create (or, where the release upserts, write) ``queue``; ``caller`` may become its owner."""
+        queues.validate(queue, self.flavour)
         if queue.name in self.queues and "duplicate-queue-accepted" not in self.faults:
-            raise ApiError(grpc.StatusCode.ALREADY_EXISTS, f"queue {queue.name!r} already exists")
-        self.queues[queue.name] = _normalised(queue)
+            queues.refuse_existing(queue.name, self.flavour)
+        self.queues[queue.name] = queues.stored(queue, self.flavour, caller)
 
     def update_queue(self, queue: Any) -> None:
-        _validate_queue(queue)
-        self.require_queue(queue.name)
-        self.queues[queue.name] = _normalised(queue)
+        """Replace ``queue``; an absent one is NOT_FOUND, or created where the release upserts."""
+        queues.validate(queue, self.flavour)
+        if queues.absent_on_update(queue.name, self.flavour):
+            self.require_queue(queue.name)
+        self.queues[queue.name] = queues.stored(queue, self.flavour)
 
     def delete_queue(self, name: str) -> None:
-        _require_name(name, "queue name")
         self.require_queue(name)
         active = [r for r in self.jobs_of_queue(name) if not r.terminal]
         if active:
@@ -110,13 +113,21 @@ class Store:
             self.job_sets[key].job_ids.clear()
 
     def require_queue(self, name: str) -> Any:
-        _require_name(name, "queue name")
+        """The queue, or NOT_FOUND (an empty name is INVALID_ARGUMENT where names are validated)."""
+        if self.flavour.has("queue_name_validated"):
+            _require_name(name, "queue name")
         try:
             return self.queues[name]
         except KeyError:
             if "notfound-wrong-code" in self.faults:
                 raise ApiError(grpc.StatusCode.INTERNAL, f"lookup of queue {name!r} failed") from None
-            raise not_found(f"queue {name!r} does not exist") from None
+            raise not_found(self.queue_missing(name)) from None
+
+    def queue_missing(self, name: str) -> str:
+        """The words for an absent queue: Armada's repository error where the release's errors are raw."""
+        if self.flavour.has("raw_errors_unknown"):
+            return f'could not find queue "{name}"'
+        return f"queue {name!r} does not exist"
 
     def set_cordoned(self, name: str, cordoned: bool) -> None:
         self.require_queue(name).cordoned = cordoned
@@ -141,6 +152,10 @@ class Store:
         ]
         if problems:
             raise invalid("; ".join(problems))
+        if self.flavour.has("sync_submit_check"):  # the legacy submit path checks every job at once
+            for item in request.job_request_items:
+                if not fits(cpu := cpu_request(item)):
+                    raise refused_at_submit(new_job_id(), cpu, self.flavour.has("unschedulable_unknown"))
         job_set = self.job_set(queue.name, request.job_set_id, create=True)
         records = []
         for item in request.job_request_items:
@@ -303,36 +318,6 @@ class Store:
 def _require_name(value: str, what: str) -> None:
     if not value:
         raise invalid(f"{what} is required")
-
-
-def _validate_queue(queue: Any) -> None:
-    _require_name(queue.name, "queue name")
-    if not _QUEUE_NAME.match(queue.name):
-        raise invalid(
-            f"queue name {queue.name!r} is invalid: use 1-63 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    if not math.isfinite(queue.priority_factor) or queue.priority_factor < 0:
-        raise invalid(f"priority_factor must be a positive number, got {queue.priority_factor}")
-    for n, permission in enumerate(queue.permissions):
-        for subject in permission.subjects:
-            if subject.kind not in SUBJECT_KINDS:
-                raise invalid(f"permissions[{n}]: subject kind {subject.kind!r} is not one of User, Group")
-            _require_name(subject.name, f"permissions[{n}] subject name")
-        unknown = sorted(set(permission.verbs) - QUEUE_VERBS)
-        if unknown:
-            raise invalid(
-                f"permissions[{n}]: unknown verb(s) {', '.join(unknown)}; known: {', '.join(sorted(QUEUE_VERBS))}"
-            )
-
-
-def _normalised(queue: Any) -> Any:
-    """A stored copy; a priority factor left unset (0) means the default of 1."""
-    stored = Queue()
-    stored.CopyFrom(queue)
-    if stored.priority_factor == 0:
-        stored.priority_factor = 1.0
-    return stored
 
 
 def _item_problem(item: Any, lenient: bool = False) -> str:

@@ -26,7 +26,8 @@ def test_catalogue_markdown_lists_every_check_once() -> None:
             "category": c.category,
             "requirement": c.requirement,
             "severity": c.severity.value,
-            "profiles": sorted(c.profiles),
+            "needs": list(c.needs()),
+            "excluded": list(c.excluded),
             "mutating": c.mutating,
         }
         for c in catalogue()

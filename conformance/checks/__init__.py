@@ -5,7 +5,15 @@ conforms and raises otherwise. Families of checks are declared with ``@family``:
 ID template, a requirement template and a parameter table, expanded into one
 ``Check`` per row (``PARITY-{method}`` x every REST-bound method). The catalogue is
 data: the runner (and the pytest plugin) runs it, ``list-checks`` prints it, reports and
-known-failure files refer to its IDs.
+known-failure files refer to its IDs. Checks live in ``REGISTRY`` (register, unregister,
+iterate), filled as the check modules are imported.
+
+A check declares what it needs of a server: the methods it calls (a row's ``method`` and
+``methods=``), over which transports, the features it requires or excludes
+(``conformance/releases.py``), its scheme and whether it creates things (``mutating``).
+From those declarations ``Check.not_offered(release)`` derives, for any release in the
+table, whether the check applies or why not ("needs feature cordon: from v0.9.8"); no
+list of releases or eras is written here or in any check.
 
 Outcomes other than pass/fail are exceptions a check raises:
 ``NotOffered`` (the target answered UNIMPLEMENTED), ``NotConfigured`` (e.g. an auth
@@ -16,10 +24,11 @@ scheme the target file leaves out), ``Skip`` (e.g. mutating under --read-only) a
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.releases import FEATURES, Release, needs
 from conformance.results import Severity
 
 CATEGORIES = ("SURFACE", "SEMANTICS", "PARITY", "SWAGGER", "AUTH", "THROUGHPUT")
@@ -65,7 +74,12 @@ class Check:
     transport: str = ""
     scheme: str = ""
     mutating: bool = False
-    profiles: frozenset[str] = frozenset({"armada-2023", "armada-2026"})  # the eras judged (conformance.eras)
+    # What the check needs of a server (conformance.releases): methods it calls over ``transports``,
+    # features it requires, features under which it does not apply.
+    methods: tuple[str, ...] = ()
+    transports: tuple[str, ...] = ("grpc",)
+    features: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
     # Intrusive: may upset or take down a real server (e.g. armada-2026 panics on a Basic
     # value without a colon); run only when asked (--intrusive) or against the embedded server.
     intrusive: bool = False
@@ -74,8 +88,62 @@ class Check:
         """Run the check; a returned string is a note the report shows for a passing check."""
         return self.function(ctx, **dict(self.params))
 
+    def needs(self) -> tuple[str, ...]:
+        """Every feature the check needs: its methods' over its transports, and its own."""
+        wanted = [f for m in self.methods for t in self.transports for f in needs(m, t)]
+        wanted += SCHEME_FEATURES.get(self.scheme, ())
+        return tuple(dict.fromkeys([*wanted, *self.features]))
 
-_REGISTRY: list[Check] = []
+    def not_offered(self, release: Release) -> str:
+        """Why a server of ``release`` does not offer what the check judges ("" when it does)."""
+        for name in self.needs():
+            if not release.has(name):
+                feature = FEATURES[name]
+                return f"{release.name} lacks {name} ({feature.summary}): {feature.span}"
+        for name in self.excluded:
+            if release.has(name):
+                feature = FEATURES[name]
+                return f"does not apply where {name} ({feature.summary}): {feature.span}; {release.name} has it"
+        return ""
+
+
+# Features an auth scheme needs (the other schemes exist on every release).
+SCHEME_FEATURES: dict[str, tuple[str, ...]] = {"kerberos": ("kerberos",)}
+
+
+class Registry:
+    """The checks known to the suite, by ID: register (refusing a duplicate ID), unregister, iterate."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, Check] = {}
+
+    def register(self, check: Check) -> Check:
+        if check.id in self._checks:
+            raise ValueError(f"duplicate check ID {check.id}")
+        unknown = sorted(set(check.needs() + check.excluded) - set(FEATURES))
+        if unknown:
+            raise ValueError(f"check {check.id} names unknown feature(s) {', '.join(unknown)}")
+        self._checks[check.id] = check
+        return check
+
+    def unregister(self, check_id: str) -> Check:
+        """Remove a check (tests register their own and take them out again)."""
+        return self._checks.pop(check_id)
+
+    def get(self, check_id: str) -> Check | None:
+        return self._checks.get(check_id)
+
+    def __contains__(self, check_id: object) -> bool:
+        return check_id in self._checks
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(list(self._checks.values()))
+
+    def __len__(self) -> int:
+        return len(self._checks)
+
+
+REGISTRY = Registry()
 
 
 # Methods that only read: every other method creates, changes, cancels or deletes something.
@@ -91,6 +159,9 @@ def changes_state(method: str) -> bool:
     return not method.rpartition("/")[2].startswith(READ_ONLY_PREFIXES)
 
 
+RowValue = Callable[[Mapping[str, Any]], Iterable[str]] | Iterable[str]
+
+
 def family(
     id_template: str,
     category: str,
@@ -100,20 +171,29 @@ def family(
     severity: Severity = Severity.REQUIRED,
     mutating: bool | Callable[[Mapping[str, Any]], bool] = False,
     intrusive: bool = False,
-    profiles: Callable[[Mapping[str, Any]], Iterable[str]] | None = None,
+    methods: RowValue = (),
+    features: RowValue = (),
+    excluded: RowValue = (),
+    transports: RowValue | None = None,
+    registry: Registry | None = None,
 ) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
 
     Row keys named ``method``, ``transport`` and ``scheme`` also fill the check's
     dimensions, which the reports use for their matrices. ``mutating`` may be a
-    function of the row (e.g. ``lambda row: changes_state(row["method"])``).
+    function of the row (e.g. ``lambda row: changes_state(row["method"])``), and so may
+    the declarations: ``methods`` (besides the row's ``method``) the check calls,
+    ``features`` it requires and ``excluded`` features under which it does not apply,
+    ``transports`` it calls them over (default: the row's ``transport``; PARITY both,
+    SWAGGER REST, else gRPC).
     """
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category}")
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
         for row in rows:
-            _REGISTRY.append(
+            called = (*([str(row["method"])] if row.get("method") else []), *_of(methods, row))
+            (REGISTRY if registry is None else registry).register(
                 Check(
                     id=id_template.format(**row),
                     category=category,
@@ -126,7 +206,10 @@ def family(
                     scheme=str(row.get("scheme", "")),
                     mutating=mutating(row) if callable(mutating) else mutating,
                     intrusive=intrusive,
-                    profiles=frozenset(profiles(row)) if profiles else frozenset({"armada-2023", "armada-2026"}),
+                    methods=tuple(dict.fromkeys(called)),
+                    transports=_of(transports, row) if transports is not None else _transports(category, row),
+                    features=_of(features, row),
+                    excluded=_of(excluded, row),
                 )
             )
         return function
@@ -134,17 +217,27 @@ def family(
     return register
 
 
+def _of(value: RowValue, row: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(value(row) if callable(value) else value)
+
+
+def _transports(category: str, row: Mapping[str, Any]) -> tuple[str, ...]:
+    """The transports a check's methods are called over, when the family does not say."""
+    given = str(row.get("transport", "")).lower()
+    if given in ("grpc", "rest"):
+        return (given,)
+    if given == "both" or category == "PARITY":
+        return ("grpc", "rest")
+    return ("rest",) if category == "SWAGGER" else ("grpc",)
+
+
 def catalogue() -> list[Check]:
     """Every registered check, in a stable order (loading the check modules first)."""
     from conformance.checks import load_all
 
     load_all()
-    ids = [c.id for c in _REGISTRY]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise RuntimeError(f"duplicate check IDs: {', '.join(duplicates)}")
     order = {c: n for n, c in enumerate(CATEGORIES)}
-    return sorted(_REGISTRY, key=lambda c: (order[c.category], c.id))
+    return sorted(REGISTRY, key=lambda c: (order[c.category], c.id))
 
 
 class SelectionError(ValueError):
@@ -156,31 +249,43 @@ def _selects(word: str, check: Check) -> bool:
     return word.upper() == check.category or fnmatch.fnmatchcase(check.id, word)
 
 
-def select(checks: Iterable[Check], profile: str, only: Iterable[str] = (), flag: str = "--only") -> list[Check]:
-    """Checks of a profile, narrowed by ``--only`` (IDs, ID patterns with '*', or categories).
+def select(
+    checks: Iterable[Check], release: Release | str | None = None, only: Iterable[str] = (), flag: str = "--only"
+) -> list[Check]:
+    """Checks narrowed by ``--only`` (IDs, ID patterns with '*', or categories), and to ``release`` if given.
 
-    Every word must select at least one check of the profile; otherwise ``SelectionError``
-    names the words that select nothing (and says when they name checks of another profile).
+    Every word must select at least one check; otherwise ``SelectionError`` names the
+    words that select nothing. A run takes every selected check (``release`` None): one
+    its release does not offer is reported "not offered" with the reason; with a release
+    (a ``Release`` or a name, ``v0.19.3`` / ``armada-2026``) only the checks it offers.
     """
-    from conformance.eras import canonical
-
     checks = list(checks)
-    profile = canonical(profile)
     wanted = [w.strip() for w in only if w.strip()]
-    in_profile = [c for c in checks if profile in c.profiles]
-    unknown = [w for w in wanted if not any(_selects(w, c) for c in in_profile)]
+    unknown = [w for w in wanted if not any(_selects(w, c) for c in checks)]
     if unknown:
-        elsewhere = [w for w in unknown if any(_selects(w, c) for c in checks)]
-        hint = f" ({', '.join(elsewhere)}: only in another profile)" if elsewhere else ""
         raise SelectionError(
-            f"{flag}: no check of profile {profile!r} matches {', '.join(unknown)}{hint} "
+            f"{flag}: no check matches {', '.join(unknown)} "
             f"(categories: {', '.join(CATEGORIES)}; IDs: armada-conformance list-checks)"
         )
-    return [c for c in in_profile if not wanted or any(_selects(w, c) for w in wanted)]
+    chosen = [c for c in checks if not wanted or any(_selects(w, c) for w in wanted)]
+    if release is None:
+        return chosen
+    return offered(chosen, release if isinstance(release, Release) else _release(release))
+
+
+def _release(name: str) -> Release:
+    from conformance.releases import release
+
+    return release(name)
+
+
+def offered(checks: Iterable[Check], release: Release) -> list[Check]:
+    """The checks a server of ``release`` offers what they judge (the others: "not offered")."""
+    return [c for c in checks if not c.not_offered(release)]
 
 
 def load_all() -> None:
-    """Import every check module so its families register (idempotent)."""
+    """Import every check module so its families register in ``REGISTRY`` (idempotent)."""
     import importlib
     import pkgutil
 

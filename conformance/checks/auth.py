@@ -4,15 +4,14 @@ The checks come from one declarative table, ``CASES`` (what to test) crossed wit
 ``SCHEMES`` (``auth_schemes``: how each scheme makes good and bad credentials) and the two transports,
 so ``AUTH-BASIC-BADPW-REST`` and ``AUTH-KERBEROS-REPLAY-GRPC`` are rows of the same
 table rather than hand-written functions. A scheme the target file leaves out is
-"not configured", never failed; a configured one is checked even where the target's
-era has no such scheme (Kerberos in armada-2026), and its failures then say so.
+"not configured", never failed; one the judged release does not have (Kerberos from
+v0.4.20) is "not offered" (a build that has it says so in ``[target.features]``).
 
 How acceptance is judged: a caller is accepted as the right principal only when a job
 it submits, into a run-created queue whose ``permissions`` grant exactly that
 principal ``submit`` and ``watch``, comes back with that principal as its ``owner``.
-A refusal is judged on a harmless read (the era's ``auth_probe``: GetQueueInfo for armada-2023,
-GetQueue for armada-2026,
-of a queue that does not exist): anything but UNAUTHENTICATED / 401 there means the
+A refusal is judged on a harmless read (``eras.auth_probe``: GetQueueInfo where the release
+has it, else GetQueue, of a queue that does not exist): anything but UNAUTHENTICATED / 401 there means the
 credentials got through. Secrets never enter evidence: it names statuses and labels.
 """
 
@@ -27,7 +26,7 @@ from typing import Any
 import grpc
 
 from conformance.checks import CheckFailed, NotConfigured, Skip, family
-from conformance.checks.auth_schemes import SCHEMES, configured, era_hint, negotiate_attempt
+from conformance.checks.auth_schemes import SCHEMES, configured, negotiate_attempt
 from conformance.checks.auth_wire import (
     Unsendable,
     exercised,
@@ -338,10 +337,7 @@ def _rows(schemes: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def _register(case: Case) -> None:
     def run(ctx: RunContext, scheme: str, transport: str, **_labels: str) -> None:
-        try:
-            case.check(ctx, scheme, transport)
-        except CheckFailed as failure:
-            raise era_hint(ctx, scheme, failure) from None
+        case.check(ctx, scheme, transport)
 
     run.__doc__ = case.check.__doc__
     for row in _rows(case.schemes):

@@ -24,7 +24,7 @@ from conformance.checks.auth import TRANSPORTS
 from conformance.checks.auth_schemes import SCHEMES, configured
 from conformance.checks.auth_wire import Reply, expect_refused, grpc_reply, probe, rest_reply
 from conformance.context import RunContext
-from conformance.eras import era, wire
+from conformance.eras import auth_probe, wire
 from conformance.transport.rest_client import plan
 
 OVERSIZE_BYTES = 24 * 1024  # past common 8-16 KiB header limits, far below Go's 1 MB default
@@ -41,7 +41,7 @@ GONE = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "HTTP 502", "HTTP 503", "HTTP 504"}
 
 def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
     """The harmless read of ``probe``, carrying every value in ``values`` as its own header."""
-    name, method = ctx.name("absent"), wire(era(ctx.target.profile).auth_probe)
+    name, method = ctx.name("absent"), wire(auth_probe(ctx.target.release))
     if transport == "grpc":
         return grpc_reply(ctx.grpc.call(method, {"name": name}, metadata=[("authorization", v) for v in values]))
     rest = ctx.require_rest()

@@ -1,8 +1,9 @@
 """How each auth scheme is configured on a target and makes its bad credentials.
 
 ``configured`` is where an AUTH check learns whether it can run at all: the target file
-must configure the scheme ("not configured" otherwise); a failure of a scheme the
-target's era does not have says so (``era_hint``). ``SCHEMES`` says, per scheme, the Authorization word,
+must configure the scheme ("not configured" otherwise); a scheme the judged release does
+not have (Kerberos from v0.4.20) is "not offered" before that (``Check.not_offered``).
+``SCHEMES`` says, per scheme, the Authorization word,
 how to make credentials that are wrong in exactly one way (a wrong password, a tampered
 signature, a token for another service) and expired ones, and the words of its checks.
 """
@@ -14,36 +15,22 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.checks import CheckFailed, NotConfigured
+from conformance.checks import NotConfigured
 from conformance.checks.auth_wire import probe
 from conformance.context import RunContext
-from conformance.eras import era
 from conformance.target import Identity, SchemeSettings, basic_header
 
 
 def configured(ctx: RunContext, scheme: str) -> tuple[SchemeSettings, Identity]:
     """The target's settings of ``scheme``; "not configured" when the target file has none.
 
-    The target file says which schemes the target claims, and a claim is checked even
-    where the era's stock servers lack the scheme (a failure then says so: ``era_hint``).
+    The target file says which schemes the target claims; a release without the scheme
+    reports its checks "not offered" (a build that has it: ``[target.features]``).
     """
     settings = ctx.target.schemes.get(scheme)
     if settings is None or settings.identity is None:
         raise NotConfigured(f"the target file has no [auth.{scheme}]")
     return settings, settings.identity
-
-
-def era_hint(ctx: RunContext, scheme: str, failure: CheckFailed) -> CheckFailed:
-    """The failure, plus a word when the target's era has no such scheme (Kerberos in armada-2026).
-
-    A stock server of that era refuses every such credential, so the likelier fault is
-    the target file claiming the scheme, not the server breaking it.
-    """
-    judged, settings = era(ctx.target.profile), ctx.target.schemes.get(scheme)
-    if scheme in judged.auth_schemes or (settings is not None and settings.served):
-        return failure  # a scheme the target is known to serve (the embedded set-up's): the failure is the server's
-    hint = f" ({judged.name} servers have no {scheme} authentication: is [auth.{scheme}] meant for this target?)"
-    return CheckFailed(str(failure) + hint, failure.evidence)
 
 
 def wrong_basic(ctx: RunContext, settings: SchemeSettings, identity: Identity, transport: str) -> str:

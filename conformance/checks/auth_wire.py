@@ -14,7 +14,7 @@ from typing import Any
 
 from conformance.checks import CheckFailed, NotOffered
 from conformance.context import RunContext, to_dict
-from conformance.eras import era, wire
+from conformance.eras import auth_probe, wire
 from conformance.transport.rest_reply import let_in as rest_let_in
 from conformance.transport.rest_reply import not_served
 
@@ -88,7 +88,7 @@ def rest_reply(status: int, body: Any, text: str, headers: Mapping[str, str]) ->
 
 def probe(ctx: RunContext, transport: str, authorization: str | None) -> Reply:
     """A harmless authenticated read: a queue that does not exist (NOT_FOUND when let in)."""
-    method = era(ctx.target.profile).auth_probe  # one the era has: else UNIMPLEMENTED before authentication
+    method = auth_probe(ctx.target.release)  # one the release has: else UNIMPLEMENTED before authentication
     return send(ctx, transport, method, {"name": ctx.name("absent")}, authorization)
 
 

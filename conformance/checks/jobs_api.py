@@ -20,7 +20,6 @@ import protos
 from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.context import RunContext, kinds_of
-from conformance.eras import profiles_of
 
 # Event kind -> the job state it puts the job in (submitted: Armada reports SUBMITTED or QUEUED).
 STATE_OF = {
@@ -61,10 +60,6 @@ ENDED = frozenset({"succeeded", "failed", "cancelled", "preempted", "rejected"})
 POLL_S = 0.2
 JOBS = "Jobs/GetJobStatus"
 NOT_A_REFUSAL = frozenset({"OK", "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED"})  # not the server saying no
-
-
-def _profiles(_row: Any) -> list[str]:
-    return profiles_of(JOBS)
 
 
 def job(command: list[str] | None = None, cpu: str = "100m", **fields: Any) -> dict[str, Any]:
@@ -115,7 +110,7 @@ def kinds_until(ctx: RunContext, queue: str, job_set: str, job_id: str, wanted: 
     "GetJobStatus of a job moves through the states its events show, in life order, and ends in the state "
     "of its last event (a job that ran: SUCCEEDED; a queued job cancelled: QUEUED then CANCELLED)",
     mutating=True,
-    profiles=_profiles,
+    methods=(JOBS,),
 )
 def status_follows_events(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
@@ -163,7 +158,7 @@ def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
     "SEMANTICS-JobStatusUnknownId",
     "SEMANTICS",
     "GetJobStatus of a job id the server never issued answers OK, mapping that id to UNKNOWN",
-    profiles=_profiles,
+    methods=(JOBS,),
 )
 def status_unknown_id(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
@@ -186,7 +181,7 @@ def status_unknown_id(ctx: RunContext) -> None:
     "SEMANTICS",
     "GetJobStatus answers max_query_items ids (the target file's, each unknown id UNKNOWN) and refuses one id "
     "more with an error, never an answer cut short (not configured without [target] max_query_items)",
-    profiles=_profiles,
+    methods=(JOBS,),
 )
 def query_limit(ctx: RunContext) -> None:
     """Real Armada refuses more ids than its configured maxQueryItems with a plain error (gRPC UNKNOWN).
@@ -274,7 +269,7 @@ def _run_problem(ctx: RunContext, run: Any, state: str) -> str:
     "run per lease, the latest run's id and state (a job that ran: succeeded; a running job cancelled: "
     "cancelled)",
     mutating=True,
-    profiles=_profiles,
+    methods=("Jobs/GetJobDetails", "Jobs/GetJobRunDetails"),
 )
 def details_agree(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobDetails")
@@ -296,7 +291,7 @@ def details_agree(ctx: RunContext) -> None:
     "SEMANTICS",
     "GetJobErrors reports the error of a job that failed (its container ran `false`) and leaves unknown ids out",
     mutating=True,
-    profiles=_profiles,
+    methods=("Jobs/GetJobErrors",),
 )
 def job_errors(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobErrors")

@@ -9,16 +9,16 @@ mapping and v1 error body. REST JSON is read in either dialect (``dialects.py``)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from conformance import cases
 from conformance.cases import RICH_QUEUE, tiny_job
-from conformance.checks import CheckFailed, NotOffered, changes_state, family
+from conformance.checks import CheckFailed, NotOffered, Registry, changes_state, family
 from conformance.context import RunContext, not_offered_over_rest
 from conformance.dialects import GRPC_CODE_NUMBER, HTTP_STATUS, DialectError, as_dict, masked, parse, response_type
-from conformance.eras import profiles_of, wire
+from conformance.eras import wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 from conformance.transport.rest_reply import not_served_reason
@@ -36,7 +36,7 @@ class Pair:
     exact: bool = True
 
 
-def _call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: dict | None = None) -> Pair:
+def call_both(ctx: RunContext, method: str, grpc_request: dict, rest_request: dict | None = None) -> Pair:
     grpc_result = ctx.call(method, grpc_request)
     rest_result = ctx.require_rest().call(
         wire(method), rest_request if rest_request is not None else grpc_request, headers=ctx.headers()
@@ -58,7 +58,7 @@ def _held_jobs(ctx: RunContext, count: int) -> tuple[str, str, list[str]]:
 
 def _get_queue(ctx: RunContext) -> Pair:
     name = ctx.create_queue(**RICH_QUEUE)
-    return _call_both(ctx, "Submit/GetQueue", {"name": name})
+    return call_both(ctx, "Submit/GetQueue", {"name": name})
 
 
 def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> Pair:
@@ -66,7 +66,7 @@ def _queue_effect(ctx: RunContext, method: str, make: Callable[[str], dict]) -> 
     first, second = ctx.create_queue(), ctx.create_queue()
     if method == "Submit/CreateQueue":
         first, second = ctx.name("q"), ctx.name("q")
-    pair = _call_both(ctx, method, make(first), make(second))
+    pair = call_both(ctx, method, make(first), make(second))
     got = [ctx.call("Submit/GetQueue", {"name": n}) for n in (first, second)]
     if method == "Submit/DeleteQueue":
         codes = [g.code for g in got]
@@ -91,7 +91,7 @@ def _batch(ctx: RunContext, method: str) -> Pair:
     first, second = ctx.name("q"), ctx.name("q")
     if method == "Submit/UpdateQueues":
         first, second = ctx.create_queue(), ctx.create_queue()
-    return _call_both(ctx, method, request(first), request(second))
+    return call_both(ctx, method, request(first), request(second))
 
 
 def _get_queues(ctx: RunContext) -> Pair:
@@ -117,13 +117,13 @@ def _get_queues(ctx: RunContext) -> Pair:
 
 def _queue_info(ctx: RunContext) -> Pair:
     queue, _, _ = _held_jobs(ctx, 2)
-    return _call_both(ctx, "Submit/GetQueueInfo", {"name": queue})
+    return call_both(ctx, "Submit/GetQueueInfo", {"name": queue})
 
 
 def _submit(ctx: RunContext) -> Pair:
     queue = ctx.create_queue()
     sets = ctx.name("js"), ctx.name("js")
-    return _call_both(
+    return call_both(
         ctx, "Submit/SubmitJobs", *({"queue": queue, "jobSetId": s, "jobRequestItems": [tiny_job()]} for s in sets)
     )
 
@@ -132,7 +132,7 @@ def _on_two_jobs(method: str, extra: dict) -> Callable[[RunContext], Pair]:
     def scenario(ctx: RunContext) -> Pair:
         queue, job_set, (one, two) = _held_jobs(ctx, 2)
         base = {"queue": queue, "jobSetId": job_set, **extra}
-        pair = _call_both(ctx, method, {**base, "jobIds": [one]}, {**base, "jobIds": [two]})
+        pair = call_both(ctx, method, {**base, "jobIds": [one]}, {**base, "jobIds": [two]})
         return _without_map_keys(pair)
 
     return scenario
@@ -140,7 +140,7 @@ def _on_two_jobs(method: str, extra: dict) -> Callable[[RunContext], Pair]:
 
 def _without_map_keys(pair: Pair) -> Pair:
     """Results keyed by job id: compare the values, since the two jobs' ids differ."""
-    grpc_side, rest_side = _comparable(pair)
+    grpc_side, rest_side = comparable(pair)
     return Pair(pair.method, _map_values(grpc_side), _map_values(rest_side), exact=False)
 
 
@@ -155,7 +155,7 @@ def _cancel_job_set(ctx: RunContext) -> Pair:
         job_set = ctx.name("js")
         ctx.submit(queue, job_set, hold=True)
         sets.append(job_set)
-    pair = _call_both(ctx, "Submit/CancelJobSet", *({"queue": queue, "jobSetId": s} for s in sets))
+    pair = call_both(ctx, "Submit/CancelJobSet", *({"queue": queue, "jobSetId": s} for s in sets))
     kinds = [[k for _, k, _ in ctx.events(queue, s)] for s in sets]
     if not all("submitted" in k for k in kinds):
         raise CheckFailed(
@@ -221,30 +221,59 @@ SUCCESS: dict[str, Callable[[RunContext], Pair]] = {
 }
 
 
-def _profiles(row: Mapping[str, Any]) -> list[str]:
-    return profiles_of(row["method"])
-
-
-@family(
-    "PARITY-{name}",
-    "PARITY",
-    "{method} gives the same result via gRPC and REST (either JSON dialect)",
-    [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
-    mutating=True,
-    profiles=_profiles,
-)
 def same_result(ctx: RunContext, method: str, name: str, transport: str) -> None:
     ctx.require_rest()
     ctx.require_offered(method)
-    pair = SUCCESS[method](ctx)
-    grpc_side, rest_side = _comparable(pair)
+    pair = PARITY.scenario(method)(ctx)
+    grpc_side, rest_side = comparable(pair)
     if not pair.exact:
         grpc_side, rest_side = masked(grpc_side, VOLATILE), masked(rest_side, VOLATILE)
     if grpc_side != rest_side:
         raise CheckFailed(f"{method} differs between gRPC and REST", {"grpc": grpc_side, "rest": rest_side})
 
 
-def _comparable(pair: Pair) -> tuple[Any, Any]:
+Scenario = Callable[[RunContext], Pair]
+
+
+class ParityTable:
+    """Every ``PARITY-{name}`` row: a method and the scenario that does it once per transport.
+
+    Modules feed it their scenarios (``parity_more`` those of api.Jobs and
+    api.RetryPolicyService); each row becomes a check judged by ``same_result``, with
+    one ID template and one requirement.
+    """
+
+    ID = "PARITY-{name}"
+    REQUIREMENT = "{method} gives the same result via gRPC and REST (either JSON dialect)"
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self._scenarios: dict[str, Scenario] = {}
+        self._registry = registry  # None: the suite's REGISTRY
+
+    def feed(self, scenarios: Mapping[str, Scenario]) -> None:
+        """Add rows (a method already in the table is refused) and register their checks."""
+        clash = sorted(set(scenarios) & set(self._scenarios))
+        if clash:
+            raise ValueError(f"PARITY rows fed twice: {', '.join(clash)}")
+        self._scenarios.update(scenarios)
+        rows = [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in scenarios]
+        family(self.ID, "PARITY", self.REQUIREMENT, rows, mutating=True, registry=self._registry)(same_result)
+
+    def scenario(self, method: str) -> Scenario:
+        return self._scenarios[method]
+
+    def __contains__(self, method: object) -> bool:
+        return method in self._scenarios
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._scenarios))
+
+
+PARITY = ParityTable()
+PARITY.feed(SUCCESS)
+
+
+def comparable(pair: Pair) -> tuple[Any, Any]:
     """Both sides as canonical proto3 JSON dicts (REST parsed from whichever dialect it used)."""
     if isinstance(pair.grpc, dict):  # already compared through gRPC reads of the effect
         return pair.grpc, pair.rest
@@ -274,7 +303,6 @@ def _failure_rows() -> list[dict[str, str]]:
     "grpc-gateway status mapping and v1 error body {{error, code, message}} (a stream refused before its "
     "first message: one stream error line){note}",
     _failure_rows(),
-    profiles=_profiles,
     mutating=lambda row: changes_state(row["method"]),
 )
 def same_failure(ctx: RunContext, method: str, name: str, transport: str, note: str) -> None:

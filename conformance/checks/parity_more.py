@@ -2,10 +2,10 @@
 
 The scenarios follow ``parity.py``'s: one object read twice must be equal exactly; two
 objects made the same way (one per transport) must be equal once their names are
-masked. They join ``parity.SUCCESS`` so ``same_result`` judges them the way it judges
-every other method; the rows are registered here, for the era that has these
-services. Their refusals (``PARITY-*-ERROR``) are rows of ``cases.REFUSING``. Jobs are held (they never
-run) unless a run is what the method reports; policies are the run's own.
+masked. They feed ``parity.PARITY`` so ``same_result`` judges them the way it judges
+every other method (releases without these services: "not offered"). Their refusals
+(``PARITY-*-ERROR``) are rows of ``cases.REFUSING``. Jobs are held (they never run)
+unless a run is what the method reports; policies are the run's own.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from google.protobuf import json_format
 
 import protos
 from conformance.cases import HOLD_CPU
-from conformance.checks import CheckFailed, family, parity
+from conformance.checks import CheckFailed, parity
 from conformance.checks.jobs_api import ENDED, job, kinds_until, submit, until
 from conformance.context import RunContext
 from conformance.dialects import DialectError, as_dict, parse
@@ -34,20 +34,20 @@ def _held(ctx: RunContext, **fields: Any) -> tuple[str, str, str]:
 
 def _status(ctx: RunContext) -> parity.Pair:
     _, _, job_id = _held(ctx)
-    return parity._call_both(ctx, "Jobs/GetJobStatus", {"jobIds": [job_id, ctx.name("absent-job")]})
+    return parity.call_both(ctx, "Jobs/GetJobStatus", {"jobIds": [job_id, ctx.name("absent-job")]})
 
 
 def _status_by_uri(ctx: RunContext) -> parity.Pair:
     uri = f"https://conformance.invalid/{ctx.name('uri')}"
     queue, job_set, _ = _held(ctx, externalJobUri=uri)
-    return parity._call_both(
+    return parity.call_both(
         ctx, "Jobs/GetJobStatusUsingExternalJobUri", {"queue": queue, "jobset": job_set, "externalJobUri": uri}
     )
 
 
 def _details(ctx: RunContext) -> parity.Pair:
     _, _, job_id = _held(ctx)
-    return parity._call_both(
+    return parity.call_both(
         ctx, "Jobs/GetJobDetails", {"jobIds": [job_id], "expandJobSpec": True, "expandJobRun": True}
     )
 
@@ -63,7 +63,7 @@ def _errors(ctx: RunContext) -> parity.Pair:
     job_id = _ended_job(ctx, ["false"])
     request = {"jobIds": [job_id]}
     until(ctx, lambda: ctx.call("Jobs/GetJobErrors", request), lambda r: not r.ok or job_id in r.response.job_errors)
-    return parity._call_both(ctx, "Jobs/GetJobErrors", request)
+    return parity.call_both(ctx, "Jobs/GetJobErrors", request)
 
 
 def _run_details(ctx: RunContext) -> parity.Pair:
@@ -79,13 +79,13 @@ def _run_details(ctx: RunContext) -> parity.Pair:
             "the job that ran has no latestRunId to ask GetJobRunDetails about",
             {"job_id": job_id, "code": details.code},
         )
-    return parity._call_both(ctx, "Jobs/GetJobRunDetails", {"runIds": [run_id]})
+    return parity.call_both(ctx, "Jobs/GetJobRunDetails", {"runIds": [run_id]})
 
 
 def _active_queues(ctx: RunContext) -> parity.Pair:
     """Other users' queues may change between the calls: compare only the run's queue."""
     queue, _, _ = _held(ctx)
-    pair = parity._call_both(ctx, "Jobs/GetActiveQueues", {})
+    pair = parity.call_both(ctx, "Jobs/GetActiveQueues", {})
     try:
         rest = parse(pair.rest, "api.GetActiveQueuesResponse")
     except DialectError as exc:
@@ -111,7 +111,7 @@ def _policy_effect(method: str, make: Callable[[str], dict[str, Any]]) -> Callab
             first, second = policy_name(ctx, "par"), policy_name(ctx, "par")
         else:
             first, second = create(ctx, "par"), create(ctx, "par")
-        pair = parity._call_both(ctx, method, make(first), make(second))
+        pair = parity.call_both(ctx, method, make(first), make(second))
         got = [ctx.call(f"{RP}/GetRetryPolicy", {"name": n}) for n in (first, second)]
         codes = [g.code for g in got]
         if method.endswith("DeleteRetryPolicy"):
@@ -140,8 +140,8 @@ def _as_written(policy: dict[str, Any]) -> dict[str, Any]:
 def _get_policies(ctx: RunContext) -> parity.Pair:
     """Others may change their policies between the calls: compare only the run's."""
     create(ctx, "par")
-    pair = parity._call_both(ctx, f"{RP}/GetRetryPolicies", {})
-    grpc_side, rest_side = parity._comparable(pair)
+    pair = parity.call_both(ctx, f"{RP}/GetRetryPolicies", {})
+    grpc_side, rest_side = parity.comparable(pair)
     base = run_base(ctx) + "-"
 
     def ours(listing: dict[str, Any]) -> list[Any]:
@@ -160,16 +160,8 @@ SUCCESS: dict[str, Callable[[RunContext], parity.Pair]] = {
     f"{RP}/CreateRetryPolicy": _policy_effect(f"{RP}/CreateRetryPolicy", valid_policy),
     f"{RP}/UpdateRetryPolicy": _policy_effect(f"{RP}/UpdateRetryPolicy", lambda n: valid_policy(n, retryLimit=4)),
     f"{RP}/DeleteRetryPolicy": _policy_effect(f"{RP}/DeleteRetryPolicy", lambda n: {"name": n}),
-    f"{RP}/GetRetryPolicy": lambda ctx: parity._call_both(ctx, f"{RP}/GetRetryPolicy", {"name": create(ctx, "par")}),
+    f"{RP}/GetRetryPolicy": lambda ctx: parity.call_both(ctx, f"{RP}/GetRetryPolicy", {"name": create(ctx, "par")}),
     f"{RP}/GetRetryPolicies": _get_policies,
 }
 
-parity.SUCCESS.update(SUCCESS)
-family(
-    "PARITY-{name}",
-    "PARITY",
-    "{method} gives the same result via gRPC and REST (either JSON dialect)",
-    [{"method": m, "name": m.split("/")[1], "transport": "both"} for m in SUCCESS],
-    mutating=True,
-    profiles=parity._profiles,
-)(parity.same_result)
+parity.PARITY.feed(SUCCESS)

@@ -18,14 +18,9 @@ import protos
 from conformance.checks import CheckFailed, family
 from conformance.context import RunContext
 from conformance.dialects import as_dict
-from conformance.eras import profiles_of
 from conformance.retry_policies import create, policy_name, valid_policy
 
 SERVICE = "RetryPolicyService"
-
-
-def _profiles(_row: Any) -> list[str]:
-    return profiles_of(f"{SERVICE}/CreateRetryPolicy")
 
 
 def _canonical(policy: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +45,7 @@ def _start(ctx: RunContext) -> None:
     "a created retry policy reads back as written (GetRetryPolicy), UpdateRetryPolicy changes it, "
     "GetRetryPolicies lists it, and after DeleteRetryPolicy GetRetryPolicy answers NOT_FOUND",
     mutating=True,
-    profiles=_profiles,
+    methods=(f"{SERVICE}/CreateRetryPolicy",),
 )
 def round_trip(ctx: RunContext) -> None:
     _start(ctx)
@@ -121,7 +116,7 @@ INVALID: list[tuple[str, str, Any]] = [
     "CreateRetryPolicy of a policy with {what} is refused with INVALID_ARGUMENT",
     [{"rule": r, "what": w} for r, w, _ in INVALID],
     mutating=True,
-    profiles=_profiles,
+    methods=(f"{SERVICE}/CreateRetryPolicy",),
 )
 def invalid_refused(ctx: RunContext, rule: str, what: str) -> None:
     _start(ctx)
@@ -146,7 +141,7 @@ def _expect_absent(ctx: RunContext, name: str) -> None:
     "SEMANTICS",
     "GetRetryPolicy and UpdateRetryPolicy of a policy that does not exist answer NOT_FOUND",
     mutating=True,
-    profiles=_profiles,
+    methods=(f"{SERVICE}/CreateRetryPolicy",),
 )
 def absent_not_found(ctx: RunContext) -> None:
     _start(ctx)
@@ -161,7 +156,7 @@ def absent_not_found(ctx: RunContext) -> None:
     "SEMANTICS",
     "DeleteRetryPolicy of a policy that does not exist answers OK (Armada's delete is idempotent)",
     mutating=True,
-    profiles=_profiles,
+    methods=(f"{SERVICE}/CreateRetryPolicy",),
 )
 def delete_absent(ctx: RunContext) -> None:
     _start(ctx)
@@ -181,7 +176,7 @@ def delete_absent(ctx: RunContext) -> None:
     "SEMANTICS",
     "DeleteRetryPolicy detaches the policy from a queue naming it in retryPolicies",
     mutating=True,
-    profiles=_profiles,
+    methods=(f"{SERVICE}/CreateRetryPolicy",),
 )
 def delete_detaches(ctx: RunContext) -> None:
     _start(ctx)
@@ -209,7 +204,7 @@ def delete_detaches(ctx: RunContext) -> None:
     "CreateRetryPolicy of a name that exists is refused with ALREADY_EXISTS, the contract's code (current "
     "Armada answers UNAVAILABLE: a known deviation of armada-2026)",
     mutating=True,
-    profiles=_profiles,
+    methods=(f"{SERVICE}/CreateRetryPolicy",),
 )
 def duplicate_refused(ctx: RunContext) -> None:
     _start(ctx)

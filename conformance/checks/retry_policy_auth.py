@@ -17,7 +17,6 @@ from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.checks.auth import TRANSPORTS, send
 from conformance.checks.auth_schemes import configured
 from conformance.context import RunContext
-from conformance.eras import profiles_of
 from conformance.retry_policies import create, policy_name, valid_policy
 
 METHODS = (
@@ -52,7 +51,6 @@ def _rows() -> list[dict[str, Any]]:
     "refused with PERMISSION_DENIED / 403 naming the missing permission {verb}",
     _rows(),
     mutating=True,
-    profiles=lambda row: profiles_of(row["method"]),
 )
 def low_privilege_refused(
     ctx: RunContext, scheme: str, S: str, transport: str, T: str, method: str, name: str, verb: str

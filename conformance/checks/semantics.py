@@ -14,7 +14,6 @@ from collections.abc import Set
 from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, family
 from conformance.context import RunContext, kinds_of
-from conformance.eras import profiles_of
 
 LIFE_ORDER = {
     "submitted": 0,
@@ -65,7 +64,6 @@ def queue_create_delete(ctx: RunContext) -> None:
     "a created queue reads back as written via GetQueue, UpdateQueue changes it, and after DeleteQueue "
     "GetQueue answers NOT_FOUND",
     mutating=True,
-    profiles=lambda row: profiles_of("Submit/GetQueue"),
 )
 def queue_round_trip(ctx: RunContext) -> None:
     name = ctx.create_queue(userOwners=["conformance-owner"])
@@ -95,7 +93,6 @@ def queue_round_trip(ctx: RunContext) -> None:
     "SEMANTICS-QueueNotFound",
     "SEMANTICS",
     "GetQueue of a queue that does not exist answers NOT_FOUND",
-    profiles=lambda row: profiles_of("Submit/GetQueue"),
 )
 def queue_not_found(ctx: RunContext) -> None:
     result = ctx.call(ctx.queue_service("GetQueue"), cases.refused("Submit/GetQueue", ctx.name("absent")))
@@ -119,7 +116,7 @@ def queue_invalid(ctx: RunContext) -> None:
 def submit_unknown_queue(ctx: RunContext) -> None:
     request = cases.refused("Submit/SubmitJobs", ctx.name("absent"))
     result = ctx.call("Submit/SubmitJobs", request)
-    expected = cases.refusal_codes("Submit/SubmitJobs", ctx.target.profile)
+    expected = cases.refusal_codes("Submit/SubmitJobs", ctx.target.release)
     _expect_code(
         result.code, expected, "SubmitJobs to an absent queue", {"request": request, "details": result.details}
     )
@@ -290,7 +287,7 @@ def error_if_missing(ctx: RunContext) -> None:
     "SEMANTICS",
     "GetQueueInfo lists a job set with queued jobs and counts them as queued, not leased",
     mutating=True,
-    profiles=lambda row: profiles_of("Submit/GetQueueInfo"),
+    methods=("Submit/GetQueueInfo",),
 )
 def queue_info_counts(ctx: RunContext) -> None:
     queue, job_set = ctx.create_queue(), ctx.name("js")

@@ -15,7 +15,7 @@ from conformance import cases
 from conformance.checks import CheckFailed, NotOffered, changes_state, family
 from conformance.context import RunContext
 from conformance.dialects import response_type
-from conformance.eras import all_methods, descriptor_of, is_streaming, profiles_of, rest_bound, wire
+from conformance.eras import all_methods, descriptor_of, is_streaming, rest_bound, wire
 from conformance.transport.grpc_client import GrpcResult
 from conformance.transport.rest_client import RestResult
 from conformance.transport.rest_reply import not_served, not_served_reason
@@ -38,7 +38,6 @@ def _rows() -> list[dict[str, Any]]:
     "{method} answers a well-formed request over {transport} "
     "with a definite status (UNIMPLEMENTED is reported as not offered)",
     _rows(),
-    profiles=lambda row: profiles_of(row["method"]),
     mutating=lambda row: changes_state(row["method"]),
 )
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:

@@ -22,6 +22,9 @@ from conformance.results import Figure, RunReport
 from conformance.throughput.measure import TRANSPORTS, bench
 
 ROWS = [{"transport": t, "T": t.upper()} for t in TRANSPORTS]
+# Every workload holds its jobs in a cordoned queue (two events a job, none runs): releases
+# without cordoning (before v0.9.8) cannot hold them, so nothing here is offered there.
+HELD = ("cordon",)
 
 
 @family(
@@ -30,6 +33,7 @@ ROWS = [{"transport": t, "T": t.upper()} for t in TRANSPORTS]
     "reading a stored job set with watch=false over {transport} delivers every event in increasing order; "
     "events/s is reported (creates its job set, unless --replay-job-set names an existing one)",
     ROWS,
+    features=HELD,
 )
 def replay(ctx: RunContext, transport: str, T: str) -> None:
     # Not marked mutating: with --replay-job-set it creates nothing and runs under --read-only too.
@@ -45,6 +49,7 @@ def replay(ctx: RunContext, transport: str, T: str) -> None:
     "latency (p50, p95, p99) and time to first event are reported",
     ROWS,
     mutating=True,
+    features=HELD,
 )
 def live(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "live", transport)
@@ -57,6 +62,7 @@ def live(ctx: RunContext, transport: str, T: str) -> None:
     "per-watcher events/s are reported",
     ROWS,
     mutating=True,
+    features=HELD,
 )
 def fan_out(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "fanout", transport)
@@ -69,6 +75,7 @@ def fan_out(ctx: RunContext, transport: str, T: str) -> None:
     "the rest; the reconnection's time to first event is reported",
     ROWS,
     mutating=True,
+    features=HELD,
 )
 def resume(ctx: RunContext, transport: str, T: str) -> None:
     bench(ctx).measure(ctx, "resume", transport)
@@ -90,6 +97,7 @@ def _measured(ctx: RunContext, kinds: tuple[str, ...]) -> list[Figure]:
     "THROUGHPUT",
     "replay and fan-out events/s reach --min-events-per-second (not configured without it)",
     mutating=True,
+    features=HELD,
 )
 def min_events_per_second(ctx: RunContext) -> None:
     minimum = bench(ctx).gates.min_events_per_second
@@ -113,6 +121,7 @@ def min_events_per_second(ctx: RunContext) -> None:
     "THROUGHPUT",
     "live submit-to-event latency p99 stays within --max-p99-ms (not configured without it)",
     mutating=True,
+    features=HELD,
 )
 def max_p99_latency(ctx: RunContext) -> None:
     maximum = bench(ctx).gates.max_p99_ms
@@ -135,6 +144,7 @@ def max_p99_latency(ctx: RunContext) -> None:
     "default 0.2), judged as the gate judges it: only figures whose rounds spread within it "
     "(not configured without --baseline)",
     mutating=True,
+    features=HELD,
 )
 def max_regression(ctx: RunContext) -> str | None:
     from conformance.report.baseline import DEFAULT_TOLERANCE, compare_to_baseline, regression_records

@@ -42,7 +42,9 @@ def worker_summary(state: WorkerState, node: str) -> dict[str, Any]:
     rate = events / wall
     capacity = decode_capacity(state.plan, state.captured)
     busy = (cpu + waiting) / wall
-    latencies = [value for w in state.watchers for value in w.tally.latencies_ms]
+    latencies = [
+        pair for w in state.watchers for pair in zip(w.tally.latency_seconds, w.tally.latencies_ms, strict=True)
+    ]
     if len(latencies) > MAX_LATENCIES:
         latencies = random.Random(0).sample(latencies, MAX_LATENCIES)
     return {
@@ -59,7 +61,9 @@ def worker_summary(state: WorkerState, node: str) -> dict[str, Any]:
         "waiting_for_cpu_fraction": round(waiting / wall, 3),
         "decode_capacity_eps": round(capacity),
         "client_bound": client_bound(rate, capacity, busy),
-        "latencies_ms": [round(v, 3) for v in latencies],
+        "latencies_ms": [round(ms, 3) for _, ms in latencies],
+        "latency_seconds": [second for second, _ in latencies],
+        "events_by_second": {str(second): n for second, n in sorted(state.per_second.items())},
     }
 
 

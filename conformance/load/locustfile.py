@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 import gevent
+import locust.runners
 from locust import events
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
@@ -31,6 +32,11 @@ from conformance.load.users import Submitter, Watcher, drop_state, start_state
 
 __all__ = ["Submitter", "Watcher"]
 
+# A worker that misses heartbeats for HEARTBEAT_LIVENESS seconds is "missing" to Locust, which then
+# deals its users out again mid-run (a watcher restarted elsewhere re-reads its job set: the accounts
+# no longer add up). Locust's 3 s is short on a machine whose CPUs other processes hold: a starved
+# worker is slow, not dead. ARMADA_LOAD_WORKER_LIVENESS_S (default 10) sets it.
+locust.runners.HEARTBEAT_LIVENESS = int(os.environ.get("ARMADA_LOAD_WORKER_LIVENESS_S", "10"))
 SUMMARY_WAIT_S = 15.0  # how long the master waits for the workers' accounts after stopping them
 _MASTER: dict[str, Any] = {"summaries": {}, "started": time.time(), "own_setup": False}
 

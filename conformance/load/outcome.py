@@ -19,6 +19,7 @@ from conformance.results import CheckResult, Figure, Outcome, Severity
 from conformance.throughput.verdict import percentile
 
 CATEGORY = "LOAD"
+ROUNDS = 5  # windows of the steady part of the run: each figure's rounds
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
     rate = events / span if span else 0.0
     per_watcher = statistics.median(w["count"] / span for w in watchers) if watchers and span else 0.0
     latencies = sorted(v for s in summaries for v in s["latencies_ms"])
+    windows = steady_windows(summaries)
+    buckets: dict[int, int] = {}
+    for summary in summaries:
+        for second, n in summary.get("events_by_second", {}).items():
+            buckets[int(second)] = buckets.get(int(second), 0) + n
+    rates = [sum(buckets.get(t, 0) for t in range(a, b)) / (b - a) for a, b in windows]
     bound = [s["node"] for s in summaries if s["client_bound"]]
     locust = {(row["type"], row["name"]): row for row in result.get("locust", [])}
     plan = result.get("plan", {})
@@ -48,11 +55,19 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
         "queues": plan.get("queues", []),
         "job_sets": len(plan.get("job_sets", [])),
         "jobs_per_second": plan.get("jobs_per_second", 0),
+        "jobs_submitted_per_second": round(sum(n for s in summaries for n in s["submitted"].values()) / span, 1)
+        if span
+        else 0.0,
         "watchers": len(watchers),
         "workers": len(summaries),
         "client_bound_workers": f"{len(bound)} of {len(summaries)}",
         "events": events,
         "events_by_worker": {s["node"]: s["events"] for s in summaries},
+        "stream_errors": sum(w["stream_errors"] for w in watchers),
+        "gaps": sum(w["gaps"] for w in watchers),
+        "duplicates": sum(w["duplicates"] for w in watchers),
+        "out_of_order": sum(w["out_of_order"] for w in watchers),
+        "submit_errors": sum(s["submit_errors"] for s in summaries),
         "events_locust_master": sum(r["requests"] for k, r in locust.items() if k[1] == "event"),
         "seconds": round(span, 3),
         "workers_detail": [
@@ -70,6 +85,7 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
             transport,
             bool(bound),
             details,
+            rounds=[round(r, 1) for r in rates],
         ),
         Figure(
             "LOAD-Events-per-watcher",
@@ -79,9 +95,10 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
             transport,
             bool(bound),
             {},
+            rounds=[round(r / len(watchers), 2) for r in rates] if watchers else [],
         ),
     ]
-    for q in (50, 95, 99):
+    for q in (50, 95, 99) if latencies else ():  # none without stamped jobs (--read-only): no 0 ms figure
         out.append(
             Figure(
                 f"LOAD-Latency-p{q}",
@@ -91,9 +108,38 @@ def figures(result: dict[str, Any], transport: str) -> list[Figure]:
                 transport,
                 bool(bound),
                 {"samples": len(latencies)},
+                rounds=_latency_rounds(summaries, windows, q),
             )
         )
     return out
+
+
+def steady_windows(summaries: list[dict[str, Any]], rounds: int = ROUNDS) -> list[tuple[int, int]]:
+    """``rounds`` equal spans of seconds ([start, end)) in the steady middle of the run: not the users'
+    ramp-up (the first fifth of the seconds with events), not the drain (the last fifth). Their rates
+    are the figures' rounds, so ``--baseline`` knows each figure's own noise. Empty for a short run."""
+    seconds = sorted({int(k) for s in summaries for k in s.get("events_by_second", {})})
+    if not seconds:
+        return []
+    first, last = seconds[0], seconds[-1]
+    cut = (last - first + 1) // 5
+    size = (last - first + 1 - 2 * cut) // rounds
+    if size < 1:
+        return []
+    start = first + cut
+    return [(start + n * size, start + (n + 1) * size) for n in range(rounds)]
+
+
+def _latency_rounds(summaries: list[dict[str, Any]], windows: list[tuple[int, int]], q: int) -> list[float]:
+    """The percentile ``q`` within each window (none unless every window has 10 samples)."""
+    pairs = [(t, ms) for s in summaries for t, ms in zip(s.get("latency_seconds", []), s["latencies_ms"], strict=False)]
+    rounds = []
+    for a, b in windows:
+        inside = sorted(ms for t, ms in pairs if a <= t < b)
+        if len(inside) < 10:
+            return []
+        rounds.append(round(percentile(inside, q), 3))
+    return rounds
 
 
 def checks(
@@ -128,6 +174,7 @@ def checks(
             "LOAD-Threshold-MinEventsPerSecond",
             "events/s together reach --min-events-per-second",
             gates.min_events_per_second,
+            True,
             lambda v: figures_now["LOAD-Events"].value >= v,
             lambda v: (
                 f"{figures_now['LOAD-Events'].value:,.0f} events/s is below the minimum of {v:,.0f}"
@@ -138,6 +185,7 @@ def checks(
             "LOAD-Threshold-MaxP99Latency",
             "submit-to-event latency p99 stays within --max-p99-ms",
             gates.max_p99_ms,
+            "LOAD-Latency-p99" in figures_now,
             lambda v: figures_now["LOAD-Latency-p99"].value <= v,
             lambda v: (
                 f"p99 {figures_now['LOAD-Latency-p99'].value:g} ms is above the maximum of {v:g} ms"
@@ -248,11 +296,14 @@ def _gate(
     check_id: str,
     requirement: str,
     value: float | None,
+    measured: bool,
     holds: Callable[[float], bool],
     why: Callable[[float], str],
 ) -> CheckResult:
     if value is None:
         return _result(check_id, requirement, Outcome.NOT_CONFIGURED, "no gate given")
+    if not measured:  # a gate never judged must not read as passed
+        return _result(check_id, requirement, Outcome.SKIPPED, "not measured: no job of the run was watched")
     return _result(
         check_id, requirement, Outcome.PASSED if holds(value) else Outcome.FAILED, "" if holds(value) else why(value)
     )

@@ -4,7 +4,7 @@ Runs in a process without gevent (the command's own, or a helper the locustfile 
 ``python -m conformance.load.resources setup|cleanup TARGET``), because it speaks
 grpcio through the suite's ``RunContext``, whose naming and cleanup rules it reuses:
 everything is ``<prefix>-<run id>-...``, job sets are cancelled and the queue deleted at
-the end, whatever happened. Jobs go into a cordoned queue where the target's era has
+the end, whatever happened. Jobs go into a cordoned queue where the target's release has
 cordons (they are never scheduled), and otherwise ask for a CPU no node has.
 """
 
@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 from conformance.context import RunContext
-from conformance.eras import era
 from conformance.load.settings import (
     LoadPlan,
     PlanError,
@@ -56,18 +54,12 @@ class LoadSettings:
 
 
 def can_cordon(target: Target) -> bool:
-    """Whether the target's release has queue cordons (``conformance.releases``; else its era's fields say)."""
-    from conformance.releases import release
-
-    chosen: Any = getattr(target, "release", None) or target.profile
-    try:
-        return bool(chosen.has("cordon") if hasattr(chosen, "has") else release(str(chosen)).has("cordon"))
-    except (ValueError, KeyError):
-        return "api.Queue.cordoned" not in era(target.profile).missing_fields
+    """Whether the target's release has queue cordons (``conformance.releases``, overrides applied)."""
+    return target.release.has("cordon")
 
 
 def make_plan(ctx: RunContext, settings: LoadSettings, target_file: str) -> LoadPlan:
-    """Create the run's queue (cordoned where the era can) and name its job sets; or watch --replay-job-set."""
+    """Create the run's queue (cordoned where the release can) and name its job sets; or watch --replay-job-set."""
     settings.check()
     target = ctx.target
     common = {
@@ -109,8 +101,11 @@ def remove(ctx: RunContext, plan: LoadPlan) -> list[str]:
     if plan.read_only:
         return []
     ours = f"{ctx.target.prefix}-{plan.run_id}-"
-    ctx.created_job_sets.extend(js for js in plan.job_sets if js[1].startswith(ours))
-    ctx.created_queues.extend(q for q in plan.queues if q.startswith(ours) and q not in ctx.created_queues)
+    if ours not in ctx.ledger.owned_prefixes:  # a helper process cleaning up the master's run: adopt its names
+        ctx.ledger.owned_prefixes += (ours,)
+    known = set(ctx.created_queues)
+    ctx.created_job_sets.extend([js for js in plan.job_sets if js[1].startswith(ours)])
+    ctx.created_queues.extend([q for q in plan.queues if q.startswith(ours) and q not in known])
     return ctx.cleanup()
 
 

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from conformance.results import RunReport
 from conformance.target import Target, TargetError
 
 STARTUP_S = 120.0  # the master's allowance beyond --run-time: workers joining, spawning, final reports
+JOIN_WAIT_S = {False: 120, True: 600}  # how long the master waits for its workers: local ones, or --master's
 REPLAY_LIMIT = 200_000  # a stored job set larger than this is not read back (its order check is the watchers')
 
 
@@ -148,7 +148,7 @@ class LoadSession:
             "--expect-workers",
             str(plan.expected_workers),
             "--expect-workers-max-wait",
-            str(int(STARTUP_S)),
+            str(JOIN_WAIT_S[bool(args.master)]),
             "-u",
             str(plan.users),
             "-r",
@@ -178,7 +178,7 @@ class LoadSession:
             else:
                 self._start_workers(port, env)
             try:
-                self.master.wait(timeout=self.run_time_s + STARTUP_S)
+                self.master.wait(timeout=self.run_time_s + JOIN_WAIT_S[bool(args.master)] + STARTUP_S)
             except subprocess.TimeoutExpired:
                 stop(self.master, 30)
             for worker in self.workers:
@@ -256,7 +256,7 @@ class LoadSession:
                 return 2
         report.verdict = verdict(report, comparison)
         folder = write_reports(report, Path(args.report_dir), comparison, known_secrets=target.secrets())
-        self._keep_locust_files(folder)
+        self._keep_locust_files(folder, target.secrets())
         for figure in report.figures:
             bound = " (client-bound)" if figure.client_bound else ""
             print(f"  {figure.id}: {figure.value:,.2f} {figure.unit}{bound}")
@@ -264,13 +264,27 @@ class LoadSession:
         print(f"reports: {folder}")
         return exit_code(report, comparison)
 
-    def _keep_locust_files(self, folder: Path) -> None:
-        """Locust's own CSV and HTML stats (and the processes' logs) beside the suite's reports."""
+    def _keep_locust_files(self, folder: Path, secrets: list[str]) -> None:
+        """Locust's own CSV and HTML stats (and the processes' logs) beside the suite's reports, redacted.
+
+        A failure's text is the server's answer, which may echo a credential: CSV and logs go
+        through the reports' redaction; the HTML page (scripts and fonts inline) loses the
+        target's known secrets, literally.
+        """
+        from conformance.report.redact import redact_text
+
         out = folder / "locust"
         out.mkdir(exist_ok=True)
         for path in self.scratch.path.iterdir():
-            if path.name.startswith(("locust", "master", "worker")):
-                shutil.copy(path, out / path.name)
+            if not path.name.startswith(("locust", "master", "worker")):
+                continue
+            text = path.read_text(errors="replace")
+            if path.suffix == ".html":
+                for secret in (s for s in secrets if s):
+                    text = text.replace(secret, "[redacted]")
+            else:
+                text = redact_text(text, secrets)
+            (out / path.name).write_text(text)
 
 
 def _version() -> str:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 TRANSPORTS = ("grpc", "rest")
-SUBMITS_PER_SUBMITTER = 50.0  # SubmitJobs per second one submitter user makes at most
+SUBMITS_PER_SUBMITTER = 10.0  # SubmitJobs per second of one submitter (each call waits for its answer)
 
 
 class PlanError(ValueError):

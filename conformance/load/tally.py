@@ -48,6 +48,7 @@ class WatchTally:
     out_of_order: int = 0
     since: float = 0.0  # latency only of jobs submitted after this (time.time() the watch first opened)
     latencies_ms: list[float] = field(default_factory=list)
+    latency_seconds: list[int] = field(default_factory=list)  # the arrival second (time.time()) of each
     jobs: set[str] = field(default_factory=set)  # jobs whose submitted event came
     _unannounced: set[str] = field(default_factory=set)  # jobs seen without their submitted event
     _previous: Any = None
@@ -61,6 +62,7 @@ class WatchTally:
             self.jobs.add(job_id)
         if kind == "submitted" and submitted_at is not None and submitted_at >= self.since:
             self.latencies_ms.append(max(0.0, (now - submitted_at) * 1000))
+            self.latency_seconds.append(int(now))
         if not self.count:
             self.first_id = message_id
         self.count += 1

@@ -49,6 +49,7 @@ class WorkerState:
         self.endpoint = Endpoint.of(target)
         self.identities = [s.identity for s in target.schemes.values() if s.identity is not None]
         self.watchers: list[Watcher] = []
+        self.per_second: dict[int, int] = {}  # events received in each second (time.time()), all watchers
         self.submitted: dict[str, int] = {}  # job set -> jobs accepted
         self.submit_errors = 0
         self.counters = {"watcher": 0, "submitter": 0}
@@ -63,6 +64,7 @@ class WorkerState:
         return n * max(1, self.plan.expected_workers) + self.worker_index
 
     def metadata(self, index: int) -> tuple[tuple[str, str], ...]:
+        """User ``index``'s identity, fresh for each call (a Kerberos token is good for one)."""
         identity = self.identities[index % len(self.identities)] if self.identities else None
         return self.endpoint.metadata(identity.metadata() if identity else [])
 
@@ -98,7 +100,6 @@ class Watcher(User):
         self.queue, self.job_set = plan.job_set_of(self.index)
         self.transport = plan.transport_of(self.index)
         self.request_type = f"WATCH-{self.transport.upper()}"
-        self.metadata = state.metadata(self.index)
         self.tally = WatchTally(plan.consecutive_ids, plan.strict_jobs and not plan.read_only)
         self.errors: list[str] = []
         self.capture = self.transport == "grpc" and not any(w.capture for w in state.watchers)
@@ -125,7 +126,7 @@ class Watcher(User):
         parse = protos.message_class("api.EventStreamMessage").FromString
         state = self.state
         self.tally.since = self.tally.since or time.time()
-        stream = watch_grpc(state.endpoint, self.metadata, self.queue, self.job_set, self.tally.last_id)
+        stream = watch_grpc(state.endpoint, state.metadata(self.index), self.queue, self.job_set, self.tally.last_id)
         for messages in stream:
             now = time.time()
             if self.capture and len(state.captured) < CAPTURE_MESSAGES:
@@ -137,7 +138,9 @@ class Watcher(User):
         from conformance.load.wire import watch_rest
 
         self.tally.since = self.tally.since or time.time()
-        stream = watch_rest(self.state.endpoint, self.metadata, self.queue, self.job_set, self.tally.last_id)
+        stream = watch_rest(
+            self.state.endpoint, self.state.metadata(self.index), self.queue, self.job_set, self.tally.last_id
+        )
         for items in stream:
             now = time.time()
             for item in items:
@@ -147,6 +150,8 @@ class Watcher(User):
         message_id, kind, job_id, stamp = event
         latencies = len(self.tally.latencies_ms)
         problems = self.tally.event(message_id, kind, job_id, stamp, now)
+        second = int(now)
+        self.state.per_second[second] = self.state.per_second.get(second, 0) + 1
         self._fire(EVENT, length=size)
         if len(self.tally.latencies_ms) > latencies:
             self._fire(LATENCY, self.tally.latencies_ms[-1])
@@ -185,7 +190,6 @@ class Submitter(User):
         self.state = state_of(self.environment)
         plan = self.state.plan
         self.index = self.state.next_index("submitter")
-        self.metadata = self.state.metadata(self.index)
         self.interval = max(1, plan.submitters) / plan.jobs_per_second if plan.jobs_per_second > 0 else 1.0
         self.next_at = time.monotonic()
         self.turn = self.index
@@ -222,7 +226,11 @@ class Submitter(User):
             {"queue": queue, "jobSetId": job_set, "jobRequestItems": [job]}, "api.JobSubmitRequest"
         )
         reply = unary(
-            self.state.endpoint, self.metadata, "/api.Submit/SubmitJobs", request, self.state.plan.call_timeout
+            self.state.endpoint,
+            self.state.metadata(self.index),
+            "/api.Submit/SubmitJobs",
+            request,
+            self.state.plan.call_timeout,
         )
         response = protos.message_class("api.JobSubmitResponse").FromString(reply)
         failed = [item.error for item in response.job_response_items if item.error]

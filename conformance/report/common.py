@@ -83,6 +83,12 @@ def failed_by_severity(report: RunReport, severity: Severity) -> list[CheckResul
 _TARGET_NAME_KEYS = ("name", "url", "address", "endpoint", "grpc", "rest", "host")
 
 
+def release_label(report: Any) -> str:
+    """The release a run judged, as its target description records it (older reports: the profile)."""
+    release = report.target.get("release") if isinstance(report.target, dict) else None
+    return str(release) if release else str(report.profile)
+
+
 def target_label(target: dict[str, Any]) -> str:
     """A short human name for the target: its name, or its first address."""
     for key in _TARGET_NAME_KEYS:

@@ -28,6 +28,7 @@ from .common import (
     evidence_text,
     failed_by_severity,
     method_matrix,
+    release_label,
     scheme_matrix,
     target_label,
 )
@@ -96,7 +97,7 @@ def _verdict(report: RunReport, comparison: BaselineComparison | None) -> str:
     state = "pass" if verdict.passed else "error" if verdict.word == "error" else "fail"
     head = (
         f"<h1>Armada conformance — {escape(target_label(report.target))}</h1>"
-        f"<div>profile {escape(report.profile)} · suite {escape(report.suite_version)}"
+        f"<div>release {escape(release_label(report))} · suite {escape(report.suite_version)}"
         + (f" · server {escape(report.server_version)}" if report.server_version else "")
         + "</div>"
     )
@@ -117,7 +118,8 @@ def _facts(report: RunReport) -> str:
     duration = duration_between(report.started, report.finished)
     rows = [
         ("Target", _json_inline(report.target)),
-        ("Profile", escape(report.profile)),
+        ("Release judged", escape(release_label(report))),
+        ("Its features", escape(", ".join(report.target.get("features", [])) or "not recorded")),
         ("Suite version", escape(report.suite_version)),
         ("Server version", escape(report.server_version or "unknown")),
         ("Started", escape(report.started)),

@@ -13,7 +13,7 @@ import re
 from conformance.results import CheckResult, Outcome, RunReport, Severity
 
 from .baseline import BASELINE_CATEGORY, BASELINE_PREFIX
-from .common import count_outcomes, failed_by_severity, format_value, one_line, target_label
+from .common import count_outcomes, failed_by_severity, format_value, one_line, release_label, target_label
 from .gate import FIXED_NOTE_PREFIX, BaselineComparison, describe_figure_change
 from .record import record_lines
 from .verdict import verdict_of
@@ -42,7 +42,7 @@ def md_code(text: str) -> str:
 def _verdict_lines(report: RunReport, comparison: BaselineComparison | None) -> list[str]:
     verdict = verdict_of(report, comparison)
     where = (
-        f"{md_code(target_label(report.target))} · profile {md_code(report.profile)} · "
+        f"{md_code(target_label(report.target))} · release {md_code(release_label(report))} · "
         f"suite {md_escape(report.suite_version)}"
     )
     if report.server_version:

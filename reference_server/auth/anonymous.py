@@ -1,4 +1,9 @@
-"""Anonymous access: only for a call that carries no ``Authorization`` at all."""
+"""Anonymous access: for a call that carries no ``Authorization`` at all.
+
+Armada v0.3.x's anonymous service admits every call that reaches it, credentials or not
+(``internal/common/auth/authorization/anonymous.go``); placed before Kerberos there, it
+takes every Negotiate call (``admits_any``).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,12 @@ class AnonymousScheme:
     name = ANONYMOUS
     challenge: str | None = None
 
-    def __init__(self, faults: Faults | None = None) -> None:
+    def __init__(self, faults: Faults | None = None, admits_any: bool = False) -> None:
         self._faults = faults or Faults()
+        self.admits_any = admits_any
 
     async def authenticate(self, credentials: Credentials | None) -> AuthOutcome | None:
-        if credentials is not None or "anonymous-always-refused" in self._faults:
+        if (credentials is not None and not self.admits_any) or "anonymous-always-refused" in self._faults:
             return None
         return AuthOutcome(Principal(name=ANONYMOUS, groups=frozenset(), scheme=ANONYMOUS))
 

@@ -28,6 +28,7 @@ from reference_server.auth.base import (
 )
 from reference_server.config import ConfigError
 from reference_server.faults import Faults
+from reference_server.flavours import DEFAULT, Flavour, flavour
 from reference_server.limits import MAX_AUTHORIZATION_BYTES
 
 _LOG = logging.getLogger(__name__)
@@ -137,32 +138,44 @@ def _where(exc: BaseException) -> str:
     return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
 
 
-def build_chain(auth_table: dict[str, Any], faults: Faults | None = None) -> AuthChain:
+def build_chain(auth_table: dict[str, Any], faults: Faults | None = None, chosen: Flavour | None = None) -> AuthChain:
     """The chain from the parsed ``[auth]`` table; ConfigError says what to fix.
 
     ``faults`` are the server's fault switches; the schemes bend where a fault says.
+    ``chosen`` is the server's flavour: its release decides the default order and how
+    anonymous and Kerberos behave (``anonymous_before_kerberos``,
+    ``kerberos_unparsable_no_challenge``: Armada's ``internal/common/auth/setup.go`` and
+    ``authorization/kerberos.go`` at v0.3.x).
 
     ``order`` lists the schemes to try (default: basic, oidc, kerberos for those
-    configured, then anonymous if enabled). ``anonymous = true`` without
-    ``anonymous`` in an explicit order appends it last.
+    configured, then anonymous if enabled; where the release tries anonymous before
+    Kerberos, anonymous comes before it and admits every call reaching it). ``anonymous =
+    true`` without ``anonymous`` in an explicit order appends it last.
     """
     if not isinstance(auth_table, dict):
         raise ConfigError("[auth] must be a table")
+    chosen = chosen or flavour(DEFAULT)
     settings.check_keys(auth_table, {"order", "anonymous", *BUILDERS}, "auth")
     allow_anonymous = settings.boolean(auth_table, "anonymous", "auth", default=False)
-    order = _order(auth_table, allow_anonymous)
+    early_anonymous = chosen.has("anonymous_before_kerberos")
+    order = _order(auth_table, allow_anonymous, early_anonymous)
     schemes: list[Scheme] = []
     for name in order:
         if name == anonymous.ANONYMOUS:
-            schemes.append(anonymous.AnonymousScheme(faults))
-        else:
-            schemes.append(BUILDERS[name](settings.table(auth_table, name, "auth"), faults))
+            schemes.append(anonymous.AnonymousScheme(faults, admits_any=early_anonymous))
+            continue
+        scheme = BUILDERS[name](settings.table(auth_table, name, "auth"), faults)
+        if isinstance(scheme, kerberos.KerberosScheme):
+            scheme.challenges_unparsable = not chosen.has("kerberos_unparsable_no_challenge")
+        schemes.append(scheme)
     return AuthChain(schemes, faults)
 
 
-def _order(auth_table: dict[str, Any], allow_anonymous: bool) -> list[str]:
+def _order(auth_table: dict[str, Any], allow_anonymous: bool, early_anonymous: bool = False) -> list[str]:
     configured = [name for name in BUILDERS if name in auth_table]
     if "order" not in auth_table:
+        if allow_anonymous and early_anonymous and "kerberos" in configured:  # v0.3.x: Kerberos last
+            return [n for n in configured if n != "kerberos"] + [anonymous.ANONYMOUS, "kerberos"]
         return configured + ([anonymous.ANONYMOUS] if allow_anonymous else [])
     order = [name.lower() for name in settings.string_list(auth_table, "order", "auth")]
     unknown = [name for name in order if name not in SCHEME_NAMES]

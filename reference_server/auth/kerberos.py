@@ -26,6 +26,8 @@ from reference_server.faults import Faults
 
 _LOG = logging.getLogger(__name__)
 CHALLENGE = "Negotiate"
+# The first byte of a SPNEGO token: an InitialContextToken (APPLICATION 0) or a NegTokenResp.
+_SPNEGO_TAGS = (b"\x60", b"\xa1")
 _REPLAYED = "Kerberos token was already used (replay)"
 
 
@@ -47,6 +49,9 @@ class _Accepted:
 class KerberosScheme:
     name = "kerberos"
     challenge: str | None = CHALLENGE
+    # Armada v0.3.x refuses a token it cannot decode or unmarshal without a challenge
+    # (``authorization/kerberos.go`` ~101-109); the contract always challenges.
+    challenges_unparsable = True
 
     def __init__(
         self, config: KerberosSettings, faults: Faults | None = None, replays: ReplayCache | None = None
@@ -62,6 +67,13 @@ class KerberosScheme:
             return None
         try:
             token = _decode(credentials.value)
+            if not self.challenges_unparsable and not token.startswith(_SPNEGO_TAGS):
+                raise _rejected("SPNEGO invalid token, could not unmarshal")
+        except AuthenticationError as exc:
+            if not self.challenges_unparsable or "negotiate-no-www-authenticate" in self._faults:
+                exc.www_authenticate = None  # Armada v0.3.x (or the fault): no challenge for an unparsable token
+            raise
+        try:
             if "negotiate-replay-accepted" in self._faults:
                 # The fault: accepted tokens are remembered and a replay is waved through.
                 digest = hashlib.sha256(token).digest()

@@ -38,7 +38,7 @@ from reference_server.gateway.errors import (
 )
 from reference_server.gateway.metadata import incoming_headers, outgoing_metadata, request_timeout
 from reference_server.gateway.streams import LineEncoders, StreamPump, grpc_stream_path, write_lines
-from reference_server.json_codec import BadRequest, JsonCodec
+from reference_server.json_codec import BadRequest, JsonCodec, NilElementPanic
 from reference_server.limits import MAX_HEADER_BYTES, clip
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,11 @@ def _error_middleware(faults: Faults, chosen: Flavour) -> Middleware:
             return await handler(request)
         except BadRequest as exc:
             return error_response(grpc.StatusCode.INVALID_ARGUMENT, clip(str(exc)), faults)
+        except NilElementPanic:
+            # Armada's handler panics; net/http recovers by closing the connection, answering nothing.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
         except (web.HTTPMethodNotAllowed, web.HTTPNotFound) as exc:
             return routing_error(exc, faults, chosen)
         except web.HTTPRequestEntityTooLarge as exc:

@@ -324,7 +324,7 @@ def test_list_checks_json_and_report_rerender(served: Served, tmp_path: Path) ->
     ("args", "expected"),
     [
         (["--only", "AUHT"], "AUHT"),
-        (["--profile", "seed", "--only", "SEMANTICS-QueueNotFound"], "another profile"),
+        (["--profile", "current", "--only", "SEMANTICS-QueueInfoCounts"], "lacks get_queue_info"),
         (["--baseline", "missing.json"], "baseline missing.json does not exist"),
         (["--events", "1"], "--events 1"),
         (["--fault", "no-such-fault"], "no-such-fault"),

@@ -1,4 +1,4 @@
-"""A scheme the target file configures is checked whatever the era; a failure says when the era lacks it."""
+"""A scheme the judged release lacks is "not offered" with the reason; a build that has it says so and is checked."""
 
 from __future__ import annotations
 
@@ -10,34 +10,40 @@ from conformance.results import Outcome
 from conformance.runner import run_check
 from conformance.target import Identity, SchemeSettings, Target
 
-UNREACHABLE = "127.0.0.1:9"  # every call fails: what matters is how the failure is worded
+UNREACHABLE = "127.0.0.1:9"  # every call fails: what matters is how the outcome is worded
+WANTED = ("AUTH-KERBEROS-MISSING-GRPC", "AUTH-KERBEROS-BADTOKEN-GRPC")
 
 
-def _results(profile: str, with_kerberos: bool) -> dict[str, tuple[Outcome, str]]:
+def _results(profile: str, with_kerberos: bool, features: dict[str, bool] | None = None) -> dict[str, tuple]:
     schemes = {}
     if with_kerberos:
         identity = Identity("kerberos", "alice", lambda: "Negotiate abc")
         schemes["kerberos"] = SchemeSettings("kerberos", identity, identity)
-    target = Target(name="t", grpc=UNREACHABLE, rest=None, profile=profile, schemes=schemes, timeout=1)
+    target = Target(
+        name="t", grpc=UNREACHABLE, rest=None, profile=profile, schemes=schemes, timeout=1, features=features or {}
+    )
     ctx = RunContext(target)
     try:
-        wanted = ("AUTH-KERBEROS-MISSING-GRPC", "AUTH-KERBEROS-BADTOKEN-GRPC")
-        checks = [c for c in select(catalogue(), profile, ["AUTH"]) if c.id in wanted]
-        assert len(checks) == len(wanted)
+        checks = [c for c in select(catalogue(), None, ["AUTH"]) if c.id in WANTED]
+        assert len(checks) == len(WANTED)
         return {c.id: (r.outcome, r.message) for c in checks for r in [run_check(c, ctx)]}
     finally:
         ctx.close()
 
 
-@pytest.mark.parametrize(("profile", "hinted"), [("armada-2026", True), ("armada-2023", False)])
-def test_a_failing_kerberos_claim_names_the_era_that_has_no_kerberos(profile: str, hinted: bool) -> None:
-    results = _results(profile, with_kerberos=True)
-    assert {outcome for outcome, _ in results.values()} == {Outcome.FAILED}
-    hint = "armada-2026 servers have no kerberos authentication: is [auth.kerberos] meant for this target?"
-    assert all((hint in message) is hinted for _, message in results.values())
+@pytest.mark.parametrize("with_kerberos", [True, False])
+def test_kerberos_on_a_release_without_it_is_not_offered_and_says_since_when(with_kerberos: bool) -> None:
+    results = _results("armada-2026", with_kerberos)
+    assert {outcome for outcome, _ in results.values()} == {Outcome.NOT_OFFERED}
+    for _, message in results.values():
+        assert "lacks kerberos" in message and "before v0.4.20" in message and "[target.features]" in message
 
 
-@pytest.mark.parametrize("profile", ["armada-2023", "armada-2026"])
-def test_without_a_kerberos_table_the_checks_are_not_configured(profile: str) -> None:
-    results = _results(profile, with_kerberos=False)
-    assert {outcome for outcome, _ in results.values()} == {Outcome.NOT_CONFIGURED}
+def test_a_build_with_kerberos_is_checked_by_its_override() -> None:
+    results = _results("armada-2026", True, {"kerberos": True})
+    assert {outcome for outcome, _ in results.values()} == {Outcome.FAILED}  # unreachable: judged, not excused
+
+
+def test_a_release_with_kerberos_checks_the_claim_or_says_not_configured() -> None:
+    assert {o for o, _ in _results("v0.4.19", True).values()} == {Outcome.FAILED}
+    assert {o for o, _ in _results("armada-2023", False).values()} == {Outcome.NOT_CONFIGURED}

@@ -1,10 +1,12 @@
 """Proof: against each flavour of the reference server, the suite fails exactly what its shipped file predicts.
 
-The reference server can be the published contract or a real Armada era
-(``--flavour``, ``reference_server/flavours.py``). Judged against its era, a stock
-era fails exactly the checks of ``conformance/known/<era>.toml``, each for the reason
-given there, passes everything else, and the gate is green with that file. The
-contract flavour passes everything with no file. So the shipped files are neither
+The reference server can be the published contract or a real Armada release
+(``--flavour``, ``reference_server/flavours.py``, derived from ``conformance/releases.py``).
+Judged as the release it is, a stock release fails exactly its shipped deviations
+(``conformance/known/<preset>.toml``, found for any release by ``conformance.known_failures``),
+each for the reason given there, reports "not offered" exactly what its checks'
+declarations say it lacks, passes everything else, and the gate is green with that file.
+The contract flavour passes everything with no file. So the shipped files are neither
 stale (a listed check that passes is "fixed") nor short (an unlisted failure).
 """
 
@@ -14,22 +16,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.checks import catalogue, select
+from conformance import eras
+from conformance.checks import REGISTRY, catalogue
 from conformance.context import RunContext
 from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
 from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
-from conformance.report.gate import apply_known_failures, exit_code, load_known_failures
+from conformance.known_failures import known_failures
+from conformance.releases import Release, release
+from conformance.report.gate import apply_known_failures, exit_code
 from conformance.results import Outcome, RunReport
 from conformance.runner import run_check
 from conformance.settings import RunSettings
 
-# flavour -> (the era it is judged as, the shipped known-failures file or None)
-PROOF = {
-    "contract": ("armada-2026", None),
-    "armada-2023": ("armada-2023", "armada-2023"),
-    "armada-2026": ("armada-2026", "armada-2026"),
-}
+# The flavours proved: the contract, the two presets and releases between them (each judged as itself).
+PROOF = ("contract", "armada-2023", "v0.4.30", "v0.8.7", "armada-2026")
 # What each shipped reason says, as the failure message shows it ("fails for the listed reason").
 SHOWN_BY = {
     "SWAGGER-Valid": "type: file",
@@ -37,20 +38,9 @@ SHOWN_BY = {
     "SEMANTICS-RetryPolicyDuplicate": "UNAVAILABLE",
 }
 SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
-# armada-2026's queue cache, refreshed faster than the flavour's default (still a real delay the suite waits out).
+# The queue cache, refreshed faster than the flavour's default (still a real delay the suite waits out).
 QUEUE_CACHE_S = 0.4
 ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}  # deprecated: every flavour answers UNIMPLEMENTED
-# The checks of the methods an era lacks (eras.Era.lacks): "not offered", never failed.
-LACKED = {
-    "armada-2026": {
-        "SURFACE-Submit.GetQueueInfo-GRPC",
-        "SURFACE-Submit.GetQueueInfo-REST",
-        "PARITY-GetQueueInfo",
-        "PARITY-GetQueueInfo-ERROR",
-        "SEMANTICS-QueueInfoCounts",
-        "SWAGGER-Documents-GetQueueInfo",
-    }
-}
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +55,8 @@ def provider() -> Iterator[OpenIDProvider]:
         yield running
 
 
-def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunReport:
-    kerberos = flavour != "armada-2026"  # Kerberos is not of the current era: its server refuses the set-up
+def _run(flavour: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunReport:
+    kerberos = release(flavour).has("kerberos")  # a release without it: its server refuses the set-up
     with EmbeddedEnvironment(
         flavour=flavour,
         kerberos=kerberos,
@@ -74,10 +64,10 @@ def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider)
         provider=provider,
         server={"queue_cache_s": QUEUE_CACHE_S},
     ) as environment:
-        target = environment.target(era)
+        target = environment.target()
         ctx = RunContext(target, settings=RunSettings.given(**SMALL))
         try:
-            results = [run_check(check, ctx) for check in select(catalogue(), era)]
+            results = [run_check(check, ctx) for check in catalogue()]
         finally:
             ctx.cleanup()
             ctx.close()
@@ -92,28 +82,34 @@ def _run(flavour: str, era: str, realm: KerberosRealm, provider: OpenIDProvider)
     )
 
 
-@pytest.mark.parametrize("flavour", sorted(PROOF))
+@pytest.mark.parametrize("flavour", PROOF)
 def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(
     flavour: str, realm: KerberosRealm, provider: OpenIDProvider
 ) -> None:
-    era, shipped = PROOF[flavour]
-    known = load_known_failures(shipped) if shipped else []
-    report = _run(flavour, era, realm, provider)
-    assert report.profile == era
+    judged = release(flavour)
+    known = known_failures(flavour)
+    report = _run(flavour, realm, provider)
+    assert report.profile == eras.canonical(flavour) and report.target["release"].startswith(judged.name)
     outcomes = {r.id: r for r in report.results}
     failed = {i for i, r in outcomes.items() if r.outcome is Outcome.FAILED}
-    assert sorted(failed) == sorted(k.id for k in known), {i: outcomes[i].message for i in failed}
+    assert sorted(failed) == sorted(k.id for k in known if k.id in outcomes and not _lacked(k.id, judged)), {
+        i: outcomes[i].message for i in failed
+    }
     for entry in known:
-        assert SHOWN_BY[entry.id] in outcomes[entry.id].message, (entry.id, outcomes[entry.id].message)
+        if entry.id in failed:
+            assert SHOWN_BY[entry.id] in outcomes[entry.id].message, (entry.id, outcomes[entry.id].message)
     unjudged = {i: r.outcome for i, r in outcomes.items() if r.outcome not in (Outcome.PASSED, Outcome.FAILED)}
-    allowed_unconfigured = (
-        ("THROUGHPUT-Threshold-", "AUTH-KERBEROS-") if flavour == "armada-2026" else ("THROUGHPUT-Threshold-",)
-    )
     not_offered = {i for i, o in unjudged.items() if o is Outcome.NOT_OFFERED}
-    assert not_offered == (ALWAYS_NOT_OFFERED | LACKED.get(flavour, set())) & set(outcomes)
+    assert not_offered == ALWAYS_NOT_OFFERED | {i for i in outcomes if _lacked(i, judged)}
     for check_id, outcome in unjudged.items():
         if outcome is not Outcome.NOT_OFFERED:
-            assert outcome is Outcome.NOT_CONFIGURED and check_id.startswith(allowed_unconfigured), (check_id, outcome)
+            assert outcome is Outcome.NOT_CONFIGURED and check_id.startswith("THROUGHPUT-Threshold-"), check_id
     applied = apply_known_failures(report, known)
     assert applied.fixed == [] and applied.unmatched == []
     assert exit_code(applied.report) == 0
+
+
+def _lacked(check_id: str, judged: Release) -> bool:
+    """Whether the check's declarations say the release does not offer it."""
+    check = REGISTRY.get(check_id)
+    return check is not None and bool(check.not_offered(judged))

@@ -128,7 +128,7 @@ def test_max_failures_lets_that_many_fail_and_the_known_list_turns_the_run_green
     [
         (["--junit-xml", "."], "--junit-xml .: not a file path that can be written (it is a folder)"),
         (["--max-failures", "0"], "--max-failures 0 must be 1 or more"),
-        (["--exclude", "NOPE"], "--exclude: no check of profile 'armada-2026' matches NOPE"),
+        (["--exclude", "NOPE"], "--exclude: no check matches NOPE"),
         (["--only", "SEMANTICS", "--exclude", "SEMANTICS"], "--exclude leaves no check of the selection to run"),
         (["--grpc", "h:1", "-H", "authorization: Bearer x"], "authorization"),
         (["--grpc", "h:1", "--authority", "a/b"], "host or host:port"),

@@ -1,4 +1,4 @@
-"""The suite's embedded target can be any flavour; an era without Kerberos gets no KDC."""
+"""The suite's embedded target can be any flavour; a release without Kerberos gets no KDC."""
 
 from __future__ import annotations
 
@@ -21,18 +21,28 @@ def test_embedded_default_is_the_contract() -> None:
         assert environment.server is not None and environment.server.server.config.flavour == "contract"
 
 
-def test_an_era_flavour_is_judged_as_its_era() -> None:
+def test_a_flavour_is_judged_as_the_release_it_is() -> None:
     from conformance.embedded import profile_of
     from conformance.options import RunOptions
-    from conformance.runner import prepare
+    from conformance.runner import ConfigError, prepare
 
-    assert [profile_of(f) for f in ("armada-2023", "armada-2026", "contract", None)] == [
+    assert [profile_of(f) for f in ("armada-2023", "armada-2026", "v0.8.7", "0.9", "contract", None)] == [
         "armada-2023",
         "armada-2026",
-        "armada-2026",
-        "armada-2026",
+        "v0.8.7",
+        "v0.9.0",
+        "contract",
+        "contract",
     ]
     assert prepare(None, RunOptions(flavour="armada-2023", only=("SURFACE",))).profile == "armada-2023"
+    assert prepare(None, RunOptions(flavour="v0.8.7", only=("SURFACE",))).profile == "v0.8.7"
     assert (
         prepare(None, RunOptions(flavour="armada-2023", profile="current", only=("SURFACE",))).profile == "armada-2026"
     )
+    for options, flag in ((RunOptions(flavour="v9"), "--flavour"), (RunOptions(profile="armada-2028"), "--profile")):
+        try:
+            prepare(None, options)
+        except ConfigError as exc:
+            assert str(exc).startswith(flag), exc
+        else:
+            raise AssertionError(f"{options} was accepted")

@@ -13,6 +13,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,10 @@ def test_master_and_two_workers_agree_and_every_watcher_saw_every_event(tmp_path
         order = next(r for r in report["results"] if r["id"] == "LOAD-EventOrder")["evidence"]
         assert order["saw_every_stored_event"] == order["watchers"] == 4
         assert figure(report, "LOAD-Latency-p99")["details"]["samples"] > 0
+        for written in folder.rglob("*"):  # Locust's files too
+            if written.is_file():
+                text = written.read_text(errors="replace")
+                assert not any(secret in text for secret in secrets.values()), f"a password in {written.name}"
 
         client = GrpcClient(environment.server.grpc_target)  # type: ignore[union-attr]
         try:
@@ -147,6 +152,7 @@ def test_a_dead_worker_and_ctrl_c_leave_nothing_behind(tmp_path: Path) -> None:
             **os.environ,
             "ARMADA_PW": environment.passwords[ADMIN],
             "ARMADA_GUEST_PW": environment.passwords[LOW],
+            "ARMADA_LOAD_WORKER_LIVENESS_S": "3",  # Locust's own: the dead worker is noticed in 3 s
         }
         port = str(free_port())
         command = [sys.executable, "-m", "conformance.cli", "load", "--target", str(target)]
@@ -179,3 +185,25 @@ def test_a_dead_worker_and_ctrl_c_leave_nothing_behind(tmp_path: Path) -> None:
         assert outcomes(report)["LOAD-Workers"] == "failed"
         assert [q for q in store.queues if q.startswith("loaddeath-")] == []
         assert all(job.terminal for job in store.jobs.values()), "a job of the run was left queued"
+
+
+def test_locust_itself_with_the_packaged_locustfile_sets_up_and_cleans_up(tmp_path: Path) -> None:
+    """`locust -f <the package's locustfile> --armada-target FILE`: no command around it, nothing left behind."""
+    from conformance.load.command import LOCUSTFILE
+
+    with EmbeddedEnvironment(kerberos=False, oidc=False) as environment:
+        store = environment.server.server.store  # type: ignore[union-attr]
+        target = tmp_path / "target.toml"
+        target.write_text(environment.target_file().replace("[target]\n", '[target]\nprefix = "loadlocust"\n'))
+        done = subprocess.run(
+            [sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--headless", "-u", "3", "-r", "10", "-t", "3s",
+             "--armada-target", str(target), "--only-summary"],
+            env={**os.environ, "ARMADA_PW": environment.passwords[ADMIN],
+                 "ARMADA_GUEST_PW": environment.passwords[LOW]},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        summary = done.stdout + done.stderr  # Locust's own table: jobs went in, their events came out
+        assert re.search(r"GRPC +SubmitJobs +[1-9]", summary) and re.search(r"submit-to-event +[1-9]", summary)
+        assert [q for q in store.queues if q.startswith("loadlocust-")] == []  # removed when Locust quit
+        assert all(job.terminal for job in store.jobs.values())

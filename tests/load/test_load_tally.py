@@ -129,3 +129,22 @@ def test_gates_and_client_bound_figures() -> None:
     assert by_id["LOAD-Events"].value == 2.0 and by_id["LOAD-Latency-p99"].value == 30.0
     assert all(f.client_bound for f in by_id.values())
     assert by_id["LOAD-Events"].details["client_bound_workers"] == "1 of 1"
+
+
+def test_no_stamped_job_means_no_latency_figure_and_an_unjudged_gate() -> None:
+    result = result_of(watcher(4, "4"))
+    result["summaries"][0]["latencies_ms"] = []  # --read-only: nothing of ours was submitted
+    assert [f.id for f in figures(result, "grpc=1")] == ["LOAD-Events", "LOAD-Events-per-watcher"]
+    gate = next(r for r in checks(result, {}, Gates(max_p99_ms=50), True) if r.id == "LOAD-Threshold-MaxP99Latency")
+    assert gate.outcome.value == "skipped"
+
+
+def test_figures_carry_rounds_from_the_steady_middle_of_the_run() -> None:
+    result = result_of(watcher(4, "4"))
+    summary = result["summaries"][0]
+    summary["events_by_second"] = {str(100 + t): (1 if t < 4 or t >= 16 else 10) for t in range(20)}  # ramp, drain
+    summary["latency_seconds"] = [100 + t for t in range(20) for _ in range(10)]
+    summary["latencies_ms"] = [float(t) for t in range(20) for _ in range(10)]
+    by_id = {f.id: f for f in figures(result, "grpc=1")}
+    assert by_id["LOAD-Events"].rounds == [10.0] * 5  # seconds 4..15 in 5 windows of 2 s: ramp and drain left out
+    assert by_id["LOAD-Latency-p99"].rounds == [5.0, 7.0, 9.0, 11.0, 13.0]

@@ -155,3 +155,20 @@ def test_asyncio_client(server: BackgroundServer, new_name: Names) -> None:
             return kinds
 
     assert asyncio.run(asyncio.wait_for(scenario(), 30)) == LIFE
+
+
+def test_submit_sleep_job_and_cancel_by_id(armada: armada_client.ArmadaClient, new_name: Names) -> None:
+    """Armada's own ``client/python/tests/integration/test_no_auth.py`` shape: a job sleeping 10 s is
+    cancelled by id while it runs, and the answer names it."""
+    name, job_set = new_name("official"), new_name("set")
+    armada.create_queue(armada.create_queue_request(name, priority_factor=1))
+    sleeper = pod_spec()
+    sleeper.containers[0].args[:] = ["sleep", "10s"]
+    item = armada.create_job_request_item(priority=0, namespace="default", pod_spec=sleeper)
+    [job] = armada.submit_jobs(queue=name, job_set_id=job_set, job_request_items=[item]).job_response_items
+    read_until(armada.get_job_events_stream(name, job_set), lambda got: any(e.type.value == "running" for e in got))
+    cancelled = armada.cancel_jobs(queue=name, job_set_id=job_set, job_id=job.job_id)
+    assert list(cancelled.cancelled_ids) == [job.job_id]
+    kinds = [e.type.value for e in read_until(armada.get_job_events_stream(name, job_set), lambda got: len(got) == 7)]
+    assert kinds[-2:] == ["cancelling", "cancelled"] and "succeeded" not in kinds
+    armada.delete_queue(name)

@@ -1,9 +1,10 @@
 """api.Jobs and api.RetryPolicyService per flavour, over real sockets.
 
 armada-2023 predates both services: gRPC answers UNIMPLEMENTED and their REST routes do
-not exist. armada-2026 serves them with its wire: a duplicate CreateRetryPolicy answers
-UNAVAILABLE (its store's error as is), enums are JSON numbers, RetryAction is also read
-by its short names "Fail" and "Retry".
+not exist. armada-2026 serves them with its wire: a duplicate CreateRetryPolicy replaces
+the policy and answers OK (``internal/server/retrypolicy/repository.go``), enums are JSON
+numbers except RetryAction, written and read by its short names "Fail" and "Retry"
+(``pkg/api/deserialize.go``).
 """
 
 from __future__ import annotations
@@ -59,21 +60,33 @@ def test_armada_2023_has_no_routes_for_them(armada_2023: BackgroundServer, verb:
     assert response.status_code == 404
 
 
-def test_armada_2026_duplicate_create_is_unavailable(armada_2026: BackgroundServer) -> None:
+def test_armada_2026_duplicate_create_replaces(armada_2026: BackgroundServer) -> None:
     policy = {"name": "dup-2026", "defaultAction": "RETRY_ACTION_FAIL"}
     with GrpcClient(armada_2026.grpc_target, timeout=10.0) as client:
         assert client.call("api.RetryPolicyService/CreateRetryPolicy", policy).ok
-        again = client.call("api.RetryPolicyService/CreateRetryPolicy", policy)
-    assert again.code == "UNAVAILABLE" and "dup-2026" in again.details
+        again = client.call(
+            "api.RetryPolicyService/CreateRetryPolicy", {**policy, "defaultAction": "RETRY_ACTION_RETRY"}
+        )
+        got = client.call("api.RetryPolicyService/GetRetryPolicy", {"name": "dup-2026"})
+    assert again.ok and got.response.default_action == 2
 
 
-def test_armada_2026_reads_short_action_names_and_writes_numbers(armada_2026: BackgroundServer) -> None:
-    base = armada_2026.rest_url
-    body = {"name": "short-names", "defaultAction": "Fail", "rules": [{"action": "Retry", "onCategory": "oom"}]}
+@pytest.mark.parametrize("written", ["Fail", "fail", "RETRY_ACTION_FAIL", 1])
+def test_armada_2026_reads_every_action_form_and_writes_short_names(
+    armada_2026: BackgroundServer, written: object
+) -> None:
+    base, name = armada_2026.rest_url, f"short-{str(written).lower().replace('_', '-')}"
+    body = {"name": name, "defaultAction": written, "rules": [{"action": "Retry", "onCategory": "oom"}]}
     created = requests.post(f"{base}/v1/retry-policy", json=body, timeout=10)
     assert created.status_code == 200, created.text
-    got = requests.get(f"{base}/v1/retry-policy/short-names", timeout=10).json()
-    assert got["defaultAction"] == 1 and got["rules"][0]["action"] == 2
+    got = requests.get(f"{base}/v1/retry-policy/{name}", timeout=10).json()
+    assert got["defaultAction"] == "Fail" and got["rules"][0]["action"] == "Retry"
+    listed = requests.get(f"{base}/v1/retry-policies", timeout=10).json()
+    assert {"Fail"} == {p["defaultAction"] for p in listed["retryPolicies"] if p["name"] == name}
+
+
+def test_armada_2026_writes_other_enums_as_numbers(armada_2026: BackgroundServer) -> None:
+    base = armada_2026.rest_url
     status = requests.post(f"{base}/v1/job/status", json={"jobIds": ["nope"]}, timeout=10).json()
     assert status == {"jobStates": {"nope": 5}}
 

@@ -3,7 +3,7 @@
 ``api.*`` messages are walked in depth (each once): every field documented under its
 JSON name with the type of the wire facts' table; Kubernetes types, whose JSON form
 the facts only sketch, need only resolve. The judged era decides which fields may be
-missing: an armada-2023 swagger predates fields our protos have (``eras.ADDED_AFTER_2023``).
+missing: an older release's swagger predates fields our protos have (``releases.FIELD_FEATURES``).
 A stream's 200 response is read by the ``properties`` it carries, whatever its ``type``
 (Armada writes ``file``: SWAGGER-Valid's finding); an Empty answer may be documented
 as ``{}`` or ``{"properties": {}}``.
@@ -21,7 +21,7 @@ from conformance.checks import CheckFailed, family
 from conformance.checks.swagger.document import document, is_empty_object, operation, resolve
 from conformance.checks.swagger.facts import EMPTY, FD, SCALAR_FACTS, WELL_KNOWN, Binding, def_name, profile_bindings
 from conformance.context import RunContext
-from conformance.eras import era
+from conformance.eras import missing_fields
 
 
 @dataclass
@@ -159,10 +159,10 @@ def definitions_problems(
     "SWAGGER-Definitions",
     "SWAGGER",
     "the api<Message> definitions of the documented responses exist and "
-    "their properties (JSON names) and types agree with the wire facts (fields the era predates may be absent)",
+    "their properties (JSON names) and types agree with the wire facts (fields the release predates may be absent)",
 )
 def definitions(ctx: RunContext) -> None:
-    problems = definitions_problems(document(ctx), profile_bindings(ctx), era(ctx.target.profile).missing_fields)
+    problems = definitions_problems(document(ctx), profile_bindings(ctx), missing_fields(ctx.target.release))
     if problems:
         raise CheckFailed(
             f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),

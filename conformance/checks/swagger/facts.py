@@ -85,8 +85,9 @@ def binding(method: str) -> Binding:
 
 
 def profile_bindings(ctx: Any) -> list[Binding]:
-    """The REST-bound methods of the run's era."""
-    return [binding(m) for m in methods(ctx.target.profile) if rest_bound(m)]
+    """The REST-bound methods the judged release serves over REST."""
+    judged = ctx.target.release
+    return [binding(m) for m in methods(judged) if rest_bound(m) and judged.serves(m, "rest")]
 
 
 def def_name(desc: descriptor.Descriptor) -> str:

@@ -18,7 +18,7 @@ from conformance.checks import CheckFailed
 from conformance.checks.swagger.document import operation
 from conformance.checks.swagger.facts import binding
 from conformance.context import RunContext, not_offered_over_rest
-from conformance.eras import era, wire
+from conformance.eras import methods, wire
 
 
 @dataclass
@@ -47,7 +47,7 @@ def samples(ctx: RunContext) -> list[Sample]:
 def _gather(ctx: RunContext) -> list[Sample]:
     rest = ctx.require_rest()
     ctx.require_mutation()
-    wanted = set(era(ctx.target.profile).methods) - era(ctx.target.profile).lacks
+    wanted = {m for m in methods(ctx.target.release) if ctx.target.release.serves(m, "rest")}
     out: list[Sample] = []
 
     def unary(label: str, method: str, request: dict[str, Any], expect_ok: bool) -> Any:

@@ -20,7 +20,7 @@ from conformance.checks import CheckFailed, NotOffered, family
 from conformance.checks.swagger.document import document, fetch, is_file_stream, operation, resolve
 from conformance.checks.swagger.facts import FD, SCALAR_FACTS, Binding, binding, def_name
 from conformance.context import RunContext, not_offered_over_rest
-from conformance.eras import all_methods, is_streaming, profiles_of, rest_bound, wire
+from conformance.eras import all_methods, is_streaming, rest_bound, wire
 
 
 @family(
@@ -186,7 +186,6 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
     "SWAGGER",
     "the swagger documents {method} as its HTTP rule says: path, verb, operationId {name}, path/body/query parameters",
     _documents_rows(),
-    profiles=lambda row: profiles_of(row["method"]),
 )
 def documents(ctx: RunContext, method: str, name: str, transport: str) -> None:
     b = binding(method)
