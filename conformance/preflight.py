@@ -14,7 +14,7 @@ import ssl
 
 import requests
 
-from conformance.eras import era, wire
+from conformance.eras import wire
 from conformance.target import Identity, Target, TargetError
 from conformance.transport.grpc_client import GrpcClient
 from conformance.transport.rest_client import RestClient
@@ -57,13 +57,12 @@ def check_credentials(target: Target, client: GrpcClient) -> None:
     """One authenticated call per configured identity; a refused one is a ``TargetError`` naming scheme and user.
 
     Only UNAUTHENTICATED counts as refused (NOT_FOUND, PERMISSION_DENIED, OK: the server
-    knew who called). Schemes the target's era lacks are left to the AUTH checks, which
-    say so.
+    knew who called). A scheme the target's release lacks (Kerberos after v0.4.20) is left
+    to the AUTH checks, which say so.
     """
-    offered = era(target.profile).auth_schemes
     for scheme, settings in sorted(target.schemes.items()):
-        if scheme not in offered:
-            continue
+        if scheme == "kerberos" and not target.release.has("kerberos"):
+            continue  # the release has no Kerberos: its AUTH checks say so
         for role, identity in (("", settings.identity), ("low-privilege ", settings.low_privilege)):
             if identity is not None:
                 _prove(target, client, scheme, f"{role}user {identity.principal!r}", identity)
