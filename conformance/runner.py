@@ -146,6 +146,7 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     """
     activity.start_check()  # no phase of the previous check; its time accounts start
     started = time.perf_counter()
+    ctx.take_notes()  # what earlier calls (the preflight, another check) noted is not this check's
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
         why_not = check.not_offered(ctx.target.release) if check.needs() or check.excluded else ""
@@ -173,6 +174,8 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
             outcome, message = Outcome.ERROR, f"{SETUP_NOTE}: {plain_reason(exc)}"
         else:
             outcome, message = Outcome.FAILED, f"the check could not complete: {plain_reason(exc)}"
+    notes = ctx.take_notes()  # a limit reached or a redirect met is stated in the evidence
+    evidence = {**evidence, "limits_reached": notes} if notes else evidence
     took = activity.settle(check.id, time.perf_counter() - started)  # a measurement made for another: its time
     made = _result(check, outcome, message, evidence=evidence, duration_s=round(took, 4))
     return redact_result(made, ctx.secrets)  # at the source: no output ever sees the raw text
