@@ -1,9 +1,10 @@
 """The in-memory state of the reference server: queues, jobs and job-set event logs.
 
-All validation of requests lives here, next to the state it protects, so that both
-services (``api.Submit`` and ``api.QueueService``) and both transports refuse the
-same things with the same words. Mutations are synchronous and run on the event
-loop's thread, so no locks are needed.
+Validation of requests lives here and in ``queues.py`` / ``scheduling.py`` (what the
+flavour's release decides about queue writes and unschedulable jobs), next to the
+state it protects, so that both services (``api.Submit`` and ``api.QueueService``) and
+both transports refuse the same things with the same words. Mutations are synchronous
+and run on the event loop's thread, so no locks are needed.
 """
 
 from __future__ import annotations
