@@ -79,6 +79,10 @@ def ending(job: Any) -> Ending:
     specs = [job.pod_spec] if job.HasField("pod_spec") else list(job.pod_specs)
     if not specs or any(not spec.containers for spec in specs):
         return Ending(pod_error="spec.containers: Required value")
+    for spec in specs:
+        missing = [n for n, container in enumerate(spec.containers) if not container.image]
+        if missing:
+            return Ending(pod_error=f"spec.containers[{missing[0]}].image: Required value")
     found = Ending()
     for spec in specs:
         for container in spec.containers:
