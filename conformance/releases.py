@@ -129,6 +129,9 @@ FEATURES: dict[str, Feature] = {
         _row("anonymous_before_kerberos", "with anonymous on, any call no earlier scheme claims is anonymous "
              "before Kerberos sees it (Kerberos cannot be judged)", until="v0.4.20", contract=False,
              commit="4920dc07", source="internal/common/auth/setup.go"),
+        _row("anonymous_admits_any", "with anonymous on, every call no earlier scheme claims is admitted as "
+             "anonymous, whatever Authorization it carries (the contract: only a call without one)",
+             contract=False, source="internal/common/auth/anonymous.go"),
         _row("kerberos_unparsable_no_challenge", "a Negotiate token that cannot be decoded or unmarshalled is "
              "refused without WWW-Authenticate", until="v0.4.20", contract=False,
              commit="4920dc07", source="internal/common/auth/authorization/kerberos.go"),
@@ -183,6 +186,9 @@ FEATURES: dict[str, Feature] = {
              contract=False, source="pkg/client/queue/queue.go"),
         _row("queue_name_validated", "an empty queue name is refused", until=str(NO_RELEASE), contract=True,
              source="pkg/client/queue/queue.go"),
+        _row("delete_queue_refuses_active", "DeleteQueue of a queue with active jobs is FAILED_PRECONDITION (from "
+             "v0.4.20 the queue is deleted)", until="v0.4.20", contract=True, commit="59554325",
+             source="internal/armada/server/submit.go"),
         _row("delete_absent_queue_ok", "DeleteQueue of an absent queue answers OK", contract=False,
              source="internal/armada/repository/queue.go"),
         # The wire: JSON, routing, Timestamps, swagger.

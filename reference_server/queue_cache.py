@@ -47,12 +47,8 @@ class QueueCache:
 
     def require_for_submit(self, name: str) -> None:
         if name and name not in self.known:
-            raise ApiError(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"[SubmitJobs] could not load queue {name!r}: not in the queue cache "
-                f"(refreshed every {self.refresh_s:g} s; a new queue needs one refresh)",
-            )
+            raise ApiError(grpc.StatusCode.PERMISSION_DENIED, f'could not find queue "{name}"')  # Armada's words
 
     def require_for_events(self, name: str) -> None:
         if name and name not in self.known:
-            raise not_found(f"queue {name!r} does not exist (queue cache refreshed every {self.refresh_s:g} s)")
+            raise not_found(f"[GetJobSetEvents] Queue {name} does not exist")  # Armada's words: a cache miss is absent

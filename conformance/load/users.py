@@ -114,9 +114,10 @@ class Watcher(User):
             else:
                 self._rest()
             raise CallError("UNAVAILABLE", "the watch stream ended")
-        except CallError as exc:
-            self.errors.append(str(exc))
-            self._fire("stream", exception=LoadProblem(f"{self.queue}/{self.job_set}: {exc}"))
+        except Exception as exc:  # CallError, or a message that is no event: this stream failed (not the user)
+            text = str(exc) if isinstance(exc, CallError) else f"INTERNAL: {type(exc).__name__}: {exc}"
+            self.errors.append(text)
+            self._fire("stream", exception=LoadProblem(f"{self.queue}/{self.job_set}: {text}"))
             gevent.sleep(RECONNECT_PAUSE_S)
 
     def _grpc(self) -> None:
@@ -207,7 +208,7 @@ class Submitter(User):
         started = time.perf_counter()
         try:
             job_ids = self._submit(queue, job_set)
-        except CallError as exc:
+        except Exception as exc:  # CallError, or an answer that is no JobSubmitResponse
             state.submit_errors += 1
             self._fire(started, LoadProblem(f"{queue}/{job_set}: {exc}"))
             return

@@ -71,7 +71,10 @@ class Endpoint:
 
 def _run(endpoint: Endpoint, call: Call, timeout: float | None) -> Iterator[list[bytes]]:
     """Drive ``call`` on a fresh connection; yields each read's complete messages; raises CallError at a failure."""
-    sock = endpoint.socket(timeout or 10.0)
+    try:
+        sock = endpoint.socket(timeout or 10.0)
+    except OSError as exc:
+        raise CallError("UNAVAILABLE", f"cannot connect: {exc}") from None
     try:
         sock.settimeout(timeout)  # a watch may be idle for minutes: no timeout then
         sock.sendall(call.opening())

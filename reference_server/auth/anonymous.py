@@ -1,8 +1,9 @@
 """Anonymous access: for a call that carries no ``Authorization`` at all.
 
-Armada v0.3.x's anonymous service admits every call that reaches it, credentials or not
-(``internal/common/auth/authorization/anonymous.go``); placed before Kerberos there, it
-takes every Negotiate call (``admits_any``).
+Real Armada's anonymous service admits every call that reaches it, credentials or not
+(``internal/common/auth/anonymous.go``; feature ``anonymous_admits_any``): an
+Authorization no earlier scheme claims is anonymous. Placed before Kerberos (v0.3.x), it
+takes every Negotiate call.
 """
 
 from __future__ import annotations

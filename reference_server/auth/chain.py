@@ -143,9 +143,9 @@ def build_chain(auth_table: dict[str, Any], faults: Faults | None = None, chosen
 
     ``faults`` are the server's fault switches; the schemes bend where a fault says.
     ``chosen`` is the server's flavour: its release decides the default order and how
-    anonymous and Kerberos behave (``anonymous_before_kerberos``,
-    ``kerberos_unparsable_no_challenge``: Armada's ``internal/common/auth/setup.go`` and
-    ``authorization/kerberos.go`` at v0.3.x).
+    anonymous and Kerberos behave (``anonymous_before_kerberos``, ``anonymous_admits_any``,
+    ``kerberos_unparsable_no_challenge``: Armada's ``internal/common/auth/setup.go``,
+    ``anonymous.go`` and ``authorization/kerberos.go``).
 
     ``order`` lists the schemes to try (default: basic, oidc, kerberos for those
     configured, then anonymous if enabled; where the release tries anonymous before
@@ -162,7 +162,7 @@ def build_chain(auth_table: dict[str, Any], faults: Faults | None = None, chosen
     schemes: list[Scheme] = []
     for name in order:
         if name == anonymous.ANONYMOUS:
-            schemes.append(anonymous.AnonymousScheme(faults, admits_any=early_anonymous))
+            schemes.append(anonymous.AnonymousScheme(faults, admits_any=chosen.has("anonymous_admits_any")))
             continue
         scheme = BUILDERS[name](settings.table(auth_table, name, "auth"), faults)
         if isinstance(scheme, kerberos.KerberosScheme):

@@ -169,3 +169,29 @@ def test_renamed_permissions(flavour: str, cordon_needs: str) -> None:
             assert preempted.code == "NOT_FOUND", preempted.details
         else:  # the raw ErrUnauthorized: UNKNOWN
             assert preempted.code == "UNKNOWN" and "lacks permission preempt" in preempted.details
+
+
+@pytest.mark.parametrize("flavour, admitted", [("armada-2026", True), ("armada-2023", True), ("contract", False)])
+def test_anonymous_admits_what_no_scheme_claims(
+    servers: dict[str, BackgroundServer], flavour: str, admitted: bool
+) -> None:
+    """Armada's anonymous service accepts any call reaching it; a refused Basic value never reaches it."""
+    with GrpcClient(servers[flavour].grpc_target, timeout=10.0) as client:
+        foreign = client.call("api.Submit/Health", {}, [("authorization", "Digest username=x")])
+        wrong = client.call(
+            "api.Submit/Health", {}, [("authorization", "Basic " + base64.b64encode(b"admin:no").decode())]
+        )
+    assert foreign.ok == admitted, (foreign.code, foreign.details)
+    assert wrong.code == "UNAUTHENTICATED"
+
+
+def test_v03_queue_info_needs_the_watch_rule_and_answers_unknown_for_an_absent_queue(
+    servers: dict[str, BackgroundServer],
+) -> None:
+    server = servers["armada-2023"]
+    queue = owned_queue(server, "owner")
+    refused = call(server, "owner", "api.Submit/GetQueueInfo", {"name": queue})
+    assert refused.code == "PERMISSION_DENIED" and refused.details.startswith("[GetQueueInfo] error getting info")
+    assert call(server, "admin", "api.Submit/GetQueueInfo", {"name": queue}).ok
+    absent = call(server, "admin", "api.Submit/GetQueueInfo", {"name": "absent-queue"})
+    assert absent.code == "UNKNOWN" and 'could not find queue "absent-queue"' in absent.details

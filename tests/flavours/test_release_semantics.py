@@ -299,3 +299,16 @@ def test_a_sleeping_job_keeps_running_until_cancelled(servers: dict[str, Backgro
     answer = grpc_client.call(f"{SUBMIT}/CancelJobs", {"queue": queue_name, "jobSetId": "js", "jobIds": [item.job_id]})
     assert list(answer.response.cancelled_ids) == [item.job_id]
     assert [k for k, _ in kinds(grpc_client, queue_name, item.job_id)][-2:] == ["cancelling", "cancelled"]
+
+
+@pytest.mark.parametrize("flavour, refused", [("contract", True), ("armada-2023", True), ("armada-2026", False)])
+def test_deleting_a_queue_with_active_jobs(
+    servers: dict[str, BackgroundServer], client: Client, flavour: str, refused: bool
+) -> None:
+    grpc_client, queue_name = client(flavour), queue(servers, flavour)
+    assert submit(grpc_client, queue_name, job(command=("sleep", "1h"))).ok
+    deleted = grpc_client.call(f"{SUBMIT}/DeleteQueue", {"name": queue_name})
+    assert (deleted.code == "FAILED_PRECONDITION") == refused and deleted.ok != refused, deleted.details
+    if refused:
+        grpc_client.call(f"{SUBMIT}/CancelJobSet", {"queue": queue_name, "jobSetId": "js"})
+        assert grpc_client.call(f"{SUBMIT}/DeleteQueue", {"name": queue_name}).ok

@@ -39,13 +39,15 @@ def served(ctx: RunContext) -> None:
         "body": fetched.text[:300],
     }
     if fetched.status != 200:
-        raise CheckFailed(f"GET {fetched.url} answered HTTP {fetched.status}", evidence)
+        why = f" ({fetched.problem})" if fetched.problem else ""
+        raise CheckFailed(f"GET {fetched.url} answered HTTP {fetched.status}{why}", evidence)
     if not fetched.content_type.split(";")[0].strip().lower() == "application/json":
         raise CheckFailed(
             f"GET {fetched.url} answered Content-Type {fetched.content_type!r}, not application/json", evidence
         )
     if not isinstance(fetched.document, dict):
-        raise CheckFailed(f"GET {fetched.url} is not a JSON object", evidence)
+        why = f" ({fetched.problem})" if fetched.problem else ""
+        raise CheckFailed(f"GET {fetched.url} is not a JSON object{why}", evidence)
 
 
 def file_streams(doc: dict[str, Any]) -> list[str]:
