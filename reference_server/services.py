@@ -116,13 +116,24 @@ class Services(JobQueries, RetryPolicyMethods):
         return info
 
     async def CordonQueue(self, request: Any, principal: Any) -> Any:
+        self._require_cordonable(request.name, "cordon")
         self.store.set_cordoned(request.name, True)
         return Empty()
 
     async def UncordonQueue(self, request: Any, principal: Any) -> Any:
+        self._require_cordonable(request.name, "uncordon")
         self.store.set_cordoned(request.name, False)
         self.executor.release_queue(request.name)
         return Empty()
+
+    def _require_cordonable(self, name: str, verb: str) -> None:
+        """Armada's queue service returns these errors raw (``queue_service.go`` Cordon/Uncordon): UNKNOWN."""
+        if not self.flavour.has("raw_errors_unknown"):
+            return
+        if not name:
+            raise ApiError(grpc.StatusCode.UNKNOWN, f"cannot {verb} queue with empty name")
+        if name not in self.store.queues:
+            raise ApiError(grpc.StatusCode.UNKNOWN, self.store.queue_missing(name))
 
     async def CancelOnQueue(self, request: Any, principal: Any) -> Any:
         states = {JobState.values_by_number[s].name for s in request.jobStates}
