@@ -163,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--known-failures",
         metavar="FILE|ERA",
-        help="re-gate with this TOML list of check IDs expected to fail, or an era's shipped list (default: none)",
+        help="re-gate with this TOML list of check IDs expected to fail, or a release's shipped list (default: none)",
     )
     report.add_argument(
         "--known-failures-update",

@@ -210,6 +210,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "consecutive_ids",
             "headers",
             "authority",
+            "follow_redirects",
             "features",
         }
     ),

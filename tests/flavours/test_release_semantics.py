@@ -216,6 +216,16 @@ def test_current_answers_unknown_on_an_absent_queue(
         assert rest.status_code == 500 and rest.json()["code"] == 2, rest.text
 
 
+@pytest.mark.parametrize("method", ["CordonQueue", "UncordonQueue"])
+def test_current_cordoning_returns_its_errors_raw(client: Client, method: str) -> None:
+    grpc_client, absent = client("armada-2026"), name("absent")
+    missing = grpc_client.call(f"api.QueueService/{method}", {"name": absent})
+    assert missing.code == "UNKNOWN" and f'could not find queue "{absent}"' in missing.details
+    empty = grpc_client.call(f"api.QueueService/{method}", {"name": ""})
+    assert empty.code == "UNKNOWN" and "queue with empty name" in empty.details
+    assert client("contract").call(f"api.QueueService/{method}", {"name": absent}).code == "NOT_FOUND"
+
+
 @pytest.mark.parametrize("flavour, code", [("armada-2026", "PERMISSION_DENIED"), ("armada-2023", "UNKNOWN")])
 def test_submit_to_an_absent_queue(client: Client, flavour: str, code: str) -> None:
     absent = name("absent")
