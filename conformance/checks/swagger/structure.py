@@ -5,7 +5,7 @@ Valid: openapi-spec-validator accepts it as Swagger 2.0. Every Armada release fa
 this: its post-processing turns stream responses into ``type: file`` schemas with
 ``properties`` (``shared/real-armada.md``); that is reported here, once, and every
 other check reads those schemas by the ``properties`` they carry.
-Documents: each REST-bound method of the era is documented as its HTTP rule says. A
+Documents: each REST-bound method of the release is documented as its HTTP rule says. A
 method the target neither documents nor serves (gRPC UNIMPLEMENTED, or the gateway's
 plain ``404 Not Found``) is "not offered".
 """
