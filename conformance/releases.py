@@ -287,6 +287,8 @@ class Release:
 
 
 PRESETS: dict[str, str] = {"armada-2023": "v0.3.103", "seed": "v0.3.103", "armada-2026": NEWEST, "current": NEWEST}
+ALIASES: dict[str, str] = {"seed": "armada-2023", "current": "armada-2026"}  # a preset's other name
+PRESET_NAMES = tuple(p for p in PRESETS if p not in ALIASES)
 CONTRACT = "contract"
 
 

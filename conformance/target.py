@@ -62,7 +62,6 @@ from conformance.releases import FEATURES, NEWEST, Release
 from conformance.transport.connection import Connection, HeaderError, check_authority, connection_from, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = eras.choices()  # besides any release number of the table
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
