@@ -186,6 +186,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from conformance.options import options_from
+    from conformance.storage import keep_hypothesis_out_of_cwd
+
+    keep_hypothesis_out_of_cwd()  # nothing in the working directory but the reports asked for
     from conformance.progress import ConsoleListener, Progress
     from conformance.runner import ConfigError, exit_status, run_suite
 
