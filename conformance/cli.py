@@ -163,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--known-failures",
         metavar="FILE|ERA",
-        help="re-gate with this TOML list of check IDs expected to fail, or an era's shipped list (default: none)",
+        help="re-gate with this TOML list of check IDs expected to fail, or a release's shipped list (default: none)",
     )
     report.add_argument(
         "--known-failures-update",
@@ -186,6 +186,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from conformance.options import options_from
+    from conformance.storage import keep_hypothesis_out_of_cwd
+
+    keep_hypothesis_out_of_cwd()  # nothing in the working directory but the reports asked for
     from conformance.progress import ConsoleListener, Progress
     from conformance.runner import ConfigError, exit_status, run_suite
 

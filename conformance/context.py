@@ -306,6 +306,10 @@ class RunContext:
         self.cleanup_problems.extend(problems)
         return problems
 
+    def take_notes(self) -> list[str]:
+        """Limits the clients reached and redirects they met since the last call (for a check's evidence)."""
+        return self.grpc.take_notes() + (self.rest.take_notes() if self.rest is not None else [])
+
     def _present(self, kind: str, name: str) -> bool:
         """Whether the target has the queue / retry policy ``name`` now (the ledger's foreign-name guard)."""
         if kind == "queue":

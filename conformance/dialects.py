@@ -4,8 +4,8 @@ The published swagger promises proto3 JSON (enums as names, int64 as strings,
 Timestamps as RFC 3339, oneof members inline, quantities as ``{"string": ...}``).
 Armada's real gateway writes Go ``encoding/json`` over the generated structs
 (``shared/real-armada.md``): enums and int64 as numbers, quantities as bare strings,
-Timestamps as RFC 3339 (armada-2023) or ``{"seconds", "nanos"}`` with either key
-left out when zero (armada-2026), oneofs keyed by the Go field name
+Timestamps as RFC 3339 (before v0.8.7) or ``{"seconds", "nanos"}`` with either key
+left out when zero (from v0.8.7), oneofs keyed by the Go field name
 (``{"Event": {"queue": ...}}``), keys matched case-insensitively. ``to_proto_json``
 rewrites any of these into proto3 JSON by walking the message descriptor, so parsing
 REST JSON accepts both and two answers are equal exactly when they carry the same

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from conformance import activity
 from conformance.report.gate import BaselineComparison
 from conformance.results import CheckResult, RunReport
 from conformance.runner import Listener
@@ -44,6 +45,7 @@ COLOURS: Mapping[str, str] = {
     "running": "36",
 }
 REFRESH_S = 0.5
+HEARTBEAT_S = 10.0  # without a terminal: a line this often while a check runs
 
 
 def wants_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
@@ -78,6 +80,7 @@ class Progress:
         clock: Callable[[], float] = time.monotonic,
         refresh_s: float = REFRESH_S,
         verbose: bool = False,
+        heartbeat_s: float = HEARTBEAT_S,
     ) -> None:
         self.stream = stream or sys.stderr
         self.verbose = verbose  # plain lines, each with its check's message
@@ -85,6 +88,7 @@ class Progress:
         self.colour = (wants_colour(self.stream) if colour is None else colour) and self.live
         self.clock = clock
         self.refresh_s = refresh_s
+        self.heartbeat_s = heartbeat_s
         self.total = 0
         self.done = 0
         self.tally: dict[str, int] = {}
@@ -99,8 +103,9 @@ class Progress:
 
     def begin(self, total: int) -> None:
         self.total = total
-        if self.live and self._timer is None and self.refresh_s > 0:
-            self._timer = threading.Thread(target=self._refresh, name="progress-line", daemon=True)
+        if self._timer is None and ((self.live and self.refresh_s > 0) or (not self.live and self.heartbeat_s > 0)):
+            target = self._refresh if self.live else self._heartbeat
+            self._timer = threading.Thread(target=target, name="progress-line", daemon=True)
             self._timer.start()
 
     def started(self, check_id: str) -> None:
@@ -174,10 +179,24 @@ class Progress:
                 if self.running:
                     self._draw()
 
+    def _heartbeat(self) -> None:
+        """No terminal (CI): a plain line every ``heartbeat_s`` while a check runs, so a log never goes quiet."""
+        while not self._stop.wait(self.heartbeat_s):
+            with self._lock:
+                if self.running:
+                    doing = activity.describe()
+                    self._write(
+                        f"[{self.done}/{self.total}] {self.running}: running {self.clock() - self._since:.0f} s"
+                        + (f" ({doing})" if doing else "")
+                        + "\n"
+                    )
+
     def _status(self) -> str:
         counts = ", ".join(f"{self._paint(k, str(n) + ' ' + k)}" for k, n in sorted(self.tally.items()))
+        doing = activity.describe() if self.running else ""
         now = (
             f"{self._paint('running', 'running')} {self.running} {self.clock() - self._since:.1f} s"
+            + (f" ({doing})" if doing else "")
             if self.running
             else ""
         )

@@ -66,7 +66,7 @@ class Figure:
 @dataclass
 class RunReport:
     target: dict[str, Any]  # description of the target, secrets redacted
-    profile: str  # the era judged: "armada-2023" or "armada-2026" (conformance.eras)
+    profile: str  # the release judged, as named: "v0.19.3", "armada-2026", "contract" (conformance.releases)
     suite_version: str
     started: str  # RFC 3339
     finished: str

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from conformance import activity
 from conformance.checks import Check, CheckFailed, NotConfigured, NotOffered, SetupError, Skip
 from conformance.context import RunContext
 from conformance.options import RunOptions
@@ -143,7 +144,9 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
     environment's problem, not a finding about the server. Any other unexpected exception
     fails the check with its reason (the exception's type goes to the evidence, not the message).
     """
+    activity.start_check()  # no phase of the previous check; its time accounts start
     started = time.perf_counter()
+    ctx.take_notes()  # what earlier calls (the preflight, another check) noted is not this check's
     outcome, message, evidence = Outcome.PASSED, "", {}
     try:
         why_not = check.not_offered(ctx.target.release) if check.needs() or check.excluded else ""
@@ -171,13 +174,17 @@ def run_check(check: Check, ctx: RunContext) -> CheckResult:
             outcome, message = Outcome.ERROR, f"{SETUP_NOTE}: {plain_reason(exc)}"
         else:
             outcome, message = Outcome.FAILED, f"the check could not complete: {plain_reason(exc)}"
-    made = _result(check, outcome, message, evidence=evidence, duration_s=round(time.perf_counter() - started, 4))
+    notes = ctx.take_notes()  # a limit reached or a redirect met is stated in the evidence
+    evidence = {**evidence, "limits_reached": notes} if notes else evidence
+    took = activity.settle(check.id, time.perf_counter() - started)  # a measurement made for another: its time
+    made = _result(check, outcome, message, evidence=evidence, duration_s=round(took, 4))
     return redact_result(made, ctx.secrets)  # at the source: no output ever sees the raw text
 
 
 def run_checks(plan: RunPlan, ctx: RunContext, listener: RunListener, results: list[CheckResult]) -> None:
     """Run the plan's checks in order, appending to ``results`` (so an interruption keeps what ran)."""
     listener.run_started(plan.checks)
+    activity.expect(c.id for c in plan.checks)
     limit, failed = plan.options.failure_limit, 0
     for check in plan.checks:
         if limit is not None and failed >= limit:  # -x / --max-failures: the rest are skipped, and say why

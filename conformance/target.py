@@ -68,7 +68,6 @@ from conformance.target_jobs import DEFAULT_JOBS, JobsError, JobTemplate, load_j
 from conformance.transport.connection import Connection, HeaderError, check_authority, connection_from, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = eras.choices()  # besides any release number of the table
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -217,6 +216,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "consecutive_ids",
             "headers",
             "authority",
+            "follow_redirects",
             "features",
         }
     ),

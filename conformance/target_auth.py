@@ -11,6 +11,7 @@ audience, an initiator to verify mutual authentication with). Secrets come from
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 from collections.abc import Mapping
@@ -144,8 +145,8 @@ def _kerberos(table: dict[str, Any], where: str, path: Path | str | None) -> Sch
 
     try:
         initiator = SpnegoInitiator(service, store=store, principal=table.get("principal"))
-    except Exception as exc:  # gssapi's errors are long; the first line says enough
-        raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # gssapi's errors are long and raw: say what to do instead
+        raise TargetError(f"{where}: {kerberos_problem(exc, store)}") from None
     principal = table.get("expected_principal") or initiator.principal
     settings = SchemeSettings(
         "kerberos",
@@ -175,6 +176,32 @@ def _kerberos_identity(service: str, table: Any, where: str, path: Path | str | 
 
     try:
         initiator = SpnegoInitiator(service, store=store, principal=table.get("principal"))
-    except Exception as exc:  # gssapi's errors are long; the first line says enough
-        raise TargetError(f"{where}: cannot get Kerberos credentials: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # gssapi's errors are long and raw: say what to do instead
+        raise TargetError(f"{where}: {kerberos_problem(exc, store)}") from None
     return Identity("kerberos", table.get("expected_principal") or initiator.principal, initiator.header)
+
+
+_GSS_MINOR = re.compile(r"Minor \(\d+\):\s*(.+)")
+
+
+def kerberos_problem(exc: BaseException, store: Mapping[str, str]) -> str:
+    """Why no Kerberos credentials could be had, as one line a person can act on (no raw GSSAPI codes)."""
+    if isinstance(exc, ImportError):
+        return (
+            "Kerberos needs the kerberos extra (gssapi): pip install 'armada-conformance[kerberos]' "
+            "(it builds against libkrb5-dev)"
+        )
+    ccache = store.get("ccache", "")
+    if ccache and not Path(ccache.removeprefix("FILE:")).exists():
+        return (
+            f"ccache {ccache} does not exist: run kinit first (KRB5CCNAME={ccache} kinit USER), "
+            "or give keytab and principal"
+        )
+    keytab = store.get("client_keytab", "")
+    if keytab and not Path(keytab).exists():
+        return f"keytab {keytab} does not exist"
+    text = " ".join(str(exc).split())
+    minor = _GSS_MINOR.search(text)
+    reason = (minor.group(1) if minor else text.split(", Minor")[0]).rstrip(". ") or "no reason given"
+    where = f"ccache {ccache}" if ccache else f"keytab {keytab}" if keytab else "the default ccache"
+    return f"cannot get Kerberos credentials from {where}: {reason} (kinit again? expired or wrong principal?)"

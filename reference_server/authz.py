@@ -69,6 +69,11 @@ RENAMED: dict[str, dict[str, str]] = {
 }
 # Queue-service methods real Armada authorizes by the global permission alone (``AuthorizeAction``).
 GLOBAL_ONLY = frozenset({"CancelOnQueue", "PreemptOnQueue"})
+# Reads judged by the watch rule, and the words of their refusal (``event.go``, ``submit.go`` GetQueueInfo).
+WATCHING = {
+    "GetJobSetEvents": ("id", "[GetJobSetEvents] error getting events for queue: {queue}, job set: {id}"),
+    "GetQueueInfo": ("name", "[GetQueueInfo] error getting info for queue {queue}"),
+}
 # The queue-verb methods Armada's submit server authorizes itself (``submit.go`` ``authorize``).
 SUBMIT_SERVER_METHODS = frozenset({"SubmitJobs", "CancelJobs", "CancelJobSet", "ReprioritizeJobs", "PreemptJobs"})
 # What Armada's queue service says it was doing when it refuses a global permission.
@@ -80,6 +85,11 @@ _DOING = {
     "DeleteQueue": "deleting queue",
     "CordonQueue": "cordoning queue",
     "UncordonQueue": "uncordoning queue",
+    "CancelOnQueue": "cancelling jobs on queue",
+    "PreemptOnQueue": "preempting jobs on queue",
+    "CreateRetryPolicy": "creating retry policy",
+    "UpdateRetryPolicy": "updating retry policy",
+    "DeleteRetryPolicy": "deleting retry policy",
 }
 
 
@@ -98,7 +108,7 @@ class Authorizer:
     def deferred(self, method: str) -> bool:
         """Whether the handler judges this method itself (``check_queue_call``), after its validation."""
         raw = self.flavour.has("raw_errors_unknown")
-        return raw and (method in SUBMIT_SERVER_METHODS or method == "GetJobSetEvents")
+        return raw and (method in SUBMIT_SERVER_METHODS or method in WATCHING)
 
     def rule(self, method: str) -> Rule | None:
         """The method's rule as the flavour's release has it (renamed permissions, global-only methods)."""
@@ -149,14 +159,16 @@ class Authorizer:
         """A deferred method's authorization, as Armada's submit and event servers do it."""
         if not self.deferred(method) or "authz-allows-everyone" in self.faults:
             return
+        if method in WATCHING:
+            field, words = WATCHING[method]
+            queue = queues.get(request.queue if method == "GetJobSetEvents" else request.name)
+            if queue is not None:
+                self._check_watch(principal, words.format(queue=queue.name, id=getattr(request, field)), queue)
+            return
         rule = self.rule(method)
         assert rule is not None
         queue_name = getattr(request, rule.queue_field, "")
         queue = queues.get(queue_name)
-        if method == "GetJobSetEvents":
-            if queue is not None:
-                self._check_watch(principal, request, queue)
-            return
         if queue is None:
             raise ApiError(self._raw_code(method), f'could not find queue "{queue_name}"')
         if self.holds(principal, rule.permission) or _queue_grants(queue, principal, rule.verb):
@@ -175,26 +187,25 @@ class Authorizer:
             return grpc.StatusCode.PERMISSION_DENIED
         return grpc.StatusCode.UNKNOWN
 
-    def _check_watch(self, principal: Any, request: Any, queue: Any) -> None:
-        """GetJobSetEvents: PERMISSION_DENIED with the release's words, or return."""
+    def _check_watch(self, principal: Any, where: str, queue: Any) -> None:
+        """A read by the watch rule: PERMISSION_DENIED with the release's words, or return."""
         if self.holds(principal, "watch_all_events"):
             return
         needs_global = self.flavour.has("watch_needs_global")
         global_ok = not needs_global or self.holds(principal, "watch_events")
         if global_ok and _queue_grants(queue, principal, "watch"):
             return
-        where = f"error getting events for queue: {queue.name}, job set: {request.id}"
         if needs_global:
             missing = "watch_events" if not global_ok else "watch"
             who = f'"{principal.name}"'
             why = f"{who} does not have permission watch_all_events, {who} does not have permission {missing}"
-            raise denied(f"[GetJobSetEvents] {where}: {why}")
+            raise denied(f"{where}: {why}")
         why = (
             f"{principal.name} lacks permission watch required for action watch for queue {queue.name}; "
             f"user {principal.name} cannot perform action watch on queue {queue.name} as they are neither "
             "explicitly permissioned on the queue or a member of watch_all_events group"
         )
-        raise denied(f"[GetJobSetEvents] {where}: {why}")
+        raise denied(f"{where}: {why}")
 
 
 def _queue_grants(queue: Any, principal: Any, verb: str | None) -> bool:

@@ -33,6 +33,43 @@ from reference_server.limits import MAX_HEADER_BYTES, clip
 from reference_server.services import Services
 
 log = logging.getLogger(__name__)
+# grpcio's own loggers that decode metadata: on a value that is not UTF-8 they log it raw
+# ("Invalid encoding on b'Bearer eyJ...'", with a traceback), whatever its key.
+GRPC_METADATA_LOGGERS = ("grpc._cython.cygrpc", "grpc._common")
+
+
+class MetadataLogGuard(logging.Filter):
+    """Rewrites grpcio's "Invalid encoding" records: no value, no traceback, at most one a second.
+
+    The value may be a token, a Basic credential or an API key; the record keeps only
+    that some metadata was not UTF-8, and a flood of such calls costs one line a second.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = 0.0
+        self.suppressed = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Invalid encoding"):
+            return True
+        now = record.created
+        if now - self._last < 1.0:
+            self.suppressed += 1
+            return False
+        self._last = now
+        record.msg = "a metadata value is not valid UTF-8 (value not logged; %d more suppressed)"
+        record.args, record.exc_info, record.exc_text, record.stack_info = (self.suppressed,), None, None, None
+        self.suppressed = 0
+        return True
+
+
+def guard_grpc_logs() -> None:
+    """Install ``MetadataLogGuard`` on grpcio's metadata-decoding loggers (once)."""
+    for name in GRPC_METADATA_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MetadataLogGuard) for f in logger.filters):
+            logger.addFilter(MetadataLogGuard())
 
 
 def _identity(data: bytes) -> bytes:
@@ -201,6 +238,7 @@ def _method_handler(
 def create_server(
     guard: Guard, faults: Faults, max_message_bytes: int, chosen: Flavour | None = None
 ) -> grpc.aio.Server:
+    guard_grpc_logs()
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),

@@ -16,6 +16,10 @@ MAX_AUTHORIZATION_BYTES = 16 * 1024
 # limit, so that an oversize Authorization reaches the chain and gets its 401.
 MAX_HEADER_BYTES = 32 * 1024
 
+# How long a client may take to send a request's headers once it started them: a
+# connection that stalls mid-headers is closed (408), so idle attackers hold no memory.
+HEADER_READ_SECONDS = 10.0
+
 # How long an error message may be: it often echoes the caller's input (a queue name),
 # and a status message travels in gRPC metadata, so an unbounded echo overflows the
 # metadata limit (the gateway then saw RESOURCE_EXHAUSTED and answered 429).

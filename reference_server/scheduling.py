@@ -29,6 +29,10 @@ NODE = "reference-node"
 POOL = "default"
 
 
+class Unschedulable(ApiError):
+    """The submit check's refusal, already in the code the release gives it (never re-coded as raw)."""
+
+
 def fits(cpu: float) -> bool:
     return cpu <= CLUSTER_CPU
 
@@ -40,11 +44,11 @@ def _excluded(cpu: float) -> str:
 def refused_at_submit(job_id: str, cpu: float, legacy: bool) -> ApiError:
     """The submit server's refusal of a job no node can fit (``legacy``: a raw error, UNKNOWN)."""
     if not legacy:
-        return ApiError(
+        return Unschedulable(
             grpc.StatusCode.INVALID_ARGUMENT,
             f"at least one job or gang is unschedulable:\n{rejection_reason(cpu)}",
         )
-    return ApiError(
+    return Unschedulable(
         grpc.StatusCode.UNKNOWN,
         f"job {job_id} unschedulable: failed to schedule onto legacy scheduler because 0-th job unschedulable:\n"
         f"{CLUSTER}:\n{_excluded(cpu)}\n---\n",

@@ -22,6 +22,7 @@ from reference_server.flavours import DEFAULT, Flavour, flavour
 from reference_server.jobs import JobQueries
 from reference_server.queue_cache import QueueCache
 from reference_server.retry_policies import RetryPolicyMethods
+from reference_server.scheduling import Unschedulable
 from reference_server.store import JobState, Store
 
 _m = protos.message_class
@@ -104,19 +105,35 @@ class Services(JobQueries, RetryPolicyMethods):
         yield message(end=_m("api.EndMarker")())
 
     async def GetQueueInfo(self, request: Any, principal: Any) -> Any:
+        if self.flavour.has("raw_errors_unknown") and request.name not in self.store.queues:
+            # Armada tests the repository's error with errors.Is against a nil pointer, which never
+            # matches: the raw "could not find queue" escapes as UNKNOWN (submit.go GetQueueInfo).
+            raise ApiError(grpc.StatusCode.UNKNOWN, self.store.queue_missing(request.name))
+        self._authorize("GetQueueInfo", request, principal)
         info = _m("api.QueueInfo")(name=request.name)
         for name, queued, leased in self.store.queue_info(request.name):
             info.active_job_sets.add(name=name, queued_jobs=queued, leased_jobs=leased)
         return info
 
     async def CordonQueue(self, request: Any, principal: Any) -> Any:
+        self._require_cordonable(request.name, "cordon")
         self.store.set_cordoned(request.name, True)
         return Empty()
 
     async def UncordonQueue(self, request: Any, principal: Any) -> Any:
+        self._require_cordonable(request.name, "uncordon")
         self.store.set_cordoned(request.name, False)
         self.executor.release_queue(request.name)
         return Empty()
+
+    def _require_cordonable(self, name: str, verb: str) -> None:
+        """Armada's queue service returns these errors raw (``queue_service.go`` Cordon/Uncordon): UNKNOWN."""
+        if not self.flavour.has("raw_errors_unknown"):
+            return
+        if not name:
+            raise ApiError(grpc.StatusCode.UNKNOWN, f"cannot {verb} queue with empty name")
+        if name not in self.store.queues:
+            raise ApiError(grpc.StatusCode.UNKNOWN, self.store.queue_missing(name))
 
     async def CancelOnQueue(self, request: Any, principal: Any) -> Any:
         states = {JobState.values_by_number[s].name for s in request.jobStates}
@@ -149,7 +166,8 @@ class Services(JobQueries, RetryPolicyMethods):
             records = self.store.submit(request, owner=principal.name)
         except ApiError as exc:
             # Before v0.4.44 the submit path returned its validation errors raw (UNKNOWN).
-            raise exc if self.flavour.has("submit_denies_absent_queue") else self._raw(exc) from None
+            typed = isinstance(exc, Unschedulable) or self.flavour.has("submit_denies_absent_queue")
+            raise exc if typed else self._raw(exc) from None
         self.executor.run(records)
         response = _m("api.JobSubmitResponse")()
         for record in records:
@@ -209,6 +227,12 @@ class Services(JobQueries, RetryPolicyMethods):
     async def CancelJobSet(self, request: Any, principal: Any) -> Any:
         self._check_reason(request)
         states = {JobState.values_by_number[s].name for s in request.filter.states}
+        if self.flavour.has("raw_errors_unknown") and len(states & {"PENDING", "RUNNING"}) == 1:
+            # Armada's ValidateJobSetFilter returns a plain error (UNKNOWN), before the queue is looked up.
+            raise ApiError(
+                grpc.StatusCode.UNKNOWN,
+                "unsupported state combination - state PENDING and RUNNING must always be used together",
+            )
         self._cancel_set("CancelJobSet", request, principal, states)
         return Empty()
 

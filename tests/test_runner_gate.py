@@ -18,7 +18,7 @@ from conformance.target import Target
 from reference_server.background import BackgroundServer
 from reference_server.config import DEVELOPMENT_AUTH, GLOBAL_PERMISSIONS, ServerConfig
 
-CTX = types.SimpleNamespace(read_only=False, intrusive=False, secrets=())
+CTX = types.SimpleNamespace(read_only=False, intrusive=False, secrets=(), take_notes=list)
 
 
 def _check(function: object) -> Check:

@@ -80,7 +80,7 @@ class Check:
     transports: tuple[str, ...] = ("grpc",)
     features: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
-    # Intrusive: may upset or take down a real server (e.g. armada-2026 panics on a Basic
+    # Intrusive: may upset or take down a real server (e.g. Armada from v0.16.0 crashes on a Basic
     # value without a colon); run only when asked (--intrusive) or against the embedded server.
     intrusive: bool = False
     # Where the requirement comes from: "contract" (the published API), or the upstream file of Armada's

@@ -24,7 +24,7 @@ METHODS = (
     ("UpdateRetryPolicy", "update_retry_policy"),
     ("DeleteRetryPolicy", "delete_retry_policy"),
 )
-SCHEMES = ("basic", "oidc")  # the schemes of the era that has this service (armada-2026) the suite speaks
+SCHEMES = ("basic", "oidc")  # the schemes the suite speaks of the releases with this service (from v0.22.3)
 
 
 def _rows() -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ import base64
 import hashlib
 import hmac
 import json
-import urllib.request
 from typing import Any
 
 import jwt
@@ -77,11 +76,12 @@ def issuer_keys(issuer: str, timeout: float = 10.0) -> list[dict[str, Any]]:
     """The issuer's published JWKs, through its discovery document."""
     if not issuer.startswith(("https://", "http://")):
         raise ForgeryUnavailable(f"the token's iss {issuer[:80]!r} is not a URL to discover keys from")
-    try:
-        with urllib.request.urlopen(issuer.rstrip("/") + DISCOVERY_PATH, timeout=timeout) as answer:
-            jwks_uri = json.load(answer)["jwks_uri"]
-        with urllib.request.urlopen(jwks_uri, timeout=timeout) as answer:
-            return [key for key in json.load(answer)["keys"] if isinstance(key, dict)]
+    from conformance.transport.bounds import fetch_json
+
+    try:  # each document: http(s) only, no redirect, a size cap and an overall deadline
+        discovery = fetch_json(issuer.rstrip("/") + DISCOVERY_PATH, "the discovery document", timeout=timeout)
+        keys = fetch_json(discovery["jwks_uri"], "the jwks_uri", timeout=timeout)
+        return [key for key in keys["keys"] if isinstance(key, dict)]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ForgeryUnavailable(f"cannot fetch the issuer's public keys: {type(exc).__name__}: {exc}") from None
 

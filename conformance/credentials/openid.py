@@ -299,5 +299,10 @@ class OpenIDProvider:
             return json.load(response)["id_token"]
 
     def _get_json(self, url: str) -> dict[str, Any]:
-        with self._opener.open(url, timeout=2) as response:
-            return json.load(response)
+        """A discovery or key document: http(s) only, no redirect, size-capped, within 2 s overall."""
+        from conformance.transport.bounds import fetch_json
+
+        document = fetch_json(url, "the provider's document", timeout=2)
+        if not isinstance(document, dict):
+            raise ValueError(f"{url} is not a JSON object")
+        return document

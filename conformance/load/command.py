@@ -100,6 +100,8 @@ def _validate(args: argparse.Namespace) -> None:
     parse_duration(args.run_time)
     if not 0 <= args.processes <= 256 or not 1 <= args.expect_workers <= 10_000:
         raise PlanError("--processes must be 0..256 and --expect-workers 1..10000")
+    if not 1 <= args.users <= 100_000 or not 1 <= args.watchers_per_job_set <= 100_000:
+        raise PlanError("--users and --watchers-per-job-set must be 1..100000")
     if args.spawn_rate <= 0:
         raise PlanError(f"--spawn-rate {args.spawn_rate:g} must be a positive number")
     for name in ("min_events_per_second", "max_p99_ms"):

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conformance.checks import NotOffered, Skip
 from conformance.context import RunContext
 from conformance.load.command import Scratch, free_port, locust, stop, worker_command
 from conformance.load.outcome import Gates, checks, figures
@@ -73,7 +74,12 @@ class LoadSession:
             from conformance.target import load_target
 
             target = load_target(args.target, {"prefix": args.prefix})
-            check_target(target)
+            try:
+                check_target(target)
+            except TargetError as exc:  # it may quote the server's answer: redacted as the suite's own run does
+                from conformance.report.scrub import known_secrets, redact_problem
+
+                raise TargetError(redact_problem(str(exc), known_secrets(target))) from None
             return target, {**os.environ, "ARMADA_CONFORMANCE_TARGET": str(Path(args.target).resolve())}
         from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
 
@@ -115,7 +121,7 @@ class LoadSession:
         try:
             try:
                 plan = make_plan(ctx, self._settings(), env["ARMADA_CONFORMANCE_TARGET"])
-            except (PlanError, RuntimeError) as exc:
+            except (PlanError, RuntimeError, NotOffered, Skip) as exc:  # e.g. CreateQueue refused
                 print(f"armada-conformance load: {str(exc).splitlines()[0]}", file=sys.stderr)
                 return 2
             if "rest" in {t for t, w in plan.transports.items() if w} and not target.rest:
@@ -127,8 +133,7 @@ class LoadSession:
                 result = self._locust(plan, env)
                 stored = self._stored(ctx, plan)
         finally:
-            if plan is not None:
-                problems = remove(ctx, plan)
+            problems = remove(ctx, plan) if plan is not None else ctx.cleanup()  # the ledger: even a failed set-up
             ctx.close()
         return self._report(target, plan, result, stored, problems, started)
 
@@ -231,9 +236,11 @@ class LoadSession:
         from conformance.progress import verdict_line
         from conformance.report.gate import compare_to_baseline, exit_code, gate_reasons, verdict
         from conformance.report.json_report import ReportFormatError, load_report
+        from conformance.report.scrub import known_secrets, redact_problem, redact_result
         from conformance.report.writer import write_reports
 
         args = self.args
+        secrets = known_secrets(target)  # redacted at the source, as in the suite's own runs
         mix = ",".join(f"{k}={v}" for k, v in (plan.transports if plan else {}).items())
         report = RunReport(
             target=target.describe(),
@@ -242,10 +249,13 @@ class LoadSession:
             started=started,
             finished=now_utc(),
             machine={"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-            results=checks(result, stored, Gates(args.min_events_per_second, args.max_p99_ms), args.read_only),
+            results=[
+                redact_result(r, secrets)
+                for r in checks(result, stored, Gates(args.min_events_per_second, args.max_p99_ms), args.read_only)
+            ],
             figures=figures(result, mix) if result else [],
             interrupted=self.received,
-            cleanup_problems=problems,
+            cleanup_problems=[redact_problem(p, secrets) for p in problems],
         )
         comparison = None
         if args.baseline:

@@ -89,6 +89,16 @@ def _run_lines(report: RunReport) -> list[str]:
     return ["", "<details><summary>How this run was made</summary>", "", *lines, "", "</details>"] if lines else []
 
 
+def _release_lines(report: RunReport) -> list[str]:
+    """The features of the release judged (conformance/releases.py), folded away."""
+    features = report.target.get("features") if isinstance(report.target, dict) else None
+    if not features:
+        return []
+    shown = ", ".join(md_code(str(f)) for f in features)
+    title = f"Release judged: {md_escape(release_label(report))} ({len(features)} features)"
+    return ["", f"<details><summary>{title}</summary>", "", shown, "", "</details>"]
+
+
 def _counts_table(report: RunReport) -> list[str]:
     counts = count_outcomes(report.results)
     header = "| " + " | ".join(str(o) for o in counts) + " | total |"
@@ -235,4 +245,5 @@ def render_summary(
     lines += _comparison_section(report, comparison)
     lines += _figures_section(report, max_figures)
     lines += _run_lines(report)
+    lines += _release_lines(report)
     return "\n".join(lines) + "\n"

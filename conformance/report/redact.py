@@ -225,11 +225,20 @@ def _is_credential_blob(token: str) -> bool:
         and len(token) % 4 == 0
     ):
         return True  # user:password
-    if len(token) < _MIN_BLOB:
+    if len(token) < _MIN_BLOB or _is_identifier(token):
         return False
     mixed_case = re.search(r"[a-z]", token) is not None and re.search(r"[A-Z]", token) is not None
     # A digit, '+' or '=': not '/' alone, which method names carry ("Event/GetJobSetEvents").
     return mixed_case and re.search(r"[0-9+=]", token) is not None
+
+
+_WORDISH = re.compile(r"[A-Z][a-z]+|[a-z]+|[A-Z]+|[a-z]*[0-9]+|[A-Z]+[0-9]+")
+
+
+def _is_identifier(token: str) -> bool:
+    """Words joined by ``-``/``_``/``.`` (``THROUGHPUT-Live-GRPC-p99``): a name the suite made, not random bytes."""
+    parts = re.split(r"[-_.]", token)
+    return len(parts) > 1 and all(_WORDISH.fullmatch(part) for part in parts)
 
 
 def _mask_blob(match: re.Match[str]) -> str:

@@ -24,6 +24,9 @@ from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_LINE_BYTES = 16 * 1024 * 1024  # one REST stream line (as transport.bounds; imported lazily there)
+MAX_CAPTURE_BYTES = 256 * 1024 * 1024  # raw bytes kept for the capacity probe; past it, only the first part
+
 GRPC_METHOD = "/api.Event/GetJobSetEvents"
 _DIGITS = re.compile(r"\d+")
 
@@ -157,6 +160,8 @@ class Decoder:
         parsed alone, so a line that is not one JSON object fails as it would by itself.
         """
         *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+        if len(self._buffer) > MAX_LINE_BYTES:  # a line without end: cut, never buffered whole
+            raise ValueError(f"a stream line is longer than {MAX_LINE_BYTES} bytes (the suite's limit)")
         lines = [line for line in lines if line.strip()]
         if not lines:
             return False
@@ -207,7 +212,9 @@ def _rest_items(spec: StreamSpec, holder: list[Any]) -> Generator[bytes, None, N
             holder.append(response.close)
             if response.status_code != 200:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
-            yield from response.iter_content(chunk_size=None)
+            read = response.raw.read1  # what has arrived (iter_content waits for whole chunks: a trickle never yields)
+            while chunk := read(1 << 20):
+                yield chunk
 
 
 def read_stream(spec: StreamSpec) -> StreamResult:
@@ -228,10 +235,14 @@ def read_stream(spec: StreamSpec) -> StreamResult:
     cpu_before, delay_before = thread_clock()
     result.started = clock()
     items = _rest_items(spec, cancel)
+    deadline = result.started + spec.timeout  # requests' own timeout is per read: this bounds the whole stream
     try:
         for raw in items:
             now = clock()
-            if spec.capture:
+            if now > deadline:
+                result.error = f"DEADLINE_EXCEEDED: the stream took longer than its deadline of {spec.timeout:g} s"
+                break
+            if spec.capture and result.payload_bytes < MAX_CAPTURE_BYTES:
                 captured.append(raw)
                 result.payload_bytes += len(raw)
             done = feed(raw, now)

@@ -21,8 +21,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conformance.throughput.consumer import GRPC_METHOD, StreamResult, StreamSpec, id_key, thread_clock
-from conformance.throughput.h2reader import Call, CallError, Messages, connect
+from conformance.throughput.consumer import (
+    GRPC_METHOD,
+    MAX_CAPTURE_BYTES,
+    StreamResult,
+    StreamSpec,
+    id_key,
+    thread_clock,
+)
+from conformance.throughput.h2reader import Call, CallError, Messages
+from conformance.throughput.h2socket import connect
 from conformance.transport.connection import host_of
 
 READ_SIZE = 1 << 20
@@ -206,7 +214,7 @@ class _Stream:
                 break
             self.last_data = now
             data = self.view[:size]
-            if self.spec.capture:
+            if self.spec.capture and self.result.payload_bytes < MAX_CAPTURE_BYTES:
                 self.captured.append(bytes(data))
                 self.result.payload_bytes += size
             reply = self.call.feed(data)

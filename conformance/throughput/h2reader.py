@@ -9,6 +9,12 @@ answers, generous WINDOW_UPDATEs, HEADERS with CONTINUATION and padding, DATA wi
 padding, RST_STREAM, GOAWAY, trailers (also trailers-only errors) and the final
 ``grpc-status``. TLS negotiates ALPN ``h2``.
 
+A hostile server cannot make it grow or crash: a header block (HEADERS and its
+CONTINUATIONs, and what it decodes to) over ``max_header_block`` (16 KiB, grpc's
+default metadata limit) ends the call RESOURCE_EXHAUSTED, and any malformed frame
+(a short payload, a bad HPACK index, a non-numeric status) ends it INTERNAL: the
+only exception ``feed`` raises is ``CallError``.
+
 ``Call`` is sans-IO: ``opening()`` gives the bytes to send first, ``feed(data)``
 takes whatever arrived and returns the bytes to send back, and the complete gRPC
 messages pile up as ``Messages`` batches for the caller to ``take()``. A batch is the
@@ -21,8 +27,6 @@ Every non-throughput check keeps using grpcio.
 
 from __future__ import annotations
 
-import socket
-import ssl
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +43,9 @@ STREAM = 1  # the call's stream: the first a client opens
 DEFAULT_WINDOW = 16 * 1024 * 1024  # bytes the server may send ahead of us, per stream and connection
 MAX_FRAME = 1024 * 1024  # largest frame we accept (the server may send up to this)
 MAX_MESSAGE = 4 * 1024 * 1024  # largest gRPC message, as grpcio's and grpc-go's default receive limit
+MAX_HEADER_BLOCK = 16 * 1024  # largest header block (HEADERS + CONTINUATIONs), as grpc's default metadata limit
+# What a malformed frame makes the parsing raise: answered as the call's error, never let out.
+MALFORMED = (struct.error, IndexError, ValueError, KeyError, UnicodeError, hpack.HPACKError)
 STATUS_NAMES = {int(code.value[0]): code.name for code in grpc.StatusCode}  # grpc-status number -> name
 H2_ERRORS = (
     "NO_ERROR",
@@ -105,6 +112,7 @@ class Call:
     metadata: tuple[tuple[str, str], ...] = ()
     tls: bool = False
     window: int = DEFAULT_WINDOW
+    max_header_block: int = MAX_HEADER_BLOCK
     batches: list[Messages] = field(default_factory=list)  # complete gRPC messages not yet taken
     headers: list[tuple[str, str]] = field(default_factory=list)
     status: str = ""  # "OK" or a status name once the call ended
@@ -118,6 +126,7 @@ class Call:
         self._block_ends_stream = False
         self._decoder = hpack.Decoder()
         self._decoder.max_allowed_table_size = 1 << 16
+        self._decoder.max_header_list_size = self.max_header_block  # an HPACK bomb stops here
         self._encoder = hpack.Encoder()
         self._unacked_stream = 0  # bytes received since our last WINDOW_UPDATE
         self._unacked_connection = 0
@@ -177,6 +186,21 @@ class Call:
 
     def feed(self, data: bytes | memoryview) -> bytes:
         """Take received bytes; return what must be sent back (ACKs, PONGs, WINDOW_UPDATEs).
+
+        Raises only ``CallError``: a malformed frame ends the call with its error.
+        """
+        try:
+            return self._feed(data)
+        except MALFORMED as exc:
+            self._frames.clear()
+            self._body.clear()
+            self._block = bytearray()
+            message = f"malformed HTTP/2 from the server ({type(exc).__name__})"
+            self._end("INTERNAL", message)
+            raise CallError("INTERNAL", message) from None
+
+    def _feed(self, data: bytes | memoryview) -> bytes:
+        """``feed`` itself.
 
         The hot path: a DATA frame of our stream that holds exactly one whole message
         (what grpc-go sends) is not copied anywhere; its offset is noted and the message
@@ -260,18 +284,33 @@ class Call:
             start, end = 1, end - payload[0]
         if flags & PRIORITY_FLAG:
             start += 5
+        if end - start > self.max_header_block:
+            raise self._oversize(end - start)
         self._block = bytearray(payload[start:end])
         self._block_ends_stream = bool(flags & END_STREAM)
         if flags & END_HEADERS:
             self._header_block(stream)
 
     def _continuation(self, flags: int, stream: int, payload: memoryview, out: list[bytes]) -> None:
+        if len(self._block) + len(payload) > self.max_header_block:
+            raise self._oversize(len(self._block) + len(payload))
         self._block += payload
         if flags & END_HEADERS:
             self._header_block(stream)
 
+    def _oversize(self, size: int) -> CallError:
+        """A header block over the limit: the call ends here, nothing of the block is kept."""
+        self._frames.clear()
+        self._block = bytearray()
+        self._end("RESOURCE_EXHAUSTED", f"header block of {size}+ bytes is over the limit of {self.max_header_block}")
+        return CallError(self.status, self.status_message)
+
     def _header_block(self, stream: int) -> None:
-        fields = [(str(k), str(v)) for k, v in self._decoder.decode(bytes(self._block))]  # keeps the table in step
+        try:
+            decoded = self._decoder.decode(bytes(self._block))  # keeps the table in step
+        except hpack.OversizedHeaderListError:
+            raise self._oversize(len(self._block)) from None
+        fields = [(str(k), str(v)) for k, v in decoded]
         self._block = bytearray()
         if stream != STREAM:
             return
@@ -374,43 +413,5 @@ def _h2_error(payload: memoryview) -> str:
     return H2_ERRORS[code] if code < len(H2_ERRORS) else f"error {code}"
 
 
-def connect(
-    address: str,
-    tls: bool,
-    ca_file: str | None = None,
-    insecure: bool = False,
-    timeout: float = 10.0,
-    cert_file: str | None = None,
-    key_file: str | None = None,
-    server_name: str | None = None,
-) -> socket.socket:
-    """A TCP connection to ``host:port``, wrapped in TLS with ALPN h2 when asked; refuses without h2.
-
-    ``cert_file``/``key_file``: a client certificate (mTLS); ``server_name``: the name
-    asked for (SNI) and checked in the server's certificate, when not the address's host.
-    """
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]")
-    sock = socket.create_connection((host, int(port)), timeout=timeout)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-    if not tls:
-        return sock
-    try:
-        context = ssl.create_default_context(cafile=ca_file)
-        if insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if cert_file:
-            context.load_cert_chain(cert_file, key_file)
-        context.set_alpn_protocols(["h2"])
-        wrapped = context.wrap_socket(sock, server_hostname=server_name or host)
-    except BaseException:
-        sock.close()
-        raise
-    if wrapped.selected_alpn_protocol() != "h2":
-        wrapped.close()
-        raise CallError(
-            "UNAVAILABLE", f"the server did not agree to HTTP/2 over TLS (ALPN {wrapped.selected_alpn_protocol()!r})"
-        )
-    return wrapped
+# ``connect`` lives in ``h2socket`` now; importable from here too (it needs CallError, defined above).
+from conformance.throughput.h2socket import connect as connect  # noqa: E402

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import activity
 from conformance.checks import CheckFailed
 from conformance.context import RunContext
 from conformance.results import Figure
@@ -46,6 +47,14 @@ class ReplaySet:
 class Measurement:
     figures: list[Figure]
     details: dict[str, Any] = field(default_factory=dict)
+
+
+_CHECK_NAMES = {"replay": "Replay", "live": "Live", "fanout": "FanOut", "resume": "Resume"}
+
+
+def owner_of(kind: str, transport: str) -> str:
+    """The ID of the check that reports measurement ``kind`` over ``transport``."""
+    return f"THROUGHPUT-{_CHECK_NAMES.get(kind, kind)}-{transport.upper()}"
 
 
 def bench(ctx: RunContext) -> Bench:
@@ -131,11 +140,14 @@ class Bench:
                 ctx.require_mutation()
             from conformance.throughput.workloads import WORKLOADS  # they use Bench: imported when first needed
 
+            began = time.perf_counter()
             try:
                 measurement = WORKLOADS[kind](self, ctx, transport)
             except CheckFailed as exc:  # a gate or a later workload asking again gets the same verdict
                 self._failed[key] = exc
                 raise
+            finally:  # the time is the measuring check's, whichever check asked first
+                activity.spent_for(owner_of(kind, transport), time.perf_counter() - began)
             self._memo[key] = measurement
             ctx.figures.extend(measurement.figures)
         return self._memo[key]
@@ -163,6 +175,7 @@ class Bench:
             for _ in range(self.workload.processes):
                 job_set = ctx.name("replay")
                 for start in range(0, jobs, FILL_BATCH):
+                    activity.phase("filling the replay job set: jobs", start, jobs)
                     ctx.submit(queue, job_set, count=min(FILL_BATCH, jobs - start))
                 sets.append(ReplaySet(queue, job_set, 2 * jobs))
             try:
@@ -176,7 +189,9 @@ class Bench:
     def _settle(self, ctx: RunContext, sets: list[ReplaySet]) -> None:
         """Wait (bounded) until every set holds its events: a real server stores them asynchronously."""
         deadline = time.monotonic() + 3 * ctx.target.timeout
+        activity.phase("starting the consumer processes")
         workers = self.workers(1)
+        activity.phase("waiting for the job sets to hold their events")
         while True:
             results = [
                 workers.run([[self.spec(ctx, "grpc", s.queue, s.job_set, expect=s.expected)]], 300)[0].streams[0]

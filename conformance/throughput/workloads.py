@@ -13,6 +13,7 @@ import math
 import statistics
 import time
 
+from conformance import activity
 from conformance.checks import CheckFailed
 from conformance.context import RunContext
 from conformance.results import Figure
@@ -63,7 +64,10 @@ def replay(bench: Bench, ctx: RunContext, transport: str) -> Measurement:
             validate(t.streams[0], s.expected, f"{transport} replay of job set {s.job_set!r}", s.existing)
         return tasks, suite_cpu() - before, time.monotonic() - start_at
 
-    rounds_out = [step() for _ in range(rounds)]
+    rounds_out = []
+    for n in range(rounds):
+        activity.phase(f"{transport} replay round", n, rounds)
+        rounds_out.append(step())
     rates, per_round = [], []
     for tasks, _suite_cpu_s, _ in rounds_out:
         streams = [t.streams[0] for t in tasks]
@@ -151,6 +155,7 @@ def live(bench: Bench, ctx: RunContext, transport: str) -> Measurement:
         interval = w.submit_interval_ms / 1000
         next_at = time.monotonic()
         for start in range(0, w.jobs, w.batch_size):
+            activity.phase(f"{transport} live: jobs submitted", start, w.jobs)
             time.sleep(max(0.0, next_at - time.monotonic()))
             sent = time.monotonic()
             batches.append((sent, ctx.submit(queue, job_set, count=min(w.batch_size, w.jobs - start))))

@@ -42,6 +42,7 @@ class Connection:
 
     headers: tuple[tuple[str, str], ...] = ()
     authority: str | None = None
+    follow_redirects: bool = False  # REST: follow 3xx (never carrying headers or credentials to another origin)
 
     @property
     def server_name(self) -> str | None:
@@ -111,4 +112,7 @@ def connection_from(
         raise HeaderError('headers must be a table ({ "x-tenant" = "blue" }) or a list of "name: value"')
     headers = dict(pairs + [parse_header(h) for h in flag_headers])
     authority = flag_authority or table.get("authority")
-    return Connection(tuple(headers.items()), check_authority(str(authority)) if authority else None)
+    follow = table.get("follow_redirects", False)
+    if not isinstance(follow, bool):
+        raise HeaderError("follow_redirects must be true or false")
+    return Connection(tuple(headers.items()), check_authority(str(authority)) if authority else None, follow)

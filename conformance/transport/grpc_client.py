@@ -4,6 +4,11 @@ The suite must talk to endpoints it knows nothing about beyond the contract, so 
 generated stubs: each call looks its request and response types up in ``protos``.
 Every call has a deadline (a hung target fails one check, not the run), and every
 outcome, success or error, comes back as a ``GrpcResult`` the checks can inspect.
+
+A stream is consumed as it arrives under its deadline, keeping at most
+``MAX_STREAM_MESSAGES`` messages and ``MAX_STREAM_BYTES`` bytes: past either the
+call is cancelled and ends ``RESOURCE_EXHAUSTED`` saying so, and the limit is noted
+in ``notes`` (the runner puts them in the check's evidence).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import grpc
 from google.protobuf import message
 
 import protos
+from conformance.transport.bounds import MAX_STREAM_BYTES, MAX_STREAM_MESSAGES
 from conformance.transport.connection import Connection
 
 
@@ -90,6 +96,11 @@ class GrpcClient:
             self.channel = grpc.insecure_channel(target, options=options)
         self.target = target
         self.timeout = timeout
+        self.notes: list[str] = []  # limits reached, for the running check's evidence
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
 
     def close(self) -> None:
         self.channel.close()
@@ -142,18 +153,33 @@ class GrpcClient:
         """A server stream read to its end (or ``limit`` messages, then cancelled)."""
         result = GrpcResult("OK")
         call = self.open_stream(full_method, request, metadata, timeout)
+        kept = 0
         try:
             for item in call:
                 result.messages.append(item)
+                kept += item.ByteSize()
                 if limit is not None and len(result.messages) >= limit:
                     call.cancel()
                     break
+                if len(result.messages) >= MAX_STREAM_MESSAGES or kept >= MAX_STREAM_BYTES:
+                    call.cancel()
+                    return self._cut(full_method, result, kept)
         except grpc.RpcError as error:
             if error.code() is not grpc.StatusCode.CANCELLED or limit is None:
                 failed = _error_result(error)
                 failed.messages = result.messages
                 return failed
         result.headers = _metadata(call)
+        return result
+
+    def _cut(self, full_method: str, result: GrpcResult, kept: int) -> GrpcResult:
+        """A stream past the suite's limits: what was kept, ended RESOURCE_EXHAUSTED with the reason."""
+        result.code = "RESOURCE_EXHAUSTED"
+        result.details = (
+            f"the suite stopped reading {full_method} after {len(result.messages)} messages, {kept} bytes "
+            f"(its limits: {MAX_STREAM_MESSAGES} messages, {MAX_STREAM_BYTES} bytes)"
+        )
+        self.notes.append(result.details)
         return result
 
     def open_stream(

@@ -5,13 +5,22 @@ a grpc-gateway client must: path template fields filled from the request, the re
 in the JSON body (``body: "*"``) or the query string (GET, DELETE). Streams are read
 line by line as the gateway writes them: ``{"result": ...}`` per message, maybe a
 final ``{"error": ...}``.
+
+Bounded against any server (``transport.bounds``): every call has an overall
+deadline (its timeout), answers and streams are read incrementally with a cap on
+what is kept, and JSON past a nesting depth is not parsed. A limit reached is noted
+in ``notes`` (the runner puts them in the check's evidence). Redirects are not
+followed: a 3xx is the answer, noted with where it pointed. A target may opt in
+(``follow_redirects``); even then no configured header, ``Authorization`` or cookie
+is sent to another origin.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +29,17 @@ import requests
 from requests.adapters import HTTPAdapter
 
 import protos
+from conformance.transport.bounds import (
+    MAX_BODY_BYTES,
+    MAX_LINE_BYTES,
+    MAX_STREAM_BYTES,
+    MAX_STREAM_MESSAGES,
+    Refused,
+    chunks,
+    json_or_none,
+    origin,
+    read_body,
+)
 from conformance.transport.connection import Connection
 from conformance.transport.grpc_client import TlsSettings
 
@@ -32,6 +52,7 @@ class RestResult:
     headers: dict[str, str] = field(default_factory=dict)
     lines: list[Any] = field(default_factory=list)  # parsed lines of a stream
     url: str = ""
+    cut: str = ""  # why the suite stopped reading early (a limit or the deadline), "" when read whole
 
     @property
     def results(self) -> list[Any]:
@@ -109,19 +130,44 @@ class ServerNameAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+_PRIVATE_HEADERS = ("Authorization", "Proxy-Authorization", "Cookie")
+
+
+class OriginBoundSession(requests.Session):
+    """A session whose configured headers and credentials never follow a redirect to another origin.
+
+    ``requests`` itself drops only ``Authorization`` on a change of host, and keeps it
+    from http to https on the same host; here any change of scheme, host or port
+    drops every configured extra header, ``Authorization``, ``Proxy-Authorization``
+    and ``Cookie`` too.
+    """
+
+    def __init__(self, private: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.private = tuple(private)
+        self.max_redirects = 5
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        if origin(str(prepared_request.url)) != origin(str(response.request.url)):
+            for name in (*_PRIVATE_HEADERS, *self.private):
+                prepared_request.headers.pop(name, None)
+
+
 class RestClient:
     def __init__(
         self, base_url: str, tls: TlsSettings | None = None, timeout: float = 10.0, connection: Connection | None = None
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.session = requests.Session()
+        connection = connection or Connection()
+        self.follow_redirects = connection.follow_redirects
+        self.session: requests.Session = OriginBoundSession(name for name, _ in connection.headers)
+        self.notes: list[str] = []  # limits reached and redirects met, for the running check's evidence
         if tls is not None:
             # Passed again on every request: a session's own verify loses to REQUESTS_CA_BUNDLE otherwise.
             self.session.verify = tls.ca_file or not tls.insecure
             if tls.cert_file:
                 self.session.cert = (tls.cert_file, tls.key_file) if tls.key_file else tls.cert_file
-        connection = connection or Connection()
         self.session.headers.update(dict(connection.headers))  # a call's own headers win (requests merges)
         if connection.authority:
             self.session.headers["Host"] = connection.authority
@@ -152,17 +198,51 @@ class RestClient:
         timeout: float | None = None,
     ) -> RestResult:
         """Any HTTP request to the gateway (checks also send malformed ones on purpose)."""
-        response = self.session.request(
+        limit = timeout or self.timeout
+        deadline = time.monotonic() + limit
+        with self._send(
             verb,
             self.base_url + path,
             params=query or None,
             headers=dict(headers or {}),
             json=json_body if data is None and json_body is not None else None,
             data=data,
-            timeout=timeout or self.timeout,
-            verify=self.session.verify,
+            timeout=limit,
+        ) as response:
+            body, cut = read_body(response, deadline, MAX_BODY_BYTES)
+            return self._unary_result(response, body, cut)
+
+    def _send(self, verb: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request, read as a stream (the caller bounds it), redirects as the target allows."""
+        response = self.session.request(
+            verb, url, stream=True, allow_redirects=self.follow_redirects, verify=self.session.verify, **kwargs
         )
-        return _unary_result(response)
+        if response.is_redirect:
+            where = response.headers.get("Location", "?")[:200]
+            self.note(f"{verb} {url} answered HTTP {response.status_code} redirecting to {where} (not followed)")
+        return response
+
+    def note(self, text: str) -> None:
+        """A limit reached or a redirect met, once, for the running check's evidence."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
+
+    def _unary_result(self, response: requests.Response, body: bytes, cut: str) -> RestResult:
+        if cut:
+            self.note(f"{response.request.method} {response.url}: {cut}")
+        text = body.decode(response.encoding or "utf-8", errors="replace")
+        return RestResult(
+            response.status_code,
+            body=json_or_none(text),
+            text=text,
+            headers=dict(response.headers),
+            url=response.url,
+            cut=cut,
+        )
 
     def stream(
         self,
@@ -174,45 +254,45 @@ class RestClient:
     ) -> RestResult:
         """Read a streaming method's response line by line (``limit`` results, then disconnect)."""
         r = plan(full_method, request or {})
-        with self.session.request(
+        limit_s = timeout or self.timeout
+        deadline = time.monotonic() + limit_s
+        with self._send(
             r.verb,
             self.base_url + r.url,
             params=r.query or None,
             json=r.body,
             headers=dict(headers or {}),
-            stream=True,
-            timeout=timeout or self.timeout,
-            verify=self.session.verify,
+            timeout=limit_s,
         ) as response:
-            result = RestResult(response.status_code, headers=dict(response.headers), url=response.url)
             if response.status_code != 200:
-                result.text = response.text
-                result.body = _json_or_none(result.text)
-                return result
-            buffered = b""
-            for chunk in response.iter_content(chunk_size=None):
-                buffered += chunk
-                *complete, buffered = buffered.split(b"\n")
-                result.lines.extend(_json_or_none(line.decode()) for line in complete if line.strip())
-                if limit is not None and len(result.results) >= limit:
-                    return result
-            if buffered.strip():  # the last line (real gateways write no newline after an error line)
-                result.lines.append(_json_or_none(buffered.decode()))
+                body, cut = read_body(response, deadline, MAX_BODY_BYTES)
+                return self._unary_result(response, body, cut)
+            result = RestResult(response.status_code, headers=dict(response.headers), url=response.url)
+            result.cut = _read_lines(response, deadline, result, limit)
+            if result.cut:
+                self.note(f"{r.verb} {response.url}: {result.cut}")
             return result
 
 
-def _unary_result(response: requests.Response) -> RestResult:
-    return RestResult(
-        response.status_code,
-        body=_json_or_none(response.text),
-        text=response.text,
-        headers=dict(response.headers),
-        url=response.url,
-    )
-
-
-def _json_or_none(text: str) -> Any:
+def _read_lines(response: requests.Response, deadline: float, result: RestResult, limit: int | None) -> str:
+    """Parse the stream's lines into ``result.lines``; why reading stopped early ("" at the stream's end)."""
+    buffered, kept = b"", 0
     try:
-        return json.loads(text)
-    except ValueError:
-        return None
+        for chunk in chunks(response, deadline):
+            buffered += chunk
+            *complete, buffered = buffered.split(b"\n")
+            for line in complete:
+                if line.strip():
+                    result.lines.append(json_or_none(line))
+                    kept += len(line)
+            if limit is not None and len(result.results) >= limit:
+                return ""
+            if len(result.lines) >= MAX_STREAM_MESSAGES or kept >= MAX_STREAM_BYTES:
+                return f"stream cut after {len(result.lines)} lines, {kept} bytes (the suite's limit)"
+            if len(buffered) > MAX_LINE_BYTES:
+                return f"stream cut: a line longer than {MAX_LINE_BYTES} bytes (the suite's limit)"
+    except Refused as exc:
+        return f"{exc}: stream cut after {len(result.lines)} lines"
+    if buffered.strip():  # the last line (real gateways write no newline after an error line)
+        result.lines.append(json_or_none(buffered))
+    return ""

@@ -12,12 +12,19 @@ Two things aiohttp does by default that a server facing attackers must not:
   that also serves gRPC. Here aiohttp hands the body over as sent and the gateway
   inflates it with the limit enforced while inflating (``body.py``).
 
+And two limits aiohttp lacks: its header limit is per line (a request of 120
+headers of 30 KB each passes), and it waits for the rest of a request's headers as
+long as the client likes. Here all the headers of a request together may hold
+``MAX_HEADER_BYTES`` (431 past it), and once a request's first byte arrived its
+headers must be complete within ``HEADER_READ_SECONDS`` (408, connection closed).
+
 aiohttp builds its protocol objects in ``Server.__call__``; ``AppRunner._make_server``
 is the one place to choose that class, so the runner below overrides it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http
 import logging
 from typing import Any
@@ -34,7 +41,10 @@ from aiohttp.http_exceptions import (
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from reference_server.limits import MAX_HEADER_BYTES
+from reference_server.limits import HEADER_READ_SECONDS, MAX_HEADER_BYTES
+
+_HEAD_END = b"\r\n\r\n"
+_REQUEST_LINE_ALLOWANCE = 8 * 1024  # the request line comes on top of the headers
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +65,79 @@ def refusal(exc: BaseException, status: int) -> tuple[int, str]:
     return status, "the request is not valid HTTP/1.1"
 
 
+def _raw_refusal(status: int, reason: str) -> bytes:
+    body = f"{status} {http.HTTPStatus(status).phrase}: {reason}\n".encode()
+    return (
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\nContent-Type: text/plain\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
 class _QuietRequestHandler(RequestHandler):
+    """Quiet refusals, plus the total header limit and the header read deadline (module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_bytes = 0  # bytes of the request head being read (0: between requests)
+        self._head_tail = b""  # its last 3 bytes, for a terminator split between reads
+        self._body: Any = None  # the payload of the last request: while it is read, bytes are body
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self._body is None or self._body.is_eof():
+            self._count_head(data)
+            if self._refused:
+                return
+        before = self._request_count
+        super().data_received(data)
+        if self._request_count != before:  # a head was complete: its request runs
+            self._head_done()
+            self._body = self._messages[-1][1] if self._messages else None
+
+    def _count_head(self, data: bytes) -> None:
+        end = (self._head_tail + data).find(_HEAD_END)
+        size = len(data) if end < 0 else max(0, end - len(self._head_tail))
+        if self._head_bytes == 0 and size and self._head_timer is None:
+            self._head_timer = self._loop.call_later(HEADER_READ_SECONDS, self._head_too_slow)
+        self._head_bytes += size
+        self._head_tail = (self._head_tail + data)[-3:]
+        if self._head_bytes > MAX_HEADER_BYTES + _REQUEST_LINE_ALLOWANCE:
+            self._refuse(431, f"the request's headers together are longer than {MAX_HEADER_BYTES} bytes")
+
+    def _head_done(self) -> None:
+        self._head_bytes, self._head_tail = 0, b""
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self._head_bytes and not self._refused:
+            self._refuse(408, f"the request's headers did not arrive within {HEADER_READ_SECONDS:g} s")
+
+    def _refuse(self, status: int, reason: str) -> None:
+        """Answer and close: the head is never parsed, nor kept."""
+        self._refused = True
+        self._head_done()
+        log.info("refused an HTTP request from %s: %s", _peer(self.transport), reason)
+        transport = self.transport
+        if transport is not None:
+            transport.write(_raw_refusal(status, reason))
+            if not transport.can_write_eof():
+                transport.close()
+                return
+            # Half-close: the client still sending reads the answer instead of a reset; what it
+            # sends meanwhile is read and dropped (data_received), for at most a second.
+            transport.write_eof()
+            self._loop.call_later(1.0, transport.close)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._head_done()
+        super().connection_lost(exc)
+
     def handle_error(
         self, request: BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
     ) -> web.StreamResponse:
@@ -70,6 +152,11 @@ class _QuietRequestHandler(RequestHandler):
         )
         response.force_close()
         return response
+
+
+def _peer(transport: Any) -> str:
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else "?"
 
 
 class _QuietServer(web.Server):

@@ -1,9 +1,9 @@
-"""A run leaves nothing: after the whole suite, or after a SIGINT at any moment, the server holds none of it.
+"""A run leaves nothing: after a SIGINT at any moment, the server holds none of it.
 
-The proof reads the reference server's own state (its store, in this process): every
-queue, every job that is not terminal, every retry policy. The server starts empty, so
-anything there afterwards is the run's leftover, whether or not the run knew it made it
-(a refused-on-one-release probe that a flavour accepted, an upsert, a submit cut short).
+The proof reads the reference server's own state (``tests/leftovers.py``). That the
+whole suite, run to its end, leaves nothing on any flavour is proven by the same run
+that proves the flavour fails what its shipped file predicts
+(``tests/eras/test_flavours.py``): one whole run per flavour serves both proofs.
 """
 
 from __future__ import annotations
@@ -13,75 +13,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from leftovers import NOTHING, leftovers
 
-from conformance.checks import catalogue, select
-from conformance.context import RunContext
-from conformance.credentials.kerberos import KerberosRealm
-from conformance.credentials.openid import OpenIDProvider
-from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
-from conformance.runner import run_check
-from conformance.settings import RunSettings
 from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
-from reference_server.store import Store
 
 # flavour -> the era it is judged as
 FLAVOURS = {"contract": "armada-2026", "armada-2023": "armada-2023", "armada-2026": "armada-2026"}
-SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
-
-
-def leftovers(store: Store) -> dict[str, list[str]]:
-    """What the server holds: queues, non-terminal jobs (by job set), retry policies."""
-    return {
-        "queues": sorted(store.queues),
-        "non-terminal job sets": sorted({f"{r.queue}/{r.job_set_id}" for r in store.jobs.values() if not r.terminal}),
-        "retry policies": sorted(store.retry_policies.policies),
-    }
-
-
-NOTHING: dict[str, list[str]] = {"queues": [], "non-terminal job sets": [], "retry policies": []}
-
-
-@pytest.fixture(scope="module")
-def realm() -> Iterator[KerberosRealm]:
-    with KerberosRealm(users=(ADMIN, LOW)) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OpenIDProvider]:
-    with OpenIDProvider() as running:
-        yield running
-
-
-@pytest.mark.parametrize("flavour", sorted(FLAVOURS))
-def test_the_whole_suite_leaves_nothing_on_any_flavour(
-    flavour: str, realm: KerberosRealm, provider: OpenIDProvider
-) -> None:
-    era = FLAVOURS[flavour]
-    kerberos = flavour != "armada-2026"
-    with EmbeddedEnvironment(
-        flavour=flavour,
-        kerberos=kerberos,
-        realm=realm if kerberos else None,
-        provider=provider,
-        server={"queue_cache_s": 0.4},
-    ) as environment:
-        ctx = RunContext(environment.target(era), settings=RunSettings.given(**SMALL))
-        try:
-            for check in select(catalogue(), era):
-                run_check(check, ctx)
-            assert ctx.ledger, "the run sent nothing that could create: the proof proves nothing"
-        finally:
-            problems = ctx.cleanup()
-            ctx.close()
-        store = environment.server.server.store
-        assert leftovers(store) == NOTHING
-    assert problems == [] and not ctx.ledger
 
 
 @pytest.mark.parametrize(

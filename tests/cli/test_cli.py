@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,6 +156,27 @@ def test_tls_against_a_plaintext_server_is_one_clear_line(tmp_path: Path) -> Non
         done = cli("run", "--target", str(target), cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_ca_file_against_plaintext_and_rest_at_the_grpc_port_are_one_actionable_line(tmp_path: Path) -> None:
+    """No gRPC C-core log line before the refusal, no raw BadStatusLine bytes."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "transport"))
+    from throwaway_ca import Authority
+
+    (tmp_path / "ca").mkdir()
+    ca = Authority(tmp_path / "ca")
+    with BackgroundServer(ServerConfig()) as server:
+        port = server.grpc_target.rsplit(":", 1)[1]
+        tls = tmp_path / "tls.toml"
+        tls.write_text(f'[target]\ngrpc = "{server.grpc_target}"\ntls = {{ ca_file = "{ca.ca_file}" }}\n')
+        rest = tmp_path / "rest.toml"
+        rest.write_text(f'[target]\ngrpc = "{server.grpc_target}"\nrest = "http://127.0.0.1:{port}"\n')
+        done = [cli("run", "--target", str(t), cwd=tmp_path, timeout=60) for t in (tls, rest)]
+    expected = ["(WRONG_VERSION_NUMBER): the server does not speak TLS there", "not HTTP/1.1 (a gRPC or HTTP/2 port?)"]
+    for run, words in zip(done, expected, strict=True):
+        assert run.returncode == 2
+        [line] = run.stderr.strip().splitlines()
+        assert words in line and "\\x00" not in line and "ssl_transport_security" not in line
 
 
 def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
@@ -386,3 +408,55 @@ def test_a_signal_stops_the_run_cleans_up_and_marks_the_report(tmp_path: Path, s
     assert 1 <= len(report["results"]) < 12
     assert queues == []
     assert "INTERRUPTED" in out and "Traceback" not in err
+
+
+def test_refused_credentials_are_one_line_naming_scheme_and_user_before_any_check(
+    served: Served, tmp_path: Path
+) -> None:
+    """A wrong password once gave 92 failed checks, each 'RuntimeError: could not create a queue'."""
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", served.target, "--only", "SEMANTICS"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**served.env, "CI": "true", "ARMADA_PW": "wrongpw"},
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert "refuses the basic credentials of user 'alice'" in line and "UNAUTHENTICATED" in line
+    assert "wrongpw" not in line and "Error" not in line.replace("UNAUTHENTICATED", "")
+
+
+def test_a_missing_ccache_says_to_kinit(served: Served, tmp_path: Path) -> None:
+    """GSSAPI's raw "Major (851968): Unspecified GSS failure ..." becomes what to do."""
+    target = tmp_path / "t.toml"
+    target.write_text(
+        re.sub(r'\nccache = "[^"]*"', '\nccache = "/nonexistent/ccache"', Path(served.target).read_text(), count=1)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--target", str(target), "--only", "SEMANTICS"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**served.env, "CI": "true"},
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "ccache /nonexistent/ccache does not exist: run kinit first" in line and "Major (" not in line
+
+
+def test_a_run_writes_nothing_in_the_working_directory_but_its_reports(tmp_path: Path) -> None:
+    """The schemathesis check's hypothesis used to leave .hypothesis/ where the command ran."""
+    command = ["run", "--only", "SWAGGER-Schemathesis", "--max-examples", "1", "--fuzz-budget", "3"]
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *command, "--report-dir", "r"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "CI": "true", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "r"]

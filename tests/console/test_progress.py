@@ -203,3 +203,45 @@ def test_ci_or_a_dumb_terminal_get_plain_lines_even_on_a_tty(
         _drive(progress, clock)
     raw = "".join(received)
     assert "\033" not in raw and "[1/3] AUTH-BASIC-VALID-GRPC: passed (2.50 s)" in raw
+
+
+def test_a_long_check_shows_its_phase_count_and_eta_on_a_terminal() -> None:
+    """`running THROUGHPUT-Replay-GRPC 25.7 s` and nothing else left a person guessing."""
+    from conformance import activity
+
+    now = [100.0]
+    stream = io.StringIO()
+    progress = Progress(stream, live=True, colour=False, clock=lambda: now[0], refresh_s=0)
+    progress.begin(3)
+    progress.started("THROUGHPUT-Replay-GRPC")
+    try:
+        activity.phase("grpc replay round", 1, 3)
+        progress.started("THROUGHPUT-Replay-GRPC")  # a redraw
+        assert "grpc replay round 1/3, ETA" in screen(stream.getvalue())[-1]
+    finally:
+        activity.clear()
+        progress.stop()
+
+
+def test_without_a_terminal_a_running_check_prints_a_line_every_heartbeat() -> None:
+    from conformance import activity
+
+    stream = io.StringIO()
+    progress = Progress(stream, live=False, heartbeat_s=0.05)
+    progress.begin(2)
+    progress.started("THROUGHPUT-Replay-GRPC")
+    activity.phase("filling the replay job set: jobs", 1000, 2000)
+    try:
+        seen = threading.Event()
+        for _ in range(200):
+            if "THROUGHPUT-Replay-GRPC: running" in stream.getvalue():
+                seen.set()
+                break
+            threading.Event().wait(0.05)
+        assert seen.is_set()
+        line = next(x for x in stream.getvalue().splitlines() if "running" in x)
+        assert line.startswith("[0/2] THROUGHPUT-Replay-GRPC: running") and "jobs 1,000/2,000" in line
+        assert "\033" not in stream.getvalue()  # plain lines only, no escape codes
+    finally:
+        activity.clear()
+        progress.stop()

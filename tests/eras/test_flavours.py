@@ -8,26 +8,30 @@ each for the reason given there, reports "not offered" exactly what its checks'
 declarations say it lacks, passes everything else, and the gate is green with that file.
 The contract flavour passes everything with no file. So the shipped files are neither
 stale (a listed check that passes is "fixed") nor short (an unlisted failure).
+
+The same whole run per flavour, made once (it is the costliest run of the tests), also
+proves the run leaves nothing on the server (tests/cleanup proves it for interrupted
+runs) and, for the contract, is the healthy run of the fault matrix (tests/faults).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
+from leftovers import NOTHING, leftovers
 
 from conformance import eras
 from conformance.checks import REGISTRY, catalogue
-from conformance.context import RunContext
 from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
-from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
+from conformance.embedded import EmbeddedEnvironment
 from conformance.known_failures import known_failures
+from conformance.options import RunOptions
 from conformance.releases import Release, release
 from conformance.report.gate import apply_known_failures, exit_code
-from conformance.results import Outcome, RunReport
-from conformance.runner import run_check
-from conformance.settings import RunSettings
+from conformance.results import CheckResult, Outcome, RunReport
+from conformance.runner import Listener, conclude, open_run, prepare, run_checks
 
 # The flavours proved: the contract, the two presets and releases between them (each judged as itself).
 PROOF = ("contract", "armada-2023", "v0.4.30", "v0.8.7", "armada-2026")
@@ -46,19 +50,17 @@ QUEUE_CACHE_S = 0.4
 ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}  # deprecated: every flavour answers UNIMPLEMENTED
 
 
-@pytest.fixture(scope="module")
-def realm() -> Iterator[KerberosRealm]:
-    with KerberosRealm(users=(ADMIN, LOW)) as running:
-        yield running
+@dataclass
+class WholeRun:
+    """One whole run of the suite against a flavour, through the runner's steps as the CLI takes them."""
+
+    report: RunReport
+    sent_creating_requests: bool  # the ledger held something before cleanup: the leftovers proof proves something
+    ledger_after_cleanup: bool
+    leftovers: dict[str, list[str]]  # what the server still holds (tests/leftovers.py)
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OpenIDProvider]:
-    with OpenIDProvider() as running:
-        yield running
-
-
-def _run(flavour: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunReport:
+def _run(flavour: str, realm: KerberosRealm, provider: OpenIDProvider) -> WholeRun:
     kerberos = release(flavour).has("kerberos")  # a release without it: its server refuses the set-up
     with EmbeddedEnvironment(
         flavour=flavour,
@@ -67,31 +69,32 @@ def _run(flavour: str, realm: KerberosRealm, provider: OpenIDProvider) -> RunRep
         provider=provider,
         server={"queue_cache_s": QUEUE_CACHE_S},
     ) as environment:
-        target = environment.target()
-        ctx = RunContext(target, settings=RunSettings.given(**SMALL))
-        try:
-            results = [run_check(check, ctx) for check in catalogue()]
-        finally:
-            ctx.cleanup()
-            ctx.close()
-    return RunReport(
-        target=target.describe(),
-        profile=target.profile,
-        suite_version="test",
-        started="",
-        finished="",
-        machine={},
-        results=results,
-    )
+        plan = prepare(environment.target(), RunOptions(report_dir=None, **SMALL))
+        results: list[CheckResult] = []
+        with open_run(plan) as opened:
+            run_checks(plan, opened.ctx, Listener(), results)
+            sent = bool(opened.ctx.ledger)
+        report = conclude(plan, results, target=opened.target, cleanup_problems=opened.ctx.cleanup_problems)
+        assert environment.server is not None
+        left = leftovers(environment.server.server.store)
+    return WholeRun(report, sent, bool(opened.ctx.ledger), left)
 
 
 @pytest.mark.parametrize("flavour", PROOF)
-def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(
-    flavour: str, realm: KerberosRealm, provider: OpenIDProvider
+def test_a_flavour_fails_exactly_what_its_shipped_file_predicts_and_the_run_leaves_nothing(
+    flavour: str, kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider
 ) -> None:
+    run = _run(flavour, kerberos_realm, openid_provider)
+    _predicted_by_the_shipped_file(flavour, run.report)
+    # The run leaves nothing (tests/cleanup): the server holds none of what it made, and cleanup says so.
+    assert run.sent_creating_requests, "the run sent nothing that could create: the proof proves nothing"
+    assert run.leftovers == NOTHING
+    assert run.report.cleanup_problems == [] and not run.ledger_after_cleanup
+
+
+def _predicted_by_the_shipped_file(flavour: str, report: RunReport) -> None:
     judged = release(flavour)
     known = known_failures(flavour)
-    report = _run(flavour, realm, provider)
     assert report.profile == eras.canonical(flavour) and report.target["release"].startswith(judged.name)
     outcomes = {r.id: r for r in report.results}
     failed = {i for i, r in outcomes.items() if r.outcome is Outcome.FAILED}
@@ -112,6 +115,9 @@ def test_a_flavour_fails_exactly_what_its_shipped_file_predicts(
     applied = apply_known_failures(report, known)
     assert applied.fixed == [] and applied.unmatched == []
     assert exit_code(applied.report) == 0
+    assert set(outcomes) == {c.id for c in catalogue()}  # every check ran
+    if flavour == "contract":  # the healthy server of the fault matrix: the gate green with no file at all
+        assert known == [] and report.verdict == "pass"
 
 
 def _lacked(check_id: str, judged: Release) -> bool:

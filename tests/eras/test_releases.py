@@ -140,3 +140,27 @@ def test_the_changes_walk_every_combination() -> None:
 def test_presets_point_into_the_table() -> None:
     for preset, target in PRESETS.items():
         assert release(preset).version == V(target), preset
+
+
+def test_the_report_header_names_the_release_judged_and_its_features() -> None:
+    from conformance.report.html_report import render_html
+    from conformance.report.json_report import report_to_dict
+    from conformance.report.markdown import render_summary
+    from conformance.results import RunReport
+    from conformance.target import Target
+
+    target = Target(name="t", grpc="h:1", rest=None, profile="0.19", features={"queue_cache": False})
+    report = RunReport(target.describe(), target.profile, "test", "", "", {})
+    summary, html = render_summary(report), render_html(report)
+    assert "release `v0.19.0 (features -queue_cache)`" in summary
+    assert "Release judged: v0.19.0" in summary and "`cordon`" in summary
+    assert "release v0.19.0 (features -queue_cache)" in html and "Release judged" in html
+    stored = report_to_dict(report)
+    assert stored["profile"] == "v0.19.0" and "cordon" in stored["target"]["features"]
+    assert "queue_cache" not in stored["target"]["features"]
+
+
+def test_every_alias_names_a_preset_of_the_same_release() -> None:
+    for alias, preset in releases.ALIASES.items():
+        assert PRESETS[alias] == PRESETS[preset] and preset in releases.PRESET_NAMES
+    assert releases.PRESET_NAMES == ("armada-2023", "armada-2026")

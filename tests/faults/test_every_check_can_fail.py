@@ -2,8 +2,10 @@
 
 Each fault declares, beside its switch in ``reference_server.faults``, the checks it
 breaks (fnmatch patterns over IDs, minus ``spares``) and those it makes "not offered".
-Every other check must pass, the healthy server must pass everything, and every check
-ID must be broken by at least one fault, so a check that cannot fail is caught here.
+Every other check must pass, and every check ID must be broken by at least one fault,
+so a check that cannot fail is caught here. That the healthy server passes everything
+is proven by the contract flavour's whole run in tests/eras/test_flavours.py (the same
+run: the embedded contract server judged as the current era; made once for both).
 """
 
 from __future__ import annotations
@@ -109,19 +111,9 @@ def environment_with(shared_realm, shared_provider) -> Iterator:  # type: ignore
         environment.__exit__(None, None, None)
 
 
-def test_the_healthy_server_passes_every_check(environment_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    report = _run(environment_with(), tmp_path)
-    assert report.cleanup_problems == [] and report.verdict == "pass"
-    outcomes = _outcomes(report)
-    assert set(outcomes) == {c.id for c in catalogue()}
-    failed = sorted(i for i, o in outcomes.items() if o in RED)
-    assert failed == []
-    assert {i for i, o in outcomes.items() if o is Outcome.NOT_OFFERED} == ALWAYS_NOT_OFFERED
-
-
 @pytest.mark.parametrize("fault", sorted(CATALOGUE))
 def test_a_fault_fails_exactly_its_checks(fault: str, environment_with, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Within the categories the fault touches (the healthy run above covers the rest of the catalogue)."""
+    """Within the categories the fault touches (the healthy run, tests/eras/test_flavours.py, covers the rest)."""
     checks = catalogue()
     declared = CATALOGUE[fault]
     categories = touched_categories(declared)

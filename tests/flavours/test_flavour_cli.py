@@ -16,7 +16,7 @@ from reference_server.flavours import NAMES
 COMMAND = [sys.executable, "-m", "reference_server"]
 
 
-@pytest.mark.parametrize("flavour", NAMES)
+@pytest.mark.parametrize("flavour", [*NAMES, "v0.8.7"])
 def test_starts_as_each_flavour(flavour: str) -> None:
     process = subprocess.Popen(
         [*COMMAND, "--flavour", flavour, "--grpc-port", "0", "--http-port", "0", "--queue-cache-s", "0.5"],
@@ -61,3 +61,24 @@ def test_print_swagger_of_a_flavour() -> None:
     document = json.loads(result.stdout)
     assert "/v1/queue/{name}/info" not in document["paths"]
     assert document["definitions"]["runtimeStreamError"]["properties"].keys() >= {"grpcCode", "httpStatus"}
+
+
+def test_any_release_is_a_flavour_derived_from_its_features() -> None:
+    from reference_server.flavours import JsonDialect, TimestampForm, flavour
+
+    mid, seed = flavour("v0.8.7"), flavour("armada-2023")
+    assert mid.release.name == "v0.8.7" and mid.has("queue_upsert") and not mid.has("cordon")
+    assert mid.timestamps is TimestampForm.OBJECT and seed.timestamps is TimestampForm.GO_TIME
+    assert mid.json is JsonDialect.GO and flavour("contract").json is JsonDialect.PROTO3
+    assert "kerberos" not in mid.auth_schemes and "kerberos" in seed.auth_schemes
+    assert mid.offers("api.QueueService") and not seed.offers("api.QueueService")
+    assert not mid.offers("api.Submit", "GetQueueInfo") and seed.offers("api.Submit", "GetQueueInfo")
+    assert not flavour("v0.4.30").offers_rest("api.Jobs", "GetJobStatus") and flavour("v0.4.30").offers("api.Jobs")
+    assert "api.Queue.cordoned" in mid.swagger_missing_fields and not flavour("armada-2026").swagger_missing_fields
+    with pytest.raises(ValueError, match="unknown flavour 'v9'"):
+        flavour("v9")
+
+
+def test_an_unknown_flavour_is_one_line_exit_2() -> None:
+    done = subprocess.run([*COMMAND, "--flavour", "armada-2028"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "unknown flavour 'armada-2028'" in done.stderr and "Traceback" not in done.stderr

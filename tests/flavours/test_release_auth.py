@@ -183,3 +183,15 @@ def test_anonymous_admits_what_no_scheme_claims(
         )
     assert foreign.ok == admitted, (foreign.code, foreign.details)
     assert wrong.code == "UNAUTHENTICATED"
+
+
+def test_v03_queue_info_needs_the_watch_rule_and_answers_unknown_for_an_absent_queue(
+    servers: dict[str, BackgroundServer],
+) -> None:
+    server = servers["armada-2023"]
+    queue = owned_queue(server, "owner")
+    refused = call(server, "owner", "api.Submit/GetQueueInfo", {"name": queue})
+    assert refused.code == "PERMISSION_DENIED" and refused.details.startswith("[GetQueueInfo] error getting info")
+    assert call(server, "admin", "api.Submit/GetQueueInfo", {"name": queue}).ok
+    absent = call(server, "admin", "api.Submit/GetQueueInfo", {"name": "absent-queue"})
+    assert absent.code == "UNKNOWN" and 'could not find queue "absent-queue"' in absent.details

@@ -77,7 +77,7 @@ def test_delete_absent_queue_over_grpc(
     [
         ("armada-2023", "api.QueueService/GetQueue", "UNIMPLEMENTED", "unknown service api.QueueService"),
         ("armada-2026", "api.Submit/GetQueueInfo", "UNIMPLEMENTED", "unknown method GetQueueInfo"),
-        ("armada-2023", "api.Submit/GetQueueInfo", "NOT_FOUND", "could not find queue"),
+        ("armada-2023", "api.Submit/GetQueueInfo", "UNKNOWN", "could not find queue"),
         ("armada-2026", "api.QueueService/GetQueue", "NOT_FOUND", "could not find queue"),
         ("contract", "api.Submit/GetQueueInfo", "NOT_FOUND", "does not exist"),
     ],

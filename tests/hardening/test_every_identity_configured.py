@@ -16,19 +16,15 @@ from conformance.checks import catalogue
 from conformance.context import RunContext
 from conformance.credentials.kerberos import KerberosRealm
 from conformance.credentials.openid import OpenIDProvider
-from conformance.embedded import ADMIN, LOW, EmbeddedEnvironment
+from conformance.embedded import ADMIN, EmbeddedEnvironment
 from conformance.results import Outcome
 from conformance.runner import run_check
 from conformance.target import Target, load_target
 
 
 @pytest.fixture(scope="module")
-def environment() -> Iterator[EmbeddedEnvironment]:
-    with (
-        KerberosRealm(users=(ADMIN, LOW)) as realm,
-        OpenIDProvider() as provider,
-        EmbeddedEnvironment(realm=realm, provider=provider) as running,
-    ):
+def environment(kerberos_realm: KerberosRealm, openid_provider: OpenIDProvider) -> Iterator[EmbeddedEnvironment]:
+    with EmbeddedEnvironment(realm=kerberos_realm, provider=openid_provider) as running:
         yield running
 
 

@@ -118,6 +118,8 @@ def test_a_lost_event_is_a_failure(tmp_path: Path) -> None:
         "2",
         "--jobs-per-second",
         "20",
+        "--run-time",
+        "6s",  # 4 s of submitting: far more than the 20 jobs the fault needs, even on a busy machine
     )
     assert status == 1
     assert outcomes(report)["LOAD-EventOrder"] == "failed"

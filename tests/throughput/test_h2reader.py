@@ -28,7 +28,8 @@ import protos
 from conformance.throughput import h2reader as h2
 from conformance.throughput.consumer import StreamSpec
 from conformance.throughput.grpc_stream import capacity, read_grpc_streams
-from conformance.throughput.h2reader import Call, CallError, connect, frame
+from conformance.throughput.h2reader import Call, CallError, frame
+from conformance.throughput.h2socket import connect
 
 EventStreamMessage = protos.message_class("api.EventStreamMessage")
 JobSetRequest = protos.message_class("api.JobSetRequest")

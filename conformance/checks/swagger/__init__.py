@@ -10,7 +10,7 @@ module per job:
   or ``[target] swagger``), fetched once per run, and how its schemas are read;
 - ``structure``: ``SWAGGER-Served``, ``SWAGGER-Valid``, ``SWAGGER-Documents-<Method>``;
 - ``definitions``: ``SWAGGER-Definitions``, the response definitions against the
-  descriptors, as the judged era documents them;
+  descriptors, as the judged release documents them;
 - ``samples`` and ``answers``: real answers of the run's own objects, and
   ``SWAGGER-ResponsesMatch`` / ``SWAGGER-EnumsAsNames`` (recommended: real Armada writes
   enums as numbers, a deviation from its own contract);

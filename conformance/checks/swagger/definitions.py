@@ -2,7 +2,7 @@
 
 ``api.*`` messages are walked in depth (each once): every field documented under its
 JSON name with the type of the wire facts' table; Kubernetes types, whose JSON form
-the facts only sketch, need only resolve. The judged era decides which fields may be
+the facts only sketch, need only resolve. The judged release decides which fields may be
 missing: an older release's swagger predates fields our protos have (``releases.FIELD_FEATURES``).
 A stream's 200 response is read by the ``properties`` it carries, whatever its ``type``
 (Armada writes ``file``: SWAGGER-Valid's finding); an Empty answer may be documented
@@ -29,7 +29,7 @@ class _DefinitionsWalk:
     """Compares definitions with descriptors, each message once, collecting problems."""
 
     doc: dict[str, Any]
-    missing: frozenset[str] = frozenset()  # api.* fields the era's swagger may predate
+    missing: frozenset[str] = frozenset()  # api.* fields the release's swagger may predate
     problems: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
@@ -50,7 +50,7 @@ class _DefinitionsWalk:
         properties = resolved.get("properties") or {}
         for f in desc.fields:
             if f.json_name not in properties and f.full_name in self.missing:
-                continue  # added after the era judged
+                continue  # added after the release judged
             if f.json_name not in properties:
                 self.problems.append(f"{label}.{f.json_name} ({f.full_name}) is not documented")
             else:

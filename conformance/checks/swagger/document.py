@@ -11,16 +11,23 @@ Shapes real generators write and every check must read the same way: a stream's
 response is ``{"type": "file", "properties": {"result", "error"}}`` in Armada's
 post-processed file (``object`` in protoc-gen-swagger's); ``google.protobuf.Empty`` is
 ``{}`` or ``{"properties": {}}``.
+
+The fetch is bounded like every call (``transport.bounds``): only an http(s) URL,
+no redirect followed (a redirect is the answer, with where it pointed), an overall
+deadline, at most ``MAX_DOCUMENT_BYTES``, and a document nested past
+``MAX_JSON_DEPTH`` is "not a JSON object" with the reason, never a RecursionError.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks import CheckFailed
 from conformance.checks.swagger.facts import Binding
 from conformance.context import RunContext
+from conformance.transport.bounds import MAX_DOCUMENT_BYTES, Refused, parse_json, read_body, require_http
 
 SWAGGER_PATHS = ("/swagger.json", "/api/swagger.json")
 
@@ -35,6 +42,7 @@ class Fetched:
     text: str
     document: Any
     tried: list[str] = field(default_factory=list)  # every place asked, in order
+    problem: str = ""  # why the answer was not taken as a document (a redirect, a limit, too deep)
 
     @property
     def usable(self) -> bool:
@@ -51,15 +59,36 @@ def places(ctx: RunContext) -> list[str]:
 
 def _get(ctx: RunContext, url: str) -> Fetched:
     rest = ctx.require_rest()
+    timeout = ctx.target.timeout
     try:
-        response = rest.session.get(url, headers=ctx.headers(), timeout=ctx.target.timeout)
+        require_http(url, "swagger URL")
+        deadline = time.monotonic() + timeout
+        with rest.session.get(
+            url,
+            headers=ctx.headers(),
+            timeout=timeout,
+            stream=True,
+            allow_redirects=rest.follow_redirects,
+            verify=rest.session.verify,
+        ) as response:
+            body, cut = read_body(response, deadline, MAX_DOCUMENT_BYTES)
+    except Refused as exc:
+        raise CheckFailed(str(exc), {"url": url}) from None
     except Exception as exc:  # refused, timed out: the endpoint did not answer
         raise CheckFailed(f"GET {url} did not answer: {exc}", {"url": url}) from None
-    try:
-        parsed = response.json()
-    except ValueError:
-        parsed = None
-    return Fetched(url, response.status_code, response.headers.get("Content-Type", ""), response.text, parsed)
+    problem = cut
+    if response.is_redirect:
+        problem = f"a redirect to {response.headers.get('Location', '?')[:200]} (not followed)"
+    parsed = None
+    if not problem:
+        try:
+            parsed = parse_json(body)
+        except Refused as exc:
+            problem = str(exc)
+        except ValueError:
+            parsed = None
+    text = body.decode(response.encoding or "utf-8", errors="replace")
+    return Fetched(url, response.status_code, response.headers.get("Content-Type", ""), text, parsed, problem=problem)
 
 
 def fetch(ctx: RunContext) -> Fetched:
@@ -84,7 +113,7 @@ def document(ctx: RunContext) -> dict[str, Any]:
     if not fetched.usable:
         raise CheckFailed(
             f"no swagger to check: GET {fetched.url} answered HTTP {fetched.status} "
-            f"without a JSON object (see SWAGGER-Served)",
+            f"without a JSON object{f' ({fetched.problem})' if fetched.problem else ''} (see SWAGGER-Served)",
             {"status": fetched.status, "body": fetched.text[:300], "tried": fetched.tried},
         )
     return dict(fetched.document)

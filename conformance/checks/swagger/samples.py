@@ -2,8 +2,8 @@
 
 Gathered once per run: a run-created queue read back, a held job's submission, its job
 set's event lines, and error bodies (an absent queue, an absent job set with
-``errorIfMissing``). Only methods of the judged era are asked (no GetQueueInfo of an
-armada-2026 target). A method answering 501 gives no sample; any other failure to
+``errorIfMissing``). Only methods the judged release serves on REST are asked (no
+GetQueueInfo from v0.4.20). A method answering 501 gives no sample; any other failure to
 gather is remembered and reported by each check that needs the samples.
 """
 

@@ -5,7 +5,7 @@ Valid: openapi-spec-validator accepts it as Swagger 2.0. Every Armada release fa
 this: its post-processing turns stream responses into ``type: file`` schemas with
 ``properties`` (``shared/real-armada.md``); that is reported here, once, and every
 other check reads those schemas by the ``properties`` they carry.
-Documents: each REST-bound method of the era is documented as its HTTP rule says. A
+Documents: each REST-bound method of the release is documented as its HTTP rule says. A
 method the target neither documents nor serves (gRPC UNIMPLEMENTED, or the gateway's
 plain ``404 Not Found``) is "not offered".
 """
@@ -40,13 +40,15 @@ def served(ctx: RunContext) -> None:
         "body": fetched.text[:300],
     }
     if fetched.status != 200:
-        raise CheckFailed(f"GET {fetched.url} answered HTTP {fetched.status}", evidence)
+        why = f" ({fetched.problem})" if fetched.problem else ""
+        raise CheckFailed(f"GET {fetched.url} answered HTTP {fetched.status}{why}", evidence)
     if not fetched.content_type.split(";")[0].strip().lower() == "application/json":
         raise CheckFailed(
             f"GET {fetched.url} answered Content-Type {fetched.content_type!r}, not application/json", evidence
         )
     if not isinstance(fetched.document, dict):
-        raise CheckFailed(f"GET {fetched.url} is not a JSON object", evidence)
+        why = f" ({fetched.problem})" if fetched.problem else ""
+        raise CheckFailed(f"GET {fetched.url} is not a JSON object{why}", evidence)
 
 
 def file_streams(doc: dict[str, Any]) -> list[str]:
