@@ -41,7 +41,6 @@ CATALOGUE: dict[str, Fault] = {
                 "SEMANTICS-AbsentQueue-*",
                 "SURFACE-*.DeleteQueue-*",
                 "SURFACE-*.GetQueue-*",
-                "SURFACE-*.GetQueueInfo-*",
                 "SURFACE-QueueService.PreemptOnQueue-*",
                 "SURFACE-QueueService.CancelOnQueue-*",
                 "SURFACE-Event.GetJobSetEvents-*",
@@ -139,7 +138,12 @@ CATALOGUE: dict[str, Fault] = {
         Fault(
             "unimplemented-queue-info",
             "GetQueueInfo answers UNIMPLEMENTED.",
-            not_offered=("SEMANTICS-QueueInfoCounts", "SURFACE-Submit.GetQueueInfo-*", "PARITY-GetQueueInfo*"),
+            not_offered=(
+                "SEMANTICS-QueueInfoCounts",
+                "SEMANTICS-AbsentQueue-GetQueueInfo",
+                "SURFACE-Submit.GetQueueInfo-*",
+                "PARITY-GetQueueInfo*",
+            ),
         ),
         Fault(
             "rest-error-body-no-code",

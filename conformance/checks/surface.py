@@ -26,7 +26,16 @@ BROKEN_CODES = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEED
 # Uncordon, v0.3.x submit_to_log.go): probed on a queue the run owns, so the answer is definite. How they
 # refuse an absent queue is SEMANTICS-SubmitUnknownQueue's and SEMANTICS-AbsentQueue-*'s question.
 ON_RUN_QUEUE = frozenset(
-    {"SubmitJobs", "CancelJobs", "CancelJobSet", "ReprioritizeJobs", "PreemptJobs", "CordonQueue", "UncordonQueue"}
+    {
+        "SubmitJobs",
+        "CancelJobs",
+        "CancelJobSet",
+        "ReprioritizeJobs",
+        "PreemptJobs",
+        "CordonQueue",
+        "UncordonQueue",
+        "GetQueueInfo",  # v0.3.x: its NOT_FOUND branch never matches (errors.Is on a nil pointer): UNKNOWN
+    }
 )
 
 
