@@ -237,8 +237,20 @@ def test_v03_answers_an_invalid_pod_spec_with_unknown(servers: dict[str, Backgro
     no_containers = {"priority": 1, "namespace": "default", "podSpec": {"restartPolicy": "Never"}}
     answer = submit(client("armada-2023"), queue(servers, "armada-2023"), no_containers)
     assert answer.code == "UNKNOWN" and "containers" in answer.details
-    current = submit(client("armada-2026"), queue(servers, "armada-2026"), no_containers)
-    assert current.code == "INVALID_ARGUMENT"
+    assert submit(client("contract"), queue(servers, "contract"), no_containers).code == "INVALID_ARGUMENT"
+
+
+def test_current_accepts_a_pod_with_no_containers_and_the_cluster_fails_it(
+    servers: dict[str, BackgroundServer], client: Client
+) -> None:
+    """From v0.4.44 submit validation has no containers check; Kubernetes refuses the pod."""
+    grpc_client, queue_name = client("armada-2026"), queue(servers, "armada-2026")
+    no_containers = {"priority": 1, "namespace": "default", "podSpec": {"restartPolicy": "Never"}}
+    [item] = submit(grpc_client, queue_name, no_containers).response.job_response_items
+    seen = kinds(grpc_client, queue_name, item.job_id)
+    assert [k for k, _ in seen] == ["submitted", "queued", "leased", "failed"]
+    assert "spec.containers: Required value" in seen[-1][1].reason
+    assert status(grpc_client, item.job_id) == "FAILED"
 
 
 # ---- cancel answers -----------------------------------------------------------------------
