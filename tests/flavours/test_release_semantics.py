@@ -216,6 +216,16 @@ def test_current_answers_unknown_on_an_absent_queue(
         assert rest.status_code == 500 and rest.json()["code"] == 2, rest.text
 
 
+@pytest.mark.parametrize("flavour", ["armada-2023", "armada-2026"])
+def test_a_job_set_filter_armada_refuses_is_raw(
+    servers: dict[str, BackgroundServer], client: Client, flavour: str
+) -> None:
+    body = {"queue": queue(servers, flavour), "jobSetId": "js", "filter": {"states": ["PENDING"]}}
+    answer = client(flavour).call(f"{SUBMIT}/CancelJobSet", body)
+    assert answer.code == "UNKNOWN" and "PENDING and RUNNING must always be used together" in answer.details
+    assert client(flavour).call(f"{SUBMIT}/CancelJobSet", {**body, "filter": {"states": ["PENDING", "RUNNING"]}}).ok
+
+
 @pytest.mark.parametrize("method", ["CordonQueue", "UncordonQueue"])
 def test_current_cordoning_returns_its_errors_raw(client: Client, method: str) -> None:
     grpc_client, absent = client("armada-2026"), name("absent")
