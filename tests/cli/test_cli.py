@@ -445,3 +445,18 @@ def test_a_missing_ccache_says_to_kinit(served: Served, tmp_path: Path) -> None:
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert "ccache /nonexistent/ccache does not exist: run kinit first" in line and "Major (" not in line
+
+
+def test_a_run_writes_nothing_in_the_working_directory_but_its_reports(tmp_path: Path) -> None:
+    """The schemathesis check's hypothesis used to leave .hypothesis/ where the command ran."""
+    command = ["run", "--only", "SWAGGER-Schemathesis", "--max-examples", "1", "--fuzz-budget", "3"]
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *command, "--report-dir", "r"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "CI": "true", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "r"]
