@@ -48,10 +48,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "baseline": SLOW_BASELINE,
     },
 }
-# Faults whose broken streams never end: every check they break waits out the call timeout (and the
-# throughput consumers twice that), so their runs use a shorter one; every other run keeps 4 s of margin.
+# Faults whose broken streams never end, or whose awaited event never comes: every check they break
+# waits out the call timeout (the throughput consumers twice that), so their runs use a shorter one
+# (still hundreds of times what a healthy answer takes); every other run keeps 4 s of margin.
 CALL_TIMEOUT_S = 4.0
-HANGING_CALL_TIMEOUT_S = {"watch-false-hangs": 1.5, "events-lost-under-load": 2.0}
+HANGING_CALL_TIMEOUT_S = {
+    "watch-false-hangs": 1.5,
+    "events-lost-under-load": 2.0,
+    "no-cancelled-event": 2.0,  # SEMANTICS-CancelJobs and -JobDetailsAgree wait for a cancelled event
+    "job-status-stale": 2.0,  # SEMANTICS-JobStatusFollowsEvents and -JobDetailsAgree wait for a status to follow
+}
 ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}  # the reference server, like Armada, serves no Watch
 # What turns the gate red: failed, or error (a fault that stops the suite setting a check up breaks it too).
 RED = frozenset({Outcome.FAILED, Outcome.ERROR})
