@@ -98,11 +98,11 @@ def test_every_job_the_whole_suite_submits_comes_from_the_template(
     monkeypatch.setattr(Store, "submit", spy)
     jobs = load_target(_file(tmp_path, JOBS.replace('priority_class = "armada-default"\n', ""))).jobs
     with EmbeddedEnvironment(kerberos=False, oidc=False) as environment:
-        target = environment.target("current")
+        target = environment.target()
         target.jobs = jobs
         ctx = RunContext(target, settings=RunSettings.given(events=100, jobs=10, watchers=1, batch_size=5))
         try:
-            for check in select(catalogue(), "current"):
+            for check in select(catalogue(), "contract"):
                 if check.category != "AUTH":
                     run_check(check, ctx)
         finally:
