@@ -136,3 +136,14 @@ def test_a_target_names_its_release_and_overrides_single_features(tmp_path: Path
 def test_bad_era_settings_are_one_clear_line(tmp_path: Path, lines: str, message: str) -> None:
     with pytest.raises(TargetError, match=message):
         load_target(_target(tmp_path, lines))
+
+
+def test_an_unknown_feature_override_is_one_line_exit_2(tmp_path: Path) -> None:
+    from conformance.options import RunOptions
+    from conformance.plan import ConfigError, prepare
+
+    path = _target(tmp_path, 'profile = "v0.19.3"\n[target.features]\nqueue_cahce = false')
+    with pytest.raises(ConfigError) as refused:
+        prepare(str(path), RunOptions(only=("SURFACE",)))
+    assert refused.value.exit_code == 2 and "unknown key 'queue_cahce' in [target.features]" in str(refused.value)
+    assert "\n" not in str(refused.value)
