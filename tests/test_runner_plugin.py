@@ -117,6 +117,8 @@ def test_xdist_workers_merge_into_one_report(tmp_path: Path) -> None:
         FAST,
         "--armada-fault",
         "no-cancelled-event",
+        "--armada-call-timeout",  # SEMANTICS-CancelJobs waits this long for the event the fault withholds
+        "2",
         "--armada-known-failures",
         str(known),
         "--armada-report-dir",

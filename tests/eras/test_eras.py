@@ -65,7 +65,12 @@ def test_the_shipped_known_failures_load_by_name_and_name_real_checks(name: str)
 @pytest.mark.parametrize("preset", known_failures.PRESET_FILES)
 def test_each_shipped_file_is_what_the_causes_derive_for_its_release(preset: str) -> None:
     shipped = {(k.id, k.reason) for k in load_known_failures(preset)}
-    assert shipped == {(k.id, k.reason) for k in known_failures.shipped_for(release(preset))}
+    derived = {(k.id, k.reason) for k in known_failures.shipped_for(release(preset))}
+    assert shipped == derived, (
+        f"conformance/known/{preset}.toml and the entries derived for {release(preset).name} differ: name the "
+        "feature that causes each entry in CAUSES of conformance/known_failures.py (an entry both files "
+        "share has one reason)"
+    )
     assert {c.lstrip("-") for c in known_failures.CAUSES.values()} <= set(FEATURES)
 
 
