@@ -217,7 +217,7 @@ def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
         target = tmp_path / "target.toml"
         target.write_text(
             f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
-            'profile = "current"\nprefix = "ci-check"\n'
+            'profile = "contract"\nprefix = "ci-check"\n'  # the server is the contract flavour: judged as it
         )
         done = cli(
             "run",
