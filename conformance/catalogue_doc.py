@@ -19,7 +19,9 @@ def catalogue_markdown(rows: list[dict]) -> str:
         "check not offered, and `list-checks --profile v0.12.0` says which and why. "
         "*Mutating* checks create things (their own, cleaned up) and are skipped under `--read-only`.",
         "*Intrusive* checks may upset or crash a real server: they run against the embedded server, and "
-        "against a real target only with `--intrusive`.",
+        "against a real target only with `--intrusive`. *Source* is where the requirement comes from: "
+        "`contract` (the published API, `shared/armada-api.md`), or the file of Armada's code "
+        "(github.com/armadaproject/armada) it is read from.",
         "",
     ]
     category = None
@@ -30,15 +32,21 @@ def catalogue_markdown(rows: list[dict]) -> str:
                 "",
                 f"## {category}",
                 "",
-                "| ID | severity | needs | mutating | intrusive | requirement |",
-                "|---|---|---|---|---|---|",
+                "| ID | severity | needs | mutating | intrusive | source | requirement |",
+                "|---|---|---|---|---|---|---|",
             ]
         lines.append(
             f"| `{row['id']}` | {row['severity']} | {_needs(row)} | "
             f"{'yes' if row['mutating'] else ''} | {'yes' if row.get('intrusive') else ''} | "
-            f"{row['requirement'].replace('|', '/')} |"
+            f"{_source(row)} | {row['requirement'].replace('|', '/')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _source(row: dict) -> str:
+    """``contract``, or the upstream paths (code-formatted) the requirement is read from."""
+    source = str(row.get("source") or "contract")
+    return " ".join(part if part == "contract" else f"`{part}`" for part in source.split())
 
 
 def _needs(row: dict) -> str:

@@ -287,6 +287,7 @@ def _list_checks(args: argparse.Namespace) -> int:
             "excluded": list(c.excluded),
             "mutating": c.mutating,
             "intrusive": c.intrusive,
+            "source": c.source,
             **({"not_offered": c.not_offered(args.profile)} if args.profile else {}),
         }
         for c in checks

@@ -236,7 +236,7 @@ class ArmadaRun:
             server_version=self.server_version,
             listener=self,
         )
-        if self.report is not None and self.report.verdict == "fail" and session.exitstatus == 0:
+        if self.report is not None and self.report.verdict in ("fail", "error") and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # e.g. a regression against the baseline
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

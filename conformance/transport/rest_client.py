@@ -276,11 +276,16 @@ class RestClient:
 
 def _read_lines(response: requests.Response, deadline: float, result: RestResult, limit: int | None) -> str:
     """Parse the stream's lines into ``result.lines``; why reading stopped early ("" at the stream's end)."""
-    buffered, kept = b"", 0
+    buffered, kept = bytearray(), 0
     try:
         for chunk in chunks(response, deadline):
             buffered += chunk
-            *complete, buffered = buffered.split(b"\n")
+            if b"\n" not in chunk:  # no line ended: nothing to parse (and no copy of a growing line)
+                if len(buffered) > MAX_LINE_BYTES:
+                    return f"stream cut: a line longer than {MAX_LINE_BYTES} bytes (the suite's limit)"
+                continue
+            *complete, rest = bytes(buffered).split(b"\n")
+            buffered = bytearray(rest)
             for line in complete:
                 if line.strip():
                     result.lines.append(json_or_none(line))
@@ -294,5 +299,5 @@ def _read_lines(response: requests.Response, deadline: float, result: RestResult
     except Refused as exc:
         return f"{exc}: stream cut after {len(result.lines)} lines"
     if buffered.strip():  # the last line (real gateways write no newline after an error line)
-        result.lines.append(json_or_none(buffered))
+        result.lines.append(json_or_none(bytes(buffered)))
     return ""

@@ -109,6 +109,12 @@ def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> Non
     assert done.returncode == 1
     summary = next((tmp_path / "now").glob("*/summary.md")).read_text()
     assert "SEMANTICS-QueueCreateDelete" in summary
+    stored = only_report(tmp_path / "now")  # the report says what it was gated with, and what regressed
+    assert stored["run"]["baseline"]["path"] == str(baseline) and stored["run"]["baseline"]["tolerance"] == 0.2
+    [record] = stored["regressions"]
+    assert record["id"] == "SEMANTICS-QueueCreateDelete" and record["baseline"] == str(baseline)
+    junit = next((tmp_path / "now").glob("*/junit.xml")).read_text()
+    assert 'failures="0"' not in junit and '<property name="baseline"' in junit
 
 
 @pytest.mark.parametrize(
@@ -211,7 +217,7 @@ def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
         target = tmp_path / "target.toml"
         target.write_text(
             f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
-            'profile = "current"\nprefix = "ci-check"\n'
+            'profile = "contract"\nprefix = "ci-check"\n'  # the server is the contract flavour: judged as it
         )
         done = cli(
             "run",
