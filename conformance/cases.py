@@ -14,42 +14,27 @@ from collections.abc import Callable
 from typing import Any
 
 from conformance.releases import Release
-
-HOLD_CPU = "100000"  # a request no cluster can satisfy: the job stays queued
+from conformance.target_jobs import DEFAULT_JOBS, JobTemplate
 
 Request = dict[str, Any]
+# A queue write every release refuses: priorityFactor below 1 (``pkg/client/queue/priority_factor.go``). Not
+# an empty name (no release validates names: "" is created) nor an UpdateQueue of an absent name (an upsert
+# from v0.4.48): both would create a queue on a real server.
+BAD_PRIORITY_FACTOR = 0.5
 
 
-def tiny_job(cpu: str = "100m") -> Request:
-    """The smallest job Armada accepts: one container, small fixed resources.
+def tiny_job(jobs: JobTemplate = DEFAULT_JOBS, kind: str = "short", **fields: Any) -> Request:
+    """A job of the target's ``[jobs]`` template (``conformance.target_jobs``): ``short``, ``long`` or ``fail``.
 
     Quantities are bare strings, the only form real Armada's REST gateway takes
     (``{"string": ...}`` is refused with 400); the gRPC client reads the same form.
     """
-    resources = {"cpu": cpu, "memory": "64Mi"}
-    return {
-        "priority": 1,
-        "namespace": "default",
-        "podSpec": {
-            "containers": [
-                {
-                    "name": "main",
-                    "image": "busybox:1.36",
-                    "command": ["true"],
-                    "resources": {"requests": resources, "limits": resources},
-                }
-            ]
-        },
-    }
+    return jobs.item(kind, **fields)
 
 
-def sample_job() -> Request:
-    """A job that stays queued and carries a non-zero enum (ServiceType Headless) into its events."""
-    return {
-        **tiny_job(HOLD_CPU),
-        "labels": {"team": "conformance"},
-        "services": [{"type": "Headless", "ports": [8080]}],
-    }
+def sample_job(jobs: JobTemplate = DEFAULT_JOBS) -> Request:
+    """A short job carrying a label and a non-zero enum (ServiceType Headless) into its events."""
+    return jobs.item("short", labels={"team": "conformance"}, services=[{"type": "Headless", "ports": [8080]}])
 
 
 # A queue with every kind of field set (owners, permissions, limits, labels): what PARITY
@@ -66,19 +51,18 @@ RICH_QUEUE: Request = {
 # Requests that name only the queue ``absent`` (which does not exist), by method name:
 # harmless anywhere, and refused by every server that checks its input.
 ABSENT: dict[str, Callable[[str], Request]] = {
-    "SubmitJobs": lambda a: {"queue": a, "jobSetId": "js", "jobRequestItems": [tiny_job()]},
-    "CancelJobs": lambda a: {"queue": a, "jobSetId": "js"},
-    "CancelJobSet": lambda a: {"queue": a, "jobSetId": "js"},
-    "ReprioritizeJobs": lambda a: {"queue": a, "jobSetId": "js", "newPriority": 1},
-    "PreemptJobs": lambda a: {"queue": a, "jobSetId": "js", "jobIds": ["x"]},
-    "UpdateQueue": lambda a: {"name": a, "priorityFactor": 1},
-    "GetJobSetEvents": lambda a: {"queue": a, "id": "js"},
-    "Watch": lambda a: {"queue": a, "jobSetId": "js"},
+    "SubmitJobs": lambda a: {"queue": a, "jobSetId": f"{a}-js", "jobRequestItems": [tiny_job()]},
+    "CancelJobs": lambda a: {"queue": a, "jobSetId": f"{a}-js"},
+    "CancelJobSet": lambda a: {"queue": a, "jobSetId": f"{a}-js"},
+    "ReprioritizeJobs": lambda a: {"queue": a, "jobSetId": f"{a}-js", "newPriority": 1},
+    "PreemptJobs": lambda a: {"queue": a, "jobSetId": f"{a}-js", "jobIds": ["x"]},
+    "UpdateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
+    "GetJobSetEvents": lambda a: {"queue": a, "id": f"{a}-js"},
+    "Watch": lambda a: {"queue": a, "jobSetId": f"{a}-js"},
 }
 
 # SURFACE probes where the absent-queue request is not the harmless one.
 _PROBE_ONLY: dict[str, Request] = {
-    "CreateQueue": {"name": ""},
     "CreateQueues": {"queues": []},
     "UpdateQueues": {"queues": []},
     "GetQueues": {"num": 1},
@@ -95,12 +79,14 @@ _PROBE_ABSENT: dict[str, Callable[[str], Request]] = {
     "GetJobErrors": lambda a: {"jobIds": [a]},
     "GetJobRunDetails": lambda a: {"runIds": [a]},
     "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
+    "CreateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
 }
 
 # PARITY / SEMANTICS refusals where the absent-queue request is not the refused one.
 _REFUSED_ONLY: dict[str, Callable[[str], Request]] = {
-    "CreateQueue": lambda a: {"name": "", "priorityFactor": 1},
-    "GetJobSetEvents": lambda a: {"queue": a, "id": "js", "errorIfMissing": True},
+    "CreateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
+    "UpdateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
+    "GetJobSetEvents": lambda a: {"queue": a, "id": f"{a}-js", "errorIfMissing": True},
     "CreateRetryPolicy": lambda a: {"name": "", "defaultAction": "RETRY_ACTION_FAIL"},
     "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
 }
@@ -147,18 +133,25 @@ def _name(method: str) -> str:
     return method.split("/")[-1]
 
 
-def probe(method: str, absent: str) -> Request:
+def probe(method: str, absent: str, jobs: JobTemplate = DEFAULT_JOBS) -> Request:
     """A request for ``method`` built to be refused or harmless, naming only the absent queue ``absent``."""
     name = _name(method)
     if name in _PROBE_ONLY:
-        return dict(_PROBE_ONLY[name])
+        return _with_jobs(dict(_PROBE_ONLY[name]), jobs)
     if name in _PROBE_ABSENT:
         return _PROBE_ABSENT[name](absent)
-    return ABSENT[name](absent) if name in ABSENT else {"name": absent}
+    return _with_jobs(ABSENT[name](absent), jobs) if name in ABSENT else {"name": absent}
 
 
-def refused(method: str, absent: str) -> Request:
+def refused(method: str, absent: str, jobs: JobTemplate = DEFAULT_JOBS) -> Request:
     """A request ``method`` must refuse (it names the absent queue ``absent``, or no queue)."""
     name = _name(method)
     make = _REFUSED_ONLY.get(name) or ABSENT.get(name)
-    return make(absent) if make else {"name": absent}
+    return _with_jobs(make(absent), jobs) if make else {"name": absent}
+
+
+def _with_jobs(request: Request, jobs: JobTemplate) -> Request:
+    """Every job the suite sends comes from the target's template, even one sent to be refused."""
+    if "jobRequestItems" in request and jobs is not DEFAULT_JOBS:
+        request["jobRequestItems"] = [jobs.item() for _ in request["jobRequestItems"]]
+    return request

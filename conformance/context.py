@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import protos
 from conformance import cases
-from conformance.cases import HOLD_CPU, tiny_job
+from conformance.cases import tiny_job
 from conformance.checks import NotConfigured, NotOffered, Skip, changes_state
 from conformance.dialects import as_dict
 from conformance.eras import descriptor_of, wire
 from conformance.ledger import Ledger, LedgerGrpcClient, LedgerRestClient
+from conformance.releases import Release
 from conformance.report.scrub import known_secrets, redact_problem
 from conformance.results import Figure
 from conformance.retry_policies import policy_base
@@ -38,7 +39,7 @@ if TYPE_CHECKING:  # the modules that fill the caches import this one
     from conformance.throughput.measure import Bench
 
 DEFAULT = object()  # "the target's main identity", as opposed to None: no credentials at all
-__all__ = ["HOLD_CPU", "RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
+__all__ = ["RunContext", "event_tuple", "kinds_of", "not_offered_over_rest", "tiny_job", "to_dict"]
 
 
 to_dict = as_dict  # a message as canonical proto3 JSON (one definition: conformance.dialects)
@@ -65,6 +66,8 @@ class RunContext:
             self.rest = LedgerRestClient(target.rest, target.tls, target.timeout, connection=target.connection)
             self.rest.ledger = self.ledger
         self._counter = 0
+        self._cordoned: set[str] = set()  # queues this run created cordoned (their jobs stay queued)
+        self._probe_queue: str | None = None
         self._offered: dict[str, bool] = {}
         self._created_at: dict[str, float] = {}  # queue -> when this run created it (queue-cache waits)
         self._ready_probe_hangs = False  # an event stream did not end: no use waiting on one
@@ -128,7 +131,7 @@ class RunContext:
                 return True
             desc = descriptor_of(method)
             if changes_state(method):
-                request: Any = cases.probe(method, self.name("absent"))
+                request: Any = cases.probe(method, self.name("absent"), self.target.jobs)
             else:
                 request = protos.message_class(desc.input_type.full_name)()
             probe = self.grpc.stream if desc.server_streaming else self.grpc.call
@@ -160,6 +163,8 @@ class RunContext:
         if not result.ok:
             raise RuntimeError(f"could not create a queue for the check: {result.code} {result.details}")
         self._created_at[name] = time.monotonic()
+        if fields.get("cordoned"):
+            self._cordoned.add(name)
         self.wait_until_usable(name)
         return name
 
@@ -205,8 +210,16 @@ class RunContext:
     def submit(
         self, queue: str, job_set: str, count: int = 1, hold: bool = False, identity: Identity | object | None = DEFAULT
     ) -> list[str]:
-        """Submit ``count`` tiny jobs; with ``hold`` they stay queued (unschedulable requests)."""
-        items = [tiny_job(HOLD_CPU if hold else "100m") for _ in range(count)]
+        """Submit ``count`` jobs of the target's ``[jobs]`` template.
+
+        ``hold``: the jobs must stay non-terminal until the run cancels them. In a queue the
+        run created cordoned (``holding_queue``) short jobs do: they stay queued and are never
+        submit-checked. Elsewhere they are long-running jobs (``long_command``), which a real
+        cluster runs; no request is made that no cluster can satisfy (a release before
+        v0.4.20 refuses such a job at submit, a later one fails it).
+        """
+        kind = "long" if hold and queue not in self._cordoned else "short"
+        items = [tiny_job(self.target.jobs, kind) for _ in range(count)]
         request = {"queue": queue, "jobSetId": job_set, "jobRequestItems": items}
         result = self.call("Submit/SubmitJobs", request, identity=identity)
         while result.code in SUBMIT_NOT_READY and self.still_caching(queue):
@@ -217,6 +230,42 @@ class RunContext:
         if not result.ok:
             raise RuntimeError(f"could not submit jobs for the check: {result.code} {result.details}")
         return [item.job_id for item in result.response.job_response_items]
+
+    def job(self, kind: str = "short", **fields: Any) -> dict[str, Any]:
+        """One JobSubmitRequestItem of the target's ``[jobs]`` template (``short``, ``long`` or ``fail``)."""
+        return tiny_job(self.target.jobs, kind, **fields)
+
+    @property
+    def release(self) -> Release:
+        """The release judged (``conformance.releases``): what the target's server has."""
+        return self.target.release
+
+    def holding_queue(self, **fields: Any) -> str:
+        """A run-owned queue for jobs that must stay non-terminal (``submit(..., hold=True)``).
+
+        Cordoned where the release can cordon (v0.9.8 on): its jobs stay queued and are
+        never submit-checked (``internal/scheduler/scheduler.go``). Before that a plain
+        queue: the held jobs are long-running ones, and may run.
+        """
+        return self.create_queue(cordoned=True, **fields) if self.release.has("cordon") else self.create_queue(**fields)
+
+    def probe_queue(self) -> str:
+        """One run-owned holding queue for probes that need a definite answer (made on first use)."""
+        if self._probe_queue is None:
+            self._probe_queue = self.holding_queue()
+        return self._probe_queue
+
+    def holds_queued(self, queue: str) -> bool:
+        """Whether jobs held in ``queue`` stay *queued* (it is cordoned), rather than only non-terminal."""
+        return queue in self._cordoned
+
+    def require_queued(self, queue: str) -> None:
+        """``NotOffered`` unless held jobs of ``queue`` stay queued (a check that needs a queued job)."""
+        if queue not in self._cordoned:
+            raise NotOffered(
+                f"the check needs a job that stays queued; {self.release.name} cannot cordon a queue "
+                "(CordonQueue came in v0.9.8) and no job a real cluster can run stays queued"
+            )
 
     def events(self, queue: str, job_set: str, **request: Any) -> list[tuple[str, str, dict[str, Any]]]:
         """(id, event kind, event as a dict) for each message of a job set, read with watch=false."""

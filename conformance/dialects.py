@@ -106,7 +106,25 @@ def _oneof(desc: descriptor.Descriptor, key: str) -> descriptor.OneofDescriptor 
     return next((o for o in desc.oneofs if o.name.lower().replace("_", "") == lowered), None)
 
 
+# Enums whose REST form is a short name: from v0.22.3 Armada writes RetryAction as "Fail" / "Retry" /
+# "Unspecified" and reads those besides the full names and numbers (pkg/api/deserialize.go).
+SHORT_ENUM_PREFIX = {"api.RetryAction": "RETRY_ACTION_"}
+
+
+def _enum_value(enum: descriptor.EnumDescriptor, item: Any) -> Any:
+    """A short enum name (``"Fail"``) as its full name (``RETRY_ACTION_FAIL``); anything else as it is."""
+    prefix = SHORT_ENUM_PREFIX.get(enum.full_name)
+    if prefix is None or not isinstance(item, str) or item in enum.values_by_name:
+        return item
+    full = prefix + item.upper()
+    return full if full in enum.values_by_name else item
+
+
 def _field_value(field: FD, item: Any) -> Any:
+    if field.enum_type is not None:
+        if isinstance(item, list):
+            return [_enum_value(field.enum_type, v) for v in item]
+        return _enum_value(field.enum_type, item)
     if field.message_type is None or item is None:
         return item
     if field.message_type.GetOptions().map_entry:

@@ -42,6 +42,24 @@ from reference_server.flavours import flavour as server_flavour
 ADMIN, LOW = "alice", "carol"
 
 
+# The job template every submitted job is made of (conformance.target_jobs), written with its defaults
+# so a user sees what to change for a real cluster.
+JOBS_TABLE = (
+    "[jobs]   # what every job the suite submits is made of; change it to what your cluster runs\n"
+    'namespace = "default"\n'
+    'image = "busybox:1.36"\n'
+    'command = ["true"]   # the short job\n'
+    'long_command = ["sleep", "600"]   # a job that runs until the run cancels it\n'
+    'fail_command = ["false"]\n'
+    'priority_class = ""   # podSpec priorityClassName ("": the cluster default)\n'
+    'resources = { cpu = "100m", memory = "64Mi" }\n'
+    "node_selector = {}\n"
+    "tolerations = []\n"
+    "labels = {}\n"
+    "annotations = {}\n"
+)
+
+
 def profile_of(flavour: str | None) -> str:
     """The profile to judge an embedded server of ``flavour`` by: the release it is (``contract`` included).
 
@@ -154,6 +172,10 @@ class EmbeddedEnvironment:
             prefix=given.prefix or DEFAULT_PREFIX,
             timeout=given.timeout or DEFAULT_TIMEOUT_S,
         )
+        if self.realm and target.release.has("anonymous_before_kerberos"):
+            # this server's [auth] order puts anonymous last (server_config), not before Kerberos as the release's
+            # default order does: declared as a target file would, so Kerberos is judged
+            target.features["anonymous_before_kerberos"] = False
         target.schemes["basic"] = SchemeSettings(
             "basic",
             self._basic(ADMIN, ["admins"]),
@@ -215,11 +237,13 @@ class EmbeddedEnvironment:
         return lines
 
     def target_file(self) -> str:
+        """The target file another tool (or ``run --target``) uses to judge this server, [jobs] included."""
         assert self.server is not None
         text = (
             f'[target]\nname = "embedded reference server"\ngrpc = "{self.server.grpc_target}"\n'
             f'rest = "{self.server.rest_url}"\nprofile = "{self.profile}"\n'
             f"max_query_items = {self.server.server.config.max_query_items}\nconsecutive_ids = true\n\n"
+            f"{JOBS_TABLE}\n"
             '[auth.anonymous]\nexpect = "allowed"\n\n'
             f'[auth.basic]\nusername = "{ADMIN}"\npassword_env = "ARMADA_PW"\n'
             f'low_privilege = {{ username = "{LOW}", password_env = "ARMADA_GUEST_PW" }}\n'

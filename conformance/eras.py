@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import protos
-from conformance.releases import CONTRACT, FIELD_FEATURES, PRESETS, Release, Version, release
+from conformance.releases import ALIASES, CONTRACT, FIELD_FEATURES, PRESET_NAMES, PRESETS, Release, Version, release
 
-ALIASES = {"seed": "armada-2023", "current": "armada-2026"}
-NAMES = ("armada-2023", "armada-2026")  # the presets (any release of the table is a profile too)
+NAMES = PRESET_NAMES  # the presets (any release of the table is a profile too)
 
 
 def all_methods() -> list[str]:

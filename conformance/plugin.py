@@ -25,6 +25,8 @@ from conformance.options import FLAGS, RunOptions, options_from
 from conformance.results import CheckResult, Figure, Outcome, RunReport, Severity
 
 PREFIX = "armada_"
+TRANSPORT_MARKERS = ("grpc", "rest")
+SCHEME_MARKERS = ("anonymous", "basic", "oidc", "kerberos")
 _STATE = pytest.StashKey["ArmadaRun"]()
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -53,22 +55,52 @@ def _names_the_package(arg: str) -> bool:
     return path.exists() and (path.resolve() == _PACKAGE or _PACKAGE in path.resolve().parents)
 
 
+# Markers every item may carry, registered in every session so `pytest --markers` lists them.
+MARKERS = {
+    **{category.lower(): f"armada-conformance {category} checks" for category in CATEGORIES},
+    "mutating": "armada-conformance checks that create things (skipped under --armada-read-only)",
+    "intrusive": "armada-conformance checks that may upset a real server",
+    **{t: f"armada-conformance checks over {t.upper() if t == 'grpc' else 'REST'}" for t in TRANSPORT_MARKERS},
+    "both": "armada-conformance checks comparing gRPC and REST (also marked grpc and rest)",
+    **{scheme: f"armada-conformance checks of the {scheme} auth scheme" for scheme in SCHEME_MARKERS},
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-asyncio and pytest-benchmark read their settings
 def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
     if not _asked_for(config):
         return
+    _quiet_neighbours(config)
     from conformance.runner import ConfigError, prepare
 
     try:
         plan = prepare(None, _options(config))
     except ConfigError as exc:
         raise pytest.UsageError(f"armada-conformance: {exc}") from None
-    for category in CATEGORIES:
-        config.addinivalue_line("markers", f"{category.lower()}: armada-conformance {category} checks")
-    config.addinivalue_line("markers", "mutating: armada-conformance checks that create things")
-    config.addinivalue_line("markers", "intrusive: armada-conformance checks that may upset a real server")
     run = ArmadaRun(plan)
     config.stash[_STATE] = run
     config.pluginmanager.register(run, "armada-conformance-run")
+
+
+def _quiet_neighbours(config: pytest.Config) -> None:
+    """A conformance session writes nothing to the working directory and warns of nothing it did not cause.
+
+    pytest-benchmark's ``.benchmarks/`` and hypothesis' ``.hypothesis/`` go to the user's cache
+    (``conformance.storage``); pytest-asyncio's "asyncio_default_fixture_loop_scope is unset"
+    warning is about a setting the suite's items never use, so it is set for the session.
+    """
+    from conformance.storage import keep_benchmarks_out_of_cwd, keep_hypothesis_out_of_cwd
+
+    keep_hypothesis_out_of_cwd()
+    keep_benchmarks_out_of_cwd(config.option)
+    with contextlib.suppress(ValueError, AttributeError):  # pytest-asyncio absent, or pytest's cache renamed
+        if not config.getini(_LOOP_SCOPE):
+            config._inicache[_LOOP_SCOPE] = "function"  # getini's cache: no public setter for a plugin
+
+
+_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
@@ -137,7 +169,12 @@ class ArmadaRun:
         if _is_xdist_controller(config):
             return None
         suite = ArmadaSuite.from_parent(session, name="armada-conformance", nodeid="armada-conformance")
+        config.hook.pytest_collectstart(collector=suite)
         items = suite.collect()
+        # The terminal counts what collect reports say (else "collected 0 items / 234 deselected / -234 selected").
+        config.hook.pytest_collectreport(report=pytest.CollectReport(suite.nodeid, "passed", None, list(items)))
+        for item in items:
+            config.hook.pytest_itemcollected(item=item)
         config.hook.pytest_collection_modifyitems(session=session, config=config, items=items)
         session.items = items
         config.hook.pytest_collection_finish(session=session)
@@ -199,7 +236,7 @@ class ArmadaRun:
             server_version=self.server_version,
             listener=self,
         )
-        if self.report is not None and self.report.verdict == "fail" and session.exitstatus == 0:
+        if self.report is not None and self.report.verdict in ("fail", "error") and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # e.g. a regression against the baseline
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -237,13 +274,26 @@ class ArmadaSuite(pytest.Collector):
         items: list[pytest.Item] = []
         for check in plan.checks:
             item = CheckItem.from_parent(self, name=check.id, check=check)
-            item.add_marker(check.category.lower())
+            for marker in markers_of(check):
+                item.add_marker(marker)
             if check.mutating:
                 item.add_marker("mutating")
             if check.intrusive:
                 item.add_marker("intrusive")
             items.append(item)
         return items
+
+
+def markers_of(check: Check) -> list[str]:
+    """Category, transport (a parity check is both, grpc and rest) and scheme: `-m "auth and not grpc"`."""
+    markers = [check.category.lower()]
+    if check.transport == "both":
+        markers += ["both", *TRANSPORT_MARKERS]
+    elif check.transport in TRANSPORT_MARKERS:
+        markers.append(check.transport)
+    if check.scheme in SCHEME_MARKERS:
+        markers.append(check.scheme)
+    return markers
 
 
 class CheckFailure(Exception):
@@ -265,6 +315,8 @@ class CheckItem(pytest.Item):
         self.user_properties.append(("armada_figures", json.dumps([dataclasses.asdict(f) for f in run.new_figures()])))
         if result.outcome is Outcome.FAILED:
             raise CheckFailure(f"{result.id}: {result.message}")
+        if result.outcome is Outcome.ERROR:  # fails the session too, saying whose problem it is
+            raise CheckFailure(f"{result.id}: error, {result.message}")
         if result.outcome is Outcome.EXPECTED_FAILURE:
             pytest.xfail(result.message)
         if result.outcome is not Outcome.PASSED:

@@ -119,14 +119,15 @@ class Progress:
             self.running = None
             self.tally[outcome] = self.tally.get(outcome, 0) + 1
             took = f" ({duration_s:.2f} s)" if duration_s is not None else ""
-            reason = f" — {_first_line(message)}" if message and (outcome == "failed" or self.verbose) else ""
+            alarming = outcome in ("failed", "error")  # a permanent line, with its reason
+            reason = f" — {_first_line(message)}" if message and (alarming or self.verbose) else ""
             if outcome == "failed":
                 self.failed.append(check_id)
             if not self.live:
                 self._write(f"[{self.done}/{self.total}] {check_id}: {outcome}{took}{reason}\n")
-            elif outcome == "failed":  # a permanent line above the live one
+            elif alarming:  # a permanent line above the live one
                 self._clear()
-                self._write(f"{self._paint('failed', 'FAILED')} {check_id}{took}{reason}\n")
+                self._write(f"{self._paint(outcome, outcome.upper())} {check_id}{took}{reason}\n")
             self._draw()
 
     def note(self, text: str) -> None:

@@ -162,6 +162,9 @@ FEATURES: dict[str, Feature] = {
         _row("cordon_skips_submit_check", "jobs in a cordoned queue are not submit-checked (even one no node "
              "can fit stays queued)", "v0.20.40", contract=False,
              commit="4b4e44639", source="internal/scheduler/scheduler.go"),
+        _row("submit_checks_containers", "SubmitJobs refuses a pod spec with no containers (or a container without "
+             "an image); from v0.4.44 it is accepted and the pod Kubernetes refuses fails the job", until="v0.4.44",
+             contract=True, commit="08b966734", source="internal/common/validation/podspec.go"),
         _row("submit_denies_absent_queue", "SubmitJobs to an absent queue: PERMISSION_DENIED (before: UNKNOWN, "
              "the raw queue-not-found error)", "v0.4.44", contract=False,
              commit="08b966734", source="internal/armada/submit/submit.go"),
@@ -287,6 +290,8 @@ class Release:
 
 
 PRESETS: dict[str, str] = {"armada-2023": "v0.3.103", "seed": "v0.3.103", "armada-2026": NEWEST, "current": NEWEST}
+ALIASES: dict[str, str] = {"seed": "armada-2023", "current": "armada-2026"}  # a preset's other name
+PRESET_NAMES = tuple(p for p in PRESETS if p not in ALIASES)
 CONTRACT = "contract"
 
 

@@ -23,6 +23,11 @@ Example::
     timeout = 10                     # seconds per call
     prefix = "conformance"           # prefix of every queue / job set the run creates
 
+    [jobs]                           # what every job the suite submits is made of (conformance.target_jobs)
+    namespace = "default"
+    image = "busybox:1.36"
+    resources = { cpu = "100m", memory = "64Mi" }
+
     [auth.anonymous]
     expect = "refused"               # or "allowed"
 
@@ -59,10 +64,10 @@ from typing import Any
 
 from conformance import eras
 from conformance.releases import FEATURES, NEWEST, Release
+from conformance.target_jobs import DEFAULT_JOBS, JobsError, JobTemplate, load_jobs
 from conformance.transport.connection import Connection, HeaderError, check_authority, connection_from, parse_header
 from conformance.transport.grpc_client import TlsSettings
 
-PROFILES = eras.choices()  # besides any release number of the table
 SCHEMES = ("anonymous", "basic", "oidc", "kerberos")
 
 
@@ -130,6 +135,7 @@ class Target:
     queue_ready_timeout: float = 15.0  # bound on waiting for a new queue to be usable
     max_query_items: int | None = None  # the server's api.Jobs ids-per-request limit, when the file gives it
     connection: Connection = field(default_factory=Connection)  # extra headers, authority override
+    jobs: JobTemplate = DEFAULT_JOBS  # [jobs]: what every job the suite submits is made of
     features: dict[str, bool] = field(default_factory=dict)  # [target.features]: single features overridden
 
     def __post_init__(self) -> None:
@@ -194,7 +200,7 @@ class Target:
 # (``profil = "current"`` silently running the seed profile is how a gate lies). A new key goes here.
 _SECRETS = ("password", "token", "low_privilege_token", "expired_token")
 KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"target", "auth"}),
+    "": frozenset({"target", "auth", "jobs"}),
     "target": frozenset(
         {
             "name",
@@ -266,9 +272,11 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
             raise TargetError(f"target file {path} is not valid TOML: {exc}") from None
     source = str(path or "command line")
     unknown_keys(data, source)
-    unknown = sorted(set(data) - {"target", "auth"})
+    unknown = sorted(set(data) - KNOWN_KEYS[""])
     if unknown:
-        raise TargetError(f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target] and [auth.*]")
+        raise TargetError(
+            f"{source}: unknown table(s) [{'], ['.join(unknown)}]; expected [target], [jobs] and [auth.*]"
+        )
     section = {**data.get("target", {}), **{k: v for k, v in (overrides or {}).items() if v is not None}}
     grpc_address = section.get("grpc")
     if not grpc_address:
@@ -315,12 +323,20 @@ def load_target(path: str | Path | None, overrides: Mapping[str, Any] | None = N
         consecutive_ids=consecutive,
         intrusive=bool((overrides or {}).get("intrusive")),
         connection=_connection(data.get("target", {}), overrides or {}, source),
+        jobs=_jobs(data.get("jobs"), source),
         features=dict(features),
     )
     from conformance.target_auth import load_auth  # it builds on this module's types
 
     load_auth(target, data.get("auth", {}), source, path)
     return target
+
+
+def _jobs(table: Any, source: str) -> JobTemplate:
+    try:
+        return load_jobs(table, source)
+    except JobsError as exc:
+        raise TargetError(str(exc)) from None
 
 
 def _grpc_address(value: Any, source: str) -> str:

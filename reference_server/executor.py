@@ -106,6 +106,9 @@ class Executor:
             ("RUNNING", "running", {**on_pod, "node_name": NODE, "pool": POOL}, record.runs_for),
             (*end, 0.0),
         ]
+        if record.pod_error:  # the cluster refuses to create the pod: the run fails once leased
+            refused = {**on_pod, "reason": f'Pod "{pod}" is invalid: {record.pod_error}'}
+            steps = [steps[0], ("FAILED", "failed", refused, 0.0)]
         for state, kind, fields, delay in steps:
             if record.terminal:
                 return

@@ -30,6 +30,7 @@ FOREVER_S = float(2**31 - 1)  # busybox ``sleep inf`` sleeps INT_MAX seconds at 
 class Ending:
     exit_code: int = 0  # non-zero: the job fails with this code
     runs_for: float = 0.0  # seconds the container keeps running before it ends
+    pod_error: str = ""  # Kubernetes refuses the pod (a spec with no containers): the job fails when leased
 
 
 def _script(container: Any) -> str:
@@ -76,6 +77,12 @@ def sleep_seconds(args: list[str]) -> float | None:
 def ending(job: Any) -> Ending:
     """The job's ending: the first failing container decides it, else the longest running one."""
     specs = [job.pod_spec] if job.HasField("pod_spec") else list(job.pod_specs)
+    if not specs or any(not spec.containers for spec in specs):
+        return Ending(pod_error="spec.containers: Required value")
+    for spec in specs:
+        missing = [n for n, container in enumerate(spec.containers) if not container.image]
+        if missing:
+            return Ending(pod_error=f"spec.containers[{missing[0]}].image: Required value")
     found = Ending()
     for spec in specs:
         for container in spec.containers:

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from conformance.releases import CONTRACT, FIELD_FEATURES, SERVICE_FEATURES, Release, needs, release
+from conformance.releases import CONTRACT, FIELD_FEATURES, PRESET_NAMES, SERVICE_FEATURES, Release, needs, release
 
-ARMADA_2023, ARMADA_2026 = "armada-2023", "armada-2026"
+ARMADA_2023, ARMADA_2026 = PRESET_NAMES
 DEFAULT = CONTRACT
 ALL_SCHEMES = frozenset({"basic", "oidc", "kerberos", "anonymous"})
 # How long a new queue stays invisible to submit and event streams in a queue-cache flavour:
@@ -169,7 +169,7 @@ def _methods() -> tuple[str, ...]:
     return tuple(m for m in every if needs(m))
 
 
-NAMES = (CONTRACT, ARMADA_2023, ARMADA_2026)  # the named flavours; any release number is one too
+NAMES = (CONTRACT, *PRESET_NAMES)  # the named flavours; any release number is one too
 
 
 @functools.cache

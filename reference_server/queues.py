@@ -24,6 +24,7 @@ import grpc
 
 import protos
 from reference_server.errors import ApiError, invalid
+from reference_server.faults import Faults
 from reference_server.flavours import Flavour
 
 Queue = protos.message_class("api.Queue")
@@ -38,9 +39,10 @@ def owner_verbs(chosen: Flavour) -> list[str]:
     return verbs if chosen.has("preempt_jobs") else [v for v in verbs if v != "preempt"]
 
 
-def validate(queue: Any, chosen: Flavour) -> None:
-    """INVALID_ARGUMENT naming what is wrong with ``queue``, as the release words it."""
-    if chosen.has("queue_name_validated"):
+def validate(queue: Any, chosen: Flavour, faults: Faults | None = None) -> None:
+    """INVALID_ARGUMENT naming what is wrong with ``queue``, as the release words it (``faults`` bend it)."""
+    faults = faults or Faults()
+    if chosen.has("queue_name_validated") and not (queue.name == "" and "queue-name-unvalidated" in faults):
         if not queue.name:
             raise invalid("queue name is required")
         if not _QUEUE_NAME.match(queue.name):
@@ -50,7 +52,8 @@ def validate(queue: Any, chosen: Flavour) -> None:
             )
     factor = queue.priority_factor
     contract = chosen.has("queue_name_validated")  # the contract reads an unset (0) factor as the default 1
-    if not math.isfinite(factor) or (factor < 1 and not (contract and factor == 0)):
+    unchecked = "priority-factor-unchecked" in faults and 0 < factor < 1
+    if not math.isfinite(factor) or (factor < 1 and not (contract and factor == 0) and not unchecked):
         if contract:
             raise invalid(f"priority_factor must be at least 1 (or unset), got {factor}")
         raise invalid(

@@ -227,6 +227,12 @@ class Services(JobQueries, RetryPolicyMethods):
     async def CancelJobSet(self, request: Any, principal: Any) -> Any:
         self._check_reason(request)
         states = {JobState.values_by_number[s].name for s in request.filter.states}
+        if self.flavour.has("raw_errors_unknown") and len(states & {"PENDING", "RUNNING"}) == 1:
+            # Armada's ValidateJobSetFilter returns a plain error (UNKNOWN), before the queue is looked up.
+            raise ApiError(
+                grpc.StatusCode.UNKNOWN,
+                "unsupported state combination - state PENDING and RUNNING must always be used together",
+            )
         self._cancel_set("CancelJobSet", request, principal, states)
         return Empty()
 

@@ -1,9 +1,10 @@
 """The in-memory state of the reference server: queues, jobs and job-set event logs.
 
-All validation of requests lives here, next to the state it protects, so that both
-services (``api.Submit`` and ``api.QueueService``) and both transports refuse the
-same things with the same words. Mutations are synchronous and run on the event
-loop's thread, so no locks are needed.
+Validation of requests lives here and in ``queues.py`` / ``scheduling.py`` (what the
+flavour's release decides about queue writes and unschedulable jobs), next to the
+state it protects, so that both services (``api.Submit`` and ``api.QueueService``) and
+both transports refuse the same things with the same words. Mutations are synchronous
+and run on the event loop's thread, so no locks are needed.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class JobRecord:
     state: str = "QUEUED"
     exit_code: int = 0  # simulated container exit (``exits.py``): non-zero fails the job
     runs_for: float = 0.0  # simulated seconds of running (``sleep N``)
+    pod_error: str = ""  # why Kubernetes refuses the job's pod (no containers): it fails once leased
 
     @property
     def terminal(self) -> bool:
@@ -83,14 +85,14 @@ class Store:
 
     def create_queue(self, queue: Any, caller: str | None = None) -> None:
         """Create (or, where the release upserts, write) ``queue``; ``caller`` may become its owner."""
-        queues.validate(queue, self.flavour)
+        queues.validate(queue, self.flavour, self.faults)
         if queue.name in self.queues and "duplicate-queue-accepted" not in self.faults:
             queues.refuse_existing(queue.name, self.flavour)
         self.queues[queue.name] = queues.stored(queue, self.flavour, caller)
 
     def update_queue(self, queue: Any) -> None:
         """Replace ``queue``; an absent one is NOT_FOUND, or created where the release upserts."""
-        queues.validate(queue, self.flavour)
+        queues.validate(queue, self.flavour, self.faults)
         if queues.absent_on_update(queue.name, self.flavour):
             self.require_queue(queue.name)
         self.queues[queue.name] = queues.stored(queue, self.flavour)
@@ -114,7 +116,7 @@ class Store:
 
     def require_queue(self, name: str) -> Any:
         """The queue, or NOT_FOUND (an empty name is INVALID_ARGUMENT where names are validated)."""
-        if self.flavour.has("queue_name_validated"):
+        if self.flavour.has("queue_name_validated") and not (name == "" and "queue-name-unvalidated" in self.faults):
             _require_name(name, "queue name")
         try:
             return self.queues[name]
@@ -148,7 +150,7 @@ class Store:
         problems = [
             f"item {i}: {p}"
             for i, item in enumerate(request.job_request_items)
-            if (p := _item_problem(item, lenient="accept-empty-podspec" in self.faults))
+            if (p := _item_problem(item, lenient=self._lenient_pods()))
         ]
         if problems:
             raise invalid("; ".join(problems))
@@ -192,6 +194,7 @@ class Store:
                 cpu_request(job),
                 exit_code=end.exit_code,
                 runs_for=end.runs_for,
+                pod_error=end.pod_error,
             )
             if item.external_job_uri:
                 self.external_uris[(job.queue, job.job_set_id, item.external_job_uri)] = job.id
@@ -202,6 +205,10 @@ class Store:
             self.emit(record, "queued")
             records.append(record)
         return records
+
+    def _lenient_pods(self) -> bool:
+        """Containers unchecked at submit: the accept-empty-podspec fault, or a release from v0.4.44."""
+        return "accept-empty-podspec" in self.faults or not self.flavour.has("submit_checks_containers")
 
     @overload
     def job_set(self, queue: str, job_set_id: str, create: Literal[True]) -> JobSet: ...
@@ -321,7 +328,7 @@ def _require_name(value: str, what: str) -> None:
 
 
 def _item_problem(item: Any, lenient: bool = False) -> str:
-    """Why a job item cannot run, or "" when it can (``lenient``: the accept-empty-podspec fault)."""
+    """Why a job item cannot run, or "" when it can (``lenient``: containers are not checked at submit)."""
     if not math.isfinite(item.priority) or item.priority < 0:
         return f"priority must be a non-negative number, got {item.priority}"
     if item.HasField("pod_spec") and item.pod_specs:

@@ -41,9 +41,9 @@ def test_a_selection_matching_nothing_is_a_configuration_error(only: tuple[str, 
     assert named in problem(RunOptions(only=only))
 
 
-def test_a_check_of_another_profile_is_named_as_such() -> None:
-    message = problem(RunOptions(only=("SEMANTICS-QueueNotFound",), profile="seed"))
-    assert "SEMANTICS-QueueNotFound" in message and "another profile" in message
+def test_a_selection_its_release_does_not_offer_says_why() -> None:
+    message = problem(RunOptions(only=("SEMANTICS-QueueInfoCounts",), profile="current"))
+    assert "SEMANTICS-QueueInfoCounts" in message and "lacks get_queue_info" in message and "before v0.4.20" in message
 
 
 def test_a_category_in_any_case_selects_it() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,11 @@ def test_an_unrelated_session_sees_nothing_but_the_options(tmp_path: Path) -> No
     with_plugin = pytest_run("-q", "--fixtures", "--markers", cwd=tmp_path)
     without = pytest_run("-q", "-p", "no:conformance", "--fixtures", "--markers", cwd=tmp_path)
     assert with_plugin.returncode == without.returncode == 0, with_plugin.stdout + with_plugin.stderr
-    assert with_plugin.stdout == without.stdout
+    # Only the suite's markers are added (registered always, as pytest users expect of a plugin).
+    ours = [line for line in with_plugin.stdout.splitlines() if "armada-conformance" in line]
+    rest = [line for line in with_plugin.stdout.splitlines() if line not in ours and line]
+    assert rest == [line for line in without.stdout.splitlines() if line]
+    assert len(ours) == 15 and "@pytest.mark.grpc: armada-conformance checks over GRPC" in with_plugin.stdout
     done = pytest_run("-q", "--profile", cwd=tmp_path)
     assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
     assert not (tmp_path / "reports").exists()
@@ -112,6 +117,8 @@ def test_xdist_workers_merge_into_one_report(tmp_path: Path) -> None:
         FAST,
         "--armada-fault",
         "no-cancelled-event",
+        "--armada-call-timeout",  # SEMANTICS-CancelJobs waits this long for the event the fault withholds
+        "2",
         "--armada-known-failures",
         str(known),
         "--armada-report-dir",
@@ -125,3 +132,38 @@ def test_xdist_workers_merge_into_one_report(tmp_path: Path) -> None:
     outcomes = {r["id"]: r["outcome"] for r in report["results"]}
     assert outcomes == {**{i: "passed" for i in FAST.split(",")}, "SEMANTICS-CancelJobs": "expected failure"}
     assert report["verdict"] == "pass" and report["target"]["embedded"] is True
+
+
+def test_counts_collect_only_markers_and_nothing_in_the_working_directory(tmp_path: Path) -> None:
+    """`-m auth -k BASIC` once printed "-234 selected"; --collect-only "no tests collected"; pytest-asyncio
+    warned; .benchmarks/ and .hypothesis/ appeared in the working directory."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "CI": "true", "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--pyargs",
+            "conformance",
+            "--collect-only",
+            "-m",
+            "auth and not grpc",
+            "-k",
+            "BASIC",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = re.findall(r"<CheckItem (\S+)>", done.stdout)
+    assert names and all(n.startswith("AUTH-BASIC-") and n.endswith("-REST") for n in names)
+    summary = done.stdout.strip().splitlines()[-1]
+    assert f"{len(names)}/" in summary and "tests collected" in summary and "-" not in summary.split("tests")[0]
+    assert "Deprecation" not in done.stdout + done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]

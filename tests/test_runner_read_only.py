@@ -57,7 +57,7 @@ def test_read_only_sends_no_state_changing_call() -> None:
     server.server.services = recording
     with server:
         environment.server = server
-        report = run_suite(environment.target("current"), RunOptions(read_only=True, report_dir=None))
+        report = run_suite(environment.target(), RunOptions(read_only=True, report_dir=None))
     changing = sorted({name for name in recording.calls if changes_state(f"Submit/{name}")})
     assert recording.calls, "the recording saw no call at all"
     assert changing == []

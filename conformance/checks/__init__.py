@@ -83,6 +83,9 @@ class Check:
     # Intrusive: may upset or take down a real server (e.g. Armada from v0.16.0 crashes on a Basic
     # value without a colon); run only when asked (--intrusive) or against the embedded server.
     intrusive: bool = False
+    # Where the requirement comes from: "contract" (the published API), or the upstream file of Armada's
+    # code it is read from (github.com/armadaproject/armada), e.g. internal/server/queue/queue_repository.go.
+    source: str = "contract"
 
     def run(self, ctx: Any) -> str | None:
         """Run the check; a returned string is a note the report shows for a passing check."""
@@ -175,6 +178,7 @@ def family(
     features: RowValue = (),
     excluded: RowValue = (),
     transports: RowValue | None = None,
+    source: str | Callable[[Mapping[str, Any]], str] = "contract",
     registry: Registry | None = None,
 ) -> Callable[..., Any]:
     """Register one check per row; templates are formatted with the row's values.
@@ -210,6 +214,7 @@ def family(
                     transports=_of(transports, row) if transports is not None else _transports(category, row),
                     features=_of(features, row),
                     excluded=_of(excluded, row),
+                    source=source(row) if callable(source) else source,
                 )
             )
         return function

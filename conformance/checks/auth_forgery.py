@@ -129,6 +129,7 @@ def _register(case: Forgery) -> None:
         "AUTH",
         f"{case.what} is refused over {{transport}} with UNAUTHENTICATED / 401",
         rows,
+        source="internal/common/auth/oidc.go",
     )(run)
 
 

@@ -5,8 +5,10 @@
   release refuses this pair; a server that lets a later value win admits a caller
   that every proxy or filter reading the first one would have refused.
 * AUTH-BASIC-NOCOLON and AUTH-OVERSIZE are **intrusive**: armada-2026 panics on a
-  Basic value without a colon outside its panic recovery (``real-armada.md``), and an
-  oversize header can upset a proxy in front of the server. They run only with
+  Basic value without a colon outside its panic recovery (``real-armada.md``), and the
+  oversize value, ``Basic`` plus 24 KiB of ``A``, decodes to colon-free bytes: it crashes
+  current Armada exactly the same way (``basic.go`` ~38, ``internal/common/grpc/grpc.go``),
+  besides upsetting a proxy in front of the server. They run only with
   ``--intrusive`` (on by default against the embedded server). Both require a refusal
   that is not a crash, and a server that still answers afterwards.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import ssl
+import time
 
 import urllib3
 
@@ -25,6 +28,7 @@ from conformance.checks.auth_schemes import SCHEMES, configured
 from conformance.checks.auth_wire import Reply, expect_refused, grpc_reply, probe, rest_reply
 from conformance.context import RunContext
 from conformance.eras import auth_probe, wire
+from conformance.transport.bounds import MAX_BODY_BYTES, read_raw
 from conformance.transport.rest_client import plan
 
 OVERSIZE_BYTES = 24 * 1024  # past common 8-16 KiB header limits, far below Go's 1 MB default
@@ -55,11 +59,18 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
     )
     try:
         answer = pool.request(
-            where.verb, rest.base_url + where.url, headers=headers, timeout=ctx.target.timeout, retries=False
+            where.verb,
+            rest.base_url + where.url,
+            headers=headers,
+            timeout=ctx.target.timeout,
+            retries=False,
+            redirect=False,
+            preload_content=False,
         )
+        data = read_raw(answer, time.monotonic() + ctx.target.timeout, MAX_BODY_BYTES)[0]  # bounded
     finally:
         pool.clear()
-    text = answer.data.decode("utf-8", "replace")
+    text = data.decode("utf-8", "replace")
     try:
         body = json.loads(text)
     except ValueError:
@@ -78,6 +89,7 @@ def _rows() -> list[dict[str, str]]:
     "(gRPC: two authorization metadata values; REST: two Authorization headers) is refused with "
     "UNAUTHENTICATED / 401: a later value never admits the caller",
     _rows(),
+    source="internal/common/auth/common.go",
 )
 def several_credentials(ctx: RunContext, transport: str, T: str) -> None:
     identity = ctx.target.identity()
@@ -118,6 +130,7 @@ def _survives(ctx: RunContext, transport: str, value: str, allowed: set[str], wh
     "panics here)",
     [{"scheme": "basic", **row} for row in _rows()],
     intrusive=True,
+    source="internal/common/auth/basic.go internal/common/grpc/grpc.go",
 )
 def basic_without_colon(ctx: RunContext, scheme: str, transport: str, T: str) -> None:
     configured(ctx, "basic")
@@ -134,6 +147,7 @@ def basic_without_colon(ctx: RunContext, scheme: str, transport: str, T: str) ->
     "keeps answering (intrusive)",
     _rows(),
     intrusive=True,
+    source="internal/common/auth/basic.go internal/common/grpc/grpc.go",
 )
 def oversize_authorization(ctx: RunContext, transport: str, T: str) -> None:
     value = "Basic " + "A" * OVERSIZE_BYTES

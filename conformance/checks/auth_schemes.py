@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conformance.checks import NotConfigured
+from conformance.checks import NotConfigured, NotOffered
 from conformance.checks.auth_wire import probe
 from conformance.context import RunContext
 from conformance.target import Identity, SchemeSettings, basic_header
@@ -30,6 +30,17 @@ def configured(ctx: RunContext, scheme: str) -> tuple[SchemeSettings, Identity]:
     settings = ctx.target.schemes.get(scheme)
     if settings is None or settings.identity is None:
         raise NotConfigured(f"the target file has no [auth.{scheme}]")
+    if (
+        scheme == "kerberos"
+        and ctx.target.anonymous_expect == "allowed"
+        and ctx.release.has("anonymous_before_kerberos")
+    ):
+        raise NotOffered(
+            f"Kerberos cannot be judged on {ctx.release.name} with anonymous access on: its scheme order tries "
+            "anonymous before Kerberos (internal/common/auth/setup.go), so every call is admitted as anonymous "
+            "before Kerberos sees it (turn anonymous off, or set [target.features] anonymous_before_kerberos = "
+            "false for a server whose [auth] order differs)"
+        )
     return settings, settings.identity
 
 

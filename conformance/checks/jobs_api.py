@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import protos
-from conformance.cases import HOLD_CPU, tiny_job
 from conformance.checks import CheckFailed, NotConfigured, family
 from conformance.context import RunContext, kinds_of
 
@@ -62,12 +61,9 @@ JOBS = "Jobs/GetJobStatus"
 NOT_A_REFUSAL = frozenset({"OK", "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED"})  # not the server saying no
 
 
-def job(command: list[str] | None = None, cpu: str = "100m", **fields: Any) -> dict[str, Any]:
-    """A tiny job; ``command`` as a real busybox container runs it (``false`` fails, ``sleep`` runs on)."""
-    item = tiny_job(cpu)
-    if command:
-        item["podSpec"]["containers"][0]["command"] = command
-    return {**item, **fields}
+def job(ctx: RunContext, kind: str = "short", **fields: Any) -> dict[str, Any]:
+    """A job of the target's ``[jobs]`` template: ``short`` ends at once, ``long`` runs on, ``fail`` fails."""
+    return ctx.job(kind, **fields)
 
 
 def submit(ctx: RunContext, queue: str, job_set: str, *items: dict[str, Any]) -> list[str]:
@@ -108,14 +104,18 @@ def kinds_until(ctx: RunContext, queue: str, job_set: str, job_id: str, wanted: 
     "SEMANTICS-JobStatusFollowsEvents",
     "SEMANTICS",
     "GetJobStatus of a job moves through the states its events show, in life order, and ends in the state "
-    "of its last event (a job that ran: SUCCEEDED; a queued job cancelled: QUEUED then CANCELLED)",
+    "of its last event (a job that ran: SUCCEEDED; a job held and cancelled before it ended: CANCELLED)",
     mutating=True,
     methods=(JOBS,),
+    source="internal/server/queryapi/query_api.go internal/scheduler/scheduler.go",
 )
 def status_follows_events(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
-    queue, job_set = ctx.create_queue(), ctx.name("js")
-    ran, held = submit(ctx, queue, job_set, job(), job(cpu=HOLD_CPU))
+    queue, job_set = ctx.holding_queue(), ctx.name("js")  # cordoned where it can be: the held job stays queued
+    [held] = submit(ctx, queue, job_set, job(ctx, "short" if ctx.holds_queued(queue) else "long"))
+    ran_queue, ran_set = (ctx.create_queue(), ctx.name("js")) if ctx.holds_queued(queue) else (queue, job_set)
+    [ran] = submit(ctx, ran_queue, ran_set, job(ctx))  # nothing runs in a cordoned queue: it goes elsewhere then
+    held_states = {"QUEUED"} if ctx.holds_queued(queue) else {"QUEUED", "LEASED", "PENDING", "RUNNING"}
     seen: dict[str, list[str]] = {ran: [], held: []}
 
     def observe() -> dict[str, str]:
@@ -125,16 +125,15 @@ def status_follows_events(ctx: RunContext) -> None:
                 seen[job_id].append(state)
         return now
 
-    until(ctx, observe, lambda now: now.get(ran) in ("SUCCEEDED", "FAILED") and now.get(held) == "QUEUED")
+    until(ctx, observe, lambda now: now.get(ran) in ("SUCCEEDED", "FAILED") and now.get(held) in held_states)
     cancelled = ctx.call(
         "Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [held], "reason": "conformance"}
     )
     if not cancelled.ok:
-        raise CheckFailed(f"CancelJobs of the queued job answered {cancelled.code}", {"details": cancelled.details})
+        raise CheckFailed(f"CancelJobs of the held job answered {cancelled.code}", {"details": cancelled.details})
     until(ctx, observe, lambda now: now.get(held) == "CANCELLED")
-    events = ctx.events(queue, job_set)
-    for job_id in (ran, held):
-        _judge_states(job_id, seen[job_id], kinds_of(events, job_id))
+    _judge_states(ran, seen[ran], kinds_of(ctx.events(ran_queue, ran_set), ran))
+    _judge_states(held, seen[held], kinds_of(ctx.events(queue, job_set), held))
 
 
 def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
@@ -159,6 +158,7 @@ def _judge_states(job_id: str, observed: list[str], kinds: list[str]) -> None:
     "SEMANTICS",
     "GetJobStatus of a job id the server never issued answers OK, mapping that id to UNKNOWN",
     methods=(JOBS,),
+    source="internal/server/queryapi/query_api.go",
 )
 def status_unknown_id(ctx: RunContext) -> None:
     ctx.require_offered(JOBS)
@@ -182,6 +182,7 @@ def status_unknown_id(ctx: RunContext) -> None:
     "GetJobStatus answers max_query_items ids (the target file's, each unknown id UNKNOWN) and refuses one id "
     "more with an error, never an answer cut short (not configured without [target] max_query_items)",
     methods=(JOBS,),
+    source="internal/server/queryapi/query_api.go",
 )
 def query_limit(ctx: RunContext) -> None:
     """Real Armada refuses more ids than its configured maxQueryItems with a plain error (gRPC UNKNOWN).
@@ -270,11 +271,12 @@ def _run_problem(ctx: RunContext, run: Any, state: str) -> str:
     "cancelled)",
     mutating=True,
     methods=("Jobs/GetJobDetails", "Jobs/GetJobRunDetails"),
+    source="internal/server/queryapi/query_api.go",
 )
 def details_agree(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobDetails")
     queue, job_set = ctx.create_queue(), ctx.name("js")
-    ran, long = submit(ctx, queue, job_set, job(), job(["sleep", "600"]))
+    ran, long = submit(ctx, queue, job_set, job(ctx), job(ctx, "long"))
     kinds_until(ctx, queue, job_set, long, frozenset({"running"}) | ENDED)
     ctx.call("Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [long], "reason": "conformance"})
     for job_id in (ran, long):
@@ -292,11 +294,12 @@ def details_agree(ctx: RunContext) -> None:
     "GetJobErrors reports the error of a job that failed (its container ran `false`) and leaves unknown ids out",
     mutating=True,
     methods=("Jobs/GetJobErrors",),
+    source="internal/server/queryapi/query_api.go",
 )
 def job_errors(ctx: RunContext) -> None:
     ctx.require_offered("Jobs/GetJobErrors")
     queue, job_set = ctx.create_queue(), ctx.name("js")
-    [failing] = submit(ctx, queue, job_set, job(["false"]))
+    [failing] = submit(ctx, queue, job_set, job(ctx, "fail"))
     kinds = kinds_until(ctx, queue, job_set, failing, ENDED)
     if "failed" not in kinds:
         raise CheckFailed(

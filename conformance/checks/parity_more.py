@@ -16,7 +16,6 @@ from typing import Any
 from google.protobuf import json_format
 
 import protos
-from conformance.cases import HOLD_CPU
 from conformance.checks import CheckFailed, parity
 from conformance.checks.jobs_api import ENDED, job, kinds_until, submit, until
 from conformance.context import RunContext
@@ -27,8 +26,8 @@ RP = "RetryPolicyService"
 
 
 def _held(ctx: RunContext, **fields: Any) -> tuple[str, str, str]:
-    queue, job_set = ctx.create_queue(), ctx.name("js")
-    [job_id] = submit(ctx, queue, job_set, job(cpu=HOLD_CPU, **fields))
+    queue, job_set = ctx.holding_queue(), ctx.name("js")
+    [job_id] = submit(ctx, queue, job_set, job(ctx, "short" if ctx.holds_queued(queue) else "long", **fields))
     return queue, job_set, job_id
 
 
@@ -52,15 +51,15 @@ def _details(ctx: RunContext) -> parity.Pair:
     )
 
 
-def _ended_job(ctx: RunContext, command: list[str] | None = None) -> str:
+def _ended_job(ctx: RunContext, kind: str = "short") -> str:
     queue, job_set = ctx.create_queue(), ctx.name("js")
-    [job_id] = submit(ctx, queue, job_set, job(command))
+    [job_id] = submit(ctx, queue, job_set, job(ctx, kind))
     kinds_until(ctx, queue, job_set, job_id, ENDED)
     return job_id
 
 
 def _errors(ctx: RunContext) -> parity.Pair:
-    job_id = _ended_job(ctx, ["false"])
+    job_id = _ended_job(ctx, "fail")
     request = {"jobIds": [job_id]}
     until(ctx, lambda: ctx.call("Jobs/GetJobErrors", request), lambda r: not r.ok or job_id in r.response.job_errors)
     return parity.call_both(ctx, "Jobs/GetJobErrors", request)

@@ -46,6 +46,7 @@ def _start(ctx: RunContext) -> None:
     "GetRetryPolicies lists it, and after DeleteRetryPolicy GetRetryPolicy answers NOT_FOUND",
     mutating=True,
     methods=(f"{SERVICE}/CreateRetryPolicy",),
+    source="internal/server/retrypolicy/repository.go",
 )
 def round_trip(ctx: RunContext) -> None:
     _start(ctx)
@@ -117,6 +118,7 @@ INVALID: list[tuple[str, str, Any]] = [
     [{"rule": r, "what": w} for r, w, _ in INVALID],
     mutating=True,
     methods=(f"{SERVICE}/CreateRetryPolicy",),
+    source="internal/server/retrypolicy/validation.go",
 )
 def invalid_refused(ctx: RunContext, rule: str, what: str) -> None:
     _start(ctx)
@@ -142,6 +144,7 @@ def _expect_absent(ctx: RunContext, name: str) -> None:
     "GetRetryPolicy and UpdateRetryPolicy of a policy that does not exist answer NOT_FOUND",
     mutating=True,
     methods=(f"{SERVICE}/CreateRetryPolicy",),
+    source="internal/server/retrypolicy/repository.go",
 )
 def absent_not_found(ctx: RunContext) -> None:
     _start(ctx)
@@ -157,6 +160,7 @@ def absent_not_found(ctx: RunContext) -> None:
     "DeleteRetryPolicy of a policy that does not exist answers OK (Armada's delete is idempotent)",
     mutating=True,
     methods=(f"{SERVICE}/CreateRetryPolicy",),
+    source="internal/server/retrypolicy/repository.go",
 )
 def delete_absent(ctx: RunContext) -> None:
     _start(ctx)
@@ -177,6 +181,7 @@ def delete_absent(ctx: RunContext) -> None:
     "DeleteRetryPolicy detaches the policy from a queue naming it in retryPolicies",
     mutating=True,
     methods=(f"{SERVICE}/CreateRetryPolicy",),
+    source="internal/server/retrypolicy/repository.go",
 )
 def delete_detaches(ctx: RunContext) -> None:
     _start(ctx)
@@ -201,10 +206,11 @@ def delete_detaches(ctx: RunContext) -> None:
 @family(
     "SEMANTICS-RetryPolicyDuplicate",
     "SEMANTICS",
-    "CreateRetryPolicy of a name that exists is refused with ALREADY_EXISTS, the contract's code (current "
-    "Armada answers UNAVAILABLE: a known deviation of armada-2026)",
+    "CreateRetryPolicy of a name that exists is refused with ALREADY_EXISTS, the contract's code (Armada "
+    "replaces the policy and answers OK, internal/server/retrypolicy/repository.go: a known deviation)",
     mutating=True,
     methods=(f"{SERVICE}/CreateRetryPolicy",),
+    source="contract",
 )
 def duplicate_refused(ctx: RunContext) -> None:
     _start(ctx)
@@ -214,13 +220,8 @@ def duplicate_refused(ctx: RunContext) -> None:
         return
     got = ctx.call(f"{SERVICE}/GetRetryPolicy", {"name": name})
     replaced = got.ok and got.response.retry_limit == 7
-    which = (
-        "UNAVAILABLE, as current Armada does (its store's error surfaces as is)"
-        if again.code == "UNAVAILABLE"
-        else again.code
-    )
     raise CheckFailed(
-        f"a duplicate CreateRetryPolicy answered {which}; the contract's code is ALREADY_EXISTS"
+        f"a duplicate CreateRetryPolicy answered {again.code}; the contract's code is ALREADY_EXISTS"
         + ("; and the existing policy was replaced" if replaced else ""),
         {"name": name, "code": again.code, "details": again.details},
     )

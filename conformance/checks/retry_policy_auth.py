@@ -51,6 +51,7 @@ def _rows() -> list[dict[str, Any]]:
     "refused with PERMISSION_DENIED / 403 naming the missing permission {verb}",
     _rows(),
     mutating=True,
+    source="internal/server/permissions/permissions.go",
 )
 def low_privilege_refused(
     ctx: RunContext, scheme: str, S: str, transport: str, T: str, method: str, name: str, verb: str

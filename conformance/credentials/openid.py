@@ -46,6 +46,20 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class _HttpOnlyOpener:
+    """An opener that opens only http(s) URLs (a provider's endpoints come from its discovery document:
+    a ``file://`` one is refused) and reads at most ``MAX_KEY_DOCUMENT_BYTES`` of an answer."""
+
+    def __init__(self, opener: urllib.request.OpenerDirector) -> None:
+        self._opener = opener
+
+    def open(self, url: str | urllib.request.Request, data: bytes | None = None, timeout: float = 10) -> Any:
+        from conformance.transport.bounds import require_http
+
+        require_http(url.full_url if isinstance(url, urllib.request.Request) else url, "the provider's endpoint")
+        return self._opener.open(url, data=data, timeout=timeout)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -67,7 +81,7 @@ class OpenIDProvider:
         self.discovery: dict[str, Any] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = _HttpOnlyOpener(urllib.request.build_opener(_NoRedirect))
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -295,8 +309,10 @@ class OpenIDProvider:
                 "client_secret": "unused",
             }
         ).encode()
+        from conformance.transport.bounds import MAX_KEY_DOCUMENT_BYTES, parse_json
+
         with self._opener.open(self.discovery["token_endpoint"], data=form, timeout=10) as response:
-            return json.load(response)["id_token"]
+            return parse_json(response.read(MAX_KEY_DOCUMENT_BYTES))["id_token"]
 
     def _get_json(self, url: str) -> dict[str, Any]:
         """A discovery or key document: http(s) only, no redirect, size-capped, within 2 s overall."""

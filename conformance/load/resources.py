@@ -90,6 +90,7 @@ def make_plan(ctx: RunContext, settings: LoadSettings, target_file: str) -> Load
         submitters=submitters_for(rate),
         jobs_per_second=rate,
         hold=not cordon,
+        job=ctx.job("short" if cordon else "long"),  # held: queued in a cordoned queue, else long-running
         submit_for_s=settings.run_time_s - drain_s(settings.run_time_s),
         queues=[queue],
         **common,  # type: ignore[arg-type]

@@ -34,7 +34,8 @@ class LoadPlan:
     read_only: bool = False
     consecutive_ids: bool = False  # the reference server numbers each job set's events 1, 2, 3, ...
     strict_jobs: bool = True  # our own job sets: every job's first event must be `submitted`
-    hold: bool = False  # jobs ask for an impossible CPU (no cordon in the era): they stay queued
+    hold: bool = False  # no cordon in the release: the jobs are the template's long-running job (they run on)
+    job: dict[str, Any] = field(default_factory=dict)  # the item every submitter sends (the target's [jobs])
     submit_for_s: float = 0.0  # submitters stop this long after the test started (the rest drains)
     expected_workers: int = 1
     call_timeout: float = 10.0

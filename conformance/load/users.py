@@ -16,6 +16,7 @@ the end: the master's totals can then be checked against the workers' own.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from typing import Any
@@ -217,11 +218,11 @@ class Submitter(User):
 
     def _submit(self, queue: str, job_set: str) -> list[str]:
         import protos
-        from conformance.cases import HOLD_CPU, tiny_job
+        from conformance.cases import tiny_job
         from conformance.dialects import request_message
         from conformance.load.wire import unary
 
-        job = tiny_job(HOLD_CPU) if self.state.plan.hold else tiny_job()
+        job = copy.deepcopy(self.state.plan.job) or tiny_job(kind="long" if self.state.plan.hold else "short")
         job["annotations"] = {SUBMITTED_AT: repr(time.time())}
         request = request_message(
             {"queue": queue, "jobSetId": job_set, "jobRequestItems": [job]}, "api.JobSubmitRequest"

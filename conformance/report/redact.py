@@ -380,4 +380,5 @@ def redact_report(report: RunReport, known_secrets: Iterable[str] = ()) -> RunRe
         server_version=redact_text(report.server_version, secrets),
         results=results,
         figures=figures,
+        cleanup_problems=[redact_text(p, secrets) for p in report.cleanup_problems],  # also redacted at the source
     )

@@ -87,6 +87,20 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def part_percentiles(in_order: list[float], q: float, parts: int = 3) -> list[float]:
+    """The ``q`` percentile of each of ``parts`` consecutive parts of the samples: a figure's rounds.
+
+    One live measurement is one round in time, but its jobs are many samples; the spread
+    of the percentile across the thirds of the run says how much of a change is noise
+    (a p99 of 50 jobs, 17 per third, spreads widely, and is then not compared). Empty when
+    a part would hold fewer than two samples.
+    """
+    size = len(in_order) // parts
+    if size < 2:
+        return []
+    return [percentile(sorted(in_order[n * size : (n + 1) * size]), q) for n in range(parts)]
+
+
 def suite_cpu() -> float:
     import psutil
 

@@ -5,9 +5,10 @@ generated stubs: each call looks its request and response types up in ``protos``
 Every call has a deadline (a hung target fails one check, not the run), and every
 outcome, success or error, comes back as a ``GrpcResult`` the checks can inspect.
 
-A stream is consumed as it arrives under its deadline, keeping at most
-``MAX_STREAM_MESSAGES`` messages and ``MAX_STREAM_BYTES`` bytes: past either the
-call is cancelled and ends ``RESOURCE_EXHAUSTED`` saying so, and the limit is noted
+A stream is consumed as it arrives under its deadline, and every stream call
+(``stream`` and the watchers' ``open_stream``) counts what it delivered: past
+``MAX_STREAM_MESSAGES`` messages or ``MAX_STREAM_BYTES`` bytes the call is cancelled
+and ends ``RESOURCE_EXHAUSTED`` saying so, and the limit is noted
 in ``notes`` (the runner puts them in the check's evidence).
 """
 
@@ -153,33 +154,18 @@ class GrpcClient:
         """A server stream read to its end (or ``limit`` messages, then cancelled)."""
         result = GrpcResult("OK")
         call = self.open_stream(full_method, request, metadata, timeout)
-        kept = 0
         try:
             for item in call:
                 result.messages.append(item)
-                kept += item.ByteSize()
                 if limit is not None and len(result.messages) >= limit:
                     call.cancel()
                     break
-                if len(result.messages) >= MAX_STREAM_MESSAGES or kept >= MAX_STREAM_BYTES:
-                    call.cancel()
-                    return self._cut(full_method, result, kept)
-        except grpc.RpcError as error:
+        except grpc.RpcError as error:  # StreamLimit too: RESOURCE_EXHAUSTED, saying which limit
             if error.code() is not grpc.StatusCode.CANCELLED or limit is None:
                 failed = _error_result(error)
                 failed.messages = result.messages
                 return failed
         result.headers = _metadata(call)
-        return result
-
-    def _cut(self, full_method: str, result: GrpcResult, kept: int) -> GrpcResult:
-        """A stream past the suite's limits: what was kept, ended RESOURCE_EXHAUSTED with the reason."""
-        result.code = "RESOURCE_EXHAUSTED"
-        result.details = (
-            f"the suite stopped reading {full_method} after {len(result.messages)} messages, {kept} bytes "
-            f"(its limits: {MAX_STREAM_MESSAGES} messages, {MAX_STREAM_BYTES} bytes)"
-        )
-        self.notes.append(result.details)
         return result
 
     def open_stream(
@@ -189,13 +175,63 @@ class GrpcClient:
         metadata: Sequence[tuple[str, str]] = (),
         timeout: float | None = None,
     ) -> Any:
-        """The raw stream call (an iterator of messages with ``cancel()``), for watchers."""
+        """The stream call (an iterator of messages with ``cancel()``), for watchers; bounded (``BoundedStream``)."""
         rpc = self._callable(full_method, streaming=True)
-        return rpc(
+        call = rpc(
             build_request(full_method, request),
             metadata=tuple(self.connection.merged(metadata)),
             timeout=timeout or self.timeout,
         )
+        return BoundedStream(call, full_method, self.notes)
+
+
+class StreamLimit(grpc.RpcError):
+    """A stream went past the suite's limits: it was cancelled; reads as RESOURCE_EXHAUSTED."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self._details = details
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.RESOURCE_EXHAUSTED
+
+    def details(self) -> str:
+        return self._details
+
+    def initial_metadata(self) -> tuple[()]:
+        return ()
+
+    def trailing_metadata(self) -> tuple[()]:
+        return ()
+
+
+class BoundedStream:
+    """A grpcio stream call that keeps count: past ``MAX_STREAM_MESSAGES`` or ``MAX_STREAM_BYTES``
+    it is cancelled and raises ``StreamLimit`` (noted), so no caller holds an endless stream."""
+
+    def __init__(self, call: Any, full_method: str, notes: list[str]) -> None:
+        self._call, self._method, self._notes = call, full_method, notes
+        self.count = self.kept = 0
+
+    def __iter__(self) -> BoundedStream:
+        return self
+
+    def __next__(self) -> Any:
+        item = next(self._call)
+        self.count += 1
+        self.kept += item.ByteSize()
+        if self.count > MAX_STREAM_MESSAGES or self.kept > MAX_STREAM_BYTES:
+            self._call.cancel()
+            details = (
+                f"the suite stopped reading {self._method} after {self.count} messages, {self.kept} bytes "
+                f"(its limits: {MAX_STREAM_MESSAGES} messages, {MAX_STREAM_BYTES} bytes)"
+            )
+            self._notes.append(details)
+            raise StreamLimit(details)
+        return item
+
+    def __getattr__(self, name: str) -> Any:  # cancel(), code(), metadata: the call's own
+        return getattr(self._call, name)
 
 
 def _read(path: str | None) -> bytes | None:

@@ -22,7 +22,7 @@ def environment() -> Iterator[EmbeddedEnvironment]:
 
 @pytest.fixture
 def ctx(environment: EmbeddedEnvironment) -> Iterator[RunContext]:
-    context = RunContext(environment.target("current"))
+    context = RunContext(environment.target())
     yield context
     context.close()
 
@@ -75,7 +75,7 @@ def test_cleanup_reports_no_probe_that_was_refused(ctx: RunContext, environment:
 def test_a_name_the_target_already_has_and_the_run_does_not_own_is_never_written(
     ctx: RunContext, environment: EmbeddedEnvironment
 ) -> None:
-    other = GrpcClient(environment.target("current").grpc)
+    other = GrpcClient(environment.target().grpc)
     try:
         admin = ctx.metadata()
         assert other.call("api.Submit/CreateQueue", {"name": "team-a", "priorityFactor": 2}, metadata=admin).ok

@@ -25,6 +25,8 @@ from reference_server.background import BackgroundServer
 from reference_server.config import ServerConfig
 
 FAST = "SEMANTICS-QueueCreateDelete,SEMANTICS-CancelJobs,PARITY-GetQueue"
+# The no-cancelled-event fault makes SEMANTICS-CancelJobs wait out the call timeout for an event that never comes.
+WAIT_LESS = ("--call-timeout", "2")
 
 
 def cli(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -55,7 +57,15 @@ def test_run_on_the_embedded_server_passes_and_writes_every_format(tmp_path: Pat
 
 def test_a_fault_fails_the_gate_and_a_known_failure_file_turns_it_green(tmp_path: Path) -> None:
     failing = cli(
-        "run", "--only", FAST, "--fault", "no-cancelled-event", "--report-dir", str(tmp_path / "a"), cwd=tmp_path
+        "run",
+        "--only",
+        FAST,
+        "--fault",
+        "no-cancelled-event",
+        *WAIT_LESS,
+        "--report-dir",
+        str(tmp_path / "a"),
+        cwd=tmp_path,
     )
     assert failing.returncode == 1
     assert "SEMANTICS-CancelJobs" in failing.stdout + failing.stderr
@@ -67,6 +77,7 @@ def test_a_fault_fails_the_gate_and_a_known_failure_file_turns_it_green(tmp_path
         FAST,
         "--fault",
         "no-cancelled-event",
+        *WAIT_LESS,
         "--known-failures",
         str(known),
         "--report-dir",
@@ -98,6 +109,12 @@ def test_a_baseline_turns_a_new_failure_into_a_regression(tmp_path: Path) -> Non
     assert done.returncode == 1
     summary = next((tmp_path / "now").glob("*/summary.md")).read_text()
     assert "SEMANTICS-QueueCreateDelete" in summary
+    stored = only_report(tmp_path / "now")  # the report says what it was gated with, and what regressed
+    assert stored["run"]["baseline"]["path"] == str(baseline) and stored["run"]["baseline"]["tolerance"] == 0.2
+    [record] = stored["regressions"]
+    assert record["id"] == "SEMANTICS-QueueCreateDelete" and record["baseline"] == str(baseline)
+    junit = next((tmp_path / "now").glob("*/junit.xml")).read_text()
+    assert 'failures="0"' not in junit and '<property name="baseline"' in junit
 
 
 @pytest.mark.parametrize(
@@ -200,7 +217,7 @@ def test_a_real_target_keeps_what_it_did_not_create(tmp_path: Path) -> None:
         target = tmp_path / "target.toml"
         target.write_text(
             f'[target]\ngrpc = "{server.grpc_target}"\nrest = "{server.rest_url}"\n'
-            'profile = "current"\nprefix = "ci-check"\n'
+            'profile = "contract"\nprefix = "ci-check"\n'  # the server is the contract flavour: judged as it
         )
         done = cli(
             "run",
@@ -345,7 +362,15 @@ def test_an_unusable_configuration_is_exit_2_before_anything_runs(
 def test_the_verdict_printed_is_this_runs_never_an_earlier_one(tmp_path: Path) -> None:
     assert cli("run", "--only", "SEMANTICS-QueueNotFound", "--report-dir", "r", cwd=tmp_path).returncode == 0
     failing = cli(
-        "run", "--only", "SEMANTICS-CancelJobs", "--fault", "no-cancelled-event", "--report-dir", "r", cwd=tmp_path
+        "run",
+        "--only",
+        "SEMANTICS-CancelJobs",
+        "--fault",
+        "no-cancelled-event",
+        *WAIT_LESS,
+        "--report-dir",
+        "r",
+        cwd=tmp_path,
     )
     assert failing.returncode == 1
     assert "FAIL" in failing.stdout and "PASS" not in failing.stdout
@@ -445,3 +470,18 @@ def test_a_missing_ccache_says_to_kinit(served: Served, tmp_path: Path) -> None:
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert "ccache /nonexistent/ccache does not exist: run kinit first" in line and "Major (" not in line
+
+
+def test_a_run_writes_nothing_in_the_working_directory_but_its_reports(tmp_path: Path) -> None:
+    """The schemathesis check's hypothesis used to leave .hypothesis/ where the command ran."""
+    command = ["run", "--only", "SWAGGER-Schemathesis", "--max-examples", "1", "--fuzz-budget", "3"]
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *command, "--report-dir", "r"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "CI": "true", "XDG_CACHE_HOME": str(tmp_path / "cache")},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "r"]

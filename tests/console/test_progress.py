@@ -245,3 +245,14 @@ def test_without_a_terminal_a_running_check_prints_a_line_every_heartbeat() -> N
     finally:
         activity.clear()
         progress.stop()
+
+
+def test_an_error_stays_on_screen_apart_from_failures() -> None:
+    stream = io.StringIO()
+    progress = Progress(stream, live=True, colour=False, refresh_s=0)
+    progress.begin(2)
+    progress.started("SEMANTICS-CancelJobs")
+    progress.finished("SEMANTICS-CancelJobs", "error", "the suite could not set this check up: PERMISSION_DENIED")
+    progress.stop()
+    assert "ERROR SEMANTICS-CancelJobs" in screen(stream.getvalue())[0]
+    assert "could not set this check up" in screen(stream.getvalue())[0]

@@ -91,3 +91,23 @@ def test_one_parity_table_fed_by_both_modules() -> None:
     with pytest.raises(ValueError, match="fed twice"):
         table.feed({"Submit/GetQueue": PARITY.scenario("Submit/GetQueue")})
         table.feed({"Submit/GetQueue": PARITY.scenario("Submit/GetQueue")})
+
+
+def test_list_checks_says_per_release_what_applies_and_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from conformance.cli import main
+
+    assert main(["list-checks", "--profile", "v0.12.0", "--only", "SURFACE-Jobs.*"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("release v0.12.0:")
+    assert "SURFACE-Jobs.GetJobStatus-GRPC" in out and "applies" in out
+    assert "not offered: v0.12.0 lacks get_active_queues (Jobs/GetActiveQueues): from v0.18.0" in out
+    assert "checks apply to v0.12.0; the others are reported not offered" in out
+    assert main(["list-checks", "--json", "--profile", "0.12", "--only", "SURFACE-Jobs.GetActiveQueues-REST"]) == 0
+    [row] = __import__("json").loads(capsys.readouterr().out)
+    assert (
+        row["needs"] == ["jobs_api", "get_active_queues", "jobs_rest"]
+        and "lacks get_active_queues" in row["not_offered"]
+    )
+    with pytest.raises(SystemExit) as refused:
+        main(["list-checks", "--profile", "armada-2028"])
+    assert refused.value.code == 2 and "unknown release 'armada-2028'" in capsys.readouterr().err

@@ -36,14 +36,18 @@ from conformance.runner import Listener, conclude, open_run, prepare, run_checks
 # The flavours proved: the contract, the two presets and releases between them (each judged as itself).
 PROOF = ("contract", "armada-2023", "v0.4.30", "v0.8.7", "armada-2026")
 # What each shipped reason says, as the failure message shows it ("fails for the listed reason").
-SHOWN_BY = {
+SHOWN_BY: dict[str, str | tuple[str, ...]] = {
     "SWAGGER-Valid": "type: file",
     "SWAGGER-EnumsAsNames": "writes the enum",
-    "SEMANTICS-RetryPolicyDuplicate": "UNAVAILABLE",
+    "SEMANTICS-RetryPolicyDuplicate": "the existing policy was replaced",
+    "SEMANTICS-QueueEmptyName": "CreateQueue with an empty name",
+    "SEMANTICS-SubmitInvalid": "no containers was accepted",
+    "SWAGGER-Schemathesis": ("Server error [500]", "Connection aborted"),
 }
 SMALL = {"events": 200, "jobs": 20, "watchers": 2, "batch_size": 5}
-# The queue cache, refreshed faster than the flavour's default (still a real delay the suite waits out).
-QUEUE_CACHE_S = 0.4
+# The queue cache, refreshed much faster than the flavour's default: still a real delay the suite waits out
+# (each new queue is refused until the next refresh), but a run creates ~100 queues and waits for each.
+QUEUE_CACHE_S = 0.1
 ALWAYS_NOT_OFFERED = {"SURFACE-Event.Watch-GRPC"}  # deprecated: every flavour answers UNIMPLEMENTED
 
 
@@ -100,7 +104,9 @@ def _predicted_by_the_shipped_file(flavour: str, report: RunReport) -> None:
     }
     for entry in known:
         if entry.id in failed:
-            assert SHOWN_BY[entry.id] in outcomes[entry.id].message, (entry.id, outcomes[entry.id].message)
+            shown = SHOWN_BY[entry.id]
+            words = (shown,) if isinstance(shown, str) else shown
+            assert any(w in outcomes[entry.id].message for w in words), (entry.id, outcomes[entry.id].message)
     unjudged = {i: r.outcome for i, r in outcomes.items() if r.outcome not in (Outcome.PASSED, Outcome.FAILED)}
     not_offered = {i for i, o in unjudged.items() if o is Outcome.NOT_OFFERED}
     assert not_offered == ALWAYS_NOT_OFFERED | {i for i in outcomes if _lacked(i, judged)}

@@ -158,3 +158,9 @@ def test_the_report_header_names_the_release_judged_and_its_features() -> None:
     stored = report_to_dict(report)
     assert stored["profile"] == "v0.19.0" and "cordon" in stored["target"]["features"]
     assert "queue_cache" not in stored["target"]["features"]
+
+
+def test_every_alias_names_a_preset_of_the_same_release() -> None:
+    for alias, preset in releases.ALIASES.items():
+        assert PRESETS[alias] == PRESETS[preset] and preset in releases.PRESET_NAMES
+    assert releases.PRESET_NAMES == ("armada-2023", "armada-2026")

@@ -1,7 +1,8 @@
 """Targets that repeat the caller's credentials back in every error: the worst leak a report can meet.
 
-- ``CredentialEchoGrpcServer`` refuses every method (``UNAUTHENTICATED``, or
-  ``UNAVAILABLE`` with ``unavailable=True`` so the preflight fails) with details
+- ``CredentialEchoGrpcServer`` refuses every method: ``PERMISSION_DENIED`` (the
+  preflight, which proves credentials, passes), or ``UNAVAILABLE`` with
+  ``unavailable=True`` (the preflight fails) with details
   quoting every metadata value it got, and the password decoded from a Basic value.
 - ``CredentialEchoHttpServer`` answers every request 401 with a gateway-style JSON
   error quoting every header and the decoded Basic password, in the body and in a
@@ -55,13 +56,13 @@ class _RefuseAll(grpc.GenericRpcHandler):
 
     def service(self, handler_call_details: Any) -> grpc.RpcMethodHandler:
         creates = handler_call_details.method.endswith(("/CreateQueue", "/SubmitJobs"))
-        return self._accept if creates and self._code is grpc.StatusCode.UNAUTHENTICATED else self._refuse
+        return self._accept if creates and self._code is grpc.StatusCode.PERMISSION_DENIED else self._refuse
 
 
 class CredentialEchoGrpcServer:
     def __init__(self, unavailable: bool = False) -> None:
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-        code = grpc.StatusCode.UNAVAILABLE if unavailable else grpc.StatusCode.UNAUTHENTICATED
+        code = grpc.StatusCode.UNAVAILABLE if unavailable else grpc.StatusCode.PERMISSION_DENIED
         self.server.add_generic_rpc_handlers((_RefuseAll(code),))
         self.port = self.server.add_insecure_port("127.0.0.1:0")
 

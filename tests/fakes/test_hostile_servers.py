@@ -167,3 +167,21 @@ def test_a_trickling_jwks_uri_is_cut_by_the_overall_deadline() -> None:
     with HostileHttpServer("discovery-trickle") as server, pytest.raises(ForgeryUnavailable) as refused:
         ends(lambda: issuer_keys(server.url, timeout=1))
     assert "deadline" in str(refused.value)
+
+
+def test_a_huge_swagger_is_cut_at_the_document_cap(rss: Callable[[], int]) -> None:
+    with EmptyGrpcServer() as grpc_server, HostileHttpServer("endless-body") as server:
+        target = Target(name="huge", grpc=grpc_server.target, rest=server.url, timeout=60)
+        report = ends(lambda: run_suite(target, RunOptions(only=("SWAGGER-Served",), report_dir=None)))
+    [served] = report.results
+    assert served.outcome is Outcome.FAILED and "cut at" in served.message
+    assert rss() < CEILING
+
+
+def test_a_limit_reached_in_a_check_is_stated_in_its_evidence() -> None:
+    with EmptyGrpcServer() as grpc_server, HostileHttpServer("endless-lines") as server:
+        target = Target(name="endless", grpc=grpc_server.target, rest=server.url, timeout=60)
+        report = ends(lambda: run_suite(target, RunOptions(only=("PARITY-GetQueues",), report_dir=None)))
+    [parity] = report.results
+    assert parity.outcome is Outcome.FAILED
+    assert any("stream cut after" in note for note in parity.evidence["limits_reached"])

@@ -216,6 +216,16 @@ def test_current_answers_unknown_on_an_absent_queue(
         assert rest.status_code == 500 and rest.json()["code"] == 2, rest.text
 
 
+@pytest.mark.parametrize("flavour", ["armada-2023", "armada-2026"])
+def test_a_job_set_filter_armada_refuses_is_raw(
+    servers: dict[str, BackgroundServer], client: Client, flavour: str
+) -> None:
+    body = {"queue": queue(servers, flavour), "jobSetId": "js", "filter": {"states": ["PENDING"]}}
+    answer = client(flavour).call(f"{SUBMIT}/CancelJobSet", body)
+    assert answer.code == "UNKNOWN" and "PENDING and RUNNING must always be used together" in answer.details
+    assert client(flavour).call(f"{SUBMIT}/CancelJobSet", {**body, "filter": {"states": ["PENDING", "RUNNING"]}}).ok
+
+
 @pytest.mark.parametrize("method", ["CordonQueue", "UncordonQueue"])
 def test_current_cordoning_returns_its_errors_raw(client: Client, method: str) -> None:
     grpc_client, absent = client("armada-2026"), name("absent")
@@ -237,8 +247,20 @@ def test_v03_answers_an_invalid_pod_spec_with_unknown(servers: dict[str, Backgro
     no_containers = {"priority": 1, "namespace": "default", "podSpec": {"restartPolicy": "Never"}}
     answer = submit(client("armada-2023"), queue(servers, "armada-2023"), no_containers)
     assert answer.code == "UNKNOWN" and "containers" in answer.details
-    current = submit(client("armada-2026"), queue(servers, "armada-2026"), no_containers)
-    assert current.code == "INVALID_ARGUMENT"
+    assert submit(client("contract"), queue(servers, "contract"), no_containers).code == "INVALID_ARGUMENT"
+
+
+def test_current_accepts_a_pod_with_no_containers_and_the_cluster_fails_it(
+    servers: dict[str, BackgroundServer], client: Client
+) -> None:
+    """From v0.4.44 submit validation has no containers check; Kubernetes refuses the pod."""
+    grpc_client, queue_name = client("armada-2026"), queue(servers, "armada-2026")
+    no_containers = {"priority": 1, "namespace": "default", "podSpec": {"restartPolicy": "Never"}}
+    [item] = submit(grpc_client, queue_name, no_containers).response.job_response_items
+    seen = kinds(grpc_client, queue_name, item.job_id)
+    assert [k for k, _ in seen] == ["submitted", "queued", "leased", "failed"]
+    assert "spec.containers: Required value" in seen[-1][1].reason
+    assert status(grpc_client, item.job_id) == "FAILED"
 
 
 # ---- cancel answers -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 import requests
 from grpc_kit import ALICE, basic_server
 
-from conformance.context import HOLD_CPU, tiny_job
+from conformance.context import tiny_job
 from reference_server.background import BackgroundServer
 from reference_server.gateway import GATEWAY_KEY
 from reference_server.gateway.streams import HIGH_WATER_BYTES
@@ -35,7 +35,7 @@ def server() -> Iterator[BackgroundServer]:
         assert requests.post(
             running.rest_url + "/v1/queue", json={"name": "big", "priorityFactor": 1}, headers=headers, timeout=10
         ).ok
-        job = tiny_job(HOLD_CPU)
+        job = tiny_job(kind="long")
         job["podSpec"]["containers"][0]["args"] = ["x" * ARG_BYTES]
         for _ in range(JOBS // PER_CALL):
             body = {"queue": "big", "jobSetId": "large", "jobRequestItems": [job] * PER_CALL}

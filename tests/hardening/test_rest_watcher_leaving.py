@@ -18,7 +18,7 @@ import pytest
 import requests
 from grpc_kit import ALICE, basic_server
 
-from conformance.context import HOLD_CPU, tiny_job
+from conformance.context import tiny_job
 from reference_server.background import BackgroundServer
 
 
@@ -29,7 +29,7 @@ def server() -> Iterator[BackgroundServer]:
         assert requests.post(
             running.rest_url + "/v1/queue", json={"name": "watched", "priorityFactor": 1}, headers=headers, timeout=10
         ).ok
-        body = {"queue": "watched", "jobSetId": "busy", "jobRequestItems": [tiny_job(HOLD_CPU)]}
+        body = {"queue": "watched", "jobSetId": "busy", "jobRequestItems": [tiny_job(kind="long")]}
         assert requests.post(running.rest_url + "/v1/job/submit", json=body, headers=headers, timeout=10).ok
         yield running
 

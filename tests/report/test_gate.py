@@ -255,3 +255,12 @@ def test_gate_reasons_name_each_failed_required_check() -> None:
         "SURFACE-CancelJobs-REST failed (required)",
         "AUTH-BASIC-BADPW-REST failed (required)",
     ]
+
+
+def test_an_unknown_shipped_list_names_the_shipped_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--known-failures armada-2025` said only that the file could not be read."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(KnownFailuresError) as caught:
+        load_known_failures("armada-2025")
+    message = str(caught.value)
+    assert "shipped: " in message and "armada-2026" in message and "\n" not in message

@@ -200,3 +200,29 @@ def test_credential_shapes_are_masked_and_prose_is_not(text: str, secret: str | 
         assert out == text
     else:
         assert secret not in out and REDACTED in out
+
+
+def test_names_the_suite_makes_stay_readable_while_random_tokens_do_not() -> None:
+    """Figure and check IDs mix case and digits like a token, but are words joined by - _ .: kept."""
+    from conformance.report.redact import redact_text
+
+    kept = "THROUGHPUT-Live-GRPC-p99 6.2 ms; AUTH-BASIC-NOCOLON-REST; SWAGGER-Jobs.GetJobStatus-REST"
+    assert redact_text(kept) == kept
+    assert "aB3xY9zQwLk2mN8pR4" not in redact_text("token aB3xY9zQwLk2mN8pR4 given")
+
+
+def test_known_secrets_cover_what_an_echoing_server_writes_back() -> None:
+    """Configured values, Basic's user:password, its base64 and the decoded password, -H values, encodings."""
+    import base64
+
+    from conformance.report.scrub import known_secrets
+    from conformance.target import Identity, SchemeSettings, Target, basic_header
+    from conformance.transport.connection import Connection
+
+    target = Target(name="t", grpc="h:1", rest=None, connection=Connection((("x-api-key", "K3y/Value+1"),)))
+    target.schemes["basic"] = SchemeSettings(
+        "basic", Identity("basic", "alice", lambda: basic_header("alice", "Pw d!")), secrets=["Pw d!"]
+    )
+    found = set(known_secrets(target))
+    assert {"Pw d!", "alice:Pw d!", base64.b64encode(b"alice:Pw d!").decode(), "K3y/Value+1"} <= found
+    assert "Pw%20d%21" in found and "K3y%2FValue%2B1" in found

@@ -44,3 +44,12 @@ def test_a_sleeping_container_runs_as_long_as_it_sleeps() -> None:
     assert ending(_job("sleep", "1")).runs_for == 0.0 < SHORT_S  # short work is compressed to nothing
     refused = ending(_job("sleep", "soon"))
     assert refused.exit_code == 1  # busybox prints its usage and exits 1
+
+
+def test_a_pod_kubernetes_refuses() -> None:
+    """Pods the cluster will not create (validated there, not at submit, from v0.4.44)."""
+    assert ending(protos.message_class("api.Job")()).pod_error == "spec.containers: Required value"
+    no_image = _job("true")
+    no_image.pod_spec.containers[0].image = ""  # type: ignore[attr-defined]
+    assert ending(no_image).pod_error == "spec.containers[0].image: Required value"
+    assert ending(_job("true")).pod_error == ""

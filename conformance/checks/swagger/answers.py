@@ -100,6 +100,7 @@ def _json_path(path: Any) -> str:
     "real REST answers (a queue, a submission, event stream lines, "
     "error bodies) validate against the swagger's documented response schemas",
     mutating=True,
+    source="pkg/api/api.swagger.json",
 )
 def responses_match(ctx: RunContext) -> None:
     doc = document(ctx)
@@ -159,6 +160,7 @@ def enum_values(
     "(real Armada writes numbers: a deviation from its own contract)",
     mutating=True,
     severity=Severity.RECOMMENDED,
+    source="contract",
 )
 def enums_as_names(ctx: RunContext) -> None:
     doc = document(ctx)

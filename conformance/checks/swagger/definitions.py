@@ -160,6 +160,7 @@ def definitions_problems(
     "SWAGGER",
     "the api<Message> definitions of the documented responses exist and "
     "their properties (JSON names) and types agree with the wire facts (fields the release predates may be absent)",
+    source="pkg/api/submit.proto pkg/api/event.proto",
 )
 def definitions(ctx: RunContext) -> None:
     problems = definitions_problems(document(ctx), profile_bindings(ctx), missing_fields(ctx.target.release))

@@ -203,6 +203,7 @@ class FuzzStats:
     "a bounded schemathesis run over the documented unary operations "
     "(names confined to the run's prefix): conforming answers, no 5xx, invalid input refused with 4xx",
     mutating=True,
+    source="pkg/api/api.swagger.json",
 )
 def schemathesis_run(ctx: RunContext) -> str | None:
     import schemathesis

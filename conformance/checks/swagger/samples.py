@@ -74,9 +74,9 @@ def _gather(ctx: RunContext) -> list[Sample]:
         )
     job_set = ctx.name("js")
     unary(
-        "SubmitJobs of a held job",
+        "SubmitJobs of a job",
         "Submit/SubmitJobs",
-        {"queue": queue, "jobSetId": job_set, "jobRequestItems": [sample_job()]},
+        {"queue": queue, "jobSetId": job_set, "jobRequestItems": [sample_job(ctx.target.jobs)]},
         True,
     )
     seen = ctx.wait_for(queue, job_set, lambda kinds: "queued" in kinds, timeout=3)

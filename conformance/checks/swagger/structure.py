@@ -28,6 +28,7 @@ from conformance.eras import all_methods, is_streaming, rest_bound, wire
     "SWAGGER",
     "GET <rest>/swagger.json (else <rest>/api/swagger.json, or [target] swagger) "
     "answers HTTP 200 with a JSON object (Content-Type application/json)",
+    source="pkg/api/api.swagger.json",
 )
 def served(ctx: RunContext) -> None:
     fetched = fetch(ctx)
@@ -97,7 +98,7 @@ def _served(ctx: RunContext, method: str) -> bool:
     if not ctx.offered(method):
         return False
     rest = ctx.require_rest()
-    request = cases.probe(method, ctx.name("absent"))
+    request = cases.probe(method, ctx.name("absent"), ctx.target.jobs)
     send = rest.stream if is_streaming(method) else rest.call
     kwargs = {"limit": 1} if is_streaming(method) else {}
     return not not_offered_over_rest(send(wire(method), request, headers=ctx.headers(), **kwargs))
@@ -188,6 +189,7 @@ def documents_problems(doc: dict[str, Any], b: Binding) -> list[str]:
     "SWAGGER",
     "the swagger documents {method} as its HTTP rule says: path, verb, operationId {name}, path/body/query parameters",
     _documents_rows(),
+    source="pkg/api/api.swagger.json",
 )
 def documents(ctx: RunContext, method: str, name: str, transport: str) -> None:
     b = binding(method)
