@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import ssl
+import time
 
 import urllib3
 
@@ -27,6 +28,7 @@ from conformance.checks.auth_schemes import SCHEMES, configured
 from conformance.checks.auth_wire import Reply, expect_refused, grpc_reply, probe, rest_reply
 from conformance.context import RunContext
 from conformance.eras import auth_probe, wire
+from conformance.transport.bounds import MAX_BODY_BYTES, read_raw
 from conformance.transport.rest_client import plan
 
 OVERSIZE_BYTES = 24 * 1024  # past common 8-16 KiB header limits, far below Go's 1 MB default
@@ -57,11 +59,18 @@ def probe_values(ctx: RunContext, transport: str, values: list[str]) -> Reply:
     )
     try:
         answer = pool.request(
-            where.verb, rest.base_url + where.url, headers=headers, timeout=ctx.target.timeout, retries=False
+            where.verb,
+            rest.base_url + where.url,
+            headers=headers,
+            timeout=ctx.target.timeout,
+            retries=False,
+            redirect=False,
+            preload_content=False,
         )
+        data = read_raw(answer, time.monotonic() + ctx.target.timeout, MAX_BODY_BYTES)[0]  # bounded
     finally:
         pool.clear()
-    text = answer.data.decode("utf-8", "replace")
+    text = data.decode("utf-8", "replace")
     try:
         body = json.loads(text)
     except ValueError:

@@ -206,14 +206,21 @@ def _rest_items(spec: StreamSpec, holder: list[Any]) -> Generator[bytes, None, N
         if spec.authority:
             session.mount("https://", ServerNameAdapter(host_of(spec.authority)))
         response = session.post(
-            url, json=body, headers=headers, stream=True, timeout=spec.timeout, verify=verify, cert=cert
+            url,
+            json=body,
+            headers=headers,
+            stream=True,
+            timeout=spec.timeout,
+            verify=verify,
+            cert=cert,
+            allow_redirects=False,  # a redirect is an answer (no header or credential goes elsewhere)
         )
         with response:
             holder.append(response.close)
             if response.status_code != 200:
                 raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
             read = response.raw.read1  # what has arrived (iter_content waits for whole chunks: a trickle never yields)
-            while chunk := read(1 << 20):
+            while chunk := read(1 << 20, decode_content=True):
                 yield chunk
 
 

@@ -73,10 +73,14 @@ def chunks(response: requests.Response, deadline: float) -> Iterator[bytes]:
     ``read1`` gives whatever has arrived (``iter_content`` would wait for a whole
     chunk, so a server trickling bytes would never reach the deadline check).
     """
-    raw = response.raw
+    return arrived(response.raw, deadline)
+
+
+def arrived(raw: Any, deadline: float) -> Iterator[bytes]:
+    """What a urllib3 response (``preload_content=False``) delivers, until ``deadline``."""
     while True:
         try:
-            chunk = raw.read1(CHUNK)
+            chunk = raw.read1(CHUNK, decode_content=True)  # gzip answers inflated, at most CHUNK at a time
         except Exception as exc:  # urllib3's ReadTimeoutError, ProtocolError...: the answer broke off
             raise Refused(f"the answer broke off: {type(exc).__name__}") from None
         if not chunk:
@@ -88,9 +92,14 @@ def chunks(response: requests.Response, deadline: float) -> Iterator[bytes]:
 
 def read_body(response: requests.Response, deadline: float, max_bytes: int) -> tuple[bytes, str]:
     """The body, and why it was cut ("" when whole): at ``max_bytes`` or at the deadline."""
+    return read_raw(response.raw, deadline, max_bytes)
+
+
+def read_raw(raw: Any, deadline: float, max_bytes: int) -> tuple[bytes, str]:
+    """``read_body`` of a urllib3 response."""
     kept = bytearray()
     try:
-        for chunk in chunks(response, deadline):
+        for chunk in arrived(raw, deadline):
             kept += chunk
             if len(kept) > max_bytes:
                 return bytes(kept[:max_bytes]), f"answer cut at {max_bytes} bytes (the suite's limit)"

@@ -142,10 +142,31 @@ class OriginBoundSession(requests.Session):
     and ``Cookie`` too.
     """
 
-    def __init__(self, private: Iterable[str] = ()) -> None:
+    def __init__(self, private: Iterable[str] = (), follow_redirects: bool = False) -> None:
         super().__init__()
         self.private = tuple(private)
+        self.follow_redirects = follow_redirects
         self.max_redirects = 5
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        """Every use of the session (schemathesis' too): redirects as the target allows, answers bounded.
+
+        A call not asking to stream is read here under its timeout as an overall deadline
+        and ``MAX_BODY_BYTES``, rather than by ``requests`` for as long as the server trickles.
+        """
+        if not self.follow_redirects:
+            kwargs["allow_redirects"] = False
+        if kwargs.get("stream"):
+            return super().request(method, url, *args, **kwargs)
+        kwargs["stream"] = True
+        response = super().request(method, url, *args, **kwargs)
+        timeout = kwargs.get("timeout")
+        limit = sum(timeout) if isinstance(timeout, tuple) else float(timeout or 60.0)
+        with response:
+            body, _ = read_body(response, time.monotonic() + limit, MAX_BODY_BYTES)
+        response._content = body  # what requests' own read would set
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
         if origin(str(prepared_request.url)) != origin(str(response.request.url)):
@@ -161,7 +182,9 @@ class RestClient:
         self.timeout = timeout
         connection = connection or Connection()
         self.follow_redirects = connection.follow_redirects
-        self.session: requests.Session = OriginBoundSession(name for name, _ in connection.headers)
+        self.session: requests.Session = OriginBoundSession(
+            (name for name, _ in connection.headers), connection.follow_redirects
+        )
         self.notes: list[str] = []  # limits reached and redirects met, for the running check's evidence
         if tls is not None:
             # Passed again on every request: a session's own verify loses to REQUESTS_CA_BUNDLE otherwise.

@@ -259,15 +259,18 @@ def test_a_passing_check_can_say_what_limited_it() -> None:
     noted = Check("X-Noted", "SWAGGER", "r", function=lambda ctx: "time budget of 20 s reached")
     quiet = Check("X-Quiet", "SWAGGER", "r", function=lambda ctx: None)
 
-    class Context:
-        read_only = False
-        secrets: tuple[str, ...] = ()  # what run_check redacts from the result
+    from conformance.context import RunContext
+    from conformance.target import Target
 
-    assert (run_check(noted, Context()).outcome, run_check(noted, Context()).message) == (
-        Outcome.PASSED,
-        "time budget of 20 s reached",
-    )
-    assert run_check(quiet, Context()).message == ""
+    ctx = RunContext(Target(name="unreached", grpc="127.0.0.1:1", rest=None))  # neither check calls it
+    try:
+        assert (run_check(noted, ctx).outcome, run_check(noted, ctx).message) == (
+            Outcome.PASSED,
+            "time budget of 20 s reached",
+        )
+        assert run_check(quiet, ctx).message == ""
+    finally:
+        ctx.close()
 
 
 def test_help_strings_name_the_defaults_the_run_uses() -> None:
