@@ -5,7 +5,8 @@ Runs in a process without gevent (the command's own, or a helper the locustfile 
 grpcio through the suite's ``RunContext``, whose naming and cleanup rules it reuses:
 everything is ``<prefix>-<run id>-...``, job sets are cancelled and the queue deleted at
 the end, whatever happened. Jobs go into a cordoned queue where the target's release has
-cordons (they are never scheduled), and otherwise ask for a CPU no node has.
+cordons (they are never scheduled), and otherwise are the ``[jobs]`` template's long-running
+job (cancelled at the end with the rest).
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ class Submitter(User):
         from conformance.load.wire import unary
 
         job = copy.deepcopy(self.state.plan.job) or tiny_job(kind="long" if self.state.plan.hold else "short")
-        job["annotations"] = {SUBMITTED_AT: repr(time.time())}
+        job["annotations"] = {**job.get("annotations", {}), SUBMITTED_AT: repr(time.time())}  # the [jobs] ones too
         request = request_message(
             {"queue": queue, "jobSetId": job_set, "jobRequestItems": [job]}, "api.JobSubmitRequest"
         )
