@@ -259,14 +259,6 @@ class RunContext:
         """Whether jobs held in ``queue`` stay *queued* (it is cordoned), rather than only non-terminal."""
         return queue in self._cordoned
 
-    def require_queued(self, queue: str) -> None:
-        """``NotOffered`` unless held jobs of ``queue`` stay queued (a check that needs a queued job)."""
-        if queue not in self._cordoned:
-            raise NotOffered(
-                f"the check needs a job that stays queued; {self.release.name} cannot cordon a queue "
-                "(CordonQueue came in v0.9.8) and no job a real cluster can run stays queued"
-            )
-
     def events(self, queue: str, job_set: str, **request: Any) -> list[tuple[str, str, dict[str, Any]]]:
         """(id, event kind, event as a dict) for each message of a job set, read with watch=false."""
         result = self.stream("Event/GetJobSetEvents", {"queue": queue, "id": job_set, **request})
