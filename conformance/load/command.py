@@ -58,7 +58,7 @@ def add_parser(commands: Any) -> None:
     add(
         "--master",
         action="store_true",
-        help="run the Locust master here and wait for --expect-workers workers (default: off, a local master and workers)",
+        help="run the Locust master here and wait for --expect-workers (default: off)",
     )
     add("--worker", action="store_true", help="run only a Locust worker for --master-host (default: off)")
     add("--master-host", default="127.0.0.1", help="the master to join (--worker; default 127.0.0.1)")
