@@ -68,7 +68,6 @@ _PROBE_ONLY: dict[str, Request] = {
     "GetQueues": {"num": 1},
     "Health": {},
     "GetActiveQueues": {},
-    "CreateRetryPolicy": {"name": ""},
     "GetRetryPolicies": {},
 }
 # SURFACE probes of api.Jobs and api.RetryPolicyService that name only ids / a policy that do not exist.
@@ -80,6 +79,7 @@ _PROBE_ABSENT: dict[str, Callable[[str], Request]] = {
     "GetJobRunDetails": lambda a: {"runIds": [a]},
     "UpdateRetryPolicy": lambda a: {"name": a, "defaultAction": "RETRY_ACTION_FAIL"},
     "CreateQueue": lambda a: {"name": a, "priorityFactor": BAD_PRIORITY_FACTOR},
+    "CreateRetryPolicy": lambda a: {"name": a},  # run-owned (in the ledger), never ""
 }
 
 # PARITY / SEMANTICS refusals where the absent-queue request is not the refused one.

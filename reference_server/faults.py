@@ -123,7 +123,7 @@ CATALOGUE: dict[str, Fault] = {
         Fault(
             "priority-factor-unchecked",
             "CreateQueue and UpdateQueue accept a priorityFactor below 1 (every Armada release refuses it).",
-            ("SEMANTICS-QueueInvalid", "PARITY-CreateQueue-ERROR", "PARITY-UpdateQueue-ERROR"),
+            ("SEMANTICS-QueueInvalid", "PARITY-CreateQueue-ERROR", "PARITY-UpdateQueues"),
         ),
         Fault(
             "queue-name-unvalidated",
@@ -193,6 +193,14 @@ CATALOGUE: dict[str, Fault] = {
             ("PARITY-*-ERROR", "SURFACE-*-REST", "SWAGGER-Schemathesis"),
             spares=(
                 "PARITY-CreateQueue-ERROR",
+                "PARITY-UpdateQueue-ERROR",  # refused for its priority factor: INVALID_ARGUMENT, not NOT_FOUND
+                "SURFACE-Submit.UpdateQueue-REST",
+                # probed on a run-owned queue (SURFACE's ON_RUN_QUEUE): answered OK
+                "SURFACE-Submit.CancelJobSet-REST",
+                "SURFACE-Submit.CancelJobs-REST",
+                "SURFACE-Submit.GetQueueInfo-REST",
+                "SURFACE-Submit.ReprioritizeJobs-REST",
+                "SURFACE-Submit.SubmitJobs-REST",
                 "SURFACE-Submit.CreateQueue*",
                 "SURFACE-Submit.GetQueues-REST",
                 "SURFACE-Submit.UpdateQueues-REST",
@@ -259,7 +267,7 @@ CATALOGUE: dict[str, Fault] = {
         Fault(
             "negotiate-replay-accepted",
             "A replayed SPNEGO token is accepted (accepted tokens are remembered).",
-            ("AUTH-KERBEROS-REPLAY-*",),
+            ("AUTH-KERBEROS-REPLAY-*", "AUTH-KERBEROS-CHALLENGE-*"),  # CHALLENGE provokes its challenge by a replay
         ),
         Fault(
             "negotiate-no-www-authenticate",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance import cases
-from conformance.checks import CheckFailed, NotOffered, changes_state, family
+from conformance.checks import CheckFailed, NotOffered, Skip, changes_state, family
 from conformance.context import RunContext
 from conformance.dialects import response_type
 from conformance.eras import all_methods, descriptor_of, is_streaming, rest_bound, wire
@@ -57,15 +57,25 @@ def _rows() -> list[dict[str, Any]]:
     mutating=lambda row: changes_state(row["method"]),
 )
 def method_answers(ctx: RunContext, method: str, M: str, transport: str, T: str) -> None:
-    name = method.split("/")[1]
-    queue = ctx.name("absent")
-    if name in ON_RUN_QUEUE:  # Uncordon gets its own queue: the shared one keeps its held jobs queued
-        queue = ctx.create_queue() if name == "UncordonQueue" else ctx.probe_queue()
-    request = cases.probe(method, queue, ctx.target.jobs)
+    request = cases.probe(method, _queue_for(ctx, method.split("/")[1]), ctx.target.jobs)
     if transport == "grpc":
         _grpc_answers(ctx, method, request)
     else:
         _rest_answers(ctx, method, request)
+
+
+def _queue_for(ctx: RunContext, name: str) -> str:
+    """The queue a probe of ``name`` names: a run-owned one for ON_RUN_QUEUE methods, else an absent one.
+
+    Uncordon gets its own queue (the shared one keeps its held jobs queued). A target that cannot make a
+    queue is asked with the absent name: its answer still tells a served method from one that is not.
+    """
+    if name not in ON_RUN_QUEUE:
+        return ctx.name("absent")
+    try:
+        return ctx.create_queue() if name == "UncordonQueue" else ctx.probe_queue()
+    except (RuntimeError, NotOffered):
+        return ctx.name("absent")
 
 
 def _grpc_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None:
@@ -99,6 +109,8 @@ def _rest_answers(ctx: RunContext, method: str, request: dict[str, Any]) -> None
     kwargs = {"limit": 2} if is_streaming(method) else {}
     try:
         result = send(wire(method), request, headers=ctx.headers(), **kwargs)
+    except Skip:
+        raise  # e.g. the ledger refused to write a name the target has and the run does not own
     except Exception as exc:  # connection reset, timeout: the endpoint did not answer
         raise CheckFailed(f"{method} over REST did not answer: {exc}", {"request": request}) from None
     if not_served(result.status, result.body):

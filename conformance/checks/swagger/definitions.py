@@ -3,7 +3,8 @@
 ``api.*`` messages are walked in depth (each once): every field documented under its
 JSON name with the type of the wire facts' table; Kubernetes types, whose JSON form
 the facts only sketch, need only resolve. The judged release decides which fields may be
-missing: an older release's swagger predates fields our protos have (``releases.FIELD_FEATURES``).
+missing: an older release's swagger predates fields our protos have (the first release of each field,
+read from Armada's git history of ``pkg/api/*.proto``: ``conformance.proto_history``).
 A stream's 200 response is read by the ``properties`` it carries, whatever its ``type``
 (Armada writes ``file``: SWAGGER-Valid's finding); an Empty answer may be documented
 as ``{}`` or ``{"properties": {}}``.
@@ -22,6 +23,7 @@ from conformance.checks.swagger.document import document, is_empty_object, opera
 from conformance.checks.swagger.facts import EMPTY, FD, SCALAR_FACTS, WELL_KNOWN, Binding, def_name, profile_bindings
 from conformance.context import RunContext
 from conformance.eras import missing_fields
+from conformance.proto_history import fields_after
 
 
 @dataclass
@@ -104,11 +106,13 @@ class _DefinitionsWalk:
 
     def enum(self, desc: descriptor.EnumDescriptor, schema: Any, where: str) -> None:
         _, resolved = resolve(self.doc, schema)
-        names = [v.name for v in desc.values]
+        every = {v.name for v in desc.values}
+        names = [v.name for v in desc.values if f"{desc.full_name}.{v.name}" not in self.missing]
+        documented = set(resolved.get("enum") or []) if isinstance(resolved, dict) else set()
         if (
             not isinstance(resolved, dict)
             or resolved.get("type") != "string"
-            or sorted(resolved.get("enum") or []) != sorted(names)
+            or not set(names) <= documented <= every  # the release's values; later ones may be there too
         ):
             self.problems.append(
                 f"{where} is the enum {desc.full_name}: type string with enum {names}; "
@@ -163,7 +167,8 @@ def definitions_problems(
     source="pkg/api/submit.proto pkg/api/event.proto",
 )
 def definitions(ctx: RunContext) -> None:
-    problems = definitions_problems(document(ctx), profile_bindings(ctx), missing_fields(ctx.target.release))
+    judged = ctx.target.release  # the fields its protos had (Armada's history, conformance/proto_history.py)
+    problems = definitions_problems(document(ctx), profile_bindings(ctx), missing_fields(judged) | fields_after(judged))
     if problems:
         raise CheckFailed(
             f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
