@@ -6,12 +6,17 @@ or SIGTERM. Configuration errors and busy ports give one line and exit status 2.
 
 from __future__ import annotations
 
+import os
+
+# gRPC core logs its own lines (e.g. "Address already in use") to stderr; the user gets ours instead.
+# Set before anything imports grpc or conformance (whose package sets ERROR for the suite's own use).
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
 import argparse
 import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
 
@@ -111,8 +116,6 @@ async def serve(config: ServerConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # gRPC core logs its own lines (e.g. "Address already in use") to stderr; the user gets ours instead.
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if args.list_faults:

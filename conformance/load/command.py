@@ -55,20 +55,32 @@ def add_parser(commands: Any) -> None:
     add("--jobs-per-second", type=float, default=0.0, help="the run's submit rate (default: 2 per job set)")
     add("--transport-mix", default="grpc", help="watchers' transports by weight, e.g. grpc=3,rest=1 (default grpc)")
     add("--processes", type=int, default=0, help="local Locust workers (default: one per core)")
-    add("--master", action="store_true", help="run the Locust master here and wait for --expect-workers workers")
-    add("--worker", action="store_true", help="run only a Locust worker for --master-host")
+    add(
+        "--master",
+        action="store_true",
+        help="run the Locust master here and wait for --expect-workers (default: off)",
+    )
+    add("--worker", action="store_true", help="run only a Locust worker for --master-host (default: off)")
     add("--master-host", default="127.0.0.1", help="the master to join (--worker; default 127.0.0.1)")
     add("--master-port", type=int, default=DEFAULT_MASTER_PORT, help="the master's port (default 5557)")
     add("--master-bind-port", type=int, default=DEFAULT_MASTER_PORT, help="--master: the port to bind (default 5557)")
     add("--expect-workers", type=int, default=1, help="--master: workers to wait for (default 1)")
-    add("--read-only", action="store_true", help="create and submit nothing: watch --replay-job-set only")
-    add("--replay-job-set", metavar="QUEUE/ID", help="an existing job set to watch (with --read-only)")
+    add(
+        "--read-only", action="store_true", help="create and submit nothing: watch --replay-job-set only (default: off)"
+    )
+    add("--replay-job-set", metavar="QUEUE/ID", help="an existing job set to watch (with --read-only; default: none)")
     add("--min-events-per-second", type=float, help="gate: events/s together at least this (default: none)")
     add("--max-p99-ms", type=float, help="gate: submit-to-event p99 at most this (default: none)")
     add("--baseline", metavar="REPORT", help="a previous report.json: regressions exit 1 (default: none)")
     add("--report-dir", default="reports", help="where the run's report folder goes (default: reports)")
     add("--prefix", help="prefix of every queue and job set the run creates (default: the target's)")
-    add("--fault", action="append", default=[], metavar="NAME", help="embedded target: a reference-server fault")
+    add(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="embedded target: a reference-server fault, repeatable (default: none)",
+    )
     load.set_defaults(handler=run)
 
 
