@@ -360,17 +360,18 @@ def run_suite(
         except Interrupted:
             pass
         interrupted = guard.received
-    ctx = opened.ctx if opened else None
-    return conclude(
-        plan,
-        results,
-        target=opened.target if opened else plan.target,
-        figures=ctx.figures if ctx else (),
-        cleanup_problems=ctx.cleanup_problems if ctx else (),
-        interrupted=interrupted,
-        server_version=opened.server_version if opened else "",
-        listener=listener,
-    )
+        ctx = opened.ctx if opened else None
+        # still shielded: a signal while the report is judged and written (after the run ended) is only noted
+        return conclude(
+            plan,
+            results,
+            target=opened.target if opened else plan.target,
+            figures=ctx.figures if ctx else (),
+            cleanup_problems=ctx.cleanup_problems if ctx else (),
+            interrupted=interrupted,
+            server_version=opened.server_version if opened else "",
+            listener=listener,
+        )
 
 
 # ---- small facts ------------------------------------------------------------------------
