@@ -260,5 +260,7 @@ class EmbeddedEnvironment:
                 f'ccache = "{self.realm.tmpdir}/ccache_{ADMIN}"\nmutual = true\n'
                 'expired_token_env = "ARMADA_KRB_EXPIRED"\n'
                 f'low_privilege = {{ ccache = "{self.realm.tmpdir}/ccache_{LOW}" }}\n'
+                # this server tries anonymous last (server_config), whatever release --profile judges it as
+                "\n[target.features]\nanonymous_before_kerberos = false\n"
             )
         return text
