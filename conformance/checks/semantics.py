@@ -9,9 +9,9 @@ skipped under --read-only; everything they create is the run's own and cleaned u
 from __future__ import annotations
 
 import time
-from collections.abc import Set
 
-from conformance.checks import CheckFailed, NotOffered, family
+from conformance.checks import CheckFailed, family
+from conformance.checks.queues import expect_code
 from conformance.context import RunContext, kinds_of
 
 LIFE_ORDER = {
@@ -27,15 +27,6 @@ LIFE_ORDER = {
     "preempting": 5,
     "preempted": 6,
 }
-
-
-def _expect_code(result_code: str, expected: Set[str], what: str, evidence: dict) -> None:
-    if result_code == "UNIMPLEMENTED" and "UNIMPLEMENTED" not in expected:
-        raise NotOffered(f"{what}: the target answered UNIMPLEMENTED")
-    if result_code not in expected:
-        raise CheckFailed(
-            f"{what}: expected {' or '.join(sorted(expected))}, got {result_code}", {**evidence, "code": result_code}
-        )
 
 
 @family(
@@ -82,7 +73,7 @@ def cancel_jobs(ctx: RunContext) -> None:
     result = ctx.call(
         "Submit/CancelJobs", {"queue": queue, "jobSetId": job_set, "jobIds": [job_id], "reason": "conformance"}
     )
-    _expect_code(result.code, {"OK"}, "CancelJobs", {"details": result.details})
+    expect_code(result.code, {"OK"}, "CancelJobs", {"details": result.details})
     if job_id not in result.response.cancelled_ids:
         raise CheckFailed("CancelJobs did not list the job as cancelled", {"response": str(result.response)})
     events = ctx.wait_for(queue, job_set, lambda kinds: "cancelled" in kinds, timeout=5)
@@ -148,7 +139,7 @@ def watch_false_ends(ctx: RunContext) -> None:
             f"({len(result.messages)} messages received)",
             {"messages": len(result.messages)},
         )
-    _expect_code(result.code, {"OK"}, "a watch=false stream", {"details": result.details})
+    expect_code(result.code, {"OK"}, "a watch=false stream", {"details": result.details})
     if len(result.messages) < len(stored):
         raise CheckFailed(
             f"the watch=false stream ended after {len(result.messages)} of the {len(stored)} stored events",
@@ -167,7 +158,7 @@ def error_if_missing(ctx: RunContext) -> None:
     queue = ctx.create_queue()
     absent = ctx.name("absent-js")
     strict = ctx.stream("Event/GetJobSetEvents", {"queue": queue, "id": absent, "errorIfMissing": True})
-    _expect_code(
+    expect_code(
         strict.code,
         {"NOT_FOUND"},
         "errorIfMissing=true on an unknown job set",
@@ -199,7 +190,7 @@ def queue_info_counts(ctx: RunContext) -> None:
     while True:  # a job may move on between the events and the counts: judge a moment when both agree
         before = _held_counts(ctx, queue, job_set, jobs)
         result = ctx.call("Submit/GetQueueInfo", {"name": queue})
-        _expect_code(result.code, {"OK"}, "GetQueueInfo", {"details": result.details})
+        expect_code(result.code, {"OK"}, "GetQueueInfo", {"details": result.details})
         sets = {s.name: (s.queued_jobs, s.leased_jobs) for s in result.response.active_job_sets}
         if before == _held_counts(ctx, queue, job_set, jobs) or time.monotonic() > deadline:
             break
