@@ -17,12 +17,11 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable
-from concurrent import futures
-from types import TracebackType
 from typing import Any
 
 import grpc
 
+from fakes.grpc_fakes import _GrpcFake
 from fakes.http_fakes import _Background, _Handler
 
 
@@ -59,25 +58,13 @@ class _RefuseAll(grpc.GenericRpcHandler):
         return self._accept if creates and self._code is grpc.StatusCode.PERMISSION_DENIED else self._refuse
 
 
-class CredentialEchoGrpcServer:
+class CredentialEchoGrpcServer(_GrpcFake):
+    """The foreign gRPC fakes' server (start, stop, target), answering every method with the refusal above."""
+
     def __init__(self, unavailable: bool = False) -> None:
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        super().__init__()
         code = grpc.StatusCode.UNAVAILABLE if unavailable else grpc.StatusCode.PERMISSION_DENIED
         self.server.add_generic_rpc_handlers((_RefuseAll(code),))
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def __enter__(self) -> CredentialEchoGrpcServer:
-        self.server.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.server.stop(grace=None).wait(10)
 
 
 class _EchoCredentials(_Handler):
